@@ -1,0 +1,508 @@
+//! Quick-add: one line of text → title, due date, priority, tags and description.
+
+use jiff::Zoned;
+use serde::Serialize;
+
+use super::date::find_date;
+use super::token::{Token, tokenize};
+use crate::task::Priority;
+
+/// The result of [`parse_quick_add`]. Nothing here is validated yet: run `title` through
+/// [`crate::Title::parse`], `tags` through [`crate::Tags::parse`] and so on. An empty `title`
+/// means the text named no task ("add task") and the caller should ask for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuickAdd {
+    /// The task title with the date phrase, priority words, tags and lead-in removed, first letter
+    /// capitalised.
+    pub title: String,
+    /// Text after "description:", "notes:" or "with note".
+    pub description: Option<String>,
+    /// The first date/time expression, resolved in the user's zone.
+    pub due: Option<Zoned>,
+    /// Whether `due` names a time of day (false: it carries [`super::DEFAULT_DUE_TIME`]).
+    pub due_has_time: bool,
+    /// A priority named in the text ("urgent", "high priority", "!low", "p1").
+    pub priority: Option<Priority>,
+    /// Tags from "#hashtags", "tagged with X", "tags X, Y", "labeled X": lower-cased, trimmed,
+    /// de-duplicated, in order of appearance.
+    pub tags: Vec<String>,
+}
+
+/// Parses a quick-add line such as "Call mom tomorrow at 5pm #family !high".
+///
+/// The title keeps everything that is not a recognised phrase. Text inside quotes is literal:
+/// `Create a task called 'Call mom tonight'` keeps "tonight" in the title and sets no due date.
+pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
+    let tokens = tokenize(text);
+    let mut removed = vec![false; tokens.len()];
+    let description = take_description(text, &tokens, &mut removed);
+    let (due, due_has_time) = match take_dates(text, &tokens, &mut removed, now) {
+        Some((at, has_time)) => (Some(at), has_time),
+        None => (None, false),
+    };
+    let priority = take_priority(&tokens, &mut removed);
+    let tags = take_tags(text, &tokens, &mut removed);
+    let title = build_title(text, &tokens, &removed);
+    QuickAdd {
+        title,
+        description,
+        due,
+        due_has_time,
+        priority,
+        tags,
+    }
+}
+
+/// "description: …", "notes: …", "with note …": everything after it is the description.
+fn take_description(text: &str, tokens: &[Token], removed: &mut [bool]) -> Option<String> {
+    let is_keyword = |t: &Token| {
+        !t.quoted
+            && matches!(
+                t.text(),
+                "description" | "desc" | "notes" | "note" | "details" | "comment"
+            )
+    };
+    let position = tokens.iter().enumerate().position(|(i, t)| {
+        is_keyword(t)
+            && (t.colon
+                || (i > 0 && tokens[i - 1].text() == "with" && i + 1 < tokens.len())
+                || (i > 0 && tokens[i - 1].text() == "with" && i + 1 < tokens.len()))
+    })?;
+    // Never take the whole text as a description: "note: buy milk" is a task called "buy milk".
+    if position == 0 || (position == 1 && tokens[0].text() == "with") {
+        return None;
+    }
+    let start = if tokens[position - 1].text() == "with" {
+        position - 1
+    } else {
+        position
+    };
+    let body_start = tokens[position].raw.end;
+    let body = text[body_start..]
+        .trim()
+        .trim_start_matches([':', '-'])
+        .trim();
+    for flag in &mut removed[start..] {
+        *flag = true;
+    }
+    (!body.is_empty()).then(|| body.to_owned())
+}
+
+/// Indices of tokens not removed yet.
+fn active_indices(removed: &[bool]) -> Vec<usize> {
+    (0..removed.len()).filter(|&i| !removed[i]).collect()
+}
+
+/// Removes every date expression; the first one is the due date.
+fn take_dates(
+    text: &str,
+    tokens: &[Token],
+    removed: &mut [bool],
+    now: &Zoned,
+) -> Option<(Zoned, bool)> {
+    let mut due = None;
+    // Bounded: each round removes at least one token.
+    for _ in 0..tokens.len() {
+        let active = active_indices(removed);
+        let refs: Vec<&Token> = active.iter().map(|&i| &tokens[i]).collect();
+        let Some(found) = find_date(text, &refs, now) else {
+            break;
+        };
+        for &index in &active[found.first..found.end] {
+            removed[index] = true;
+        }
+        if due.is_none() {
+            due = Some((found.at, found.has_time));
+        }
+    }
+    due
+}
+
+/// Priority keywords accepted next to the word "priority" ("high priority", "priority: low").
+fn priority_level(word: &str) -> Option<Priority> {
+    match word {
+        "high" | "highest" | "top" | "urgent" => Some(Priority::High),
+        "medium" | "normal" | "mid" | "med" => Some(Priority::Medium),
+        "low" | "lowest" => Some(Priority::Low),
+        _ => None,
+    }
+}
+
+const TASK_NOUNS: &[&str] = &["task", "todo", "to-do", "reminder", "item"];
+
+fn take_priority(tokens: &[Token], removed: &mut [bool]) -> Option<Priority> {
+    let mut found = None;
+    let usable = |i: usize, removed: &[bool]| i < tokens.len() && !removed[i] && !tokens[i].quoted;
+    let mut index = 0;
+    while index < tokens.len() {
+        if !usable(index, removed) {
+            index += 1;
+            continue;
+        }
+        let word = tokens[index].text();
+        let next = tokens
+            .get(index + 1)
+            .filter(|_| usable(index + 1, removed))
+            .map(Token::text);
+        let mut span: Option<(usize, usize, Priority)> = None;
+        if let Some(rest) = word.strip_prefix('!')
+            && let Ok(priority) = Priority::parse(rest)
+            && !rest.is_empty()
+        {
+            span = Some((index, index + 1, priority));
+        } else if matches!(word, "p1" | "p2" | "p3")
+            || matches!(word, "urgent" | "urgently" | "asap" | "high-priority" | "low-priority")
+        {
+            span = Priority::parse(word).ok().map(|p| (index, index + 1, p));
+        } else if word == "no" && next == Some("rush") {
+            span = Some((index, index + 2, Priority::Low));
+        } else if next == Some("priority")
+            && let Some(priority) = priority_level(word)
+        {
+            span = Some((index, index + 2, priority));
+        } else if word == "priority"
+            && let Some(priority) = next.and_then(priority_level)
+        {
+            span = Some((index, index + 2, priority));
+        } else if matches!(word, "important" | "critical")
+            && next.is_some_and(|n| TASK_NOUNS.contains(&n))
+        {
+            span = Some((index, index + 1, Priority::High));
+        }
+        match span {
+            Some((start, end, priority)) => {
+                let start = if start > 0
+                    && usable(start - 1, removed)
+                    && matches!(tokens[start - 1].text(), "with" | "as" | "at")
+                {
+                    start - 1
+                } else {
+                    start
+                };
+                for flag in &mut removed[start..end] {
+                    *flag = true;
+                }
+                found.get_or_insert(priority);
+                index = end;
+            }
+            None => index += 1,
+        }
+    }
+    found
+}
+
+fn normalise_tag(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+fn take_tags(text: &str, tokens: &[Token], removed: &mut [bool]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    let push = |tag: String, tags: &mut Vec<String>| {
+        if !tag.is_empty() && !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    };
+    let usable = |i: usize, removed: &[bool]| i < tokens.len() && !removed[i] && !tokens[i].quoted;
+    let mut index = 0;
+    while index < tokens.len() {
+        if !usable(index, removed) {
+            index += 1;
+            continue;
+        }
+        let token = &tokens[index];
+        let word = token.text();
+        if let Some(rest) = word.strip_prefix('#')
+            && !rest.is_empty()
+            && !rest.bytes().all(|b| b.is_ascii_digit())
+            && !rest.starts_with('#')
+        {
+            let original = &text[token.core.clone()];
+            push(normalise_tag(&original[1..]), &mut tags);
+            removed[index] = true;
+            index += 1;
+            continue;
+        }
+        let Some(items_start) = tag_phrase_items_start(tokens, index) else {
+            index += 1;
+            continue;
+        };
+        let items = tag_list(tokens, items_start, removed);
+        if items.is_empty() {
+            index += 1;
+            continue;
+        }
+        let start = if index > 0
+            && usable(index - 1, removed)
+            && matches!(tokens[index - 1].text(), "with" | "and" | "add")
+        {
+            index - 1
+        } else {
+            index
+        };
+        let end = items.last().map_or(items_start, |&last| last + 1);
+        for &item in &items {
+            push(normalise_tag(&text[tokens[item].core.clone()]), &mut tags);
+        }
+        for flag in &mut removed[start..end] {
+            *flag = true;
+        }
+        index = end;
+    }
+    tags
+}
+
+/// If a tag phrase ("tagged with", "tags:", "with tag", "labeled") starts at `index`, the index of
+/// its first item.
+fn tag_phrase_items_start(tokens: &[Token], index: usize) -> Option<usize> {
+    let word = tokens[index].text();
+    let previous = index.checked_sub(1).map(|i| tokens[i].text());
+    let next = tokens.get(index + 1).map(Token::text);
+    match word {
+        "tagged" | "labeled" | "labelled" => {
+            Some(if matches!(next, Some("with" | "as")) { index + 2 } else { index + 1 })
+        }
+        "tags" | "labels" => Some(index + 1),
+        "tag" | "label" if tokens[index].colon || matches!(previous, Some("with" | "add")) => {
+            Some(index + 1)
+        }
+        _ => None,
+    }
+}
+
+/// Items of a tag list: single words separated by commas or "and".
+fn tag_list(tokens: &[Token], start: usize, removed: &[bool]) -> Vec<usize> {
+    let usable = |i: usize| i < tokens.len() && !removed[i] && !tokens[i].quoted && !tokens[i].norm.is_empty();
+    let mut items = Vec::new();
+    let mut at = start;
+    while usable(at) {
+        items.push(at);
+        if tokens[at].comma && usable(at + 1) {
+            at += 1;
+        } else if usable(at + 1) && matches!(tokens[at + 1].text(), "and" | "&") && usable(at + 2) {
+            at += 2;
+        } else {
+            break;
+        }
+    }
+    items
+}
+
+/// Words left dangling at the end once a phrase after them was removed ("… and #tag").
+const DANGLING: &[&str] = &["and", "with", "due", "on", "at", "by", "for", "&", "-", ""];
+
+/// Rebuilds the title from the tokens that were not removed.
+fn build_title(text: &str, tokens: &[Token], removed: &[bool]) -> String {
+    let mut kept: Vec<&Token> = (0..tokens.len())
+        .filter(|&i| !removed[i])
+        .map(|i| &tokens[i])
+        .collect();
+    let lead = lead_in_len(&kept);
+    kept.drain(..lead);
+    strip_list_suffix(&mut kept);
+    while kept
+        .last()
+        .is_some_and(|t| !t.quoted && DANGLING.contains(&t.text()))
+    {
+        kept.pop();
+    }
+    let joined = kept
+        .iter()
+        .map(|t| &text[t.raw.clone()])
+        .collect::<Vec<_>>()
+        .join(" ");
+    capitalise(&tidy(&joined))
+}
+
+/// Trims separators and unwraps a title that is entirely quoted.
+pub(crate) fn tidy(title: &str) -> String {
+    const SEPARATORS: &[char] = &[':', ',', ';', '-', '–', '—', ' '];
+    let mut title = title.trim().trim_matches(SEPARATORS);
+    let quotes = ['"', '\'', '“', '”', '‘', '’', '«', '»', '`'];
+    for _ in 0..3 {
+        let mut chars = title.chars();
+        match (chars.next(), chars.next_back()) {
+            (Some(first), Some(last)) if quotes.contains(&first) && quotes.contains(&last) => {
+                title = title[first.len_utf8()..title.len() - last.len_utf8()]
+                    .trim()
+                    .trim_matches(SEPARATORS);
+            }
+            _ => break,
+        }
+    }
+    title.to_owned()
+}
+
+/// Upper-cases the first letter unless the first word already has capitals ("iPhone").
+pub(crate) fn capitalise(title: &str) -> String {
+    let first_word = title.split_whitespace().next().unwrap_or("");
+    if first_word.chars().any(char::is_uppercase) {
+        return title.to_owned();
+    }
+    let mut chars = title.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "to my list", "to my todo list", "on my tasks" at the end of the title.
+fn strip_list_suffix(kept: &mut Vec<&Token>) {
+    let words: Vec<&str> = kept.iter().map(|t| t.text()).collect();
+    let n = words.len();
+    for suffix_len in [4usize, 3] {
+        if n <= suffix_len {
+            continue;
+        }
+        let tail = &words[n - suffix_len..];
+        let ok = matches!(tail[0], "to" | "on" | "in" | "onto")
+            && matches!(tail[1], "my" | "the")
+            && matches!(
+                tail[tail.len() - 1],
+                "list" | "tasks" | "todos" | "to-dos" | "todo" | "todolist"
+            )
+            && (suffix_len == 3 || matches!(tail[2], "todo" | "to-do" | "task" | "tasks" | "shopping"));
+        if ok && kept[n - suffix_len..].iter().all(|t| !t.quoted) {
+            kept.truncate(n - suffix_len);
+            return;
+        }
+    }
+}
+
+/// Number of leading tokens that are a lead-in ("please add a task to", "remind me to").
+pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
+    let word = |i: usize| -> &str {
+        tokens
+            .get(i)
+            .filter(|t| !t.quoted)
+            .map_or("\u{0}", |t| t.text())
+    };
+    let mut at = skip_politeness(tokens, 0);
+    let start = at;
+    match word(at) {
+        "remind" if word(at + 1) == "me" => {
+            at += 2;
+            if matches!(word(at), "to" | "that" | "about" | "of") {
+                at += 1;
+            }
+            return at;
+        }
+        "don't" | "dont" if word(at + 1) == "forget" => {
+            at += 2;
+            if word(at) == "to" {
+                at += 1;
+            }
+            return at;
+        }
+        "do" if word(at + 1) == "not" && word(at + 2) == "forget" => {
+            at += 3;
+            if word(at) == "to" {
+                at += 1;
+            }
+            return at;
+        }
+        "remember" => {
+            at += 1;
+            if word(at) == "to" {
+                at += 1;
+            }
+            return at;
+        }
+        _ => {}
+    }
+    if let Some(len) = obligation_len(&word, at) {
+        return at + len;
+    }
+    let verb = word(at);
+    let verb_len = match (verb, word(at + 1)) {
+        ("set" | "jot" | "write" | "note", "up" | "down") => 2,
+        ("add" | "create" | "new" | "make" | "put" | "schedule" | "set" | "setup" | "note"
+        | "jot" | "save" | "log" | "record" | "write" | "enter", _) => 1,
+        ("task" | "todo" | "to-do" | "reminder", _) if tokens.get(at).is_some_and(|t| t.colon) => {
+            return at + 1;
+        }
+        _ => return start,
+    };
+    at += verb_len;
+    if word(at) == "me" && verb != "remind" {
+        at += 1;
+    }
+    if matches!(word(at), "a" | "an" | "the" | "another" | "my" | "one" | "1") {
+        at += 1;
+    }
+    if word(at) == "new" {
+        at += 1;
+    }
+    let has_noun = TASK_NOUNS.contains(&word(at)) || (word(at) == "to" && word(at + 1) == "do");
+    if has_noun {
+        at += if word(at) == "to" { 2 } else { 1 };
+        if word(at) == "for" && word(at + 1) == "me" {
+            at += 2;
+        }
+        match (word(at), word(at + 1)) {
+            ("that", "says") | ("which", "says") => at += 2,
+            ("to", _) | ("called", _) | ("named", _) | ("titled", _) | ("saying", _)
+            | ("for", _) | ("about", _) | ("of", _) | ("that", _) => at += 1,
+            _ => {}
+        }
+        return at;
+    }
+    // Without "task", only the unambiguous verbs are lead-ins: "make dinner" is a title.
+    if matches!(verb, "add" | "create" | "new") {
+        return start + verb_len;
+    }
+    start
+}
+
+/// "i need to", "i have to", "need to", "gotta" …: how many words the phrase spans at `at`.
+fn obligation_len<'a>(word: &dyn Fn(usize) -> &'a str, at: usize) -> Option<usize> {
+    let subject = usize::from(word(at) == "i");
+    let after = at + subject;
+    let len = match (word(after), word(after + 1)) {
+        ("need" | "have" | "want" | "got", "to") => 2,
+        ("must" | "should" | "gotta", _) => 1,
+        ("i've" | "ive", "got") if word(after + 2) == "to" => 3,
+        _ => return None,
+    };
+    // "need to" without "I" is still a lead-in; "want to" needs the "I".
+    if subject == 0 && word(after) == "want" {
+        return None;
+    }
+    Some(subject + len)
+}
+
+/// Skips "please", "can you", "could you please", "i'd like to", "let's", "hey" …
+pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
+    let word = |i: usize| tokens.get(i).filter(|t| !t.quoted).map_or("\u{0}", |t| t.text());
+    loop {
+        let before = at;
+        match (word(at), word(at + 1), word(at + 2)) {
+            ("please" | "pls" | "plz" | "kindly" | "hey" | "hi" | "ok" | "okay" | "so" | "just"
+            | "also" | "now" | "quickly" | "and" | "then", _, _) => at += 1,
+            ("can" | "could" | "would" | "will", "you", _) => at += 2,
+            ("i'd" | "id", "like", "to") => at += 3,
+            ("i", "would", "like") if word(at + 3) == "to" => at += 4,
+            ("i", "want", "to") if is_command_verb(word(at + 3)) => at += 3,
+            ("i", "wanna", verb) if is_command_verb(verb) => at += 2,
+            ("let's" | "lets", _, _) => at += 1,
+            ("go", "ahead", "and") => at += 3,
+            _ => {}
+        }
+        if at == before {
+            return at;
+        }
+    }
+}
+
+/// Verbs that start an assistant command (used to decide where politeness ends and where a
+/// second command begins).
+pub(crate) fn is_command_verb(word: &str) -> bool {
+    matches!(
+        word,
+        "add" | "create" | "make" | "new" | "remind" | "mark" | "complete" | "finish" | "check"
+            | "tick" | "cross" | "done" | "reopen" | "uncomplete" | "unmark" | "delete" | "remove"
+            | "erase" | "trash" | "cancel" | "drop" | "rename" | "change" | "update" | "edit"
+            | "modify" | "set" | "move" | "reschedule" | "postpone" | "push" | "delay" | "show"
+            | "list" | "display" | "view" | "search" | "find" | "sort" | "order" | "schedule"
+            | "prioritize" | "prioritise" | "clear"
+    )
+}

@@ -1,0 +1,81 @@
+use super::{new_york_now, render_quick_add};
+use crate::nl::parse_quick_add;
+
+/// (text, rendered result) with `now` = Sat 2026-11-21 10:00 America/New_York.
+/// Rendering: `"Title" due=YYYY-MM-DD HH:MM p=priority tags=a,b desc="…"`.
+const QUICK_ADD: &[(&str, &str)] = &[
+    ("Add a task to buy groceries", "\"Buy groceries\""),
+    ("add a task to buy groceries", "\"Buy groceries\""),
+    ("Create a task called call mom tonight at 7pm", "\"Call mom\" due=2026-11-21 19:00"),
+    ("Remind me to finish the report", "\"Finish the report\""),
+    ("create a task to call mom tomorrow at 5pm", "\"Call mom\" due=2026-11-22 17:00"),
+    ("Create a high priority task called 'Finish project report' due tomorrow", "\"Finish project report\" due=2026-11-22 23:59 p=high"),
+    ("Add urgent task: call mom", "\"Call mom\" p=high"),
+    ("Add task: buy groceries tagged with shopping", "\"Buy groceries\" tags=shopping"),
+    ("I need to finish the report by Friday", "\"Finish the report\" due=2026-11-27 23:59"),
+    ("buy groceries", "\"Buy groceries\""),
+    ("buy milk #shopping #Home p1", "\"Buy milk\" p=high tags=shopping,home"),
+    ("buy milk #shopping #shopping", "\"Buy milk\" tags=shopping"),
+    ("Call dentist next monday at 9am !low", "\"Call dentist\" due=2026-11-23 09:00 p=low"),
+    ("pay rent end of month tags: bills, home", "\"Pay rent\" due=2026-11-30 23:59 tags=bills,home"),
+    ("Write blog post labeled writing and work", "\"Write blog post\" tags=writing,work"),
+    ("Create a task called 'Call mom tonight' due friday", "\"Call mom tonight\" due=2026-11-27 23:59"),
+    ("submit taxes by 04/15 high priority", "\"Submit taxes\" due=2027-04-15 23:59 p=high"),
+    ("make dinner reservations", "\"Make dinner reservations\""),
+    ("iPhone repair tomorrow", "\"iPhone repair\" due=2026-11-22 23:59"),
+    ("add buy milk to my shopping list", "\"Buy milk\""),
+    ("add walk the dog to my list", "\"Walk the dog\""),
+    ("water plants every morning", "\"Water plants every morning\""),
+    ("please add a new task: \"Book flights\" description: check prices on Kayak first", "\"Book flights\" desc=\"check prices on Kayak first\""),
+    ("Don't forget to call the bank at 3pm", "\"Call the bank\" due=2026-11-21 15:00"),
+    ("set a reminder to stretch in 30 minutes", "\"Stretch\" due=2026-11-21 10:30"),
+    ("new todo for me: renew passport in 2 months", "\"Renew passport\" due=2027-01-21 23:59"),
+    ("Look at 3 options tomorrow", "\"Look at 3 options\" due=2026-11-22 23:59"),
+    ("meeting with Bob, friday 2pm", "\"Meeting with Bob\" due=2026-11-27 14:00"),
+    ("remind me tomorrow to call mom", "\"Call mom\" due=2026-11-22 23:59"),
+    ("remind me to pay rent on the 1st of december", "\"Pay rent\" due=2026-12-01 23:59"),
+    ("can you add a task to email Sarah about the budget asap", "\"Email Sarah about the budget\" p=high"),
+    ("could you please create a task named Review PR #42 tomorrow morning", "\"Review PR #42\" due=2026-11-22 09:00"),
+    ("todo: clean the garage this weekend", "\"Clean the garage\" due=2026-11-21 23:59"),
+    ("task: file expenses by eod", "\"File expenses\" due=2026-11-21 23:59"),
+    ("I have to pick up the kids at 3:30pm", "\"Pick up the kids\" due=2026-11-21 15:30"),
+    ("need to renew car insurance next month", "\"Renew car insurance\" due=2026-12-01 23:59"),
+    ("schedule a task to prepare slides for monday 10am", "\"Prepare slides\" due=2026-11-23 10:00"),
+    ("add an important task to fix the leaking tap", "\"Fix the leaking tap\" p=high"),
+    ("add low priority task to organise photos", "\"Organise photos\" p=low"),
+    ("add a task to read a book with low priority", "\"Read a book\" p=low"),
+    ("add task to call grandma priority: high", "\"Call grandma\" p=high"),
+    ("Add task to vacuum no rush", "\"Vacuum\" p=low"),
+    ("add \"Buy 2026 calendar\"", "\"Buy 2026 calendar\""),
+    ("add task 'Pay the 5pm invoice' tomorrow", "\"Pay the 5pm invoice\" due=2026-11-22 23:59"),
+    ("add task with tag work: prepare report", "\"Prepare report\" tags=work"),
+    ("book dentist appointment in 2 weeks at 10am #health", "\"Book dentist appointment\" due=2026-12-05 10:00 tags=health"),
+    ("Buy gift for mom's birthday on Dec 12", "\"Buy gift for mom's birthday\" due=2026-12-12 23:59"),
+    ("Renew library books 12/05", "\"Renew library books\" due=2026-12-05 23:59"),
+    ("call the plumber at 5", "\"Call the plumber\" due=2026-11-21 17:00"),
+    ("gym at 6pm every day", "\"Gym every day\" due=2026-11-21 18:00"),
+    ("Finish the quarterly report by next friday with note include Q3 numbers", "\"Finish the quarterly report\" due=2026-11-27 23:59 desc=\"include Q3 numbers\""),
+    ("add", "\"\""),
+    ("remind me", "\"\""),
+    ("add task tomorrow", "\"\" due=2026-11-22 23:59"),
+    ("create a task", "\"\""),
+    ("add a task to", "\"\""),
+    ("Pick up dry cleaning, tomorrow", "\"Pick up dry cleaning\" due=2026-11-22 23:59"),
+    ("Book table at Luigi's for tonight at 8", "\"Book table at Luigi's\" due=2026-11-21 20:00"),
+    ("ask Bob about the 3 options", "\"Ask Bob about the 3 options\""),
+    ("write to the landlord on the 30th", "\"Write to the landlord\" due=2026-11-30 23:59"),
+];
+
+#[test]
+fn quick_add_table() {
+    let now = new_york_now();
+    let mut failures = Vec::new();
+    for &(text, expected) in QUICK_ADD {
+        let actual = render_quick_add(&parse_quick_add(text, &now));
+        if actual != expected {
+            failures.push(format!("    ({text:?}, {actual:?}),"));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+

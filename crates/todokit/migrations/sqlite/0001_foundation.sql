@@ -1,0 +1,50 @@
+-- Timestamps are integer microseconds since the Unix epoch (UTC) on both backends so that
+-- the same SQL text serves SQLite and PostgreSQL and ordering is exact.
+CREATE TABLE users (
+    id BLOB PRIMARY KEY NOT NULL,
+    email TEXT NOT NULL,
+    email_normalized TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    task_seq INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE tasks (
+    id BLOB PRIMARY KEY NOT NULL,
+    user_id BLOB NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT,
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'medium', 'high')),
+    priority_rank INTEGER NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    due_at INTEGER,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    reminder_offset_minutes INTEGER,
+    reminder_sent BOOLEAN NOT NULL DEFAULT FALSE,
+    recurrence TEXT,
+    series_id BLOB,
+    series_start_at INTEGER,
+    occurrence_index INTEGER NOT NULL DEFAULT 0,
+    parent_task_id BLOB REFERENCES tasks(id) ON DELETE SET NULL,
+    completed BOOLEAN NOT NULL DEFAULT FALSE,
+    completed_at INTEGER,
+    search_text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (user_id, number),
+    UNIQUE (series_id, occurrence_index),
+    CHECK (parent_task_id IS NULL OR parent_task_id <> id)
+);
+CREATE INDEX tasks_user_due ON tasks (user_id, due_at);
+CREATE INDEX tasks_user_created ON tasks (user_id, created_at);
+CREATE INDEX tasks_unsent_reminders ON tasks (due_at) WHERE reminder_sent = FALSE AND completed = FALSE AND reminder_offset_minutes IS NOT NULL;
+
+CREATE TABLE task_tags (
+    task_id BLOB NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    user_id BLOB NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (task_id, tag)
+);
+CREATE INDEX task_tags_user_tag ON task_tags (user_id, tag);

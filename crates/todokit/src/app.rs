@@ -1,0 +1,61 @@
+//! Wiring: the shared state, the router and the server entry point used by
+//! both `main` and the tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
+use crate::config::Config;
+use crate::storage::{self, DynStorage};
+use crate::tasks::TaskService;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub storage: DynStorage,
+    pub tasks: TaskService,
+    pub tokens: Arc<TokenKeys>,
+    pub throttle: Arc<SignInThrottle>,
+    /// Verified against when an email is unknown, so sign-in timing is uniform.
+    pub dummy_password_hash: String,
+}
+
+impl AppState {
+    /// Opens storage (applying migrations) and loads the signing secret.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let storage = storage::connect(&config.database_url()).await?;
+        Self::with_storage(config, storage).await
+    }
+
+    pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
+        let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+        let dummy = Password::parse("dummy-password-for-timing".into()).map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
+            throttle: Arc::new(SignInThrottle::new(config.signin_attempts)),
+            tasks: TaskService::new(storage.clone()),
+            storage,
+            dummy_password_hash: hash_password(dummy).await?,
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// The whole application as a router.
+pub fn app(state: AppState) -> Router {
+    crate::http::router(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,14 @@
+//! Accounts and sessions: password hashing, signed session tokens, the
+//! signing secret and sign-in throttling. Nothing here knows about HTTP.
+
+mod email;
+mod password;
+mod secret;
+mod throttle;
+mod token;
+
+pub use email::Email;
+pub use password::{Password, hash_password, verify_password};
+pub use secret::load_or_create_secret;
+pub use throttle::SignInThrottle;
+pub use token::{Claims, SessionToken, TokenKeys};

@@ -1,0 +1,83 @@
+use jiff::{SignedDuration, Timestamp};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A freshly issued session token.
+#[derive(Debug, Clone)]
+pub struct SessionToken {
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+/// HS256 signing and verification with the configured secret.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: SignedDuration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], ttl_days: u32) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl: SignedDuration::from_hours(24 * i64::from(ttl_days)),
+        }
+    }
+
+    pub fn issue(&self, user: Uuid) -> anyhow::Result<SessionToken> {
+        let now = Timestamp::now();
+        let expires_at = now + self.ttl;
+        let claims = Claims { sub: user, iat: now.as_second(), exp: expires_at.as_second() };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok(SessionToken { token, expires_at })
+    }
+
+    /// Checks signature, algorithm and expiry. `None` for anything invalid.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+    }
+
+    pub fn ttl(&self) -> SignedDuration {
+        self.ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_foreign_ones_do_not() {
+        let keys = TokenKeys::new(&[7u8; 32], 7);
+        let user = Uuid::now_v7();
+        let issued = keys.issue(user).unwrap();
+        assert_eq!(keys.verify(&issued.token).unwrap().sub, user);
+        let other = TokenKeys::new(&[8u8; 32], 7);
+        assert!(other.verify(&issued.token).is_none());
+        assert!(keys.verify("not-a-token").is_none());
+    }
+
+    #[test]
+    fn unsigned_tokens_are_refused() {
+        let keys = TokenKeys::new(&[7u8; 32], 7);
+        // {"alg":"none","typ":"JWT"} . {"sub":…,"exp":far future} . (no signature)
+        let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
+        let payload =
+            "eyJzdWIiOiIwMTkzNDZhZC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMDAiLCJpYXQiOjEsImV4cCI6NDEwMjQ0NDgwMH0";
+        assert!(keys.verify(&format!("{header}.{payload}.")).is_none());
+    }
+}

@@ -1,0 +1,80 @@
+//! Configuration from flags and `TODOKIT_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// todokit: a self-hosted task manager with an AI assistant.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "TODOKIT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for the SQLite database and the generated signing secret.
+    #[arg(long, env = "TODOKIT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://user@host/db` for PostgreSQL, or `sqlite:path`.
+    /// Defaults to `sqlite:<data-dir>/todokit.db`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Secret used to sign session tokens (HS256), at least 32 characters.
+    /// When unset, one is generated on first run and kept in the data directory.
+    #[arg(long, env = "TODOKIT_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// How long a sign-in stays valid, in days.
+    #[arg(long, env = "TODOKIT_TOKEN_TTL_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub token_ttl_days: u32,
+
+    /// Mark the session cookie `Secure` (serve over HTTPS when set).
+    #[arg(long, env = "TODOKIT_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TODOKIT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Failed sign-ins allowed per account and per client address within 15 minutes.
+    #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
+    pub signin_attempts: u32,
+
+    /// Log output format.
+    #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The database to open: the explicit URL or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite:{}", self.data_dir.join("todokit.db").display()),
+        }
+    }
+
+    /// Defaults suitable for tests: loopback, port 0, the given data directory.
+    pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url,
+            jwt_secret: None,
+            token_ttl_days: 7,
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            signin_attempts: 10,
+            log_format: LogFormat::Text,
+        }
+    }
+}

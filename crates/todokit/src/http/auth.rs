@@ -1,0 +1,183 @@
+//! Sign-up, sign-in, sign-out and the current session.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{AUTH_COOKIE, AuthUser, Json};
+use crate::app::AppState;
+use crate::auth::{Email, Password, SessionToken, hash_password, verify_password};
+use crate::error::{AppError, AppResult};
+use crate::storage::User;
+
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    id: Uuid,
+    email: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self { id: user.id, email: user.email, created_at: user.created_at }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    success: bool,
+    message: &'static str,
+    user: UserView,
+    /// Send as `Authorization: Bearer <token>`; also set as the `auth_token` cookie.
+    token: String,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    authenticated: bool,
+    user: UserView,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedOut {
+    success: bool,
+}
+
+fn session_cookie(state: &AppState, session: &SessionToken) -> Cookie<'static> {
+    Cookie::build((AUTH_COOKIE, session.token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .max_age(time_duration(state.tokens.ttl().as_secs()))
+        .build()
+}
+
+fn time_duration(secs: i64) -> time::Duration {
+    time::Duration::seconds(secs)
+}
+
+fn signed_in(state: &AppState, status: StatusCode, message: &'static str, user: User) -> AppResult<Response> {
+    let session = state.tokens.issue(user.id)?;
+    let jar = CookieJar::new().add(session_cookie(state, &session));
+    let body = SignedIn {
+        success: true,
+        message,
+        user: user.into(),
+        token: session.token,
+        expires_at: session.expires_at,
+    };
+    Ok((status, jar, Json(body)).into_response())
+}
+
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/api/auth/sign-up", tag = "auth", request_body = Credentials,
+    responses((status = 201, body = SignedIn), (status = 400), (status = 409)))]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    Json(credentials): Json<Credentials>,
+) -> AppResult<Response> {
+    let email = Email::parse(&credentials.email)
+        .map_err(|message| AppError::Validation { field: Some("email"), message: message.into() })?;
+    let password = Password::parse(credentials.password)
+        .map_err(|message| AppError::Validation { field: Some("password"), message })?;
+    let hash = hash_password(password).await?;
+    let user =
+        state.storage.create_user(email.as_str(), email.normalized(), &hash, crate::storage::now()).await?;
+    tracing::info!(user = %user.id, "account created");
+    signed_in(&state, StatusCode::CREATED, "Account created successfully", user)
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = SignedIn), (status = 401), (status = 429)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(credentials): Json<Credentials>,
+) -> AppResult<Response> {
+    let invalid = || AppError::Unauthorized("Invalid email or password".into());
+    let account_key = format!("acct:{}", credentials.email.trim().to_lowercase());
+    let address_key = format!("addr:{}", peer.ip());
+    let keys = [account_key.as_str(), address_key.as_str()];
+    if let Some(retry_after_secs) = state.throttle.blocked_for(&keys) {
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "Too many failed sign-in attempts; try again in {} minutes",
+                retry_after_secs.div_ceil(60)
+            ),
+            retry_after_secs,
+        });
+    }
+    let Ok(email) = Email::parse(&credentials.email) else {
+        state.throttle.record_failure(&keys);
+        return Err(invalid());
+    };
+    let stored = state.storage.user_credentials(email.normalized()).await?;
+    // Verify against a dummy hash when the account is missing so timing does
+    // not reveal which emails exist.
+    let hash =
+        stored.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let matches = verify_password(credentials.password, hash).await?;
+    match stored {
+        Some(stored) if matches => {
+            state.throttle.record_success(&account_key);
+            signed_in(&state, StatusCode::OK, "Signed in", stored.user)
+        }
+        _ => {
+            state.throttle.record_failure(&keys);
+            Err(invalid())
+        }
+    }
+}
+
+/// Sign out: clears the session cookie.
+#[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth", responses((status = 200, body = SignedOut)))]
+pub async fn sign_out(State(state): State<AppState>) -> Response {
+    let removal = Cookie::build((AUTH_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .max_age(time_duration(0))
+        .build();
+    (CookieJar::new().add(removal), Json(SignedOut { success: true })).into_response()
+}
+
+/// The current session.
+#[utoipa::path(get, path = "/api/auth/session", tag = "auth", responses((status = 200, body = Session), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn session(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Session>> {
+    let record = state
+        .storage
+        .user_by_id(user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Sign in to continue".into()))?;
+    let expires_at = Timestamp::from_second(user.expires_at).map_err(anyhow::Error::from)?;
+    Ok(Json(Session { authenticated: true, user: record.into(), expires_at }))
+}

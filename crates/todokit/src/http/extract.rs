@@ -1,0 +1,134 @@
+//! Extractors that turn request parts into domain values, with every
+//! rejection rendered in the app's JSON error shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::tasks::UserZone;
+use crate::tasks::model::UserId;
+
+/// `axum::Json` whose rejections use the app's error shape.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = rejection.body_text();
+        match rejection.status() {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::UnsupportedMediaType("Expected a JSON body with Content-Type: application/json".into())
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge("The request body is too large".into()),
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation { field: None, message },
+            _ => Self::BadRequest { code: "invalid_json", message },
+        }
+    }
+}
+
+/// `axum_extra`'s query extractor (repeated keys become lists) with the
+/// app's error shape.
+#[derive(Debug, Clone, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum_extra::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+impl From<axum_extra::extract::QueryRejection> for AppError {
+    fn from(rejection: axum_extra::extract::QueryRejection) -> Self {
+        Self::BadRequest { code: "invalid_query", message: rejection.to_string() }
+    }
+}
+
+pub const AUTH_COOKIE: &str = "auth_token";
+
+/// The signed-in user. Accepts `Authorization: Bearer` first, then the
+/// `auth_token` cookie; never a token in the query string. A token for a
+/// deleted account is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub id: Uuid,
+    /// Expiry of the presented session token (unix seconds).
+    pub expires_at: i64,
+}
+
+impl AuthUser {
+    pub fn user_id(&self) -> UserId {
+        UserId(self.id)
+    }
+}
+
+pub fn presented_token(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
+    }
+    CookieJar::from_headers(&parts.headers).get(AUTH_COOKIE).map(|cookie| cookie.value().to_owned())
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized = || AppError::Unauthorized("Sign in to continue".into());
+        let token = presented_token(parts).ok_or_else(unauthorized)?;
+        let claims = state.tokens.verify(&token).ok_or_else(|| {
+            tracing::debug!("rejected an invalid or expired session token");
+            AppError::Unauthorized("Your session is invalid or has expired; sign in again".into())
+        })?;
+        if state.storage.user_by_id(claims.sub).await?.is_none() {
+            return Err(unauthorized());
+        }
+        Ok(Self { id: claims.sub, expires_at: claims.exp })
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(AppError::Unauthorized(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ZoneQuery {
+    timezone: Option<String>,
+}
+
+/// The caller's time zone: the `timezone` query parameter, else the
+/// `X-Timezone` header, else UTC.
+pub struct RequestZone(pub UserZone);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestZone {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let from_query =
+            axum_extra::extract::Query::<ZoneQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.timezone);
+        let from_header = || parts.headers.get("x-timezone").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        match from_query.or_else(from_header) {
+            Some(name) => Ok(Self(UserZone::parse(&name)?)),
+            None => Ok(Self(UserZone::utc())),
+        }
+    }
+}

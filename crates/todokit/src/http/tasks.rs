@@ -1,0 +1,328 @@
+//! `/api/tasks`: thin handlers over the task service.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AuthUser, Json, Query, RequestZone};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::tasks::model::{BulkOutcome, Completion, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskKey};
+use crate::tasks::{DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput};
+
+impl From<TaskError> for AppError {
+    fn from(err: TaskError) -> Self {
+        match err {
+            TaskError::Invalid(err) => err.into(),
+            TaskError::InvalidField { field, message } => Self::Validation { field: Some(field), message },
+            TaskError::NotFound => Self::task_not_found(),
+            TaskError::Storage(err) => err.into(),
+        }
+    }
+}
+
+fn task_key(raw: &str) -> AppResult<TaskKey> {
+    // An unparseable key can name no task: same answer as a missing one.
+    TaskKey::parse(raw).ok_or_else(AppError::task_not_found)
+}
+
+/// Filters shared by listing and the bulk operations.
+#[derive(Debug, Default, Deserialize, Serialize, IntoParams, ToSchema)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// all (default), pending, completed or overdue.
+    status: Option<StatusFilter>,
+    /// low, medium or high.
+    priority: Option<String>,
+    /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
+    tags: Vec<String>,
+    /// today, week, month or overdue, in the caller's time zone.
+    due: Option<DueWindow>,
+    /// Due strictly before this RFC 3339 instant.
+    due_before: Option<String>,
+    /// Due at or after this RFC 3339 instant.
+    due_after: Option<String>,
+    /// Case-insensitive text search over title and description.
+    #[serde(alias = "search")]
+    q: Option<String>,
+    /// IANA time zone for due windows (default UTC; also `X-Timezone`).
+    timezone: Option<String>,
+}
+
+impl FilterParams {
+    fn criteria(self) -> ListCriteria {
+        ListCriteria {
+            status: self.status.unwrap_or_default(),
+            priority: self.priority.filter(|p| !p.is_empty()),
+            tags: self.tags.iter().flat_map(|t| t.split(',')).map(str::to_owned).collect(),
+            due: self.due,
+            due_before: self.due_before,
+            due_after: self.due_after,
+            search: self.q,
+            ..Default::default()
+        }
+    }
+}
+
+/// Listing parameters. Kept flat rather than `#[serde(flatten)]`-ing
+/// `FilterParams`, because flattening breaks repeated keys and numbers in
+/// query strings.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// all (default), pending, completed or overdue.
+    status: Option<StatusFilter>,
+    /// low, medium or high.
+    priority: Option<String>,
+    /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
+    tags: Vec<String>,
+    /// today, week, month or overdue, in the caller's time zone.
+    due: Option<DueWindow>,
+    /// Due strictly before this RFC 3339 instant.
+    due_before: Option<String>,
+    /// Due at or after this RFC 3339 instant.
+    due_after: Option<String>,
+    /// Case-insensitive text search over title and description.
+    #[serde(alias = "search")]
+    q: Option<String>,
+    /// IANA time zone for due windows (default UTC; also `X-Timezone`).
+    timezone: Option<String>,
+    /// due (default), priority, created, updated or title.
+    sort: Option<SortKey>,
+    /// asc or desc; each sort key has a natural default.
+    order: Option<SortOrder>,
+    offset: u32,
+    /// 1–100, default 50.
+    limit: Option<u32>,
+}
+
+impl ListParams {
+    fn criteria(self) -> ListCriteria {
+        let filter = FilterParams {
+            status: self.status,
+            priority: self.priority,
+            tags: self.tags,
+            due: self.due,
+            due_before: self.due_before,
+            due_after: self.due_after,
+            q: self.q,
+            timezone: self.timezone,
+        };
+        ListCriteria {
+            sort: self.sort,
+            order: self.order,
+            offset: self.offset,
+            limit: self.limit,
+            ..filter.criteria()
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskList {
+    tasks: Vec<Task>,
+    /// Tasks matching the filter.
+    total: u64,
+    offset: u32,
+    limit: u32,
+    /// Across all of the user's tasks.
+    counts: TaskCounts,
+}
+
+/// Create a task.
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = TaskInput,
+    responses((status = 201, body = Task), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub async fn create_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Json(input): Json<TaskInput>,
+) -> AppResult<(StatusCode, Json<Task>)> {
+    let task = state.tasks.create(user.user_id(), input, &zone).await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+/// List tasks with filters, sorting and pagination.
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListParams),
+    responses((status = 200, body = TaskList), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<TaskList>> {
+    let criteria = params.criteria();
+    let page = state.tasks.list(user.user_id(), &criteria, &zone).await?;
+    let counts = state.tasks.counts(user.user_id(), &ListCriteria::default(), &zone).await?;
+    Ok(Json(TaskList {
+        tasks: page.tasks,
+        total: page.total,
+        offset: criteria.offset,
+        limit: criteria.limit.unwrap_or(crate::tasks::model::DEFAULT_PAGE_SIZE),
+        counts,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagList {
+    tags: Vec<TagCount>,
+}
+
+/// Tags in use, most used first.
+#[utoipa::path(get, path = "/api/tasks/tags", tag = "tasks", responses((status = 200, body = TagList)), security(("bearer" = [])))]
+pub async fn list_tags(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<TagList>> {
+    Ok(Json(TagList { tags: state.tasks.tags(user.user_id()).await? }))
+}
+
+/// One task, by id or number.
+#[utoipa::path(get, path = "/api/tasks/{task}", tag = "tasks",
+    params(("task" = String, Path, description = "Task id (UUID) or number (`3` or `#3`)")),
+    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+pub async fn get_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(task): Path<String>,
+) -> AppResult<Json<Task>> {
+    Ok(Json(state.tasks.get(user.user_id(), task_key(&task)?).await?))
+}
+
+/// Change some fields of a task; `null` clears a field.
+#[utoipa::path(patch, path = "/api/tasks/{task}", tag = "tasks", request_body = TaskPatchInput,
+    params(("task" = String, Path, description = "Task id or number")),
+    responses((status = 200, body = Task), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Path(task): Path<String>,
+    Json(input): Json<TaskPatchInput>,
+) -> AppResult<Json<Task>> {
+    Ok(Json(state.tasks.update(user.user_id(), task_key(&task)?, input, &zone).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    deleted: bool,
+    /// The task as it was, so a client can offer undo.
+    task: Task,
+}
+
+/// Delete a task.
+#[utoipa::path(delete, path = "/api/tasks/{task}", tag = "tasks",
+    params(("task" = String, Path, description = "Task id or number")),
+    responses((status = 200, body = Deleted), (status = 404)), security(("bearer" = [])))]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(task): Path<String>,
+) -> AppResult<Json<Deleted>> {
+    let task = state.tasks.delete(user.user_id(), task_key(&task)?).await?;
+    Ok(Json(Deleted { deleted: true, task }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    /// true (default) completes, false reopens.
+    #[serde(default = "yes")]
+    completed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Complete (or reopen) a task. Completing a recurring task creates its next occurrence.
+#[utoipa::path(post, path = "/api/tasks/{task}/complete", tag = "tasks", request_body(content = Option<CompleteBody>),
+    params(("task" = String, Path, description = "Task id or number")),
+    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = [])))]
+pub async fn complete_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(task): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Completion>> {
+    // The body is optional: an empty one means "complete".
+    let completed = if body.iter().all(u8::is_ascii_whitespace) {
+        true
+    } else {
+        serde_json::from_slice::<CompleteBody>(&body)
+            .map_err(|err| AppError::BadRequest { code: "invalid_json", message: err.to_string() })?
+            .completed
+    };
+    Ok(Json(state.tasks.set_completed(user.user_id(), task_key(&task)?, completed).await?))
+}
+
+/// Reopen a completed task.
+#[utoipa::path(post, path = "/api/tasks/{task}/reopen", tag = "tasks",
+    params(("task" = String, Path, description = "Task id or number")),
+    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = [])))]
+pub async fn reopen_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(task): Path<String>,
+) -> AppResult<Json<Completion>> {
+    Ok(Json(state.tasks.set_completed(user.user_id(), task_key(&task)?, false).await?))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+// `deny_unknown_fields` does not combine with `flatten` in serde.
+#[serde(default)]
+pub struct BulkCompleteBody {
+    #[serde(flatten)]
+    filter: FilterParams,
+    /// true (default) completes, false reopens.
+    completed: Option<bool>,
+}
+
+/// Complete (or reopen) every task matching the filter.
+#[utoipa::path(post, path = "/api/tasks/bulk/complete", tag = "tasks", request_body = BulkCompleteBody,
+    responses((status = 200, body = BulkOutcome)), security(("bearer" = [])))]
+pub async fn bulk_complete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Json(body): Json<BulkCompleteBody>,
+) -> AppResult<Json<BulkOutcome>> {
+    let zone =
+        body.filter.timezone.as_deref().map(crate::tasks::UserZone::parse).transpose()?.unwrap_or(zone);
+    let completed = body.completed.unwrap_or(true);
+    let criteria = body.filter.criteria();
+    Ok(Json(state.tasks.set_completed_matching(user.user_id(), &criteria, &zone, completed).await?))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct BulkDeleteBody {
+    #[serde(flatten)]
+    filter: FilterParams,
+    /// Must be true: deleting many tasks is never implicit.
+    confirm: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BulkDeleted {
+    deleted_count: u64,
+}
+
+/// Delete every task matching the filter (requires `"confirm": true`).
+#[utoipa::path(post, path = "/api/tasks/bulk/delete", tag = "tasks", request_body = BulkDeleteBody,
+    responses((status = 200, body = BulkDeleted), (status = 422)), security(("bearer" = [])))]
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Json(body): Json<BulkDeleteBody>,
+) -> AppResult<Json<BulkDeleted>> {
+    if !body.confirm {
+        return Err(AppError::validation("confirm", "bulk delete requires \"confirm\": true"));
+    }
+    let zone =
+        body.filter.timezone.as_deref().map(crate::tasks::UserZone::parse).transpose()?.unwrap_or(zone);
+    let criteria = body.filter.criteria();
+    let deleted_count = state.tasks.delete_matching(user.user_id(), &criteria, &zone).await?;
+    Ok(Json(BulkDeleted { deleted_count }))
+}

@@ -1,0 +1,18 @@
+//! todokit: a self-hosted task manager with an AI assistant.
+//!
+//! - [`tasks`]: the task service and model (used by REST, the assistant and MCP)
+//! - [`storage`]: the storage trait with SQLite and PostgreSQL implementations
+//! - [`auth`]: passwords, session tokens, sign-in throttling
+//! - [`http`]: routes, extractors and the OpenAPI document
+//! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod storage;
+pub mod tasks;
+
+pub use app::{AppState, app, serve};
+pub use config::Config;

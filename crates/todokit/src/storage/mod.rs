@@ -1,0 +1,185 @@
+//! Persistence behind one trait, with an SQLite and a PostgreSQL implementation.
+//!
+//! Both backends run the same SQL text (see `sql.rs`); each has its own
+//! migrations under `migrations/<backend>/`. Every query is parameterized and
+//! scoped by the owning user.
+
+mod sql;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use crate::tasks::model::{
+    BulkOutcome, Completion, NewTask, TagCount, Task, TaskCounts, TaskFilter, TaskKey, TaskPage, TaskPatch,
+    TaskQuery, UserId,
+};
+
+pub use sql::{PostgresStorage, SqliteStorage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A uniqueness rule was violated (e.g. the email is taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached right now.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Self::Unavailable("The database is unavailable; try again shortly".into())
+            }
+            _ => Self::Other(err.into()),
+        }
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    async fn ping(&self) -> StorageResult<()>;
+
+    /// Fails with `Conflict` when the normalized email is taken.
+    async fn create_user(
+        &self,
+        email: &str,
+        email_normalized: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StorageResult<User>;
+    async fn user_credentials(&self, email_normalized: &str) -> StorageResult<Option<UserCredentials>>;
+    async fn user_by_id(&self, id: Uuid) -> StorageResult<Option<User>>;
+    async fn delete_user(&self, id: Uuid) -> StorageResult<bool>;
+
+    /// Allocates the next per-user number in the same transaction as the insert.
+    async fn create_task(&self, user: UserId, task: &NewTask, now: Timestamp) -> StorageResult<Task>;
+    async fn get_task(&self, user: UserId, key: TaskKey) -> StorageResult<Option<Task>>;
+    async fn update_task(
+        &self,
+        user: UserId,
+        key: TaskKey,
+        patch: &TaskPatch,
+        now: Timestamp,
+    ) -> StorageResult<Option<Task>>;
+    async fn delete_task(&self, user: UserId, key: TaskKey) -> StorageResult<Option<Task>>;
+    /// Completing a recurring task creates its next occurrence in the same
+    /// transaction; completing again after a reopen does not duplicate it.
+    async fn set_completed(
+        &self,
+        user: UserId,
+        key: TaskKey,
+        completed: bool,
+        now: Timestamp,
+    ) -> StorageResult<Option<Completion>>;
+    async fn list_tasks(&self, user: UserId, query: &TaskQuery) -> StorageResult<TaskPage>;
+    async fn count_tasks(&self, user: UserId, filter: &TaskFilter) -> StorageResult<TaskCounts>;
+    async fn tag_counts(&self, user: UserId) -> StorageResult<Vec<TagCount>>;
+    /// Completes (or reopens) every matching task, each like `set_completed`.
+    async fn set_completed_matching(
+        &self,
+        user: UserId,
+        filter: &TaskFilter,
+        completed: bool,
+        now: Timestamp,
+    ) -> StorageResult<BulkOutcome>;
+    async fn delete_matching(&self, user: UserId, filter: &TaskFilter) -> StorageResult<u64>;
+}
+
+pub type DynStorage = Arc<dyn Storage>;
+
+/// Opens the database named by `url` (`sqlite:` path or `postgres://`) and
+/// applies its migrations.
+pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        connect_postgres(options).await
+    } else {
+        let options =
+            SqliteConnectOptions::from_str(url).context("invalid SQLite URL")?.create_if_missing(true);
+        connect_sqlite(options).await
+    }
+}
+
+pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<DynStorage> {
+    let options = options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .context("cannot open the SQLite database")?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("SQLite migrations failed")?;
+    Ok(Arc::new(SqliteStorage::new(pool)))
+}
+
+pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynStorage> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await.context("PostgreSQL migrations failed")?;
+    Ok(Arc::new(PostgresStorage::new(pool)))
+}
+
+/// The current time at the precision the database keeps (microseconds), so
+/// what a write returns equals what a later read returns.
+pub fn now() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
+}
+
+pub(crate) fn micros(ts: Timestamp) -> i64 {
+    ts.as_microsecond()
+}
+
+pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
+    Timestamp::from_microsecond(value).context("stored timestamp out of range")
+}

@@ -1,0 +1,702 @@
+//! The SQL shared by both backends. SQLite accepts `$n` placeholders, and the
+//! schema keeps to types both understand (UUID, BIGINT microseconds, TEXT
+//! JSON), so one body of code serves both; the macro stamps it out per driver
+//! because sqlx's generic executor bounds would be harder to read than this.
+
+use anyhow::Context;
+use jiff::Timestamp;
+use todokit_domain::{Priority, Recurrence};
+use uuid::Uuid;
+
+use super::{from_micros, micros};
+use crate::tasks::model::{NewTask, SortKey, SortOrder, Task, TaskFilter, TaskPatch};
+
+macro_rules! task_columns {
+    () => {
+        "id, number, title, description, priority, tags, due_at, time_zone, \
+         reminder_offset_minutes, reminder_sent, recurrence, series_id, series_start_at, \
+         occurrence_index, parent_task_id, completed, completed_at, created_at, updated_at"
+    };
+}
+
+/// Lower-cased text that substring search runs over, kept in a column so the
+/// search is Unicode-aware on both backends.
+fn search_text(title: &str, description: Option<&str>) -> String {
+    let mut text = title.to_lowercase();
+    if let Some(description) = description {
+        text.push('\n');
+        text.push_str(&description.to_lowercase());
+    }
+    text
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn order_by(sort: SortKey, order: SortOrder) -> &'static str {
+    use SortKey::*;
+    use SortOrder::*;
+    match (sort, order) {
+        (Due, Asc) => " ORDER BY (due_at IS NULL), due_at ASC, number ASC",
+        (Due, Desc) => " ORDER BY (due_at IS NULL), due_at DESC, number DESC",
+        (Priority, Desc) => " ORDER BY priority_rank DESC, (due_at IS NULL), due_at ASC, number ASC",
+        (Priority, Asc) => " ORDER BY priority_rank ASC, (due_at IS NULL), due_at ASC, number ASC",
+        (Created, Asc) => " ORDER BY created_at ASC, number ASC",
+        (Created, Desc) => " ORDER BY created_at DESC, number DESC",
+        (Updated, Asc) => " ORDER BY updated_at ASC, number ASC",
+        (Updated, Desc) => " ORDER BY updated_at DESC, number DESC",
+        (Title, Asc) => " ORDER BY lower(title) ASC, number ASC",
+        (Title, Desc) => " ORDER BY lower(title) DESC, number DESC",
+    }
+}
+
+/// A task built in Rust from a validated input, ready to insert.
+fn new_task_record(task: &NewTask, number: i64, now: Timestamp) -> Task {
+    let id = Uuid::now_v7();
+    let recurring = task.recurrence.is_some() && task.due_at.is_some();
+    Task {
+        id,
+        number,
+        title: task.title.as_str().to_owned(),
+        description: task.description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty()),
+        priority: task.priority,
+        tags: task.tags.as_slice().to_vec(),
+        due_at: task.due_at,
+        time_zone: task.time_zone.clone(),
+        reminder_offset_minutes: task.reminder.map(|r| r.minutes()),
+        reminder_sent: false,
+        recurrence: task.recurrence.clone(),
+        parent_task_id: None,
+        completed: task.completed,
+        completed_at: task.completed.then_some(now),
+        created_at: now,
+        updated_at: now,
+        occurrence_index: 0,
+        series_id: recurring.then_some(id),
+        series_start_at: if recurring { task.due_at } else { None },
+    }
+}
+
+/// Applies a validated patch to a stored task. Returns whether anything changed.
+fn apply_patch(task: &mut Task, patch: &TaskPatch) -> bool {
+    let before = task.clone();
+    if let Some(title) = &patch.title {
+        task.title = title.as_str().to_owned();
+    }
+    if let Some(description) = &patch.description {
+        task.description = description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty());
+    }
+    if let Some(priority) = patch.priority {
+        task.priority = priority;
+    }
+    if let Some(tags) = &patch.tags {
+        task.tags = tags.as_slice().to_vec();
+    }
+    if let Some(zone) = &patch.time_zone {
+        task.time_zone = zone.clone();
+    }
+    if let Some(due_at) = patch.due_at {
+        if task.due_at != due_at {
+            // A new due time is a new schedule: reminders fire again.
+            task.reminder_sent = false;
+        }
+        task.due_at = due_at;
+    }
+    if let Some(reminder) = patch.reminder {
+        task.reminder_offset_minutes = reminder.map(|r| r.minutes());
+        task.reminder_sent = false;
+    }
+    if let Some(recurrence) = &patch.recurrence {
+        task.recurrence = recurrence.clone();
+    }
+    // The series restarts from the current due time whenever the schedule changes.
+    let schedule_changed = before.due_at != task.due_at || before.recurrence != task.recurrence;
+    if schedule_changed {
+        match (task.recurrence.is_some(), task.due_at) {
+            (true, Some(due)) => {
+                task.series_id = Some(Uuid::now_v7());
+                task.series_start_at = Some(due);
+                task.occurrence_index = 0;
+            }
+            _ => {
+                task.series_id = None;
+                task.series_start_at = None;
+                task.occurrence_index = 0;
+            }
+        }
+    }
+    *task != before || task.series_id != before.series_id
+}
+
+/// The next occurrence of a recurring task, if the rule allows one.
+fn next_occurrence(task: &Task, number: i64, now: Timestamp) -> Option<Task> {
+    let recurrence: &Recurrence = task.recurrence.as_ref()?;
+    let series_id = task.series_id?;
+    let series_start = task.series_start_at?;
+    let zone = jiff::tz::TimeZone::get(&task.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let index = task.occurrence_index + 1;
+    let due = recurrence.occurrence_due(series_start, &zone, index)?;
+    Some(Task {
+        id: Uuid::now_v7(),
+        number,
+        title: task.title.clone(),
+        description: task.description.clone(),
+        priority: task.priority,
+        tags: task.tags.clone(),
+        due_at: Some(due),
+        time_zone: task.time_zone.clone(),
+        reminder_offset_minutes: task.reminder_offset_minutes,
+        reminder_sent: false,
+        recurrence: task.recurrence.clone(),
+        parent_task_id: Some(task.id),
+        completed: false,
+        completed_at: None,
+        created_at: now,
+        updated_at: now,
+        occurrence_index: index,
+        series_id: Some(series_id),
+        series_start_at: Some(series_start),
+    })
+}
+
+fn decode_priority(raw: &str) -> anyhow::Result<Priority> {
+    Priority::parse(raw).map_err(|err| anyhow::anyhow!("stored priority {raw:?}: {err}"))
+}
+
+fn decode_tags(raw: &str) -> anyhow::Result<Vec<String>> {
+    serde_json::from_str(raw).context("stored tags are not a JSON array")
+}
+
+fn decode_recurrence(raw: Option<String>) -> anyhow::Result<Option<Recurrence>> {
+    raw.map(|raw| serde_json::from_str(&raw).context("stored recurrence is not valid")).transpose()
+}
+
+fn encode_recurrence(recurrence: Option<&Recurrence>) -> anyhow::Result<Option<String>> {
+    recurrence.map(|r| serde_json::to_string(r).context("recurrence does not serialize")).transpose()
+}
+
+macro_rules! sql_storage {
+    ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            pub fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                self.pool.begin_with($begin_write).await
+            }
+
+            fn decode_task(row: &<$db as sqlx::Database>::Row) -> anyhow::Result<Task> {
+                use sqlx::Row;
+                let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
+                Ok(Task {
+                    id: row.try_get("id")?,
+                    number: row.try_get("number")?,
+                    title: row.try_get("title")?,
+                    description: row.try_get("description")?,
+                    priority: decode_priority(&row.try_get::<String, _>("priority")?)?,
+                    tags: decode_tags(&row.try_get::<String, _>("tags")?)?,
+                    due_at: optional_time(row.try_get("due_at")?)?,
+                    time_zone: row.try_get("time_zone")?,
+                    reminder_offset_minutes: row
+                        .try_get::<Option<i64>, _>("reminder_offset_minutes")?
+                        .map(u32::try_from)
+                        .transpose()?,
+                    reminder_sent: row.try_get("reminder_sent")?,
+                    recurrence: decode_recurrence(row.try_get("recurrence")?)?,
+                    series_id: row.try_get("series_id")?,
+                    series_start_at: optional_time(row.try_get("series_start_at")?)?,
+                    occurrence_index: u32::try_from(row.try_get::<i64, _>("occurrence_index")?)?,
+                    parent_task_id: row.try_get("parent_task_id")?,
+                    completed: row.try_get("completed")?,
+                    completed_at: optional_time(row.try_get("completed_at")?)?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    updated_at: from_micros(row.try_get("updated_at")?)?,
+                })
+            }
+
+            async fn allocate_number(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+            ) -> Result<i64, sqlx::Error> {
+                sqlx::query_scalar(
+                    "UPDATE users SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq",
+                )
+                .bind(user)
+                .fetch_one(&mut **tx)
+                .await
+            }
+
+            async fn insert_task(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                task: &Task,
+            ) -> super::StorageResult<()> {
+                sqlx::query(concat!(
+                    "INSERT INTO tasks (",
+                    task_columns!(),
+                    ", user_id, priority_rank, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+                ))
+                .bind(task.id)
+                .bind(task.number)
+                .bind(&task.title)
+                .bind(&task.description)
+                .bind(task.priority.as_str())
+                .bind(serde_json::to_string(&task.tags).context("tags")?)
+                .bind(task.due_at.map(micros))
+                .bind(&task.time_zone)
+                .bind(task.reminder_offset_minutes.map(i64::from))
+                .bind(task.reminder_sent)
+                .bind(encode_recurrence(task.recurrence.as_ref())?)
+                .bind(task.series_id)
+                .bind(task.series_start_at.map(micros))
+                .bind(i64::from(task.occurrence_index))
+                .bind(task.parent_task_id)
+                .bind(task.completed)
+                .bind(task.completed_at.map(micros))
+                .bind(micros(task.created_at))
+                .bind(micros(task.updated_at))
+                .bind(user)
+                .bind(i64::from(task.priority.rank()))
+                .bind(search_text(&task.title, task.description.as_deref()))
+                .execute(&mut **tx)
+                .await?;
+                Self::replace_tags(tx, user, task).await
+            }
+
+            async fn replace_tags(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                task: &Task,
+            ) -> super::StorageResult<()> {
+                sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+                    .bind(task.id)
+                    .execute(&mut **tx)
+                    .await?;
+                for tag in &task.tags {
+                    sqlx::query("INSERT INTO task_tags (task_id, user_id, tag) VALUES ($1, $2, $3)")
+                        .bind(task.id)
+                        .bind(user)
+                        .bind(tag)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn save_task(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                task: &Task,
+            ) -> super::StorageResult<()> {
+                sqlx::query(
+                    "UPDATE tasks SET title = $1, description = $2, priority = $3, priority_rank = $4, \
+                     tags = $5, due_at = $6, time_zone = $7, reminder_offset_minutes = $8, \
+                     reminder_sent = $9, recurrence = $10, series_id = $11, series_start_at = $12, \
+                     occurrence_index = $13, completed = $14, completed_at = $15, updated_at = $16, \
+                     search_text = $17 WHERE id = $18 AND user_id = $19",
+                )
+                .bind(&task.title)
+                .bind(&task.description)
+                .bind(task.priority.as_str())
+                .bind(i64::from(task.priority.rank()))
+                .bind(serde_json::to_string(&task.tags).context("tags")?)
+                .bind(task.due_at.map(micros))
+                .bind(&task.time_zone)
+                .bind(task.reminder_offset_minutes.map(i64::from))
+                .bind(task.reminder_sent)
+                .bind(encode_recurrence(task.recurrence.as_ref())?)
+                .bind(task.series_id)
+                .bind(task.series_start_at.map(micros))
+                .bind(i64::from(task.occurrence_index))
+                .bind(task.completed)
+                .bind(task.completed_at.map(micros))
+                .bind(micros(task.updated_at))
+                .bind(search_text(&task.title, task.description.as_deref()))
+                .bind(task.id)
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn load_task<'e, E>(
+                executor: E,
+                user: Uuid,
+                key: crate::tasks::model::TaskKey,
+            ) -> super::StorageResult<Option<Task>>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                use crate::tasks::model::TaskKey;
+                let row = match key {
+                    TaskKey::Id(id) => {
+                        sqlx::query(concat!(
+                            "SELECT ",
+                            task_columns!(),
+                            " FROM tasks WHERE user_id = $1 AND id = $2"
+                        ))
+                        .bind(user)
+                        .bind(id)
+                        .fetch_optional(executor)
+                        .await?
+                    }
+                    TaskKey::Number(number) => {
+                        sqlx::query(concat!(
+                            "SELECT ",
+                            task_columns!(),
+                            " FROM tasks WHERE user_id = $1 AND number = $2"
+                        ))
+                        .bind(user)
+                        .bind(number)
+                        .fetch_optional(executor)
+                        .await?
+                    }
+                };
+                Ok(row.as_ref().map(Self::decode_task).transpose()?)
+            }
+
+            fn push_filter(
+                builder: &mut sqlx::QueryBuilder<$db>,
+                user: Uuid,
+                filter: &TaskFilter,
+            ) {
+                builder.push(" WHERE user_id = ").push_bind(user);
+                if let Some(completed) = filter.completed {
+                    builder.push(" AND completed = ").push_bind(completed);
+                }
+                if let Some(priority) = filter.priority {
+                    builder.push(" AND priority = ").push_bind(priority.as_str().to_owned());
+                }
+                for tag in &filter.tags {
+                    builder
+                        .push(" AND EXISTS (SELECT 1 FROM task_tags tt WHERE tt.task_id = tasks.id AND tt.tag = ")
+                        .push_bind(tag.clone())
+                        .push(")");
+                }
+                if let Some(from) = filter.due_from {
+                    builder.push(" AND due_at >= ").push_bind(micros(from));
+                }
+                if let Some(before) = filter.due_before {
+                    builder.push(" AND due_at < ").push_bind(micros(before));
+                }
+                if let Some(search) = &filter.search {
+                    builder
+                        .push(" AND search_text LIKE ")
+                        .push_bind(like_pattern(search))
+                        .push(" ESCAPE '\\'");
+                }
+            }
+
+            /// Completes or reopens one loaded task inside `tx`.
+            async fn complete_in_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                mut task: Task,
+                completed: bool,
+                now: Timestamp,
+            ) -> super::StorageResult<crate::tasks::model::Completion> {
+                use crate::tasks::model::Completion;
+                if task.completed == completed {
+                    return Ok(Completion { task, next_instance: None });
+                }
+                task.completed = completed;
+                task.completed_at = completed.then_some(now);
+                task.updated_at = now;
+                Self::save_task(tx, user, &task).await?;
+                let mut next_instance = None;
+                if completed && task.recurrence.is_some() {
+                    let already_exists: Option<Uuid> = sqlx::query_scalar(
+                        "SELECT id FROM tasks WHERE series_id = $1 AND occurrence_index = $2",
+                    )
+                    .bind(task.series_id)
+                    .bind(i64::from(task.occurrence_index) + 1)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if already_exists.is_none() && next_occurrence(&task, 0, now).is_some() {
+                        let number = Self::allocate_number(tx, user).await?;
+                        if let Some(next) = next_occurrence(&task, number, now) {
+                            Self::insert_task(tx, user, &next).await?;
+                            next_instance = Some(next);
+                        }
+                    }
+                }
+                Ok(Completion { task, next_instance })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl super::Storage for $name {
+            fn backend(&self) -> super::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> super::StorageResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_user(
+                &self,
+                email: &str,
+                email_normalized: &str,
+                password_hash: &str,
+                now: Timestamp,
+            ) -> super::StorageResult<super::User> {
+                let id = Uuid::now_v7();
+                let result = sqlx::query(
+                    "INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(id)
+                .bind(email)
+                .bind(email_normalized)
+                .bind(password_hash)
+                .bind(micros(now))
+                .execute(&self.pool)
+                .await;
+                match result {
+                    Ok(_) => Ok(super::User { id, email: email.to_owned(), created_at: now }),
+                    Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                        Err(super::StorageError::Conflict("Email already registered".into()))
+                    }
+                    Err(err) => Err(err.into()),
+                }
+            }
+
+            async fn user_credentials(
+                &self,
+                email_normalized: &str,
+            ) -> super::StorageResult<Option<super::UserCredentials>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT id, email, password_hash, created_at FROM users WHERE email_normalized = $1",
+                )
+                .bind(email_normalized)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some(super::UserCredentials {
+                    user: super::User {
+                        id: row.try_get("id")?,
+                        email: row.try_get("email")?,
+                        created_at: from_micros(row.try_get("created_at")?)?,
+                    },
+                    password_hash: row.try_get("password_hash")?,
+                }))
+            }
+
+            async fn user_by_id(&self, id: Uuid) -> super::StorageResult<Option<super::User>> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some(super::User {
+                    id: row.try_get("id")?,
+                    email: row.try_get("email")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                }))
+            }
+
+            async fn delete_user(&self, id: Uuid) -> super::StorageResult<bool> {
+                let result = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(result.rows_affected() > 0)
+            }
+
+            async fn create_task(
+                &self,
+                user: crate::tasks::model::UserId,
+                task: &NewTask,
+                now: Timestamp,
+            ) -> super::StorageResult<Task> {
+                let mut tx = self.begin_write().await?;
+                let number = Self::allocate_number(&mut tx, user.0).await?;
+                let record = new_task_record(task, number, now);
+                Self::insert_task(&mut tx, user.0, &record).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_task(
+                &self,
+                user: crate::tasks::model::UserId,
+                key: crate::tasks::model::TaskKey,
+            ) -> super::StorageResult<Option<Task>> {
+                Self::load_task(&self.pool, user.0, key).await
+            }
+
+            async fn update_task(
+                &self,
+                user: crate::tasks::model::UserId,
+                key: crate::tasks::model::TaskKey,
+                patch: &TaskPatch,
+                now: Timestamp,
+            ) -> super::StorageResult<Option<Task>> {
+                let mut tx = self.begin_write().await?;
+                let Some(mut task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                    return Ok(None);
+                };
+                if apply_patch(&mut task, patch) {
+                    task.updated_at = now;
+                    Self::save_task(&mut tx, user.0, &task).await?;
+                    if patch.tags.is_some() {
+                        Self::replace_tags(&mut tx, user.0, &task).await?;
+                    }
+                    tx.commit().await?;
+                }
+                Ok(Some(task))
+            }
+
+            async fn delete_task(
+                &self,
+                user: crate::tasks::model::UserId,
+                key: crate::tasks::model::TaskKey,
+            ) -> super::StorageResult<Option<Task>> {
+                let mut tx = self.begin_write().await?;
+                let Some(task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                    return Ok(None);
+                };
+                sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+                    .bind(task.id)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(task))
+            }
+
+            async fn set_completed(
+                &self,
+                user: crate::tasks::model::UserId,
+                key: crate::tasks::model::TaskKey,
+                completed: bool,
+                now: Timestamp,
+            ) -> super::StorageResult<Option<crate::tasks::model::Completion>> {
+                let mut tx = self.begin_write().await?;
+                let Some(task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                    return Ok(None);
+                };
+                let completion = Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
+                tx.commit().await?;
+                Ok(Some(completion))
+            }
+
+            async fn list_tasks(
+                &self,
+                user: crate::tasks::model::UserId,
+                query: &crate::tasks::model::TaskQuery,
+            ) -> super::StorageResult<crate::tasks::model::TaskPage> {
+                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
+                Self::push_filter(&mut builder, user.0, &query.filter);
+                builder.push(order_by(query.sort, query.order));
+                builder.push(" LIMIT ").push_bind(i64::from(query.limit));
+                builder.push(" OFFSET ").push_bind(i64::from(query.offset));
+                let rows = builder.build().fetch_all(&self.pool).await?;
+                let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
+
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tasks");
+                Self::push_filter(&mut count, user.0, &query.filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok(crate::tasks::model::TaskPage { tasks, total: u64::try_from(total).unwrap_or(0) })
+            }
+
+            async fn count_tasks(
+                &self,
+                user: crate::tasks::model::UserId,
+                filter: &TaskFilter,
+            ) -> super::StorageResult<crate::tasks::model::TaskCounts> {
+                use sqlx::Row;
+                let mut builder = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN completed THEN 1 ELSE 0 END), 0) AS done FROM tasks",
+                );
+                Self::push_filter(&mut builder, user.0, filter);
+                let row = builder.build().fetch_one(&self.pool).await?;
+                let total = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+                let completed = u64::try_from(row.try_get::<i64, _>("done")?).unwrap_or(0);
+                Ok(crate::tasks::model::TaskCounts { total, completed, pending: total - completed.min(total) })
+            }
+
+            async fn tag_counts(
+                &self,
+                user: crate::tasks::model::UserId,
+            ) -> super::StorageResult<Vec<crate::tasks::model::TagCount>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT tag, COUNT(*) AS uses FROM task_tags WHERE user_id = $1 \
+                     GROUP BY tag ORDER BY uses DESC, tag ASC",
+                )
+                .bind(user.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(name, count)| crate::tasks::model::TagCount { name, count: u64::try_from(count).unwrap_or(0) })
+                    .collect())
+            }
+
+            async fn set_completed_matching(
+                &self,
+                user: crate::tasks::model::UserId,
+                filter: &TaskFilter,
+                completed: bool,
+                now: Timestamp,
+            ) -> super::StorageResult<crate::tasks::model::BulkOutcome> {
+                let mut tx = self.begin_write().await?;
+                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
+                Self::push_filter(&mut builder, user.0, filter);
+                builder.push(" ORDER BY number ASC");
+                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
+                let mut outcome = crate::tasks::model::BulkOutcome { total_count: tasks.len() as u64, ..Default::default() };
+                for task in tasks {
+                    if task.completed == completed {
+                        outcome.skipped_count += 1;
+                        continue;
+                    }
+                    Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
+                    outcome.updated_count += 1;
+                }
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn delete_matching(
+                &self,
+                user: crate::tasks::model::UserId,
+                filter: &TaskFilter,
+            ) -> super::StorageResult<u64> {
+                let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks");
+                Self::push_filter(&mut builder, user.0, filter);
+                let result = builder.build().execute(&self.pool).await?;
+                Ok(result.rows_affected())
+            }
+        }
+    };
+}
+
+sql_storage!(SqliteStorage, sqlx::Sqlite, super::Backend::Sqlite, "BEGIN IMMEDIATE");
+sql_storage!(PostgresStorage, sqlx::Postgres, super::Backend::Postgres, "BEGIN");

@@ -1,0 +1,405 @@
+//! The task service: the one place where tasks are created, changed and
+//! listed. REST handlers, the assistant's tools and MCP all call it, so the
+//! rules (validation, numbering, recurrence, time windows) live here once.
+
+pub mod model;
+mod zone;
+
+use jiff::{Timestamp, ToSpan, Zoned};
+use serde::{Deserialize, Serialize};
+use todokit_domain::{
+    Description, DomainError, Priority, Recurrence, ReminderOffset, Tags, Title, validate_due_at,
+};
+use utoipa::ToSchema;
+
+use crate::storage::{DynStorage, StorageError};
+use model::{
+    BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
+    TaskPage, TaskPatch, TaskQuery, UserId,
+};
+pub use zone::UserZone;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("{0}")]
+    Invalid(#[from] DomainError),
+    #[error("{message}")]
+    InvalidField { field: &'static str, message: String },
+    #[error("Task not found")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl TaskError {
+    fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidField { field, message: message.into() }
+    }
+}
+
+pub type TaskResult<T> = Result<T, TaskError>;
+
+/// Fields of a new task as they arrive from a client, before validation.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInput {
+    pub title: String,
+    pub description: Option<String>,
+    /// low, medium (default) or high.
+    pub priority: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// RFC 3339 with an offset (`2026-11-22T17:00:00-05:00`); a value without
+    /// an offset is read in the request's time zone.
+    pub due_at: Option<String>,
+    /// Minutes before `due_at`; requires a due time.
+    pub reminder_offset_minutes: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub recurrence: Option<Recurrence>,
+    #[serde(default)]
+    pub completed: bool,
+}
+
+/// A partial update as it arrives. Absent fields are left alone; `null`
+/// clears a nullable field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatchInput {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub priority: Option<String>,
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub due_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub reminder_offset_minutes: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub recurrence: Option<Option<Recurrence>>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Pending,
+    Completed,
+    /// Pending and due before now.
+    Overdue,
+}
+
+/// Due-date windows, evaluated in the caller's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DueWindow {
+    Overdue,
+    Today,
+    /// From the start of today until the end of the seventh day.
+    Week,
+    Month,
+}
+
+/// Listing criteria before they are resolved against the clock and zone.
+#[derive(Debug, Clone, Default)]
+pub struct ListCriteria {
+    pub status: StatusFilter,
+    pub priority: Option<String>,
+    pub tags: Vec<String>,
+    pub due: Option<DueWindow>,
+    pub due_before: Option<String>,
+    pub due_after: Option<String>,
+    pub search: Option<String>,
+    pub sort: Option<SortKey>,
+    pub order: Option<SortOrder>,
+    pub offset: u32,
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone)]
+pub struct TaskService {
+    storage: DynStorage,
+}
+
+impl TaskService {
+    pub fn new(storage: DynStorage) -> Self {
+        Self { storage }
+    }
+
+    pub async fn create(&self, user: UserId, input: TaskInput, zone: &UserZone) -> TaskResult<Task> {
+        let now = crate::storage::now();
+        let new_task = parse_new_task(input, zone, now)?;
+        Ok(self.storage.create_task(user, &new_task, now).await?)
+    }
+
+    pub async fn get(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
+        self.storage.get_task(user, key).await?.ok_or(TaskError::NotFound)
+    }
+
+    pub async fn update(
+        &self,
+        user: UserId,
+        key: TaskKey,
+        input: TaskPatchInput,
+        zone: &UserZone,
+    ) -> TaskResult<Task> {
+        let now = crate::storage::now();
+        let patch = parse_patch(input, zone, now)?;
+        if patch.recurrence.as_ref().is_some_and(Option::is_some)
+            || patch.reminder.as_ref().is_some_and(Option::is_some)
+        {
+            // Recurrence and reminders need a due time, either already set or in this patch.
+            let current = self.get(user, key).await?;
+            let due_after_patch = patch.due_at.unwrap_or(current.due_at);
+            require_due(due_after_patch.is_some(), &patch)?;
+        }
+        self.storage.update_task(user, key, &patch, now).await?.ok_or(TaskError::NotFound)
+    }
+
+    pub async fn delete(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
+        self.storage.delete_task(user, key).await?.ok_or(TaskError::NotFound)
+    }
+
+    pub async fn set_completed(&self, user: UserId, key: TaskKey, completed: bool) -> TaskResult<Completion> {
+        self.storage
+            .set_completed(user, key, completed, crate::storage::now())
+            .await?
+            .ok_or(TaskError::NotFound)
+    }
+
+    pub async fn list(&self, user: UserId, criteria: &ListCriteria, zone: &UserZone) -> TaskResult<TaskPage> {
+        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        Ok(self.storage.list_tasks(user, &query).await?)
+    }
+
+    pub async fn counts(
+        &self,
+        user: UserId,
+        criteria: &ListCriteria,
+        zone: &UserZone,
+    ) -> TaskResult<TaskCounts> {
+        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        Ok(self.storage.count_tasks(user, &query.filter).await?)
+    }
+
+    pub async fn tags(&self, user: UserId) -> TaskResult<Vec<TagCount>> {
+        Ok(self.storage.tag_counts(user).await?)
+    }
+
+    pub async fn set_completed_matching(
+        &self,
+        user: UserId,
+        criteria: &ListCriteria,
+        zone: &UserZone,
+        completed: bool,
+    ) -> TaskResult<BulkOutcome> {
+        let now = crate::storage::now();
+        let query = resolve_query(criteria, zone, now)?;
+        Ok(self.storage.set_completed_matching(user, &query.filter, completed, now).await?)
+    }
+
+    pub async fn delete_matching(
+        &self,
+        user: UserId,
+        criteria: &ListCriteria,
+        zone: &UserZone,
+    ) -> TaskResult<u64> {
+        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        Ok(self.storage.delete_matching(user, &query.filter).await?)
+    }
+}
+
+fn require_due(has_due: bool, patch: &TaskPatch) -> TaskResult<()> {
+    if has_due {
+        return Ok(());
+    }
+    let field = if patch.recurrence.as_ref().is_some_and(Option::is_some) {
+        "recurrence"
+    } else {
+        "reminder_offset_minutes"
+    };
+    Err(TaskError::field(field, format!("{field} requires a due date (due_at)")))
+}
+
+/// Reads a due time: RFC 3339 with an offset, or a civil date-time (or date,
+/// meaning 09:00) in the caller's zone.
+pub fn parse_due(raw: &str, zone: &UserZone, now: Timestamp) -> TaskResult<Timestamp> {
+    let raw = raw.trim();
+    let invalid = || {
+        TaskError::field(
+            "due_at",
+            format!("due_at {raw:?} is not a date-time; use RFC 3339, e.g. 2026-11-22T17:00:00Z"),
+        )
+    };
+    let timestamp = if let Ok(ts) = raw.parse::<Timestamp>() {
+        ts
+    } else if let Ok(civil) = raw.parse::<jiff::civil::DateTime>() {
+        civil.to_zoned(zone.tz().clone()).map_err(|_| invalid())?.timestamp()
+    } else if let Ok(date) = raw.parse::<jiff::civil::Date>() {
+        date.at(9, 0, 0, 0).to_zoned(zone.tz().clone()).map_err(|_| invalid())?.timestamp()
+    } else {
+        return Err(invalid());
+    };
+    Ok(validate_due_at(timestamp, now)?)
+}
+
+/// The API names the field `reminder_offset_minutes`; errors use that name.
+fn parse_reminder(minutes: i64) -> TaskResult<ReminderOffset> {
+    ReminderOffset::new(minutes).map_err(|err| TaskError::field("reminder_offset_minutes", err.to_string()))
+}
+
+fn parse_priority(raw: Option<String>) -> TaskResult<Option<Priority>> {
+    Ok(raw.map(|p| Priority::parse(&p)).transpose()?)
+}
+
+pub fn parse_new_task(input: TaskInput, zone: &UserZone, now: Timestamp) -> TaskResult<NewTask> {
+    let due_at = input.due_at.as_deref().map(|raw| parse_due(raw, zone, now)).transpose()?;
+    let reminder = input.reminder_offset_minutes.map(parse_reminder).transpose()?;
+    let recurrence = input.recurrence.map(Recurrence::validate).transpose()?;
+    let task = NewTask {
+        title: Title::parse(&input.title)?,
+        description: input.description.as_deref().map(Description::parse).transpose()?,
+        priority: parse_priority(input.priority)?.unwrap_or_default(),
+        tags: Tags::parse(input.tags.unwrap_or_default())?,
+        due_at,
+        time_zone: zone.name().to_owned(),
+        reminder,
+        recurrence,
+        completed: input.completed,
+    };
+    if task.due_at.is_none() {
+        if task.recurrence.is_some() {
+            return Err(TaskError::field("recurrence", "recurrence requires a due date (due_at)"));
+        }
+        if task.reminder.is_some() {
+            return Err(TaskError::field(
+                "reminder_offset_minutes",
+                "reminder_offset_minutes requires a due date (due_at)",
+            ));
+        }
+    }
+    Ok(task)
+}
+
+pub fn parse_patch(input: TaskPatchInput, zone: &UserZone, now: Timestamp) -> TaskResult<TaskPatch> {
+    let due_at = match input.due_at {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => Some(Some(parse_due(&raw, zone, now)?)),
+    };
+    let patch = TaskPatch {
+        title: input.title.as_deref().map(Title::parse).transpose()?,
+        description: input
+            .description
+            .map(|d| d.as_deref().map(Description::parse).transpose())
+            .transpose()?,
+        priority: parse_priority(input.priority)?,
+        tags: input.tags.map(Tags::parse).transpose()?,
+        time_zone: due_at.is_some().then(|| zone.name().to_owned()),
+        due_at,
+        reminder: input.reminder_offset_minutes.map(|r| r.map(parse_reminder).transpose()).transpose()?,
+        recurrence: input.recurrence.map(|r| r.map(Recurrence::validate).transpose()).transpose()?,
+    };
+    if patch.is_empty() {
+        return Err(TaskError::field("body", "the update changes nothing; send at least one field"));
+    }
+    Ok(patch)
+}
+
+fn start_of_day(now: &Zoned) -> TaskResult<Zoned> {
+    now.start_of_day().map_err(|err| TaskError::field("timezone", err.to_string()))
+}
+
+fn add_days(day: &Zoned, days: i64) -> TaskResult<Timestamp> {
+    day.checked_add(days.days())
+        .map(|z| z.timestamp())
+        .map_err(|err| TaskError::field("due", err.to_string()))
+}
+
+/// Turns listing criteria into a storage query: windows become UTC instants
+/// computed in the caller's zone.
+pub fn resolve_query(criteria: &ListCriteria, zone: &UserZone, now: Timestamp) -> TaskResult<TaskQuery> {
+    let mut filter = TaskFilter {
+        priority: parse_priority(criteria.priority.clone())?,
+        tags: Tags::parse(&criteria.tags)?.into_vec(),
+        search: criteria.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase),
+        ..Default::default()
+    };
+    if filter.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(TaskError::field("search", "search text must be at most 200 characters"));
+    }
+    match criteria.status {
+        StatusFilter::All => {}
+        StatusFilter::Pending => filter.completed = Some(false),
+        StatusFilter::Completed => filter.completed = Some(true),
+        StatusFilter::Overdue => {
+            filter.completed = Some(false);
+            filter.due_before = Some(now);
+        }
+    }
+    let local_now = now.to_zoned(zone.tz().clone());
+    if let Some(window) = criteria.due {
+        let today = start_of_day(&local_now)?;
+        let (from, before) = match window {
+            DueWindow::Overdue => {
+                filter.completed = Some(false);
+                (None, now)
+            }
+            DueWindow::Today => (Some(today.timestamp()), add_days(&today, 1)?),
+            DueWindow::Week => (Some(today.timestamp()), add_days(&today, 7)?),
+            DueWindow::Month => {
+                let first = today.first_of_month().map_err(|err| TaskError::field("due", err.to_string()))?;
+                let next =
+                    first.checked_add(1.month()).map_err(|err| TaskError::field("due", err.to_string()))?;
+                (Some(first.timestamp()), next.timestamp())
+            }
+        };
+        filter.due_from = max_opt(filter.due_from, from);
+        filter.due_before = Some(filter.due_before.map_or(before, |b| b.min(before)));
+    }
+    if let Some(raw) = &criteria.due_after {
+        let after = parse_due(raw, zone, now)
+            .map_err(|_| TaskError::field("due_after", "due_after must be RFC 3339"))?;
+        filter.due_from = max_opt(filter.due_from, Some(after));
+    }
+    if let Some(raw) = &criteria.due_before {
+        let before = parse_due(raw, zone, now)
+            .map_err(|_| TaskError::field("due_before", "due_before must be RFC 3339"))?;
+        filter.due_before = Some(filter.due_before.map_or(before, |b| b.min(before)));
+    }
+    let limit = criteria.limit.unwrap_or(model::DEFAULT_PAGE_SIZE);
+    if !(1..=model::MAX_PAGE_SIZE).contains(&limit) {
+        return Err(TaskError::field(
+            "limit",
+            format!("limit must be between 1 and {}", model::MAX_PAGE_SIZE),
+        ));
+    }
+    let sort = criteria.sort.unwrap_or_default();
+    Ok(TaskQuery {
+        filter,
+        sort,
+        order: criteria.order.unwrap_or(sort.natural_order()),
+        offset: criteria.offset,
+        limit,
+    })
+}
+
+fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}

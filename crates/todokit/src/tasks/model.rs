@@ -1,0 +1,198 @@
+//! Task records as stored and returned, and the validated inputs that change them.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use todokit_domain::{Description, Priority, Recurrence, ReminderOffset, Tags, Title};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Whose data a request touches. Always taken from the authenticated context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub Uuid);
+
+/// A task as stored. Timestamps are UTC; `time_zone` is the IANA zone the
+/// due time was set in, used for DST-safe recurrence.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Task {
+    pub id: Uuid,
+    /// Per-user number (#1, #2, …), never reused.
+    pub number: i64,
+    pub title: String,
+    pub description: Option<String>,
+    #[schema(value_type = String, example = "medium")]
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    pub time_zone: String,
+    pub reminder_offset_minutes: Option<u32>,
+    pub reminder_sent: bool,
+    #[schema(value_type = Option<Object>)]
+    pub recurrence: Option<Recurrence>,
+    pub parent_task_id: Option<Uuid>,
+    pub completed: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Occurrence number within a recurring series (0 for the first).
+    #[serde(skip)]
+    pub occurrence_index: u32,
+    #[serde(skip)]
+    pub series_id: Option<Uuid>,
+    #[serde(skip)]
+    pub series_start_at: Option<Timestamp>,
+}
+
+/// How a request names a task: by id or by its per-user number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKey {
+    Id(Uuid),
+    Number(i64),
+}
+
+impl TaskKey {
+    /// Accepts a UUID, `3` or `#3`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        let digits = raw.strip_prefix('#').unwrap_or(raw);
+        if let Ok(number) = digits.parse::<i64>() {
+            return (number > 0).then_some(Self::Number(number));
+        }
+        Uuid::parse_str(raw).ok().map(Self::Id)
+    }
+}
+
+/// A validated new task.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub title: Title,
+    pub description: Option<Description>,
+    pub priority: Priority,
+    pub tags: Tags,
+    pub due_at: Option<Timestamp>,
+    pub time_zone: String,
+    pub reminder: Option<ReminderOffset>,
+    pub recurrence: Option<Recurrence>,
+    pub completed: bool,
+}
+
+/// A validated partial update. `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct TaskPatch {
+    pub title: Option<Title>,
+    pub description: Option<Option<Description>>,
+    pub priority: Option<Priority>,
+    pub tags: Option<Tags>,
+    pub due_at: Option<Option<Timestamp>>,
+    pub time_zone: Option<String>,
+    pub reminder: Option<Option<ReminderOffset>>,
+    pub recurrence: Option<Option<Recurrence>>,
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.priority.is_none()
+            && self.tags.is_none()
+            && self.due_at.is_none()
+            && self.reminder.is_none()
+            && self.recurrence.is_none()
+    }
+}
+
+/// Which tasks a list or bulk operation applies to. Time windows are already
+/// resolved to UTC instants by the caller (in the user's zone).
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub completed: Option<bool>,
+    pub priority: Option<Priority>,
+    /// All must match.
+    pub tags: Vec<String>,
+    pub due_from: Option<Timestamp>,
+    pub due_before: Option<Timestamp>,
+    /// Lower-cased search text; matched as a substring of title or description.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    /// Due date, soonest first, tasks without one last.
+    #[default]
+    Due,
+    /// High priority first.
+    Priority,
+    /// Newest first.
+    Created,
+    /// Most recently changed first.
+    Updated,
+    /// Alphabetical.
+    Title,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl SortKey {
+    /// The order that reads naturally for each key.
+    pub fn natural_order(self) -> SortOrder {
+        match self {
+            Self::Due | Self::Title => SortOrder::Asc,
+            Self::Priority | Self::Created | Self::Updated => SortOrder::Desc,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskQuery {
+    pub filter: TaskFilter,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+#[derive(Debug, Clone)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TaskCounts {
+    pub total: u64,
+    pub pending: u64,
+    pub completed: u64,
+}
+
+/// The result of completing or reopening a task.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Completion {
+    pub task: Task,
+    /// The next occurrence created by completing a recurring task.
+    pub next_instance: Option<Task>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BulkOutcome {
+    pub updated_count: u64,
+    pub skipped_count: u64,
+    pub total_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TagCount {
+    pub name: String,
+    pub count: u64,
+}

@@ -1,0 +1,42 @@
+use reqwest::Method;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(health_and_readiness, unknown_routes_and_methods_are_json_errors);
+
+async fn health_and_readiness(app: TestApp) {
+    assert_eq!(app.send(Method::GET, "/healthz", None, None).await.expect(200)["status"], "ok");
+    let ready = app.send(Method::GET, "/readyz", None, None).await.expect(200);
+    let expected = match app.db {
+        crate::helpers::Db::Sqlite => "sqlite",
+        crate::helpers::Db::Postgres => "postgres",
+    };
+    assert_eq!(ready["database"], expected);
+}
+
+async fn unknown_routes_and_methods_are_json_errors(app: TestApp) {
+    app.send(Method::GET, "/api/nope", None, None).await.expect_error(404, "not_found");
+    app.send(Method::PUT, "/api/tasks", None, None).await.expect_error(405, "method_not_allowed");
+    let response = app.send(Method::GET, "/healthz", None, None).await;
+    assert!(response.headers.contains_key("x-request-id"), "every response carries a request id");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route_and_docs_are_served() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await else { return };
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.expect(200);
+    let mut operations: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    operations.sort();
+    insta::assert_snapshot!(operations.join("\n"));
+    let docs = app.client.get(format!("{}/api/docs/", app.url)).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
+}

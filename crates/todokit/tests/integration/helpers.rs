@@ -1,0 +1,280 @@
+//! `spawn_app()` for SQLite (a temp file) and PostgreSQL (a fresh schema per
+//! test on 127.0.0.1:5432, or `TODOKIT_TEST_PG_URL`).
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use todokit::storage::DynStorage;
+use todokit::{AppState, Config};
+use tokio::sync::oneshot;
+
+pub const JWT_SECRET: &str = "integration-test-secret-integration-test-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one scenario against each backend as separate tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await {
+                        super::$scenario(app).await;
+                    }
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await {
+                        super::$scenario(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub storage: DynStorage,
+    pub data_dir: tempfile::TempDir,
+    pub db: Db,
+    database_url: Option<PgConnectOptions>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// Asserts the app's error shape and returns the error object.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["error"]["code"], code, "unexpected error: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        body["error"].clone()
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TODOKIT_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+static PG_SKIP_ANNOUNCED: AtomicBool = AtomicBool::new(false);
+
+/// A fresh schema in the `todokit_test` database, or `None` (announced loudly)
+/// when PostgreSQL is unreachable outside CI.
+async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
+    let admin =
+        PgConnectOptions::from_str(&postgres_admin_url()).expect("TODOKIT_TEST_PG_URL is not a valid URL");
+    let mut conn = match admin.connect().await {
+        Ok(conn) => conn,
+        Err(err) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("PostgreSQL is required in CI but unreachable: {err}");
+            }
+            if !PG_SKIP_ANNOUNCED.swap(true, Ordering::SeqCst) {
+                eprintln!(
+                    "\n!!!!! SKIPPED: PostgreSQL tests (cannot connect to {}: {err}) !!!!!\n",
+                    postgres_admin_url()
+                );
+            }
+            return None;
+        }
+    };
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = 'todokit_test'")
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        // Two test processes may race to create it; either outcome is fine.
+        let _ = sqlx::query("CREATE DATABASE todokit_test").execute(&mut conn).await;
+    }
+    conn.close().await.ok();
+
+    let database = admin.clone().database("todokit_test");
+    let mut conn = database.connect().await.expect("connect to todokit_test");
+    let now = jiff::Timestamp::now().as_second();
+    drop_stale_schemas(&mut conn, now).await;
+    let schema = format!("t_{now}_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test schema");
+    conn.close().await.ok();
+    Some(database.options([("search_path", schema.as_str())]))
+}
+
+/// Schemas are named `t_<unix seconds>_<random>`; drop those older than an hour.
+async fn drop_stale_schemas(conn: &mut sqlx::PgConnection, now: i64) {
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for schema in schemas {
+        let created = schema.split('_').nth(1).and_then(|s| s.parse::<i64>().ok());
+        if created.is_some_and(|created| now - created > 3600) {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().unwrap();
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => Some(fresh_postgres_schema().await?),
+    };
+    let app = TestApp::start(db, data_dir, pg, configure).await;
+    Some(app)
+}
+
+impl TestApp {
+    async fn start(
+        db: Db,
+        data_dir: tempfile::TempDir,
+        pg: Option<PgConnectOptions>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = Config::for_tests(data_dir.path().to_path_buf(), None);
+        config.jwt_secret = Some(JWT_SECRET.into());
+        configure(&mut config);
+        let storage = match &pg {
+            Some(options) => todokit::storage::connect_postgres(options.clone()).await.unwrap(),
+            None => todokit::storage::connect(&config.database_url()).await.unwrap(),
+        };
+        let state = AppState::with_storage(config, storage.clone()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(todokit::serve(listener, state, async move {
+            let _ = shutdown_rx.await;
+        }));
+        Self {
+            url,
+            client: reqwest::Client::new(),
+            storage,
+            data_dir,
+            db,
+            database_url: pg,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory and
+    /// database, as a restart would.
+    pub async fn restart(mut self, configure: impl FnOnce(&mut Config)) -> Self {
+        self.stop().await;
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
+        TestApp::start(self.db, data_dir, self.database_url.take(), configure).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, format!("{}{}", self.url, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn read(response: reqwest::Response) -> Response {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Response { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.send(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs up a new user with a unique email; returns the bearer token.
+    pub async fn new_user(&self) -> String {
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        self.sign_up(&email, "correct horse battery").await
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> String {
+        let body = self
+            .send(
+                Method::POST,
+                "/api/auth/sign-up",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await
+            .expect(201);
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn create_task(&self, token: &str, body: Value) -> Value {
+        self.post("/api/tasks", token, body).await.expect(201)
+    }
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: every test starts the real server on port 0
+//! and drives it over HTTP, against SQLite and against PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod basics;
+mod isolation;
+mod tasks;

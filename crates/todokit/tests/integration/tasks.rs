@@ -1,0 +1,384 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    create_applies_defaults_and_normalizes,
+    numbers_increase_and_are_never_reused,
+    every_validation_rule_has_a_clear_error,
+    tasks_are_found_by_id_number_or_hash_number,
+    patch_changes_and_clears_fields,
+    completing_a_recurring_task_creates_the_next_once,
+    monthly_recurrence_is_calendar_correct_and_stops_at_count,
+    list_filters_by_status_priority_tags_and_search,
+    due_windows_follow_the_callers_time_zone,
+    sorting_and_pagination,
+    tag_counts,
+    bulk_complete_and_confirmed_bulk_delete,
+);
+
+fn titles(list: &Value) -> Vec<String> {
+    list["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn create_applies_defaults_and_normalizes(app: TestApp) {
+    let token = app.new_user().await;
+    let task = app
+        .create_task(&token, json!({"title": "  Buy milk  ", "tags": [" Home ", "home", "Errands", ""]}))
+        .await;
+    assert_eq!(task["title"], "Buy milk");
+    assert_eq!(task["priority"], "medium");
+    assert_eq!(task["tags"], json!(["home", "errands"]));
+    assert_eq!(task["completed"], false);
+    assert_eq!(task["number"], 1);
+    assert!(task["description"].is_null() && task["due_at"].is_null());
+    assert_eq!(uuid::Uuid::parse_str(task["id"].as_str().unwrap()).unwrap().get_version_num(), 7);
+
+    let full = app
+        .create_task(
+            &token,
+            json!({"title": "Call mom", "description": "about Sunday", "priority": "HIGH",
+                   "due_at": "2030-03-01T17:00:00+01:00", "reminder_offset_minutes": 15,
+                   "recurrence": {"frequency": "weekly", "interval": 2}}),
+        )
+        .await;
+    assert_eq!(full["priority"], "high");
+    assert_eq!(full["due_at"], "2030-03-01T16:00:00Z", "stored in UTC");
+    assert_eq!(full["reminder_offset_minutes"], 15);
+    assert_eq!(full["recurrence"]["frequency"], "weekly");
+    assert_eq!(full["number"], 2);
+}
+
+async fn numbers_increase_and_are_never_reused(app: TestApp) {
+    let token = app.new_user().await;
+    for expected in 1..=3 {
+        assert_eq!(
+            app.create_task(&token, json!({"title": format!("t{expected}")})).await["number"],
+            expected
+        );
+    }
+    app.delete("/api/tasks/3", &token).await.expect(200);
+    assert_eq!(app.create_task(&token, json!({"title": "t4"})).await["number"], 4);
+    // Numbers are per user.
+    let other = app.new_user().await;
+    assert_eq!(app.create_task(&other, json!({"title": "first"})).await["number"], 1);
+}
+
+async fn every_validation_rule_has_a_clear_error(app: TestApp) {
+    let token = app.new_user().await;
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"title": ""}), "title"),
+        (json!({"title": "   "}), "title"),
+        (json!({"title": "x".repeat(256)}), "title"),
+        (json!({"title": "ok", "description": "d".repeat(4001)}), "description"),
+        (json!({"title": "ok", "priority": "extreme"}), "priority"),
+        (json!({"title": "ok", "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()}), "tags"),
+        (json!({"title": "ok", "tags": ["x".repeat(51)]}), "tags"),
+        (json!({"title": "ok", "due_at": "next tuesday-ish"}), "due_at"),
+        (json!({"title": "ok", "due_at": "1900-01-01T00:00:00Z"}), "due_at"),
+        (json!({"title": "ok", "reminder_offset_minutes": 15}), "reminder_offset_minutes"),
+        (
+            json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "reminder_offset_minutes": -5}),
+            "reminder_offset_minutes",
+        ),
+        (json!({"title": "ok", "recurrence": {"frequency": "daily"}}), "recurrence"),
+        (
+            json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "daily", "interval": 0}}),
+            "recurrence",
+        ),
+        (json!({"title": "nul\u{0}byte"}), "title"),
+    ];
+    for (body, field) in cases {
+        let error = app.post("/api/tasks", &token, body.clone()).await.expect_error(422, "validation_failed");
+        assert_eq!(error["field"], field, "for {body}: {error}");
+    }
+    // Boundaries that are allowed.
+    app.create_task(&token, json!({"title": "é".repeat(255), "description": "d".repeat(4000)})).await;
+    app.create_task(
+        &token,
+        json!({"title": "ok", "tags": (0..20).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+    )
+    .await;
+
+    // Shape errors: unknown fields, wrong types, malformed JSON, wrong media type, bad zone.
+    app.post("/api/tasks", &token, json!({"title": "ok", "colour": "red"}))
+        .await
+        .expect_error(422, "validation_failed");
+    app.post("/api/tasks", &token, json!({"title": 5})).await.expect_error(422, "validation_failed");
+    let malformed = app
+        .client
+        .post(format!("{}/api/tasks", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(malformed).await.expect_error(400, "invalid_json");
+    let wrong_type = app
+        .client
+        .post(format!("{}/api/tasks", app.url))
+        .bearer_auth(&token)
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(wrong_type).await.expect_error(415, "unsupported_media_type");
+    let huge = json!({"title": "ok", "description": "x".repeat(2 * 1024 * 1024)});
+    app.post("/api/tasks", &token, huge).await.expect_error(413, "payload_too_large");
+    app.get("/api/tasks?timezone=Mars/Olympus", &token).await.expect_error(422, "validation_failed");
+    app.get("/api/tasks?limit=101", &token).await.expect_error(422, "validation_failed");
+    app.get("/api/tasks?status=sleeping", &token).await.expect_error(400, "invalid_query");
+
+    // Nothing half-written: only the two valid tasks exist.
+    assert_eq!(app.get("/api/tasks", &token).await.expect(200)["total"], 2);
+}
+
+async fn tasks_are_found_by_id_number_or_hash_number(app: TestApp) {
+    let token = app.new_user().await;
+    let task = app.create_task(&token, json!({"title": "Find me"})).await;
+    let id = task["id"].as_str().unwrap();
+    for path in [format!("/api/tasks/{id}"), "/api/tasks/1".into(), "/api/tasks/%231".into()] {
+        assert_eq!(app.get(&path, &token).await.expect(200)["id"], task["id"], "{path}");
+    }
+    for missing in [
+        "/api/tasks/2",
+        "/api/tasks/0",
+        "/api/tasks/not-a-key",
+        &format!("/api/tasks/{}", uuid::Uuid::now_v7()),
+    ] {
+        let error = app.get(missing, &token).await.expect_error(404, "not_found");
+        assert_eq!(error["message"], "Task not found");
+    }
+}
+
+async fn patch_changes_and_clears_fields(app: TestApp) {
+    let token = app.new_user().await;
+    let task = app
+        .create_task(&token, json!({"title": "Draft", "description": "notes", "due_at": "2030-01-01T09:00:00Z", "reminder_offset_minutes": 30}))
+        .await;
+    let updated = app
+        .patch(
+            "/api/tasks/1",
+            &token,
+            json!({"title": "Final", "priority": "low", "tags": ["Work"], "description": null}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(updated["title"], "Final");
+    assert_eq!(updated["priority"], "low");
+    assert_eq!(updated["tags"], json!(["work"]));
+    assert!(updated["description"].is_null());
+    assert_eq!(updated["due_at"], task["due_at"], "untouched fields stay");
+    assert!(updated["updated_at"].as_str() > task["updated_at"].as_str());
+    // Clearing the due date while a reminder is set is allowed; setting a reminder without one is not.
+    let cleared = app
+        .patch("/api/tasks/1", &token, json!({"due_at": null, "reminder_offset_minutes": null}))
+        .await
+        .expect(200);
+    assert!(cleared["due_at"].is_null());
+    app.patch("/api/tasks/1", &token, json!({"reminder_offset_minutes": 10}))
+        .await
+        .expect_error(422, "validation_failed");
+    app.patch("/api/tasks/1", &token, json!({})).await.expect_error(422, "validation_failed");
+    app.patch("/api/tasks/1", &token, json!({"title": ""})).await.expect_error(422, "validation_failed");
+    assert_eq!(app.get("/api/tasks/1", &token).await.expect(200)["title"], "Final");
+}
+
+async fn completing_a_recurring_task_creates_the_next_once(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(
+        &token,
+        json!({"title": "Water plants", "due_at": "2030-01-06T08:00:00Z", "recurrence": {"frequency": "daily", "interval": 2}, "tags": ["home"]}),
+    )
+    .await;
+    let done = app.post("/api/tasks/1/complete", &token, json!({})).await.expect(200);
+    assert_eq!(done["task"]["completed"], true);
+    assert!(done["task"]["completed_at"].is_string());
+    let next = &done["next_instance"];
+    assert_eq!(next["due_at"], "2030-01-08T08:00:00Z");
+    assert_eq!(next["title"], "Water plants");
+    assert_eq!(next["tags"], json!(["home"]));
+    assert_eq!(next["parent_task_id"], done["task"]["id"]);
+    assert_eq!(next["number"], 2);
+
+    let reopened = app.send(Method::POST, "/api/tasks/1/reopen", Some(&token), None).await.expect(200);
+    assert_eq!(reopened["task"]["completed"], false);
+    assert!(reopened["task"]["completed_at"].is_null());
+    let again = app.send(Method::POST, "/api/tasks/1/complete", Some(&token), None).await.expect(200);
+    assert!(again["next_instance"].is_null(), "no duplicate occurrence: {again}");
+    assert_eq!(app.get("/api/tasks", &token).await.expect(200)["total"], 2);
+    // Completing an already-completed task changes nothing.
+    let noop = app.post("/api/tasks/1/complete", &token, json!({"completed": true})).await.expect(200);
+    assert_eq!(noop["task"]["completed_at"], again["task"]["completed_at"]);
+}
+
+async fn monthly_recurrence_is_calendar_correct_and_stops_at_count(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(
+        &token,
+        json!({"title": "Pay rent", "due_at": "2031-01-31T09:00:00", "recurrence": {"frequency": "monthly", "count": 3}}),
+    )
+    .await;
+    // Due times were given in the caller's zone (Berlin): 09:00 local, DST-safe.
+    let mut number = 1;
+    let mut dues = Vec::new();
+    loop {
+        let done = app
+            .post(&format!("/api/tasks/{number}/complete?timezone=Europe/Berlin"), &token, json!({}))
+            .await
+            .expect(200);
+        if done["next_instance"].is_null() {
+            break;
+        }
+        dues.push(done["next_instance"]["due_at"].as_str().unwrap().to_owned());
+        number = done["next_instance"]["number"].as_i64().unwrap();
+    }
+    assert_eq!(dues, ["2031-02-28T09:00:00Z", "2031-03-31T09:00:00Z"], "count 3 = the first plus two more");
+}
+
+async fn list_filters_by_status_priority_tags_and_search(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "Buy Äpfel", "tags": ["shopping", "home"], "priority": "high"}))
+        .await;
+    app.create_task(&token, json!({"title": "Report", "description": "quarterly NUMBERS", "tags": ["work"]}))
+        .await;
+    app.create_task(&token, json!({"title": "Milk", "tags": ["shopping"], "priority": "low"})).await;
+    app.create_task(&token, json!({"title": "50% off sale", "tags": ["shopping"]})).await;
+    app.post("/api/tasks/3/complete", &token, json!({})).await.expect(200);
+
+    let list = |query: &'static str| {
+        let app = &app;
+        let token = &token;
+        async move { app.get(&format!("/api/tasks?{query}"), token).await.expect(200) }
+    };
+    assert_eq!(list("").await["total"], 4);
+    assert_eq!(titles(&list("status=pending").await).len(), 3);
+    assert_eq!(titles(&list("status=completed").await), ["Milk"]);
+    assert_eq!(titles(&list("priority=high").await), ["Buy Äpfel"]);
+    assert_eq!(titles(&list("tags=shopping&tags=home").await), ["Buy Äpfel"]);
+    assert_eq!(titles(&list("tags=shopping,home").await), ["Buy Äpfel"]);
+    assert_eq!(list("tags=shopping").await["total"], 3);
+    assert_eq!(titles(&list("q=%C3%A4pfel").await), ["Buy Äpfel"], "case-insensitive beyond ASCII");
+    assert_eq!(titles(&list("q=numbers").await), ["Report"], "description is searched");
+    assert_eq!(titles(&list("q=50%25").await), ["50% off sale"], "% is literal");
+    assert_eq!(titles(&list("q=_").await).len(), 0, "_ is literal");
+    let counted = list("status=pending").await;
+    assert_eq!(counted["counts"], json!({"total": 4, "pending": 3, "completed": 1}));
+}
+
+async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
+    let token = app.new_user().await;
+    let zone = jiff::tz::TimeZone::get("Pacific/Auckland").unwrap();
+    let now = jiff::Zoned::now().with_time_zone(zone);
+    let today_noon = now.start_of_day().unwrap().checked_add(jiff::Span::new().hours(12)).unwrap();
+    let in_three_days = today_noon.checked_add(jiff::Span::new().days(3)).unwrap();
+    let in_ten_days = today_noon.checked_add(jiff::Span::new().days(10)).unwrap();
+    let yesterday = today_noon.checked_add(jiff::Span::new().days(-1)).unwrap();
+    for (title, due) in
+        [("today", &today_noon), ("soon", &in_three_days), ("later", &in_ten_days), ("late", &yesterday)]
+    {
+        app.create_task(&token, json!({"title": title, "due_at": due.timestamp().to_string()})).await;
+    }
+    app.create_task(&token, json!({"title": "someday"})).await;
+    let query = |q: &str| format!("/api/tasks?timezone=Pacific/Auckland&sort=due&{q}");
+    assert_eq!(titles(&app.get(&query("due=today"), &token).await.expect(200)), ["today"]);
+    assert_eq!(titles(&app.get(&query("due=week"), &token).await.expect(200)), ["today", "soon"]);
+    assert_eq!(titles(&app.get(&query("due=overdue"), &token).await.expect(200)), ["late"]);
+    assert_eq!(titles(&app.get(&query("status=overdue"), &token).await.expect(200)), ["late"]);
+    let before = in_three_days.timestamp().to_string();
+    let path = format!("/api/tasks?sort=due&due_before={}", before.replace('+', "%2B"));
+    assert_eq!(titles(&app.get(&path, &token).await.expect(200)), ["late", "today"]);
+    // The header works like the parameter.
+    let by_header = app
+        .client
+        .get(format!("{}/api/tasks?due=today", app.url))
+        .bearer_auth(&token)
+        .header("x-timezone", "Pacific/Auckland")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(titles(&TestApp::read(by_header).await.expect(200)), ["today"]);
+}
+
+async fn sorting_and_pagination(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "banana", "priority": "low", "due_at": "2030-01-03T00:00:00Z"}))
+        .await;
+    app.create_task(&token, json!({"title": "Apple", "priority": "high"})).await;
+    app.create_task(
+        &token,
+        json!({"title": "cherry", "priority": "medium", "due_at": "2030-01-01T00:00:00Z"}),
+    )
+    .await;
+    let sorted = |q: &str| format!("/api/tasks?{q}");
+    assert_eq!(
+        titles(&app.get(&sorted("sort=due"), &token).await.expect(200)),
+        ["cherry", "banana", "Apple"],
+        "nulls last"
+    );
+    assert_eq!(
+        titles(&app.get(&sorted("sort=due&order=desc"), &token).await.expect(200)),
+        ["banana", "cherry", "Apple"]
+    );
+    assert_eq!(
+        titles(&app.get(&sorted("sort=priority"), &token).await.expect(200)),
+        ["Apple", "cherry", "banana"]
+    );
+    assert_eq!(
+        titles(&app.get(&sorted("sort=title"), &token).await.expect(200)),
+        ["Apple", "banana", "cherry"]
+    );
+    assert_eq!(
+        titles(&app.get(&sorted("sort=created"), &token).await.expect(200)),
+        ["cherry", "Apple", "banana"]
+    );
+    assert_eq!(
+        titles(&app.get(&sorted("sort=created&order=asc"), &token).await.expect(200)),
+        ["banana", "Apple", "cherry"]
+    );
+    let mut seen = Vec::new();
+    for offset in 0..3 {
+        let page = app.get(&sorted(&format!("sort=title&limit=1&offset={offset}")), &token).await.expect(200);
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["limit"], 1);
+        seen.extend(titles(&page));
+    }
+    assert_eq!(seen, ["Apple", "banana", "cherry"]);
+}
+
+async fn tag_counts(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "a", "tags": ["work", "urgent"]})).await;
+    app.create_task(&token, json!({"title": "b", "tags": ["work"]})).await;
+    app.create_task(&token, json!({"title": "c", "tags": ["home"]})).await;
+    app.patch("/api/tasks/3", &token, json!({"tags": ["work"]})).await.expect(200);
+    let tags = app.get("/api/tasks/tags", &token).await.expect(200);
+    assert_eq!(tags, json!({"tags": [{"name": "work", "count": 3}, {"name": "urgent", "count": 1}]}));
+}
+
+async fn bulk_complete_and_confirmed_bulk_delete(app: TestApp) {
+    let token = app.new_user().await;
+    for (title, tag) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        app.create_task(&token, json!({"title": title, "tags": [tag]})).await;
+    }
+    app.post("/api/tasks/1/complete", &token, json!({})).await.expect(200);
+    let outcome = app.post("/api/tasks/bulk/complete", &token, json!({"tags": ["x"]})).await.expect(200);
+    assert_eq!(outcome, json!({"updated_count": 1, "skipped_count": 1, "total_count": 2}));
+    app.post("/api/tasks/bulk/delete", &token, json!({"status": "completed"}))
+        .await
+        .expect_error(422, "validation_failed");
+    assert_eq!(
+        app.get("/api/tasks", &token).await.expect(200)["total"],
+        3,
+        "nothing deleted without confirm"
+    );
+    let deleted = app
+        .post("/api/tasks/bulk/delete", &token, json!({"status": "completed", "confirm": true}))
+        .await
+        .expect(200);
+    assert_eq!(deleted["deleted_count"], 2);
+    assert_eq!(titles(&app.get("/api/tasks", &token).await.expect(200)), ["c"]);
+}
