@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod storage;
 pub mod tasks;
+pub mod tools;
 
 pub use app::{AppState, app, serve};
 pub use config::Config;
