@@ -108,9 +108,7 @@ impl DomainError {
         match self {
             Self::TitleLength { .. } | Self::TitleControlCharacter => "title",
             Self::DescriptionTooLong { .. } | Self::DescriptionControlCharacter => "description",
-            Self::TooManyTags { .. } | Self::TagTooLong { .. } | Self::TagControlCharacter => {
-                "tags"
-            }
+            Self::TooManyTags { .. } | Self::TagTooLong { .. } | Self::TagControlCharacter => "tags",
             Self::UnknownPriority { .. } => "priority",
             Self::ReminderOffsetOutOfRange { .. } => "reminder_offset",
             Self::RecurrenceInterval { .. } | Self::RecurrenceCount { .. } => "recurrence",
@@ -143,9 +141,7 @@ macro_rules! deserialize_via {
 }
 
 /// A task title: trimmed, 1–255 characters, no control characters.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, min_length = 1, max_length = 255, example = "Buy groceries")]
 pub struct Title(#[schemars(length(min = 1, max = 255))] String);
@@ -192,9 +188,7 @@ impl AsRef<str> for Title {
 /// A task description: trimmed, at most 4000 characters. Newlines, carriage returns and tabs are
 /// allowed; NUL and other control characters are not. An empty description is valid (callers
 /// store it as NULL).
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, max_length = 4000)]
 pub struct Description(#[schemars(length(max = 4000))] String);
@@ -207,10 +201,7 @@ impl Description {
         if chars > DESCRIPTION_MAX_CHARS {
             return Err(DomainError::DescriptionTooLong { chars });
         }
-        if trimmed
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             return Err(DomainError::DescriptionControlCharacter);
         }
         Ok(Self(trimmed.to_owned()))
@@ -288,23 +279,22 @@ impl Priority {
         key = key.strip_prefix('!').unwrap_or(key).trim();
         key = key.strip_suffix("priority").unwrap_or(key).trim();
         key = key.strip_prefix("priority").unwrap_or(key).trim();
-        Self::from_keyword(key).ok_or_else(|| DomainError::UnknownPriority {
-            input: shorten_for_display(input.trim()),
-        })
+        Self::from_keyword(key)
+            .ok_or_else(|| DomainError::UnknownPriority { input: shorten_for_display(input.trim()) })
     }
 
     /// Maps one normalised keyword (lower-case, single spaces) to a priority.
     pub(crate) fn from_keyword(key: &str) -> Option<Self> {
         match key {
             "high" | "hi" | "h" | "urgent" | "asap" | "important" | "critical" | "emergency"
-            | "immediate" | "top" | "now" | "today" | "deadline" | "crucial" | "must do" | "3"
-            | "p1" => Some(Self::High),
-            "medium" | "med" | "mid" | "m" | "normal" | "standard" | "default" | "moderate"
-            | "2" | "p2" => Some(Self::Medium),
-            "low" | "lo" | "l" | "later" | "whenever" | "optional" | "nice to have" | "someday"
-            | "eventually" | "routine" | "backlog" | "no rush" | "can wait" | "1" | "p3" => {
-                Some(Self::Low)
+            | "immediate" | "top" | "now" | "today" | "deadline" | "crucial" | "must do" | "3" | "p1" => {
+                Some(Self::High)
             }
+            "medium" | "med" | "mid" | "m" | "normal" | "standard" | "default" | "moderate" | "2" | "p2" => {
+                Some(Self::Medium)
+            }
+            "low" | "lo" | "l" | "later" | "whenever" | "optional" | "nice to have" | "someday"
+            | "eventually" | "routine" | "backlog" | "no rush" | "can wait" | "1" | "p3" => Some(Self::Low),
             _ => None,
         }
     }
@@ -332,10 +322,7 @@ impl Priority {
 /// "Nice-to-have", "must_do" and "HIGH   priority" all compare equal to their keywords.
 fn normalise_priority_words(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
-    for word in input
-        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
-        .filter(|w| !w.is_empty())
-    {
+    for word in input.split(|c: char| c.is_whitespace() || c == '-' || c == '_').filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -362,9 +349,7 @@ impl fmt::Display for Priority {
 
 /// A task's tags: trimmed, lower-cased, non-empty, distinct (first occurrence wins, order kept),
 /// at most 20 tags of at most 50 characters each, no control characters.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema, schemars::JsonSchema)]
 #[serde(transparent)]
 #[schema(value_type = Vec<String>, max_items = 20, example = json!(["shopping", "home"]))]
 pub struct Tags(#[schemars(length(max = 20))] Vec<String>);
@@ -387,10 +372,7 @@ impl Tags {
             }
             let chars = tag.chars().count();
             if chars > TAG_MAX_CHARS {
-                return Err(DomainError::TagTooLong {
-                    tag: shorten_for_display(&tag),
-                    chars,
-                });
+                return Err(DomainError::TagTooLong { tag: shorten_for_display(&tag), chars });
             }
             normalised.push(tag);
             if normalised.len() > MAX_TAGS {
@@ -399,9 +381,7 @@ impl Tags {
             }
         }
         if normalised.len() > MAX_TAGS {
-            return Err(DomainError::TooManyTags {
-                count: normalised.len(),
-            });
+            return Err(DomainError::TooManyTags { count: normalised.len() });
         }
         Ok(Self(normalised))
     }
@@ -491,16 +471,7 @@ deserialize_via!(ReminderOffset, i64, ReminderOffset::new);
 
 /// How often a recurring task repeats.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Frequency {
@@ -551,9 +522,7 @@ fn default_interval() -> u32 {
 /// `end_date` (the seed's name) is accepted as an alias of `until`.
 ///
 /// The fields are public, so a value may be invalid until [`Recurrence::validate`] has run.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema)]
 pub struct Recurrence {
     /// How often the task repeats.
     pub frequency: Frequency,
@@ -577,13 +546,7 @@ pub struct Recurrence {
 impl Recurrence {
     /// A rule repeating every `interval` units of `frequency` with no end other than the hard cap.
     pub fn new(frequency: Frequency, interval: u32) -> Result<Self, DomainError> {
-        Self {
-            frequency,
-            interval,
-            count: None,
-            until: None,
-        }
-        .validate()
+        Self { frequency, interval, count: None, until: None }.validate()
     }
 
     /// Checks the interval (1–365) and count (1–100).
@@ -594,9 +557,7 @@ impl Recurrence {
 
     fn check(&self) -> Result<(), DomainError> {
         if !RECURRENCE_INTERVAL_RANGE.contains(&self.interval) {
-            return Err(DomainError::RecurrenceInterval {
-                interval: self.interval,
-            });
+            return Err(DomainError::RecurrenceInterval { interval: self.interval });
         }
         if let Some(count) = self.count
             && !(1..=MAX_OCCURRENCES).contains(&count)
@@ -621,9 +582,7 @@ impl Recurrence {
             return None;
         }
         let start = series_start.to_zoned(tz.clone());
-        let span = self
-            .frequency
-            .span(i64::from(self.interval) * i64::from(n))?;
+        let span = self.frequency.span(i64::from(self.interval) * i64::from(n))?;
         let due = start.checked_add(span).ok()?.timestamp();
         if self.until.is_some_and(|until| due > until) {
             return None;

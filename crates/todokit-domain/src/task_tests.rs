@@ -23,10 +23,7 @@ fn title_is_trimmed() {
 #[test]
 fn title_length_boundaries_count_chars() {
     assert!(Title::parse(&"a".repeat(255)).is_ok());
-    assert_eq!(
-        Title::parse(&"a".repeat(256)),
-        Err(DomainError::TitleLength { chars: 256 })
-    );
+    assert_eq!(Title::parse(&"a".repeat(256)), Err(DomainError::TitleLength { chars: 256 }));
     // 255 multibyte chars are 765 bytes but still valid.
     let multibyte = "€".repeat(255);
     assert_eq!(multibyte.len(), 765);
@@ -78,20 +75,14 @@ fn description_allows_newlines_tabs_and_empty() {
 #[test]
 fn description_length_boundaries() {
     assert!(Description::parse(&"é".repeat(4000)).is_ok());
-    assert_eq!(
-        Description::parse(&"é".repeat(4001)),
-        Err(DomainError::DescriptionTooLong { chars: 4001 })
-    );
+    assert_eq!(Description::parse(&"é".repeat(4001)), Err(DomainError::DescriptionTooLong { chars: 4001 }));
     // Surrounding whitespace does not count.
     assert!(Description::parse(&format!("  {}  ", "x".repeat(4000))).is_ok());
 }
 
 #[test]
 fn description_rejects_nul_and_other_controls() {
-    assert_eq!(
-        Description::parse("a\0b"),
-        Err(DomainError::DescriptionControlCharacter)
-    );
+    assert_eq!(Description::parse("a\0b"), Err(DomainError::DescriptionControlCharacter));
     assert!(Description::parse("bell\u{7}").is_err());
     assert_eq!(Description::parse("a\0").unwrap_err().field(), "description");
 }
@@ -273,12 +264,7 @@ fn recurrence_serde_shape() {
 
 #[test]
 fn recurrence_validate_boundaries() {
-    let rule = |interval, count| Recurrence {
-        frequency: Frequency::Daily,
-        interval,
-        count,
-        until: None,
-    };
+    let rule = |interval, count| Recurrence { frequency: Frequency::Daily, interval, count, until: None };
     assert!(rule(1, None).validate().is_ok());
     assert!(rule(365, Some(100)).validate().is_ok());
     assert!(rule(1, Some(1)).validate().is_ok());
@@ -352,10 +338,8 @@ fn count_until_and_hard_cap() {
     assert!(counted.occurrence_due(start, &utc, 2).is_some());
     assert!(counted.occurrence_due(start, &utc, 3).is_none());
 
-    let until = Recurrence {
-        until: Some(ts("2027-01-03T09:00Z")),
-        ..Recurrence::new(Frequency::Daily, 1).unwrap()
-    };
+    let until =
+        Recurrence { until: Some(ts("2027-01-03T09:00Z")), ..Recurrence::new(Frequency::Daily, 1).unwrap() };
     assert_eq!(until.occurrence_due(start, &utc, 2), Some(ts("2027-01-03T09:00Z")));
     assert!(until.occurrence_due(start, &utc, 3).is_none());
 
@@ -381,10 +365,7 @@ fn invalid_or_out_of_range_rules_end_the_series() {
 fn due_at_bounds() {
     let now = ts("2026-11-21T15:00Z");
     assert!(validate_due_at(ts("2016-11-21T15:00Z"), now).is_ok());
-    assert_eq!(
-        validate_due_at(ts("2016-11-21T14:59:59Z"), now),
-        Err(DomainError::DueAtTooFarInPast)
-    );
+    assert_eq!(validate_due_at(ts("2016-11-21T14:59:59Z"), now), Err(DomainError::DueAtTooFarInPast));
     assert!(validate_due_at(ts("2126-11-21T15:00Z"), now).is_ok());
     let err = validate_due_at(ts("2126-11-21T15:00:01Z"), now).unwrap_err();
     assert_eq!(err, DomainError::DueAtTooFarInFuture);
@@ -403,12 +384,8 @@ fn schemas_describe_the_wire_shape() {
     let rule = serde_json::to_value(schemars::schema_for!(Recurrence)).unwrap();
     assert!(rule["properties"]["until"].is_object());
     let priority = serde_json::to_value(schemars::schema_for!(Priority)).unwrap();
-    let variants: Vec<&serde_json::Value> = priority["oneOf"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| &v["const"])
-        .collect();
+    let variants: Vec<&serde_json::Value> =
+        priority["oneOf"].as_array().unwrap().iter().map(|v| &v["const"]).collect();
     assert_eq!(variants, ["low", "medium", "high"]);
 }
 

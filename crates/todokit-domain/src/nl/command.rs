@@ -4,9 +4,7 @@ use jiff::civil::Weekday;
 use jiff::{Span, Zoned};
 
 use super::date::find_date;
-use super::quick_add::{
-    QuickAdd, capitalise, is_command_verb, parse_quick_add, skip_politeness, tidy,
-};
+use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, skip_politeness, tidy};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
 use crate::task::Priority;
 
@@ -198,17 +196,10 @@ fn parse_at_depth(text: &str, now: &Zoned, depth: u8) -> Command {
     }
     // Drop punctuation-only tokens ("-", "!!!") so they never break a phrase.
     let tokens: Vec<Token> = tokens.into_iter().filter(|t| !t.norm.is_empty()).collect();
-    let words: Vec<String> = tokens
-        .iter()
-        .map(|t| if t.quoted { QUOTED.to_owned() } else { t.norm.clone() })
-        .collect();
+    let words: Vec<String> =
+        tokens.iter().map(|t| if t.quoted { QUOTED.to_owned() } else { t.norm.clone() }).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let utterance = Utterance {
-        text,
-        tokens: tokens.clone(),
-        words,
-        now,
-    };
+    let utterance = Utterance { text, tokens: tokens.clone(), words, now };
     utterance.classify(depth)
 }
 
@@ -238,10 +229,7 @@ impl<'a> Utterance<'a> {
     }
 
     fn refs(&self, start: usize, end: usize) -> Vec<&Token> {
-        self.tokens
-            .get(start..end)
-            .map(|slice| slice.iter().collect())
-            .unwrap_or_default()
+        self.tokens.get(start..end).map(|slice| slice.iter().collect()).unwrap_or_default()
     }
 
     fn classify(&self, depth: u8) -> Command {
@@ -271,10 +259,7 @@ impl<'a> Utterance<'a> {
         let near = |first: &[&str], second: &[&str], distance: usize| {
             self.words.iter().enumerate().any(|(i, w)| {
                 first.contains(w)
-                    && self.words[i + 1..]
-                        .iter()
-                        .take(distance)
-                        .any(|next| second.contains(next))
+                    && self.words[i + 1..].iter().take(distance).any(|next| second.contains(next))
             })
         };
         near(
@@ -302,13 +287,51 @@ impl<'a> Utterance<'a> {
         let rest = &words[1..];
         let all_in = |set: &[&str]| rest.iter().all(|w| set.contains(w));
         const YES: &[&str] = &[
-            "yes", "y", "yep", "yeah", "yup", "sure", "ok", "okay", "confirm", "confirmed",
-            "absolutely", "definitely", "affirmative", "correct", "proceed",
+            "yes",
+            "y",
+            "yep",
+            "yeah",
+            "yup",
+            "sure",
+            "ok",
+            "okay",
+            "confirm",
+            "confirmed",
+            "absolutely",
+            "definitely",
+            "affirmative",
+            "correct",
+            "proceed",
         ];
         const YES_TAIL: &[&str] = &[
-            "please", "delete", "them", "all", "it", "do", "go", "ahead", "i'm", "im", "sure",
-            "confirm", "proceed", "everything", "remove", "yes", "of", "course", "the", "tasks",
-            "my", "i", "am", "that's", "right", "complete", "mark", "thanks",
+            "please",
+            "delete",
+            "them",
+            "all",
+            "it",
+            "do",
+            "go",
+            "ahead",
+            "i'm",
+            "im",
+            "sure",
+            "confirm",
+            "proceed",
+            "everything",
+            "remove",
+            "yes",
+            "of",
+            "course",
+            "the",
+            "tasks",
+            "my",
+            "i",
+            "am",
+            "that's",
+            "right",
+            "complete",
+            "mark",
+            "thanks",
         ];
         if YES.contains(&first) && all_in(YES_TAIL) {
             return Some(Command::Confirm);
@@ -316,31 +339,52 @@ impl<'a> Utterance<'a> {
         let phrase = words.join(" ");
         if matches!(
             phrase.as_str(),
-            "do it" | "go ahead" | "go for it" | "of course" | "please do" | "that's right"
-                | "sounds good" | "i'm sure" | "im sure" | "i am sure" | "go ahead and do it"
+            "do it"
+                | "go ahead"
+                | "go for it"
+                | "of course"
+                | "please do"
+                | "that's right"
+                | "sounds good"
+                | "i'm sure"
+                | "im sure"
+                | "i am sure"
+                | "go ahead and do it"
         ) {
             return Some(Command::Confirm);
         }
         const NO: &[&str] = &["no", "n", "nope", "nah", "negative"];
         const NO_TAIL: &[&str] = &[
-            "thanks", "thank", "you", "don't", "dont", "do", "not", "delete", "them", "it",
-            "cancel", "keep", "way", "please", "stop", "wait", "never", "mind",
+            "thanks", "thank", "you", "don't", "dont", "do", "not", "delete", "them", "it", "cancel", "keep",
+            "way", "please", "stop", "wait", "never", "mind",
         ];
         if NO.contains(&first) && all_in(NO_TAIL) {
             return Some(Command::Deny);
         }
         if matches!(
             phrase.as_str(),
-            "cancel" | "stop" | "abort" | "never mind" | "nevermind" | "forget it" | "don't"
-                | "dont" | "don't do it" | "don't delete" | "don't delete them" | "keep them"
-                | "cancel that" | "wait" | "hold on" | "not now"
+            "cancel"
+                | "stop"
+                | "abort"
+                | "never mind"
+                | "nevermind"
+                | "forget it"
+                | "don't"
+                | "dont"
+                | "don't do it"
+                | "don't delete"
+                | "don't delete them"
+                | "keep them"
+                | "cancel that"
+                | "wait"
+                | "hold on"
+                | "not now"
         ) {
             return Some(Command::Deny);
         }
-        const GREETINGS: &[&str] = &[
-            "hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "sup", "hola",
-        ];
-        if (GREETINGS.contains(&first) && all_in(&["there", "again", "assistant", "bot", "you", "all", "everyone"]))
+        const GREETINGS: &[&str] = &["hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "sup", "hola"];
+        if (GREETINGS.contains(&first)
+            && all_in(&["there", "again", "assistant", "bot", "you", "all", "everyone"]))
             || (first == "good"
                 && rest.len() <= 2
                 && rest.first().is_some_and(|w| matches!(*w, "morning" | "afternoon" | "evening" | "day")))
@@ -352,18 +396,42 @@ impl<'a> Utterance<'a> {
             && !rest.iter().any(|w| is_command_verb(w))
             || matches!(
                 phrase.as_str(),
-                "great" | "perfect" | "awesome" | "cool" | "nice" | "great thanks" | "awesome thanks"
-                    | "perfect thanks" | "much appreciated" | "great job" | "good job" | "nice one"
+                "great"
+                    | "perfect"
+                    | "awesome"
+                    | "cool"
+                    | "nice"
+                    | "great thanks"
+                    | "awesome thanks"
+                    | "perfect thanks"
+                    | "much appreciated"
+                    | "great job"
+                    | "good job"
+                    | "nice one"
             )
         {
             return Some(Command::Thanks);
         }
         if matches!(
             phrase.as_str(),
-            "help" | "help me" | "?" | "what can you do" | "how does this work" | "how do i use this"
-                | "how do you work" | "commands" | "what are the commands" | "what do you do"
-                | "who are you" | "what are you" | "how can you help" | "how can you help me"
-                | "what can i say" | "what can i ask" | "instructions" | "usage"
+            "help"
+                | "help me"
+                | "?"
+                | "what can you do"
+                | "how does this work"
+                | "how do i use this"
+                | "how do you work"
+                | "commands"
+                | "what are the commands"
+                | "what do you do"
+                | "who are you"
+                | "what are you"
+                | "how can you help"
+                | "how can you help me"
+                | "what can i say"
+                | "what can i ask"
+                | "instructions"
+                | "usage"
         ) {
             return Some(Command::Help);
         }
@@ -405,7 +473,8 @@ impl<'a> Utterance<'a> {
     fn dispatch(&self, start: usize) -> Command {
         let verb = self.w(start);
         let next = self.w(start + 1);
-        if (verb == "how" && next == "many") || verb == "count" || self.has_phrase(&["number", "of", "tasks"]) {
+        if (verb == "how" && next == "many") || verb == "count" || self.has_phrase(&["number", "of", "tasks"])
+        {
             return Command::Count(self.list_filter(start));
         }
         if let Some(command) = self.bulk(start) {
@@ -442,38 +511,70 @@ impl<'a> Utterance<'a> {
         let all = self.has_any(&["all", "every", "everything", "each"]);
         let completed_words = self.has_any(&["completed", "done", "finished", "complete"]);
         let negated = self.has_any(&[
-            "incomplete", "uncompleted", "undone", "pending", "unfinished", "uncomplete", "not",
+            "incomplete",
+            "uncompleted",
+            "undone",
+            "pending",
+            "unfinished",
+            "uncomplete",
+            "not",
             "open",
         ]);
         match verb {
             "mark" | "complete" | "finish" | "check" | "tick" | "set" | "close" if all => {
-                if negated && verb == "mark" && !self.has_phrase(&["pending", "tasks", "as", "complete"]) && !self.has_phrase(&["pending", "tasks", "as", "completed"]) && !self.has_phrase(&["pending", "tasks", "as", "done"]) {
+                if negated
+                    && verb == "mark"
+                    && !self.has_phrase(&["pending", "tasks", "as", "complete"])
+                    && !self.has_phrase(&["pending", "tasks", "as", "completed"])
+                    && !self.has_phrase(&["pending", "tasks", "as", "done"])
+                {
                     return Some(Command::ReopenAll);
                 }
                 (verb != "mark" || completed_words).then_some(Command::CompleteAll)
             }
             "reopen" | "uncomplete" | "unmark" if all => Some(Command::ReopenAll),
-            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel" | "nuke" => {
+            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
+            | "nuke" => {
                 let completed_only = completed_words
                     && self.words[start + 1..].iter().all(|w| {
-                        matches!(*w, "completed" | "done" | "finished" | "complete" | "tasks" | "my" | "the" | "all" | "ones" | "items" | "todos")
+                        matches!(
+                            *w,
+                            "completed"
+                                | "done"
+                                | "finished"
+                                | "complete"
+                                | "tasks"
+                                | "my"
+                                | "the"
+                                | "all"
+                                | "ones"
+                                | "items"
+                                | "todos"
+                        )
                     });
                 if completed_only {
                     return Some(Command::DeleteCompleted);
                 }
                 let whole_list = all
                     || (matches!(verb, "clear" | "wipe" | "purge" | "nuke")
-                        && self.words[start + 1..]
-                            .iter()
-                            .all(|w| matches!(*w, "my" | "the" | "list" | "tasks" | "todo" | "todos" | "out" | "completed" | "done" | "finished")));
+                        && self.words[start + 1..].iter().all(|w| {
+                            matches!(
+                                *w,
+                                "my" | "the"
+                                    | "list"
+                                    | "tasks"
+                                    | "todo"
+                                    | "todos"
+                                    | "out"
+                                    | "completed"
+                                    | "done"
+                                    | "finished"
+                            )
+                        }));
                 if !whole_list {
                     return None;
                 }
-                if completed_words {
-                    Some(Command::DeleteCompleted)
-                } else {
-                    Some(Command::DeleteAll)
-                }
+                if completed_words { Some(Command::DeleteCompleted) } else { Some(Command::DeleteAll) }
             }
             _ => None,
         }
@@ -501,8 +602,8 @@ impl<'a> Utterance<'a> {
             "finish" if self.looks_like_reference(start + 1, end) => {
                 Some(self.per_ref(start + 1, end, false))
             }
-            "reopen" | "re-open" | "uncomplete" | "un-complete" | "unmark" | "unfinish"
-            | "undo" | "restore" | "uncheck" | "untick"
+            "reopen" | "re-open" | "uncomplete" | "un-complete" | "unmark" | "unfinish" | "undo"
+            | "restore" | "uncheck" | "untick"
                 if start + 1 < end =>
             {
                 Some(self.per_ref(start + 1, end, true))
@@ -525,13 +626,32 @@ impl<'a> Utterance<'a> {
                 // "task 3 done", "the report is finished"
                 let last = self.w(end - 1);
                 if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
-                    let ref_end = if matches!(self.w(end - 2), "is" | "was" | "are" | "now") { end - 2 } else { end - 1 };
+                    let ref_end = if matches!(self.w(end - 2), "is" | "was" | "are" | "now") {
+                        end - 2
+                    } else {
+                        end - 1
+                    };
                     let question = matches!(
                         verb,
-                        "what" | "what's" | "whats" | "which" | "how" | "did" | "have" | "has"
-                            | "is" | "are" | "show" | "list" | "any" | "who" | "when" | "where"
+                        "what"
+                            | "what's"
+                            | "whats"
+                            | "which"
+                            | "how"
+                            | "did"
+                            | "have"
+                            | "has"
+                            | "is"
+                            | "are"
+                            | "show"
+                            | "list"
+                            | "any"
+                            | "who"
+                            | "when"
+                            | "where"
                     );
-                    if ref_end > start && !question && !is_command_verb(verb) && self.w(ref_end - 1) != "not" {
+                    if ref_end > start && !question && !is_command_verb(verb) && self.w(ref_end - 1) != "not"
+                    {
                         return Some(self.per_ref(start, ref_end, false));
                     }
                 }
@@ -546,20 +666,16 @@ impl<'a> Utterance<'a> {
         // Longest phrase first, so "not done" wins over "done".
         for state_start in from..end {
             let phrase = self.words[state_start..end].join(" ");
-            let (phrase, had_as) = match phrase.strip_prefix("as ") {
-                Some(rest) => (rest.to_owned(), true),
-                None => (phrase.clone(), false),
-            };
-            let reopen = match phrase.as_str() {
+            let phrase = phrase.strip_prefix("as ").unwrap_or(&phrase);
+            let reopen = match phrase {
                 "complete" | "completed" | "done" | "finished" | "checked" | "off" | "checked off"
                 | "closed" => false,
-                "incomplete" | "uncompleted" | "not done" | "not complete" | "not completed"
-                | "undone" | "pending" | "open" | "unfinished" | "todo" | "to do" | "active"
-                | "not finished" | "uncomplete" | "unchecked" | "not yet done" | "to-do"
-                | "not done yet" | "in progress" | "reopened" => true,
+                "incomplete" | "uncompleted" | "not done" | "not complete" | "not completed" | "undone"
+                | "pending" | "open" | "unfinished" | "todo" | "to do" | "active" | "not finished"
+                | "uncomplete" | "unchecked" | "not yet done" | "to-do" | "not done yet" | "in progress"
+                | "reopened" => true,
                 _ => continue,
             };
-            let _ = had_as;
             return Some((state_start, reopen));
         }
         None
@@ -613,7 +729,8 @@ impl<'a> Utterance<'a> {
             if matches!(self.w(at), "a" | "an" | "the") {
                 at += 1;
             }
-            if !matches!(self.w(at), "note" | "description" | "comment" | "details") || self.w(at + 1) != "to" {
+            if !matches!(self.w(at), "note" | "description" | "comment" | "details") || self.w(at + 1) != "to"
+            {
                 return None;
             }
             let ref_start = at + 2;
@@ -624,7 +741,10 @@ impl<'a> Utterance<'a> {
                 (None, Some(s)) => (s, s + 1),
                 (None, None) => return Some(Command::Unclear),
             };
-            return Some(Command::Describe(self.task_ref(ref_start, ref_end), tidy(self.raw(body_start, end))));
+            return Some(Command::Describe(
+                self.task_ref(ref_start, ref_end),
+                tidy(self.raw(body_start, end)),
+            ));
         }
         if verb == "describe" {
             let as_at = (start + 1..end).find(|&i| self.w(i) == "as")?;
@@ -647,8 +767,12 @@ impl<'a> Utterance<'a> {
                 }
                 Some(Command::Rename(self.task_ref(start + 1, split), title))
             }
-            "prioritize" | "prioritise" => Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::High)),
-            "deprioritize" | "deprioritise" => Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::Low)),
+            "prioritize" | "prioritise" => {
+                Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::High))
+            }
+            "deprioritize" | "deprioritise" => {
+                Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::Low))
+            }
             "move" | "reschedule" | "postpone" | "push" | "delay" | "defer" | "shift" | "bump" => {
                 Some(self.reschedule(start + 1, end))
             }
@@ -662,7 +786,8 @@ impl<'a> Utterance<'a> {
     fn reschedule(&self, from: usize, end: usize) -> Command {
         // Prefer the last "to/until/for" whose right side starts with a date: "move the friday
         // meeting to monday" moves it to Monday.
-        let markers: Vec<usize> = (from..end).filter(|&i| matches!(self.w(i), "to" | "until" | "till" | "for" | "into")).collect();
+        let markers: Vec<usize> =
+            (from..end).filter(|&i| matches!(self.w(i), "to" | "until" | "till" | "for" | "into")).collect();
         for &marker in markers.iter().rev() {
             if let Some(new_due) = self.date_covering(marker + 1, end, false) {
                 return Command::Reschedule(self.task_ref(from, marker), new_due);
@@ -672,7 +797,11 @@ impl<'a> Utterance<'a> {
         match find_date(self.text, &refs, self.now) {
             Some(found) => {
                 let ref_end = from + found.first;
-                let ref_end = if ref_end > from && matches!(self.w(ref_end - 1), "to" | "for") { ref_end - 1 } else { ref_end };
+                let ref_end = if ref_end > from && matches!(self.w(ref_end - 1), "to" | "for") {
+                    ref_end - 1
+                } else {
+                    ref_end
+                };
                 Command::Reschedule(
                     self.task_ref(from, ref_end),
                     NewDue { at: found.at, has_date: found.has_date, has_time: found.has_time },
@@ -727,7 +856,12 @@ impl<'a> Utterance<'a> {
                 _ => "",
             };
             if !field.is_empty() {
-                let ref_end = split - if field == "due" && self.w(split - 1) == "date" && self.w(split - 2) == "due" { 2 } else { 1 };
+                let ref_end = split
+                    - if field == "due" && self.w(split - 1) == "date" && self.w(split - 2) == "due" {
+                        2
+                    } else {
+                        1
+                    };
                 let ref_end = ref_end.max(from);
                 let task = self.task_ref_possessive(from, ref_end);
                 return Some(self.apply_field(field, task, split + 1, end));
@@ -796,8 +930,8 @@ impl<'a> Utterance<'a> {
         match words.as_slice() {
             [level, "priority"] | ["priority", level] => priority_level(level),
             [word] => match *word {
-                "high" | "low" | "medium" | "urgent" | "important" | "critical" | "normal" | "top"
-                | "p1" | "p2" | "p3" | "high-priority" | "low-priority" | "medium-priority" | "asap" => {
+                "high" | "low" | "medium" | "urgent" | "important" | "critical" | "normal" | "top" | "p1"
+                | "p2" | "p3" | "high-priority" | "low-priority" | "medium-priority" | "asap" => {
                     Priority::parse(word).ok()
                 }
                 _ => None,
@@ -832,8 +966,10 @@ impl<'a> Utterance<'a> {
             "don't" | "dont" => next == "forget",
             "do" => next == "not" && self.w(start + 2) == "forget",
             "i" | "need" | "gotta" | "must" => {
-                matches!((next, self.w(start + 2)), ("need" | "have" | "got", "to") | ("must" | "should" | "gotta", _))
-                    || (verb == "need" && next == "to")
+                matches!(
+                    (next, self.w(start + 2)),
+                    ("need" | "have" | "got", "to") | ("must" | "should" | "gotta", _)
+                ) || (verb == "need" && next == "to")
                     || verb == "gotta"
             }
             _ => false,
@@ -878,20 +1014,78 @@ impl<'a> Utterance<'a> {
 
     fn is_off_topic(&self) -> bool {
         const TOPICS: &[&str] = &[
-            "weather", "forecast", "temperature", "rain", "joke", "jokes", "news", "recipe",
-            "movie", "movies", "song", "songs", "poem", "capital", "president", "stock",
-            "stocks", "bitcoin", "crypto", "football", "soccer", "basketball", "score", "translate",
-            "meaning", "horoscope", "lottery", "sing", "story", "riddle", "math", "calculate",
+            "weather",
+            "forecast",
+            "temperature",
+            "rain",
+            "joke",
+            "jokes",
+            "news",
+            "recipe",
+            "movie",
+            "movies",
+            "song",
+            "songs",
+            "poem",
+            "capital",
+            "president",
+            "stock",
+            "stocks",
+            "bitcoin",
+            "crypto",
+            "football",
+            "soccer",
+            "basketball",
+            "score",
+            "translate",
+            "meaning",
+            "horoscope",
+            "lottery",
+            "sing",
+            "story",
+            "riddle",
+            "math",
+            "calculate",
         ];
         self.has_any(TOPICS) && !self.has_any(&["task", "tasks", "todo", "todos", "list"])
     }
 
     fn list(&self, start: usize) -> Option<Command> {
         const STARTERS: &[&str] = &[
-            "show", "list", "display", "view", "see", "get", "give", "what", "what's", "whats",
-            "which", "any", "anything", "search", "find", "look", "sort", "order", "filter",
-            "tasks", "todos", "my", "pending", "completed", "overdue", "do", "is", "are",
-            "all", "open", "upcoming", "agenda", "lookup", "where",
+            "show",
+            "list",
+            "display",
+            "view",
+            "see",
+            "get",
+            "give",
+            "what",
+            "what's",
+            "whats",
+            "which",
+            "any",
+            "anything",
+            "search",
+            "find",
+            "look",
+            "sort",
+            "order",
+            "filter",
+            "tasks",
+            "todos",
+            "my",
+            "pending",
+            "completed",
+            "overdue",
+            "do",
+            "is",
+            "are",
+            "all",
+            "open",
+            "upcoming",
+            "agenda",
+            "lookup",
+            "where",
         ];
         let verb = self.w(start);
         let task_words = self.has_any(&["task", "tasks", "todo", "todos", "to-dos", "list", "agenda"]);
@@ -915,18 +1109,44 @@ impl<'a> Utterance<'a> {
         // Search text consumes the rest of the message, so the other filters only look before it.
         let mut scan_end = end;
         for i in start..end {
-            let (body, trigger_len) = match (self.w(i), self.w(i + 1)) {
-                ("search" | "look", "for" | "up") => (i + 2, 2),
-                ("search" | "find" | "lookup" | "containing" | "contain" | "contains" | "about" | "matching" | "mentioning" | "mention" | "regarding", _) => (i + 1, 1),
+            let body = match (self.w(i), self.w(i + 1)) {
+                ("search" | "look", "for" | "up") => i + 2,
+                (
+                    "search" | "find" | "lookup" | "containing" | "contain" | "contains" | "about"
+                    | "matching" | "mentioning" | "mention" | "regarding",
+                    _,
+                ) => i + 1,
                 _ => continue,
             };
-            let _ = trigger_len;
             let mut body_start = body;
-            while matches!(self.w(body_start), "for" | "my" | "the" | "all" | "tasks" | "task" | "todos" | "about" | "with" | "containing" | "called" | "named" | "that" | "mention" | "word" | "me") {
+            while matches!(
+                self.w(body_start),
+                "for"
+                    | "my"
+                    | "the"
+                    | "all"
+                    | "tasks"
+                    | "task"
+                    | "todos"
+                    | "about"
+                    | "with"
+                    | "containing"
+                    | "called"
+                    | "named"
+                    | "that"
+                    | "mention"
+                    | "word"
+                    | "me"
+            ) {
                 body_start += 1;
             }
             let mut body_end = end;
-            while body_end > body_start && matches!(self.w(body_end - 1), "tasks" | "task" | "todos" | "items" | "please" | "in" | "my" | "list") {
+            while body_end > body_start
+                && matches!(
+                    self.w(body_end - 1),
+                    "tasks" | "task" | "todos" | "items" | "please" | "in" | "my" | "list"
+                )
+            {
                 body_end -= 1;
             }
             let text = tidy(self.raw(body_start, body_end));
@@ -941,7 +1161,13 @@ impl<'a> Utterance<'a> {
         let phrase = |p: &[&str]| words.windows(p.len()).any(|window| window == p);
         if has("overdue") || has("late") || phrase(&["past", "due"]) || has("missed") {
             filter.status = StatusFilter::Overdue;
-        } else if has("completed") || has("done") || has("finished") || has("complete") || has("accomplished") || phrase(&["did", "i"]) {
+        } else if has("completed")
+            || has("done")
+            || has("finished")
+            || has("complete")
+            || has("accomplished")
+            || phrase(&["did", "i"])
+        {
             if !(phrase(&["not", "done"]) || phrase(&["not", "completed"]) || has("incomplete")) {
                 filter.status = StatusFilter::Completed;
             } else {
@@ -949,9 +1175,18 @@ impl<'a> Utterance<'a> {
             }
         }
         if filter.status == StatusFilter::All
-            && (has("pending") || has("open") || has("incomplete") || has("unfinished") || has("remaining")
-                || has("outstanding") || has("left") || has("undone") || has("active") || has("todo")
-                || phrase(&["to", "do"]) || phrase(&["not", "done"]))
+            && (has("pending")
+                || has("open")
+                || has("incomplete")
+                || has("unfinished")
+                || has("remaining")
+                || has("outstanding")
+                || has("left")
+                || has("undone")
+                || has("active")
+                || has("todo")
+                || phrase(&["to", "do"])
+                || phrase(&["not", "done"]))
         {
             filter.status = StatusFilter::Pending;
         }
@@ -964,9 +1199,13 @@ impl<'a> Utterance<'a> {
         }
         for (i, w) in words.iter().enumerate() {
             let next = words.get(i + 1).copied().unwrap_or(QUOTED);
-            if next == "priority" && let Some(priority) = priority_level(w) {
+            if next == "priority"
+                && let Some(priority) = priority_level(w)
+            {
                 filter.priority = Some(priority);
-            } else if *w == "priority" && let Some(priority) = priority_level(next) {
+            } else if *w == "priority"
+                && let Some(priority) = priority_level(next)
+            {
                 filter.priority = Some(priority);
             } else if matches!(*w, "urgent" | "important" | "critical" | "high-priority") {
                 filter.priority = Some(Priority::High);
@@ -975,18 +1214,21 @@ impl<'a> Utterance<'a> {
             }
         }
         for (i, w) in words.iter().enumerate() {
-            let tag_at = match *w {
-                "tagged" | "labeled" | "labelled" => {
-                    if matches!(words.get(i + 1), Some(&"with" | &"as")) { i + 2 } else { i + 1 }
-                }
-                "tag" | "label" => i + 1,
-                _ => {
-                    if let Some(tag) = w.strip_prefix('#').filter(|t| !t.is_empty() && digits(t).is_none()) {
-                        filter.tag = Some(tag.to_owned());
+            let tag_at =
+                match *w {
+                    "tagged" | "labeled" | "labelled" => {
+                        if matches!(words.get(i + 1), Some(&"with" | &"as")) { i + 2 } else { i + 1 }
                     }
-                    continue;
-                }
-            };
+                    "tag" | "label" => i + 1,
+                    _ => {
+                        if let Some(tag) =
+                            w.strip_prefix('#').filter(|t| !t.is_empty() && digits(t).is_none())
+                        {
+                            filter.tag = Some(tag.to_owned());
+                        }
+                        continue;
+                    }
+                };
             if let Some(tag) = words.get(tag_at).filter(|t| **t != QUOTED) {
                 filter.tag = Some(tag.trim_start_matches('#').to_owned());
             }
@@ -1042,9 +1284,9 @@ impl<'a> Utterance<'a> {
             return vec![TaskRef::Unspecified];
         }
         const FILLER: &[&str] = &[
-            "the", "my", "task", "tasks", "number", "no", "no.", "#", "item", "items", "todo",
-            "todos", "one", "and", "&", "as", "to", "a", "an", "of", "list", "on", "in", "from",
-            "please", "it", "is", "now", "called", "named",
+            "the", "my", "task", "tasks", "number", "no", "no.", "#", "item", "items", "todo", "todos",
+            "one", "and", "&", "as", "to", "a", "an", "of", "list", "on", "in", "from", "please", "it", "is",
+            "now", "called", "named",
         ];
         let mut refs = Vec::new();
         let mut all_positional = true;
@@ -1061,7 +1303,8 @@ impl<'a> Utterance<'a> {
                 refs.push(TaskRef::Last);
             } else if let Some(n) = ordinal(base).filter(|_| base != "second" || self.w(i + 1) != "to") {
                 refs.push(u32::try_from(n).map_or(TaskRef::Unspecified, TaskRef::Number));
-            } else if !FILLER.contains(&word) && !matches!(word, "that" | "this" | "them" | "those" | "these") {
+            } else if !FILLER.contains(&word) && !matches!(word, "that" | "this" | "them" | "those" | "these")
+            {
                 all_positional = false;
             }
         }
@@ -1069,18 +1312,68 @@ impl<'a> Utterance<'a> {
             return refs;
         }
         let mut first = start;
-        while first < end && matches!(self.w(first), "the" | "my" | "a" | "an" | "that" | "this" | "task" | "todo" | "called" | "named" | "titled" | "item") {
+        while first < end
+            && matches!(
+                self.w(first),
+                "the"
+                    | "my"
+                    | "a"
+                    | "an"
+                    | "that"
+                    | "this"
+                    | "task"
+                    | "todo"
+                    | "called"
+                    | "named"
+                    | "titled"
+                    | "item"
+            )
+        {
             first += 1;
         }
         let mut last = end;
-        while last > first && matches!(self.w(last - 1), "task" | "tasks" | "todo" | "item" | "one" | "ones" | "reminder" | "please" | "too" | "as" | "from" | "my" | "list") {
+        while last > first
+            && matches!(
+                self.w(last - 1),
+                "task"
+                    | "tasks"
+                    | "todo"
+                    | "item"
+                    | "one"
+                    | "ones"
+                    | "reminder"
+                    | "please"
+                    | "too"
+                    | "as"
+                    | "from"
+                    | "my"
+                    | "list"
+            )
+        {
             last -= 1;
         }
         if first >= last {
             return vec![TaskRef::Unspecified];
         }
         let vague = self.words[first..last].iter().all(|w| {
-            matches!(*w, "it" | "that" | "this" | "them" | "those" | "these" | "old" | "some" | "stuff" | "thing" | "things" | "ones" | "all" | "of" | "other" | "others")
+            matches!(
+                *w,
+                "it" | "that"
+                    | "this"
+                    | "them"
+                    | "those"
+                    | "these"
+                    | "old"
+                    | "some"
+                    | "stuff"
+                    | "thing"
+                    | "things"
+                    | "ones"
+                    | "all"
+                    | "of"
+                    | "other"
+                    | "others"
+            )
         });
         if vague {
             return vec![TaskRef::Unspecified];
@@ -1090,11 +1383,7 @@ impl<'a> Utterance<'a> {
 }
 
 fn title_ref(title: &str) -> TaskRef {
-    if title.is_empty() {
-        TaskRef::Unspecified
-    } else {
-        TaskRef::Title(title.to_owned())
-    }
+    if title.is_empty() { TaskRef::Unspecified } else { TaskRef::Title(title.to_owned()) }
 }
 
 fn priority_level(word: &str) -> Option<Priority> {

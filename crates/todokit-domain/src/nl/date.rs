@@ -200,21 +200,13 @@ const TIME_LEADS: &[&str] = &["at", "@", "by", "around", "due", "before", "until
 
 /// Finds the leftmost date expression among `tokens` (quoted tokens are never part of one).
 pub(crate) fn find_date(text: &str, tokens: &[&Token], now: &Zoned) -> Option<TokenMatch> {
-    let parser = Parser {
-        text,
-        tokens,
-        now,
-        today: now.date(),
-    };
+    let parser = Parser { text, tokens, now, today: now.date() };
     (0..tokens.len()).find_map(|start| parser.expression_at(start))
 }
 
 impl Parser<'_> {
     fn word(&self, index: usize) -> Option<&str> {
-        self.tokens
-            .get(index)
-            .filter(|t| !t.quoted)
-            .map(|t| t.text())
+        self.tokens.get(index).filter(|t| !t.quoted).map(|t| t.text())
     }
 
     fn is(&self, index: usize, words: &[&str]) -> bool {
@@ -246,33 +238,18 @@ impl Parser<'_> {
             gathered.absorb(piece);
             end = next_end;
         }
-        let Gathered {
-            day,
-            clock,
-            part_of_day,
-            instant,
-        } = gathered;
+        let Gathered { day, clock, part_of_day, instant } = gathered;
         let (at, has_time, has_date) = match instant {
             Some(at) => (at, true, true),
             None => self.resolve(day.as_ref(), clock, part_of_day)?,
         };
         let first = self.extend_backwards(start);
-        Some(TokenMatch {
-            first,
-            end,
-            at,
-            has_time,
-            has_date,
-        })
+        Some(TokenMatch { first, end, at, has_time, has_date })
     }
 
     /// Includes a "due" that directly precedes the expression ("due friday", "due on friday").
     fn extend_backwards(&self, start: usize) -> usize {
-        if start > 0 && self.is(start - 1, &["due"]) && !self.is(start, &["due"]) {
-            start - 1
-        } else {
-            start
-        }
+        if start > 0 && self.is(start - 1, &["due"]) && !self.is(start, &["due"]) { start - 1 } else { start }
     }
 
     fn resolve(
@@ -320,8 +297,7 @@ impl Parser<'_> {
         if let Some((end, clock)) = self.clock_at(index) {
             return Some((end, Piece::Clock(clock)));
         }
-        self.part_of_day_at(index, standalone)
-            .map(|(end, pod)| (end, Piece::PartOfDay(pod)))
+        self.part_of_day_at(index, standalone).map(|(end, pod)| (end, Piece::PartOfDay(pod)))
     }
 
     fn part_of_day_at(&self, index: usize, standalone: bool) -> Option<(usize, PartOfDay)> {
@@ -393,11 +369,7 @@ impl Parser<'_> {
     // ----- days -----
 
     fn day(&self, date: Date) -> Piece {
-        Piece::Day(DayPiece {
-            date,
-            part_of_day: None,
-            rolls_weekly: false,
-        })
+        Piece::Day(DayPiece { date, part_of_day: None, rolls_weekly: false })
     }
 
     fn offset_days(&self, days: i64) -> Option<Date> {
@@ -488,11 +460,8 @@ impl Parser<'_> {
             return Some((end, piece));
         }
         if !is_next && let Some(pod) = PartOfDay::from_word(word) {
-            let piece = Piece::Day(DayPiece {
-                date: self.today,
-                part_of_day: Some(pod),
-                rolls_weekly: false,
-            });
+            let piece =
+                Piece::Day(DayPiece { date: self.today, part_of_day: Some(pod), rolls_weekly: false });
             return Some((end, piece));
         }
         let weeks = i64::from(is_next);
@@ -500,11 +469,7 @@ impl Parser<'_> {
             "week" if is_next => self.weekday_of_week(Weekday::Monday, 1)?,
             "week" => self.end_of_week(0)?,
             "weekend" => self.weekend(weeks)?,
-            "month" if is_next => self
-                .today
-                .first_of_month()
-                .checked_add(Span::new().months(1))
-                .ok()?,
+            "month" if is_next => self.today.first_of_month().checked_add(Span::new().months(1)).ok()?,
             "month" => self.today.last_of_month(),
             "year" if is_next => Date::new(self.today.year().checked_add(1)?, 1, 1).ok()?,
             "year" => self.today.last_of_year(),
@@ -535,12 +500,9 @@ impl Parser<'_> {
             ("week", false) => self.end_of_week(0)?,
             ("week", true) => self.end_of_week(1)?,
             ("month", false) => self.today.last_of_month(),
-            ("month", true) => self
-                .today
-                .first_of_month()
-                .checked_add(Span::new().months(1))
-                .ok()?
-                .last_of_month(),
+            ("month", true) => {
+                self.today.first_of_month().checked_add(Span::new().months(1)).ok()?.last_of_month()
+            }
             ("year", false) => self.today.last_of_year(),
             ("year", true) => Date::new(self.today.year().checked_add(1)?, 12, 31).ok()?,
             _ => return None,
@@ -706,16 +668,12 @@ impl Parser<'_> {
 
     fn monday_of_week(&self, weeks_ahead: i64) -> Option<Date> {
         let since_monday = i64::from(self.today.weekday().to_monday_zero_offset());
-        self.today
-            .checked_add(Span::new().days(7 * weeks_ahead - since_monday))
-            .ok()
+        self.today.checked_add(Span::new().days(7 * weeks_ahead - since_monday)).ok()
     }
 
     fn weekday_of_week(&self, weekday: Weekday, weeks_ahead: i64) -> Option<Date> {
         let offset = i64::from(weekday.to_monday_zero_offset());
-        self.monday_of_week(weeks_ahead)?
-            .checked_add(Span::new().days(offset))
-            .ok()
+        self.monday_of_week(weeks_ahead)?.checked_add(Span::new().days(offset)).ok()
     }
 
     fn end_of_week(&self, weeks_ahead: i64) -> Option<Date> {
@@ -734,24 +692,13 @@ impl Parser<'_> {
     fn weekday_this(&self, weekday: Weekday) -> Piece {
         let days_ahead = i64::from(weekday.since(self.today.weekday()));
         let date = self.offset_days(days_ahead).unwrap_or(self.today);
-        Piece::Day(DayPiece {
-            date,
-            part_of_day: None,
-            rolls_weekly: true,
-        })
+        Piece::Day(DayPiece { date, part_of_day: None, rolls_weekly: true })
     }
 }
 
 impl Clock {
     fn at(hour: i8, minute: i8) -> Self {
-        Clock {
-            hour,
-            minute,
-            second: 0,
-            meridiem: None,
-            ambiguous: false,
-            next_day: false,
-        }
+        Clock { hour, minute, second: 0, meridiem: None, ambiguous: false, next_day: false }
     }
 }
 
@@ -768,10 +715,7 @@ fn meridiem_word(word: &str) -> Option<Meridiem> {
 fn parse_clock_word(word: &str) -> Option<(Clock, bool)> {
     let (digits_part, meridiem) = ["am", "a.m", "pm", "p.m"]
         .iter()
-        .find_map(|suffix| {
-            word.strip_suffix(suffix)
-                .map(|rest| (rest, meridiem_word(suffix)))
-        })
+        .find_map(|suffix| word.strip_suffix(suffix).map(|rest| (rest, meridiem_word(suffix))))
         .unwrap_or((word, None));
     let mut fields = digits_part.split(':');
     let hour_text = fields.next()?;
@@ -799,17 +743,7 @@ fn parse_clock_word(word: &str) -> Option<(Clock, bool)> {
         _ => {}
     }
     let ambiguous = meridiem.is_none() && (1..=12).contains(&hour) && !hour_text.starts_with('0');
-    Some((
-        Clock {
-            hour,
-            minute,
-            second,
-            meridiem,
-            ambiguous,
-            next_day: false,
-        },
-        had_colon,
-    ))
+    Some((Clock { hour, minute, second, meridiem, ambiguous, next_day: false }, had_colon))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -906,7 +840,5 @@ fn year_number(word: &str) -> Option<i16> {
     if word.len() != 4 {
         return None;
     }
-    i16::try_from(digits(word)?)
-        .ok()
-        .filter(|y| (1900..=2999).contains(y))
+    i16::try_from(digits(word)?).ok().filter(|y| (1900..=2999).contains(y))
 }

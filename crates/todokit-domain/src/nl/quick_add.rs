@@ -43,45 +43,24 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
     let priority = take_priority(&tokens, &mut removed);
     let tags = take_tags(text, &tokens, &mut removed);
     let title = build_title(text, &tokens, &removed);
-    QuickAdd {
-        title,
-        description,
-        due,
-        due_has_time,
-        priority,
-        tags,
-    }
+    QuickAdd { title, description, due, due_has_time, priority, tags }
 }
 
 /// "description: …", "notes: …", "with note …": everything after it is the description.
 fn take_description(text: &str, tokens: &[Token], removed: &mut [bool]) -> Option<String> {
     let is_keyword = |t: &Token| {
-        !t.quoted
-            && matches!(
-                t.text(),
-                "description" | "desc" | "notes" | "note" | "details" | "comment"
-            )
+        !t.quoted && matches!(t.text(), "description" | "desc" | "notes" | "note" | "details" | "comment")
     };
     let position = tokens.iter().enumerate().position(|(i, t)| {
-        is_keyword(t)
-            && (t.colon
-                || (i > 0 && tokens[i - 1].text() == "with" && i + 1 < tokens.len())
-                || (i > 0 && tokens[i - 1].text() == "with" && i + 1 < tokens.len()))
+        is_keyword(t) && (t.colon || (i > 0 && tokens[i - 1].text() == "with" && i + 1 < tokens.len()))
     })?;
     // Never take the whole text as a description: "note: buy milk" is a task called "buy milk".
     if position == 0 || (position == 1 && tokens[0].text() == "with") {
         return None;
     }
-    let start = if tokens[position - 1].text() == "with" {
-        position - 1
-    } else {
-        position
-    };
+    let start = if tokens[position - 1].text() == "with" { position - 1 } else { position };
     let body_start = tokens[position].raw.end;
-    let body = text[body_start..]
-        .trim()
-        .trim_start_matches([':', '-'])
-        .trim();
+    let body = text[body_start..].trim().trim_start_matches([':', '-']).trim();
     for flag in &mut removed[start..] {
         *flag = true;
     }
@@ -94,12 +73,7 @@ fn active_indices(removed: &[bool]) -> Vec<usize> {
 }
 
 /// Removes every date expression; the first one is the due date.
-fn take_dates(
-    text: &str,
-    tokens: &[Token],
-    removed: &mut [bool],
-    now: &Zoned,
-) -> Option<(Zoned, bool)> {
+fn take_dates(text: &str, tokens: &[Token], removed: &mut [bool], now: &Zoned) -> Option<(Zoned, bool)> {
     let mut due = None;
     // Bounded: each round removes at least one token.
     for _ in 0..tokens.len() {
@@ -140,10 +114,7 @@ fn take_priority(tokens: &[Token], removed: &mut [bool]) -> Option<Priority> {
             continue;
         }
         let word = tokens[index].text();
-        let next = tokens
-            .get(index + 1)
-            .filter(|_| usable(index + 1, removed))
-            .map(Token::text);
+        let next = tokens.get(index + 1).filter(|_| usable(index + 1, removed)).map(Token::text);
         let mut span: Option<(usize, usize, Priority)> = None;
         if let Some(rest) = word.strip_prefix('!')
             && let Ok(priority) = Priority::parse(rest)
@@ -164,9 +135,7 @@ fn take_priority(tokens: &[Token], removed: &mut [bool]) -> Option<Priority> {
             && let Some(priority) = next.and_then(priority_level)
         {
             span = Some((index, index + 2, priority));
-        } else if matches!(word, "important" | "critical")
-            && next.is_some_and(|n| TASK_NOUNS.contains(&n))
-        {
+        } else if matches!(word, "important" | "critical") && next.is_some_and(|n| TASK_NOUNS.contains(&n)) {
             span = Some((index, index + 1, Priority::High));
         }
         match span {
@@ -262,16 +231,15 @@ fn tag_phrase_items_start(tokens: &[Token], index: usize) -> Option<usize> {
             Some(if matches!(next, Some("with" | "as")) { index + 2 } else { index + 1 })
         }
         "tags" | "labels" => Some(index + 1),
-        "tag" | "label" if tokens[index].colon || matches!(previous, Some("with" | "add")) => {
-            Some(index + 1)
-        }
+        "tag" | "label" if tokens[index].colon || matches!(previous, Some("with" | "add")) => Some(index + 1),
         _ => None,
     }
 }
 
 /// Items of a tag list: single words separated by commas or "and".
 fn tag_list(tokens: &[Token], start: usize, removed: &[bool]) -> Vec<usize> {
-    let usable = |i: usize| i < tokens.len() && !removed[i] && !tokens[i].quoted && !tokens[i].norm.is_empty();
+    let usable =
+        |i: usize| i < tokens.len() && !removed[i] && !tokens[i].quoted && !tokens[i].norm.is_empty();
     let mut items = Vec::new();
     let mut at = start;
     while usable(at) {
@@ -292,24 +260,14 @@ const DANGLING: &[&str] = &["and", "with", "due", "on", "at", "by", "for", "&", 
 
 /// Rebuilds the title from the tokens that were not removed.
 fn build_title(text: &str, tokens: &[Token], removed: &[bool]) -> String {
-    let mut kept: Vec<&Token> = (0..tokens.len())
-        .filter(|&i| !removed[i])
-        .map(|i| &tokens[i])
-        .collect();
+    let mut kept: Vec<&Token> = (0..tokens.len()).filter(|&i| !removed[i]).map(|i| &tokens[i]).collect();
     let lead = lead_in_len(&kept);
     kept.drain(..lead);
     strip_list_suffix(&mut kept);
-    while kept
-        .last()
-        .is_some_and(|t| !t.quoted && DANGLING.contains(&t.text()))
-    {
+    while kept.last().is_some_and(|t| !t.quoted && DANGLING.contains(&t.text())) {
         kept.pop();
     }
-    let joined = kept
-        .iter()
-        .map(|t| &text[t.raw.clone()])
-        .collect::<Vec<_>>()
-        .join(" ");
+    let joined = kept.iter().map(|t| &text[t.raw.clone()]).collect::<Vec<_>>().join(" ");
     capitalise(&tidy(&joined))
 }
 
@@ -322,9 +280,8 @@ pub(crate) fn tidy(title: &str) -> String {
         let mut chars = title.chars();
         match (chars.next(), chars.next_back()) {
             (Some(first), Some(last)) if quotes.contains(&first) && quotes.contains(&last) => {
-                title = title[first.len_utf8()..title.len() - last.len_utf8()]
-                    .trim()
-                    .trim_matches(SEPARATORS);
+                title =
+                    title[first.len_utf8()..title.len() - last.len_utf8()].trim().trim_matches(SEPARATORS);
             }
             _ => break,
         }
@@ -356,10 +313,7 @@ fn strip_list_suffix(kept: &mut Vec<&Token>) {
         let tail = &words[n - suffix_len..];
         let ok = matches!(tail[0], "to" | "on" | "in" | "onto")
             && matches!(tail[1], "my" | "the")
-            && matches!(
-                tail[tail.len() - 1],
-                "list" | "tasks" | "todos" | "to-dos" | "todo" | "todolist"
-            )
+            && matches!(tail[tail.len() - 1], "list" | "tasks" | "todos" | "to-dos" | "todo" | "todolist")
             && (suffix_len == 3 || matches!(tail[2], "todo" | "to-do" | "task" | "tasks" | "shopping"));
         if ok && kept[n - suffix_len..].iter().all(|t| !t.quoted) {
             kept.truncate(n - suffix_len);
@@ -370,12 +324,7 @@ fn strip_list_suffix(kept: &mut Vec<&Token>) {
 
 /// Number of leading tokens that are a lead-in ("please add a task to", "remind me to").
 pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
-    let word = |i: usize| -> &str {
-        tokens
-            .get(i)
-            .filter(|t| !t.quoted)
-            .map_or("\u{0}", |t| t.text())
-    };
+    let word = |i: usize| -> &str { tokens.get(i).filter(|t| !t.quoted).map_or("\u{0}", |t| t.text()) };
     let mut at = skip_politeness(tokens, 0);
     let start = at;
     match word(at) {
@@ -415,8 +364,11 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
     let verb = word(at);
     let verb_len = match (verb, word(at + 1)) {
         ("set" | "jot" | "write" | "note", "up" | "down") => 2,
-        ("add" | "create" | "new" | "make" | "put" | "schedule" | "set" | "setup" | "note"
-        | "jot" | "save" | "log" | "record" | "write" | "enter", _) => 1,
+        (
+            "add" | "create" | "new" | "make" | "put" | "schedule" | "set" | "setup" | "note" | "jot"
+            | "save" | "log" | "record" | "write" | "enter",
+            _,
+        ) => 1,
         ("task" | "todo" | "to-do" | "reminder", _) if tokens.get(at).is_some_and(|t| t.colon) => {
             return at + 1;
         }
@@ -440,8 +392,15 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
         }
         match (word(at), word(at + 1)) {
             ("that", "says") | ("which", "says") => at += 2,
-            ("to", _) | ("called", _) | ("named", _) | ("titled", _) | ("saying", _)
-            | ("for", _) | ("about", _) | ("of", _) | ("that", _) => at += 1,
+            ("to", _)
+            | ("called", _)
+            | ("named", _)
+            | ("titled", _)
+            | ("saying", _)
+            | ("for", _)
+            | ("about", _)
+            | ("of", _)
+            | ("that", _) => at += 1,
             _ => {}
         }
         return at;
@@ -476,8 +435,12 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
     loop {
         let before = at;
         match (word(at), word(at + 1), word(at + 2)) {
-            ("please" | "pls" | "plz" | "kindly" | "hey" | "hi" | "ok" | "okay" | "so" | "just"
-            | "also" | "now" | "quickly" | "and" | "then", _, _) => at += 1,
+            (
+                "please" | "pls" | "plz" | "kindly" | "hey" | "hi" | "ok" | "okay" | "so" | "just" | "also"
+                | "now" | "quickly" | "and" | "then",
+                _,
+                _,
+            ) => at += 1,
             ("can" | "could" | "would" | "will", "you", _) => at += 2,
             ("i'd" | "id", "like", "to") => at += 3,
             ("i", "would", "like") if word(at + 3) == "to" => at += 4,
@@ -498,11 +461,49 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
 pub(crate) fn is_command_verb(word: &str) -> bool {
     matches!(
         word,
-        "add" | "create" | "make" | "new" | "remind" | "mark" | "complete" | "finish" | "check"
-            | "tick" | "cross" | "done" | "reopen" | "uncomplete" | "unmark" | "delete" | "remove"
-            | "erase" | "trash" | "cancel" | "drop" | "rename" | "change" | "update" | "edit"
-            | "modify" | "set" | "move" | "reschedule" | "postpone" | "push" | "delay" | "show"
-            | "list" | "display" | "view" | "search" | "find" | "sort" | "order" | "schedule"
-            | "prioritize" | "prioritise" | "clear"
+        "add"
+            | "create"
+            | "make"
+            | "new"
+            | "remind"
+            | "mark"
+            | "complete"
+            | "finish"
+            | "check"
+            | "tick"
+            | "cross"
+            | "done"
+            | "reopen"
+            | "uncomplete"
+            | "unmark"
+            | "delete"
+            | "remove"
+            | "erase"
+            | "trash"
+            | "cancel"
+            | "drop"
+            | "rename"
+            | "change"
+            | "update"
+            | "edit"
+            | "modify"
+            | "set"
+            | "move"
+            | "reschedule"
+            | "postpone"
+            | "push"
+            | "delay"
+            | "show"
+            | "list"
+            | "display"
+            | "view"
+            | "search"
+            | "find"
+            | "sort"
+            | "order"
+            | "schedule"
+            | "prioritize"
+            | "prioritise"
+            | "clear"
     )
 }

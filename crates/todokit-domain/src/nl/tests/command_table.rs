@@ -11,7 +11,10 @@ const COMMANDS: &[(&str, &str)] = &[
     ("remind me", "add-missing-title"),
     ("", "add-missing-title"),
     ("   ", "add-missing-title"),
-    ("Create a high priority task called 'Finish project report' due tomorrow", "add \"Finish project report\" due=2026-11-22 23:59 p=high"),
+    (
+        "Create a high priority task called 'Finish project report' due tomorrow",
+        "add \"Finish project report\" due=2026-11-22 23:59 p=high",
+    ),
     ("Add urgent task: call mom", "add \"Call mom\" p=high"),
     ("Add task: buy groceries tagged with shopping", "add \"Buy groceries\" tags=shopping"),
     ("I need to finish the report by Friday", "add \"Finish the report\" due=2026-11-27 23:59"),

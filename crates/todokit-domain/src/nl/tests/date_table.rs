@@ -258,7 +258,8 @@ fn check_table(table: &[(&str, &str, &str, bool)], now: &jiff::Zoned) {
             }
         };
         if !ok {
-            failures.push(format!("{text:?}: expected {expected} [{matched}] time={has_time}, got {actual:?}"));
+            failures
+                .push(format!("{text:?}: expected {expected} [{matched}] time={has_time}, got {actual:?}"));
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
@@ -309,4 +310,3 @@ fn first_expression_wins_and_byte_ranges_are_exact() {
     assert_eq!(&text[found.start..found.end], "friday at 9am");
     assert_eq!(local(&found.at), "2026-11-27 09:00:00");
 }
-

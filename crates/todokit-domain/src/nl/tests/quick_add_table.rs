@@ -9,7 +9,10 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("Create a task called call mom tonight at 7pm", "\"Call mom\" due=2026-11-21 19:00"),
     ("Remind me to finish the report", "\"Finish the report\""),
     ("create a task to call mom tomorrow at 5pm", "\"Call mom\" due=2026-11-22 17:00"),
-    ("Create a high priority task called 'Finish project report' due tomorrow", "\"Finish project report\" due=2026-11-22 23:59 p=high"),
+    (
+        "Create a high priority task called 'Finish project report' due tomorrow",
+        "\"Finish project report\" due=2026-11-22 23:59 p=high",
+    ),
     ("Add urgent task: call mom", "\"Call mom\" p=high"),
     ("Add task: buy groceries tagged with shopping", "\"Buy groceries\" tags=shopping"),
     ("I need to finish the report by Friday", "\"Finish the report\" due=2026-11-27 23:59"),
@@ -26,7 +29,10 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("add buy milk to my shopping list", "\"Buy milk\""),
     ("add walk the dog to my list", "\"Walk the dog\""),
     ("water plants every morning", "\"Water plants every morning\""),
-    ("please add a new task: \"Book flights\" description: check prices on Kayak first", "\"Book flights\" desc=\"check prices on Kayak first\""),
+    (
+        "please add a new task: \"Book flights\" description: check prices on Kayak first",
+        "\"Book flights\" desc=\"check prices on Kayak first\"",
+    ),
     ("Don't forget to call the bank at 3pm", "\"Call the bank\" due=2026-11-21 15:00"),
     ("set a reminder to stretch in 30 minutes", "\"Stretch\" due=2026-11-21 10:30"),
     ("new todo for me: renew passport in 2 months", "\"Renew passport\" due=2027-01-21 23:59"),
@@ -35,7 +41,10 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("remind me tomorrow to call mom", "\"Call mom\" due=2026-11-22 23:59"),
     ("remind me to pay rent on the 1st of december", "\"Pay rent\" due=2026-12-01 23:59"),
     ("can you add a task to email Sarah about the budget asap", "\"Email Sarah about the budget\" p=high"),
-    ("could you please create a task named Review PR #42 tomorrow morning", "\"Review PR #42\" due=2026-11-22 09:00"),
+    (
+        "could you please create a task named Review PR #42 tomorrow morning",
+        "\"Review PR #42\" due=2026-11-22 09:00",
+    ),
     ("todo: clean the garage this weekend", "\"Clean the garage\" due=2026-11-21 23:59"),
     ("task: file expenses by eod", "\"File expenses\" due=2026-11-21 23:59"),
     ("I have to pick up the kids at 3:30pm", "\"Pick up the kids\" due=2026-11-21 15:30"),
@@ -49,12 +58,18 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("add \"Buy 2026 calendar\"", "\"Buy 2026 calendar\""),
     ("add task 'Pay the 5pm invoice' tomorrow", "\"Pay the 5pm invoice\" due=2026-11-22 23:59"),
     ("add task with tag work: prepare report", "\"Prepare report\" tags=work"),
-    ("book dentist appointment in 2 weeks at 10am #health", "\"Book dentist appointment\" due=2026-12-05 10:00 tags=health"),
+    (
+        "book dentist appointment in 2 weeks at 10am #health",
+        "\"Book dentist appointment\" due=2026-12-05 10:00 tags=health",
+    ),
     ("Buy gift for mom's birthday on Dec 12", "\"Buy gift for mom's birthday\" due=2026-12-12 23:59"),
     ("Renew library books 12/05", "\"Renew library books\" due=2026-12-05 23:59"),
     ("call the plumber at 5", "\"Call the plumber\" due=2026-11-21 17:00"),
     ("gym at 6pm every day", "\"Gym every day\" due=2026-11-21 18:00"),
-    ("Finish the quarterly report by next friday with note include Q3 numbers", "\"Finish the quarterly report\" due=2026-11-27 23:59 desc=\"include Q3 numbers\""),
+    (
+        "Finish the quarterly report by next friday with note include Q3 numbers",
+        "\"Finish the quarterly report\" due=2026-11-27 23:59 desc=\"include Q3 numbers\"",
+    ),
     ("add", "\"\""),
     ("remind me", "\"\""),
     ("add task tomorrow", "\"\" due=2026-11-22 23:59"),
@@ -78,4 +93,3 @@ fn quick_add_table() {
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
-
