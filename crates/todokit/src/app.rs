@@ -5,10 +5,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
+use crate::chat::{ChatServer, chat_server, default_responder};
 use crate::config::Config;
 use crate::storage::{self, DynStorage};
 use crate::tasks::TaskService;
@@ -18,6 +20,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: DynStorage,
     pub tasks: TaskService,
+    pub chat: ChatServer,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<SignInThrottle>,
     /// Verified against when an email is unknown, so sign-in timing is uniform.
@@ -27,6 +30,8 @@ pub struct AppState {
 impl AppState {
     /// Opens storage (applying migrations) and loads the signing secret.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let storage = storage::connect(&config.database_url()).await?;
         Self::with_storage(config, storage).await
     }
@@ -38,6 +43,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
             throttle: Arc::new(SignInThrottle::new(config.signin_attempts)),
             tasks: TaskService::new(storage.clone()),
+            chat: chat_server(storage.chat_store(), default_responder()),
             storage,
             dummy_password_hash: hash_password(dummy).await?,
             config: Arc::new(config),

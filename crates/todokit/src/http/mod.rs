@@ -2,6 +2,7 @@
 //! from the same router.
 
 pub mod auth;
+pub mod chatkit;
 pub mod extract;
 pub mod health;
 pub mod tasks;
@@ -32,7 +33,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "todokit", description = "Self-hosted task manager with an AI assistant."),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -70,6 +71,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen_task))
         .routes(routes!(tasks::bulk_complete))
         .routes(routes!(tasks::bulk_delete))
+        .routes(routes!(chatkit::chatkit))
         .split_for_parts()
 }
 

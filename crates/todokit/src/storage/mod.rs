@@ -4,6 +4,7 @@
 //! migrations under `migrations/<backend>/`. Every query is parameterized and
 //! scoped by the owning user.
 
+mod chat_sql;
 mod sql;
 
 use std::str::FromStr;
@@ -126,9 +127,15 @@ pub trait Storage: Send + Sync + 'static {
         now: Timestamp,
     ) -> StorageResult<BulkOutcome>;
     async fn delete_matching(&self, user: UserId, filter: &TaskFilter) -> StorageResult<u64>;
+
+    /// The ChatKit store on the same database.
+    fn chat_store(&self) -> DynChatStore;
 }
 
 pub type DynStorage = Arc<dyn Storage>;
+
+/// ChatKit threads and items, scoped by the user in the tool context.
+pub type DynChatStore = Arc<dyn chatkit::Store<crate::tools::ToolContext>>;
 
 /// Opens the database named by `url` (`sqlite:` path or `postgres://`) and
 /// applies its migrations.

@@ -189,7 +189,7 @@ fn encode_recurrence(recurrence: Option<&Recurrence>) -> anyhow::Result<Option<S
 macro_rules! sql_storage {
     ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
         pub struct $name {
-            pool: sqlx::Pool<$db>,
+            pub(super) pool: sqlx::Pool<$db>,
         }
 
         impl $name {
@@ -449,6 +449,10 @@ macro_rules! sql_storage {
         impl super::Storage for $name {
             fn backend(&self) -> super::Backend {
                 $backend
+            }
+
+            fn chat_store(&self) -> super::DynChatStore {
+                std::sync::Arc::new(Self::new(self.pool.clone()))
             }
 
             async fn ping(&self) -> super::StorageResult<()> {

@@ -50,7 +50,7 @@ pub struct TestApp {
     pub storage: DynStorage,
     pub data_dir: tempfile::TempDir,
     pub db: Db,
-    database_url: Option<PgConnectOptions>,
+    pub pg: Option<PgConnectOptions>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -186,7 +186,7 @@ impl TestApp {
             storage,
             data_dir,
             db,
-            database_url: pg,
+            pg,
             shutdown: Some(shutdown),
             server: Some(server),
         }
@@ -197,7 +197,7 @@ impl TestApp {
     pub async fn restart(mut self, configure: impl FnOnce(&mut Config)) -> Self {
         self.stop().await;
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
-        TestApp::start(self.db, data_dir, self.database_url.take(), configure).await
+        TestApp::start(self.db, data_dir, self.pg.take(), configure).await
     }
 
     pub async fn stop(&mut self) {

@@ -5,5 +5,6 @@ mod helpers;
 
 mod auth;
 mod basics;
+mod chat;
 mod isolation;
 mod tasks;

@@ -1,0 +1,335 @@
+//! ChatKit threads and items on SQL, for both backends (same SQL text, as in
+//! `sql.rs`). Every statement is scoped by the owning user, so another user's
+//! thread behaves exactly like a missing one. Ordering is `(timestamp, seq)`:
+//! `seq` is a monotonically increasing tie-break for equal timestamps.
+
+use chatkit::{FeedbackKind, Page, SortOrder, StoreError, ThreadItem, ThreadMetadata, ThreadStatus};
+use uuid::Uuid;
+
+use super::{from_micros, micros};
+
+fn store_error(err: impl Into<chatkit::BoxError>) -> StoreError {
+    StoreError::other(err)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(store_error)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(store_error)
+}
+
+/// `>` walks forward in ascending order, `<` in descending order.
+fn cursor_op(order: SortOrder) -> (&'static str, &'static str) {
+    match order {
+        SortOrder::Asc => (">", "ASC"),
+        SortOrder::Desc => ("<", "DESC"),
+    }
+}
+
+/// Trims the extra row fetched to learn whether more follow, and sets the cursor.
+fn into_page<T>(mut rows: Vec<(String, T)>, limit: usize) -> Page<T> {
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let after = if has_more { rows.last().map(|(id, _)| id.clone()) } else { None };
+    Page { data: rows.into_iter().map(|(_, value)| value).collect(), has_more, after }
+}
+
+fn feedback_name(kind: FeedbackKind) -> &'static str {
+    match kind {
+        FeedbackKind::Positive => "positive",
+        FeedbackKind::Negative => "negative",
+    }
+}
+
+macro_rules! chat_store {
+    ($name:ident, $db:ty) => {
+        impl $name {
+            fn decode_thread(row: &<$db as sqlx::Database>::Row) -> Result<ThreadMetadata, StoreError> {
+                use sqlx::Row;
+                let get = |err: sqlx::Error| store_error(err);
+                let status: String = row.try_get("status").map_err(get)?;
+                let domains: Option<String> = row.try_get("allowed_image_domains").map_err(get)?;
+                let metadata: String = row.try_get("metadata").map_err(get)?;
+                Ok(ThreadMetadata {
+                    title: row.try_get("title").map_err(get)?,
+                    id: row.try_get("id").map_err(get)?,
+                    created_at: from_micros(row.try_get("created_at").map_err(get)?).map_err(store_error)?,
+                    status: from_json::<ThreadStatus>(&status)?,
+                    allowed_image_domains: domains.as_deref().map(from_json).transpose()?,
+                    metadata: from_json(&metadata)?,
+                })
+            }
+
+            async fn owns_thread(&self, thread_id: &str, user: Uuid) -> Result<bool, StoreError> {
+                let found: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM chat_threads WHERE id = $1 AND user_id = $2")
+                        .bind(thread_id)
+                        .bind(user)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(store_error)?;
+                Ok(found.is_some())
+            }
+
+            async fn require_thread(&self, thread_id: &str, user: Uuid) -> Result<(), StoreError> {
+                if self.owns_thread(thread_id, user).await? { Ok(()) } else { Err(StoreError::NotFound) }
+            }
+
+            async fn upsert_item(&self, thread_id: &str, item: &ThreadItem, user: Uuid) -> Result<(), StoreError> {
+                self.require_thread(thread_id, user).await?;
+                let now = micros(crate::storage::now());
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                sqlx::query(
+                    "INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (thread_id, id) DO UPDATE SET item_type = excluded.item_type, data = excluded.data",
+                )
+                .bind(&item.id)
+                .bind(thread_id)
+                .bind(user)
+                .bind(item.type_name())
+                .bind(to_json(item)?)
+                .bind(micros(item.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                sqlx::query("UPDATE chat_threads SET updated_at = $1 WHERE id = $2 AND user_id = $3")
+                    .bind(now)
+                    .bind(thread_id)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                tx.commit().await.map_err(store_error)
+            }
+
+            /// `(created_at, seq)` of an item, for cursors.
+            async fn item_position(&self, thread_id: &str, item_id: &str, user: Uuid) -> Result<Option<(i64, i64)>, StoreError> {
+                sqlx::query_as("SELECT created_at, seq FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
+                    .bind(thread_id)
+                    .bind(item_id)
+                    .bind(user)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(store_error)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl chatkit::Store<crate::tools::ToolContext> for $name {
+            async fn load_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<ThreadMetadata, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, title, status, allowed_image_domains, metadata, created_at \
+                     FROM chat_threads WHERE id = $1 AND user_id = $2",
+                )
+                .bind(thread_id)
+                .bind(ctx.user.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?
+                .ok_or(StoreError::NotFound)?;
+                Self::decode_thread(&row)
+            }
+
+            async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+                let now = micros(crate::storage::now());
+                // The WHERE on DO UPDATE keeps one user from overwriting another's thread.
+                sqlx::query(
+                    "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
+                     allowed_image_domains = excluded.allowed_image_domains, metadata = excluded.metadata, \
+                     updated_at = excluded.updated_at WHERE chat_threads.user_id = excluded.user_id",
+                )
+                .bind(&thread.id)
+                .bind(ctx.user.0)
+                .bind(&thread.title)
+                .bind(to_json(&thread.status)?)
+                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
+                .bind(to_json(&thread.metadata)?)
+                .bind(micros(thread.created_at))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(())
+            }
+
+            async fn delete_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+                let deleted = sqlx::query("DELETE FROM chat_threads WHERE id = $1 AND user_id = $2")
+                    .bind(thread_id)
+                    .bind(ctx.user.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+                if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn load_threads(
+                &self,
+                limit: usize,
+                after: Option<&str>,
+                order: SortOrder,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<Page<ThreadMetadata>, StoreError> {
+                let (op, direction) = cursor_op(order);
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT id, title, status, allowed_image_domains, metadata, created_at FROM chat_threads WHERE user_id = ",
+                );
+                query.push_bind(ctx.user.0);
+                if let Some(after) = after {
+                    let position: Option<(i64, i64)> =
+                        sqlx::query_as("SELECT updated_at, seq FROM chat_threads WHERE id = $1 AND user_id = $2")
+                            .bind(after)
+                            .bind(ctx.user.0)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(store_error)?;
+                    let Some((updated_at, seq)) = position else { return Ok(Page::default()) };
+                    query
+                        .push(format_args!(" AND (updated_at {op} "))
+                        .push_bind(updated_at)
+                        .push(" OR (updated_at = ")
+                        .push_bind(updated_at)
+                        .push(format_args!(" AND seq {op} "))
+                        .push_bind(seq)
+                        .push("))");
+                }
+                query.push(format_args!(" ORDER BY updated_at {direction}, seq {direction} LIMIT "));
+                query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+                let rows = query.build().fetch_all(&self.pool).await.map_err(store_error)?;
+                let threads = rows
+                    .iter()
+                    .map(|row| Self::decode_thread(row).map(|thread| (thread.id.clone(), thread)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(into_page(threads, limit))
+            }
+
+            async fn load_thread_items(
+                &self,
+                thread_id: &str,
+                after: Option<&str>,
+                limit: usize,
+                order: SortOrder,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<Page<ThreadItem>, StoreError> {
+                self.require_thread(thread_id, ctx.user.0).await?;
+                let (op, direction) = cursor_op(order);
+                let mut query = sqlx::QueryBuilder::<$db>::new("SELECT id, data FROM chat_items WHERE thread_id = ");
+                query.push_bind(thread_id.to_owned());
+                query.push(" AND user_id = ").push_bind(ctx.user.0);
+                if let Some(after) = after {
+                    let Some((created_at, seq)) = self.item_position(thread_id, after, ctx.user.0).await? else {
+                        return Ok(Page::default());
+                    };
+                    query
+                        .push(format_args!(" AND (created_at {op} "))
+                        .push_bind(created_at)
+                        .push(" OR (created_at = ")
+                        .push_bind(created_at)
+                        .push(format_args!(" AND seq {op} "))
+                        .push_bind(seq)
+                        .push("))");
+                }
+                query.push(format_args!(" ORDER BY created_at {direction}, seq {direction} LIMIT "));
+                query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+                let rows: Vec<(String, String)> =
+                    query.build_query_as().fetch_all(&self.pool).await.map_err(store_error)?;
+                let items = rows
+                    .into_iter()
+                    .map(|(id, data)| from_json::<ThreadItem>(&data).map(|item| (id, item)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(into_page(items, limit))
+            }
+
+            async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+                self.upsert_item(thread_id, item, ctx.user.0).await
+            }
+
+            async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+                self.upsert_item(thread_id, item, ctx.user.0).await
+            }
+
+            async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &crate::tools::ToolContext) -> Result<ThreadItem, StoreError> {
+                let data: String =
+                    sqlx::query_scalar("SELECT data FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
+                        .bind(thread_id)
+                        .bind(item_id)
+                        .bind(ctx.user.0)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(store_error)?
+                        .ok_or(StoreError::NotFound)?;
+                from_json(&data)
+            }
+
+            async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+                self.require_thread(thread_id, ctx.user.0).await?;
+                sqlx::query("DELETE FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
+                    .bind(thread_id)
+                    .bind(item_id)
+                    .bind(ctx.user.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+                Ok(())
+            }
+
+            async fn delete_thread_items_after(
+                &self,
+                thread_id: &str,
+                item_id: &str,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<(), StoreError> {
+                let (created_at, seq) =
+                    self.item_position(thread_id, item_id, ctx.user.0).await?.ok_or(StoreError::NotFound)?;
+                sqlx::query(
+                    "DELETE FROM chat_items WHERE thread_id = $1 AND user_id = $2 \
+                     AND (created_at > $3 OR (created_at = $3 AND seq > $4))",
+                )
+                .bind(thread_id)
+                .bind(ctx.user.0)
+                .bind(created_at)
+                .bind(seq)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                Ok(())
+            }
+
+            async fn save_feedback(
+                &self,
+                thread_id: &str,
+                item_ids: &[String],
+                kind: FeedbackKind,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<(), StoreError> {
+                self.require_thread(thread_id, ctx.user.0).await?;
+                let now = micros(crate::storage::now());
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                for item_id in item_ids {
+                    sqlx::query(
+                        "INSERT INTO chat_feedback (user_id, thread_id, item_id, kind, created_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (thread_id, item_id) DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
+                    )
+                    .bind(ctx.user.0)
+                    .bind(thread_id)
+                    .bind(item_id)
+                    .bind(feedback_name(kind))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                }
+                tx.commit().await.map_err(store_error)
+            }
+        }
+    };
+}
+
+chat_store!(SqliteStorage, sqlx::Sqlite);
+chat_store!(PostgresStorage, sqlx::Postgres);
+
+use super::{PostgresStorage, SqliteStorage};
