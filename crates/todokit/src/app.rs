@@ -10,8 +10,12 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
-use crate::chat::{ChatServer, chat_server, default_responder};
+use crate::chat::limits::ChatLimits;
+use crate::chat::runs::Runs;
+use crate::chat::{ChatServer, LiveStore, chat_server, default_responder};
 use crate::config::Config;
+use crate::events::EventBus;
+use crate::http::events::StreamCounter;
 use crate::storage::{self, DynStorage};
 use crate::tasks::TaskService;
 
@@ -21,6 +25,10 @@ pub struct AppState {
     pub storage: DynStorage,
     pub tasks: TaskService,
     pub chat: ChatServer,
+    pub events: EventBus,
+    pub runs: Arc<Runs>,
+    pub chat_limits: ChatLimits,
+    pub event_streams: Arc<StreamCounter>,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<SignInThrottle>,
     /// Verified against when an email is unknown, so sign-in timing is uniform.
@@ -39,11 +47,22 @@ impl AppState {
     pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
         let dummy = Password::parse("dummy-password-for-timing".into()).map_err(anyhow::Error::msg)?;
+        let events = EventBus::start(storage.clone()).await?;
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
             throttle: Arc::new(SignInThrottle::new(config.signin_attempts)),
-            tasks: TaskService::new(storage.clone()),
-            chat: chat_server(storage.chat_store(), default_responder()),
+            tasks: TaskService::new(storage.clone()).with_events(events.clone()),
+            chat: chat_server(
+                Arc::new(LiveStore::new(storage.chat_store(), events.clone())),
+                default_responder(),
+            ),
+            events,
+            event_streams: Arc::default(),
+            runs: Arc::default(),
+            chat_limits: ChatLimits {
+                per_minute: config.chat_messages_per_minute,
+                per_day: config.chat_messages_per_day,
+            },
             storage,
             dummy_password_hash: hash_password(dummy).await?,
             config: Arc::new(config),

@@ -49,6 +49,22 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
 
+    /// Chat messages allowed per user per minute (0 = no limit).
+    #[arg(long, env = "TODOKIT_CHAT_MESSAGES_PER_MINUTE", default_value_t = 20)]
+    pub chat_messages_per_minute: u32,
+
+    /// Chat messages allowed per user per UTC day (0 = no limit).
+    #[arg(long, env = "TODOKIT_CHAT_MESSAGES_PER_DAY", default_value_t = 100)]
+    pub chat_messages_per_day: u32,
+
+    /// Concurrent live event streams (`/api/events`) allowed per user.
+    #[arg(long, env = "TODOKIT_MAX_EVENT_STREAMS", default_value_t = 8)]
+    pub max_event_streams: usize,
+
+    /// How long the live event log is kept for reconnecting clients, in hours.
+    #[arg(long, env = "TODOKIT_EVENT_RETENTION_HOURS", default_value_t = 24)]
+    pub event_retention_hours: u32,
+
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -74,6 +90,10 @@ impl Config {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             signin_attempts: 10,
+            chat_messages_per_minute: 20,
+            chat_messages_per_day: 100,
+            max_event_streams: 8,
+            event_retention_hours: 24,
             log_format: LogFormat::Text,
         }
     }

@@ -29,6 +29,9 @@ pub enum AppError {
     Validation { field: Option<&'static str>, message: String },
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
+    /// A quota: the body also says the limit and when it resets.
+    #[error("{message}")]
+    QuotaExceeded { message: String, retry_after_secs: u64, limit: u32, resets_at: jiff::Timestamp },
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -48,6 +51,10 @@ struct ErrorDetail<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resets_at: Option<jiff::Timestamp>,
 }
 
 impl AppError {
@@ -73,7 +80,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,7 +96,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation { .. } => "validation_failed",
-            Self::TooManyRequests { .. } => "rate_limited",
+            Self::TooManyRequests { .. } | Self::QuotaExceeded { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -108,10 +115,18 @@ impl IntoResponse for AppError {
         };
         let (field, retry_after) = match &self {
             Self::Validation { field, .. } => (*field, None),
-            Self::TooManyRequests { retry_after_secs, .. } => (None, Some(*retry_after_secs)),
+            Self::TooManyRequests { retry_after_secs, .. } | Self::QuotaExceeded { retry_after_secs, .. } => {
+                (None, Some(*retry_after_secs))
+            }
             _ => (None, None),
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code(), message, field, retry_after } };
+        let (limit, resets_at) = match &self {
+            Self::QuotaExceeded { limit, resets_at, .. } => (Some(*limit), Some(*resets_at)),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code(), message, field, retry_after, limit, resets_at },
+        };
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod storage;
 pub mod tasks;

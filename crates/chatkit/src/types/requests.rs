@@ -194,6 +194,38 @@ impl RequestParams {
         REQUEST_TYPES[index]
     }
 
+    /// The thread the request is about, if it names one (`threads.create` does not).
+    pub fn thread_id(&self) -> Option<&str> {
+        match self {
+            RequestParams::ThreadsAddUserMessage(p) => Some(&p.thread_id),
+            RequestParams::ThreadsAddClientToolOutput(p) => Some(&p.thread_id),
+            RequestParams::ThreadsAddStructuredInput(p) => Some(&p.thread_id),
+            RequestParams::ThreadsRetryAfterItem(p) => Some(&p.thread_id),
+            RequestParams::ThreadsCustomAction(p) | RequestParams::ThreadsSyncCustomAction(p) => {
+                Some(&p.thread_id)
+            }
+            RequestParams::ThreadsGetById(p) | RequestParams::ThreadsDelete(p) => Some(&p.thread_id),
+            RequestParams::ThreadsUpdate(p) => Some(&p.thread_id),
+            RequestParams::ItemsList(p) => Some(&p.thread_id),
+            RequestParams::ItemsFeedback(p) => Some(&p.thread_id),
+            RequestParams::ThreadsCreate(_)
+            | RequestParams::ThreadsList(_)
+            | RequestParams::AttachmentsCreate(_)
+            | RequestParams::AttachmentsDelete(_)
+            | RequestParams::InputTranscribe(_) => None,
+        }
+    }
+
+    /// The text of the user message the request carries, if any.
+    pub fn user_text(&self) -> Option<String> {
+        let input = match self {
+            RequestParams::ThreadsCreate(p) => &p.input,
+            RequestParams::ThreadsAddUserMessage(p) => &p.input,
+            _ => return None,
+        };
+        Some(input.content.iter().map(|part| part.text()).collect::<Vec<_>>().join(""))
+    }
+
     /// Whether the response is an SSE stream (depends only on the type).
     pub fn is_streaming(&self) -> bool {
         matches!(

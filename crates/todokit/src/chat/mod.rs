@@ -2,6 +2,11 @@
 //! todokit's SQL store and the assistant that answers.
 
 mod echo;
+pub mod limits;
+mod live_store;
+pub mod runs;
+
+pub use live_store::LiveStore;
 
 use std::sync::Arc;
 

@@ -5,7 +5,8 @@
 //! errors during a response are in-band ChatKit `error` events.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chatkit::{ProcessError, ProcessResult};
@@ -14,6 +15,7 @@ use futures::StreamExt;
 use super::extract::{AuthUser, RequestZone};
 use crate::app::AppState;
 use crate::chat::ChatServer;
+use crate::chat::runs::ThreadBusy;
 use crate::error::{AppError, AppResult};
 use crate::tools::ToolContext;
 
@@ -46,22 +48,105 @@ pub async fn chatkit(
     body: Bytes,
 ) -> AppResult<Response> {
     let request = ChatServer::parse(&body)?;
+    if let Some(text) = request.params.user_text() {
+        let chars = text.chars().count();
+        if chars > MAX_MESSAGE_CHARS {
+            return Err(AppError::validation(
+                "input",
+                format!("Messages are limited to {MAX_MESSAGE_CHARS} characters (this one has {chars})"),
+            ));
+        }
+    }
+    if request.params.sends_user_message() {
+        let now = crate::storage::now();
+        if let Err(over) = state.chat_limits.check(&state.storage, user.user_id(), now).await? {
+            return Err(AppError::QuotaExceeded {
+                message: over.message,
+                retry_after_secs: over.retry_after_secs,
+                limit: over.limit,
+                resets_at: over.resets_at,
+            });
+        }
+    }
+    // Claim the thread before anything runs, so two replies never interleave.
+    let reservation = if request.params.is_streaming() {
+        Some(state.runs.reserve(request.params.thread_id(), user.user_id()).map_err(|ThreadBusy| busy())?)
+    } else {
+        None
+    };
     let ctx = ToolContext { user: user.user_id(), zone };
     match state.chat.handle(request, ctx).await? {
         ProcessResult::Json(json) => {
             Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response())
         }
         ProcessResult::Stream(events) => {
-            let body = Body::from_stream(events.into_sse().map(Ok::<_, std::convert::Infallible>));
-            Ok((
-                [
-                    (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8")),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                    (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
-                ],
-                body,
-            )
-                .into_response())
+            let reservation = reservation.ok_or_else(|| anyhow::anyhow!("a stream without a reservation"))?;
+            let run = state.runs.start(reservation, events, state.events.clone());
+            Ok(sse_response(run.subscribe()))
         }
+    }
+}
+
+/// Longest accepted chat message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+fn busy() -> AppError {
+    AppError::Conflict(
+        "A reply is still being written in this thread; wait for it to finish or stop it".into(),
+    )
+}
+
+/// The exact ChatKit framing: no comments or keep-alives on this stream.
+fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> Response {
+    let body = Body::from_stream(frames.map(Ok::<_, std::convert::Infallible>));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Re-attach to the reply running on a thread: the events already sent, then
+/// the live ones, framed like `/api/chatkit`. 204 when nothing is running.
+#[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
+    params(("thread_id" = String, Path)),
+    responses((status = 200, description = "text/event-stream: the running reply from its start"),
+        (status = 204, description = "No reply is running on this thread")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn attach_run(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(thread_id): Path<String>,
+) -> Response {
+    match state.runs.find(&thread_id, user.user_id()) {
+        Some(run) => sse_response(run.subscribe()),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Stopped {
+    stopped: bool,
+}
+
+/// Stop the reply running on a thread. The partial reply is kept, with a
+/// hidden note that the user stopped it.
+#[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
+    params(("thread_id" = String, Path)),
+    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn stop_run(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(thread_id): Path<String>,
+) -> AppResult<axum::Json<Stopped>> {
+    if state.runs.stop(&thread_id, user.user_id()) {
+        Ok(axum::Json(Stopped { stopped: true }))
+    } else {
+        Err(AppError::NotFound("No reply is running on this thread".into()))
     }
 }

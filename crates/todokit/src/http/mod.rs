@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chatkit;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod tasks;
@@ -33,7 +34,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "todokit", description = "Self-hosted task manager with an AI assistant."),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -72,6 +73,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::bulk_complete))
         .routes(routes!(tasks::bulk_delete))
         .routes(routes!(chatkit::chatkit))
+        .routes(routes!(chatkit::attach_run))
+        .routes(routes!(chatkit::stop_run))
+        .routes(routes!(events::events))
         .split_for_parts()
 }
 

@@ -130,6 +130,45 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The ChatKit store on the same database.
     fn chat_store(&self) -> DynChatStore;
+
+    /// Appends to the event log (and, on PostgreSQL, notifies every replica).
+    async fn append_event(
+        &self,
+        user: UserId,
+        kind: &str,
+        data: &serde_json::Value,
+        now: Timestamp,
+    ) -> StorageResult<crate::events::Event>;
+    /// The user's events after `after` (oldest first), or `None` when `after`
+    /// is no longer in the log (pruned or unknown): the client must reload.
+    async fn events_after(
+        &self,
+        user: UserId,
+        after: i64,
+        limit: u32,
+    ) -> StorageResult<Option<Vec<crate::events::Event>>>;
+    /// The id of the user's newest event, or 0.
+    async fn latest_event_id(&self, user: UserId) -> StorageResult<i64>;
+    /// Deletes events created before `before`.
+    async fn prune_events(&self, before: Timestamp) -> StorageResult<u64>;
+    /// Forwards events published by any replica into `sink`. Returns false
+    /// when the backend has no cross-process fan-out (SQLite).
+    async fn listen_for_events(
+        &self,
+        sink: tokio::sync::broadcast::Sender<Arc<crate::events::Event>>,
+    ) -> anyhow::Result<bool>;
+
+    /// Adds one to a rate-limit counter and returns the new count. Counters
+    /// expire at `expires_at`.
+    async fn hit_rate_counter(&self, user: UserId, window: &str, expires_at: Timestamp)
+    -> StorageResult<i64>;
+
+    /// Pending tasks whose reminder time (`due_at − offset`) is at or before
+    /// `now` and that have not been reminded yet.
+    async fn due_reminders(&self, now: Timestamp, limit: u32) -> StorageResult<Vec<(UserId, Task)>>;
+    /// Marks a reminder sent. True only for the one caller that flipped it,
+    /// so each reminder fires exactly once even across replicas.
+    async fn mark_reminder_sent(&self, task: Uuid) -> StorageResult<bool>;
 }
 
 pub type DynStorage = Arc<dyn Storage>;

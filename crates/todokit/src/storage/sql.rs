@@ -688,6 +688,145 @@ macro_rules! sql_storage {
                 Ok(outcome)
             }
 
+            async fn append_event(
+                &self,
+                user: crate::tasks::model::UserId,
+                kind: &str,
+                data: &serde_json::Value,
+                now: Timestamp,
+            ) -> super::StorageResult<crate::events::Event> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO events (user_id, kind, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(user.0)
+                .bind(kind)
+                .bind(data.to_string())
+                .bind(micros(now))
+                .fetch_one(&mut *tx)
+                .await?;
+                let event = crate::events::Event { id, user: user.0, kind: kind.to_owned(), data: data.clone(), at: now };
+                Self::notify_event(&mut tx, &event).await?;
+                tx.commit().await?;
+                Ok(event)
+            }
+
+            async fn events_after(
+                &self,
+                user: crate::tasks::model::UserId,
+                after: i64,
+                limit: u32,
+            ) -> super::StorageResult<Option<Vec<crate::events::Event>>> {
+                if after > 0 {
+                    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id = $1 AND user_id = $2")
+                        .bind(after)
+                        .bind(user.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    if known.is_none() {
+                        return Ok(None);
+                    }
+                }
+                let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, kind, data, created_at FROM events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                )
+                .bind(user.0)
+                .bind(after)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await?;
+                if rows.len() > limit as usize {
+                    return Ok(None);
+                }
+                let events = rows
+                    .into_iter()
+                    .map(|(id, kind, data, at)| {
+                        Ok(crate::events::Event {
+                            id,
+                            user: user.0,
+                            kind,
+                            data: serde_json::from_str(&data).context("stored event data")?,
+                            at: from_micros(at)?,
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                Ok(Some(events))
+            }
+
+            async fn latest_event_id(&self, user: crate::tasks::model::UserId) -> super::StorageResult<i64> {
+                let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events WHERE user_id = $1")
+                    .bind(user.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(latest.unwrap_or(0))
+            }
+
+            async fn prune_events(&self, before: Timestamp) -> super::StorageResult<u64> {
+                let events = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
+                    .bind(micros(crate::storage::now()))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(events.rows_affected())
+            }
+
+            async fn listen_for_events(
+                &self,
+                sink: tokio::sync::broadcast::Sender<std::sync::Arc<crate::events::Event>>,
+            ) -> anyhow::Result<bool> {
+                Self::spawn_event_listener(&self.pool, sink).await
+            }
+
+            async fn hit_rate_counter(
+                &self,
+                user: crate::tasks::model::UserId,
+                window: &str,
+                expires_at: Timestamp,
+            ) -> super::StorageResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO rate_counters (user_id, window_key, count, expires_at) VALUES ($1, $2, 1, $3) \
+                     ON CONFLICT (user_id, window_key) DO UPDATE SET count = rate_counters.count + 1 RETURNING count",
+                )
+                .bind(user.0)
+                .bind(window)
+                .bind(micros(expires_at))
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn due_reminders(
+                &self,
+                now: Timestamp,
+                limit: u32,
+            ) -> super::StorageResult<Vec<(crate::tasks::model::UserId, Task)>> {
+                use sqlx::Row;
+                let rows = sqlx::query(concat!(
+                    "SELECT user_id, ",
+                    task_columns!(),
+                    " FROM tasks WHERE reminder_sent = FALSE AND completed = FALSE AND due_at IS NOT NULL \
+                     AND reminder_offset_minutes IS NOT NULL AND due_at - reminder_offset_minutes * 60000000 <= $1 \
+                     ORDER BY due_at LIMIT $2"
+                ))
+                .bind(micros(now))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let user: Uuid = row.try_get("user_id").map_err(anyhow::Error::from)?;
+                        Ok((crate::tasks::model::UserId(user), Self::decode_task(row)?))
+                    })
+                    .collect()
+            }
+
+            async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
+                let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE")
+                    .bind(task)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
             async fn delete_matching(
                 &self,
                 user: crate::tasks::model::UserId,
@@ -704,3 +843,85 @@ macro_rules! sql_storage {
 
 sql_storage!(SqliteStorage, sqlx::Sqlite, super::Backend::Sqlite, "BEGIN IMMEDIATE");
 sql_storage!(PostgresStorage, sqlx::Postgres, super::Backend::Postgres, "BEGIN");
+
+/// Channel used for cross-replica event fan-out on PostgreSQL.
+const EVENTS_CHANNEL: &str = "todokit_events";
+
+impl SqliteStorage {
+    async fn notify_event(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _event: &crate::events::Event,
+    ) -> super::StorageResult<()> {
+        // One process owns an SQLite file: the bus broadcasts in-process.
+        Ok(())
+    }
+
+    async fn spawn_event_listener(
+        _pool: &sqlx::SqlitePool,
+        _sink: tokio::sync::broadcast::Sender<std::sync::Arc<crate::events::Event>>,
+    ) -> anyhow::Result<bool> {
+        Ok(false)
+    }
+}
+
+impl PostgresStorage {
+    async fn notify_event(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        event: &crate::events::Event,
+    ) -> super::StorageResult<()> {
+        // NOTIFY is delivered at commit, so listeners never see an event that rolled back.
+        // Payloads stay small (ids and counts), far below PostgreSQL's 8000-byte limit.
+        let payload = serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_second()});
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(payload.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn spawn_event_listener(
+        pool: &sqlx::PgPool,
+        sink: tokio::sync::broadcast::Sender<std::sync::Arc<crate::events::Event>>,
+    ) -> anyhow::Result<bool> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        tokio::spawn(async move {
+            loop {
+                // `recv` reconnects by itself after a connection loss.
+                match listener.recv().await {
+                    Ok(notification) => match decode_notification(notification.payload()) {
+                        Some(event) => {
+                            let _ = sink.send(std::sync::Arc::new(event));
+                        }
+                        None => tracing::warn!("ignored a malformed event notification"),
+                    },
+                    Err(err) => {
+                        tracing::warn!(error = %err, "event listener lost PostgreSQL; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(true)
+    }
+}
+
+fn decode_notification(payload: &str) -> Option<crate::events::Event> {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        id: i64,
+        user: Uuid,
+        kind: String,
+        data: serde_json::Value,
+        at: i64,
+    }
+    let wire: Wire = serde_json::from_str(payload).ok()?;
+    Some(crate::events::Event {
+        id: wire.id,
+        user: wire.user,
+        kind: wire.kind,
+        data: wire.data,
+        at: Timestamp::from_second(wire.at).ok()?,
+    })
+}

@@ -12,6 +12,7 @@ use todokit_domain::{
 };
 use utoipa::ToSchema;
 
+use crate::events::{EventBus, kind as event_kind};
 use crate::storage::{DynStorage, StorageError};
 use model::{
     BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
@@ -131,17 +132,36 @@ pub struct ListCriteria {
 #[derive(Clone)]
 pub struct TaskService {
     storage: DynStorage,
+    events: Option<EventBus>,
 }
 
 impl TaskService {
     pub fn new(storage: DynStorage) -> Self {
-        Self { storage }
+        Self { storage, events: None }
+    }
+
+    /// Publishes a live event for every change.
+    pub fn with_events(mut self, events: EventBus) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    async fn publish(&self, user: UserId, kind: &str, data: serde_json::Value) {
+        if let Some(events) = &self.events {
+            events.publish(user, kind, data).await;
+        }
+    }
+
+    async fn publish_task(&self, user: UserId, kind: &str, task: &Task) {
+        self.publish(user, kind, serde_json::json!({"task_id": task.id, "number": task.number})).await;
     }
 
     pub async fn create(&self, user: UserId, input: TaskInput, zone: &UserZone) -> TaskResult<Task> {
         let now = crate::storage::now();
         let new_task = parse_new_task(input, zone, now)?;
-        Ok(self.storage.create_task(user, &new_task, now).await?)
+        let task = self.storage.create_task(user, &new_task, now).await?;
+        self.publish_task(user, event_kind::TASK_CREATED, &task).await;
+        Ok(task)
     }
 
     pub async fn get(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
@@ -165,18 +185,29 @@ impl TaskService {
             let due_after_patch = patch.due_at.unwrap_or(current.due_at);
             require_due(due_after_patch.is_some(), &patch)?;
         }
-        self.storage.update_task(user, key, &patch, now).await?.ok_or(TaskError::NotFound)
+        let task = self.storage.update_task(user, key, &patch, now).await?.ok_or(TaskError::NotFound)?;
+        self.publish_task(user, event_kind::TASK_UPDATED, &task).await;
+        Ok(task)
     }
 
     pub async fn delete(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
-        self.storage.delete_task(user, key).await?.ok_or(TaskError::NotFound)
+        let task = self.storage.delete_task(user, key).await?.ok_or(TaskError::NotFound)?;
+        self.publish_task(user, event_kind::TASK_DELETED, &task).await;
+        Ok(task)
     }
 
     pub async fn set_completed(&self, user: UserId, key: TaskKey, completed: bool) -> TaskResult<Completion> {
-        self.storage
+        let completion = self
+            .storage
             .set_completed(user, key, completed, crate::storage::now())
             .await?
-            .ok_or(TaskError::NotFound)
+            .ok_or(TaskError::NotFound)?;
+        let kind = if completed { event_kind::TASK_COMPLETED } else { event_kind::TASK_REOPENED };
+        self.publish_task(user, kind, &completion.task).await;
+        if let Some(next) = &completion.next_instance {
+            self.publish_task(user, event_kind::TASK_CREATED, next).await;
+        }
+        Ok(completion)
     }
 
     pub async fn list(&self, user: UserId, criteria: &ListCriteria, zone: &UserZone) -> TaskResult<TaskPage> {
@@ -207,7 +238,16 @@ impl TaskService {
     ) -> TaskResult<BulkOutcome> {
         let now = crate::storage::now();
         let query = resolve_query(criteria, zone, now)?;
-        Ok(self.storage.set_completed_matching(user, &query.filter, completed, now).await?)
+        let outcome = self.storage.set_completed_matching(user, &query.filter, completed, now).await?;
+        if outcome.updated_count > 0 {
+            self.publish(
+                user,
+                event_kind::TASKS_BULK_CHANGED,
+                serde_json::json!({"updated": outcome.updated_count}),
+            )
+            .await;
+        }
+        Ok(outcome)
     }
 
     pub async fn delete_matching(
@@ -217,7 +257,11 @@ impl TaskService {
         zone: &UserZone,
     ) -> TaskResult<u64> {
         let query = resolve_query(criteria, zone, crate::storage::now())?;
-        Ok(self.storage.delete_matching(user, &query.filter).await?)
+        let deleted = self.storage.delete_matching(user, &query.filter).await?;
+        if deleted > 0 {
+            self.publish(user, event_kind::TASKS_BULK_CHANGED, serde_json::json!({"deleted": deleted})).await;
+        }
+        Ok(deleted)
     }
 }
 

@@ -1,0 +1,138 @@
+//! A chat store that announces changes on the live event bus, so other tabs
+//! and replicas see threads and items as they are saved.
+
+use async_trait::async_trait;
+use chatkit::{FeedbackKind, Page, SortOrder, Store, StoreError, ThreadItem, ThreadMetadata};
+use serde_json::json;
+
+use crate::events::{EventBus, kind};
+use crate::storage::DynChatStore;
+use crate::tools::ToolContext;
+
+pub struct LiveStore {
+    inner: DynChatStore,
+    events: EventBus,
+}
+
+impl LiveStore {
+    pub fn new(inner: DynChatStore, events: EventBus) -> Self {
+        Self { inner, events }
+    }
+}
+
+#[async_trait]
+impl Store<ToolContext> for LiveStore {
+    async fn load_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<ThreadMetadata, StoreError> {
+        self.inner.load_thread(thread_id, ctx).await
+    }
+
+    async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
+        let existed = matches!(self.inner.load_thread(&thread.id, ctx).await, Ok(_));
+        self.inner.save_thread(thread, ctx).await?;
+        let kind = if existed { kind::THREAD_UPDATED } else { kind::THREAD_CREATED };
+        self.events.publish(ctx.user, kind, json!({"thread_id": thread.id})).await;
+        Ok(())
+    }
+
+    async fn delete_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<(), StoreError> {
+        self.inner.delete_thread(thread_id, ctx).await?;
+        self.events.publish(ctx.user, kind::THREAD_DELETED, json!({"thread_id": thread_id})).await;
+        Ok(())
+    }
+
+    async fn load_threads(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+        order: SortOrder,
+        ctx: &ToolContext,
+    ) -> Result<Page<ThreadMetadata>, StoreError> {
+        self.inner.load_threads(limit, after, order, ctx).await
+    }
+
+    async fn load_thread_items(
+        &self,
+        thread_id: &str,
+        after: Option<&str>,
+        limit: usize,
+        order: SortOrder,
+        ctx: &ToolContext,
+    ) -> Result<Page<ThreadItem>, StoreError> {
+        self.inner.load_thread_items(thread_id, after, limit, order, ctx).await
+    }
+
+    async fn add_thread_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
+        self.inner.add_thread_item(thread_id, item, ctx).await?;
+        self.announce_item(thread_id, item, ctx).await;
+        Ok(())
+    }
+
+    async fn save_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
+        self.inner.save_item(thread_id, item, ctx).await?;
+        self.announce_item(thread_id, item, ctx).await;
+        Ok(())
+    }
+
+    async fn load_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &ToolContext,
+    ) -> Result<ThreadItem, StoreError> {
+        self.inner.load_item(thread_id, item_id, ctx).await
+    }
+
+    async fn delete_thread_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
+        self.inner.delete_thread_item(thread_id, item_id, ctx).await?;
+        self.events
+            .publish(ctx.user, kind::ITEM_REMOVED, json!({"thread_id": thread_id, "item_id": item_id}))
+            .await;
+        Ok(())
+    }
+
+    async fn delete_thread_items_after(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
+        self.inner.delete_thread_items_after(thread_id, item_id, ctx).await?;
+        self.events.publish(ctx.user, kind::THREAD_UPDATED, json!({"thread_id": thread_id})).await;
+        Ok(())
+    }
+
+    async fn save_feedback(
+        &self,
+        thread_id: &str,
+        item_ids: &[String],
+        kind: FeedbackKind,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
+        self.inner.save_feedback(thread_id, item_ids, kind, ctx).await
+    }
+}
+
+impl LiveStore {
+    async fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) {
+        // Hidden items are server-side context; clients never see them.
+        if !item.is_hidden() {
+            let data = json!({"thread_id": thread_id, "item_id": item.id, "item_type": item.type_name()});
+            self.events.publish(ctx.user, kind::ITEM_DONE, data).await;
+        }
+    }
+}
