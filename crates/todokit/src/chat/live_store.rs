@@ -27,7 +27,7 @@ impl Store<ToolContext> for LiveStore {
     }
 
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
-        let existed = matches!(self.inner.load_thread(&thread.id, ctx).await, Ok(_));
+        let existed = self.inner.load_thread(&thread.id, ctx).await.is_ok();
         self.inner.save_thread(thread, ctx).await?;
         let kind = if existed { kind::THREAD_UPDATED } else { kind::THREAD_CREATED };
         self.events.publish(ctx.user, kind, json!({"thread_id": thread.id})).await;

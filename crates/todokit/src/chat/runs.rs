@@ -166,21 +166,17 @@ impl Runs {
                     }
                     next = events.next() => {
                         let Some(event) = next else { break };
-                        if thread_id.is_none() {
-                            if let ThreadStreamEvent::ThreadCreated { thread } = &event {
-                                // A new thread is claimed as soon as it has an id.
-                                runs.by_thread
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .insert(thread.id.clone(), run.clone());
-                                thread_id = Some(thread.id.clone());
-                            }
+                        if let (None, ThreadStreamEvent::ThreadCreated { thread }) = (&thread_id, &event) {
+                            // A new thread is claimed as soon as it has an id.
+                            runs.by_thread
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .insert(thread.id.clone(), run.clone());
+                            thread_id = Some(thread.id.clone());
                         }
-                        if !announced {
-                            if let Some(id) = &thread_id {
-                                bus.publish(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id})).await;
-                                announced = true;
-                            }
+                        if let (false, Some(id)) = (announced, &thread_id) {
+                            bus.publish(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id})).await;
+                            announced = true;
                         }
                         run.push(sse_frame(&event));
                     }
