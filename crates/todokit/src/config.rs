@@ -52,6 +52,10 @@ pub struct Config {
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// The assistant's model (provider, key, timeouts, retries).
+    #[command(flatten)]
+    pub llm: crate::assistant::llm::LlmArgs,
 }
 
 impl Config {
@@ -75,6 +79,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             signin_attempts: 10,
             log_format: LogFormat::Text,
+            llm: crate::assistant::llm::LlmArgs::default(),
         }
     }
 }
