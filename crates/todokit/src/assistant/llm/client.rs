@@ -43,10 +43,13 @@ impl LlmError {
     pub fn user_message(&self) -> String {
         match self {
             LlmError::Http { status: 429, retry_after, .. } => match retry_after {
-                Some(wait) if wait.as_secs() > 0 => format!(
-                    "The AI model is receiving too many requests right now. Please try again in about {} seconds.",
-                    wait.as_secs()
-                ),
+                Some(wait) if wait.as_secs() > 0 => {
+                    let seconds = wait.as_secs();
+                    let unit = if seconds == 1 { "second" } else { "seconds" };
+                    format!(
+                        "The AI model is receiving too many requests right now. Please try again in about {seconds} {unit}."
+                    )
+                }
                 _ => "The AI model is receiving too many requests right now. Please try again in a moment."
                     .to_owned(),
             },
