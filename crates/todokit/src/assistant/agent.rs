@@ -54,9 +54,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatkit::{
-    AssistantMessageContent, EventSink, IdKind, ItemKind, Responder, ResponseError, ResponseStream, StreamClosed,
-    Task, TaskKind, TaskStatusIndicator, ThreadHandle, ThreadItem, ThreadItemUpdate, ThreadStreamEvent, Workflow,
-    WorkflowKind, WorkflowSummary, new_id, response_stream, title_from_text,
+    AssistantMessageContent, EventSink, IdKind, ItemKind, Responder, ResponseError, ResponseStream,
+    StreamClosed, Task, TaskKind, TaskStatusIndicator, ThreadHandle, ThreadItem, ThreadItemUpdate,
+    ThreadStreamEvent, Workflow, WorkflowKind, WorkflowSummary, new_id, response_stream, title_from_text,
 };
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -64,7 +64,9 @@ use jiff::Zoned;
 use serde_json::{Value, json};
 use tokio::time::{Instant, timeout_at};
 
-use crate::assistant::llm::{AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolSpec};
+use crate::assistant::llm::{
+    AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolSpec,
+};
 use crate::tasks::UserZone;
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
 use history::{ToolResult, ToolRound};
@@ -101,7 +103,12 @@ impl LlmResponder {
 }
 
 impl Responder<ToolContext> for LlmResponder {
-    fn respond(&self, thread: ThreadHandle, user_message: Option<ThreadItem>, ctx: ToolContext) -> ResponseStream {
+    fn respond(
+        &self,
+        thread: ThreadHandle,
+        user_message: Option<ThreadItem>,
+        ctx: ToolContext,
+    ) -> ResponseStream {
         let agent = self.agent.clone();
         response_stream(move |sink| async move { agent.run(thread, user_message, ctx, sink).await })
     }
@@ -194,8 +201,14 @@ impl Agent {
                 ChatStreamItem::Event(StreamEvent::Text(delta)) => out.text(&delta).await?,
                 ChatStreamItem::Event(StreamEvent::ToolCallStarted { position, name }) => {
                     let description = progress::describe(&name, None);
-                    out.set_task(position, &description.running, description.icon, None, TaskStatusIndicator::Loading)
-                        .await?;
+                    out.set_task(
+                        position,
+                        &description.running,
+                        description.icon,
+                        None,
+                        TaskStatusIndicator::Loading,
+                    )
+                    .await?;
                 }
                 ChatStreamItem::Finished(turn) => {
                     out.close_message().await?;
@@ -224,7 +237,14 @@ impl Agent {
             .map(|(call, arguments)| progress::describe(&call.function.name, arguments.as_ref().ok()))
             .collect();
         for (position, description) in descriptions.iter().enumerate() {
-            out.set_task(position, &description.running, description.icon, None, TaskStatusIndicator::Loading).await?;
+            out.set_task(
+                position,
+                &description.running,
+                description.icon,
+                None,
+                TaskStatusIndicator::Loading,
+            )
+            .await?;
         }
 
         let mut running: FuturesUnordered<_> = turn
@@ -238,7 +258,9 @@ impl Agent {
                     let output = match arguments {
                         _ if !known_tools.contains(name) => unknown_tool(name, known_tools),
                         Err(problem) => invalid_arguments(&problem),
-                        Ok(arguments) => match timeout_at(deadline, self.tools.call(ctx, name, arguments)).await {
+                        Ok(arguments) => match timeout_at(deadline, self.tools.call(ctx, name, arguments))
+                            .await
+                        {
                             Ok(output) => output,
                             Err(_) => tool_error("timeout", "The tool did not finish before the time limit."),
                         },
@@ -311,7 +333,10 @@ impl Agent {
             })
             .unwrap_or_default();
         if summary.is_empty() {
-            return Err(ResponseError::custom("The AI model returned an empty answer. Please try again.", true));
+            return Err(ResponseError::custom(
+                "The AI model returned an empty answer. Please try again.",
+                true,
+            ));
         }
         out.say(&summary.join("\n")).await?;
         Ok(())
@@ -320,7 +345,10 @@ impl Agent {
 
 fn run_timeout_error(limit: Duration) -> ResponseError {
     ResponseError::custom(
-        format!("Request timed out: the assistant took longer than {} seconds. Please try again.", limit.as_secs()),
+        format!(
+            "Request timed out: the assistant took longer than {} seconds. Please try again.",
+            limit.as_secs()
+        ),
         true,
     )
 }
@@ -344,14 +372,19 @@ fn tool_error(code: &str, message: &str) -> ToolOutput {
 fn invalid_arguments(problem: &str) -> ToolOutput {
     tool_error(
         "invalid_arguments",
-        &format!("The call was not run: {problem}. Call the tool again with a JSON object that matches its schema."),
+        &format!(
+            "The call was not run: {problem}. Call the tool again with a JSON object that matches its schema."
+        ),
     )
 }
 
 fn unknown_tool(name: &str, known: &HashSet<&str>) -> ToolOutput {
     let mut names: Vec<&str> = known.iter().copied().collect();
     names.sort_unstable();
-    tool_error("unknown_tool", &format!("There is no tool named {name:?}. Available tools: {}.", names.join(", ")))
+    tool_error(
+        "unknown_tool",
+        &format!("There is no tool named {name:?}. Available tools: {}.", names.join(", ")),
+    )
 }
 
 /// The human message of a tool result, for the workflow task.
@@ -377,7 +410,8 @@ pub(crate) fn system_prompt(zone: &UserZone, now: &Zoned) -> String {
     let today = local.strftime("%A, %B %-d, %Y");
     let time = local.strftime("%H:%M");
     let offset = local.strftime("%:z");
-    let example = local.date().tomorrow().map(|day| day.to_string()).unwrap_or_else(|_| local.date().to_string());
+    let example =
+        local.date().tomorrow().map(|day| day.to_string()).unwrap_or_else(|_| local.date().to_string());
     format!(
         "You are the todokit assistant: a concise, friendly helper that manages the user's own tasks with the \
 tools provided. Use Markdown sparingly.
@@ -455,7 +489,10 @@ impl Output {
             self.send(ThreadStreamEvent::ThreadItemAdded { item: item.clone() }).await?;
             self.update(
                 &item.id,
-                ThreadItemUpdate::ContentPartAdded { content_index: 0, content: AssistantMessageContent::text("") },
+                ThreadItemUpdate::ContentPartAdded {
+                    content_index: 0,
+                    content: AssistantMessageContent::text(""),
+                },
             )
             .await?;
             self.message = Some(OpenMessage { item, text: String::new() });
@@ -472,8 +509,11 @@ impl Output {
             return Ok(());
         };
         let content = AssistantMessageContent::text(text);
-        self.update(&item.id, ThreadItemUpdate::ContentPartDone { content_index: 0, content: content.clone() })
-            .await?;
+        self.update(
+            &item.id,
+            ThreadItemUpdate::ContentPartDone { content_index: 0, content: content.clone() },
+        )
+        .await?;
         item.kind = ItemKind::AssistantMessage { content: vec![content] };
         self.text_item_ids.push(item.id.clone());
         self.send(ThreadStreamEvent::ThreadItemDone { item }).await
@@ -502,7 +542,12 @@ impl Output {
                 new_id(IdKind::Workflow),
                 self.thread_id.clone(),
                 ItemKind::Workflow {
-                    workflow: Workflow { kind: WorkflowKind::Custom, tasks: Vec::new(), summary: None, expanded: true },
+                    workflow: Workflow {
+                        kind: WorkflowKind::Custom,
+                        tasks: Vec::new(),
+                        summary: None,
+                        expanded: true,
+                    },
                 },
             );
             self.send(ThreadStreamEvent::ThreadItemAdded { item: item.clone() }).await?;
@@ -541,7 +586,10 @@ impl Output {
             workflow: Workflow {
                 kind: WorkflowKind::Custom,
                 tasks,
-                summary: Some(WorkflowSummary::Custom { title: summary, icon: Some("check-circle".to_owned()) }),
+                summary: Some(WorkflowSummary::Custom {
+                    title: summary,
+                    icon: Some("check-circle".to_owned()),
+                }),
                 expanded: false,
             },
         };
@@ -550,7 +598,11 @@ impl Output {
 
     /// Stores a hidden item (the server never sends it to clients).
     async fn hidden(&self, content: Value) -> Result<(), StreamClosed> {
-        let item = ThreadItem::new(new_id(IdKind::Message), self.thread_id.clone(), ItemKind::HiddenContext { content });
+        let item = ThreadItem::new(
+            new_id(IdKind::Message),
+            self.thread_id.clone(),
+            ItemKind::HiddenContext { content },
+        );
         self.send(ThreadStreamEvent::ThreadItemDone { item }).await
     }
 

@@ -43,13 +43,19 @@ pub(crate) struct ToolResult {
 }
 
 impl ToolRound {
-    pub fn new(text: Option<String>, text_item_ids: Vec<String>, tool_calls: Vec<ToolCall>, results: Vec<ToolResult>) -> Self {
+    pub fn new(
+        text: Option<String>,
+        text_item_ids: Vec<String>,
+        tool_calls: Vec<ToolCall>,
+        results: Vec<ToolResult>,
+    ) -> Self {
         Self { kind: TOOL_ROUND_TYPE.to_owned(), text, text_item_ids, tool_calls, results }
     }
 
     /// The assistant tool-call message followed by one tool message per call.
     pub fn messages(&self) -> Vec<ChatMessage> {
-        let mut messages = vec![ChatMessage::Assistant { content: self.text.clone(), tool_calls: self.tool_calls.clone() }];
+        let mut messages =
+            vec![ChatMessage::Assistant { content: self.text.clone(), tool_calls: self.tool_calls.clone() }];
         messages.extend(self.results.iter().map(|result| ChatMessage::Tool {
             tool_call_id: result.tool_call_id.clone(),
             content: result.content.clone(),
@@ -81,12 +87,17 @@ pub(crate) async fn load(
     let mut loaded_chars = 0usize;
     let mut after: Option<String> = None;
     loop {
-        let page = store.load_thread_items(thread_id, after.as_deref(), PAGE_SIZE, SortOrder::Desc, ctx).await?;
+        let page =
+            store.load_thread_items(thread_id, after.as_deref(), PAGE_SIZE, SortOrder::Desc, ctx).await?;
         for item in page.data {
             loaded_chars += serde_json::to_string(&item).map_or(0, |json| json.len());
             newest_first.push(item);
         }
-        if !page.has_more || page.after.is_none() || loaded_chars > budget_chars.saturating_mul(2) || newest_first.len() >= MAX_ITEMS {
+        if !page.has_more
+            || page.after.is_none()
+            || loaded_chars > budget_chars.saturating_mul(2)
+            || newest_first.len() >= MAX_ITEMS
+        {
             break;
         }
         after = page.after;
@@ -200,7 +211,12 @@ mod tests {
                 function: FunctionCall { name: "create_task".into(), arguments: "{}".into() },
                 extra_content: Some(json!({"google": {"thought_signature": "sig"}})),
             }],
-            vec![ToolResult { tool_call_id: call_id.into(), name: "create_task".into(), content: "{}".into(), is_error: false }],
+            vec![ToolResult {
+                tool_call_id: call_id.into(),
+                name: "create_task".into(),
+                content: "{}".into(),
+                is_error: false,
+            }],
         );
         item(id, ItemKind::HiddenContext { content: serde_json::to_value(round).unwrap() })
     }
@@ -220,7 +236,10 @@ mod tests {
         match &messages[1] {
             ChatMessage::Assistant { content, tool_calls } => {
                 assert_eq!(content.as_deref(), Some("Let me add that."));
-                assert_eq!(tool_calls[0].extra_content, Some(json!({"google": {"thought_signature": "sig"}})));
+                assert_eq!(
+                    tool_calls[0].extra_content,
+                    Some(json!({"google": {"thought_signature": "sig"}}))
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -47,7 +47,9 @@ pub(crate) fn describe(name: &str, arguments: Option<&Value>) -> Description {
         "complete_all_tasks" if flag("completed") == Some(false) => {
             ("Reopening", "Reopened", "reopen", "all tasks".to_owned(), "reload")
         }
-        "complete_all_tasks" => ("Completing", "Completed", "complete", "all tasks".to_owned(), "check-circle-filled"),
+        "complete_all_tasks" => {
+            ("Completing", "Completed", "complete", "all tasks".to_owned(), "check-circle-filled")
+        }
         "delete_all_tasks" if flag("confirmed") == Some(true) || flag("confirm") == Some(true) => {
             ("Deleting", "Deleted", "delete", "all tasks".to_owned(), "empty-circle")
         }
@@ -97,17 +99,41 @@ mod tests {
             describe("complete_task", Some(&json!({"task_id": 3, "completed": false}))).done,
             "Reopened task #3"
         );
-        assert_eq!(describe("delete_all_tasks", Some(&json!({"confirmed": false}))).running, "Counting the tasks to delete");
+        assert_eq!(
+            describe("delete_all_tasks", Some(&json!({"confirmed": false}))).running,
+            "Counting the tasks to delete"
+        );
         assert_eq!(describe("delete_all_tasks", Some(&json!({"confirmed": true}))).done, "Deleted all tasks");
         assert_eq!(describe("frobnicate", None).running, "Running “frobnicate”");
-        assert!(describe("create_task", Some(&json!({"title": "x".repeat(200)}))).running.chars().count() < 90);
+        assert!(
+            describe("create_task", Some(&json!({"title": "x".repeat(200)}))).running.chars().count() < 90
+        );
     }
 
     #[test]
     fn icons_are_valid_chatkit_icon_names() {
         // From chatkit-protocol.md §3 (IconName).
-        const VALID: &[&str] = &["plus", "search", "write", "empty-circle", "reload", "check-circle", "check-circle-filled", "analytics", "bolt"];
-        for name in ["create_task", "list_tasks", "update_task", "delete_task", "complete_task", "complete_all_tasks", "delete_all_tasks", "other"] {
+        const VALID: &[&str] = &[
+            "plus",
+            "search",
+            "write",
+            "empty-circle",
+            "reload",
+            "check-circle",
+            "check-circle-filled",
+            "analytics",
+            "bolt",
+        ];
+        for name in [
+            "create_task",
+            "list_tasks",
+            "update_task",
+            "delete_task",
+            "complete_task",
+            "complete_all_tasks",
+            "delete_all_tasks",
+            "other",
+        ] {
             for args in [json!({}), json!({"completed": false, "confirmed": true})] {
                 let icon = describe(name, Some(&args)).icon;
                 assert!(VALID.contains(&icon), "{name}: {icon}");

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chatkit::{
-    ChatKitServer, FeedbackKind, ItemKind, MemoryStore, Page, ProcessResult, SortOrder, Store, StoreError, TaskKind,
-    TaskStatusIndicator, ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent,
+    ChatKitServer, FeedbackKind, ItemKind, MemoryStore, Page, ProcessResult, SortOrder, Store, StoreError,
+    TaskKind, TaskStatusIndicator, ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -73,16 +73,36 @@ impl Store<ToolContext> for ChatStore {
     ) -> Result<Page<ThreadItem>, StoreError> {
         self.0.load_thread_items(thread_id, after, limit, order, &owner(ctx)).await
     }
-    async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) -> Result<(), StoreError> {
+    async fn add_thread_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
         self.0.add_thread_item(thread_id, item, &owner(ctx)).await
     }
-    async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) -> Result<(), StoreError> {
+    async fn save_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
         self.0.save_item(thread_id, item, &owner(ctx)).await
     }
-    async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &ToolContext) -> Result<ThreadItem, StoreError> {
+    async fn load_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &ToolContext,
+    ) -> Result<ThreadItem, StoreError> {
         self.0.load_item(thread_id, item_id, &owner(ctx)).await
     }
-    async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &ToolContext) -> Result<(), StoreError> {
+    async fn delete_thread_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &ToolContext,
+    ) -> Result<(), StoreError> {
         self.0.delete_thread_item(thread_id, item_id, &owner(ctx)).await
     }
     async fn delete_thread_items_after(
@@ -126,16 +146,18 @@ fn failed(message: String) -> ToolOutput {
 #[async_trait]
 impl ToolExecutor for TestTools {
     fn definitions(&self) -> Vec<ToolDefinition> {
-        let object = |properties: Value, required: Value| {
-            json!({"type": "object", "properties": properties, "required": required})
-        };
+        let object = |properties: Value, required: Value| json!({"type": "object", "properties": properties, "required": required});
         vec![
             ToolDefinition {
                 name: "create_task",
                 description: "Create a task.",
                 parameters: object(json!({"title": {"type": "string"}}), json!(["title"])),
             },
-            ToolDefinition { name: "list_tasks", description: "List tasks.", parameters: object(json!({}), json!([])) },
+            ToolDefinition {
+                name: "list_tasks",
+                description: "List tasks.",
+                parameters: object(json!({}), json!([])),
+            },
             ToolDefinition {
                 name: "complete_task",
                 description: "Complete or reopen a task.",
@@ -181,19 +203,25 @@ impl ToolExecutor for TestTools {
                 let Some(key) = key else { return failed("task_id must be a task number".into()) };
                 let completed = arguments["completed"].as_bool().unwrap_or(true);
                 match self.tasks.set_completed(ctx.user, key, completed).await {
-                    Ok(done) => ok(json!({"success": true, "message": format!("✅ Completed: {}", done.task.title)})),
+                    Ok(done) => {
+                        ok(json!({"success": true, "message": format!("✅ Completed: {}", done.task.title)}))
+                    }
                     Err(error) => failed(error.to_string()),
                 }
             }
             "delete_all_tasks" if arguments["confirmed"] == json!(true) => {
                 match self.tasks.delete_matching(ctx.user, &all, &ctx.zone).await {
-                    Ok(count) => ok(json!({"success": true, "deleted_count": count, "message": format!("Deleted {count} tasks")})),
+                    Ok(count) => ok(
+                        json!({"success": true, "deleted_count": count, "message": format!("Deleted {count} tasks")}),
+                    ),
                     Err(error) => failed(error.to_string()),
                 }
             }
             "delete_all_tasks" => match self.tasks.counts(ctx.user, &all, &ctx.zone).await {
-                Ok(counts) => ok(json!({"success": true, "requires_confirmation": true, "task_count": counts.total,
-                    "message": format!("This will delete {} tasks. Ask the user to confirm.", counts.total)})),
+                Ok(counts) => {
+                    ok(json!({"success": true, "requires_confirmation": true, "task_count": counts.total,
+                    "message": format!("This will delete {} tasks. Ask the user to confirm.", counts.total)}))
+                }
                 Err(error) => failed(error.to_string()),
             },
             other => failed(format!("no tool {other}")),
@@ -230,8 +258,12 @@ async fn harness(script: Script) -> Harness {
 
 async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let storage = crate::storage::connect(&format!("sqlite:{}", dir.path().join("tasks.db").display())).await.unwrap();
-    let user = storage.create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::storage::now()).await.unwrap();
+    let storage =
+        crate::storage::connect(&format!("sqlite:{}", dir.path().join("tasks.db").display())).await.unwrap();
+    let user = storage
+        .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::storage::now())
+        .await
+        .unwrap();
     let ctx = ToolContext { user: UserId(user.id), zone: UserZone::parse("Europe/Berlin").unwrap() };
 
     let fake = FakeLlm::builder().api_key(API_KEY).script(script).build();
@@ -246,7 +278,8 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     config.idle_timeout = Duration::from_secs(10);
     (options.configure)(&mut config);
 
-    let tools = Arc::new(TestTools { tasks: TaskService::new(storage), calls: Mutex::default(), gate: options.gate });
+    let tools =
+        Arc::new(TestTools { tasks: TaskService::new(storage), calls: Mutex::default(), gate: options.gate });
     let store = Arc::new(ChatStore::default());
     let responder = LlmResponder::new(LlmClient::new(config).unwrap(), tools.clone(), store.clone());
     let server = ChatKitServer::new(store.clone(), Arc::new(responder));
@@ -266,7 +299,8 @@ impl Harness {
 
     /// `threads.create`; returns the events and the new thread's id.
     async fn start(&self, text: &str) -> (Vec<ThreadStreamEvent>, String) {
-        let events = self.stream(json!({"type": "threads.create", "params": {"input": user_input(text)}})).await;
+        let events =
+            self.stream(json!({"type": "threads.create", "params": {"input": user_input(text)}})).await;
         let thread_id = match &events[0] {
             ThreadStreamEvent::ThreadCreated { thread } => thread.id.clone(),
             other => panic!("first event: {other:?}"),
@@ -277,7 +311,7 @@ impl Harness {
     async fn say(&self, thread_id: &str, text: &str) -> Vec<ThreadStreamEvent> {
         self.stream(json!({"type": "threads.add_user_message",
             "params": {"thread_id": thread_id, "input": user_input(text)}}))
-        .await
+            .await
     }
 
     async fn items(&self, thread_id: &str) -> Vec<ThreadItem> {
@@ -285,7 +319,8 @@ impl Harness {
     }
 
     async fn task_titles(&self) -> Vec<(String, bool)> {
-        let page = self.tools.tasks.list(self.ctx.user, &ListCriteria::default(), &self.ctx.zone).await.unwrap();
+        let page =
+            self.tools.tasks.list(self.ctx.user, &ListCriteria::default(), &self.ctx.zone).await.unwrap();
         let mut titles: Vec<_> = page.tasks.into_iter().map(|task| (task.title, task.completed)).collect();
         titles.sort();
         titles
@@ -314,7 +349,9 @@ fn answers(events: &[ThreadStreamEvent]) -> Vec<String> {
         .iter()
         .filter_map(|event| match event {
             ThreadStreamEvent::ThreadItemDone { item } => match &item.kind {
-                ItemKind::AssistantMessage { content } => Some(content.iter().map(|part| part.text.as_str()).collect()),
+                ItemKind::AssistantMessage { content } => {
+                    Some(content.iter().map(|part| part.text.as_str()).collect())
+                }
                 _ => None,
             },
             _ => None,
@@ -345,7 +382,9 @@ fn task_title(task: &chatkit::Task) -> (String, TaskStatusIndicator) {
 
 fn error_event(events: &[ThreadStreamEvent]) -> Option<(String, bool)> {
     events.iter().find_map(|event| match event {
-        ThreadStreamEvent::Error { message, allow_retry, .. } => Some((message.clone().unwrap_or_default(), *allow_retry)),
+        ThreadStreamEvent::Error { message, allow_retry, .. } => {
+            Some((message.clone().unwrap_or_default(), *allow_retry))
+        }
         _ => None,
     })
 }
@@ -371,17 +410,24 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
 
     assert_eq!(h.task_titles().await, vec![("Buy milk".to_owned(), false)]);
     assert_eq!(error_event(&events), None);
-    assert_eq!(workflows(&events), vec![vec![("Created task “Buy milk”".to_owned(), TaskStatusIndicator::Complete)]]);
+    assert_eq!(
+        workflows(&events),
+        vec![vec![("Created task “Buy milk”".to_owned(), TaskStatusIndicator::Complete)]]
+    );
     assert_eq!(answers(&events), vec!["Added “Buy milk” to your list."]);
 
     // The workflow task appears (loading) before the tool result is known, then completes.
     let task_updates: Vec<(String, TaskStatusIndicator)> = events
         .iter()
         .filter_map(|event| match event {
-            ThreadStreamEvent::ThreadItemUpdated { update: ThreadItemUpdate::WorkflowTaskAdded { task, .. }, .. }
-            | ThreadStreamEvent::ThreadItemUpdated { update: ThreadItemUpdate::WorkflowTaskUpdated { task, .. }, .. } => {
-                Some(task_title(task))
+            ThreadStreamEvent::ThreadItemUpdated {
+                update: ThreadItemUpdate::WorkflowTaskAdded { task, .. },
+                ..
             }
+            | ThreadStreamEvent::ThreadItemUpdated {
+                update: ThreadItemUpdate::WorkflowTaskUpdated { task, .. },
+                ..
+            } => Some(task_title(task)),
             _ => None,
         })
         .collect();
@@ -392,14 +438,18 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
     let kinds: Vec<&str> = events
         .iter()
         .filter_map(|event| match event {
-            ThreadStreamEvent::ThreadItemAdded { item } if item.type_name() == "assistant_message" => Some("added"),
+            ThreadStreamEvent::ThreadItemAdded { item } if item.type_name() == "assistant_message" => {
+                Some("added")
+            }
             ThreadStreamEvent::ThreadItemUpdated { update, .. } => match update {
                 ThreadItemUpdate::ContentPartAdded { .. } => Some("part.added"),
                 ThreadItemUpdate::TextDelta { .. } => Some("delta"),
                 ThreadItemUpdate::ContentPartDone { .. } => Some("part.done"),
                 _ => None,
             },
-            ThreadStreamEvent::ThreadItemDone { item } if item.type_name() == "assistant_message" => Some("done"),
+            ThreadStreamEvent::ThreadItemDone { item } if item.type_name() == "assistant_message" => {
+                Some("done")
+            }
             _ => None,
         })
         .collect();
@@ -413,7 +463,11 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
         ThreadStreamEvent::ThreadUpdated { thread } if thread.title.as_deref() == Some("add buy milk"))));
 
     // The hidden round is stored but never sent; the second request carried the tool result.
-    assert!(!events.iter().any(|event| matches!(event, ThreadStreamEvent::ThreadItemDone { item } if item.is_hidden())));
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, ThreadStreamEvent::ThreadItemDone { item } if item.is_hidden()))
+    );
     let items = h.items(&thread_id).await;
     let kinds: Vec<&str> = items.iter().map(ThreadItem::type_name).collect();
     assert_eq!(kinds, ["user_message", "workflow", "hidden_context_item", "assistant_message"]);
@@ -432,7 +486,11 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
 
 #[tokio::test]
 async fn two_tool_calls_in_one_response_run_concurrently() {
-    let options = HarnessOptions { shape: Shape::Gemini, gate: Some(Arc::new(Barrier::new(2))), ..HarnessOptions::default() };
+    let options = HarnessOptions {
+        shape: Shape::Gemini,
+        gate: Some(Arc::new(Barrier::new(2))),
+        ..HarnessOptions::default()
+    };
     let h = harness_with(
         script(vec![
             calls(vec![
@@ -466,7 +524,9 @@ async fn a_multi_step_plan_feeds_each_result_to_the_next_step() {
         Reply::text("✅ Marked “Water plants” as complete."),
     ]))
     .await;
-    h.tools.tasks.create(h.ctx.user, TaskInput { title: "Water plants".into(), ..TaskInput::default() }, &h.ctx.zone)
+    h.tools
+        .tasks
+        .create(h.ctx.user, TaskInput { title: "Water plants".into(), ..TaskInput::default() }, &h.ctx.zone)
         .await
         .unwrap();
     let (events, _) = h.start("I watered the plants").await;
@@ -491,7 +551,9 @@ async fn delete_all_is_confirmed_over_two_turns_with_the_history_sent_again() {
     ]))
     .await;
     for title in ["One", "Two"] {
-        h.tools.tasks.create(h.ctx.user, TaskInput { title: title.into(), ..TaskInput::default() }, &h.ctx.zone)
+        h.tools
+            .tasks
+            .create(h.ctx.user, TaskInput { title: title.into(), ..TaskInput::default() }, &h.ctx.zone)
             .await
             .unwrap();
     }
@@ -555,7 +617,8 @@ async fn tool_calls_finishing_with_stop_still_run() {
 #[tokio::test]
 async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
     let mut limited = Reply::text("Hello!");
-    limited.error = Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), message: None });
+    limited.error =
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), message: None });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     assert_eq!(error_event(&events), None);
@@ -566,7 +629,8 @@ async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_bound_ends_the_turn_at_once() {
     let mut limited = Reply::text("Hello!");
-    limited.error = Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), message: None });
+    limited.error =
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), message: None });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     let (message, allow_retry) = error_event(&events).expect("an error event");
@@ -587,7 +651,8 @@ async fn server_errors_until_retries_run_out_end_in_a_retryable_error_and_retry_
 
     // The client's Retry button: `threads.retry_after_item` on the user message.
     h.fake.set_script(script(vec![Reply::text("Hello again!")]));
-    let user_message = h.items(&thread_id).await.into_iter().find(|item| item.type_name() == "user_message").unwrap();
+    let user_message =
+        h.items(&thread_id).await.into_iter().find(|item| item.type_name() == "user_message").unwrap();
     let retried = h
         .stream(json!({"type": "threads.retry_after_item",
             "params": {"thread_id": thread_id, "item_id": user_message.id}}))
@@ -602,7 +667,9 @@ async fn a_model_that_never_answers_hits_the_first_token_timeout() {
         configure: |config| config.first_token_timeout = Duration::from_millis(300),
         ..HarnessOptions::default()
     };
-    let h = harness_with(script(vec![Reply { hang: Some(Hang::AfterHeaders), ..Reply::text("never") }]), options).await;
+    let h =
+        harness_with(script(vec![Reply { hang: Some(Hang::AfterHeaders), ..Reply::text("never") }]), options)
+            .await;
     let (events, _) = h.start("hi").await;
     let (message, allow_retry) = error_event(&events).expect("an error event");
     assert!(message.contains("too long"), "{message}");
@@ -670,7 +737,8 @@ async fn malformed_arguments_and_unknown_tools_go_back_to_the_model() {
 
 #[tokio::test]
 async fn a_garbled_chunk_is_skipped() {
-    let h = harness(script(vec![Reply { malformed_after_chunks: Some(2), ..Reply::text("All good here.") }])).await;
+    let h = harness(script(vec![Reply { malformed_after_chunks: Some(2), ..Reply::text("All good here.") }]))
+        .await;
     let (events, _) = h.start("hi").await;
     assert_eq!(error_event(&events), None);
     assert_eq!(answers(&events), vec!["All good here."]);

@@ -71,7 +71,9 @@ impl LlmError {
             LlmError::Interrupted(_) | LlmError::Provider(_) => {
                 "The AI model's answer was interrupted. Please try again.".to_owned()
             }
-            LlmError::Setup(_) => "The AI model is not set up correctly. Please contact your administrator.".to_owned(),
+            LlmError::Setup(_) => {
+                "The AI model is not set up correctly. Please contact your administrator.".to_owned()
+            }
         }
     }
 
@@ -112,7 +114,11 @@ impl LlmClient {
     /// failures before that (HTTP 429 / 5xx, connection errors, a stream that
     /// breaks before any data) are retried with backoff, honouring
     /// `Retry-After` up to `max_retry_wait`.
-    pub async fn stream_chat(&self, messages: &[ChatMessage], tools: &[ToolSpec]) -> Result<ChatStream, LlmError> {
+    pub async fn stream_chat(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolSpec],
+    ) -> Result<ChatStream, LlmError> {
         let request = ChatRequest {
             model: &self.config.model,
             messages,
@@ -122,7 +128,8 @@ impl LlmClient {
             stream_options: (self.config.provider != Provider::Gemini)
                 .then_some(StreamOptions { include_usage: true }),
         };
-        let body = Bytes::from(serde_json::to_vec(&request).map_err(|error| LlmError::Setup(error.to_string()))?);
+        let body =
+            Bytes::from(serde_json::to_vec(&request).map_err(|error| LlmError::Setup(error.to_string()))?);
         let mut retries = 0;
         loop {
             let failure = match self.attempt(body.clone()).await {
@@ -218,7 +225,8 @@ pub(crate) fn retry_delay(config: &LlmConfig, retry: u32, retry_after: Option<Du
     if let Some(wait) = retry_after {
         return (wait <= config.max_retry_wait).then_some(wait);
     }
-    let backoff = config.retry_base_delay.saturating_mul(2u32.saturating_pow(retry)).min(config.max_retry_wait);
+    let backoff =
+        config.retry_base_delay.saturating_mul(2u32.saturating_pow(retry)).min(config.max_retry_wait);
     // "Equal jitter": between half and all of the backoff, so clients spread out.
     let jittered = backoff.mul_f64(rand::rng().random_range(0.5..=1.0));
     Some(jittered)
@@ -376,7 +384,8 @@ mod tests {
 
     #[test]
     fn user_messages_are_human_and_retry_is_offered_except_for_bad_keys() {
-        let limited = LlmError::Http { status: 429, message: "x".into(), retry_after: Some(Duration::from_secs(30)) };
+        let limited =
+            LlmError::Http { status: 429, message: "x".into(), retry_after: Some(Duration::from_secs(30)) };
         assert!(limited.user_message().contains("about 30 seconds"));
         assert!(limited.allow_retry());
         let unauthorized = LlmError::Http { status: 401, message: "x".into(), retry_after: None };

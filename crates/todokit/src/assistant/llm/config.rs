@@ -208,7 +208,11 @@ pub struct LlmConfig {
 
 impl LlmConfig {
     /// A configuration for `base_url` and `model` with the default limits.
-    pub fn new(base_url: &str, api_key: Option<ApiKey>, model: impl Into<String>) -> Result<Self, LlmConfigError> {
+    pub fn new(
+        base_url: &str,
+        api_key: Option<ApiKey>,
+        model: impl Into<String>,
+    ) -> Result<Self, LlmConfigError> {
         let args = LlmArgs::default();
         let base_url = parse_base_url(base_url)?;
         Ok(Self {
@@ -307,6 +311,24 @@ mod tests {
     }
 
     #[test]
+    fn the_flags_fit_into_the_app_config() {
+        use clap::{CommandFactory, Parser};
+        crate::Config::command().debug_assert();
+        let config = crate::Config::try_parse_from([
+            "todokit",
+            "--llm-base-url",
+            "http://localhost:11434/v1",
+            "--llm-model",
+            "llama3.2",
+            "--llm-run-timeout",
+            "60",
+        ])
+        .unwrap();
+        let llm = config.llm.resolve().unwrap().unwrap();
+        assert_eq!((llm.model.as_str(), llm.run_timeout), ("llama3.2", Duration::from_secs(60)));
+    }
+
+    #[test]
     fn nothing_configured_means_no_model() {
         assert!(LlmArgs::default().resolve().unwrap().is_none());
         let blank = LlmArgs { api_key: key(""), base_url: Some("  ".into()), ..LlmArgs::default() };
@@ -374,13 +396,21 @@ mod tests {
 
     #[test]
     fn bad_base_url_is_a_clear_error() {
-        let args = LlmArgs { base_url: Some("localhost:8080".into()), model: Some("m".into()), ..LlmArgs::default() };
+        let args = LlmArgs {
+            base_url: Some("localhost:8080".into()),
+            model: Some("m".into()),
+            ..LlmArgs::default()
+        };
         assert!(matches!(args.resolve(), Err(LlmConfigError::InvalidBaseUrl(_))));
     }
 
     #[test]
     fn keys_never_show_in_debug_output() {
-        let args = LlmArgs { api_key: key("sk-secret-value"), gemini_api_key: key("AIza-secret"), ..LlmArgs::default() };
+        let args = LlmArgs {
+            api_key: key("sk-secret-value"),
+            gemini_api_key: key("AIza-secret"),
+            ..LlmArgs::default()
+        };
         let shown = format!("{args:?} {:?}", args.resolve().unwrap());
         assert!(!shown.contains("secret"), "{shown}");
     }

@@ -91,7 +91,10 @@ pub struct FunctionSpec {
 
 impl ToolSpec {
     pub fn function(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
-        Self { kind: "function", function: FunctionSpec { name: name.into(), description: description.into(), parameters } }
+        Self {
+            kind: "function",
+            function: FunctionSpec { name: name.into(), description: description.into(), parameters },
+        }
     }
 }
 
@@ -292,7 +295,11 @@ impl TurnAccumulator {
                 kind: function_type(),
                 function: FunctionCall {
                     name: call.name,
-                    arguments: if call.arguments.trim().is_empty() { "{}".to_owned() } else { call.arguments },
+                    arguments: if call.arguments.trim().is_empty() {
+                        "{}".to_owned()
+                    } else {
+                        call.arguments
+                    },
                 },
                 extra_content: call.extra_content,
             })
@@ -340,7 +347,9 @@ mod tests {
         assert_eq!(events, vec![StreamEvent::ToolCallStarted { position: 0, name: "create_task".into() }]);
         turn.push(chunk(json!({"choices":[{"delta":{"tool_calls":[{"index":1,"id":"call_b","function":{"name":"list_tasks"}}]}}]})));
         turn.push(chunk(json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"title\":"}}]}}]})));
-        turn.push(chunk(json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"milk\"}"}}]}}]})));
+        turn.push(chunk(
+            json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"milk\"}"}}]}}]}),
+        ));
         turn.push(chunk(json!({"choices":[{"delta":{},"finish_reason":"tool_calls"}]})));
         turn.push(chunk(json!({"choices":[],"usage":{"total_tokens":12}})));
         let turn = turn.finish();
@@ -356,7 +365,8 @@ mod tests {
     #[test]
     fn gemini_deltas_without_index_keep_their_signatures() {
         let mut turn = TurnAccumulator::default();
-        let events = turn.push(chunk(json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[
+        let events =
+            turn.push(chunk(json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[
             {"id":"g1","type":"function","function":{"name":"create_task","arguments":"{\"title\":\"a\"}"},
              "extra_content":{"google":{"thought_signature":"sig-1"}}},
             {"id":"g2","type":"function","function":{"name":"create_task","arguments":"{\"title\":\"b\"}"},
@@ -408,7 +418,10 @@ mod tests {
     #[test]
     fn error_bodies_of_both_shapes_give_their_message() {
         assert_eq!(error_message(r#"{"error":{"message":"Rate limit","type":"requests"}}"#), "Rate limit");
-        assert_eq!(error_message(r#"[{"error":{"code":429,"message":"Exhausted","status":"X"}}]"#), "Exhausted");
+        assert_eq!(
+            error_message(r#"[{"error":{"code":429,"message":"Exhausted","status":"X"}}]"#),
+            "Exhausted"
+        );
         assert_eq!(error_message("upstream connect error"), "upstream connect error");
     }
 }
