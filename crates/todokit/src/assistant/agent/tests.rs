@@ -431,8 +431,15 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
             _ => None,
         })
         .collect();
-    assert_eq!(task_updates.first().map(|(_, status)| *status), Some(TaskStatusIndicator::Loading));
-    assert_eq!(task_updates.last().unwrap().1, TaskStatusIndicator::Complete);
+    // Shown as soon as the call's name arrives (before its arguments finished streaming).
+    assert_eq!(
+        task_updates,
+        [
+            ("Creating a task".to_owned(), TaskStatusIndicator::Loading),
+            ("Creating task “Buy milk”".to_owned(), TaskStatusIndicator::Loading),
+            ("Created task “Buy milk”".to_owned(), TaskStatusIndicator::Complete),
+        ]
+    );
 
     // Text streams as content-part events, in protocol order.
     let kinds: Vec<&str> = events
