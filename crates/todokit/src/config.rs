@@ -68,6 +68,10 @@ pub struct Config {
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// The assistant's model (provider, key, timeouts, retries).
+    #[command(flatten)]
+    pub llm: crate::assistant::llm::LlmArgs,
 }
 
 impl Config {
@@ -95,6 +99,7 @@ impl Config {
             max_event_streams: 8,
             event_retention_hours: 24,
             log_format: LogFormat::Text,
+            llm: crate::assistant::llm::LlmArgs::default(),
         }
     }
 }

@@ -1,0 +1,274 @@
+//! The thread's stored items as Chat Completions messages, within a budget.
+
+use std::collections::HashSet;
+
+use chatkit::{ItemKind, SortOrder, Store, StoreError, ThreadItem, UserMessageContent};
+use serde::{Deserialize, Serialize};
+
+use crate::assistant::llm::{ChatMessage, ToolCall};
+use crate::tools::ToolContext;
+
+/// `type` of the hidden item that records one model step's tool calls.
+pub(crate) const TOOL_ROUND_TYPE: &str = "todokit.tool_round";
+
+const PAGE_SIZE: usize = 100;
+/// Hard cap on items read per turn, whatever their size.
+const MAX_ITEMS: usize = 2_000;
+
+/// Content of a `hidden_context_item` recording one model step that called
+/// tools: the assistant message exactly as the model sent it (including
+/// thought signatures) and every result, so the next request can replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ToolRound {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Text the model wrote in the same step; it is also shown as an
+    /// `assistant_message` item (listed in `text_item_ids`), which the history
+    /// skips so the text is not sent twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub text_item_ids: Vec<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub results: Vec<ToolResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ToolResult {
+    pub tool_call_id: String,
+    pub name: String,
+    /// What the model reads (JSON text).
+    pub content: String,
+    pub is_error: bool,
+}
+
+impl ToolRound {
+    pub fn new(
+        text: Option<String>,
+        text_item_ids: Vec<String>,
+        tool_calls: Vec<ToolCall>,
+        results: Vec<ToolResult>,
+    ) -> Self {
+        Self { kind: TOOL_ROUND_TYPE.to_owned(), text, text_item_ids, tool_calls, results }
+    }
+
+    /// The assistant tool-call message followed by one tool message per call.
+    pub fn messages(&self) -> Vec<ChatMessage> {
+        let mut messages =
+            vec![ChatMessage::Assistant { content: self.text.clone(), tool_calls: self.tool_calls.clone() }];
+        messages.extend(self.results.iter().map(|result| ChatMessage::Tool {
+            tool_call_id: result.tool_call_id.clone(),
+            content: result.content.clone(),
+        }));
+        messages
+    }
+
+    fn from_item(item: &ThreadItem) -> Option<Self> {
+        match &item.kind {
+            ItemKind::HiddenContext { content }
+                if content.get("type").and_then(|kind| kind.as_str()) == Some(TOOL_ROUND_TYPE) =>
+            {
+                serde_json::from_value(content.clone()).ok()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Loads the newest items of a thread (about twice the budget, so the cut can
+/// fall on a unit boundary) and converts them.
+pub(crate) async fn load(
+    store: &dyn Store<ToolContext>,
+    thread_id: &str,
+    ctx: &ToolContext,
+    budget_chars: usize,
+) -> Result<Vec<ChatMessage>, StoreError> {
+    let mut newest_first = Vec::new();
+    let mut loaded_chars = 0usize;
+    let mut after: Option<String> = None;
+    loop {
+        let page =
+            store.load_thread_items(thread_id, after.as_deref(), PAGE_SIZE, SortOrder::Desc, ctx).await?;
+        for item in page.data {
+            loaded_chars += serde_json::to_string(&item).map_or(0, |json| json.len());
+            newest_first.push(item);
+        }
+        if !page.has_more
+            || page.after.is_none()
+            || loaded_chars > budget_chars.saturating_mul(2)
+            || newest_first.len() >= MAX_ITEMS
+        {
+            break;
+        }
+        after = page.after;
+    }
+    newest_first.reverse();
+    Ok(fit_budget(units(&newest_first), budget_chars))
+}
+
+/// Groups items into units that are kept or dropped whole: a user message,
+/// an assistant message, or a tool round (a call is never separated from its
+/// result).
+pub(crate) fn units(items: &[ThreadItem]) -> Vec<Vec<ChatMessage>> {
+    let rounds: Vec<Option<ToolRound>> = items.iter().map(ToolRound::from_item).collect();
+    let covered: HashSet<&str> =
+        rounds.iter().flatten().flat_map(|round| round.text_item_ids.iter().map(String::as_str)).collect();
+    let mut units = Vec::new();
+    for (item, round) in items.iter().zip(&rounds) {
+        if let Some(round) = round {
+            units.push(round.messages());
+            continue;
+        }
+        match &item.kind {
+            ItemKind::UserMessage { content, quoted_text, .. } => {
+                let text = user_text(content, quoted_text.as_deref());
+                if !text.is_empty() {
+                    units.push(vec![ChatMessage::user(text)]);
+                }
+            }
+            ItemKind::AssistantMessage { content } if !covered.contains(item.id.as_str()) => {
+                let text: String = content.iter().map(|part| part.text.as_str()).collect();
+                if !text.trim().is_empty() {
+                    units.push(vec![ChatMessage::assistant(text)]);
+                }
+            }
+            // Notes such as "the user cancelled the previous answer".
+            ItemKind::SdkHiddenContext { content } => units.push(vec![ChatMessage::system(content.clone())]),
+            // Workflows repeat what the rounds hold; widgets and the rest are UI only.
+            _ => {}
+        }
+    }
+    units
+}
+
+/// The newest units whose total size fits `budget_chars` (the newest is kept
+/// even when alone it is larger), starting at a user message when possible.
+pub(crate) fn fit_budget(units: Vec<Vec<ChatMessage>>, budget_chars: usize) -> Vec<ChatMessage> {
+    let mut total = 0usize;
+    let mut kept = 0usize;
+    for unit in units.iter().rev() {
+        let size: usize = unit.iter().map(ChatMessage::size).sum();
+        if kept > 0 && total + size > budget_chars {
+            break;
+        }
+        total += size;
+        kept += 1;
+    }
+    let mut window = &units[units.len() - kept..];
+    let starts_with_user = |unit: &Vec<ChatMessage>| matches!(unit.first(), Some(ChatMessage::User { .. }));
+    if window.iter().any(starts_with_user) {
+        while !window.first().is_some_and(starts_with_user) {
+            window = &window[1..];
+        }
+    }
+    window.iter().flatten().cloned().collect()
+}
+
+/// The text of a user message, with the quoted text it replies to.
+pub(crate) fn user_text(content: &[UserMessageContent], quoted_text: Option<&str>) -> String {
+    let text = content.iter().map(UserMessageContent::text).collect::<Vec<_>>().join("").trim().to_owned();
+    match quoted_text.map(str::trim).filter(|quote| !quote.is_empty()) {
+        Some(quote) => format!("> {}\n\n{text}", quote.replace('\n', "\n> ")),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chatkit::{AssistantMessageContent, InferenceOptions};
+    use serde_json::json;
+
+    use super::*;
+    use crate::assistant::llm::FunctionCall;
+
+    fn item(id: &str, kind: ItemKind) -> ThreadItem {
+        ThreadItem::new(id, "thr_1", kind)
+    }
+
+    fn user(id: &str, text: &str) -> ThreadItem {
+        item(
+            id,
+            ItemKind::UserMessage {
+                content: vec![UserMessageContent::InputText { text: text.into() }],
+                attachments: vec![],
+                quoted_text: None,
+                inference_options: InferenceOptions::default(),
+            },
+        )
+    }
+
+    fn assistant(id: &str, text: &str) -> ThreadItem {
+        item(id, ItemKind::AssistantMessage { content: vec![AssistantMessageContent::text(text)] })
+    }
+
+    fn round(id: &str, text_item: Option<&str>, call_id: &str) -> ThreadItem {
+        let round = ToolRound::new(
+            text_item.map(|_| "Let me add that.".to_owned()),
+            text_item.into_iter().map(str::to_owned).collect(),
+            vec![ToolCall {
+                id: call_id.into(),
+                kind: "function".into(),
+                function: FunctionCall { name: "create_task".into(), arguments: "{}".into() },
+                extra_content: Some(json!({"google": {"thought_signature": "sig"}})),
+            }],
+            vec![ToolResult {
+                tool_call_id: call_id.into(),
+                name: "create_task".into(),
+                content: "{}".into(),
+                is_error: false,
+            }],
+        );
+        item(id, ItemKind::HiddenContext { content: serde_json::to_value(round).unwrap() })
+    }
+
+    #[test]
+    fn rounds_replace_the_text_they_cover_and_other_hidden_items_are_ignored() {
+        let items = vec![
+            user("m1", "add milk"),
+            assistant("m2", "Let me add that."),
+            round("m3", Some("m2"), "c1"),
+            item("m4", ItemKind::HiddenContext { content: json!({"type": "someone.else"}) }),
+            assistant("m5", "Added."),
+        ];
+        let messages: Vec<_> = units(&items).into_iter().flatten().collect();
+        assert_eq!(messages.len(), 4);
+        assert_eq!(messages[0], ChatMessage::user("add milk"));
+        match &messages[1] {
+            ChatMessage::Assistant { content, tool_calls } => {
+                assert_eq!(content.as_deref(), Some("Let me add that."));
+                assert_eq!(
+                    tool_calls[0].extra_content,
+                    Some(json!({"google": {"thought_signature": "sig"}}))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&messages[2], ChatMessage::Tool { tool_call_id, .. } if tool_call_id == "c1"));
+        assert_eq!(messages[3], ChatMessage::assistant("Added."));
+    }
+
+    #[test]
+    fn the_budget_drops_oldest_units_whole_and_starts_at_a_user_message() {
+        let items = vec![
+            user("m1", &"old ".repeat(100)),
+            round("m2", None, "c1"),
+            assistant("m3", "Done."),
+            user("m4", "what did I add?"),
+        ];
+        let all = units(&items);
+        let newest_three: usize = all[1..].iter().flatten().map(ChatMessage::size).sum();
+        let messages = fit_budget(all.clone(), newest_three);
+        // The round and answer fit, but the window must not start mid-conversation.
+        assert_eq!(messages, vec![ChatMessage::user("what did I add?")]);
+        let everything: usize = all.iter().flatten().map(ChatMessage::size).sum();
+        assert_eq!(fit_budget(all.clone(), everything).len(), 5);
+        // The newest unit is kept even when it alone exceeds the budget.
+        assert_eq!(fit_budget(all, 1), vec![ChatMessage::user("what did I add?")]);
+    }
+
+    #[test]
+    fn quoted_text_is_kept() {
+        let content = vec![UserMessageContent::InputText { text: "do this".into() }];
+        assert_eq!(user_text(&content, Some("a\nb")), "> a\n> b\n\ndo this");
+    }
+}

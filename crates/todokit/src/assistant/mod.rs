@@ -1,0 +1,2 @@
+pub mod agent;
+pub mod llm;
