@@ -7,6 +7,7 @@
 //! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
 
 pub mod app;
+pub mod assistant;
 pub mod auth;
 pub mod config;
 pub mod error;

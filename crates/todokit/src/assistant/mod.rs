@@ -1,0 +1,2 @@
+pub mod offline;
+pub mod widgets;
