@@ -94,7 +94,11 @@ pub fn tasks_of(output: &ToolOutput) -> Vec<TaskView> {
 /// Whether a failed tool call failed because the task does not exist.
 pub fn is_not_found(output: &ToolOutput) -> bool {
     output.is_error
-        && output.value.get("error").and_then(Value::as_str).is_some_and(|e| e.to_lowercase().contains("not found"))
+        && output
+            .value
+            .get("error")
+            .and_then(Value::as_str)
+            .is_some_and(|e| e.to_lowercase().contains("not found"))
 }
 
 /// A due time in the user's zone: `Sat Nov 22, 5:00 PM`, or `Sat Nov 22` for a date without
@@ -199,7 +203,8 @@ pub fn task_row(row: &TaskRow, dates: &DateContext) -> Value {
     }
     let mut children = vec![json!({"type": "Col", "gap": 1, "flex": 1, "children": text})];
     if deleted {
-        children.push(json!({"type": "Badge", "label": "Deleted", "color": "secondary", "variant": "outline"}));
+        children
+            .push(json!({"type": "Badge", "label": "Deleted", "color": "secondary", "variant": "outline"}));
     } else {
         if task.completed {
             children.push(json!({"type": "Badge", "label": "Done", "color": "success", "variant": "soft"}));
@@ -346,8 +351,8 @@ pub async fn apply_task_action(
     sender: Option<ThreadItem>,
     dates: &DateContext,
 ) -> Result<ActionOutcome, ActionError> {
-    let task_action = TaskAction::parse(action)
-        .ok_or_else(|| ActionError(format!("Unknown action `{}`.", action.kind)))?;
+    let task_action =
+        TaskAction::parse(action).ok_or_else(|| ActionError(format!("Unknown action `{}`.", action.kind)))?;
     let (tool, arguments) = task_action.tool_call();
     let output = tools.call(ctx, tool, arguments).await;
     let message = output.value.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -368,8 +373,8 @@ pub async fn apply_task_action(
         let reason = if message.is_empty() { "The task could not be changed.".to_owned() } else { message };
         return Err(ActionError(reason));
     } else {
-        let task = task_of(&output)
-            .ok_or_else(|| ActionError("The task tool returned no task.".to_owned()))?;
+        let task =
+            task_of(&output).ok_or_else(|| ActionError("The task tool returned no task.".to_owned()))?;
         match task_action {
             TaskAction::Delete(_) => TaskRow::Deleted(task),
             _ => TaskRow::Current(task),
@@ -466,9 +471,12 @@ mod tests {
     #[test]
     fn rows_carry_server_actions_and_are_replaced_in_place() {
         let dates = dates();
-        let mut card = task_card(&[TaskRow::Current(task("a", false)), TaskRow::Current(task("b", false))], &dates);
+        let mut card =
+            task_card(&[TaskRow::Current(task("a", false)), TaskRow::Current(task("b", false))], &dates);
         let text = card.to_string();
-        assert!(text.contains(r#""onClickAction":{"handler":"server","payload":{"task_id":"a"},"type":"task.complete"}"#));
+        assert!(text.contains(
+            r#""onClickAction":{"handler":"server","payload":{"task_id":"a"},"type":"task.complete"}"#
+        ));
         assert!(text.contains("Sun Nov 22, 5:00 PM"));
         assert!(replace_task_row(&mut card, &TaskRow::Current(task("b", true)), &dates));
         let text = card.to_string();

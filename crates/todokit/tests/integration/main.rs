@@ -6,4 +6,5 @@ mod helpers;
 mod auth;
 mod basics;
 mod isolation;
+mod offline_assistant;
 mod tasks;

@@ -173,7 +173,13 @@ impl Interpreter<'_> {
         self.outcome.paragraphs.push(text.into());
     }
 
-    async fn call(&mut self, name: &str, arguments: Value, title: &str, icon: &str) -> Result<ToolOutput, StreamClosed> {
+    async fn call(
+        &mut self,
+        name: &str,
+        arguments: Value,
+        title: &str,
+        icon: &str,
+    ) -> Result<ToolOutput, StreamClosed> {
         self.turn.call_tool(self.tools, self.ctx, name, arguments, title, icon).await
     }
 
@@ -286,7 +292,11 @@ impl Interpreter<'_> {
         let mut parts = Vec::new();
         if let Some(due) = task.due_at {
             let overdue = !task.completed && due < self.now.timestamp();
-            parts.push(format!("due {}{}", self.dates.format_due(due), if overdue { " ⚠️ overdue" } else { "" }));
+            parts.push(format!(
+                "due {}{}",
+                self.dates.format_due(due),
+                if overdue { " ⚠️ overdue" } else { "" }
+            ));
         }
         if with_priority {
             parts.push(priority_word(&task.priority).to_owned());
@@ -431,18 +441,22 @@ impl Interpreter<'_> {
         let described = Self::describe_filter(&filter);
         if tasks.is_empty() {
             let reply = if Self::is_unfiltered(&filter) {
-                "You don't have any tasks yet. 🌱 Want to add one? Try *add call mom tomorrow at 5pm*.".to_owned()
+                "You don't have any tasks yet. 🌱 Want to add one? Try *add call mom tomorrow at 5pm*."
+                    .to_owned()
             } else if filter.status == StatusFilter::Pending && described == "pending tasks" {
                 "Nothing pending — you're all caught up! 🎉 Want to add a task? Try *add buy milk tomorrow*."
                     .to_owned()
             } else {
-                format!("I didn't find any {described}. Want me to show all your tasks? Just say *show my tasks*.")
+                format!(
+                    "I didn't find any {described}. Want me to show all your tasks? Just say *show my tasks*."
+                )
             };
             self.say(reply);
             return Ok(());
         }
         let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64).max(tasks.len() as u64);
-        let (pending, completed): (Vec<&TaskView>, Vec<&TaskView>) = tasks.iter().partition(|task| !task.completed);
+        let (pending, completed): (Vec<&TaskView>, Vec<&TaskView>) =
+            tasks.iter().partition(|task| !task.completed);
         let mut lines = vec![match filter.sort {
             Some(SortKey::Created) => format!("Here are your {described}, newest first:"),
             Some(SortKey::Priority) => format!("Here are your {described} by priority:"),
@@ -517,8 +531,9 @@ impl Interpreter<'_> {
         if !found.is_empty() {
             return Ok(found);
         }
-        let output =
-            self.call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking through your tasks", "search").await?;
+        let output = self
+            .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking through your tasks", "search")
+            .await?;
         Ok(tasks_of(&output).into_iter().filter(|task| loosely_matches(phrase, &task.title)).collect())
     }
 
@@ -527,7 +542,8 @@ impl Interpreter<'_> {
         if found.len() < 2 {
             return found;
         }
-        let exact: Vec<&TaskView> = found.iter().filter(|task| task.title.eq_ignore_ascii_case(phrase)).collect();
+        let exact: Vec<&TaskView> =
+            found.iter().filter(|task| task.title.eq_ignore_ascii_case(phrase)).collect();
         if let [only] = exact.as_slice() {
             return vec![(*only).clone()];
         }
@@ -543,7 +559,10 @@ impl Interpreter<'_> {
         let mut lines = vec![format!("I found {} tasks matching “{phrase}”:", matches.len())];
         lines.extend(matches.iter().take(SHOWN_IN_LIST).map(|task| self.bullet(task)));
         let example = matches.iter().find_map(|task| task.number).unwrap_or(1);
-        lines.push(format!("\nWhich one do you mean? Tell me its number — e.g. *{}*.", purpose.example(example)));
+        lines.push(format!(
+            "\nWhich one do you mean? Tell me its number — e.g. *{}*.",
+            purpose.example(example)
+        ));
         self.say(lines.join("\n"));
     }
 
@@ -570,7 +589,8 @@ impl Interpreter<'_> {
             TaskRef::Number(number) => Ok(vec![Target::Number(*number)]),
             TaskRef::First | TaskRef::Last => {
                 let arguments = json!({"status": "pending", "sort": "due", "limit": LIST_LIMIT});
-                let output = self.call("list_tasks", arguments, "Finding your pending tasks", "search").await?;
+                let output =
+                    self.call("list_tasks", arguments, "Finding your pending tasks", "search").await?;
                 let tasks = tasks_of(&output);
                 let pick = if *reference == TaskRef::First { tasks.first() } else { tasks.last() };
                 match pick {
@@ -610,7 +630,11 @@ impl Interpreter<'_> {
         }
     }
 
-    async fn resolve_one(&mut self, reference: &TaskRef, purpose: Purpose) -> Result<Option<Target>, StreamClosed> {
+    async fn resolve_one(
+        &mut self,
+        reference: &TaskRef,
+        purpose: Purpose,
+    ) -> Result<Option<Target>, StreamClosed> {
         Ok(self.resolve(reference, purpose, false).await?.into_iter().next())
     }
 
@@ -666,7 +690,8 @@ impl Interpreter<'_> {
     async fn delete(&mut self, reference: TaskRef) -> Step {
         let Some(target) = self.resolve_one(&reference, Purpose::Delete).await? else { return Ok(()) };
         let title = format!("Deleting {}", target.short());
-        let output = self.call("delete_task", json!({"task_id": target.task_id()}), &title, "empty-circle").await?;
+        let output =
+            self.call("delete_task", json!({"task_id": target.task_id()}), &title, "empty-circle").await?;
         if is_not_found(&output) {
             self.say_not_found(&target);
         } else if output.is_error {
@@ -684,7 +709,13 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    async fn update(&mut self, target: &Target, patch: Value, title: &str, icon: &str) -> Result<Option<TaskView>, StreamClosed> {
+    async fn update(
+        &mut self,
+        target: &Target,
+        patch: Value,
+        title: &str,
+        icon: &str,
+    ) -> Result<Option<TaskView>, StreamClosed> {
         let mut arguments = patch;
         arguments["task_id"] = json!(target.task_id());
         let output = self.call("update_task", arguments, title, icon).await?;
@@ -739,8 +770,9 @@ impl Interpreter<'_> {
         match target {
             Target::Known(task) => Ok(Some(task)),
             Target::Number(number) => {
-                let output =
-                    self.call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking up the task", "search").await?;
+                let output = self
+                    .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking up the task", "search")
+                    .await?;
                 let found = tasks_of(&output).into_iter().find(|task| task.number == Some(i64::from(number)));
                 if found.is_none() {
                     self.say_not_found(&target);
@@ -835,7 +867,8 @@ impl Interpreter<'_> {
     /// Step one of delete-all: count, then ask.
     async fn ask_delete_all(&mut self, status_filter: Option<&str>) -> Step {
         let arguments = Self::delete_all_arguments(status_filter, false);
-        let output = self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?;
+        let output =
+            self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?;
         if output.is_error {
             self.say(format!("I couldn't check your tasks: {}", message_of(&output)));
             return Ok(());
@@ -877,7 +910,10 @@ impl Interpreter<'_> {
         self.say(if deleted == 0 {
             "There was nothing left to delete.".to_owned()
         } else {
-            format!("✅ Deleted {deleted} {kind}{}. Fresh start! ✨", if deleted == 1 { "task" } else { "tasks" })
+            format!(
+                "✅ Deleted {deleted} {kind}{}. Fresh start! ✨",
+                if deleted == 1 { "task" } else { "tasks" }
+            )
         });
         Ok(())
     }

@@ -143,15 +143,21 @@ impl OfflineResponder {
         thread: &ThreadHandle,
         user_message: &ThreadItem,
         ctx: &ToolContext,
-    ) -> Result<Outcome, ResponseError> {
-        let ItemKind::UserMessage { content, .. } = &user_message.kind else { return Ok(Outcome::default()) };
+    ) -> Result<(Outcome, bool), ResponseError> {
+        let ItemKind::UserMessage { content, .. } = &user_message.kind else {
+            return Ok((Outcome::default(), false));
+        };
         let text: String = content.iter().map(|part| part.text()).collect();
-        if thread.title().is_none() {
-            let title = title_from_text(&text);
-            if !title.is_empty() {
-                thread.set_title(title);
+        // Title and hint flag change together, so the client gets one `thread.updated`.
+        let give_hint = thread.update(|metadata| {
+            if metadata.title.is_none() {
+                let title = title_from_text(&text);
+                if !title.is_empty() {
+                    metadata.title = Some(title);
+                }
             }
-        }
+            metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true)) != Some(Value::Bool(true))
+        });
         let pending = self.pending_confirmation(&thread.id(), &user_message.id, ctx).await?;
         let now = (self.clock)().to_zoned(ctx.zone.tz().clone());
         let mut commands = Vec::new();
@@ -165,7 +171,7 @@ impl OfflineResponder {
             outcome: Outcome::default(),
         };
         interpreter.run(commands, pending).await?;
-        Ok(interpreter.outcome)
+        Ok((interpreter.outcome, give_hint))
     }
 
     async fn respond_to(
@@ -175,13 +181,11 @@ impl OfflineResponder {
         user_message: ThreadItem,
         ctx: ToolContext,
     ) -> Result<(), ResponseError> {
-        let outcome = self.turn(turn, &thread, &user_message, &ctx).await?;
+        let (outcome, give_hint) = self.turn(turn, &thread, &user_message, &ctx).await?;
         let mut reply = outcome.paragraphs.join("\n\n");
-        let hint_shown = thread.snapshot().metadata.get(HINT_SHOWN_KEY).and_then(Value::as_bool) == Some(true);
-        if !hint_shown {
+        if give_hint {
             reply.push_str("\n\n");
             reply.push_str(MODEL_HINT);
-            thread.update(|metadata| metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true)));
         }
         turn.say(reply.trim_start()).await?;
         let rows = latest_states(outcome.changed);
@@ -192,7 +196,8 @@ impl OfflineResponder {
         if let Some(delete_all) = outcome.pending {
             let pending = PendingConfirmation { action: DELETE_ALL.to_owned(), delete_all };
             let content = serde_json::to_value(pending).map_err(ResponseError::internal)?;
-            let item = ThreadItem::new(new_message_id(), turn.thread_id(), ItemKind::HiddenContext { content });
+            let item =
+                ThreadItem::new(new_message_id(), turn.thread_id(), ItemKind::HiddenContext { content });
             turn.add_item(item).await?;
         }
         Ok(())
@@ -213,7 +218,12 @@ fn latest_states(changed: Vec<TaskView>) -> Vec<TaskRow> {
 
 #[async_trait]
 impl Responder<ToolContext> for OfflineResponder {
-    fn respond(&self, thread: ThreadHandle, user_message: Option<ThreadItem>, ctx: ToolContext) -> ResponseStream {
+    fn respond(
+        &self,
+        thread: ThreadHandle,
+        user_message: Option<ThreadItem>,
+        ctx: ToolContext,
+    ) -> ResponseStream {
         let this = self.clone();
         response_stream(move |sink| async move {
             // Without a new user message (client tool output, structured input) there is

@@ -51,8 +51,10 @@ impl Turn {
         icon: &str,
     ) -> Result<ToolOutput, StreamClosed> {
         if self.workflow.is_none() {
-            let workflow = Workflow { kind: WorkflowKind::Custom, tasks: Vec::new(), summary: None, expanded: false };
-            let item = ThreadItem::new(new_id(IdKind::Workflow), &self.thread_id, ItemKind::Workflow { workflow });
+            let workflow =
+                Workflow { kind: WorkflowKind::Custom, tasks: Vec::new(), summary: None, expanded: false };
+            let item =
+                ThreadItem::new(new_id(IdKind::Workflow), &self.thread_id, ItemKind::Workflow { workflow });
             self.sink.send(ThreadStreamEvent::ThreadItemAdded { item: item.clone() }).await?;
             self.workflow = Some(OpenWorkflow { item, tasks: Vec::new() });
         }
@@ -91,7 +93,10 @@ impl Turn {
             [Task { kind: TaskKind::Custom { title: Some(title), icon, .. }, .. }] => {
                 WorkflowSummary::Custom { title: title.clone(), icon: icon.clone() }
             }
-            _ => WorkflowSummary::Custom { title: format!("{} steps", tasks.len()), icon: Some("batch".to_owned()) },
+            _ => WorkflowSummary::Custom {
+                title: format!("{} steps", tasks.len()),
+                icon: Some("batch".to_owned()),
+            },
         };
         item.kind = ItemKind::Workflow {
             workflow: Workflow { kind: WorkflowKind::Custom, tasks, summary: Some(summary), expanded: false },
@@ -121,7 +126,11 @@ impl Turn {
         self.sink
             .send(update(ThreadItemUpdate::ContentPartDone { content_index: 0, content: content.clone() }))
             .await?;
-        let done = ThreadItem::new(id.clone(), &self.thread_id, ItemKind::AssistantMessage { content: vec![content] });
+        let done = ThreadItem::new(
+            id.clone(),
+            &self.thread_id,
+            ItemKind::AssistantMessage { content: vec![content] },
+        );
         self.sink.send(ThreadStreamEvent::ThreadItemDone { item: done }).await
     }
 
