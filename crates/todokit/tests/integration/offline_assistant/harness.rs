@@ -309,6 +309,7 @@ pub struct Chat {
     pub tasks: TaskService,
     pub ctx: ToolContext,
     pub thread_id: Option<String>,
+    storage: todokit::storage::DynStorage,
     _dir: tempfile::TempDir,
 }
 
@@ -324,7 +325,7 @@ impl Chat {
             todokit::storage::connect(&format!("sqlite:{}/t.db", dir.path().display())).await.unwrap();
         let user =
             storage.create_user("a@example.com", "a@example.com", "x", Timestamp::now()).await.unwrap();
-        let tasks = TaskService::new(storage);
+        let tasks = TaskService::new(storage.clone());
         let tools = Arc::new(ServiceTools { tasks: tasks.clone(), calls: Mutex::new(Vec::new()) });
         let store = Arc::new(UserStore(MemoryStore::new()));
         let now: Timestamp = NOW.parse().unwrap();
@@ -336,6 +337,7 @@ impl Chat {
             tasks,
             ctx,
             thread_id: None,
+            storage,
             _dir: dir,
         }
     }
@@ -351,6 +353,21 @@ impl Chat {
         chat.seed("Finish the report", Some("2026-11-20T17:00:00"), Some("low"), &[], false).await;
         chat.seed("Call mom", None, None, &[], true).await;
         chat
+    }
+
+    /// Another user of the same server and database, in their own thread.
+    pub async fn other_user(&self) -> Chat {
+        let user =
+            self.storage.create_user("b@example.com", "b@example.com", "x", Timestamp::now()).await.unwrap();
+        Chat {
+            server: self.server.clone(),
+            tools: self.tools.clone(),
+            tasks: self.tasks.clone(),
+            ctx: ToolContext { user: UserId(user.id), zone: self.ctx.zone.clone() },
+            thread_id: None,
+            storage: self.storage.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub async fn seed(

@@ -487,3 +487,32 @@ async fn a_turn_that_changes_several_tasks_shows_one_row_each() {
     let rows = widget["children"].as_array().unwrap().iter().filter(|c| c["type"] == "Row").count();
     assert_eq!(rows, 2);
 }
+
+#[tokio::test]
+async fn another_user_sees_and_changes_nothing_of_mine() {
+    let mine = Chat::with_tasks().await;
+    let mut theirs = mine.other_user().await;
+    let reply = theirs.say("show my tasks").await;
+    assert!(reply.text.contains("You don't have any tasks yet"), "{}", reply.text);
+    let reply = theirs.say("mark task 1 as complete").await;
+    assert!(reply.text.contains("couldn't find task #1"), "{}", reply.text);
+    let reply = theirs.say("I finished the groceries task").await;
+    assert!(reply.text.contains("couldn't find a task matching"), "{}", reply.text);
+    theirs.say("delete all my tasks").await;
+    let reply = theirs.say("yes").await;
+    assert!(!reply.text.contains("Deleted"), "{}", reply.text);
+    assert_eq!(mine.all_tasks().await.len(), 5);
+    assert!(!mine.task("Buy groceries").await.unwrap().completed);
+}
+
+#[tokio::test]
+async fn long_lists_are_cut_with_an_offer_to_filter() {
+    let mut chat = Chat::new().await;
+    for n in 1..=30 {
+        chat.seed(&format!("Chore {n}"), None, None, &[], false).await;
+    }
+    let reply = chat.say("show my tasks").await;
+    assert_eq!(reply.text.matches("\n- ").count(), 25, "{}", reply.text);
+    assert!(reply.text.contains("…and 5 more"), "{}", reply.text);
+    assert!(reply.text.contains("show high priority tasks"), "{}", reply.text);
+}
