@@ -18,11 +18,23 @@ const LIST_LIMIT: u64 = 100;
 /// How many tasks a list reply shows before offering to filter.
 const SHOWN_IN_LIST: usize = 25;
 
-/// A destructive bulk action waiting for the user's "yes" on the next turn.
+/// Which tasks a bulk delete removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum BulkDelete {
+    /// Every task (`delete_all_tasks`).
+    DeleteAll,
+    /// Completed tasks only ("clear completed"), deleted one by one with `delete_task`.
+    DeleteCompleted,
+}
+
+/// A destructive bulk action waiting for the user's "yes" on the next turn. Stored as the
+/// content of a hidden context item, so it is tagged to be recognisable in history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct PendingDeleteAll {
-    /// `completed` for "clear completed"; `None` for every task.
-    pub status_filter: Option<String>,
+#[serde(tag = "type", rename = "todokit.offline.pending_confirmation")]
+pub(super) struct PendingConfirmation {
+    pub action: BulkDelete,
+    /// How many tasks it would delete, as told to the user.
     pub task_count: u64,
 }
 
@@ -32,7 +44,7 @@ pub(super) struct Outcome {
     pub paragraphs: Vec<String>,
     /// Tasks created or changed (shown in a widget).
     pub changed: Vec<TaskView>,
-    pub pending: Option<PendingDeleteAll>,
+    pub pending: Option<PendingConfirmation>,
 }
 
 type Step = Result<(), StreamClosed>;
@@ -185,9 +197,9 @@ impl Interpreter<'_> {
 
     /// Runs the commands of one message. `pending` is the confirmation the previous turn
     /// asked for; it applies only when this message is just "yes" or "no".
-    pub(super) async fn run(&mut self, commands: Vec<Command>, pending: Option<PendingDeleteAll>) -> Step {
+    pub(super) async fn run(&mut self, commands: Vec<Command>, pending: Option<PendingConfirmation>) -> Step {
         match (commands.as_slice(), pending) {
-            ([Command::Confirm], Some(pending)) => return self.confirm_delete_all(pending).await,
+            ([Command::Confirm], Some(pending)) => return self.confirm_bulk_delete(pending.action).await,
             ([Command::Deny], Some(pending)) => {
                 self.say(format!(
                     "Okay, I won't delete anything — your {} safe.",
@@ -225,8 +237,8 @@ impl Interpreter<'_> {
             Command::CompleteAll => self.set_all_completed(true).await,
             Command::ReopenAll => self.set_all_completed(false).await,
             Command::Delete(target) => self.delete(target).await,
-            Command::DeleteAll => self.ask_delete_all(None).await,
-            Command::DeleteCompleted => self.ask_delete_all(Some("completed")).await,
+            Command::DeleteAll => self.ask_bulk_delete(BulkDelete::DeleteAll).await,
+            Command::DeleteCompleted => self.ask_bulk_delete(BulkDelete::DeleteCompleted).await,
             Command::Confirm => {
                 self.say("There's nothing waiting for your confirmation. What would you like to do?");
                 Ok(())
@@ -365,7 +377,7 @@ impl Interpreter<'_> {
             arguments["priority"] = json!(priority.to_string());
         }
         if let Some(tag) = &filter.tag {
-            arguments["tag"] = json!(tag);
+            arguments["tags"] = json!([tag]);
         }
         if let Some(search) = &filter.search {
             arguments["search"] = json!(search);
@@ -678,7 +690,16 @@ impl Interpreter<'_> {
             return Ok(());
         }
         let reply = if completed {
-            format!("✅ Marked **{}** as complete.", task.title)
+            let mut reply = format!("✅ Marked **{}** as complete.", task.title);
+            // Completing a recurring task creates its next occurrence.
+            if let Some(next) = output.value.get("next_task").and_then(TaskView::from_json) {
+                let when = next
+                    .due_at
+                    .map(|due| format!(", due {}", self.dates.format_due(due)))
+                    .unwrap_or_default();
+                reply.push_str(&format!(" Next one is **{}**{when}.", next.label()));
+            }
+            reply
         } else {
             format!("✅ Reopened **{}** — it's pending again.", task.title)
         };
@@ -856,25 +877,24 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    fn delete_all_arguments(status_filter: Option<&str>, confirmed: bool) -> Value {
-        let mut arguments = json!({"confirmed": confirmed});
-        if let Some(status) = status_filter {
-            arguments["status_filter"] = json!(status);
-        }
-        arguments
-    }
-
-    /// Step one of delete-all: count, then ask.
-    async fn ask_delete_all(&mut self, status_filter: Option<&str>) -> Step {
-        let arguments = Self::delete_all_arguments(status_filter, false);
-        let output =
-            self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?;
+    /// Step one of a bulk delete: count, then ask. Nothing is deleted.
+    async fn ask_bulk_delete(&mut self, action: BulkDelete) -> Step {
+        let output = match action {
+            BulkDelete::DeleteAll => {
+                let arguments = json!({"confirmed": false});
+                self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?
+            }
+            BulkDelete::DeleteCompleted => {
+                let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
+                self.call("list_tasks", arguments, "Finding completed tasks", "search").await?
+            }
+        };
         if output.is_error {
             self.say(format!("I couldn't check your tasks: {}", message_of(&output)));
             return Ok(());
         }
-        let count = count_field(&output, &["task_count", "total_count", "count"]).unwrap_or(0);
-        let completed_only = status_filter == Some("completed");
+        let count = count_field(&output, &["task_count", "total"]).unwrap_or(0);
+        let completed_only = action == BulkDelete::DeleteCompleted;
         if count == 0 {
             self.say(if completed_only {
                 "You don't have any completed tasks to clear."
@@ -892,32 +912,65 @@ impl Interpreter<'_> {
         self.say(format!(
             "⚠️ This will permanently delete {what}. Are you sure? Reply **yes** to confirm or **no** to keep them."
         ));
-        self.outcome.pending =
-            Some(PendingDeleteAll { status_filter: status_filter.map(str::to_owned), task_count: count });
+        self.outcome.pending = Some(PendingConfirmation { action, task_count: count });
         Ok(())
     }
 
     /// Step two, after "yes".
-    async fn confirm_delete_all(&mut self, pending: PendingDeleteAll) -> Step {
-        let arguments = Self::delete_all_arguments(pending.status_filter.as_deref(), true);
-        let output = self.call("delete_all_tasks", arguments, "Deleting tasks", "empty-circle").await?;
-        if output.is_error {
-            self.say(format!("I couldn't delete your tasks: {}", message_of(&output)));
-            return Ok(());
-        }
-        let deleted = count_field(&output, &["deleted_count", "updated_count"]).unwrap_or(0);
-        let kind = if pending.status_filter.as_deref() == Some("completed") { "completed " } else { "" };
+    async fn confirm_bulk_delete(&mut self, action: BulkDelete) -> Step {
+        let deleted = match action {
+            BulkDelete::DeleteAll => {
+                let arguments = json!({"confirmed": true});
+                let output =
+                    self.call("delete_all_tasks", arguments, "Deleting all tasks", "empty-circle").await?;
+                if output.is_error {
+                    self.say(format!("I couldn't delete your tasks: {}", message_of(&output)));
+                    return Ok(());
+                }
+                count_field(&output, &["deleted_count"]).unwrap_or(0)
+            }
+            BulkDelete::DeleteCompleted => self.delete_completed().await?,
+        };
+        let kind = if action == BulkDelete::DeleteCompleted { "completed " } else { "" };
         self.say(if deleted == 0 {
             "There was nothing left to delete.".to_owned()
         } else {
-            format!(
-                "✅ Deleted {deleted} {kind}{}. Fresh start! ✨",
-                if deleted == 1 { "task" } else { "tasks" }
-            )
+            format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" })
         });
         Ok(())
     }
+
+    /// Deletes the completed tasks (as they are now, not as counted) and returns how many.
+    async fn delete_completed(&mut self) -> Result<u64, StreamClosed> {
+        let mut deleted = 0;
+        // A page at a time; each round deletes what it listed, so the next starts afresh.
+        for _ in 0..MAX_DELETE_ROUNDS {
+            let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
+            let output = self.call("list_tasks", arguments, "Finding completed tasks", "search").await?;
+            let tasks = tasks_of(&output);
+            if tasks.is_empty() {
+                break;
+            }
+            let mut progress = false;
+            for task in tasks {
+                let title = format!("Deleting “{}”", task.title);
+                let output =
+                    self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
+                if !output.is_error {
+                    deleted += 1;
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        Ok(deleted)
+    }
 }
+
+/// Upper bound on list-then-delete rounds when clearing completed tasks.
+const MAX_DELETE_ROUNDS: usize = 20;
 
 const HELP: &str = "Here's what I can do — just type naturally:\n\
 - **Add**: *add call mom tomorrow at 5pm #family*, *remind me to pay rent on Dec 1, high priority*\n\

@@ -17,7 +17,8 @@
 //! # State between turns
 //!
 //! - **Pending confirmation.** "Delete all my tasks" counts (the tool unconfirmed), asks, and
-//!   ends the turn with a hidden item `{"type": "todokit.offline.pending_confirmation", …}`.
+//!   ends the turn with a hidden item `{"type": "todokit.offline.pending_confirmation",
+//!   "action": "delete_all" | "delete_completed", "task_count": n}`.
 //!   The next turn reads the items since the previous user message through the
 //!   [`Store`]; if that hidden item is there and the new message is just "yes"/"confirm" the
 //!   deletion runs, "no" cancels, and anything else lets it lapse (it is never carried
@@ -28,16 +29,21 @@
 //!
 //! # Tool contract relied on
 //!
-//! Arguments: `create_task {title, description?, due_date? (RFC 3339 with offset), priority?,
-//! tags?}`; `list_tasks {status? (all|pending|completed), priority?, tag?, search?,
-//! due_after?, due_before?, sort? (due|priority|title|created), limit?}`; `update_task
-//! {task_id, title? | description? | priority? | due_date?}`; `complete_task {task_id,
-//! completed}`; `delete_task {task_id}`; `complete_all_tasks {completed}`; `delete_all_tasks
-//! {confirmed, status_filter?}`. `task_id` is the task's id, or its number as a string.
-//! Results: `task` / `tasks` objects with `id`, `number`, `title`, `due_at` (or `due_date`),
-//! `priority`, `completed`, `tags`; list counts `total`/`pending`/`completed`;
-//! `task_count` (unconfirmed delete-all), `deleted_count`, `updated_count`; failures
-//! `{success:false, error, message}` with `error` containing "not found" for a missing task.
+//! Arguments (the tools reject unknown fields): `create_task {title, description?, due_date?
+//! (RFC 3339 with offset), priority?, tags?}`; `list_tasks {status? (all|pending|completed),
+//! priority?, tags?, search?, due_after?, due_before?, sort? (due|priority|title|created),
+//! limit?}`; `update_task {task_id, title? | description? | priority? | due_date?}`;
+//! `complete_task {task_id, completed}`; `delete_task {task_id}`; `complete_all_tasks
+//! {completed}`; `delete_all_tasks {confirmed}`. `task_id` is the task's id, or its number as
+//! a string. Time windows ("overdue", "due today") are sent as `due_before`/`due_after`
+//! computed from the responder's clock, so one "now" governs the whole reply. "Clear
+//! completed" lists completed tasks and deletes them one by one after the confirmation.
+//!
+//! Results: `task` / `tasks` objects with `id`, `number`, `title`, `due_date` (or `due_at`),
+//! `priority`, `completed`, `tags`; list counts `total`/`pending`/`completed`; `old_status` /
+//! `new_status` and `next_task` from `complete_task`; `task_count` (unconfirmed delete-all),
+//! `deleted_count`, `updated_count`, `total_count`; failures `{success:false, error, message}`
+//! with `error` containing "not found" for a missing task.
 
 mod interpret;
 mod turn;
@@ -51,13 +57,12 @@ use chatkit::{
     response_stream, title_from_text,
 };
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use todokit_domain::nl::parse_command;
 
 use crate::assistant::widgets::{DateContext, TaskRow, TaskView, apply_task_action, task_widget_item};
 use crate::tools::{ToolContext, ToolExecutor};
-use interpret::{Interpreter, Outcome, PendingDeleteAll, flatten};
+use interpret::{Interpreter, Outcome, PendingConfirmation, flatten};
 use turn::Turn;
 
 /// Where "now" comes from. Tests pass a fixed instant.
@@ -71,17 +76,6 @@ For free-form conversation, configure a model — for example set `GEMINI_API_KE
 
 /// How many recent items are read to find the previous turn's pending confirmation.
 const HISTORY_WINDOW: usize = 20;
-
-/// The hidden item that carries a pending confirmation to the next turn.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename = "todokit.offline.pending_confirmation")]
-struct PendingConfirmation {
-    action: String,
-    #[serde(flatten)]
-    delete_all: PendingDeleteAll,
-}
-
-const DELETE_ALL: &str = "delete_all";
 
 /// The offline assistant. Cheap to clone.
 #[derive(Clone)]
@@ -114,7 +108,7 @@ impl OfflineResponder {
         thread_id: &str,
         user_message_id: &str,
         ctx: &ToolContext,
-    ) -> Result<Option<PendingDeleteAll>, ResponseError> {
+    ) -> Result<Option<PendingConfirmation>, ResponseError> {
         let recent = self
             .store
             .load_thread_items(thread_id, None, HISTORY_WINDOW, SortOrder::Desc, ctx)
@@ -125,10 +119,8 @@ impl OfflineResponder {
                 _ if item.id == user_message_id => continue,
                 ItemKind::UserMessage { .. } => break,
                 ItemKind::HiddenContext { content } => {
-                    if let Ok(pending) = serde_json::from_value::<PendingConfirmation>(content)
-                        && pending.action == DELETE_ALL
-                    {
-                        return Ok(Some(pending.delete_all));
+                    if let Ok(pending) = serde_json::from_value::<PendingConfirmation>(content) {
+                        return Ok(Some(pending));
                     }
                 }
                 _ => {}
@@ -193,8 +185,7 @@ impl OfflineResponder {
             let item = task_widget_item(turn.thread_id(), &rows, &self.dates(&ctx));
             turn.add_item(item).await?;
         }
-        if let Some(delete_all) = outcome.pending {
-            let pending = PendingConfirmation { action: DELETE_ALL.to_owned(), delete_all };
+        if let Some(pending) = outcome.pending {
             let content = serde_json::to_value(pending).map_err(ResponseError::internal)?;
             let item =
                 ThreadItem::new(new_message_id(), turn.thread_id(), ItemKind::HiddenContext { content });

@@ -51,9 +51,57 @@ fn status(raw: Option<&str>) -> StatusFilter {
     }
 }
 
+/// The argument names each tool accepts (the real tools reject unknown fields too).
+fn accepted_arguments(tool: &str) -> &'static [&'static str] {
+    match tool {
+        "create_task" => &["title", "description", "due_date", "priority", "tags"],
+        "list_tasks" => &[
+            "status",
+            "priority",
+            "tags",
+            "due",
+            "due_before",
+            "due_after",
+            "search",
+            "sort",
+            "order",
+            "limit",
+        ],
+        "update_task" => &["task_id", "title", "description", "due_date", "priority", "tags", "completed"],
+        "delete_task" => &["task_id"],
+        "complete_task" => &["task_id", "completed"],
+        "complete_all_tasks" => &["completed"],
+        "delete_all_tasks" => &["confirmed"],
+        _ => &[],
+    }
+}
+
+/// A task as the tools return it: local times with the user's offset.
+fn task_json(task: &Task, zone: &UserZone) -> Value {
+    let local = |ts: Timestamp| ts.to_zoned(zone.tz().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    json!({
+        "id": task.id, "number": task.number, "title": task.title, "description": task.description,
+        "priority": task.priority, "tags": task.tags, "due_date": task.due_at.map(local),
+        "completed": task.completed,
+    })
+}
+
 impl ServiceTools {
     async fn run(&self, ctx: &ToolContext, name: &str, arguments: &Value) -> Result<Value, TaskError> {
         let (user, zone) = (ctx.user, &ctx.zone);
+        let accepted = accepted_arguments(name);
+        if let Some(unknown) = arguments
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| key)
+            .find(|key| !accepted.contains(&key.as_str()))
+        {
+            return Err(TaskError::InvalidField {
+                field: "arguments",
+                message: format!("unknown field `{unknown}` for {name}"),
+            });
+        }
         match name {
             "create_task" => {
                 let input = TaskInput {
@@ -66,14 +114,17 @@ impl ServiceTools {
                 };
                 let task = self.tasks.create(user, input, zone).await?;
                 Ok(
-                    json!({"success": true, "task": task, "message": format!("✅ Task created: {}", task.title)}),
+                    json!({"success": true, "task": task_json(&task, zone), "message": format!("✅ Task created: {}", task.title)}),
                 )
             }
             "list_tasks" => {
                 let criteria = ListCriteria {
                     status: status(arguments.get("status").and_then(Value::as_str)),
                     priority: text_arg(arguments, "priority"),
-                    tags: text_arg(arguments, "tag").into_iter().collect(),
+                    tags: arguments
+                        .get("tags")
+                        .and_then(|tags| serde_json::from_value(tags.clone()).ok())
+                        .unwrap_or_default(),
                     due_before: text_arg(arguments, "due_before"),
                     due_after: text_arg(arguments, "due_after"),
                     search: text_arg(arguments, "search"),
@@ -86,7 +137,7 @@ impl ServiceTools {
                 let page = self.tasks.list(user, &criteria, zone).await?;
                 let counts = self.tasks.counts(user, &criteria, zone).await?;
                 Ok(json!({
-                    "success": true, "tasks": page.tasks, "total": counts.total, "pending": counts.pending,
+                    "success": true, "tasks": page.tasks.iter().map(|task| task_json(task, zone)).collect::<Vec<_>>(), "total": counts.total, "pending": counts.pending,
                     "completed": counts.completed,
                     "message": format!("Found {} tasks", counts.total),
                 }))
@@ -101,12 +152,14 @@ impl ServiceTools {
                 };
                 let task = self.tasks.update(user, task_key(arguments)?, patch, zone).await?;
                 Ok(
-                    json!({"success": true, "task": task, "message": format!("✅ Task updated: {}", task.title)}),
+                    json!({"success": true, "task": task_json(&task, zone), "message": format!("✅ Task updated: {}", task.title)}),
                 )
             }
             "delete_task" => {
                 let task = self.tasks.delete(user, task_key(arguments)?).await?;
-                Ok(json!({"success": true, "task": task, "message": format!("Deleted {}", task.title)}))
+                Ok(
+                    json!({"success": true, "task": task_json(&task, zone), "message": format!("Deleted {}", task.title)}),
+                )
             }
             "complete_task" => {
                 let completed = arguments.get("completed").and_then(Value::as_bool).unwrap_or(true);
@@ -115,7 +168,7 @@ impl ServiceTools {
                 let done = self.tasks.set_completed(user, key, completed).await?;
                 let state = |completed: bool| if completed { "completed" } else { "pending" };
                 Ok(json!({
-                    "success": true, "task": done.task, "message": "ok",
+                    "success": true, "task": task_json(&done.task, zone), "message": "ok",
                     "old_status": state(before.completed), "new_status": state(completed),
                 }))
             }
@@ -131,10 +184,7 @@ impl ServiceTools {
                 }))
             }
             "delete_all_tasks" => {
-                let criteria = ListCriteria {
-                    status: status(arguments.get("status_filter").and_then(Value::as_str)),
-                    ..ListCriteria::default()
-                };
+                let criteria = ListCriteria::default();
                 if arguments.get("confirmed").and_then(Value::as_bool) == Some(true) {
                     let deleted = self.tasks.delete_matching(user, &criteria, zone).await?;
                     Ok(json!({"success": true, "deleted_count": deleted, "message": "ok"}))

@@ -127,7 +127,7 @@ const PHRASES: &[Row] = &[
     ),
     row("delete task 999", &[DELETE], &["couldn't find task #999"]),
     row("Delete all my tasks", &["delete_all_tasks"], &["all **5 of your tasks**", "**yes**"]),
-    row("clear completed", &["delete_all_tasks"], &["your **1 completed task**"]),
+    row("clear completed", &[LIST], &["your **1 completed task**"]),
     // Several commands, conversation, refusals
     row(
         "Add a task to buy milk and mark task 1 as complete",
@@ -296,7 +296,8 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
 
     chat.say("clear completed").await;
     let cleared = chat.say("confirm").await;
-    assert_eq!(cleared.calls[0].1["status_filter"], "completed");
+    // Only completed tasks go: listed, deleted one by one, listed again until none are left.
+    assert_eq!(cleared.tool_names(), ["list_tasks", "delete_task", "list_tasks"]);
     assert!(cleared.text.contains("Deleted 1 completed task"), "{}", cleared.text);
     assert_eq!(chat.all_tasks().await.len(), 4);
 }
