@@ -7,4 +7,5 @@ mod auth;
 mod basics;
 mod chat;
 mod isolation;
+mod offline_assistant;
 mod tasks;
