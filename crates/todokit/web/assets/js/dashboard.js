@@ -108,7 +108,7 @@ export function createDashboard() {
     const chips = [];
     if (result.title) chips.push(chip("title", "Title", result.title));
     if (result.due_at) {
-      chips.push(chip("due", "Due", result.due_has_time ? formatFull(result.due_at) : formatDue(result.due_at)));
+      chips.push(chip("due", "Due", formatDue(result.due_at)));
     }
     if (result.priority) chips.push(chip(`priority priority-${result.priority}`, "Priority", result.priority));
     for (const tag of result.tags) chips.push(tagBadge(tag));

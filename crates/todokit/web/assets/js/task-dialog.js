@@ -44,7 +44,7 @@ export function openTaskDialog(task = null) {
     });
     const offset = h(
       "select",
-      { id: id("offset"), "aria-label": "Remind me" },
+      { id: id("offset"), "aria-label": "Reminder time" },
       REMINDER_CHOICES.map(([minutes, label]) =>
         h("option", { value: minutes, selected: (task?.reminder_offset_minutes ?? 15) === minutes }, label),
       ),
