@@ -11,10 +11,10 @@ import { toast } from "./toast.js";
 const PAGE_SIZE = 50;
 const FILTER_KEYS = ["q", "status", "priority", "due", "tags", "sort", "order", "page"];
 const LABELS = {
-  status: { all: "All", pending: "Active", completed: "Completed", overdue: "Overdue" },
+  status: { all: "All tasks", pending: "Active", completed: "Completed", overdue: "Overdue" },
   priority: { "": "Any priority", high: "High", medium: "Medium", low: "Low" },
   due: { "": "Any time", overdue: "Overdue", today: "Today", week: "This week", month: "This month" },
-  sort: { due: "Due date", priority: "Priority", created: "Newest", updated: "Recently changed", title: "Title" },
+  sort: { due: "Sort: due date", priority: "Sort: priority", created: "Sort: created", updated: "Sort: last changed", title: "Sort: title" },
 };
 
 /** Filter state from the URL (the only place it lives). */
@@ -274,7 +274,7 @@ export function createDashboard() {
         icon("x"),
       );
     if (filters.q) chips.push(remove(`“${filters.q}”`, { q: "" }));
-    if (filters.status !== "all") chips.push(remove(LABELS.status[filters.status] || filters.status, { status: "all" }));
+    if (filters.status !== "all") chips.push(remove(`Status: ${LABELS.status[filters.status] || filters.status}`, { status: "all" }));
     if (filters.priority) chips.push(remove(`${LABELS.priority[filters.priority] || filters.priority} priority`, { priority: "" }));
     if (filters.due) chips.push(remove(`Due: ${LABELS.due[filters.due] || filters.due}`, { due: "" }));
     for (const tag of filters.tags) chips.push(remove(`#${tag}`, { tags: filters.tags.filter((t) => t !== tag) }));
@@ -347,7 +347,7 @@ export function createDashboard() {
   function renderList(page, overdueCount, tags) {
     replace(
       tagSelect,
-      h("option", { value: "" }, tags.length ? "Add tag filter…" : "No tags yet"),
+      h("option", { value: "" }, tags.length ? "Any tag" : "No tags yet"),
       tags.filter((t) => !filters.tags.includes(t.name)).map((t) => h("option", { value: t.name }, `#${t.name} (${t.count})`)),
     );
     tagSelect.disabled = !tags.length;

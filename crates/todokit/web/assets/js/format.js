@@ -1,6 +1,7 @@
 // Dates in the user's zone, due-date urgency and stable tag colours.
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
+const yearFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", year: "numeric" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -36,7 +37,8 @@ export function formatDue(iso, now = new Date()) {
   if (days === 1) return `Tomorrow${time}`;
   if (days === -1) return `Yesterday${time}`;
   if (Math.abs(days) < 7 && days > 0) return `${due.toLocaleDateString(undefined, { weekday: "long" })}${time}`;
-  return `${dayFormat.format(due)}${time}`;
+  const format = due.getFullYear() === now.getFullYear() ? dayFormat : yearFormat;
+  return `${format.format(due)}${time}`;
 }
 
 export function formatFull(iso) {
