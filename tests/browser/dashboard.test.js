@@ -269,6 +269,10 @@ describe("dashboard", () => {
     await page.locator("#theme-toggle").click();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
     await screenshot(page, "dashboard-light");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await row("Pay rent").waitFor();
+    await screenshot(page, "dashboard-phone-light");
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   test("the session survives a reload", async () => {

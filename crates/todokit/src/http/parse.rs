@@ -49,7 +49,10 @@ pub async fn parse_task(
     Json(request): Json<ParseRequest>,
 ) -> AppResult<Json<ParsedTask>> {
     if request.text.chars().count() > MAX_QUICK_ADD_CHARS {
-        return Err(AppError::validation("text", format!("text must be at most {MAX_QUICK_ADD_CHARS} characters")));
+        return Err(AppError::validation(
+            "text",
+            format!("text must be at most {MAX_QUICK_ADD_CHARS} characters"),
+        ));
     }
     let now = jiff::Zoned::now().with_time_zone(zone.tz().clone());
     let parsed = parse_quick_add(&request.text, &now);

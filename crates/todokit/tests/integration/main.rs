@@ -7,3 +7,4 @@ mod auth;
 mod basics;
 mod isolation;
 mod tasks;
+mod web;

@@ -41,7 +41,7 @@ export function createChat() {
     class: "chat-input",
     rows: 1,
     maxlength: 10000,
-    placeholder: "Ask me to create, list, or manage your tasks",
+    placeholder: "Message the assistant…",
     "aria-label": "Message the assistant",
     "aria-describedby": "chat-hint",
   });
@@ -330,9 +330,10 @@ export function createChat() {
   }
 
   function threadRow(thread) {
-    const title = thread.title || "New conversation";
     const row = h("li", { class: ["thread-row", thread.id === threadId && "current"], dataset: { threadId: thread.id } });
-    const show = () =>
+    let title = "";
+    const show = () => {
+      title = thread.title || "New conversation";
       replace(
         row,
         h(
@@ -344,6 +345,7 @@ export function createChat() {
         h("button", { type: "button", class: "icon-button", "aria-label": `Rename “${title}”`, on: { click: rename } }, icon("edit")),
         h("button", { type: "button", class: "icon-button danger", "aria-label": `Delete “${title}”`, on: { click: confirmDelete } }, icon("trash")),
       );
+    };
     function rename() {
       const field = h("input", { value: thread.title || "", maxlength: 255, "aria-label": "Conversation title" });
       const save = async (event) => {
