@@ -6,7 +6,9 @@ pub mod chatkit;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod parse;
 pub mod tasks;
+pub mod web;
 
 use std::any::Any;
 use std::time::Duration;
@@ -76,16 +78,13 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(chatkit::attach_run))
         .routes(routes!(chatkit::stop_run))
         .routes(routes!(events::events))
+        .routes(routes!(parse::parse_task))
         .split_for_parts()
 }
 
 /// The OpenAPI document, e.g. for snapshot tests.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().1
-}
-
-async fn not_found() -> AppError {
-    AppError::NotFound("No such endpoint".into())
 }
 
 async fn method_not_allowed() -> Response {
@@ -106,7 +105,8 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router();
     let max_body = state.config.max_body_bytes;
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .fallback(not_found)
+        .merge(web::router())
+        .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(panic_response))

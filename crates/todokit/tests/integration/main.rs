@@ -9,3 +9,4 @@ mod chat;
 mod isolation;
 mod offline_assistant;
 mod tasks;
+mod web;

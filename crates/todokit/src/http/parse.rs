@@ -1,0 +1,68 @@
+//! `POST /api/tasks/parse`: the quick-add parser, so the web UI can show what
+//! a line means (date, priority, tags) before it is saved.
+
+use serde::{Deserialize, Serialize};
+use todokit_domain::nl::parse_quick_add;
+use utoipa::ToSchema;
+
+use super::extract::{AuthUser, Json, RequestZone};
+use crate::error::{AppError, AppResult};
+
+/// Longest line the parser accepts; a title is at most 255 characters, and a
+/// description may follow it.
+const MAX_QUICK_ADD_CHARS: usize = 2000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParseRequest {
+    /// One line such as "Call mom tomorrow at 5pm #family !high".
+    text: String,
+}
+
+/// What the line means. Nothing is validated or saved: send the fields to
+/// `POST /api/tasks` to create the task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParsedTask {
+    /// The title with date, priority and tag phrases removed; empty when the
+    /// line named no task.
+    title: String,
+    description: Option<String>,
+    /// The first date/time in the line, resolved in the caller's time zone (UTC instant).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    due_at: Option<jiff::Timestamp>,
+    /// false when only a day was named (the time is then the end of that day).
+    due_has_time: bool,
+    /// low, medium or high, when the line named one.
+    #[schema(value_type = Option<String>, example = "high")]
+    priority: Option<todokit_domain::Priority>,
+    tags: Vec<String>,
+    /// The zone the date was read in.
+    time_zone: String,
+}
+
+/// Parse a quick-add line without saving anything.
+#[utoipa::path(post, path = "/api/tasks/parse", tag = "tasks", request_body = ParseRequest,
+    responses((status = 200, body = ParsedTask), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub async fn parse_task(
+    _user: AuthUser,
+    RequestZone(zone): RequestZone,
+    Json(request): Json<ParseRequest>,
+) -> AppResult<Json<ParsedTask>> {
+    if request.text.chars().count() > MAX_QUICK_ADD_CHARS {
+        return Err(AppError::validation(
+            "text",
+            format!("text must be at most {MAX_QUICK_ADD_CHARS} characters"),
+        ));
+    }
+    let now = jiff::Zoned::now().with_time_zone(zone.tz().clone());
+    let parsed = parse_quick_add(&request.text, &now);
+    Ok(Json(ParsedTask {
+        title: parsed.title,
+        description: parsed.description,
+        due_at: parsed.due.map(|due| due.timestamp()),
+        due_has_time: parsed.due_has_time,
+        priority: parsed.priority,
+        tags: parsed.tags,
+        time_zone: zone.name().to_owned(),
+    }))
+}

@@ -1,0 +1,603 @@
+// The assistant panel: thread history (new / rename / delete), the open
+// thread with streaming Markdown replies, live tool progress, task widgets with
+// working buttons, retry, stop, suggestions and a connection indicator.
+
+import { ApiError } from "./api.js";
+import { ThreadState, assistantText, chatRequest, chatStream, loadThread, userText } from "./chatkit.js";
+import { h, icon, replace } from "./dom.js";
+import { formatFull, formatTime } from "./format.js";
+import { announce, connectionState, onChange } from "./live.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderWidget } from "./widgets.js";
+
+const THREAD_KEY = "todokit.thread";
+const OPEN_KEY = "todokit.chatOpen";
+const SUGGESTIONS = ["Create a task called Buy groceries", "List all my tasks", "Mark task #1 as complete", "What's overdue?"];
+const CONNECTION_LABELS = { connected: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
+
+export function createChat() {
+  let state = new ThreadState();
+  let threadId = sessionStorage.getItem(THREAD_KEY);
+  let running = null; // AbortController of the streaming request
+  let streamingItemId = null;
+  let progress = null;
+  let failure = null; // {message, retry: bool}
+  let dropped = false; // the stream broke off; reload the thread when back online
+  let available = null;
+  let view = "chat";
+  let unread = 0;
+  const itemEls = new Map();
+
+  // ----- elements ----------------------------------------------------------
+  const connectionDot = h("span", { class: "connection-dot", "aria-hidden": "true" });
+  const connectionLabel = h("span", { class: "connection-label" });
+  const connection = h("span", { class: "connection", id: "chat-connection", role: "status" }, connectionDot, connectionLabel);
+  const threadTitle = h("p", { class: "chat-thread-title", id: "chat-thread-title" });
+  const messages = h("div", { class: "chat-messages", id: "chat-messages", "aria-live": "polite", "aria-relevant": "additions text" });
+  const statusLine = h("div", { class: "chat-status", "aria-live": "polite" });
+  const history = h("div", { class: "chat-history", id: "chat-history", hidden: true });
+  const input = h("textarea", {
+    id: "chat-input",
+    class: "chat-input",
+    rows: 1,
+    maxlength: 10000,
+    placeholder: "Message the assistant…",
+    "aria-label": "Message the assistant",
+    "aria-describedby": "chat-hint",
+  });
+  const sendButton = h("button", { type: "submit", class: "button primary send-button", id: "chat-send", "aria-label": "Send" }, icon("send"));
+  const stopButton = h(
+    "button",
+    { type: "button", class: "button danger send-button", id: "chat-stop", "aria-label": "Stop", hidden: true, on: { click: stop } },
+    icon("stop"),
+  );
+  const composer = h(
+    "form",
+    { class: "chat-composer", on: { submit: onSubmit } },
+    input,
+    sendButton,
+    stopButton,
+    h("p", { class: "hint visually-hidden", id: "chat-hint" }, "Enter sends, Shift+Enter adds a new line."),
+  );
+  const historyButton = h(
+    "button",
+    { type: "button", class: "icon-button", id: "chat-history-toggle", "aria-label": "Conversations", "aria-pressed": "false", on: { click: toggleHistory } },
+    icon("history"),
+  );
+  const newButton = h(
+    "button",
+    { type: "button", class: "icon-button", id: "chat-new", "aria-label": "New conversation", on: { click: newThread } },
+    icon("plus"),
+  );
+  const closeButton = h("button", { type: "button", class: "icon-button", "aria-label": "Close assistant", on: { click: () => setOpen(false) } }, icon("x"));
+
+  const panel = h(
+    "aside",
+    { class: "chat-panel", id: "chat-panel", "aria-labelledby": "chat-heading", hidden: true },
+    h(
+      "header",
+      { class: "chat-header" },
+      h(
+        "div",
+        { class: "chat-heading" },
+        h("h2", { id: "chat-heading" }, "AI Assistant"),
+        h("p", { class: "chat-subtitle" }, "Ask me to create, list, or manage your tasks"),
+        h("div", { class: "chat-header-meta" }, connection, threadTitle),
+      ),
+      h("div", { class: "chat-header-actions" }, historyButton, newButton, closeButton),
+    ),
+    history,
+    messages,
+    statusLine,
+    composer,
+  );
+
+  const unreadBadge = h("span", { class: "unread-badge", hidden: true, "aria-hidden": "true" });
+  const fab = h(
+    "button",
+    { type: "button", class: "chat-fab", id: "chat-open", "aria-label": "Open assistant", "aria-controls": "chat-panel", "aria-expanded": "false", on: { click: () => setOpen(panel.hidden) } },
+    icon("chat"),
+    unreadBadge,
+  );
+
+  // ----- composer ------------------------------------------------------------
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  input.addEventListener("input", autosize);
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || running || available === false) return;
+    input.value = "";
+    autosize();
+    send(text);
+  }
+
+  function send(text) {
+    const messageInput = { content: [{ type: "input_text", text }], attachments: [], inference_options: {} };
+    if (threadId) return runStream("threads.add_user_message", { thread_id: threadId, input: messageInput });
+    return runStream("threads.create", { input: messageInput });
+  }
+
+  // ----- streaming -----------------------------------------------------------
+  async function runStream(type, params) {
+    running = new AbortController();
+    failure = null;
+    dropped = false;
+    progress = "Thinking…";
+    renderChrome();
+    let changedSomething = false;
+    try {
+      await chatStream(type, params, {
+        signal: running.signal,
+        onEvent: (event) => {
+          changedSomething = true;
+          onEvent(event);
+        },
+      });
+    } catch (err) {
+      if (err.name === "AbortError") {
+        failure = { message: "Stopped.", retry: true, quiet: true };
+      } else if (err instanceof ApiError) {
+        if (err.status === 404) available = false;
+        failure = { message: err.status === 404 ? "The assistant is not available on this server." : err.message, retry: false };
+      } else {
+        dropped = true;
+        failure = { message: "The connection dropped while the reply was streaming. It will reload when the server is back.", retry: false };
+      }
+    } finally {
+      running = null;
+      streamingItemId = null;
+      progress = null;
+      renderAll();
+      if (changedSomething) {
+        announce("tasks");
+        announce("threads");
+      }
+      if (!panel.hidden) input.focus();
+    }
+  }
+
+  function onEvent(event) {
+    switch (event.type) {
+      case "thread.created":
+        setThread(event.thread.id);
+        state.applyEvent(event);
+        renderChrome();
+        return;
+      case "thread.updated":
+        state.applyEvent(event);
+        renderChrome();
+        if (!history.hidden) loadHistory();
+        return;
+      case "stream_options":
+        stopButton.disabled = event.stream_options?.allow_cancel === false;
+        return;
+      case "progress_update":
+        progress = event.text || "Working…";
+        renderStatus();
+        return;
+      case "error":
+        failure = {
+          message: event.message || "The assistant could not finish this reply.",
+          retry: Boolean(event.allow_retry),
+        };
+        renderStatus();
+        return;
+      case "notice":
+        messages.append(h("div", { class: `chat-notice notice-${event.level}` }, event.title && h("strong", {}, event.title, " "), renderMarkdown(event.message)));
+        scrollDown();
+        return;
+      default:
+        break;
+    }
+    const id = state.applyEvent(event);
+    if (!id) return;
+    const item = state.get(id);
+    if (event.type === "thread.item.added" && item?.type === "assistant_message") streamingItemId = id;
+    if (event.type === "thread.item.done" && id === streamingItemId) streamingItemId = null;
+    if (item?.type === "assistant_message" && assistantText(item)) progress = null;
+    if (event.type === "thread.item.done" && item?.type === "assistant_message" && panel.hidden) {
+      unread++;
+      renderChrome();
+    }
+    renderItem(id);
+    renderStatus();
+  }
+
+  function stop() {
+    running?.abort();
+  }
+
+  function retry() {
+    const lastUser = [...state.items].reverse().find((item) => item.type === "user_message");
+    if (!lastUser || !threadId) return;
+    state.truncateAfter(lastUser.id);
+    renderMessages();
+    runStream("threads.retry_after_item", { thread_id: threadId, item_id: lastUser.id });
+  }
+
+  async function onWidgetAction(action, itemId) {
+    if (!threadId || running) return;
+    if (action.handler === "client") return;
+    if (action.streaming === false) {
+      try {
+        const result = await chatRequest("threads.sync_custom_action", { thread_id: threadId, item_id: itemId, action: { type: action.type, payload: action.payload ?? null } });
+        if (result?.updated_item) {
+          state.upsert(result.updated_item);
+          renderItem(result.updated_item.id);
+        }
+        announce("tasks");
+      } catch (err) {
+        failure = { message: err.message, retry: false };
+        renderStatus();
+      }
+      return;
+    }
+    runStream("threads.custom_action", { thread_id: threadId, item_id: itemId, action: { type: action.type, payload: action.payload ?? null } });
+  }
+
+  // ----- threads -------------------------------------------------------------
+  function setThread(id) {
+    threadId = id;
+    if (id) sessionStorage.setItem(THREAD_KEY, id);
+    else sessionStorage.removeItem(THREAD_KEY);
+  }
+
+  async function openThread(id) {
+    if (running) stop();
+    setThread(id);
+    failure = null;
+    view = "chat";
+    history.hidden = true;
+    historyButton.setAttribute("aria-pressed", "false");
+    state = new ThreadState();
+    renderAll();
+    if (!id) return;
+    messages.setAttribute("aria-busy", "true");
+    try {
+      const { thread, items } = await loadThread(id);
+      if (threadId !== id) return;
+      state = new ThreadState(thread, items);
+      available = true;
+      const last = state.items.at(-1);
+      if (dropped && last?.type === "user_message") failure = { message: "The reply was interrupted.", retry: true };
+      dropped = false;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        // The thread is gone (deleted in another tab) or chat is unavailable.
+        setThread(null);
+        state = new ThreadState();
+        await checkAvailable();
+      } else if (!(err instanceof ApiError)) {
+        dropped = true;
+      } else {
+        failure = { message: err.message, retry: false };
+      }
+    } finally {
+      messages.removeAttribute("aria-busy");
+      renderAll();
+    }
+  }
+
+  function newThread() {
+    openThread(null);
+    input.focus();
+  }
+
+  async function checkAvailable() {
+    try {
+      await chatRequest("threads.list", { limit: 1, order: "desc" });
+      available = true;
+    } catch (err) {
+      available = err instanceof ApiError && err.status === 404 ? false : available;
+    }
+    renderChrome();
+  }
+
+  function toggleHistory() {
+    const show = history.hidden;
+    history.hidden = !show;
+    historyButton.setAttribute("aria-pressed", String(show));
+    view = show ? "history" : "chat";
+    if (show) loadHistory();
+  }
+
+  async function loadHistory() {
+    replace(history, h("p", { class: "muted" }, "Loading conversations…"));
+    try {
+      const page = await chatRequest("threads.list", { limit: 50, order: "desc" });
+      const threads = page?.data || [];
+      replace(
+        history,
+        h("h3", { class: "history-heading" }, "Conversations"),
+        threads.length
+          ? h("ul", { class: "thread-list" }, threads.map(threadRow))
+          : h("p", { class: "muted" }, "No conversations yet."),
+      );
+    } catch (err) {
+      replace(history, h("p", { class: "form-error" }, err instanceof ApiError && err.status === 404 ? "The assistant is not available on this server." : `Could not load conversations: ${err.message}`));
+    }
+  }
+
+  function threadRow(thread) {
+    const row = h("li", { class: ["thread-row", thread.id === threadId && "current"], dataset: { threadId: thread.id } });
+    let title = "";
+    const show = () => {
+      title = thread.title || "New conversation";
+      replace(
+        row,
+        h(
+          "button",
+          { type: "button", class: "thread-open", on: { click: () => openThread(thread.id) }, "aria-current": thread.id === threadId ? "true" : null },
+          h("span", { class: "thread-title" }, title),
+          h("span", { class: "thread-date" }, formatFull(thread.created_at)),
+        ),
+        h("button", { type: "button", class: "icon-button", "aria-label": `Rename “${title}”`, on: { click: rename } }, icon("edit")),
+        h("button", { type: "button", class: "icon-button danger", "aria-label": `Delete “${title}”`, on: { click: confirmDelete } }, icon("trash")),
+      );
+    };
+    function rename() {
+      const field = h("input", { value: thread.title || "", maxlength: 255, "aria-label": "Conversation title" });
+      const save = async (event) => {
+        event.preventDefault();
+        const next = field.value.trim();
+        if (!next) return show();
+        try {
+          const updated = await chatRequest("threads.update", { thread_id: thread.id, title: next });
+          thread.title = updated?.title ?? next;
+          if (thread.id === threadId && state.thread) state.thread.title = thread.title;
+          renderChrome();
+          announce("threads");
+        } catch (err) {
+          failure = { message: err.message, retry: false };
+          renderStatus();
+        }
+        show();
+      };
+      field.addEventListener("keydown", (event) => event.key === "Escape" && (event.preventDefault(), show()));
+      replace(row, h("form", { class: "thread-rename", on: { submit: save } }, field, h("button", { type: "submit", class: "button small primary" }, "Save")));
+      field.focus();
+      field.select();
+    }
+    function confirmDelete() {
+      replace(
+        row,
+        h("span", { class: "thread-title" }, `Delete “${title}”?`),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button small danger",
+            on: {
+              click: async () => {
+                try {
+                  await chatRequest("threads.delete", { thread_id: thread.id });
+                  if (thread.id === threadId) openThread(null);
+                  row.remove();
+                  announce("threads");
+                } catch (err) {
+                  failure = { message: err.message, retry: false };
+                  renderStatus();
+                  show();
+                }
+              },
+            },
+          },
+          "Delete",
+        ),
+        h("button", { type: "button", class: "button small", on: { click: show } }, "Cancel"),
+      );
+    }
+    show();
+    return row;
+  }
+
+  // ----- rendering -----------------------------------------------------------
+  function renderAll() {
+    renderChrome();
+    renderMessages();
+    renderStatus();
+  }
+
+  function renderChrome() {
+    const conn = connectionState();
+    connection.dataset.state = conn;
+    replace(connectionLabel, CONNECTION_LABELS[conn] || conn);
+    replace(threadTitle, state.thread?.title || (threadId ? "" : "New conversation"));
+    const busy = Boolean(running);
+    sendButton.hidden = busy;
+    stopButton.hidden = !busy;
+    input.disabled = busy || available === false;
+    panel.classList.toggle("busy", busy);
+    unreadBadge.hidden = unread === 0;
+    replace(unreadBadge, String(unread));
+    fab.setAttribute("aria-label", unread ? `Open assistant (${unread} unread)` : "Open assistant");
+  }
+
+  function renderMessages() {
+    itemEls.clear();
+    if (available === false) {
+      replace(messages, h("div", { class: "chat-empty" }, h("p", {}, "The assistant is not available on this server.")));
+      return;
+    }
+    if (!state.items.length) {
+      replace(
+        messages,
+        h(
+          "div",
+          { class: "chat-empty" },
+          h("p", { class: "chat-empty-title" }, "What can I do for you?"),
+          h("p", { class: "muted" }, "Try one of these:"),
+          h(
+            "div",
+            { class: "suggestions" },
+            SUGGESTIONS.map((text) =>
+              h("button", { type: "button", class: "suggestion", on: { click: () => !running && send(text) } }, text),
+            ),
+          ),
+        ),
+      );
+      return;
+    }
+    replace(messages);
+    for (const item of state.items) renderItem(item.id);
+  }
+
+  function renderItem(id) {
+    const item = state.get(id);
+    const old = itemEls.get(id);
+    if (!item) {
+      old?.remove();
+      itemEls.delete(id);
+      return;
+    }
+    const el = itemView(item);
+    if (!el) return;
+    if (old) old.replaceWith(el);
+    else {
+      messages.querySelector(".chat-empty")?.remove();
+      messages.append(el);
+    }
+    itemEls.set(id, el);
+    scrollDown();
+  }
+
+  function itemView(item) {
+    const time = item.created_at ? h("time", { class: "chat-time", datetime: item.created_at }, formatTime(item.created_at)) : null;
+    switch (item.type) {
+      case "user_message":
+        return h("div", { class: "chat-item chat-user", dataset: { itemId: item.id } }, h("div", { class: "bubble" }, userText(item)), time);
+      case "assistant_message": {
+        const streaming = item.id === streamingItemId;
+        return h(
+          "div",
+          { class: ["chat-item", "chat-assistant", streaming && "streaming"], dataset: { itemId: item.id } },
+          h("div", { class: "bubble markdown" }, renderMarkdown(assistantText(item))),
+          time,
+        );
+      }
+      case "workflow":
+        return workflowView(item);
+      case "task":
+        return h("div", { class: "chat-item chat-workflow", dataset: { itemId: item.id } }, workflowTask(item.task));
+      case "widget":
+        return h(
+          "div",
+          { class: "chat-item chat-widget", dataset: { itemId: item.id } },
+          renderWidget(item.widget, { onAction: (action) => onWidgetAction(action, item.id), disabled: false }),
+        );
+      case "client_tool_call":
+        return h("div", { class: "chat-item chat-workflow", dataset: { itemId: item.id } }, `Tool ${item.name}: ${item.status}`);
+      default:
+        return null; // end_of_turn, generated_image and anything new
+    }
+  }
+
+  function workflowView(item) {
+    const wf = item.workflow || { tasks: [] };
+    const summary = wf.summary?.title || (wf.type === "reasoning" ? "Thinking" : "Working");
+    return h(
+      "div",
+      { class: "chat-item chat-workflow", dataset: { itemId: item.id } },
+      h("div", { class: "workflow-summary" }, summary),
+      h("ul", { class: "workflow-tasks" }, (wf.tasks || []).filter(Boolean).map((task) => h("li", {}, workflowTask(task)))),
+    );
+  }
+
+  function workflowTask(task) {
+    const status = task.status_indicator || "none";
+    const label = task.title || task.content || task.type;
+    const mark = status === "loading" ? h("span", { class: "spinner", "aria-hidden": "true" }) : status === "complete" ? icon("check") : h("span", { class: "dot" });
+    const suffix = status === "loading" ? " — Executing…" : status === "complete" ? " — Done" : "";
+    return h(
+      "span",
+      { class: ["workflow-task", `status-${status}`] },
+      mark,
+      h("span", {}, label, h("span", { class: "workflow-state" }, suffix)),
+      task.title && task.content && task.type !== "thought" ? h("span", { class: "workflow-detail" }, task.content) : null,
+    );
+  }
+
+  function renderStatus() {
+    const parts = [];
+    if (running && progress) parts.push(h("span", { class: "thinking" }, h("span", { class: "spinner", "aria-hidden": "true" }), progress));
+    if (failure) {
+      parts.push(
+        h(
+          "div",
+          { class: ["chat-error", failure.quiet && "quiet"], role: failure.quiet ? null : "alert" },
+          h("span", {}, failure.message),
+          failure.retry &&
+            !running &&
+            h("button", { type: "button", class: "button small", id: "chat-retry", on: { click: retry } }, icon("retry"), "Retry"),
+        ),
+      );
+    }
+    replace(statusLine, parts);
+    statusLine.hidden = !parts.length;
+    renderChrome();
+  }
+
+  function scrollDown() {
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  // ----- open / close ----------------------------------------------------------
+  function setOpen(open) {
+    panel.hidden = !open;
+    document.body.classList.toggle("chat-open", open);
+    fab.setAttribute("aria-expanded", String(open));
+    sessionStorage.setItem(OPEN_KEY, open ? "1" : "");
+    if (open) {
+      unread = 0;
+      renderChrome();
+      if (available === null) checkAvailable().then(renderMessages);
+      input.focus();
+      scrollDown();
+    } else {
+      fab.focus();
+    }
+  }
+
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented && window.matchMedia("(max-width: 720px)").matches) setOpen(false);
+  });
+
+  const unsubscribe = [
+    onChange("connection", renderChrome),
+    onChange("reconnected", () => {
+      if (dropped && threadId) openThread(threadId);
+    }),
+    onChange("threads", (detail) => {
+      if (detail.local) return;
+      if (!history.hidden) loadHistory();
+      if (threadId && !running) openThread(threadId);
+    }),
+  ];
+
+  renderAll();
+  if (threadId) openThread(threadId);
+  if (sessionStorage.getItem(OPEN_KEY)) setOpen(true);
+
+  return {
+    panel,
+    fab,
+    open: () => setOpen(true),
+    destroy() {
+      stop();
+      unsubscribe.forEach((fn) => fn());
+      panel.remove();
+      fab.remove();
+    },
+  };
+}

@@ -1,0 +1,199 @@
+// App shell: the session, client-side routes and the signed-in layout.
+//
+// Routes: /            landing (signed out) or redirect to /tasks
+//         /sign-in     /sign-up   (?next=<path> returns there afterwards)
+//         /tasks       the dashboard (filters in the query string)
+
+import { setUnauthorizedHandler } from "./api.js";
+import { authView, landingView, loadSession, signOut } from "./auth.js";
+import { createChat } from "./chat.js";
+import { createDashboard } from "./dashboard.js";
+import { h, icon, replace } from "./dom.js";
+import { announce, onChange } from "./live.js";
+import { applyTheme, currentTheme, toggleTheme } from "./theme.js";
+import { toast } from "./toast.js";
+
+applyTheme();
+
+const root = document.getElementById("app");
+let session = null;
+let shell = null; // {el, dashboard, chat} while signed in
+let expiredNotice = null;
+
+function navigate(path, { replace: replaceState = false } = {}) {
+  history[replaceState ? "replaceState" : "pushState"](null, "", path);
+  render();
+}
+
+function safeNext(value) {
+  // Only same-origin paths, never "//host" or a scheme.
+  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/sign-") ? value : "/tasks";
+}
+
+function teardownShell() {
+  shell?.dashboard.destroy();
+  shell?.chat.destroy();
+  shell = null;
+}
+
+function render() {
+  const path = location.pathname;
+  root.removeAttribute("aria-busy");
+  if (path === "/sign-in" || path === "/sign-up") {
+    const next = safeNext(new URLSearchParams(location.search).get("next"));
+    if (session) return navigate(next, { replace: true });
+    teardownShell();
+    const notice = expiredNotice;
+    replace(
+      root,
+      authView({
+        mode: path.slice(1),
+        navigate,
+        notice,
+        onSignedIn(newSession) {
+          session = newSession;
+          expiredNotice = null;
+          navigate(next, { replace: true });
+        },
+      }),
+    );
+    document.title = path === "/sign-in" ? "Sign in · todokit" : "Create account · todokit";
+    return;
+  }
+  if (path === "/") {
+    if (session) return navigate("/tasks", { replace: true });
+    teardownShell();
+    replace(root, landingView({ navigate }));
+    document.title = "todokit";
+    return;
+  }
+  if (path === "/tasks") {
+    if (!session) return navigate(`/sign-in?next=${encodeURIComponent(path + location.search)}`, { replace: true });
+    if (!shell) shell = buildShell();
+    if (!root.contains(shell.el)) replace(root, shell.el);
+    document.title = "My tasks · todokit";
+    return;
+  }
+  teardownShell();
+  replace(
+    root,
+    h(
+      "main",
+      { class: "auth-page", id: "main" },
+      h("div", { class: "auth-card" }, h("h1", {}, "Page not found"), h("p", {}, "There is nothing at this address."), h("a", { href: session ? "/tasks" : "/", class: "button primary", "data-link": true }, "Go home")),
+    ),
+  );
+}
+
+function buildShell() {
+  const dashboard = createDashboard();
+  const chat = createChat();
+  const themeButton = h("button", {
+    type: "button",
+    class: "icon-button",
+    id: "theme-toggle",
+    on: {
+      click: () => {
+        toggleTheme();
+        syncThemeButton();
+      },
+    },
+  });
+  function syncThemeButton() {
+    const dark = currentTheme() === "dark";
+    replace(themeButton, icon(dark ? "sun" : "moon"));
+    themeButton.setAttribute("aria-label", dark ? "Switch to light theme" : "Switch to dark theme");
+  }
+  syncThemeButton();
+
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("a", { href: "#main", class: "skip-link" }, "Skip to tasks"),
+    h("a", { href: "/tasks", class: "brand", "data-link": true }, h("span", { class: "brand-mark" }, icon("check")), "todokit"),
+    h(
+      "div",
+      { class: "topbar-actions" },
+      h("span", { class: "user-email", id: "user-email", title: "Signed in" }, session.user.email),
+      themeButton,
+      h(
+        "button",
+        { type: "button", class: "button subtle", id: "sign-out", on: { click: onSignOut } },
+        icon("signout"),
+        h("span", { class: "hide-narrow" }, "Sign out"),
+      ),
+    ),
+  );
+  const el = h("div", { class: "shell" }, header, h("main", { id: "main", class: "workspace", tabindex: "-1" }, dashboard.el), chat.panel, chat.fab);
+  return { el, dashboard, chat };
+}
+
+async function onSignOut() {
+  try {
+    await signOut();
+  } catch {
+    /* signing out locally is what matters */
+  }
+  sessionStorage.clear();
+  session = null;
+  announce("session", { signedOut: true });
+  navigate("/", { replace: true });
+}
+
+// A 401 from any API call: the session expired or was signed out elsewhere.
+setUnauthorizedHandler(() => {
+  if (!session) return;
+  session = null;
+  expiredNotice = "Your session has expired. Sign in again to continue where you were.";
+  const here = location.pathname + location.search;
+  teardownShell();
+  navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
+});
+
+// Signing out in one tab signs out the others.
+onChange("session", (detail) => {
+  if (detail.local || !detail.signedOut || !session) return;
+  session = null;
+  teardownShell();
+  navigate("/", { replace: true });
+});
+
+// Same-origin links marked data-link navigate without a reload.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[data-link]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  navigate(link.getAttribute("href"));
+});
+
+// Global shortcuts: "/" focuses search, "n" the quick-add box, "c" the assistant.
+document.addEventListener("keydown", (event) => {
+  if (!shell || event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
+  if (event.key === "/") {
+    event.preventDefault();
+    document.getElementById("filter-search")?.focus();
+  } else if (event.key === "n") {
+    event.preventDefault();
+    shell.dashboard.focusQuickAdd();
+  } else if (event.key === "c") {
+    event.preventDefault();
+    shell.chat.open();
+  }
+});
+
+window.addEventListener("popstate", () => {
+  if (location.pathname !== "/tasks" || !shell) render();
+});
+
+async function start() {
+  try {
+    session = await loadSession();
+  } catch (err) {
+    toast(`Could not reach the server: ${err.message}`, { kind: "error", timeout: 0 });
+  }
+  render();
+}
+
+start();

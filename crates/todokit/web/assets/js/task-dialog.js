@@ -1,0 +1,238 @@
+// The create / edit dialog: title, description, priority, tags, due date and
+// time, reminder and recurrence. Resolves with the saved task, or null.
+
+import { api } from "./api.js";
+import { h, icon } from "./dom.js";
+import { REMINDER_CHOICES, toLocalInput } from "./format.js";
+
+let counter = 0;
+
+export function openTaskDialog(task = null) {
+  return new Promise((resolve) => {
+    const id = (name) => `task-${name}-${counter}`;
+    counter++;
+    const editing = Boolean(task);
+    const rule = task?.recurrence || null;
+
+    const title = h("input", { id: id("title"), name: "title", required: true, maxlength: 255, value: task?.title || "" });
+    const description = h("textarea", { id: id("description"), name: "description", rows: 3, maxlength: 2000 });
+    description.value = task?.description || "";
+    const priority = h(
+      "select",
+      { id: id("priority"), name: "priority" },
+      ["high", "medium", "low"].map((p) =>
+        h("option", { value: p, selected: (task?.priority || "medium") === p }, p[0].toUpperCase() + p.slice(1)),
+      ),
+    );
+    const tags = h("input", {
+      id: id("tags"),
+      name: "tags",
+      value: (task?.tags || []).join(", "),
+      placeholder: "work, home",
+      "aria-describedby": id("tags-hint"),
+    });
+    const due = h("input", { id: id("due"), name: "due", type: "datetime-local", value: toLocalInput(task?.due_at) });
+    const clearDue = h(
+      "button",
+      { type: "button", class: "button subtle small", on: { click: () => ((due.value = ""), sync()) } },
+      "Clear",
+    );
+    const remind = h("input", {
+      id: id("remind"),
+      type: "checkbox",
+      checked: task?.reminder_offset_minutes !== null && task?.reminder_offset_minutes !== undefined,
+    });
+    const offset = h(
+      "select",
+      { id: id("offset"), "aria-label": "Reminder time" },
+      REMINDER_CHOICES.map(([minutes, label]) =>
+        h("option", { value: minutes, selected: (task?.reminder_offset_minutes ?? 15) === minutes }, label),
+      ),
+    );
+    const frequency = h(
+      "select",
+      { id: id("frequency"), name: "frequency" },
+      [
+        ["", "Does not repeat"],
+        ["daily", "Daily"],
+        ["weekly", "Weekly"],
+        ["monthly", "Monthly"],
+        ["yearly", "Yearly"],
+      ].map(([value, label]) => h("option", { value, selected: (rule?.frequency || "") === value }, label)),
+    );
+    const interval = h("input", {
+      id: id("interval"),
+      type: "number",
+      min: 1,
+      max: 365,
+      value: rule?.interval || 1,
+      "aria-label": "Repeat every",
+    });
+    const endKind = h(
+      "select",
+      { id: id("end"), "aria-label": "Ends" },
+      [
+        ["never", "Never ends"],
+        ["count", "After a number of times"],
+        ["until", "On a date"],
+      ].map(([value, label]) =>
+        h("option", { value, selected: (rule?.count ? "count" : rule?.until ? "until" : "never") === value }, label),
+      ),
+    );
+    const count = h("input", { type: "number", min: 1, max: 100, value: rule?.count || 10, "aria-label": "Occurrences" });
+    const until = h("input", {
+      type: "date",
+      value: rule?.until ? toLocalInput(rule.until).slice(0, 10) : "",
+      "aria-label": "Last date",
+    });
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    const save = h("button", { type: "submit", class: "button primary" }, editing ? "Save" : "Create task");
+
+    const recurrenceDetails = h(
+      "div",
+      { class: "field-row" },
+      h("label", { class: "inline" }, "Every ", interval),
+      endKind,
+      count,
+      until,
+    );
+
+    function sync() {
+      const hasDue = Boolean(due.value);
+      remind.disabled = !hasDue;
+      offset.disabled = !hasDue || !remind.checked;
+      recurrenceDetails.hidden = !frequency.value;
+      count.hidden = endKind.value !== "count";
+      until.hidden = endKind.value !== "until";
+    }
+    for (const el of [due, remind, frequency, endKind]) el.addEventListener("change", sync);
+    due.addEventListener("input", sync);
+
+    function body() {
+      const recurrence = frequency.value
+        ? {
+            frequency: frequency.value,
+            interval: Number(interval.value) || 1,
+            ...(endKind.value === "count" ? { count: Number(count.value) || 1 } : {}),
+            ...(endKind.value === "until" && until.value
+              ? { until: new Date(`${until.value}T23:59:59`).toISOString() }
+              : {}),
+          }
+        : null;
+      return {
+        title: title.value.trim(),
+        description: description.value.trim() || null,
+        priority: priority.value,
+        tags: tags.value
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
+        // Local wall time without an offset: the server reads it in X-Timezone.
+        due_at: due.value || null,
+        reminder_offset_minutes: due.value && remind.checked ? Number(offset.value) : null,
+        recurrence,
+      };
+    }
+
+    async function onSubmit(event) {
+      event.preventDefault();
+      error.hidden = true;
+      const payload = body();
+      if (!payload.title) {
+        error.textContent = "Give the task a title.";
+        error.hidden = false;
+        title.focus();
+        return;
+      }
+      save.disabled = true;
+      try {
+        let saved;
+        if (editing) {
+          saved = await api.patch(`/api/tasks/${task.id}`, payload);
+        } else {
+          const create = { ...payload };
+          for (const key of Object.keys(create)) if (create[key] === null) delete create[key];
+          saved = await api.post("/api/tasks", create);
+        }
+        finish(saved);
+      } catch (err) {
+        error.textContent = err.message;
+        error.hidden = false;
+        const focusTarget = { title, description, priority, tags, due_at: due, recurrence: frequency }[err.field];
+        (focusTarget || title).focus();
+      } finally {
+        save.disabled = false;
+      }
+    }
+
+    const dialog = h(
+      "dialog",
+      { class: "task-dialog", "aria-labelledby": id("heading") },
+      h(
+        "form",
+        { method: "dialog", on: { submit: onSubmit } },
+        h(
+          "header",
+          { class: "dialog-header" },
+          h("h2", { id: id("heading") }, editing ? `Edit task #${task.number}` : "New task"),
+          h(
+            "button",
+            { type: "button", class: "icon-button", "aria-label": "Close", on: { click: () => finish(null) } },
+            icon("x"),
+          ),
+        ),
+        error,
+        h("label", { for: id("title") }, "Title"),
+        title,
+        h("label", { for: id("description") }, "Description"),
+        description,
+        h(
+          "div",
+          { class: "field-grid" },
+          h("div", {}, h("label", { for: id("priority") }, "Priority"), priority),
+          h(
+            "div",
+            {},
+            h("label", { for: id("tags") }, "Tags"),
+            tags,
+            h("p", { class: "hint", id: id("tags-hint") }, "Separate with commas."),
+          ),
+        ),
+        h("label", { for: id("due") }, "Due"),
+        h("div", { class: "field-row" }, due, clearDue),
+        h(
+          "div",
+          { class: "field-row" },
+          h("label", { class: "inline", for: id("remind") }, remind, "Remind me"),
+          offset,
+        ),
+        h("label", { for: id("frequency") }, "Repeat"),
+        frequency,
+        recurrenceDetails,
+        h(
+          "footer",
+          { class: "dialog-footer" },
+          h("button", { type: "button", class: "button", on: { click: () => finish(null) } }, "Cancel"),
+          save,
+        ),
+      ),
+    );
+
+    let done = false;
+    function finish(result) {
+      if (done) return;
+      done = true;
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    }
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    sync();
+    document.body.append(dialog);
+    dialog.showModal();
+    title.focus();
+  });
+}

@@ -1,0 +1,109 @@
+// The assistant panel against the real ChatKit endpoint with the offline
+// assistant. Skipped (with a message) while the server has no /api/chatkit.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, screenshot, signUpThroughUi, startServer, watchErrors } from "./harness.js";
+
+const server = await startServer();
+const probe = await fetch(`${server.baseURL}/api/chatkit`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ type: "threads.list", params: {} }),
+});
+const chatMissing = probe.status === 404;
+const skip = chatMissing ? "POST /api/chatkit answers 404 on this server: the chat endpoint is not merged yet" : false;
+
+let browser;
+let page;
+let errors;
+
+before(async () => {
+  if (chatMissing) return;
+  browser = await launchBrowser({ baseURL: server.baseURL });
+  page = browser.context.pages()[0] || (await browser.context.newPage());
+  errors = watchErrors(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await server.stop();
+});
+
+const row = (p, title) => p.locator("li.task", { has: p.locator(".task-title", { hasText: title }) });
+
+// Each test carries the skip reason, so the summary counts them as skipped.
+const chatTest = (name, fn) => test(name, { skip }, fn);
+
+describe("chat", () => {
+  chatTest("an empty thread suggests prompts and the panel shows the connection", async () => {
+    await signUpThroughUi(page);
+    await page.getByRole("button", { name: "Open assistant" }).click();
+    const panel = page.locator("#chat-panel");
+    await panel.getByRole("heading", { name: "AI Assistant" }).waitFor();
+    await panel.getByRole("button", { name: "List all my tasks" }).waitFor();
+    assert.match(await panel.locator("#chat-connection").innerText(), /Connected/);
+    await screenshot(page, "chat-empty-light");
+  });
+
+  chatTest("“add buy milk tomorrow at 5pm” streams a reply and the task appears with the right due time", async () => {
+    const input = page.getByLabel("Message the assistant");
+    await input.fill("add buy milk tomorrow at 5pm");
+    await input.press("Enter");
+    const panel = page.locator("#chat-panel");
+    await panel.locator(".chat-user .bubble", { hasText: "add buy milk tomorrow at 5pm" }).waitFor();
+    // The reply has finished streaming when its bubble has text and no cursor.
+    const reply = panel.locator(".chat-assistant:not(.streaming) .bubble").last();
+    await reply.waitFor();
+    assert.match(await reply.innerText(), /milk/i);
+    await page.locator("#chat-send").waitFor(); // the stop button is gone again
+    await row(page, "milk").waitFor();
+    const { tasks } = await (await page.request.get("/api/tasks?q=milk")).json();
+    assert.equal(tasks.length, 1);
+    const local = await page.evaluate((iso) => {
+      const due = new Date(iso);
+      const tomorrow = new Date();
+      tomorrow.setDate(tomorrow.getDate() + 1);
+      return { hours: due.getHours(), minutes: due.getMinutes(), tomorrow: due.toDateString() === tomorrow.toDateString() };
+    }, tasks[0].due_at);
+    assert.deepEqual(local, { hours: 17, minutes: 0, tomorrow: true });
+    assert.match(await row(page, "milk").locator(".due-badge").innerText(), /Tomorrow 5:00/);
+    await screenshot(page, "chat-reply-light");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
+    await screenshot(page, "chat-reply-dark");
+    await page.evaluate(() => document.documentElement.setAttribute("data-theme", "light"));
+  });
+
+  chatTest("a second tab sees the task and the conversation", async () => {
+    const second = await browser.context.newPage();
+    await second.goto("/tasks");
+    await row(second, "milk").waitFor();
+    await second.getByRole("button", { name: "Open assistant" }).click();
+    await second.locator("#chat-history-toggle").click();
+    const thread = second.locator("#chat-history .thread-open").first();
+    await thread.waitFor();
+    await thread.click();
+    await second.locator("#chat-panel .chat-user .bubble", { hasText: "add buy milk tomorrow at 5pm" }).waitFor();
+    await second.locator("#chat-panel .chat-assistant .bubble", { hasText: /milk/i }).first().waitFor();
+    await second.close();
+  });
+
+  chatTest("threads can be renamed and deleted", async () => {
+    await page.locator("#chat-history-toggle").click();
+    const first = page.locator("#chat-history .thread-row").first();
+    await first.getByRole("button", { name: /^Rename/ }).click();
+    await first.getByLabel("Conversation title").fill("Groceries <b>plan</b>");
+    await first.getByRole("button", { name: "Save" }).click();
+    await page.locator("#chat-history .thread-title", { hasText: "Groceries <b>plan</b>" }).waitFor();
+    assert.equal(await page.locator("#chat-history b").count(), 0);
+    await page.locator("#chat-history .thread-row").first().getByRole("button", { name: /^Delete/ }).click();
+    await page.locator("#chat-history .thread-row").first().getByRole("button", { name: "Delete", exact: true }).click();
+    await page.locator("#chat-history .thread-row").waitFor({ state: "detached" });
+    await page.locator("#chat-panel .suggestion").first().waitFor();
+  });
+
+  chatTest("no script errors or CSP violations happened", () => {
+    assert.deepEqual(errors, []);
+  });
+});
