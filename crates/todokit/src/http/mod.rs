@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod tasks;
+pub mod tokens;
 
 use std::any::Any;
 use std::time::Duration;
@@ -32,7 +33,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "todokit", description = "Self-hosted task manager with an AI assistant."),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "tokens"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -70,6 +71,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen_task))
         .routes(routes!(tasks::bulk_complete))
         .routes(routes!(tasks::bulk_delete))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
         .split_for_parts()
 }
 

@@ -5,6 +5,7 @@
 //! scoped by the owning user.
 
 mod sql;
+mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::tasks::model::{
 };
 
 pub use sql::{PostgresStorage, SqliteStorage};
+pub use tokens::{AccessToken, AccessTokenStorage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -78,7 +80,7 @@ pub struct UserCredentials {
 }
 
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn ping(&self) -> StorageResult<()>;
 
