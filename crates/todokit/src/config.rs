@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
 
+    /// Host names (or host:port) the MCP endpoint answers to, comma-separated. Defaults to
+    /// localhost, 127.0.0.1, ::1 and the listen address; set it when serving under a domain.
+    #[arg(long, env = "TODOKIT_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Vec<String>,
+
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -75,6 +80,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             signin_attempts: 10,
             log_format: LogFormat::Text,
+            mcp_allowed_hosts: Vec::new(),
         }
     }
 }

@@ -102,7 +102,11 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router();
     let max_body = state.config.max_body_bytes;
+    let mcp = Router::new()
+        .nest_service("/mcp", crate::mcp::http_service(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth));
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(mcp)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
