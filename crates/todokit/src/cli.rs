@@ -135,7 +135,10 @@ async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Res
         TokenAction::Create { email, name, expires_in_days } => {
             let user = user_id(storage, &email).await?;
             let (token, secret) = create_access_token(storage, user, &name, expires_in_days).await?;
-            eprintln!("Created token {} ({}). Copy the secret now; it is not shown again:", token.id, token.name);
+            eprintln!(
+                "Created token {} ({}). Copy the secret now; it is not shown again:",
+                token.id, token.name
+            );
             println!("{secret}");
         }
         TokenAction::List { email } => {

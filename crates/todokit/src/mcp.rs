@@ -150,7 +150,9 @@ impl ServerHandler for McpServer {
         self.tool_context(&context).await?;
         let resource = Resource::new(PENDING_TASKS_URI, "pending-tasks")
             .with_title("Pending tasks")
-            .with_description("The user's pending tasks (up to 100), soonest due first, as list_tasks returns them")
+            .with_description(
+                "The user's pending tasks (up to 100), soonest due first, as list_tasks returns them",
+            )
             .with_mime_type("application/json");
         Ok(ListResourcesResult::with_all_items(vec![resource]))
     }
@@ -167,13 +169,12 @@ impl ServerHandler for McpServer {
                 None,
             ));
         }
-        let output =
-            self.tools.call(&ctx, "list_tasks", json!({"status": "pending", "limit": 100})).await;
+        let output = self.tools.call(&ctx, "list_tasks", json!({"status": "pending", "limit": 100})).await;
         if output.is_error {
             return Err(McpError::internal_error(output.value["message"].to_string(), None));
         }
-        let contents =
-            ResourceContents::text(output.value.to_string(), PENDING_TASKS_URI).with_mime_type("application/json");
+        let contents = ResourceContents::text(output.value.to_string(), PENDING_TASKS_URI)
+            .with_mime_type("application/json");
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }
@@ -208,16 +209,17 @@ pub fn http_service(state: &AppState) -> StreamableHttpService<McpServer, NeverS
 /// any MCP handling, and passes the caller on as a [`ToolContext`].
 pub async fn require_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let user = match <AuthUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
-        .await
-    {
-        Ok(user) => user,
-        Err(err) => {
-            let mut response = err.into_response();
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
-    };
+    let user =
+        match <AuthUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
+            .await
+        {
+            Ok(user) => user,
+            Err(err) => {
+                let mut response = err.into_response();
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+        };
     let zone = match <RequestZone as axum::extract::FromRequestParts<AppState>>::from_request_parts(
         &mut parts, &state,
     )

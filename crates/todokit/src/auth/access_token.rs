@@ -67,15 +67,26 @@ pub async fn create_access_token(
         )));
     }
     let now = crate::storage::now();
+    let expires_at = expires_in_days.map(|days| now + SignedDuration::from_hours(24 * i64::from(days)));
+    Ok(issue_access_token(storage, user, name, expires_at).await?)
+}
+
+/// Stores a new token with an already-validated name and expiry.
+pub async fn issue_access_token(
+    storage: &DynStorage,
+    user: Uuid,
+    name: &str,
+    expires_at: Option<Timestamp>,
+) -> Result<(AccessToken, String), StorageError> {
     let secret = generate_secret();
     let token = AccessToken {
         id: Uuid::now_v7(),
         user_id: user,
         name: name.to_owned(),
         prefix: secret[..DISPLAY_PREFIX_CHARS].to_owned(),
-        created_at: now,
+        created_at: crate::storage::now(),
         last_used_at: None,
-        expires_at: expires_in_days.map(|days| now + SignedDuration::from_hours(24 * i64::from(days))),
+        expires_at,
         revoked_at: None,
     };
     storage.create_access_token(&token, &hash_secret(&secret)).await?;

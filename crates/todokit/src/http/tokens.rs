@@ -95,7 +95,8 @@ pub async fn create_token(
     user: AuthUser,
     Json(input): Json<NewAccessToken>,
 ) -> AppResult<(StatusCode, Json<CreatedAccessToken>)> {
-    let (token, secret) = create_access_token(&state.storage, user.id, &input.name, input.expires_in_days).await?;
+    let (token, secret) =
+        create_access_token(&state.storage, user.id, &input.name, input.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(CreatedAccessToken { token: token.into(), token_secret: secret })))
 }
 
@@ -118,6 +119,7 @@ pub async fn revoke_token(
 ) -> AppResult<Json<AccessTokenView>> {
     let not_found = || AppError::NotFound("No such access token".into());
     let id = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
-    let token = state.storage.revoke_access_token(user.id, id, crate::storage::now()).await?.ok_or_else(not_found)?;
+    let token =
+        state.storage.revoke_access_token(user.id, id, crate::storage::now()).await?.ok_or_else(not_found)?;
     Ok(Json(token.into()))
 }

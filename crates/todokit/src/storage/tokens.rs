@@ -34,7 +34,12 @@ pub trait AccessTokenStorage: Send + Sync {
     /// The user's tokens, newest first, revoked ones included.
     async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>>;
     /// Revokes one of the user's tokens (idempotent); `None` when the user has no such token.
-    async fn revoke_access_token(&self, user: Uuid, id: Uuid, now: Timestamp) -> StorageResult<Option<AccessToken>>;
+    async fn revoke_access_token(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StorageResult<Option<AccessToken>>;
     async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>>;
     /// Records a use; skipped when the last recorded use is recent, to spare writes.
     async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;

@@ -13,7 +13,8 @@ use super::args::{
 use super::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
 use crate::tasks::model::{SortKey, SortOrder, Task, TaskKey};
 use crate::tasks::{
-    DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone, parse_due,
+    DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone,
+    parse_due,
 };
 
 pub const CREATE_TASK: &str = "create_task";
@@ -97,7 +98,8 @@ impl TaskTools {
         let (title, found_tags) = split_title_tags(&args.title, &ctx.zone, now);
         let mut tags = args.tags.unwrap_or_default();
         tags.extend(found_tags);
-        let due_at = args.due_date.as_deref().map(|raw| resolve_due(raw, "due_date", &ctx.zone, now)).transpose()?;
+        let due_at =
+            args.due_date.as_deref().map(|raw| resolve_due(raw, "due_date", &ctx.zone, now)).transpose()?;
         let input = TaskInput {
             title,
             description: args.description,
@@ -106,7 +108,11 @@ impl TaskTools {
             due_at: due_at.map(|ts| ts.to_string()),
             ..Default::default()
         };
-        let task = self.tasks.create(ctx.user, input, &ctx.zone).await.map_err(|e| ToolFailure::from_task_error(e, None))?;
+        let task = self
+            .tasks
+            .create(ctx.user, input, &ctx.zone)
+            .await
+            .map_err(|e| ToolFailure::from_task_error(e, None))?;
         let mut message = format!("✅ Task created: #{} {}", task.number, task.title);
         if let Some(due) = task.due_at {
             message.push_str(&format!(" (due {})", display_time(due, &ctx.zone)));
@@ -120,7 +126,9 @@ impl TaskTools {
     async fn list_tasks(&self, ctx: &ToolContext, args: ListTasksArgs) -> ToolResult {
         let now = crate::storage::now();
         let bound = |raw: &Option<String>, field: &str| -> Result<Option<String>, ToolFailure> {
-            raw.as_deref().map(|raw| resolve_due(raw, field, &ctx.zone, now).map(|ts| ts.to_string())).transpose()
+            raw.as_deref()
+                .map(|raw| resolve_due(raw, field, &ctx.zone, now).map(|ts| ts.to_string()))
+                .transpose()
         };
         let criteria = ListCriteria {
             status: match args.status {
@@ -158,8 +166,10 @@ impl TaskTools {
         let page = self.tasks.list(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
         let counts = self.tasks.counts(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
         let noun = if counts.total == 1 { "task" } else { "tasks" };
-        let mut summary =
-            format!("Found {} {noun} ({} pending, {} completed)", counts.total, counts.pending, counts.completed);
+        let mut summary = format!(
+            "Found {} {noun} ({} pending, {} completed)",
+            counts.total, counts.pending, counts.completed
+        );
         if (page.tasks.len() as u64) < counts.total {
             summary.push_str(&format!("; showing the first {}", page.tasks.len()));
         }
@@ -218,7 +228,12 @@ impl TaskTools {
             before.clone()
         };
         if let Some(completed) = args.completed {
-            after = self.tasks.set_completed(ctx.user, TaskKey::Id(after.id), completed).await.map_err(failure)?.task;
+            after = self
+                .tasks
+                .set_completed(ctx.user, TaskKey::Id(after.id), completed)
+                .await
+                .map_err(failure)?
+                .task;
         }
         let changes = describe_changes(&before, &after, &ctx.zone);
         let message = if changes.is_empty() {
@@ -247,8 +262,11 @@ impl TaskTools {
         let key = task_key(&args.task_id)?;
         let failure = |e| ToolFailure::from_task_error(e, Some(&args.task_id));
         let before = self.tasks.get(ctx.user, key).await.map_err(failure)?;
-        let completion =
-            self.tasks.set_completed(ctx.user, TaskKey::Id(before.id), args.completed).await.map_err(failure)?;
+        let completion = self
+            .tasks
+            .set_completed(ctx.user, TaskKey::Id(before.id), args.completed)
+            .await
+            .map_err(failure)?;
         let task = &completion.task;
         let status = |done: bool| if done { "completed" } else { "pending" };
         let mut message = match (before.completed, args.completed) {
@@ -403,8 +421,9 @@ pub fn definitions() -> Vec<ToolDefinition> {
 fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolFailure> {
     let arguments = match arguments {
         // Some models send the arguments as a JSON string.
-        Value::String(text) => serde_json::from_str(&text)
-            .map_err(|err| ToolFailure::invalid(format!("{tool}: the arguments are not a JSON object: {err}")))?,
+        Value::String(text) => serde_json::from_str(&text).map_err(|err| {
+            ToolFailure::invalid(format!("{tool}: the arguments are not a JSON object: {err}"))
+        })?,
         other => other,
     };
     if !arguments.is_object() {

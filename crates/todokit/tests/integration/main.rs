@@ -7,3 +7,5 @@ mod auth;
 mod basics;
 mod isolation;
 mod tasks;
+mod tokens;
+mod tools;
