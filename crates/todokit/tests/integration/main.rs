@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod basics;
 mod isolation;
+mod mcp;
 mod tasks;
 mod tokens;
 mod tools;
