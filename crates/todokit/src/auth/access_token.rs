@@ -10,7 +10,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::storage::{AccessToken, DynStorage, StorageError};
+use crate::storage::{AccessToken, DynStorage, LAST_USED_PRECISION_SECS, StorageError};
 
 /// Every personal access token starts with this; JWTs never do.
 pub const TOKEN_PREFIX: &str = "tdk_";
@@ -24,8 +24,8 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessTokenError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -55,16 +55,20 @@ pub async fn create_access_token(
 ) -> Result<(AccessToken, String), AccessTokenError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
-        return Err(AccessTokenError::Invalid(format!(
-            "name must be 1–{NAME_MAX_CHARS} characters without control characters"
-        )));
+        return Err(AccessTokenError::Invalid {
+            field: "name",
+            message: format!("name must be 1–{NAME_MAX_CHARS} characters without control characters"),
+        });
     }
     if let Some(days) = expires_in_days
         && !(1..=MAX_EXPIRY_DAYS).contains(&days)
     {
-        return Err(AccessTokenError::Invalid(format!(
-            "expires_in_days must be between 1 and {MAX_EXPIRY_DAYS} (leave it out for no expiry)"
-        )));
+        return Err(AccessTokenError::Invalid {
+            field: "expires_in_days",
+            message: format!(
+                "expires_in_days must be between 1 and {MAX_EXPIRY_DAYS} (leave it out for no expiry)"
+            ),
+        });
     }
     let now = crate::storage::now();
     let expires_at = expires_in_days.map(|days| now + SignedDuration::from_hours(24 * i64::from(days)));
@@ -109,7 +113,11 @@ pub async fn authenticate_access_token(
     if !token.is_active(now) {
         return Ok(None);
     }
-    storage.touch_access_token(token.id, crate::storage::now()).await?;
+    // Recording every use would turn each request into a write; once a minute is enough.
+    let precision = SignedDuration::from_secs(LAST_USED_PRECISION_SECS);
+    if token.last_used_at.is_none_or(|used| now.duration_since(used) > precision) {
+        storage.touch_access_token(token.id, crate::storage::now()).await?;
+    }
     Ok(Some(token))
 }
 

@@ -18,16 +18,9 @@ use crate::storage::AccessToken;
 impl From<AccessTokenError> for AppError {
     fn from(err: AccessTokenError) -> Self {
         match err {
-            AccessTokenError::Invalid(message) => Self::bad_request_field(message),
+            AccessTokenError::Invalid { field, message } => Self::Validation { field: Some(field), message },
             AccessTokenError::Storage(err) => err.into(),
         }
-    }
-}
-
-impl AppError {
-    fn bad_request_field(message: String) -> Self {
-        let field = if message.starts_with("expires_in_days") { "expires_in_days" } else { "name" };
-        Self::Validation { field: Some(field), message }
     }
 }
 

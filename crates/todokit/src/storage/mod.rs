@@ -24,7 +24,7 @@ use crate::tasks::model::{
 };
 
 pub use sql::{PostgresStorage, SqliteStorage};
-pub use tokens::{AccessToken, AccessTokenStorage};
+pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

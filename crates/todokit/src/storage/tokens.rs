@@ -45,8 +45,8 @@ pub trait AccessTokenStorage: Send + Sync {
     async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;
 }
 
-/// How stale `last_used_at` may get before a use is written again.
-const TOUCH_INTERVAL_MICROS: i64 = 60 * 1_000_000;
+/// How stale `last_used_at` may get before a use is written again, in seconds.
+pub const LAST_USED_PRECISION_SECS: i64 = 60;
 
 const COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at";
 
@@ -131,7 +131,7 @@ macro_rules! token_storage {
                 )
                 .bind(micros(now))
                 .bind(id)
-                .bind(micros(now) - TOUCH_INTERVAL_MICROS)
+                .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000)
                 .execute(self.pool())
                 .await?;
                 Ok(())

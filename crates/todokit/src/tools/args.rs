@@ -25,44 +25,36 @@ impl std::fmt::Display for TaskIdArg {
     }
 }
 
+// The enums below carry no variant docs on purpose: with them schemars emits a
+// `oneOf` of `const`s, which models handle worse than a plain `enum`. The
+// fields that use them describe the values instead.
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusArg {
-    /// Every task (default).
     #[default]
     All,
-    /// Not completed.
     Pending,
     Completed,
-    /// Not completed and due before now.
     Overdue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DueWindowArg {
-    /// Due before now and not completed.
     Overdue,
-    /// Due today (user's time zone).
     Today,
-    /// Due from today through the next 7 days.
     Week,
-    /// Due this calendar month.
     Month,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SortArg {
-    /// Due date, soonest first, undated last (default).
     Due,
-    /// High priority first.
     Priority,
-    /// Newest first.
     Created,
-    /// Most recently changed first.
     Updated,
-    /// Alphabetical by title.
     Title,
 }
 
@@ -92,14 +84,15 @@ pub struct CreateTaskArgs {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTasksArgs {
-    /// all (default), pending, completed or overdue.
+    /// all (default), pending, completed, or overdue (pending and due before now).
     #[serde(default)]
     pub status: StatusArg,
     /// Only tasks of this priority: low, medium or high.
     pub priority: Option<String>,
     /// Only tasks carrying all of these tags.
     pub tags: Option<Vec<String>>,
-    /// Only tasks due in this window (user's time zone).
+    /// Only tasks due in this window, in the user's time zone: overdue, today, week (today and
+    /// the next 6 days) or month (this calendar month).
     pub due: Option<DueWindowArg>,
     /// Only tasks due before this time (RFC 3339 or words such as "friday").
     pub due_before: Option<String>,
@@ -107,9 +100,10 @@ pub struct ListTasksArgs {
     pub due_after: Option<String>,
     /// Case-insensitive text to find in the title or description.
     pub search: Option<String>,
-    /// Sort key; due date by default.
+    /// due (default: soonest first, undated last), priority (high first), created (newest
+    /// first), updated (most recently changed first) or title (alphabetical).
     pub sort: Option<SortArg>,
-    /// Sort direction; each key has a natural default.
+    /// asc or desc; each sort key has a natural default.
     pub order: Option<OrderArg>,
     /// How many tasks to return, 1–100 (default 50).
     #[schemars(range(min = 1, max = 100))]
