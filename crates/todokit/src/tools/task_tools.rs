@@ -32,6 +32,7 @@ pub struct TaskTools {
 }
 
 /// A failed call, rendered as `{success:false, error, message}`.
+#[derive(Debug)]
 struct ToolFailure {
     error: String,
     message: String,
@@ -576,4 +577,55 @@ fn describe_changes(before: &Task, after: &Task, zone: &UserZone) -> Vec<String>
         changes[0] = format!("#{} {}", after.number, changes[0]);
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc_now() -> Timestamp {
+        "2026-11-21T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn tags_come_out_of_titles() {
+        let zone = UserZone::utc();
+        let split = |title: &str| split_title_tags(title, &zone, utc_now());
+        assert_eq!(
+            split("Buy milk #shopping #Home"),
+            ("Buy milk".into(), vec!["shopping".into(), "home".into()])
+        );
+        assert_eq!(
+            split("Buy groceries tagged with shopping"),
+            ("Buy groceries".into(), vec!["shopping".into()])
+        );
+        assert_eq!(split("Fix bug #3"), ("Fix bug #3".into(), vec![]), "a number is not a tag");
+        assert_eq!(split("Call mom"), ("Call mom".into(), vec![]));
+        assert_eq!(split("#errands").0, "#errands", "a title is never emptied");
+    }
+
+    #[test]
+    fn due_dates_accept_rfc3339_civil_times_and_words() {
+        let zone = UserZone::parse("Europe/Berlin").unwrap();
+        let resolve = |raw: &str| resolve_due(raw, "due_date", &zone, utc_now());
+        let expect = |raw: &str| resolve(raw).unwrap().to_string();
+        assert_eq!(expect("2026-11-25T17:00:00+01:00"), "2026-11-25T16:00:00Z");
+        assert_eq!(expect("2026-11-25T17:00"), "2026-11-25T16:00:00Z", "civil time is the user's");
+        assert_eq!(expect("tomorrow at 5pm"), "2026-11-22T16:00:00Z");
+        assert_eq!(expect("  in 3 days "), "2026-11-24T22:59:59Z");
+        assert!(resolve("whenever the moon is blue").is_err());
+        assert!(resolve("buy milk tomorrow").is_err(), "a date buried in other words is refused");
+        let message = resolve("1900-01-01T00:00:00Z").err().unwrap().message;
+        assert!(message.contains("10 years"), "{message}");
+    }
+
+    #[test]
+    fn task_ids_are_numbers_or_ids() {
+        assert_eq!(task_key(&TaskIdArg::Number(3)).ok(), Some(TaskKey::Number(3)));
+        assert_eq!(task_key(&TaskIdArg::Text("#4".into())).ok(), Some(TaskKey::Number(4)));
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(task_key(&TaskIdArg::Text(id.to_string())).ok(), Some(TaskKey::Id(id)));
+        assert!(task_key(&TaskIdArg::Number(-1)).is_err());
+        assert!(task_key(&TaskIdArg::Text("groceries".into())).is_err());
+    }
 }
