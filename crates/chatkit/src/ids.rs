@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn ids_are_prefixed_long_and_ordered() {
         let ids: Vec<String> = (0..100).map(|_| new_id(IdKind::Workflow)).collect();
-        assert!(ids.iter().all(|id| id.starts_with("wf_") && id.len() == 3 + 32));
+        assert!(
+            ids.iter()
+                .all(|id| id.starts_with("wf_") && id.len() == 3 + 32)
+        );
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);

@@ -22,7 +22,8 @@ pub mod types;
 pub use ids::{IdKind, new_id, new_message_id, new_thread_id};
 pub use memory_store::{FeedbackRecord, MemoryStore};
 pub use responder::{
-    EventSink, Responder, ResponseError, ResponseStream, StreamClosed, ThreadHandle, response_stream,
+    EventSink, Responder, ResponseError, ResponseStream, StreamClosed, ThreadHandle,
+    response_stream,
 };
 pub use server::{
     CANCELLED_NOTE, ChatKitServer, ProcessError, ProcessResult, StreamCompletion, ThreadEventStream,

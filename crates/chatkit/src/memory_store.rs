@@ -69,7 +69,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters for a test store, so keep going.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -80,19 +82,41 @@ impl State {
     }
 
     fn thread(&self, thread_id: &str, owner: &str) -> Result<&StoredThread, StoreError> {
-        self.threads.get(thread_id).filter(|thread| thread.owner == owner).ok_or(StoreError::NotFound)
+        self.threads
+            .get(thread_id)
+            .filter(|thread| thread.owner == owner)
+            .ok_or(StoreError::NotFound)
     }
 
-    fn thread_mut(&mut self, thread_id: &str, owner: &str) -> Result<&mut StoredThread, StoreError> {
-        self.threads.get_mut(thread_id).filter(|thread| thread.owner == owner).ok_or(StoreError::NotFound)
+    fn thread_mut(
+        &mut self,
+        thread_id: &str,
+        owner: &str,
+    ) -> Result<&mut StoredThread, StoreError> {
+        self.threads
+            .get_mut(thread_id)
+            .filter(|thread| thread.owner == owner)
+            .ok_or(StoreError::NotFound)
     }
 
-    fn upsert_item(&mut self, thread_id: &str, owner: &str, item: &ThreadItem) -> Result<(), StoreError> {
+    fn upsert_item(
+        &mut self,
+        thread_id: &str,
+        owner: &str,
+        item: &ThreadItem,
+    ) -> Result<(), StoreError> {
         let seq = self.next_seq();
         let thread = self.thread_mut(thread_id, owner)?;
-        match thread.items.iter_mut().find(|stored| stored.item.id == item.id) {
+        match thread
+            .items
+            .iter_mut()
+            .find(|stored| stored.item.id == item.id)
+        {
             Some(stored) => stored.item = item.clone(),
-            None => thread.items.push(StoredItem { seq, item: item.clone() }),
+            None => thread.items.push(StoredItem {
+                seq,
+                item: item.clone(),
+            }),
         }
         Ok(())
     }
@@ -121,8 +145,16 @@ fn paginate<T>(
     let mut rest = entries.into_iter().skip(start);
     let data: Vec<(SortKey, String, T)> = rest.by_ref().take(limit).collect();
     let has_more = rest.next().is_some();
-    let after = if has_more { data.last().map(|(_, id, _)| id.clone()) } else { None };
-    Page { data: data.into_iter().map(|(_, _, value)| value).collect(), has_more, after }
+    let after = if has_more {
+        data.last().map(|(_, id, _)| id.clone())
+    } else {
+        None
+    };
+    Page {
+        data: data.into_iter().map(|(_, _, value)| value).collect(),
+        has_more,
+        after,
+    }
 }
 
 #[async_trait]
@@ -131,7 +163,11 @@ where
     C: AsRef<str> + Send + Sync,
 {
     async fn load_thread(&self, thread_id: &str, ctx: &C) -> Result<ThreadMetadata, StoreError> {
-        Ok(self.lock().thread(thread_id, ctx.as_ref())?.metadata.clone())
+        Ok(self
+            .lock()
+            .thread(thread_id, ctx.as_ref())?
+            .metadata
+            .clone())
     }
 
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &C) -> Result<(), StoreError> {
@@ -159,7 +195,9 @@ where
         let mut state = self.lock();
         state.thread(thread_id, ctx.as_ref())?;
         state.threads.remove(thread_id);
-        state.feedback.retain(|record| record.thread_id != thread_id);
+        state
+            .feedback
+            .retain(|record| record.thread_id != thread_id);
         Ok(())
     }
 
@@ -199,20 +237,41 @@ where
             .thread(thread_id, ctx.as_ref())?
             .items
             .iter()
-            .map(|stored| ((stored.item.created_at, stored.seq), stored.item.id.clone(), stored.item.clone()))
+            .map(|stored| {
+                (
+                    (stored.item.created_at, stored.seq),
+                    stored.item.id.clone(),
+                    stored.item.clone(),
+                )
+            })
             .collect();
         Ok(paginate(entries, after, limit, order))
     }
 
-    async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError> {
+    async fn add_thread_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &C,
+    ) -> Result<(), StoreError> {
         self.lock().upsert_item(thread_id, ctx.as_ref(), item)
     }
 
-    async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError> {
+    async fn save_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &C,
+    ) -> Result<(), StoreError> {
         self.lock().upsert_item(thread_id, ctx.as_ref(), item)
     }
 
-    async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &C) -> Result<ThreadItem, StoreError> {
+    async fn load_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &C,
+    ) -> Result<ThreadItem, StoreError> {
         self.lock()
             .thread(thread_id, ctx.as_ref())?
             .items
@@ -222,8 +281,16 @@ where
             .ok_or(StoreError::NotFound)
     }
 
-    async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &C) -> Result<(), StoreError> {
-        self.lock().thread_mut(thread_id, ctx.as_ref())?.items.retain(|stored| stored.item.id != item_id);
+    async fn delete_thread_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &C,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .thread_mut(thread_id, ctx.as_ref())?
+            .items
+            .retain(|stored| stored.item.id != item_id);
         Ok(())
     }
 
@@ -241,7 +308,9 @@ where
             .find(|stored| stored.item.id == item_id)
             .map(|stored| (stored.item.created_at, stored.seq))
             .ok_or(StoreError::NotFound)?;
-        thread.items.retain(|stored| (stored.item.created_at, stored.seq) <= cutoff);
+        thread
+            .items
+            .retain(|stored| (stored.item.created_at, stored.seq) <= cutoff);
         Ok(())
     }
 

@@ -31,7 +31,12 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'static,
 {
     let (sender, receiver) = mpsc::channel(1);
-    ProducerStream { receiver, producer: Some(Box::pin(produce(sender))), failure: None, ended: false }
+    ProducerStream {
+        receiver,
+        producer: Some(Box::pin(produce(sender))),
+        failure: None,
+        ended: false,
+    }
 }
 
 impl<T, E> Stream for ProducerStream<T, E> {

@@ -39,7 +39,10 @@ pub enum ResponseError {
 impl ResponseError {
     /// A user-facing error.
     pub fn custom(message: impl Into<String>, allow_retry: bool) -> Self {
-        ResponseError::Custom { message: message.into(), allow_retry }
+        ResponseError::Custom {
+            message: message.into(),
+            allow_retry,
+        }
     }
 
     /// An internal error.
@@ -50,9 +53,10 @@ impl ResponseError {
     /// The event this error becomes on the wire.
     pub fn to_event(&self) -> ThreadStreamEvent {
         match self {
-            ResponseError::Custom { message, allow_retry } => {
-                ThreadStreamEvent::custom_error(message.clone(), *allow_retry)
-            }
+            ResponseError::Custom {
+                message,
+                allow_retry,
+            } => ThreadStreamEvent::custom_error(message.clone(), *allow_retry),
             ResponseError::Internal(_) => ThreadStreamEvent::stream_error(true),
         }
     }
@@ -104,7 +108,9 @@ impl ThreadHandle {
 
     fn lock(&self) -> MutexGuard<'_, ThreadMetadata> {
         // Plain data; a panic elsewhere cannot leave it inconsistent.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -120,7 +126,12 @@ where
     /// Responds to `user_message` (`None` after a client tool output or structured input
     /// submission). The server has already stored the user message and sent
     /// `stream_options`.
-    fn respond(&self, thread: ThreadHandle, user_message: Option<ThreadItem>, ctx: C) -> ResponseStream;
+    fn respond(
+        &self,
+        thread: ThreadHandle,
+        user_message: Option<ThreadItem>,
+        ctx: C,
+    ) -> ResponseStream;
 
     /// Handles `threads.custom_action`. `sender` is the widget item that sent it, if any.
     /// The default fails with `stream.error`.
@@ -132,7 +143,8 @@ where
         ctx: C,
     ) -> ResponseStream {
         let _ = (thread, sender, ctx);
-        let error = ResponseError::internal(format!("no handler for custom action `{}`", action.kind));
+        let error =
+            ResponseError::internal(format!("no handler for custom action `{}`", action.kind));
         stream::once(async move { Err(error) }).boxed()
     }
 
@@ -146,7 +158,9 @@ where
         ctx: C,
     ) -> Result<SyncCustomActionResponse, ProcessError> {
         let _ = (thread, action, sender, ctx);
-        Err(ProcessError::Unsupported("synchronous widget actions are not enabled".to_owned()))
+        Err(ProcessError::Unsupported(
+            "synchronous widget actions are not enabled".to_owned(),
+        ))
     }
 }
 

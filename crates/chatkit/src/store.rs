@@ -78,16 +78,36 @@ where
     ) -> Result<Page<ThreadItem>, StoreError>;
 
     /// Persists a finished item (upsert by id).
-    async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError>;
+    async fn add_thread_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &C,
+    ) -> Result<(), StoreError>;
 
     /// Replaces an item (upsert by id).
-    async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError>;
+    async fn save_item(
+        &self,
+        thread_id: &str,
+        item: &ThreadItem,
+        ctx: &C,
+    ) -> Result<(), StoreError>;
 
     /// Loads one item. `NotFound` if the thread or item is missing or foreign.
-    async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &C) -> Result<ThreadItem, StoreError>;
+    async fn load_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &C,
+    ) -> Result<ThreadItem, StoreError>;
 
     /// Deletes one item. Deleting a missing item of an existing thread succeeds.
-    async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &C) -> Result<(), StoreError>;
+    async fn delete_thread_item(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &C,
+    ) -> Result<(), StoreError>;
 
     /// Deletes every item that sorts after `item_id` in ascending order (used by retry).
     /// `NotFound` if the item is missing.

@@ -15,7 +15,9 @@ pub fn now() -> Timestamp {
 
 /// Formats a timestamp the way it appears on the wire, e.g. `2026-11-21T10:29:37.558740Z`.
 pub fn format(timestamp: &Timestamp) -> String {
-    DateTimePrinter::new().precision(Some(6)).timestamp_to_string(timestamp)
+    DateTimePrinter::new()
+        .precision(Some(6))
+        .timestamp_to_string(timestamp)
 }
 
 /// Parses an RFC 3339 timestamp. A value without an offset (what the Python reference
@@ -32,11 +34,16 @@ pub fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
 }
 
 /// `#[serde(with = "crate::timestamp")]` adapter. Only strings are accepted, never integers.
-pub(crate) fn serialize<S: Serializer>(timestamp: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<S: Serializer>(
+    timestamp: &Timestamp,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format(timestamp))
 }
 
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Timestamp, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse(&text).map_err(serde::de::Error::custom)
 }

@@ -41,7 +41,10 @@ mod tests {
     fn long_text_is_cut_at_a_word_boundary() {
         let text = "Please help me organise all of the tasks for the product launch next month, including QA";
         let title = title_from_text(text);
-        assert_eq!(title, "Please help me organise all of the tasks for the product…");
+        assert_eq!(
+            title,
+            "Please help me organise all of the tasks for the product…"
+        );
         assert!(title.chars().count() <= MAX_TITLE_CHARS);
     }
 

@@ -1,8 +1,8 @@
 //! Event sequences and persistence of the server core, with a scripted responder.
 
 use chatkit::{
-    ItemKind, ProcessError, ProcessResult, ResponseError, SortOrder, Store, ThreadItem, ThreadMetadata,
-    ThreadStatus, ThreadStreamEvent, response_stream,
+    ItemKind, ProcessError, ProcessResult, ResponseError, SortOrder, Store, ThreadItem,
+    ThreadMetadata, ThreadStatus, ThreadStreamEvent, response_stream,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -12,7 +12,9 @@ use common::*;
 
 fn text_of(user_message: &Option<ThreadItem>) -> String {
     match user_message.as_ref().map(|item| &item.kind) {
-        Some(ItemKind::UserMessage { content, .. }) => content.iter().map(|part| part.text()).collect(),
+        Some(ItemKind::UserMessage { content, .. }) => {
+            content.iter().map(|part| part.text()).collect()
+        }
         _ => String::new(),
     }
 }
@@ -43,12 +45,23 @@ async fn create_streams_the_reference_sequence_and_persists_done_items() {
     let server = hello_server();
     let stream = expect_stream(process(&server, &create_request("hi"), ALICE).await);
     let frames: Vec<bytes::Bytes> = stream.into_sse().collect().await;
-    let sse: String = frames.iter().map(|frame| std::str::from_utf8(frame).expect("utf-8")).collect();
-    assert!(frames.iter().all(|frame| frame.starts_with(b"data: ") && frame.ends_with(b"}\n\n")));
+    let sse: String = frames
+        .iter()
+        .map(|frame| std::str::from_utf8(frame).expect("utf-8"))
+        .collect();
+    assert!(
+        frames
+            .iter()
+            .all(|frame| frame.starts_with(b"data: ") && frame.ends_with(b"}\n\n"))
+    );
     insta::assert_snapshot!(redact_timestamps(&IdNormalizer::default().text(&sse)));
 
-    let thread =
-        server.store().load_threads(10, None, SortOrder::Desc, &ALICE.to_owned()).await.expect("list").data;
+    let thread = server
+        .store()
+        .load_threads(10, None, SortOrder::Desc, &ALICE.to_owned())
+        .await
+        .expect("list")
+        .data;
     assert_eq!(thread.len(), 1);
     assert_eq!(thread[0].title, None, "the server never invents titles");
     let items = all_items(&server, &thread[0].id).await;
@@ -67,7 +80,9 @@ async fn responder_title_change_is_saved_and_announced() {
             for event in events {
                 sink.send(event).await?;
             }
-            thread.set_status(ThreadStatus::Locked { reason: Some("Done for today".into()) });
+            thread.set_status(ThreadStatus::Locked {
+                reason: Some("Done for today".into()),
+            });
             Ok(())
         })
     });
@@ -76,14 +91,21 @@ async fn responder_title_change_is_saved_and_announced() {
     insta::assert_json_snapshot!(IdNormalizer::default().events(&events), {
         "[].**.created_at" => "[created_at]",
     });
-    let thread = server.store().load_thread(&thread_id, &ALICE.to_owned()).await.expect("saved");
+    let thread = server
+        .store()
+        .load_thread(&thread_id, &ALICE.to_owned())
+        .await
+        .expect("saved");
     assert_eq!(thread.title.as_deref(), Some("Plan my week"));
     assert!(matches!(thread.status, ThreadStatus::Locked { .. }));
 
     // A locked thread refuses new messages before any stream starts.
     match process(&server, &add_message_request(&thread_id, "more"), ALICE).await {
         Err(ProcessError::Conflict(message)) => {
-            assert_eq!(message, format!("thread `{thread_id}` is locked: Done for today"));
+            assert_eq!(
+                message,
+                format!("thread `{thread_id}` is locked: Done for today")
+            );
         }
         other => panic!("expected Conflict, got {other:?}"),
     }
@@ -126,14 +148,18 @@ async fn hidden_items_are_stored_but_never_sent() {
                 item: ThreadItem::new(
                     chatkit::new_message_id(),
                     &thread_id,
-                    ItemKind::HiddenContext { content: json!({"tool": "list_tasks", "result": []}) },
+                    ItemKind::HiddenContext {
+                        content: json!({"tool": "list_tasks", "result": []}),
+                    },
                 ),
             },
             ThreadStreamEvent::ThreadItemDone {
                 item: ThreadItem::new(
                     chatkit::new_id(chatkit::IdKind::SdkHiddenContext),
                     &thread_id,
-                    ItemKind::SdkHiddenContext { content: "note".into() },
+                    ItemKind::SdkHiddenContext {
+                        content: "note".into(),
+                    },
                 ),
             },
         ];
@@ -156,20 +182,41 @@ async fn hidden_items_are_stored_but_never_sent() {
             "thread.item.done",
         ]
     );
-    let stored: Vec<_> = all_items(&server, &thread_id).await.iter().map(ThreadItem::type_name).collect();
-    assert_eq!(stored, ["user_message", "hidden_context_item", "sdk_hidden_context", "assistant_message"]);
+    let stored: Vec<_> = all_items(&server, &thread_id)
+        .await
+        .iter()
+        .map(ThreadItem::type_name)
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "user_message",
+            "hidden_context_item",
+            "sdk_hidden_context",
+            "assistant_message"
+        ]
+    );
 
     let listed = expect_json(
         process(
             &server,
-            &body(json!({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}})),
+            &body(
+                json!({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}}),
+            ),
             ALICE,
         )
         .await,
     );
-    let listed_types: Vec<_> =
-        listed["data"].as_array().expect("data").iter().map(|item| item["type"].clone()).collect();
-    assert_eq!(listed_types, [json!("user_message"), json!("assistant_message")]);
+    let listed_types: Vec<_> = listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|item| item["type"].clone())
+        .collect();
+    assert_eq!(
+        listed_types,
+        [json!("user_message"), json!("assistant_message")]
+    );
     assert_eq!(listed["has_more"], false);
 
     let thread = expect_json(
@@ -214,10 +261,16 @@ async fn retry_after_item_deletes_later_items_without_removal_events() {
     // Retrying an assistant message is refused before the stream starts.
     let wrong = body(json!({"type": "threads.retry_after_item",
         "params": {"thread_id": thread_id, "item_id": after[1].id}}));
-    assert!(matches!(process(&server, &wrong, ALICE).await, Err(ProcessError::BadRequest(_))));
+    assert!(matches!(
+        process(&server, &wrong, ALICE).await,
+        Err(ProcessError::BadRequest(_))
+    ));
     let missing = body(json!({"type": "threads.retry_after_item",
         "params": {"thread_id": thread_id, "item_id": "msg_missing"}}));
-    assert!(matches!(process(&server, &missing, ALICE).await, Err(ProcessError::NotFound(_))));
+    assert!(matches!(
+        process(&server, &missing, ALICE).await,
+        Err(ProcessError::NotFound(_))
+    ));
 }
 
 /// A responder that streams part of an answer, sets a title, then hangs until cancelled.
@@ -241,7 +294,10 @@ async fn read_until_text_delta(stream: &mut chatkit::ThreadEventStream) -> Vec<T
     while let Some(event) = stream.next().await {
         let is_delta = matches!(
             &event,
-            ThreadStreamEvent::ThreadItemUpdated { update: chatkit::ThreadItemUpdate::TextDelta { .. }, .. }
+            ThreadStreamEvent::ThreadItemUpdated {
+                update: chatkit::ThreadItemUpdate::TextDelta { .. },
+                ..
+            }
         );
         seen.push(event);
         if is_delta {
@@ -268,19 +324,38 @@ async fn dropping_the_stream_persists_partial_text_and_a_hidden_note() {
         json!({"sent": IdNormalizer::default().events(&events), "stored": normalized}),
         { ".*[].**.created_at" => "[created_at]" }
     );
-    assert_eq!(assistant_text(&items[1]).as_deref(), Some("partial text that never "));
+    assert_eq!(
+        assistant_text(&items[1]).as_deref(),
+        Some("partial text that never ")
+    );
     assert!(
         matches!(&items[2].kind, ItemKind::SdkHiddenContext { content } if content == chatkit::CANCELLED_NOTE)
     );
     assert!(items[2].id.starts_with("shcx_"));
-    let thread = server.store().load_thread(&thread_id, &ALICE.to_owned()).await.expect("thread");
-    assert_eq!(thread.title.as_deref(), Some("Unfinished"), "a title set before the cancel is kept");
+    let thread = server
+        .store()
+        .load_thread(&thread_id, &ALICE.to_owned())
+        .await
+        .expect("thread");
+    assert_eq!(
+        thread.title.as_deref(),
+        Some("Unfinished"),
+        "a title set before the cancel is kept"
+    );
 
     let listed = expect_json(
-        process(&server, &body(json!({"type": "items.list", "params": {"thread_id": thread_id}})), ALICE)
-            .await,
+        process(
+            &server,
+            &body(json!({"type": "items.list", "params": {"thread_id": thread_id}})),
+            ALICE,
+        )
+        .await,
     );
-    assert_eq!(listed["data"].as_array().expect("data").len(), 2, "the note stays hidden");
+    assert_eq!(
+        listed["data"].as_array().expect("data").len(),
+        2,
+        "the note stays hidden"
+    );
 }
 
 #[tokio::test]
@@ -298,8 +373,15 @@ async fn explicit_cancel_of_a_detached_run_waits_for_the_cleanup() {
     });
     cancel_tx.send(()).expect("run alive");
     run.await.expect("run task");
-    let kinds: Vec<_> = all_items(&server, &thread_id).await.iter().map(ThreadItem::type_name).collect();
-    assert_eq!(kinds, ["user_message", "assistant_message", "sdk_hidden_context"]);
+    let kinds: Vec<_> = all_items(&server, &thread_id)
+        .await
+        .iter()
+        .map(ThreadItem::type_name)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["user_message", "assistant_message", "sdk_hidden_context"]
+    );
 }
 
 #[tokio::test]
@@ -311,8 +393,11 @@ async fn a_finished_stream_does_no_cancellation_cleanup() {
         events.push(event);
     }
     stream.cancel().await;
-    let kinds: Vec<_> =
-        all_items(&server, &created_thread_id(&events)).await.iter().map(ThreadItem::type_name).collect();
+    let kinds: Vec<_> = all_items(&server, &created_thread_id(&events))
+        .await
+        .iter()
+        .map(ThreadItem::type_name)
+        .collect();
     assert_eq!(kinds, ["user_message", "assistant_message"]);
 }
 
@@ -349,7 +434,14 @@ async fn unknown_and_foreign_threads_are_not_found_before_streaming() {
             }
         }
     }
-    let bobs = expect_json(process(&server, &body(json!({"type": "threads.list", "params": {}})), BOB).await);
+    let bobs = expect_json(
+        process(
+            &server,
+            &body(json!({"type": "threads.list", "params": {}})),
+            BOB,
+        )
+        .await,
+    );
     assert_eq!(bobs, json!({"data": [], "has_more": false}));
 }
 
@@ -389,8 +481,12 @@ async fn json_requests_update_list_feedback_and_delete() {
     let server = hello_server();
     let thread_id = created_thread_id(&run(&server, &create_request("hi"), ALICE).await);
 
-    let blank = body(json!({"type": "threads.update", "params": {"thread_id": thread_id, "title": "   "}}));
-    assert!(matches!(process(&server, &blank, ALICE).await, Err(ProcessError::BadRequest(_))));
+    let blank =
+        body(json!({"type": "threads.update", "params": {"thread_id": thread_id, "title": "   "}}));
+    assert!(matches!(
+        process(&server, &blank, ALICE).await,
+        Err(ProcessError::BadRequest(_))
+    ));
     let updated = expect_json(
         process(&server, &body(json!({"type": "threads.update", "params": {"thread_id": thread_id, "title": "  Groceries "}})), ALICE).await,
     );
@@ -398,10 +494,18 @@ async fn json_requests_update_list_feedback_and_delete() {
     assert_eq!(updated["items"], json!({"data": [], "has_more": false}));
 
     let listed = expect_json(
-        process(&server, &body(json!({"type": "threads.list", "params": {"limit": null}})), ALICE).await,
+        process(
+            &server,
+            &body(json!({"type": "threads.list", "params": {"limit": null}})),
+            ALICE,
+        )
+        .await,
     );
     assert_eq!(listed["data"][0]["title"], "Groceries");
-    assert_eq!(listed["data"][0]["items"], json!({"data": [], "has_more": false}));
+    assert_eq!(
+        listed["data"][0]["items"],
+        json!({"data": [], "has_more": false})
+    );
     assert_eq!(listed["has_more"], false);
 
     let items = all_items(&server, &thread_id).await;
@@ -413,7 +517,10 @@ async fn json_requests_update_list_feedback_and_delete() {
         other => panic!("expected {{}}, got {other:?}"),
     }
     assert_eq!(server.store().feedback()[0].item_ids, [items[1].id.clone()]);
-    assert_eq!(server.store().feedback()[0].kind, chatkit::FeedbackKind::Negative);
+    assert_eq!(
+        server.store().feedback()[0].kind,
+        chatkit::FeedbackKind::Negative
+    );
 
     match process(
         &server,
@@ -425,7 +532,13 @@ async fn json_requests_update_list_feedback_and_delete() {
         Ok(ProcessResult::Json(bytes)) => assert_eq!(&bytes[..], b"{}"),
         other => panic!("expected {{}}, got {other:?}"),
     }
-    assert!(server.store().load_thread(&thread_id, &ALICE.to_owned()).await.is_err());
+    assert!(
+        server
+            .store()
+            .load_thread(&thread_id, &ALICE.to_owned())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -488,15 +601,23 @@ async fn client_tool_output_completes_the_pending_call_and_responds() {
     );
     assert_eq!(assistant_text(&items[2]).as_deref(), Some("Thanks"));
     // Now the newest item is an assistant message: a second output is refused.
-    assert!(matches!(process(&server, &output, ALICE).await, Err(ProcessError::BadRequest(_))));
+    assert!(matches!(
+        process(&server, &output, ALICE).await,
+        Err(ProcessError::BadRequest(_))
+    ));
 }
 
 #[tokio::test]
 async fn structured_input_is_recorded_and_replaced_before_responding() {
-    let server = server(|thread, _| events_stream(assistant_message_events(&thread.id(), &["Noted"])));
+    let server =
+        server(|thread, _| events_stream(assistant_message_events(&thread.id(), &["Noted"])));
     let owner = ALICE.to_owned();
     let thread = ThreadMetadata::new(chatkit::new_thread_id());
-    server.store().save_thread(&thread, &owner).await.expect("save");
+    server
+        .store()
+        .save_thread(&thread, &owner)
+        .await
+        .expect("save");
     let question: ThreadItem = serde_json::from_value(json!({
         "id": "msg_q", "thread_id": thread.id, "created_at": "2026-01-01T00:00:00Z",
         "type": "structured_input", "inputs": [
@@ -504,7 +625,11 @@ async fn structured_input_is_recorded_and_replaced_before_responding() {
              "options": [{"value": "today"}, {"value": "tomorrow"}]},
             {"id": "why", "question": "Why?", "type": "freeform"}]}))
     .expect("valid item");
-    server.store().add_thread_item(&thread.id, &question, &owner).await.expect("add");
+    server
+        .store()
+        .add_thread_item(&thread.id, &question, &owner)
+        .await
+        .expect("add");
     let submit = body(json!({"type": "threads.add_structured_input", "params": {
         "thread_id": thread.id, "item_id": "msg_q",
         "input": {"answers": {"when": {"values": ["today", "tomorrow"]}}}}}));
@@ -515,12 +640,25 @@ async fn structured_input_is_recorded_and_replaced_before_responding() {
     };
     let replaced = serde_json::to_value(item).expect("json");
     assert_eq!(replaced["status"], "answered");
-    assert_eq!(replaced["inputs"][0]["answer"], json!({"values": ["today"], "skipped": false}));
-    assert_eq!(replaced["inputs"][1]["answer"], json!({"values": [], "skipped": true}));
-    let stored = server.store().load_item(&thread.id, "msg_q", &owner).await.expect("stored");
+    assert_eq!(
+        replaced["inputs"][0]["answer"],
+        json!({"values": ["today"], "skipped": false})
+    );
+    assert_eq!(
+        replaced["inputs"][1]["answer"],
+        json!({"values": [], "skipped": true})
+    );
+    let stored = server
+        .store()
+        .load_item(&thread.id, "msg_q", &owner)
+        .await
+        .expect("stored");
     assert_eq!(&stored, item);
     // Not pending any more.
-    assert!(matches!(process(&server, &submit, ALICE).await, Err(ProcessError::BadRequest(_))));
+    assert!(matches!(
+        process(&server, &submit, ALICE).await,
+        Err(ProcessError::BadRequest(_))
+    ));
 }
 
 #[test]
@@ -529,7 +667,9 @@ fn server_and_streams_can_cross_threads() {
     fn assert_sync<T: Send + Sync + 'static>() {}
     assert_sync::<TestServer>();
     assert_sync::<chatkit::ThreadHandle>();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let server = hello_server();
         let stream = expect_stream(process(&server, &create_request("hi"), ALICE).await);

@@ -27,15 +27,19 @@ fn with_utc_timestamps(json: &str) -> String {
 
 /// Parses `json` as `T` and checks it re-serializes to exactly the same bytes.
 fn assert_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
-    let parsed: T = serde_json::from_str(json).unwrap_or_else(|error| panic!("{error} while parsing {json}"));
+    let parsed: T =
+        serde_json::from_str(json).unwrap_or_else(|error| panic!("{error} while parsing {json}"));
     let reserialized = serde_json::to_string(&parsed).expect("serializes");
     assert_eq!(reserialized, json);
 }
 
 /// Like [`assert_round_trip`] modulo key order, for fixtures holding free-form widget JSON
 /// (`serde_json::Value` objects keep their keys sorted).
-fn assert_round_trip_modulo_key_order<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
-    let parsed: T = serde_json::from_str(json).unwrap_or_else(|error| panic!("{error} while parsing {json}"));
+fn assert_round_trip_modulo_key_order<T: serde::de::DeserializeOwned + serde::Serialize>(
+    json: &str,
+) {
+    let parsed: T =
+        serde_json::from_str(json).unwrap_or_else(|error| panic!("{error} while parsing {json}"));
     let reserialized = serde_json::to_value(&parsed).expect("serializes");
     let original: Value = serde_json::from_str(json).expect("valid JSON");
     assert_eq!(reserialized, original);
@@ -181,7 +185,8 @@ fn bad_request_message(result: Result<Request, ProcessError>) -> String {
 #[test]
 fn list_requests_default_limit_order_and_metadata() {
     for limit in [json!(null), json!(0)] {
-        let request = parse(json!({"type": "threads.list", "params": {"limit": limit}})).expect("valid");
+        let request =
+            parse(json!({"type": "threads.list", "params": {"limit": limit}})).expect("valid");
         let RequestParams::ThreadsList(params) = &request.params else {
             panic!("wrong variant");
         };
@@ -249,7 +254,12 @@ fn all_sixteen_request_types_parse() {
     assert_eq!(names, chatkit::REQUEST_TYPES);
     let streaming = requests
         .iter()
-        .filter(|request| parse((*request).clone()).expect("valid").params.is_streaming())
+        .filter(|request| {
+            parse((*request).clone())
+                .expect("valid")
+                .params
+                .is_streaming()
+        })
         .count();
     assert_eq!(streaming, 6);
 }
@@ -264,20 +274,35 @@ fn missing_params_is_rejected_with_a_helpful_message() {
 fn unknown_type_is_rejected_with_a_helpful_message() {
     let message = bad_request_message(parse(json!({"type": "threads.cancel", "params": {}})));
     assert!(
-        message.starts_with("unknown request type `threads.cancel`; expected one of: threads.create,"),
+        message
+            .starts_with("unknown request type `threads.cancel`; expected one of: threads.create,"),
         "{message}"
     );
 }
 
 #[test]
 fn invalid_params_and_malformed_bodies_name_the_problem() {
-    let message = bad_request_message(parse(json!({"type": "threads.update", "params": {"thread_id": "t"}})));
-    assert_eq!(message, "invalid `threads.update` params: missing field `title`");
+    let message = bad_request_message(parse(
+        json!({"type": "threads.update", "params": {"thread_id": "t"}}),
+    ));
+    assert_eq!(
+        message,
+        "invalid `threads.update` params: missing field `title`"
+    );
     let message = bad_request_message(parse(json!({})));
-    assert!(message.starts_with("malformed request body: missing field `type`"), "{message}");
-    let message =
-        bad_request_message(ChatKitServer::<MemoryStore, common::ScriptedResponder>::parse(b"{not json"));
+    assert!(
+        message.starts_with("malformed request body: missing field `type`"),
+        "{message}"
+    );
+    let message = bad_request_message(
+        ChatKitServer::<MemoryStore, common::ScriptedResponder>::parse(b"{not json"),
+    );
     assert!(message.starts_with("malformed request body:"), "{message}");
-    let message = bad_request_message(parse(json!({"type": "threads.list", "params": {"limit": -1}})));
-    assert!(message.starts_with("invalid `threads.list` params:"), "{message}");
+    let message = bad_request_message(parse(
+        json!({"type": "threads.list", "params": {"limit": -1}}),
+    ));
+    assert!(
+        message.starts_with("invalid `threads.list` params:"),
+        "{message}"
+    );
 }

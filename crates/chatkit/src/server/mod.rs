@@ -16,11 +16,12 @@ use crate::ids::new_thread_id;
 use crate::responder::{Responder, ThreadHandle};
 use crate::store::{BoxError, Store, StoreError};
 use crate::types::{
-    ClientToolCallStatus, DEFAULT_PAGE_SIZE, ItemKind, ItemsFeedbackParams, ItemsListParams, Page, Request,
-    RequestParams, SortOrder, StructuredInputStatus, Thread, ThreadAddClientToolOutputParams,
-    ThreadAddStructuredInputParams, ThreadAddUserMessageParams, ThreadCreateParams, ThreadCustomActionParams,
-    ThreadItem, ThreadListParams, ThreadMetadata, ThreadRetryAfterItemParams, ThreadStatus,
-    ThreadStreamEvent, ThreadUpdateParams, UserMessageInput, apply_submission,
+    ClientToolCallStatus, DEFAULT_PAGE_SIZE, ItemKind, ItemsFeedbackParams, ItemsListParams, Page,
+    Request, RequestParams, SortOrder, StructuredInputStatus, Thread,
+    ThreadAddClientToolOutputParams, ThreadAddStructuredInputParams, ThreadAddUserMessageParams,
+    ThreadCreateParams, ThreadCustomActionParams, ThreadItem, ThreadListParams, ThreadMetadata,
+    ThreadRetryAfterItemParams, ThreadStatus, ThreadStreamEvent, ThreadUpdateParams,
+    UserMessageInput, apply_submission,
 };
 use pipeline::{Abort, Pipeline};
 
@@ -36,9 +37,10 @@ impl std::fmt::Debug for ProcessResult {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProcessResult::Stream(_) => formatter.write_str("ProcessResult::Stream(..)"),
-            ProcessResult::Json(body) => {
-                formatter.debug_tuple("ProcessResult::Json").field(&String::from_utf8_lossy(body)).finish()
-            }
+            ProcessResult::Json(body) => formatter
+                .debug_tuple("ProcessResult::Json")
+                .field(&String::from_utf8_lossy(body))
+                .finish(),
         }
     }
 }
@@ -100,7 +102,10 @@ pub struct ChatKitServer<S, R> {
 
 impl<S, R> Clone for ChatKitServer<S, R> {
     fn clone(&self) -> Self {
-        ChatKitServer { store: self.store.clone(), responder: self.responder.clone() }
+        ChatKitServer {
+            store: self.store.clone(),
+            responder: self.responder.clone(),
+        }
     }
 }
 
@@ -149,12 +154,18 @@ impl<S, R> ChatKitServer<S, R> {
         tracing::debug!(request_type = request.params.type_name(), "chatkit request");
         match request.params {
             RequestParams::ThreadsCreate(params) => self.create_thread(params, ctx),
-            RequestParams::ThreadsAddUserMessage(params) => self.add_user_message(params, ctx).await,
+            RequestParams::ThreadsAddUserMessage(params) => {
+                self.add_user_message(params, ctx).await
+            }
             RequestParams::ThreadsAddClientToolOutput(params) => {
                 self.add_client_tool_output(params, ctx).await
             }
-            RequestParams::ThreadsAddStructuredInput(params) => self.add_structured_input(params, ctx).await,
-            RequestParams::ThreadsRetryAfterItem(params) => self.retry_after_item(params, ctx).await,
+            RequestParams::ThreadsAddStructuredInput(params) => {
+                self.add_structured_input(params, ctx).await
+            }
+            RequestParams::ThreadsRetryAfterItem(params) => {
+                self.retry_after_item(params, ctx).await
+            }
             RequestParams::ThreadsCustomAction(params) => self.custom_action(params, ctx).await,
             RequestParams::ThreadsGetById(params) => self.get_thread(&params.thread_id, &ctx).await,
             RequestParams::ThreadsList(params) => self.list_threads(params, &ctx).await,
@@ -164,24 +175,32 @@ impl<S, R> ChatKitServer<S, R> {
                 self.store
                     .delete_thread(&params.thread_id, &ctx)
                     .await
-                    .map_err(|error| ProcessError::from_store(error, thread_not_found(&params.thread_id)))?;
+                    .map_err(|error| {
+                        ProcessError::from_store(error, thread_not_found(&params.thread_id))
+                    })?;
                 Ok(empty_object())
             }
-            RequestParams::ThreadsSyncCustomAction(params) => self.sync_custom_action(params, ctx).await,
+            RequestParams::ThreadsSyncCustomAction(params) => {
+                self.sync_custom_action(params, ctx).await
+            }
             RequestParams::ItemsList(params) => self.list_items(params, &ctx).await,
             RequestParams::ItemsFeedback(params) => self.save_feedback(params, &ctx).await,
-            RequestParams::AttachmentsCreate(_) | RequestParams::AttachmentsDelete(_) => {
-                Err(ProcessError::Unsupported("uploads are not enabled".to_owned()))
-            }
-            RequestParams::InputTranscribe(_) => {
-                Err(ProcessError::Unsupported("dictation is not enabled".to_owned()))
-            }
+            RequestParams::AttachmentsCreate(_) | RequestParams::AttachmentsDelete(_) => Err(
+                ProcessError::Unsupported("uploads are not enabled".to_owned()),
+            ),
+            RequestParams::InputTranscribe(_) => Err(ProcessError::Unsupported(
+                "dictation is not enabled".to_owned(),
+            )),
         }
     }
 
     // ----- streaming requests -------------------------------------------------------------
 
-    fn create_thread<C>(&self, params: ThreadCreateParams, ctx: C) -> Result<ProcessResult, ProcessError>
+    fn create_thread<C>(
+        &self,
+        params: ThreadCreateParams,
+        ctx: C,
+    ) -> Result<ProcessResult, ProcessError>
     where
         S: Store<C>,
         R: Responder<C>,
@@ -191,15 +210,24 @@ impl<S, R> ChatKitServer<S, R> {
         let thread = ThreadMetadata::new(new_thread_id());
         let user_message = user_message_item(&thread.id, params.input);
         let responder = self.responder.clone();
-        let stream =
-            Pipeline::start(self.store.clone(), ctx, thread.id.clone(), move |pipeline| async move {
+        let stream = Pipeline::start(
+            self.store.clone(),
+            ctx,
+            thread.id.clone(),
+            move |pipeline| async move {
                 pipeline.store.save_thread(&thread, &pipeline.ctx).await?;
-                pipeline.emit(ThreadStreamEvent::ThreadCreated { thread: Thread::summary(&thread) }).await?;
+                pipeline
+                    .emit(ThreadStreamEvent::ThreadCreated {
+                        thread: Thread::summary(&thread),
+                    })
+                    .await?;
                 pipeline.add_item_done(user_message.clone()).await?;
                 let handle = ThreadHandle::new(thread);
-                let events = responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
+                let events =
+                    responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
                 pipeline.respond(handle, events).await
-            });
+            },
+        );
         Ok(ProcessResult::Stream(stream))
     }
 
@@ -221,7 +249,8 @@ impl<S, R> ChatKitServer<S, R> {
         let stream = self.start(ctx, thread.id.clone(), move |pipeline| async move {
             pipeline.add_item_done(user_message.clone()).await?;
             let handle = ThreadHandle::new(thread);
-            let events = responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
+            let events =
+                responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
             pipeline.respond(handle, events).await
         });
         Ok(ProcessResult::Stream(stream))
@@ -246,7 +275,11 @@ impl<S, R> ChatKitServer<S, R> {
         let mut tool_call = match newest.data.into_iter().next() {
             Some(
                 item @ ThreadItem {
-                    kind: ItemKind::ClientToolCall { status: ClientToolCallStatus::Pending, .. },
+                    kind:
+                        ItemKind::ClientToolCall {
+                            status: ClientToolCallStatus::Pending,
+                            ..
+                        },
                     ..
                 },
             ) => item,
@@ -264,15 +297,31 @@ impl<S, R> ChatKitServer<S, R> {
         let responder = self.responder.clone();
         let stream = self.start(ctx, thread.id.clone(), move |pipeline| async move {
             let thread_id = tool_call.thread_id.clone();
-            pipeline.store.save_item(&thread_id, &tool_call, &pipeline.ctx).await?;
+            pipeline
+                .store
+                .save_item(&thread_id, &tool_call, &pipeline.ctx)
+                .await?;
             // Only one client tool call may be pending; drop any stragglers.
             let recent = pipeline
                 .store
-                .load_thread_items(&thread_id, None, DEFAULT_PAGE_SIZE, SortOrder::Desc, &pipeline.ctx)
+                .load_thread_items(
+                    &thread_id,
+                    None,
+                    DEFAULT_PAGE_SIZE,
+                    SortOrder::Desc,
+                    &pipeline.ctx,
+                )
                 .await?;
             for item in recent.data {
-                if let ItemKind::ClientToolCall { status: ClientToolCallStatus::Pending, .. } = item.kind {
-                    pipeline.store.delete_thread_item(&thread_id, &item.id, &pipeline.ctx).await?;
+                if let ItemKind::ClientToolCall {
+                    status: ClientToolCallStatus::Pending,
+                    ..
+                } = item.kind
+                {
+                    pipeline
+                        .store
+                        .delete_thread_item(&thread_id, &item.id, &pipeline.ctx)
+                        .await?;
                 }
             }
             let handle = ThreadHandle::new(thread);
@@ -295,7 +344,10 @@ impl<S, R> ChatKitServer<S, R> {
         let thread = self.load_thread(&params.thread_id, &ctx).await?;
         let mut item = self.load_item(&thread.id, &params.item_id, &ctx).await?;
         match &mut item.kind {
-            ItemKind::StructuredInput { status: status @ StructuredInputStatus::Pending, inputs } => {
+            ItemKind::StructuredInput {
+                status: status @ StructuredInputStatus::Pending,
+                inputs,
+            } => {
                 apply_submission(inputs, &params.input);
                 *status = params.input.status.into();
             }
@@ -316,9 +368,10 @@ impl<S, R> ChatKitServer<S, R> {
                 let ctx = pipeline.ctx.clone();
                 stream::once(async move { responder.respond(handle, None, ctx) }).flatten()
             };
-            let events = stream::once(async move { Ok(ThreadStreamEvent::ThreadItemReplaced { item }) })
-                .chain(respond)
-                .boxed();
+            let events =
+                stream::once(async move { Ok(ThreadStreamEvent::ThreadItemReplaced { item }) })
+                    .chain(respond)
+                    .boxed();
             pipeline.respond(handle, events).await
         });
         Ok(ProcessResult::Stream(stream))
@@ -348,9 +401,13 @@ impl<S, R> ChatKitServer<S, R> {
         let stream = self.start(ctx, thread.id.clone(), move |pipeline| async move {
             // Like the reference, the client gets no removal events: it drops the later
             // items itself when it retries.
-            pipeline.store.delete_thread_items_after(&thread.id, &user_message.id, &pipeline.ctx).await?;
+            pipeline
+                .store
+                .delete_thread_items_after(&thread.id, &user_message.id, &pipeline.ctx)
+                .await?;
             let handle = ThreadHandle::new(thread);
-            let events = responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
+            let events =
+                responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
             pipeline.respond(handle, events).await
         });
         Ok(ProcessResult::Stream(stream))
@@ -371,8 +428,9 @@ impl<S, R> ChatKitServer<S, R> {
             Some(item_id) => Some(self.load_item(&thread.id, item_id, &ctx).await?),
             None => None,
         };
-        let sender_is_widget =
-            sender.as_ref().is_none_or(|item| matches!(item.kind, ItemKind::Widget { .. }));
+        let sender_is_widget = sender
+            .as_ref()
+            .is_none_or(|item| matches!(item.kind, ItemKind::Widget { .. }));
         let responder = self.responder.clone();
         let stream = self.start(ctx, thread.id.clone(), move |pipeline| async move {
             if !sender_is_widget {
@@ -380,7 +438,8 @@ impl<S, R> ChatKitServer<S, R> {
                 return pipeline.emit(ThreadStreamEvent::stream_error(false)).await;
             }
             let handle = ThreadHandle::new(thread);
-            let events = responder.action(handle.clone(), params.action, sender, pipeline.ctx.clone());
+            let events =
+                responder.action(handle.clone(), params.action, sender, pipeline.ctx.clone());
             pipeline.respond(handle, events).await
         });
         Ok(ProcessResult::Stream(stream))
@@ -412,16 +471,27 @@ impl<S, R> ChatKitServer<S, R> {
         json(&Thread::with_items(&thread, items))
     }
 
-    async fn list_threads<C>(&self, params: ThreadListParams, ctx: &C) -> Result<ProcessResult, ProcessError>
+    async fn list_threads<C>(
+        &self,
+        params: ThreadListParams,
+        ctx: &C,
+    ) -> Result<ProcessResult, ProcessError>
     where
         S: Store<C>,
         C: Send + Sync,
     {
         let page = self
             .store
-            .load_threads(params.page_size(), params.after.as_deref(), params.order, ctx)
+            .load_threads(
+                params.page_size(),
+                params.after.as_deref(),
+                params.order,
+                ctx,
+            )
             .await
-            .map_err(|error| ProcessError::from_store(error, || "thread cursor not found".to_owned()))?;
+            .map_err(|error| {
+                ProcessError::from_store(error, || "thread cursor not found".to_owned())
+            })?;
         json(&Page {
             data: page.data.iter().map(Thread::summary).collect(),
             has_more: page.has_more,
@@ -440,7 +510,9 @@ impl<S, R> ChatKitServer<S, R> {
     {
         let title = params.title.trim();
         if title.is_empty() {
-            return Err(ProcessError::BadRequest("the thread title must not be empty".to_owned()));
+            return Err(ProcessError::BadRequest(
+                "the thread title must not be empty".to_owned(),
+            ));
         }
         let mut thread = self.load_thread(&params.thread_id, ctx).await?;
         thread.title = Some(title.to_owned());
@@ -451,7 +523,11 @@ impl<S, R> ChatKitServer<S, R> {
         json(&Thread::summary(&thread))
     }
 
-    async fn list_items<C>(&self, params: ItemsListParams, ctx: &C) -> Result<ProcessResult, ProcessError>
+    async fn list_items<C>(
+        &self,
+        params: ItemsListParams,
+        ctx: &C,
+    ) -> Result<ProcessResult, ProcessError>
     where
         S: Store<C>,
         C: Send + Sync,
@@ -466,7 +542,9 @@ impl<S, R> ChatKitServer<S, R> {
                 ctx,
             )
             .await
-            .map_err(|error| ProcessError::from_store(error, thread_not_found(&params.thread_id)))?;
+            .map_err(|error| {
+                ProcessError::from_store(error, thread_not_found(&params.thread_id))
+            })?;
         // Filtered after paging, like the reference: a page may be short while has_more.
         page.data.retain(|item| !item.is_hidden());
         json(&page)
@@ -484,7 +562,9 @@ impl<S, R> ChatKitServer<S, R> {
         self.store
             .save_feedback(&params.thread_id, &params.item_ids, params.kind, ctx)
             .await
-            .map_err(|error| ProcessError::from_store(error, thread_not_found(&params.thread_id)))?;
+            .map_err(|error| {
+                ProcessError::from_store(error, thread_not_found(&params.thread_id))
+            })?;
         Ok(empty_object())
     }
 
@@ -512,7 +592,10 @@ impl<S, R> ChatKitServer<S, R> {
                 item.type_name()
             )));
         }
-        let response = self.responder.sync_action(thread, params.action, sender, ctx).await?;
+        let response = self
+            .responder
+            .sync_action(thread, params.action, sender, ctx)
+            .await?;
         json(&response)
     }
 
@@ -529,7 +612,12 @@ impl<S, R> ChatKitServer<S, R> {
             .map_err(|error| ProcessError::from_store(error, thread_not_found(thread_id)))
     }
 
-    async fn load_item<C>(&self, thread_id: &str, item_id: &str, ctx: &C) -> Result<ThreadItem, ProcessError>
+    async fn load_item<C>(
+        &self,
+        thread_id: &str,
+        item_id: &str,
+        ctx: &C,
+    ) -> Result<ThreadItem, ProcessError>
     where
         S: Store<C>,
         C: Send + Sync,
@@ -558,7 +646,9 @@ fn reject_attachments(input: &UserMessageInput) -> Result<(), ProcessError> {
     if input.attachments.is_empty() {
         Ok(())
     } else {
-        Err(ProcessError::Unsupported("uploads are not enabled".to_owned()))
+        Err(ProcessError::Unsupported(
+            "uploads are not enabled".to_owned(),
+        ))
     }
 }
 
@@ -572,7 +662,10 @@ fn ensure_accepts_messages(thread: &ThreadMetadata) -> Result<(), ProcessError> 
     };
     Err(ProcessError::Conflict(match reason {
         Some(reason) => format!("thread `{}` is {state}: {reason}", thread.id),
-        None => format!("thread `{}` is {state} and accepts no new messages", thread.id),
+        None => format!(
+            "thread `{}` is {state} and accepts no new messages",
+            thread.id
+        ),
     }))
 }
 

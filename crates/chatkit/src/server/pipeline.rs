@@ -18,13 +18,14 @@ use crate::responder::{ResponseStream, ThreadHandle};
 use crate::sse::sse_frame;
 use crate::store::{Store, StoreError};
 use crate::types::{
-    AssistantMessageContent, ItemKind, StreamOptions, Thread, ThreadItem, ThreadItemUpdate, ThreadMetadata,
-    ThreadStreamEvent,
+    AssistantMessageContent, ItemKind, StreamOptions, Thread, ThreadItem, ThreadItemUpdate,
+    ThreadMetadata, ThreadStreamEvent,
 };
 
 /// Content of the hidden item recorded when a response is cancelled, so the next turn
 /// does not continue the abandoned answer.
-pub const CANCELLED_NOTE: &str = "The user cancelled the stream. Stop responding to the prior request.";
+pub const CANCELLED_NOTE: &str =
+    "The user cancelled the stream. Stop responding to the prior request.";
 
 /// Why the pipeline stopped early.
 pub(crate) enum Abort {
@@ -102,7 +103,12 @@ where
 {
     /// Starts a streaming response whose body is `body`. Nothing runs until the returned
     /// stream is polled.
-    pub(crate) fn start<F, Fut>(store: Arc<S>, ctx: C, thread_id: String, body: F) -> ThreadEventStream
+    pub(crate) fn start<F, Fut>(
+        store: Arc<S>,
+        ctx: C,
+        thread_id: String,
+        body: F,
+    ) -> ThreadEventStream
     where
         F: FnOnce(Pipeline<S, C>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), Abort>> + Send + 'static,
@@ -121,7 +127,12 @@ where
         };
         let shared_run = run.clone();
         let events = producer_stream(move |sender| {
-            let pipeline = Pipeline { store, ctx, sender, run: shared_run };
+            let pipeline = Pipeline {
+                store,
+                ctx,
+                sender,
+                run: shared_run,
+            };
             async move {
                 let result = body(pipeline.clone()).await;
                 if let Err(Abort::Store(error)) = result {
@@ -134,7 +145,12 @@ where
             }
         });
         let (completed, _) = watch::channel(false);
-        ThreadEventStream { events, run, cleanup: Some(cleanup), completed: Some(completed) }
+        ThreadEventStream {
+            events,
+            run,
+            cleanup: Some(cleanup),
+            completed: Some(completed),
+        }
     }
 
     pub(crate) fn thread_id(&self) -> String {
@@ -148,15 +164,23 @@ where
 
     /// Stores an item and sends `thread.item.done` for it (used for the user message).
     pub(crate) async fn add_item_done(&self, item: ThreadItem) -> Result<(), Abort> {
-        self.store.add_thread_item(&item.thread_id, &item, &self.ctx).await?;
+        self.store
+            .add_thread_item(&item.thread_id, &item, &self.ctx)
+            .await?;
         self.emit(ThreadStreamEvent::ThreadItemDone { item }).await
     }
 
     /// Runs one response phase: `stream_options`, then the responder's events through the
     /// persistence pipeline, then a final thread change check.
-    pub(crate) async fn respond(&self, thread: ThreadHandle, events: ResponseStream) -> Result<(), Abort> {
-        self.emit(ThreadStreamEvent::StreamOptions { stream_options: StreamOptions { allow_cancel: true } })
-            .await?;
+    pub(crate) async fn respond(
+        &self,
+        thread: ThreadHandle,
+        events: ResponseStream,
+    ) -> Result<(), Abort> {
+        self.emit(ThreadStreamEvent::StreamOptions {
+            stream_options: StreamOptions { allow_cancel: true },
+        })
+        .await?;
         {
             let mut run = lock(&self.run);
             run.phase = Phase::Responding;
@@ -174,7 +198,11 @@ where
         self.save_thread_if_changed(&thread).await
     }
 
-    async fn forward(&self, thread: &ThreadHandle, mut events: ResponseStream) -> Result<(), Abort> {
+    async fn forward(
+        &self,
+        thread: &ThreadHandle,
+        mut events: ResponseStream,
+    ) -> Result<(), Abort> {
         while let Some(next) = events.next().await {
             match next {
                 Ok(event) => {
@@ -212,7 +240,9 @@ where
                 }
             }
             ThreadStreamEvent::ThreadItemDone { item } => {
-                self.store.add_thread_item(&thread_id, item, &self.ctx).await?;
+                self.store
+                    .add_thread_item(&thread_id, item, &self.ctx)
+                    .await?;
                 self.forget_pending(&item.id);
             }
             ThreadStreamEvent::ThreadItemReplaced { item } => {
@@ -220,7 +250,9 @@ where
                 self.forget_pending(&item.id);
             }
             ThreadStreamEvent::ThreadItemRemoved { item_id } => {
-                self.store.delete_thread_item(&thread_id, item_id, &self.ctx).await?;
+                self.store
+                    .delete_thread_item(&thread_id, item_id, &self.ctx)
+                    .await?;
                 self.forget_pending(item_id);
             }
             _ => {}
@@ -240,7 +272,8 @@ where
         self.store.save_thread(&current, &self.ctx).await?;
         let summary = Thread::summary(&current);
         lock(&self.run).last_saved = Some(current);
-        self.emit(ThreadStreamEvent::ThreadUpdated { thread: summary }).await
+        self.emit(ThreadStreamEvent::ThreadUpdated { thread: summary })
+            .await
     }
 }
 
@@ -275,7 +308,11 @@ pub(crate) fn apply_update(item: &mut ThreadItem, update: &ThreadItemUpdate) {
                 ThreadItemUpdate::ContentPartAdded { content: new, .. }
                 | ThreadItemUpdate::ContentPartDone { content: new, .. } => *part = new.clone(),
                 ThreadItemUpdate::TextDelta { delta, .. } => part.text.push_str(delta),
-                ThreadItemUpdate::AnnotationAdded { annotation_index, annotation, .. } => {
+                ThreadItemUpdate::AnnotationAdded {
+                    annotation_index,
+                    annotation,
+                    ..
+                } => {
                     let at = (*annotation_index).min(part.annotations.len());
                     part.annotations.insert(at, annotation.clone());
                 }
@@ -285,12 +322,13 @@ pub(crate) fn apply_update(item: &mut ThreadItem, update: &ThreadItemUpdate) {
         (ItemKind::Workflow { workflow }, ThreadItemUpdate::WorkflowTaskAdded { task, .. }) => {
             workflow.tasks.push(task.clone());
         }
-        (ItemKind::Workflow { workflow }, ThreadItemUpdate::WorkflowTaskUpdated { task_index, task }) => {
-            match workflow.tasks.get_mut(*task_index) {
-                Some(existing) => *existing = task.clone(),
-                None => workflow.tasks.push(task.clone()),
-            }
-        }
+        (
+            ItemKind::Workflow { workflow },
+            ThreadItemUpdate::WorkflowTaskUpdated { task_index, task },
+        ) => match workflow.tasks.get_mut(*task_index) {
+            Some(existing) => *existing = task.clone(),
+            None => workflow.tasks.push(task.clone()),
+        },
         _ => {}
     }
 }
@@ -313,7 +351,9 @@ where
     let note = ThreadItem::new(
         new_id(IdKind::SdkHiddenContext),
         thread_id.clone(),
-        ItemKind::SdkHiddenContext { content: CANCELLED_NOTE.to_owned() },
+        ItemKind::SdkHiddenContext {
+            content: CANCELLED_NOTE.to_owned(),
+        },
     );
     if let Err(error) = store.add_thread_item(thread_id, &note, &ctx).await {
         tracing::warn!(%error, "could not record a cancelled response");
@@ -433,7 +473,9 @@ impl Drop for ThreadEventStream {
                 });
             }
             Err(_) => {
-                tracing::warn!("chatkit stream dropped outside a tokio runtime; partial response not saved");
+                tracing::warn!(
+                    "chatkit stream dropped outside a tokio runtime; partial response not saved"
+                );
             }
         }
     }

@@ -34,7 +34,9 @@ impl UserMessageContent {
     /// The visible text of this part.
     pub fn text(&self) -> &str {
         match self {
-            UserMessageContent::InputText { text } | UserMessageContent::InputTag { text, .. } => text,
+            UserMessageContent::InputText { text } | UserMessageContent::InputTag { text, .. } => {
+                text
+            }
         }
     }
 }
@@ -72,7 +74,10 @@ pub struct AssistantMessageContent {
 impl AssistantMessageContent {
     /// Text without annotations.
     pub fn text(text: impl Into<String>) -> Self {
-        AssistantMessageContent { annotations: Vec::new(), text: text.into() }
+        AssistantMessageContent {
+            annotations: Vec::new(),
+            text: text.into(),
+        }
     }
 }
 

@@ -109,12 +109,20 @@ pub enum ThreadStreamEvent {
 impl ThreadStreamEvent {
     /// `{"type":"error","code":"custom","message":…,"allow_retry":…}`.
     pub fn custom_error(message: impl Into<String>, allow_retry: bool) -> Self {
-        ThreadStreamEvent::Error { code: ErrorCode::Custom, message: Some(message.into()), allow_retry }
+        ThreadStreamEvent::Error {
+            code: ErrorCode::Custom,
+            message: Some(message.into()),
+            allow_retry,
+        }
     }
 
     /// `{"type":"error","code":"stream.error","allow_retry":…}`.
     pub fn stream_error(allow_retry: bool) -> Self {
-        ThreadStreamEvent::Error { code: ErrorCode::StreamError, message: None, allow_retry }
+        ThreadStreamEvent::Error {
+            code: ErrorCode::StreamError,
+            message: None,
+            allow_retry,
+        }
     }
 
     /// The `type` discriminator, e.g. `"thread.item.done"`.

@@ -28,7 +28,12 @@ pub struct ThreadItem {
 impl ThreadItem {
     /// A new item created now.
     pub fn new(id: impl Into<String>, thread_id: impl Into<String>, kind: ItemKind) -> Self {
-        ThreadItem { id: id.into(), thread_id: thread_id.into(), created_at: crate::timestamp::now(), kind }
+        ThreadItem {
+            id: id.into(),
+            thread_id: thread_id.into(),
+            created_at: crate::timestamp::now(),
+            kind,
+        }
     }
 
     /// Whether the item is server-only context that is stored but never sent to clients.
@@ -131,7 +136,10 @@ pub enum ItemKind {
 impl ItemKind {
     /// Whether this is one of the two hidden kinds.
     pub fn is_hidden(&self) -> bool {
-        matches!(self, ItemKind::HiddenContext { .. } | ItemKind::SdkHiddenContext { .. })
+        matches!(
+            self,
+            ItemKind::HiddenContext { .. } | ItemKind::SdkHiddenContext { .. }
+        )
     }
 
     /// The `type` discriminator.

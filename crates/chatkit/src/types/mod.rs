@@ -15,8 +15,8 @@ mod workflow;
 
 pub use attachments::{Attachment, AttachmentKind, UploadDescriptor};
 pub use content::{
-    Annotation, AssistantMessageContent, EntitySource, FileSource, InferenceOptions, Source, ToolChoice,
-    UrlSource, UserMessageContent,
+    Annotation, AssistantMessageContent, EntitySource, FileSource, InferenceOptions, Source,
+    ToolChoice, UrlSource, UserMessageContent,
 };
 pub use events::{ErrorCode, NoticeLevel, StreamOptions, ThreadItemUpdate, ThreadStreamEvent};
 pub use items::{ClientToolCallStatus, GeneratedImage, ItemKind, ThreadItem};
@@ -32,6 +32,7 @@ pub use structured::{
     StructuredInputStatus, StructuredInputSubmission, SubmissionStatus, apply_submission,
 };
 pub use thread::{
-    Action, FeedbackKind, Page, SortOrder, SyncCustomActionResponse, Thread, ThreadMetadata, ThreadStatus,
+    Action, FeedbackKind, Page, SortOrder, SyncCustomActionResponse, Thread, ThreadMetadata,
+    ThreadStatus,
 };
 pub use workflow::{Task, TaskKind, TaskStatusIndicator, Workflow, WorkflowKind, WorkflowSummary};

@@ -29,11 +29,14 @@ impl Request {
     pub fn from_slice(body: &[u8]) -> Result<Self, RequestParseError> {
         let envelope: Envelope = serde_json::from_slice(body)
             .map_err(|error| RequestParseError(format!("malformed request body: {error}")))?;
-        let params = envelope
-            .params
-            .ok_or_else(|| RequestParseError(format!("`{}` request has no `params`", envelope.kind)))?;
+        let params = envelope.params.ok_or_else(|| {
+            RequestParseError(format!("`{}` request has no `params`", envelope.kind))
+        })?;
         let params = RequestParams::from_parts(&envelope.kind, params)?;
-        Ok(Request { params, metadata: envelope.metadata.unwrap_or_default() })
+        Ok(Request {
+            params,
+            metadata: envelope.metadata.unwrap_or_default(),
+        })
     }
 }
 
@@ -43,8 +46,12 @@ impl<'de> Deserialize<'de> for Request {
         let params = envelope.params.ok_or_else(|| {
             serde::de::Error::custom(format!("`{}` request has no `params`", envelope.kind))
         })?;
-        let params = RequestParams::from_parts(&envelope.kind, params).map_err(serde::de::Error::custom)?;
-        Ok(Request { params, metadata: envelope.metadata.unwrap_or_default() })
+        let params =
+            RequestParams::from_parts(&envelope.kind, params).map_err(serde::de::Error::custom)?;
+        Ok(Request {
+            params,
+            metadata: envelope.metadata.unwrap_or_default(),
+        })
     }
 }
 
@@ -139,24 +146,35 @@ pub const REQUEST_TYPES: [&str; 16] = [
 
 impl RequestParams {
     fn from_parts(kind: &str, params: Value) -> Result<Self, RequestParseError> {
-        fn parse<T: serde::de::DeserializeOwned>(kind: &str, params: Value) -> Result<T, RequestParseError> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            kind: &str,
+            params: Value,
+        ) -> Result<T, RequestParseError> {
             serde_json::from_value(params)
                 .map_err(|error| RequestParseError(format!("invalid `{kind}` params: {error}")))
         }
         Ok(match kind {
             "threads.create" => RequestParams::ThreadsCreate(parse(kind, params)?),
-            "threads.add_user_message" => RequestParams::ThreadsAddUserMessage(parse(kind, params)?),
+            "threads.add_user_message" => {
+                RequestParams::ThreadsAddUserMessage(parse(kind, params)?)
+            }
             "threads.add_client_tool_output" => {
                 RequestParams::ThreadsAddClientToolOutput(parse(kind, params)?)
             }
-            "threads.add_structured_input" => RequestParams::ThreadsAddStructuredInput(parse(kind, params)?),
-            "threads.retry_after_item" => RequestParams::ThreadsRetryAfterItem(parse(kind, params)?),
+            "threads.add_structured_input" => {
+                RequestParams::ThreadsAddStructuredInput(parse(kind, params)?)
+            }
+            "threads.retry_after_item" => {
+                RequestParams::ThreadsRetryAfterItem(parse(kind, params)?)
+            }
             "threads.custom_action" => RequestParams::ThreadsCustomAction(parse(kind, params)?),
             "threads.get_by_id" => RequestParams::ThreadsGetById(parse(kind, params)?),
             "threads.list" => RequestParams::ThreadsList(parse(kind, params)?),
             "threads.update" => RequestParams::ThreadsUpdate(parse(kind, params)?),
             "threads.delete" => RequestParams::ThreadsDelete(parse(kind, params)?),
-            "threads.sync_custom_action" => RequestParams::ThreadsSyncCustomAction(parse(kind, params)?),
+            "threads.sync_custom_action" => {
+                RequestParams::ThreadsSyncCustomAction(parse(kind, params)?)
+            }
             "items.list" => RequestParams::ItemsList(parse(kind, params)?),
             "items.feedback" => RequestParams::ItemsFeedback(parse(kind, params)?),
             "attachments.create" => RequestParams::AttachmentsCreate(parse(kind, params)?),

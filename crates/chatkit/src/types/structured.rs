@@ -113,12 +113,21 @@ pub fn apply_submission(inputs: &mut [StructuredInput], submission: &StructuredI
         input.answer = Some(match answer {
             Some(answer) if !skipped => {
                 let mut values = answer.values.clone();
-                if let StructuredInputKind::MultipleChoice { multiple: false, .. } = input.kind {
+                if let StructuredInputKind::MultipleChoice {
+                    multiple: false, ..
+                } = input.kind
+                {
                     values.truncate(1);
                 }
-                StructuredInputAnswer { values, skipped: false }
+                StructuredInputAnswer {
+                    values,
+                    skipped: false,
+                }
             }
-            _ => StructuredInputAnswer { values: Vec::new(), skipped: true },
+            _ => StructuredInputAnswer {
+                values: Vec::new(),
+                skipped: true,
+            },
         });
     }
 }

@@ -35,7 +35,10 @@ pub type TestServer = ChatKitServer<MemoryStore, ScriptedResponder>;
 pub fn server(
     script: impl Fn(ThreadHandle, Option<ThreadItem>) -> ResponseStream + Send + Sync + 'static,
 ) -> TestServer {
-    ChatKitServer::new(Arc::new(MemoryStore::new()), Arc::new(ScriptedResponder(Arc::new(script))))
+    ChatKitServer::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(ScriptedResponder(Arc::new(script))),
+    )
 }
 
 pub fn body(value: Value) -> Vec<u8> {
@@ -49,9 +52,11 @@ pub fn create_request(text: &str) -> Vec<u8> {
 }
 
 pub fn add_message_request(thread_id: &str, text: &str) -> Vec<u8> {
-    body(json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": {
+    body(
+        json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": {
         "content": [{"type": "input_text", "text": text}],
-        "attachments": [], "inference_options": {}}}}))
+        "attachments": [], "inference_options": {}}}}),
+    )
 }
 
 pub async fn process(
@@ -78,7 +83,9 @@ pub fn expect_json(result: Result<ProcessResult, ProcessError>) -> Value {
 
 /// Runs a streaming request to the end.
 pub async fn run(server: &TestServer, request: &[u8], owner: &str) -> Vec<ThreadStreamEvent> {
-    expect_stream(process(server, request, owner).await).collect().await
+    expect_stream(process(server, request, owner).await)
+        .collect()
+        .await
 }
 
 pub fn created_thread_id(events: &[ThreadStreamEvent]) -> String {
@@ -131,8 +138,9 @@ impl IdNormalizer {
         while let Some(start) = rest.find(|c: char| c.is_ascii_lowercase()) {
             out.push_str(&rest[..start]);
             let candidate = &rest[start..];
-            let end =
-                candidate.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(candidate.len());
+            let end = candidate
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(candidate.len());
             let word = &candidate[..end];
             out.push_str(&self.replace(word).unwrap_or_else(|| word.to_owned()));
             rest = &candidate[end..];
@@ -180,10 +188,16 @@ pub fn redact_timestamps(text: &str) -> String {
 pub fn assistant_message_events(thread_id: &str, text_deltas: &[&str]) -> Vec<ThreadStreamEvent> {
     use chatkit::{AssistantMessageContent, ThreadItemUpdate, new_message_id};
     let id = new_message_id();
-    let empty = ThreadItem::new(id.clone(), thread_id, ItemKind::AssistantMessage { content: vec![] });
+    let empty = ThreadItem::new(
+        id.clone(),
+        thread_id,
+        ItemKind::AssistantMessage { content: vec![] },
+    );
     let full_text: String = text_deltas.concat();
     let mut events = vec![
-        ThreadStreamEvent::ThreadItemAdded { item: empty.clone() },
+        ThreadStreamEvent::ThreadItemAdded {
+            item: empty.clone(),
+        },
         ThreadStreamEvent::ThreadItemUpdated {
             item_id: id.clone(),
             update: ThreadItemUpdate::ContentPartAdded {
@@ -195,7 +209,10 @@ pub fn assistant_message_events(thread_id: &str, text_deltas: &[&str]) -> Vec<Th
     for delta in text_deltas {
         events.push(ThreadStreamEvent::ThreadItemUpdated {
             item_id: id.clone(),
-            update: ThreadItemUpdate::TextDelta { content_index: 0, delta: (*delta).to_owned() },
+            update: ThreadItemUpdate::TextDelta {
+                content_index: 0,
+                delta: (*delta).to_owned(),
+            },
         });
     }
     events.push(ThreadStreamEvent::ThreadItemUpdated {
@@ -206,7 +223,9 @@ pub fn assistant_message_events(thread_id: &str, text_deltas: &[&str]) -> Vec<Th
         },
     });
     let mut done = empty;
-    done.kind = ItemKind::AssistantMessage { content: vec![AssistantMessageContent::text(full_text)] };
+    done.kind = ItemKind::AssistantMessage {
+        content: vec![AssistantMessageContent::text(full_text)],
+    };
     events.push(ThreadStreamEvent::ThreadItemDone { item: done });
     events
 }
