@@ -12,12 +12,13 @@ use tokio::net::TcpListener;
 use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
 use crate::chat::runs::Runs;
-use crate::chat::{ChatServer, LiveStore, chat_server, default_responder};
+use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::http::events::StreamCounter;
 use crate::storage::{self, DynStorage};
 use crate::tasks::TaskService;
+use crate::tools::TaskTools;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -48,14 +49,24 @@ impl AppState {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
         let dummy = Password::parse("dummy-password-for-timing".into()).map_err(anyhow::Error::msg)?;
         let events = EventBus::start(storage.clone()).await?;
+        let tasks = TaskService::new(storage.clone()).with_events(events.clone());
+        let chat_store: DynChatStore = Arc::new(LiveStore::new(storage.chat_store(), events.clone()));
+        let assistant = Assistant::new(
+            config.llm.resolve()?,
+            Arc::new(TaskTools::new(tasks.clone())),
+            chat_store.clone(),
+        )?;
+        match assistant.model() {
+            Some(model) => tracing::info!(model, "assistant: language model"),
+            None => tracing::info!(
+                "assistant: offline command interpreter (set GEMINI_API_KEY or TODOKIT_LLM_* for a model)"
+            ),
+        }
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
             throttle: Arc::new(SignInThrottle::new(config.signin_attempts)),
-            tasks: TaskService::new(storage.clone()).with_events(events.clone()),
-            chat: chat_server(
-                Arc::new(LiveStore::new(storage.chat_store(), events.clone())),
-                default_responder(),
-            ),
+            tasks,
+            chat: chat_server(chat_store, assistant),
             events,
             event_streams: Arc::default(),
             runs: Arc::default(),

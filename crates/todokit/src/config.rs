@@ -64,6 +64,10 @@ pub struct Config {
     /// How long the live event log is kept for reconnecting clients, in hours.
     #[arg(long, env = "TODOKIT_EVENT_RETENTION_HOURS", default_value_t = 24)]
     pub event_retention_hours: u32,
+    /// Host names (or host:port) the MCP endpoint answers to, comma-separated. Defaults to
+    /// localhost, 127.0.0.1, ::1 and the listen address; set it when serving under a domain.
+    #[arg(long, env = "TODOKIT_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Vec<String>,
 
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
@@ -100,6 +104,7 @@ impl Config {
             event_retention_hours: 24,
             log_format: LogFormat::Text,
             llm: crate::assistant::llm::LlmArgs::default(),
+            mcp_allowed_hosts: Vec::new(),
         }
     }
 }

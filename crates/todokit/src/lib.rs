@@ -4,6 +4,7 @@
 //! - [`storage`]: the storage trait with SQLite and PostgreSQL implementations
 //! - [`auth`]: passwords, session tokens, sign-in throttling
 //! - [`http`]: routes, extractors and the OpenAPI document
+//! - [`tools`]: the seven task tools; [`mcp`]: the MCP server over them
 //! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod mcp;
 pub mod storage;
 pub mod tasks;
 pub mod tools;

@@ -1,11 +1,15 @@
+mod cli;
+
 use clap::Parser;
 use todokit::config::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// Logs go to stderr: stdout belongs to `todokit mcp` (the MCP stdio
+/// transport) and to commands whose output is piped.
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -36,8 +40,15 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
+    let cli::Cli { config, command } = cli::Cli::parse();
     init_logging(config.log_format);
+    match command.unwrap_or(cli::Command::Serve) {
+        cli::Command::Serve => serve(config).await,
+        other => cli::run(other, config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
     let state = todokit::AppState::build(config.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(

@@ -1,6 +1,7 @@
 //! Accounts and sessions: password hashing, signed session tokens, the
 //! signing secret and sign-in throttling. Nothing here knows about HTTP.
 
+pub mod access_token;
 mod email;
 mod password;
 mod secret;

@@ -1,29 +1,91 @@
 //! The chat service: the ChatKit protocol server (crate `chatkit`) wired to
 //! todokit's SQL store and the assistant that answers.
 
-mod echo;
 pub mod limits;
 mod live_store;
 pub mod runs;
 
-pub use live_store::LiveStore;
-
 use std::sync::Arc;
 
-use chatkit::{ChatKitServer, Responder};
+use async_trait::async_trait;
+use chatkit::{
+    Action, ChatKitServer, ProcessError, Responder, ResponseStream, SyncCustomActionResponse, ThreadHandle,
+    ThreadItem, ThreadMetadata,
+};
 
-use crate::storage::DynChatStore;
-use crate::tools::ToolContext;
+use crate::assistant::agent::LlmResponder;
+use crate::assistant::llm::{LlmClient, LlmConfig};
+use crate::assistant::offline::OfflineResponder;
+use crate::tools::{ToolContext, ToolExecutor};
 
-pub type DynResponder = Arc<dyn Responder<ToolContext>>;
-pub type ChatServer = ChatKitServer<dyn chatkit::Store<ToolContext>, dyn Responder<ToolContext>>;
+pub use live_store::LiveStore;
+
+pub use crate::storage::DynChatStore;
+pub type ChatServer = ChatKitServer<dyn chatkit::Store<ToolContext>, Assistant>;
 
 /// Builds the protocol server over the user-scoped store.
-pub fn chat_server(store: DynChatStore, responder: DynResponder) -> ChatServer {
-    ChatKitServer::new(store, responder)
+pub fn chat_server(store: DynChatStore, assistant: Assistant) -> ChatServer {
+    ChatKitServer::new(store, Arc::new(assistant))
 }
 
-/// The responder used until an assistant is configured.
-pub fn default_responder() -> DynResponder {
-    Arc::new(echo::EchoResponder)
+/// Who answers: the LLM agent when a model is configured, otherwise the
+/// offline interpreter. Task-widget buttons are deterministic, so the offline
+/// interpreter handles them in both cases.
+pub struct Assistant {
+    conversation: Arc<dyn Responder<ToolContext>>,
+    widget_actions: Arc<OfflineResponder>,
+    model: Option<String>,
+}
+
+impl Assistant {
+    pub fn new(
+        llm: Option<LlmConfig>,
+        tools: Arc<dyn ToolExecutor>,
+        store: DynChatStore,
+    ) -> anyhow::Result<Self> {
+        let offline = Arc::new(OfflineResponder::new(tools.clone(), store.clone()));
+        let model = llm.as_ref().map(|config| format!("{} ({})", config.model, config.base_url));
+        let conversation: Arc<dyn Responder<ToolContext>> = match llm {
+            Some(config) => Arc::new(LlmResponder::new(LlmClient::new(config)?, tools, store)),
+            None => offline.clone(),
+        };
+        Ok(Self { conversation, widget_actions: offline, model })
+    }
+
+    /// The configured model, or `None` for the offline assistant.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+}
+
+#[async_trait]
+impl Responder<ToolContext> for Assistant {
+    fn respond(
+        &self,
+        thread: ThreadHandle,
+        user_message: Option<ThreadItem>,
+        ctx: ToolContext,
+    ) -> ResponseStream {
+        self.conversation.respond(thread, user_message, ctx)
+    }
+
+    fn action(
+        &self,
+        thread: ThreadHandle,
+        action: Action,
+        sender: Option<ThreadItem>,
+        ctx: ToolContext,
+    ) -> ResponseStream {
+        self.widget_actions.action(thread, action, sender, ctx)
+    }
+
+    async fn sync_action(
+        &self,
+        thread: ThreadMetadata,
+        action: Action,
+        sender: Option<ThreadItem>,
+        ctx: ToolContext,
+    ) -> Result<SyncCustomActionResponse, ProcessError> {
+        self.widget_actions.sync_action(thread, action, sender, ctx).await
+    }
 }

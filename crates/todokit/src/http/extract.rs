@@ -54,13 +54,17 @@ impl From<axum_extra::extract::QueryRejection> for AppError {
 pub const AUTH_COOKIE: &str = "auth_token";
 
 /// The signed-in user. Accepts `Authorization: Bearer` first, then the
-/// `auth_token` cookie; never a token in the query string. A token for a
-/// deleted account is refused.
+/// `auth_token` cookie; never a token in the query string. The token is a
+/// session JWT or a personal access token (`tdk_…`); a token for a deleted
+/// account, or a revoked or expired access token, is refused.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: Uuid,
-    /// Expiry of the presented session token (unix seconds).
+    /// Expiry of the presented token (unix seconds); far in the future for an
+    /// access token without expiry.
     pub expires_at: i64,
+    /// The personal access token used, when it was not a session JWT.
+    pub access_token: Option<Uuid>,
 }
 
 impl AuthUser {
@@ -84,6 +88,18 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let unauthorized = || AppError::Unauthorized("Sign in to continue".into());
         let token = presented_token(parts).ok_or_else(unauthorized)?;
+        if crate::auth::access_token::is_access_token(&token) {
+            let access = crate::auth::access_token::authenticate_access_token(&state.storage, &token)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Unauthorized("This access token is invalid, expired or revoked".into())
+                })?;
+            if state.storage.user_by_id(access.user_id).await?.is_none() {
+                return Err(unauthorized());
+            }
+            let expires_at = access.expires_at.unwrap_or(jiff::Timestamp::MAX).as_second();
+            return Ok(Self { id: access.user_id, expires_at, access_token: Some(access.id) });
+        }
         let claims = state.tokens.verify(&token).ok_or_else(|| {
             tracing::debug!("rejected an invalid or expired session token");
             AppError::Unauthorized("Your session is invalid or has expired; sign in again".into())
@@ -91,7 +107,7 @@ impl FromRequestParts<AppState> for AuthUser {
         if state.storage.user_by_id(claims.sub).await?.is_none() {
             return Err(unauthorized());
         }
-        Ok(Self { id: claims.sub, expires_at: claims.exp })
+        Ok(Self { id: claims.sub, expires_at: claims.exp, access_token: None })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod parse;
 pub mod tasks;
+pub mod tokens;
 pub mod web;
 
 use std::any::Any;
@@ -36,7 +37,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "todokit", description = "Self-hosted task manager with an AI assistant."),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -79,6 +80,8 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(chatkit::stop_run))
         .routes(routes!(events::events))
         .routes(routes!(parse::parse_task))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
         .split_for_parts()
 }
 
@@ -104,7 +107,11 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_router();
     let max_body = state.config.max_body_bytes;
+    let mcp = Router::new()
+        .nest_service("/mcp", crate::mcp::http_service(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth));
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(mcp)
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)

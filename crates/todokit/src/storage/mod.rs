@@ -6,6 +6,7 @@
 
 mod chat_sql;
 mod sql;
+mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::tasks::model::{
 };
 
 pub use sql::{PostgresStorage, SqliteStorage};
+pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -79,7 +81,7 @@ pub struct UserCredentials {
 }
 
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn ping(&self) -> StorageResult<()>;
 

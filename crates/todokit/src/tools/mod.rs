@@ -43,3 +43,9 @@ pub trait ToolExecutor: Send + Sync + 'static {
     /// unknown tools and missing tasks come back as `is_error` outputs.
     async fn call(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolOutput;
 }
+
+mod args;
+mod task_tools;
+
+pub use args::parameters_schema;
+pub use task_tools::{TaskTools, definitions};

@@ -1,0 +1,144 @@
+//! Personal access tokens: stored as the SHA-256 of the secret, never the
+//! secret itself. The same SQL serves both backends (see `sql.rs`).
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::{PostgresStorage, SqliteStorage, StorageResult, from_micros, micros};
+
+/// A personal access token as stored (without any secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart in a list.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl AccessToken {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires| expires > now)
+    }
+}
+
+#[async_trait]
+pub trait AccessTokenStorage: Send + Sync {
+    async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()>;
+    /// The user's tokens, newest first, revoked ones included.
+    async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>>;
+    /// Revokes one of the user's tokens (idempotent); `None` when the user has no such token.
+    async fn revoke_access_token(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StorageResult<Option<AccessToken>>;
+    async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>>;
+    /// Records a use; skipped when the last recorded use is recent, to spare writes.
+    async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;
+}
+
+/// How stale `last_used_at` may get before a use is written again, in seconds.
+pub const LAST_USED_PRECISION_SECS: i64 = 60;
+
+const COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at";
+
+macro_rules! token_storage {
+    ($name:ident, $db:ty) => {
+        impl $name {
+            fn decode_access_token(row: &<$db as sqlx::Database>::Row) -> anyhow::Result<AccessToken> {
+                use sqlx::Row;
+                let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
+                Ok(AccessToken {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("name")?,
+                    prefix: row.try_get("prefix")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    last_used_at: optional_time(row.try_get("last_used_at")?)?,
+                    expires_at: optional_time(row.try_get("expires_at")?)?,
+                    revoked_at: optional_time(row.try_get("revoked_at")?)?,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl AccessTokenStorage for $name {
+            async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()> {
+                sqlx::query(
+                    "INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, \
+                     last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(token.id)
+                .bind(token.user_id)
+                .bind(&token.name)
+                .bind(token_hash)
+                .bind(&token.prefix)
+                .bind(micros(token.created_at))
+                .bind(token.last_used_at.map(micros))
+                .bind(token.expires_at.map(micros))
+                .bind(token.revoked_at.map(micros))
+                .execute(self.pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>> {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).fetch_all(self.pool()).await?;
+                Ok(rows.iter().map(Self::decode_access_token).collect::<anyhow::Result<Vec<_>>>()?)
+            }
+
+            async fn revoke_access_token(
+                &self,
+                user: Uuid,
+                id: Uuid,
+                now: Timestamp,
+            ) -> StorageResult<Option<AccessToken>> {
+                sqlx::query(
+                    "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
+                )
+                .bind(micros(now))
+                .bind(id)
+                .bind(user)
+                .execute(self.pool())
+                .await?;
+                let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
+                let row =
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(user).fetch_optional(self.pool()).await?;
+                Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
+            }
+
+            async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>> {
+                let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE token_hash = $1");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(self.pool()).await?;
+                Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
+            }
+
+            async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()> {
+                sqlx::query(
+                    "UPDATE access_tokens SET last_used_at = $1 WHERE id = $2 \
+                     AND (last_used_at IS NULL OR last_used_at < $3)",
+                )
+                .bind(micros(now))
+                .bind(id)
+                .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000)
+                .execute(self.pool())
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+token_storage!(SqliteStorage, sqlx::Sqlite);
+token_storage!(PostgresStorage, sqlx::Postgres);
