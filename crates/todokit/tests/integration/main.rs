@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod assistant;
 mod auth;
 mod basics;
 mod chat;
