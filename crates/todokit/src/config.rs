@@ -87,6 +87,20 @@ impl Config {
         }
     }
 
+    /// Where the data lives, for logs: the SQLite path, or the PostgreSQL
+    /// host and database without credentials.
+    pub fn database_location(&self) -> String {
+        let url = self.database_url();
+        match url.split_once("://") {
+            Some((_, rest)) => {
+                let without_credentials = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                let without_query = without_credentials.split('?').next().unwrap_or(without_credentials);
+                format!("postgres://{without_query}")
+            }
+            None => url,
+        }
+    }
+
     /// Defaults suitable for tests: loopback, port 0, the given data directory.
     pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
         Self {
@@ -106,5 +120,21 @@ impl Config {
             llm: crate::assistant::llm::LlmArgs::default(),
             mcp_allowed_hosts: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn database_location_never_shows_credentials() {
+        let mut config = Config::for_tests(
+            "data".into(),
+            Some("postgres://app:s3cret@db.internal:5432/todo?sslmode=require".into()),
+        );
+        assert_eq!(config.database_location(), "postgres://db.internal:5432/todo");
+        config.database_url = None;
+        assert_eq!(config.database_location(), "sqlite:data/todokit.db");
     }
 }

@@ -54,6 +54,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = state.storage.backend().name(),
+        location = %config.database_location(),
         "todokit is listening"
     );
     todokit::serve(listener, state, shutdown_signal()).await?;
