@@ -549,6 +549,13 @@ export function createDashboard() {
     el,
     refresh: load,
     focusQuickAdd: () => quickInput.focus(),
+    async openTask(taskId) {
+      try {
+        await edit(await api.get(`/api/tasks/${encodeURIComponent(taskId)}`));
+      } catch (err) {
+        if (err.status !== 401) toast(err.status === 404 ? "That task no longer exists." : `Could not open the task: ${err.message}`, { kind: "error" });
+      }
+    },
     destroy() {
       unsubscribe.forEach((fn) => fn());
       window.removeEventListener("popstate", onPopState);
