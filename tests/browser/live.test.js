@@ -137,7 +137,7 @@ describe("live", () => {
     assert.equal(await page.locator("#mcp-url").innerText(), `${server.baseURL}/mcp`);
     assert.match(await page.locator("#mcp-config").innerText(), /"Authorization": "Bearer tdk_your_token_here"/);
 
-    await page.getByLabel("Name").fill("Claude <img src=x onerror=alert(1)>");
+    await page.getByLabel("Token name").fill("Claude <img src=x onerror=alert(1)>");
     await page.getByLabel("Expires").selectOption("30");
     await page.getByRole("button", { name: "Create token" }).click();
     const secret = (await page.locator("#token-secret").innerText()).trim();

@@ -144,7 +144,7 @@ export function createChat() {
     running?.controller.abort();
     const run = { controller: new AbortController(), threadId, local };
     running = run;
-    failure = null;
+    if (local || !failure?.busy) failure = null; // "busy" stays up while the other reply is shown
     dropped = false;
     stopRequested = false;
     finishedHere = null;
@@ -182,6 +182,7 @@ export function createChat() {
         streamingItemId = null;
         progress = null;
         if (completed) finishedHere = run.threadId ?? threadId;
+        if (completed && failure?.busy) failure = null;
         if (completed && stopRequested) failure = { message: "Stopped. The partial reply is kept.", retry: true, quiet: true };
         renderAll();
         if (!panel.hidden && !input.disabled) input.focus();
@@ -242,7 +243,7 @@ export function createChat() {
       available = true;
       const last = state.items.at(-1);
       if (!read && dropped && last?.type === "user_message") failure = { message: "The reply was interrupted.", retry: true };
-      else if (dropped || failure?.busy) failure = null;
+      else if (dropped) failure = null;
       dropped = false;
     } catch (err) {
       listen.abort();

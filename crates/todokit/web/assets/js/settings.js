@@ -42,7 +42,7 @@ export function createSettings() {
   const form = h(
     "form",
     { class: "token-form", on: { submit: onCreate } },
-    h("div", { class: "field" }, h("label", { for: "token-name" }, "Name"), nameInput),
+    h("div", { class: "field" }, h("label", { for: "token-name" }, "Token name"), nameInput),
     h("div", { class: "field" }, h("label", { for: "token-expiry" }, "Expires"), expiry),
     createButton,
     formError,
