@@ -286,7 +286,7 @@ export function createChat() {
       case "thread.updated":
         state.applyEvent(event);
         renderChrome();
-        if (!history.hidden) loadHistory();
+        if (!history.hidden) loadHistory({ background: true });
         return;
       case "stream_options":
         stopButton.disabled = event.stream_options?.allow_cancel === false;
@@ -421,11 +421,14 @@ export function createChat() {
     if (show) loadHistory();
   }
 
-  async function loadHistory() {
-    replace(history, h("p", { class: "muted" }, "Loading conversations…"));
+  /** `background`: a change elsewhere; leaves a row the user is renaming or deleting alone. */
+  async function loadHistory({ background = false } = {}) {
+    if (background && history.querySelector(".thread-row.editing")) return;
+    if (!background) replace(history, h("p", { class: "muted" }, "Loading conversations…"));
     try {
       const page = await chatRequest("threads.list", { limit: 50, order: "desc" });
       const threads = page?.data || [];
+      if (background && history.querySelector(".thread-row.editing")) return;
       replace(
         history,
         h("h3", { class: "history-heading" }, "Conversations"),
@@ -442,6 +445,7 @@ export function createChat() {
     const row = h("li", { class: ["thread-row", thread.id === threadId && "current"], dataset: { threadId: thread.id } });
     let title = "";
     const show = () => {
+      row.classList.remove("editing");
       title = thread.title || "New conversation";
       replace(
         row,
@@ -456,6 +460,7 @@ export function createChat() {
       );
     };
     function rename() {
+      row.classList.add("editing");
       const field = h("input", { value: thread.title || "", maxlength: 255, "aria-label": "Conversation title" });
       const save = async (event) => {
         event.preventDefault();
@@ -479,6 +484,7 @@ export function createChat() {
       field.select();
     }
     function confirmDelete() {
+      row.classList.add("editing");
       replace(
         row,
         h("span", { class: "thread-title" }, `Delete “${title}”?`),
@@ -687,7 +693,7 @@ export function createChat() {
     if (threadId && !running) resume(threadId);
   }, 150);
   const historySoon = debounce(() => {
-    if (!history.hidden) loadHistory();
+    if (!history.hidden) loadHistory({ background: true });
   }, 150);
 
   const unsubscribe = [
