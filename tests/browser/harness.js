@@ -131,7 +131,7 @@ export function watchErrors(page) {
 }
 
 export async function screenshot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false, animations: "disabled" });
 }
 
 /**

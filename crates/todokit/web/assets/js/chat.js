@@ -168,6 +168,14 @@ export function createChat() {
           autosize();
         }
         if (err.status === 404) available = false;
+      } else if (!changedSomething && text !== null) {
+        // Nothing came back: the message may not have reached the server.
+        dropped = true;
+        if (!input.value) {
+          input.value = text;
+          autosize();
+        }
+        failure = { message: "Could not reach the server. Your message is back in the box; send it again when the connection is back.", retry: false, quiet: true };
       } else {
         dropped = true;
         failure = {
@@ -187,7 +195,7 @@ export function createChat() {
         renderAll();
         if (!panel.hidden && !input.disabled) input.focus();
       }
-      if (changedSomething && local) {
+      if (changedSomething && local && !dropped) {
         announce("tasks");
         announce("threads");
       }
