@@ -110,6 +110,28 @@ describe("resilience", () => {
     assert.equal(await panel().locator(".chat-assistant").count(), 2);
   });
 
+  test("a second tab on the same conversation watches the reply stream live", async () => {
+    const watcher = await browser.context.newPage();
+    const watcherErrors = watchErrors(watcher);
+    try {
+      await watcher.goto("/tasks");
+      await watcher.getByRole("button", { name: "Open assistant" }).click();
+      await watcher.locator("#chat-history-toggle").click();
+      await watcher.locator("#chat-history .thread-open").first().click();
+      await watcher.locator("#chat-panel .chat-user .bubble", { hasText: "another slow one" }).waitFor();
+      await sendMessage("slow for the watcher");
+      // Still streaming in the watching tab: it re-attached on run.started.
+      await watcher.locator("#chat-panel .chat-assistant.streaming .bubble", { hasText: "w1" }).waitFor();
+      assert.equal(await watcher.locator("#chat-input").isDisabled(), true);
+      await watcher.locator("#chat-panel .chat-assistant:not(.streaming) .bubble", { hasText: "THE END" }).nth(2).waitFor();
+      assert.equal(await watcher.locator("#chat-panel .chat-assistant").count(), 3);
+      await replyComplete();
+      assert.deepEqual(watcherErrors, []);
+    } finally {
+      await watcher.close();
+    }
+  });
+
   test("stop ends the reply on the server and keeps the partial text", async () => {
     await sendMessage("slow, but I will stop you");
     await replyStarted();
@@ -122,8 +144,8 @@ describe("resilience", () => {
     // Saved as it was: a refresh shows the same partial reply.
     await page.reload();
     await panel().locator(".chat-user .bubble", { hasText: "slow, but I will stop you" }).waitFor();
-    await panel().locator(".chat-assistant").nth(2).waitFor();
-    assert.equal(await panel().locator(".chat-assistant").count(), 3);
+    await panel().locator(".chat-assistant").nth(3).waitFor();
+    assert.equal(await panel().locator(".chat-assistant").count(), 4);
     assert.ok(!(await lastReply().innerText()).includes("THE END"));
     assert.match(await lastReply().innerText(), /^w1 /);
     assert.equal(await page.locator("#chat-input").isDisabled(), false);
