@@ -2,7 +2,8 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,15 +36,15 @@ function freePort() {
   });
 }
 
-/** The real server on a free port with an empty data directory. */
-export async function startServer() {
+/** The real server on a free port with an empty data directory; `env` adds settings. */
+export async function startServer({ env = {} } = {}) {
   const bin = process.env.TODOKIT_BIN ? resolve(process.env.TODOKIT_BIN) : join(repoRoot, "target/debug/todokit");
   if (!existsSync(bin)) throw new Error(`todokit binary not found at ${bin}; build it or set TODOKIT_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), "todokit-browser-"));
   const port = await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   let exited = null;
@@ -62,6 +63,7 @@ export async function startServer() {
   }
   return {
     baseURL,
+    port,
     async stop() {
       if (!exited) {
         const done = new Promise((r) => child.once("exit", r));
@@ -129,5 +131,94 @@ export function watchErrors(page) {
 }
 
 export async function screenshot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false, animations: "disabled" });
+}
+
+/**
+ * The scripted fake LLM (crates/fake-llm), the only stand-in the tests use.
+ * Returns {baseURL (for TODOKIT_LLM_BASE_URL), setScript(script), stop}.
+ */
+export async function startFakeLlm(script) {
+  const bin = process.env.FAKE_LLM_BIN
+    ? resolve(process.env.FAKE_LLM_BIN)
+    : join(dirname(process.env.TODOKIT_BIN ? resolve(process.env.TODOKIT_BIN) : join(repoRoot, "target/debug/todokit")), "todokit-fake-llm");
+  if (!existsSync(bin)) throw new Error(`todokit-fake-llm not found at ${bin}; build it (cargo build -p todokit-fake-llm) or set FAKE_LLM_BIN`);
+  const child = spawn(bin, ["--addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((r) => child.once("exit", r));
+  const lines = createInterface({ input: child.stdout });
+  const addr = await new Promise((resolveAddr, reject) => {
+    lines.once("line", (line) => resolveAddr(line.trim()));
+    child.once("exit", (code) => reject(new Error(`todokit-fake-llm exited with ${code}`)));
+  });
+  const control = `http://${addr}/_fake`;
+  const fake = {
+    baseURL: `http://${addr}/v1`,
+    async setScript(next) {
+      const response = await fetch(`${control}/script`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(next),
+      });
+      if (!response.ok) throw new Error(`fake LLM refused the script: ${response.status} ${await response.text()}`);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  if (script) await fake.setScript(script);
+  return fake;
+}
+
+/**
+ * A TCP proxy in front of the server, to cut the browser's connections for
+ * real: `cut()` drops every open connection and refuses new ones until
+ * `restore()`.
+ */
+export async function startProxy(targetPort) {
+  const sockets = new Set();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) return client.destroy();
+    const upstream = connect(targetPort, "127.0.0.1");
+    sockets.add(client);
+    sockets.add(upstream);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", close).on("close", close);
+    upstream.on("error", close).on("close", close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    baseURL: `http://127.0.0.1:${server.address().port}`,
+    cut() {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    restore() {
+      refusing = false;
+    },
+    async stop() {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Signs in through the UI (a second browser signed in as the same person). */
+export async function signInThroughUi(page, email) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/tasks");
+  await page.getByRole("heading", { name: "My tasks" }).waitFor();
 }

@@ -13,6 +13,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = detail.code;
     this.field = detail.field;
+    this.retryAfter = detail.retry_after ?? null; // seconds (429)
+    this.limit = detail.limit ?? null;
+    this.resetsAt = detail.resets_at ?? null;
   }
 }
 

@@ -3,8 +3,8 @@
 // working buttons, retry, stop, suggestions and a connection indicator.
 
 import { ApiError } from "./api.js";
-import { ThreadState, assistantText, chatRequest, chatStream, loadThread, userText } from "./chatkit.js";
-import { h, icon, replace } from "./dom.js";
+import { ThreadState, assistantText, attachRun, chatRequest, chatStream, loadThread, stopRun, userText } from "./chatkit.js";
+import { debounce, h, icon, replace } from "./dom.js";
 import { formatFull, formatTime } from "./format.js";
 import { announce, connectionState, onChange } from "./live.js";
 import { renderMarkdown } from "./markdown.js";
@@ -18,11 +18,17 @@ const CONNECTION_LABELS = { connected: "Connected", reconnecting: "Reconnecting�
 export function createChat() {
   let state = new ThreadState();
   let threadId = sessionStorage.getItem(THREAD_KEY);
-  let running = null; // AbortController of the streaming request
+  // The reply this tab is showing as it streams: {controller, threadId, local}.
+  // `local` when this tab asked for it; otherwise re-attached (after a drop, a
+  // refresh, or a reply another tab started). Aborting only stops listening.
+  let running = null;
   let streamingItemId = null;
   let progress = null;
-  let failure = null; // {message, retry: bool}
-  let dropped = false; // the stream broke off; reload the thread when back online
+  let failure = null; // {message, retry: bool, quiet: bool}
+  let dropped = false; // the stream broke off; re-attach when back online
+  let stopRequested = false;
+  let finishedHere = null; // thread whose reply this tab just streamed to its end
+  let syncSeq = 0;
   let available = null;
   let view = "chat";
   let unread = 0;
@@ -124,46 +130,156 @@ export function createChat() {
 
   function send(text) {
     const messageInput = { content: [{ type: "input_text", text }], attachments: [], inference_options: {} };
-    if (threadId) return runStream("threads.add_user_message", { thread_id: threadId, input: messageInput });
-    return runStream("threads.create", { input: messageInput });
+    if (threadId) return runStream("threads.add_user_message", { thread_id: threadId, input: messageInput }, { text });
+    return runStream("threads.create", { input: messageInput }, { text });
   }
 
   // ----- streaming -----------------------------------------------------------
-  async function runStream(type, params) {
-    running = new AbortController();
-    failure = null;
+  function runStream(type, params, { text = null } = {}) {
+    return drive((signal, onEvent) => chatStream(type, params, { signal, onEvent }), { local: true, text });
+  }
+
+  /** Shows a reply as it streams; `start(signal, onEvent)` produces its events. */
+  async function drive(start, { local, text = null }) {
+    running?.controller.abort();
+    const run = { controller: new AbortController(), threadId, local };
+    running = run;
+    if (local || !failure?.busy) failure = null; // "busy" stays up while the other reply is shown
     dropped = false;
+    stopRequested = false;
+    finishedHere = null;
     progress = "Thinking…";
     renderChrome();
     let changedSomething = false;
+    let completed = false;
     try {
-      await chatStream(type, params, {
-        signal: running.signal,
-        onEvent: (event) => {
-          changedSomething = true;
-          onEvent(event);
-        },
+      await start(run.controller.signal, (event) => {
+        changedSomething = true;
+        onEvent(event);
       });
+      completed = true;
     } catch (err) {
       if (err.name === "AbortError") {
-        failure = { message: "Stopped.", retry: true, quiet: true };
+        // This tab stopped listening (another thread was opened); the reply goes on.
       } else if (err instanceof ApiError) {
+        failure = describeError(err);
+        if (text !== null && !input.value) {
+          input.value = text; // nothing was sent: keep what the user wrote
+          autosize();
+        }
         if (err.status === 404) available = false;
-        failure = { message: err.status === 404 ? "The assistant is not available on this server." : err.message, retry: false };
+      } else if (!changedSomething && text !== null) {
+        // Nothing came back: the message may not have reached the server.
+        dropped = true;
+        if (!input.value) {
+          input.value = text;
+          autosize();
+        }
+        failure = { message: "Could not reach the server. Your message is back in the box; send it again when the connection is back.", retry: false, quiet: true };
       } else {
         dropped = true;
-        failure = { message: "The connection dropped while the reply was streaming. It will reload when the server is back.", retry: false };
+        failure = {
+          message: "Connection lost. The reply goes on on the server and will appear here when the connection is back.",
+          retry: false,
+          quiet: true,
+        };
       }
     } finally {
-      running = null;
-      streamingItemId = null;
-      progress = null;
-      renderAll();
-      if (changedSomething) {
+      if (running === run) {
+        running = null;
+        streamingItemId = null;
+        progress = null;
+        if (completed) finishedHere = run.threadId ?? threadId;
+        if (completed && failure?.busy) failure = null;
+        if (completed && stopRequested) failure = { message: "Stopped. The partial reply is kept.", retry: true, quiet: true };
+        renderAll();
+        if (!panel.hidden && !input.disabled) input.focus();
+      }
+      if (changedSomething && local && !dropped) {
         announce("tasks");
         announce("threads");
       }
-      if (!panel.hidden) input.focus();
+    }
+    // The thread was busy with a reply that started elsewhere: show that one.
+    if (failure?.busy && threadId) resume(threadId);
+  }
+
+  function describeError(err) {
+    if (err.status === 404) return { message: "The assistant is not available on this server.", retry: false };
+    if (err.status === 409) {
+      return {
+        message: "A reply is still being written in this conversation. It is shown here; send your message when it is done.",
+        retry: false,
+        busy: true,
+      };
+    }
+    if (err.status === 429) {
+      const at = err.resetsAt ? new Date(err.resetsAt) : err.retryAfter != null ? new Date(Date.now() + err.retryAfter * 1000) : null;
+      const when = at && !Number.isNaN(at.getTime()) ? ` You can send again at ${formatResetTime(at)}.` : "";
+      const limit = err.limit ? ` of ${err.limit} message${err.limit === 1 ? "" : "s"}` : "";
+      return { message: `You have reached the chat limit${limit}.${when}`, retry: false, rateLimited: true };
+    }
+    if (err.status === 422 || err.status === 400) return { message: err.message, retry: false };
+    return { message: err.message || "The assistant could not answer.", retry: false };
+  }
+
+  function formatResetTime(date) {
+    const sameDay = date.toDateString() === new Date().toDateString();
+    const time = date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit", second: sameDay && date - Date.now() < 120000 ? "2-digit" : undefined });
+    return sameDay ? time : `${date.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" })} ${time}`;
+  }
+
+  /**
+   * Shows the thread as saved, then the reply running on it (if any) from its
+   * start and live. Used when opening a thread, after a drop, after a refresh,
+   * and when another tab starts a reply on the open thread.
+   */
+  async function resume(id) {
+    if (!id || running?.local) return;
+    const seq = ++syncSeq;
+    running?.controller.abort();
+    const listen = new AbortController();
+    let read = null;
+    try {
+      read = await attachRun(id, { signal: listen.signal });
+      const { thread, items } = await loadThread(id);
+      if (seq !== syncSeq || threadId !== id || running?.local) {
+        listen.abort();
+        return;
+      }
+      state = new ThreadState(thread, items);
+      available = true;
+      const last = state.items.at(-1);
+      if (!read && dropped && last?.type === "user_message") failure = { message: "The reply was interrupted.", retry: true };
+      else if (dropped) failure = null;
+      dropped = false;
+    } catch (err) {
+      listen.abort();
+      if (seq !== syncSeq) return;
+      if (err instanceof ApiError && err.status === 404) {
+        // The thread is gone (deleted in another tab) or chat is unavailable.
+        setThread(null);
+        state = new ThreadState();
+        await checkAvailable();
+      } else if (!(err instanceof ApiError)) {
+        dropped = true;
+      } else {
+        failure = { message: err.message, retry: false };
+      }
+      renderAll();
+      return;
+    } finally {
+      messages.removeAttribute("aria-busy");
+    }
+    renderAll();
+    if (read) {
+      await drive(
+        (signal, onEvent) => {
+          signal.addEventListener("abort", () => listen.abort());
+          return read(onEvent);
+        },
+        { local: false },
+      );
     }
   }
 
@@ -171,13 +287,14 @@ export function createChat() {
     switch (event.type) {
       case "thread.created":
         setThread(event.thread.id);
+        if (running) running.threadId = event.thread.id;
         state.applyEvent(event);
         renderChrome();
         return;
       case "thread.updated":
         state.applyEvent(event);
         renderChrome();
-        if (!history.hidden) loadHistory();
+        if (!history.hidden) loadHistory({ background: true });
         return;
       case "stream_options":
         stopButton.disabled = event.stream_options?.allow_cancel === false;
@@ -214,8 +331,19 @@ export function createChat() {
     renderStatus();
   }
 
-  function stop() {
-    running?.abort();
+  async function stop() {
+    const id = running?.threadId || threadId;
+    if (!running || !id) return;
+    stopRequested = true;
+    stopButton.disabled = true;
+    try {
+      // The reply ends on the server; its stream then closes by itself.
+      if (!(await stopRun(id))) stopRequested = false;
+    } catch (err) {
+      stopRequested = false;
+      failure = { message: `Could not stop the reply: ${err.message}`, retry: false };
+      renderStatus();
+    }
   }
 
   function retry() {
@@ -223,6 +351,7 @@ export function createChat() {
     if (!lastUser || !threadId) return;
     state.truncateAfter(lastUser.id);
     renderMessages();
+    failure = null;
     runStream("threads.retry_after_item", { thread_id: threadId, item_id: lastUser.id });
   }
 
@@ -254,39 +383,27 @@ export function createChat() {
   }
 
   async function openThread(id) {
-    if (running) stop();
+    if (running) {
+      // Only stop listening: a reply keeps going on the server.
+      running.controller.abort();
+      running = null;
+      streamingItemId = null;
+      progress = null;
+    }
     setThread(id);
     failure = null;
+    dropped = false;
     view = "chat";
     history.hidden = true;
     historyButton.setAttribute("aria-pressed", "false");
     state = new ThreadState();
     renderAll();
-    if (!id) return;
-    messages.setAttribute("aria-busy", "true");
-    try {
-      const { thread, items } = await loadThread(id);
-      if (threadId !== id) return;
-      state = new ThreadState(thread, items);
-      available = true;
-      const last = state.items.at(-1);
-      if (dropped && last?.type === "user_message") failure = { message: "The reply was interrupted.", retry: true };
-      dropped = false;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        // The thread is gone (deleted in another tab) or chat is unavailable.
-        setThread(null);
-        state = new ThreadState();
-        await checkAvailable();
-      } else if (!(err instanceof ApiError)) {
-        dropped = true;
-      } else {
-        failure = { message: err.message, retry: false };
-      }
-    } finally {
-      messages.removeAttribute("aria-busy");
-      renderAll();
+    if (!id) {
+      syncSeq++;
+      return;
     }
+    messages.setAttribute("aria-busy", "true");
+    await resume(id);
   }
 
   function newThread() {
@@ -312,11 +429,14 @@ export function createChat() {
     if (show) loadHistory();
   }
 
-  async function loadHistory() {
-    replace(history, h("p", { class: "muted" }, "Loading conversations…"));
+  /** `background`: a change elsewhere; leaves a row the user is renaming or deleting alone. */
+  async function loadHistory({ background = false } = {}) {
+    if (background && history.querySelector(".thread-row.editing")) return;
+    if (!background) replace(history, h("p", { class: "muted" }, "Loading conversations…"));
     try {
       const page = await chatRequest("threads.list", { limit: 50, order: "desc" });
       const threads = page?.data || [];
+      if (background && history.querySelector(".thread-row.editing")) return;
       replace(
         history,
         h("h3", { class: "history-heading" }, "Conversations"),
@@ -333,6 +453,7 @@ export function createChat() {
     const row = h("li", { class: ["thread-row", thread.id === threadId && "current"], dataset: { threadId: thread.id } });
     let title = "";
     const show = () => {
+      row.classList.remove("editing");
       title = thread.title || "New conversation";
       replace(
         row,
@@ -347,6 +468,7 @@ export function createChat() {
       );
     };
     function rename() {
+      row.classList.add("editing");
       const field = h("input", { value: thread.title || "", maxlength: 255, "aria-label": "Conversation title" });
       const save = async (event) => {
         event.preventDefault();
@@ -370,6 +492,7 @@ export function createChat() {
       field.select();
     }
     function confirmDelete() {
+      row.classList.add("editing");
       replace(
         row,
         h("span", { class: "thread-title" }, `Delete “${title}”?`),
@@ -573,15 +696,50 @@ export function createChat() {
     if (event.key === "Escape" && !event.defaultPrevented && window.matchMedia("(max-width: 720px)").matches) setOpen(false);
   });
 
+  // The open thread as saved, when it changed elsewhere and this tab is not streaming it.
+  const reloadSoon = debounce(() => {
+    if (threadId && !running) resume(threadId);
+  }, 150);
+  const historySoon = debounce(() => {
+    if (!history.hidden) loadHistory({ background: true });
+  }, 150);
+
   const unsubscribe = [
     onChange("connection", renderChrome),
     onChange("reconnected", () => {
-      if (dropped && threadId) openThread(threadId);
+      // Back after a drop, a refresh of the stream, or a reset: the saved
+      // thread, then the reply still running on it.
+      if (threadId && !running) resume(threadId);
+      historySoon();
     }),
     onChange("threads", (detail) => {
       if (detail.local) return;
-      if (!history.hidden) loadHistory();
-      if (threadId && !running) openThread(threadId);
+      historySoon();
+      if (!threadId || (detail.thread_id && detail.thread_id !== threadId)) return;
+      if (detail.kind === "thread.deleted") {
+        if (!running?.local) openThread(null);
+        return;
+      }
+      reloadSoon();
+    }),
+    onChange("items", (detail) => {
+      if (!threadId || detail.thread_id !== threadId || running) return;
+      const known = state.get(detail.item_id);
+      // Saved messages never change; widgets do (buttons pressed in another tab).
+      const stale = detail.kind === "thread.item.removed" ? Boolean(known) : !known || known.type === "widget";
+      if (stale) reloadSoon();
+    }),
+    onChange("runs", (detail) => {
+      if (!threadId || detail.thread_id !== threadId) return;
+      if (detail.kind === "run.started") {
+        if (!running) resume(threadId); // another tab (or the MCP) started a reply: watch it live
+        return;
+      }
+      if (finishedHere === threadId) {
+        finishedHere = null; // this tab saw the whole reply
+        return;
+      }
+      if (!running) reloadSoon();
     }),
   ];
 
@@ -594,7 +752,7 @@ export function createChat() {
     fab,
     open: () => setOpen(true),
     destroy() {
-      stop();
+      running?.controller.abort(); // stop listening; the reply itself goes on
       unsubscribe.forEach((fn) => fn());
       panel.remove();
       fab.remove();

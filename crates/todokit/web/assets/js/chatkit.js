@@ -37,18 +37,53 @@ export async function chatRequest(type, params = {}, { signal } = {}) {
 /**
  * Streaming request: calls `onEvent(event)` for each SSE event until the body
  * ends. Rejects with ApiError for a non-200 answer, with the fetch error on a
- * network drop, and with an AbortError when `signal` aborts.
+ * network drop, and with an AbortError when `signal` aborts (which only stops
+ * listening: the reply goes on on the server until `stopRun`).
  */
 export async function chatStream(type, params, { signal, onEvent }) {
+  const response = await send(ENDPOINT, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ type, params, metadata: {} }),
+    signal,
+  });
+  await readEvents(response, onEvent);
+}
+
+/**
+ * Re-attaches to the reply running on a thread. Resolves with a function that
+ * reads it (every event from the reply's start, then the live ones), or null
+ * when no reply is running.
+ */
+export async function attachRun(threadId, { signal }) {
+  const response = await send(`${ENDPOINT}/runs/${encodeURIComponent(threadId)}`, {
+    method: "GET",
+    headers: headers({ Accept: "text/event-stream" }),
+    signal,
+  });
+  if (response.status === 204) return null;
+  return (onEvent) => readEvents(response, onEvent);
+}
+
+/** Stops the reply running on a thread; the partial reply is kept. False when none ran. */
+export async function stopRun(threadId) {
+  try {
+    await send(`${ENDPOINT}/runs/${encodeURIComponent(threadId)}/stop`, {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: "{}",
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+async function send(url, init) {
   let response;
   try {
-    response = await fetch(ENDPOINT, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-      body: JSON.stringify({ type, params, metadata: {} }),
-      signal,
-    });
+    response = await fetch(url, { credentials: "same-origin", ...init });
   } catch (err) {
     if (err.name !== "AbortError") reportRequest(false);
     throw err;
@@ -63,6 +98,10 @@ export async function chatStream(type, params, { signal, onEvent }) {
     }
     throw new ApiError(response.status, data);
   }
+  return response;
+}
+
+async function readEvents(response, onEvent) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";

@@ -1,7 +1,7 @@
 // "My tasks": quick add with parsed chips, a filter bar kept in the URL, the
 // list with inline complete, edit and delete-with-undo, counts and paging.
 
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { debounce, h, icon, replace } from "./dom.js";
 import { describeRecurrence, dueUrgency, formatDue, formatFull, tagHue } from "./format.js";
 import { announce, onChange } from "./live.js";
@@ -334,7 +334,10 @@ export function createDashboard() {
       renderList(page, overdue.total, tags.tags);
     } catch (err) {
       if (seq !== loadSeq || err.status === 401) return;
-      replace(list, h("li", { class: "empty error" }, `Could not load tasks: ${err.message}`, " ", retryButton()));
+      // Unreachable: keep what is shown; the list reloads when the connection is back.
+      if (!(err instanceof ApiError) && lastTasks.length) return;
+      const reason = err instanceof ApiError ? err.message : "the server cannot be reached; the list reloads when the connection is back";
+      replace(list, h("li", { class: "empty error" }, `Could not load tasks: ${reason}`, " ", retryButton()));
     } finally {
       if (seq === loadSeq) list.removeAttribute("aria-busy");
     }
@@ -549,6 +552,13 @@ export function createDashboard() {
     el,
     refresh: load,
     focusQuickAdd: () => quickInput.focus(),
+    async openTask(taskId) {
+      try {
+        await edit(await api.get(`/api/tasks/${encodeURIComponent(taskId)}`));
+      } catch (err) {
+        if (err.status !== 401) toast(err.status === 404 ? "That task no longer exists." : `Could not open the task: ${err.message}`, { kind: "error" });
+      }
+    },
     destroy() {
       unsubscribe.forEach((fn) => fn());
       window.removeEventListener("popstate", onPopState);

@@ -3,13 +3,16 @@
 // Routes: /            landing (signed out) or redirect to /tasks
 //         /sign-in     /sign-up   (?next=<path> returns there afterwards)
 //         /tasks       the dashboard (filters in the query string)
+//         /settings    access tokens, MCP connection, notifications
 
-import { setUnauthorizedHandler } from "./api.js";
+import { api, setUnauthorizedHandler } from "./api.js";
 import { authView, landingView, loadSession, signOut } from "./auth.js";
 import { createChat } from "./chat.js";
 import { createDashboard } from "./dashboard.js";
 import { h, icon, replace } from "./dom.js";
-import { announce, onChange } from "./live.js";
+import { announce, connectEventStream, disconnectEventStream, onChange } from "./live.js";
+import { notificationControl, watchReminders } from "./reminders.js";
+import { createSettings } from "./settings.js";
 import { applyTheme, currentTheme, toggleTheme } from "./theme.js";
 import { toast } from "./toast.js";
 
@@ -31,9 +34,13 @@ function safeNext(value) {
 }
 
 function teardownShell() {
-  shell?.dashboard.destroy();
-  shell?.chat.destroy();
+  if (!shell) return;
+  shell.dashboard.destroy();
+  shell.chat.destroy();
+  shell.settings?.destroy();
+  shell.stopReminders();
   shell = null;
+  disconnectEventStream();
 }
 
 function render() {
@@ -67,11 +74,12 @@ function render() {
     document.title = "todokit";
     return;
   }
-  if (path === "/tasks") {
+  if (path === "/tasks" || path === "/settings") {
     if (!session) return navigate(`/sign-in?next=${encodeURIComponent(path + location.search)}`, { replace: true });
     if (!shell) shell = buildShell();
     if (!root.contains(shell.el)) replace(root, shell.el);
-    document.title = "My tasks · todokit";
+    shell.show(path === "/settings" ? "settings" : "tasks");
+    document.title = path === "/settings" ? "Settings · todokit" : "My tasks · todokit";
     return;
   }
   teardownShell();
@@ -115,7 +123,9 @@ function buildShell() {
       "div",
       { class: "topbar-actions" },
       h("span", { class: "user-email", id: "user-email", title: "Signed in" }, session.user.email),
+      notificationControl({ compact: true }),
       themeButton,
+      h("a", { href: "/settings", class: "icon-button", id: "settings-link", "aria-label": "Settings", title: "Settings", "data-link": true }, icon("settings")),
       h(
         "button",
         { type: "button", class: "button subtle", id: "sign-out", on: { click: onSignOut } },
@@ -124,8 +134,46 @@ function buildShell() {
       ),
     ),
   );
-  const el = h("div", { class: "shell" }, header, h("main", { id: "main", class: "workspace", tabindex: "-1" }, dashboard.el), chat.panel, chat.fab);
-  return { el, dashboard, chat };
+  const main = h("main", { id: "main", class: "workspace", tabindex: "-1" }, dashboard.el);
+  const el = h("div", { class: "shell" }, header, main, chat.panel, chat.fab);
+  const built = {
+    el,
+    dashboard,
+    chat,
+    settings: null,
+    show(view) {
+      if (view === "settings") {
+        built.settings ||= createSettings();
+        if (!main.contains(built.settings.el)) replace(main, built.settings.el);
+        else built.settings.refresh();
+      } else if (!main.contains(dashboard.el)) {
+        replace(main, dashboard.el);
+        dashboard.refresh();
+      }
+    },
+    stopReminders: watchReminders(openTask),
+  };
+  connectEventStream({ onClosed: checkSession });
+  return built;
+}
+
+/** Opens a task's edit dialog (from a reminder), on the dashboard. */
+async function openTask(taskId) {
+  if (!shell) return;
+  if (location.pathname !== "/tasks") navigate("/tasks");
+  await shell?.dashboard.openTask(taskId);
+}
+
+// The live stream was refused or dropped: if the session ended, say so.
+let lastSessionCheck = 0;
+async function checkSession() {
+  if (Date.now() - lastSessionCheck < 10000) return;
+  lastSessionCheck = Date.now();
+  try {
+    await api.get("/api/auth/session");
+  } catch {
+    /* a 401 signs out through the handler; anything else is a connection problem */
+  }
 }
 
 async function onSignOut() {
@@ -185,6 +233,7 @@ document.addEventListener("keydown", (event) => {
 
 window.addEventListener("popstate", () => {
   if (location.pathname !== "/tasks" || !shell) render();
+  else shell.show("tasks");
 });
 
 async function start() {

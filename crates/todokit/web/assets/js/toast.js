@@ -12,7 +12,7 @@ function region() {
 }
 
 /** toast("Saved", {kind: "success"|"error"|"warning"|"info", action: {label, run}, timeout}) */
-export function toast(message, { kind = "info", action = null, timeout = 5000 } = {}) {
+export function toast(message, { kind = "info", action = null, timeout = 5000, className = null } = {}) {
   let timer;
   const close = () => {
     clearTimeout(timer);
@@ -20,7 +20,7 @@ export function toast(message, { kind = "info", action = null, timeout = 5000 } 
   };
   const el = h(
     "div",
-    { class: ["toast", `toast-${kind}`] },
+    { class: ["toast", `toast-${kind}`, className] },
     h("span", { class: "toast-message" }, message),
     action &&
       h(
