@@ -196,7 +196,7 @@ pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Dyn
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(15));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
