@@ -36,12 +36,16 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
     let tokens = tokenize(text);
     let mut removed = vec![false; tokens.len()];
     let description = take_description(text, &tokens, &mut removed);
-    let (due, due_has_time) = match take_dates(text, &tokens, &mut removed, now) {
+    let first_date = take_dates(text, &tokens, &mut removed, now);
+    let priority = take_priority(&tokens, &mut removed);
+    let tags = take_tags(text, &tokens, &mut removed);
+    // Removing priority words and tags can join the words of another date
+    // phrase ("this !low morning"); take those too, keeping the first date.
+    let later_date = take_dates(text, &tokens, &mut removed, now);
+    let (due, due_has_time) = match first_date.or(later_date) {
         Some((at, has_time)) => (Some(at), has_time),
         None => (None, false),
     };
-    let priority = take_priority(&tokens, &mut removed);
-    let tags = take_tags(text, &tokens, &mut removed);
     let title = build_title(text, &tokens, &removed);
     QuickAdd { title, description, due, due_has_time, priority, tags }
 }
