@@ -46,7 +46,21 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
         Some((at, has_time)) => (Some(at), has_time),
         None => (None, false),
     };
-    let title = build_title(text, &tokens, &removed);
+    let mut title = build_title(text, &tokens, &removed);
+    let (mut due, mut due_has_time) = (due, due_has_time);
+    // Trimming words around the title can leave a phrase that reads as a date
+    // on its own ("by 3"); it belongs to the schedule, not the title. Quoted
+    // words are never dates.
+    let has_quoted_words = (0..tokens.len()).any(|i| !removed[i] && tokens[i].quoted);
+    for _ in 0..if has_quoted_words { 0 } else { 4 } {
+        let Some(found) = super::parse_datetime(&title, now) else { break };
+        if due.is_none() {
+            due = Some(found.at.clone());
+            due_has_time = found.has_time;
+        }
+        let rest = format!("{} {}", &title[..found.start], &title[found.end..]);
+        title = capitalise(&tidy(&rest.split_whitespace().collect::<Vec<_>>().join(" ")));
+    }
     QuickAdd { title, description, due, due_has_time, priority, tags }
 }
 
