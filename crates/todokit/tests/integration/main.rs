@@ -4,8 +4,10 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod basics;
 mod chat;
+mod csrf;
 mod isolation;
 mod mcp;
 mod offline_assistant;
