@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -84,6 +84,48 @@ pub async fn csrf_guard(
         .into_response();
     }
     next.run(request).await
+}
+
+/// Client errors in the app's JSON error shape, whichever layer produced them:
+/// axum's `Bytes` extractor answers a too-large body in plain text, and the MCP
+/// transport answers an unreadable body with a plain-text 415.
+pub async fn json_client_errors(request: Request, next: Next) -> Response {
+    let on_mcp = request.uri().path().starts_with("/mcp");
+    let sent_json = is_json(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() || is_json(response.headers()) {
+        return response;
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::PayloadTooLarge("The request body is too large".into()).into_response();
+    }
+    if !on_mcp {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if message.is_empty() { "The request could not be handled".to_owned() } else { message };
+    if status == StatusCode::UNSUPPORTED_MEDIA_TYPE && sent_json {
+        return AppError::BadRequest { code: "invalid_json", message }.into_response();
+    }
+    let error = match status {
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized(message),
+        StatusCode::FORBIDDEN => AppError::Forbidden(message),
+        StatusCode::NOT_FOUND => AppError::NotFound(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+        _ => AppError::BadRequest { code: "bad_request", message },
+    };
+    let mut response = error.into_response();
+    *response.status_mut() = status;
+    response
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 fn needs_origin_check(method: &Method, headers: &HeaderMap) -> bool {

@@ -9,6 +9,7 @@ mod basics;
 mod chat;
 mod csrf;
 mod isolation;
+mod limits;
 mod mcp;
 mod offline_assistant;
 mod tasks;
