@@ -3,11 +3,13 @@
 
 mod helpers;
 
+
 mod auth;
 mod authz;
 mod basics;
 mod chat;
 mod csrf;
+mod injection;
 mod isolation;
 mod limits;
 mod mcp;
