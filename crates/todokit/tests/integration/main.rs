@@ -3,7 +3,6 @@
 
 mod helpers;
 
-
 mod auth;
 mod authz;
 mod basics;
@@ -12,6 +11,7 @@ mod csrf;
 mod injection;
 mod isolation;
 mod limits;
+mod logs;
 mod mcp;
 mod offline_assistant;
 mod tasks;
