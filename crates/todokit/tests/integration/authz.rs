@@ -73,8 +73,10 @@ async fn owner_view(app: &TestApp, owner: &str, thread_id: &str) -> Value {
         "tokens": app.get("/api/tokens", owner).await.expect(200)["tokens"]
             .as_array().unwrap().iter()
             .map(|t| json!({"id": t["id"], "active": t["active"], "name": t["name"]})).collect::<Vec<_>>(),
-        "threads": threads["data"].as_array().unwrap().iter()
-            .map(|t| json!({"id": t["id"], "title": t["title"]})).collect::<Vec<_>>(),
+        // Ids only: the running reply titles its own thread whenever it gets to it.
+        "threads": threads["data"].as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>(),
+        "title": threads["data"].as_array().unwrap().iter()
+            .find(|t| t["id"] == thread_id).map(|t| t["title"].clone()),
         "items": items["data"],
     })
 }
