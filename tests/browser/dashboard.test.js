@@ -208,7 +208,7 @@ describe("dashboard", () => {
       { title: `javascript:window.__xss='href'`, description: `<a href="javascript:window.__xss=1">x</a><svg onload="window.__xss='svg'">` },
     ];
     for (const probe of probes) {
-      const response = await page.request.post("/api/tasks", { data: probe });
+      const response = await page.request.post("/api/tasks", { data: probe, headers: { Origin: server.baseURL } });
       assert.equal(response.status(), 201);
     }
     await page.reload();
@@ -251,7 +251,7 @@ describe("dashboard", () => {
     await screenshot(page, "dashboard-xss-probes-light");
     for (const probe of probes) {
       const task = await apiTask(probe.title);
-      await page.request.delete(`/api/tasks/${task.id}`);
+      await page.request.delete(`/api/tasks/${task.id}`, { headers: { Origin: server.baseURL } });
     }
   });
 

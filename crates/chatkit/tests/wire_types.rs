@@ -204,6 +204,23 @@ fn list_requests_default_limit_order_and_metadata() {
 }
 
 #[test]
+fn huge_page_sizes_are_capped_not_refused() {
+    for limit in [101_u64, 1_000_000, u64::from(u32::MAX)] {
+        let request = parse(json!({"type": "threads.list", "params": {"limit": limit}})).expect("valid");
+        let RequestParams::ThreadsList(params) = &request.params else {
+            panic!("wrong variant");
+        };
+        assert_eq!(params.page_size(), 100, "limit {limit}");
+        let request = parse(json!({"type": "items.list", "params": {"thread_id": "thr_1", "limit": limit}}))
+            .expect("valid");
+        let RequestParams::ItemsList(params) = &request.params else {
+            panic!("wrong variant");
+        };
+        assert_eq!(params.page_size(), 100, "limit {limit}");
+    }
+}
+
+#[test]
 fn unknown_fields_are_ignored_everywhere() {
     let request = parse(json!({
         "type": "threads.add_user_message",

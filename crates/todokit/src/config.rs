@@ -69,6 +69,12 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub mcp_allowed_hosts: Vec<String>,
 
+    /// Origins (`https://host[:port]`, comma-separated) allowed to call the API from
+    /// the browser with credentials (CORS), e.g. where the ChatKit UI is hosted.
+    /// Empty (the default) keeps CORS closed; the server's own origin always works.
+    #[arg(long, env = "TODOKIT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -119,6 +125,7 @@ impl Config {
             log_format: LogFormat::Text,
             llm: crate::assistant::llm::LlmArgs::default(),
             mcp_allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

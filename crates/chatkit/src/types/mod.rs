@@ -22,10 +22,10 @@ pub use events::{ErrorCode, NoticeLevel, StreamOptions, ThreadItemUpdate, Thread
 pub use items::{ClientToolCallStatus, GeneratedImage, ItemKind, ThreadItem};
 pub use requests::{
     AttachmentCreateParams, AttachmentDeleteParams, DEFAULT_PAGE_SIZE, InputTranscribeParams,
-    ItemsFeedbackParams, ItemsListParams, REQUEST_TYPES, Request, RequestParams, RequestParseError,
-    ThreadAddClientToolOutputParams, ThreadAddStructuredInputParams, ThreadAddUserMessageParams,
-    ThreadCreateParams, ThreadCustomActionParams, ThreadIdParams, ThreadListParams,
-    ThreadRetryAfterItemParams, ThreadUpdateParams, UserMessageInput,
+    ItemsFeedbackParams, ItemsListParams, MAX_PAGE_SIZE, REQUEST_TYPES, Request, RequestParams,
+    RequestParseError, ThreadAddClientToolOutputParams, ThreadAddStructuredInputParams,
+    ThreadAddUserMessageParams, ThreadCreateParams, ThreadCustomActionParams, ThreadIdParams,
+    ThreadListParams, ThreadRetryAfterItemParams, ThreadUpdateParams, UserMessageInput,
 };
 pub use structured::{
     StructuredInput, StructuredInputAnswer, StructuredInputKind, StructuredInputOption,

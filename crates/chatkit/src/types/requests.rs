@@ -14,6 +14,9 @@ use super::thread::{Action, FeedbackKind, SortOrder};
 /// Page size used when a request's `limit` is absent, `null` or `0`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
+/// Largest page a request gets; a bigger `limit` is capped to this, not refused.
+pub const MAX_PAGE_SIZE: usize = 100;
+
 /// A parsed request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
@@ -335,7 +338,7 @@ pub struct ThreadIdParams {
 /// `threads.list` params.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThreadListParams {
-    /// Page size; `null` / `0` means [`DEFAULT_PAGE_SIZE`].
+    /// Page size; `null` / `0` means [`DEFAULT_PAGE_SIZE`]; capped at [`MAX_PAGE_SIZE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Sort order (default newest first).
@@ -367,7 +370,7 @@ pub struct ThreadUpdateParams {
 pub struct ItemsListParams {
     /// Target thread.
     pub thread_id: String,
-    /// Page size; `null` / `0` means [`DEFAULT_PAGE_SIZE`].
+    /// Page size; `null` / `0` means [`DEFAULT_PAGE_SIZE`]; capped at [`MAX_PAGE_SIZE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Sort order (default newest first).
@@ -388,7 +391,7 @@ impl ItemsListParams {
 fn effective_page_size(limit: Option<u32>) -> usize {
     match limit {
         None | Some(0) => DEFAULT_PAGE_SIZE,
-        Some(limit) => limit as usize,
+        Some(limit) => (limit as usize).min(MAX_PAGE_SIZE),
     }
 }
 

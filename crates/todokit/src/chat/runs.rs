@@ -108,7 +108,12 @@ impl Runs {
         });
         if let Some(thread_id) = thread_id {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
-            if by_thread.contains_key(thread_id) {
+            if let Some(current) = by_thread.get(thread_id) {
+                if current.owner != owner.0 {
+                    // Someone else's thread: claim nothing, so the request fails like one for
+                    // a thread that does not exist (a 409 would reveal that it does).
+                    return Ok(Reservation { runs: self.clone(), thread_id: None, run, stop });
+                }
                 return Err(ThreadBusy);
             }
             by_thread.insert(thread_id.to_owned(), run.clone());

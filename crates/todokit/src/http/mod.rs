@@ -7,6 +7,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod parse;
+pub mod security;
 pub mod tasks;
 pub mod tokens;
 pub mod web;
@@ -110,12 +111,17 @@ pub fn router(state: AppState) -> Router {
     let mcp = Router::new()
         .nest_service("/mcp", crate::mcp::http_service(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth));
+    let allowed_origins = std::sync::Arc::new(security::AllowedOrigins::new(&state.config.cors_origins));
+    let cors = allowed_origins.cors_layer();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(mcp)
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(security::json_client_errors))
+        .layer(axum::middleware::from_fn_with_state(allowed_origins, security::csrf_guard))
+        .layer(tower::util::option_layer(cors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -384,6 +384,10 @@ pub fn resolve_query(criteria: &ListCriteria, zone: &UserZone, now: Timestamp) -
     if filter.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
         return Err(TaskError::field("search", "search text must be at most 200 characters"));
     }
+    // Stored text never holds control characters (and PostgreSQL refuses NUL outright).
+    if filter.search.as_ref().is_some_and(|s| s.chars().any(char::is_control)) {
+        return Err(TaskError::field("search", "search text must not contain control characters"));
+    }
     match criteria.status {
         StatusFilter::All => {}
         StatusFilter::Pending => filter.completed = Some(false),

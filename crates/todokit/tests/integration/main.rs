@@ -5,9 +5,14 @@ mod helpers;
 
 mod assistant;
 mod auth;
+mod authz;
 mod basics;
 mod chat;
+mod csrf;
+mod injection;
 mod isolation;
+mod limits;
+mod logs;
 mod mcp;
 mod offline_assistant;
 mod tasks;
