@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -109,6 +109,7 @@ impl Subscription {
                 return Some((Ok(event), self));
             }
             match self.receiver.recv().await {
+                Ok(event) if event.kind == kind::RESYNC => self.catch_up().await,
                 Ok(event) if event.user == self.user.0 && event.id > self.last_id => {
                     self.last_id = event.id;
                     return Some((Ok(to_sse(&event)), self));
@@ -164,6 +165,8 @@ pub async fn events(
             subscription.last_id = state.storage.latest_event_id(user.user_id()).await?;
         }
     }
-    let stream = futures::stream::unfold(subscription, Subscription::next);
+    // Ends at shutdown, so a graceful shutdown does not wait for open tabs.
+    let stream = futures::stream::unfold(subscription, Subscription::next)
+        .take_until(state.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
