@@ -108,10 +108,17 @@ impl Runs {
         });
         if let Some(thread_id) = thread_id {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
-            if by_thread.contains_key(thread_id) {
-                return Err(ThreadBusy);
+            match by_thread.get(thread_id) {
+                Some(current) if current.owner == owner.0 => return Err(ThreadBusy),
+                // Someone else's thread: claim nothing and say nothing; the
+                // store answers 404 as for any thread that is not theirs.
+                Some(_) => {
+                    return Ok(Reservation { runs: self.clone(), thread_id: None, run, stop });
+                }
+                None => {
+                    by_thread.insert(thread_id.to_owned(), run.clone());
+                }
             }
-            by_thread.insert(thread_id.to_owned(), run.clone());
         }
         Ok(Reservation { runs: self.clone(), thread_id: thread_id.map(str::to_owned), run, stop })
     }

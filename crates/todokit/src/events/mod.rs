@@ -56,9 +56,6 @@ pub struct EventBus {
     /// When the database fans events out (PostgreSQL), publishing does not
     /// also broadcast locally: the notification comes back to this replica too.
     delivered_by_database: bool,
-    /// Held from append to local broadcast, so streams receive events in id
-    /// order (they skip ids at or below the last one sent).
-    local_order: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl EventBus {
@@ -66,13 +63,12 @@ impl EventBus {
     pub async fn start(storage: DynStorage) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(4096);
         let delivered_by_database = storage.listen_for_events(local.clone()).await?;
-        Ok(Self { storage, local, delivered_by_database, local_order: Arc::default() })
+        Ok(Self { storage, local, delivered_by_database })
     }
 
     /// Records and fans out an event. Failures are logged, never returned: a
     /// change that succeeded must not fail because its notification did.
     pub async fn publish(&self, user: UserId, kind: &str, data: Value) {
-        let _order = if self.delivered_by_database { None } else { Some(self.local_order.lock().await) };
         match self.storage.append_event(user, kind, &data, crate::storage::now()).await {
             Ok(event) => {
                 if !self.delivered_by_database {

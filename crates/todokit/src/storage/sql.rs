@@ -695,7 +695,9 @@ macro_rules! sql_storage {
                 data: &serde_json::Value,
                 now: Timestamp,
             ) -> super::StorageResult<crate::events::Event> {
-                let mut tx = self.pool.begin().await?;
+                // A write transaction from the start: a deferred one can fail
+                // with SQLITE_BUSY (no waiting) when another writer commits first.
+                let mut tx = self.begin_write().await?;
                 Self::lock_event_order(&mut tx).await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (user_id, kind, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -851,7 +853,9 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
-    async fn lock_event_order(_tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> super::StorageResult<()> {
+    async fn lock_event_order(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> super::StorageResult<()> {
         // SQLite has one writer at a time: ids are committed in order already.
         Ok(())
     }
@@ -877,7 +881,9 @@ impl PostgresStorage {
     /// notified) in increasing order: a stream that skips ids at or below the
     /// last one sent, or a replay from `Last-Event-ID`, then never misses one
     /// that committed late.
-    async fn lock_event_order(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> super::StorageResult<()> {
+    async fn lock_event_order(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> super::StorageResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_ORDER_LOCK).execute(&mut **tx).await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ mod auth;
 mod basics;
 mod chat;
 mod isolation;
+mod live;
 mod mcp;
 mod offline_assistant;
 mod tasks;
