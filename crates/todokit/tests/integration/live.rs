@@ -180,7 +180,7 @@ async fn chat_turns_announce_threads_and_items(app: TestApp) {
 async fn reconnecting_replays_what_was_missed_or_says_reset(app: TestApp) {
     let token = app.new_user().await;
     let mut events = EventStream::open(&app, &token, None).await;
-    let first = app.create_task(&token, json!({"title": "one"})).await;
+    app.create_task(&token, json!({"title": "one"})).await;
     let first_id = events.next().await.id.unwrap();
     drop(events);
 
@@ -224,7 +224,6 @@ async fn reconnecting_replays_what_was_missed_or_says_reset(app: TestApp) {
     // …and the stream goes on live after the reset.
     let fifth = app.create_task(&token, json!({"title": "five"})).await;
     assert_eq!(pruned.next().await.data["task_id"], fifth["id"]);
-    let _ = first;
 }
 
 async fn event_streams_are_capped_per_user(app: TestApp) {
