@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
@@ -32,6 +33,9 @@ pub struct AppState {
     pub event_streams: Arc<StreamCounter>,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<SignInThrottle>,
+    /// Cancelled when the server shuts down: ends live event streams and
+    /// background work so a graceful shutdown does not wait on them.
+    pub shutdown: CancellationToken,
     /// Verified against when an email is unknown, so sign-in timing is uniform.
     pub dummy_password_hash: String,
 }
@@ -75,6 +79,7 @@ impl AppState {
                 per_day: config.chat_messages_per_day,
             },
             storage,
+            shutdown: CancellationToken::new(),
             dummy_password_hash: hash_password(dummy).await?,
             config: Arc::new(config),
         })
@@ -86,12 +91,26 @@ pub fn app(state: AppState) -> Router {
     crate::http::router(state)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves (with the background work of [`crate::background`]) until
+/// `shutdown` resolves, then ends live event streams and lets in-flight
+/// requests, including running chat replies, finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.shutdown.clone();
+    let background = crate::background::spawn(state.clone());
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let signal = {
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
+    };
+    let served = axum::serve(listener, service).with_graceful_shutdown(signal).await;
+    stopping.cancel();
+    let _ = background.await;
+    served
 }

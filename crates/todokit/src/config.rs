@@ -64,6 +64,11 @@ pub struct Config {
     /// How long the live event log is kept for reconnecting clients, in hours.
     #[arg(long, env = "TODOKIT_EVENT_RETENTION_HOURS", default_value_t = 24)]
     pub event_retention_hours: u32,
+
+    /// Seconds between two checks for due reminders (and event-log pruning).
+    #[arg(long, env = "TODOKIT_REMINDER_INTERVAL_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub reminder_interval_secs: u64,
+
     /// Host names (or host:port) the MCP endpoint answers to, comma-separated. Defaults to
     /// localhost, 127.0.0.1, ::1 and the listen address; set it when serving under a domain.
     #[arg(long, env = "TODOKIT_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -122,6 +127,7 @@ impl Config {
             chat_messages_per_day: 100,
             max_event_streams: 8,
             event_retention_hours: 24,
+            reminder_interval_secs: 1,
             log_format: LogFormat::Text,
             llm: crate::assistant::llm::LlmArgs::default(),
             mcp_allowed_hosts: Vec::new(),

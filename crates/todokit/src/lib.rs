@@ -10,6 +10,7 @@
 pub mod app;
 pub mod assistant;
 pub mod auth;
+pub mod background;
 pub mod chat;
 pub mod config;
 pub mod error;

@@ -108,15 +108,17 @@ impl Runs {
         });
         if let Some(thread_id) = thread_id {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(current) = by_thread.get(thread_id) {
-                if current.owner != owner.0 {
-                    // Someone else's thread: claim nothing, so the request fails like one for
-                    // a thread that does not exist (a 409 would reveal that it does).
+            match by_thread.get(thread_id) {
+                Some(current) if current.owner == owner.0 => return Err(ThreadBusy),
+                // Someone else's thread: claim nothing and say nothing; the
+                // store answers 404 as for any thread that is not theirs.
+                Some(_) => {
                     return Ok(Reservation { runs: self.clone(), thread_id: None, run, stop });
                 }
-                return Err(ThreadBusy);
+                None => {
+                    by_thread.insert(thread_id.to_owned(), run.clone());
+                }
             }
-            by_thread.insert(thread_id.to_owned(), run.clone());
         }
         Ok(Reservation { runs: self.clone(), thread_id: thread_id.map(str::to_owned), run, stop })
     }

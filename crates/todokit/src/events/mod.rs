@@ -32,6 +32,9 @@ pub mod kind {
     pub const REMINDER_DUE: &str = "reminder.due";
     /// Sent instead of a replay when the client is too far behind: reload.
     pub const RESET: &str = "reset";
+    /// Internal, never sent: the database listener reconnected and may have
+    /// missed notifications, so every stream catches up from the log.
+    pub const RESYNC: &str = "resync";
 }
 
 /// One change, as logged and as sent.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -81,19 +81,29 @@ struct Subscription {
     user: UserId,
     receiver: tokio::sync::broadcast::Receiver<Arc<Event>>,
     pending: VecDeque<SseEvent>,
-    last_id: i64,
+    /// Every id at or below this was replayed (or predates the stream).
+    floor: i64,
+    /// Ids sent live above `floor`. In-process publishers can broadcast a
+    /// little out of id order, so a later, lower id is still sent once.
+    sent: std::collections::BTreeSet<i64>,
     _slot: StreamSlot,
 }
 
+/// Live ids remembered above the floor before it is raised.
+const SENT_WINDOW: usize = 1024;
+
 impl Subscription {
-    /// Queues everything after `last_id` from the log, or a reset.
+    /// Queues everything after `floor` from the log that was not sent yet, or a reset.
     async fn catch_up(&mut self) {
-        match self.storage.events_after(self.user, self.last_id, REPLAY_LIMIT).await {
+        match self.storage.events_after(self.user, self.floor, REPLAY_LIMIT).await {
             Ok(Some(events)) => {
                 for event in events {
-                    self.last_id = event.id;
-                    self.pending.push_back(to_sse(&event));
+                    if !self.sent.contains(&event.id) {
+                        self.pending.push_back(to_sse(&event));
+                    }
+                    self.floor = self.floor.max(event.id);
                 }
+                self.sent.retain(|id| *id > self.floor);
             }
             Ok(None) => self.pending.push_back(reset_event()),
             Err(err) => {
@@ -103,14 +113,27 @@ impl Subscription {
         }
     }
 
+    /// True the first time a live event is seen.
+    fn first_sight(&mut self, id: i64) -> bool {
+        if id <= self.floor || !self.sent.insert(id) {
+            return false;
+        }
+        if self.sent.len() > SENT_WINDOW
+            && let Some(oldest) = self.sent.pop_first()
+        {
+            self.floor = oldest;
+        }
+        true
+    }
+
     async fn next(mut self) -> Option<(Result<SseEvent, Infallible>, Self)> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some((Ok(event), self));
             }
             match self.receiver.recv().await {
-                Ok(event) if event.user == self.user.0 && event.id > self.last_id => {
-                    self.last_id = event.id;
+                Ok(event) if event.kind == kind::RESYNC => self.catch_up().await,
+                Ok(event) if event.user == self.user.0 && self.first_sight(event.id) => {
                     return Some((Ok(to_sse(&event)), self));
                 }
                 Ok(_) => {}
@@ -151,19 +174,22 @@ pub async fn events(
         user: user.user_id(),
         receiver,
         pending: VecDeque::new(),
-        last_id: 0,
+        floor: 0,
+        sent: Default::default(),
         _slot: slot,
     };
     match last_event_id {
         Some(last) => {
-            subscription.last_id = last;
+            subscription.floor = last;
             subscription.catch_up().await;
         }
         None => {
             // A fresh client starts from now.
-            subscription.last_id = state.storage.latest_event_id(user.user_id()).await?;
+            subscription.floor = state.storage.latest_event_id(user.user_id()).await?;
         }
     }
-    let stream = futures::stream::unfold(subscription, Subscription::next);
+    // Ends at shutdown, so a graceful shutdown does not wait for open tabs.
+    let stream = futures::stream::unfold(subscription, Subscription::next)
+        .take_until(state.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

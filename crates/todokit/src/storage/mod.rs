@@ -41,12 +41,31 @@ pub enum StorageError {
 
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {
-        match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Self::Unavailable("The database is unavailable; try again shortly".into())
-            }
-            _ => Self::Other(err.into()),
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable("The database is unavailable; try again shortly".into())
+        } else {
+            Self::Other(err.into())
         }
+    }
+}
+
+/// Errors that say the database cannot be reached (or is restarting) rather
+/// than that a query is wrong: connection and pool failures, and PostgreSQL's
+/// SQLSTATE classes 08 (connection exception) and 57P (shutdown, cannot
+/// connect now).
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        _ => false,
     }
 }
 
@@ -168,8 +187,9 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     /// Pending tasks whose reminder time (`due_at − offset`) is at or before
     /// `now` and that have not been reminded yet.
     async fn due_reminders(&self, now: Timestamp, limit: u32) -> StorageResult<Vec<(UserId, Task)>>;
-    /// Marks a reminder sent. True only for the one caller that flipped it,
-    /// so each reminder fires exactly once even across replicas.
+    /// Marks a pending task's reminder sent. True only for the one caller that
+    /// flipped it, so each reminder fires once even across replicas; false for
+    /// a task completed or deleted since `due_reminders` saw it.
     async fn mark_reminder_sent(&self, task: Uuid) -> StorageResult<bool>;
 }
 

@@ -695,7 +695,10 @@ macro_rules! sql_storage {
                 data: &serde_json::Value,
                 now: Timestamp,
             ) -> super::StorageResult<crate::events::Event> {
-                let mut tx = self.pool.begin().await?;
+                // A write transaction from the start: a deferred one can fail
+                // with SQLITE_BUSY (no waiting) when another writer commits first.
+                let mut tx = self.begin_write().await?;
+                Self::lock_event_order(&mut tx).await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (user_id, kind, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
@@ -820,7 +823,7 @@ macro_rules! sql_storage {
             }
 
             async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
-                let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE")
+                let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
                     .bind(task)
                     .execute(&self.pool)
                     .await?;
@@ -846,8 +849,17 @@ sql_storage!(PostgresStorage, sqlx::Postgres, super::Backend::Postgres, "BEGIN")
 
 /// Channel used for cross-replica event fan-out on PostgreSQL.
 const EVENTS_CHANNEL: &str = "todokit_events";
+/// Advisory lock key taken while appending an event (PostgreSQL).
+const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
+    async fn lock_event_order(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> super::StorageResult<()> {
+        // SQLite has one writer at a time: ids are committed in order already.
+        Ok(())
+    }
+
     async fn notify_event(
         _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         _event: &crate::events::Event,
@@ -865,13 +877,24 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
+    /// Serializes event appends until commit, so ids become visible (and are
+    /// notified) in increasing order: a stream that skips ids at or below the
+    /// last one sent, or a replay from `Last-Event-ID`, then never misses one
+    /// that committed late.
+    async fn lock_event_order(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> super::StorageResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_ORDER_LOCK).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     async fn notify_event(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         event: &crate::events::Event,
     ) -> super::StorageResult<()> {
         // NOTIFY is delivered at commit, so listeners never see an event that rolled back.
         // Payloads stay small (ids and counts), far below PostgreSQL's 8000-byte limit.
-        let payload = serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_second()});
+        let payload = serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_microsecond()});
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
             .bind(payload.to_string())
@@ -887,18 +910,41 @@ impl PostgresStorage {
         let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
         listener.listen(EVENTS_CHANNEL).await?;
         tokio::spawn(async move {
+            let resync = || {
+                let marker = crate::events::Event {
+                    id: 0,
+                    user: Uuid::nil(),
+                    kind: crate::events::kind::RESYNC.to_owned(),
+                    data: serde_json::Value::Null,
+                    at: Timestamp::UNIX_EPOCH,
+                };
+                let _ = sink.send(std::sync::Arc::new(marker));
+            };
             loop {
-                // `recv` reconnects by itself after a connection loss.
-                match listener.recv().await {
-                    Ok(notification) => match decode_notification(notification.payload()) {
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => match decode_notification(notification.payload()) {
                         Some(event) => {
                             let _ = sink.send(std::sync::Arc::new(event));
                         }
                         None => tracing::warn!("ignored a malformed event notification"),
                     },
+                    // The connection dropped and was re-established (listening
+                    // again): what was published meanwhile is in the log.
+                    Ok(None) => resync(),
+                    // The app shut down.
+                    Err(sqlx::Error::PoolClosed) => break,
                     Err(err) => {
-                        tracing::warn!(error = %err, "event listener lost PostgreSQL; retrying");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        tracing::warn!(error = %err, "event listener lost PostgreSQL; reconnecting");
+                        loop {
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            match listener.listen(EVENTS_CHANNEL).await {
+                                Ok(()) => break,
+                                Err(sqlx::Error::PoolClosed) => return,
+                                Err(_) => {}
+                            }
+                        }
+                        tracing::info!("event listener reconnected to PostgreSQL");
+                        resync();
                     }
                 }
             }
@@ -922,6 +968,6 @@ fn decode_notification(payload: &str) -> Option<crate::events::Event> {
         user: wire.user,
         kind: wire.kind,
         data: wire.data,
-        at: Timestamp::from_second(wire.at).ok()?,
+        at: Timestamp::from_microsecond(wire.at).ok()?,
     })
 }

@@ -296,6 +296,8 @@ pub fn parse_due(raw: &str, zone: &UserZone, now: Timestamp) -> TaskResult<Times
     } else {
         return Err(invalid());
     };
+    // Stored at microsecond precision: answer with what a later read returns.
+    let timestamp = Timestamp::from_microsecond(timestamp.as_microsecond()).unwrap_or(timestamp);
     Ok(validate_due_at(timestamp, now)?)
 }
 

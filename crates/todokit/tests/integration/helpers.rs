@@ -51,6 +51,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     pub db: Db,
     pub pg: Option<PgConnectOptions>,
+    /// The running server's state, for calling the app directly (e.g. a background pass).
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -174,10 +176,11 @@ impl TestApp {
             None => todokit::storage::connect(&config.database_url()).await.unwrap(),
         };
         let state = AppState::with_storage(config, storage.clone()).await.unwrap();
+        let server_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(todokit::serve(listener, state, async move {
+        let server = tokio::spawn(todokit::serve(listener, server_state, async move {
             let _ = shutdown_rx.await;
         }));
         Self {
@@ -187,6 +190,7 @@ impl TestApp {
             data_dir,
             db,
             pg,
+            state,
             shutdown: Some(shutdown),
             server: Some(server),
         }
@@ -198,6 +202,13 @@ impl TestApp {
         self.stop().await;
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
         TestApp::start(self.db, data_dir, self.pg.take(), configure).await
+    }
+
+    /// A second server on the same PostgreSQL schema (another replica), with
+    /// its own data directory and the same signing secret. `None` on SQLite.
+    pub async fn replica(&self, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let pg = self.pg.clone()?;
+        Some(TestApp::start(Db::Postgres, tempfile::tempdir().unwrap(), Some(pg), configure).await)
     }
 
     pub async fn stop(&mut self) {

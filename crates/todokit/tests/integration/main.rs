@@ -12,6 +12,7 @@ mod csrf;
 mod injection;
 mod isolation;
 mod limits;
+mod live;
 mod logs;
 mod mcp;
 mod offline_assistant;

@@ -1,0 +1,748 @@
+//! Live sync and resilience: `/api/events`, reminders, detached chat runs
+//! (disconnect, stop, re-attach, busy threads), chat rate limits, provider
+//! errors, and two replicas on one PostgreSQL database.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use todokit::tasks::UserZone;
+use todokit::tasks::model::UserId;
+use todokit::tools::ToolContext;
+use todokit_fake_llm::{FakeLlm, Reply, Rule, Script};
+
+use crate::chat::{chatkit, create_thread, user_input};
+use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+use crate::on_both_backends;
+
+on_both_backends!(
+    task_changes_stream_to_their_owner_only,
+    chat_turns_announce_threads_and_items,
+    reconnecting_replays_what_was_missed_or_says_reset,
+    event_streams_are_capped_per_user,
+    a_due_reminder_is_announced_once,
+    reminders_skip_completed_and_deleted_tasks,
+    chat_rate_limits_answer_429_with_when_it_resets,
+);
+
+/// Upper bound for waiting on something the server is about to do; never a
+/// timing assertion, only a guard against hanging forever on a bug.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A client of `GET /api/events`, parsing SSE frames (comments included).
+pub struct EventStream {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    pub id: Option<i64>,
+    pub kind: String,
+    pub data: Value,
+}
+
+impl EventStream {
+    pub async fn open(app: &TestApp, token: &str, last_event_id: Option<i64>) -> Self {
+        let response = Self::request(app, token, last_event_id).await;
+        assert_eq!(response.status(), 200, "events stream refused");
+        assert!(
+            response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"),
+            "{:?}",
+            response.headers()
+        );
+        Self { body: response.bytes_stream().boxed(), buffer: String::new() }
+    }
+
+    pub async fn request(app: &TestApp, token: &str, last_event_id: Option<i64>) -> reqwest::Response {
+        let mut request = app.client.get(format!("{}/api/events", app.url)).bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The next event (keep-alive comments are skipped, as a browser does).
+    pub async fn next(&mut self) -> LiveEvent {
+        tokio::time::timeout(PATIENCE, self.next_frame()).await.expect("no live event arrived")
+    }
+
+    async fn next_frame(&mut self) -> LiveEvent {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in frame.lines() {
+                    if let Some(value) = line.strip_prefix("id:") {
+                        id = Some(value.trim().parse().expect("numeric event id"));
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    } else {
+                        assert!(line.is_empty() || line.starts_with(':'), "unexpected SSE line {line:?}");
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                let value: Value = serde_json::from_str(&data).expect("event data is JSON");
+                let kind = value["kind"].as_str().expect("event kind").to_owned();
+                if let Some(id) = id {
+                    assert_eq!(value["id"], id, "the SSE id and the payload id agree");
+                }
+                return LiveEvent { id, kind, data: value["data"].clone() };
+            }
+            let chunk = self.body.next().await.expect("event stream ended").expect("event stream failed");
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Skips events until one of `kind` arrives.
+    pub async fn until(&mut self, kind: &str) -> LiveEvent {
+        loop {
+            let event = self.next().await;
+            if event.kind == kind {
+                return event;
+            }
+        }
+    }
+}
+
+async fn user_context(app: &TestApp, token: &str) -> ToolContext {
+    let me = app.get("/api/auth/session", token).await.expect(200);
+    ToolContext {
+        user: UserId(uuid::Uuid::parse_str(me["user"]["id"].as_str().unwrap()).unwrap()),
+        zone: UserZone::utc(),
+    }
+}
+
+async fn task_changes_stream_to_their_owner_only(app: TestApp) {
+    let alice = app.new_user().await;
+    let bob = app.new_user().await;
+    let mut alice_events = EventStream::open(&app, &alice, None).await;
+    let mut bob_events = EventStream::open(&app, &bob, None).await;
+
+    let task = app.create_task(&alice, json!({"title": "water the plants"})).await;
+    let id = task["id"].clone();
+    app.patch(&format!("/api/tasks/{}", id.as_str().unwrap()), &alice, json!({"title": "water plants"}))
+        .await
+        .expect(200);
+    app.post(&format!("/api/tasks/{}/complete", id.as_str().unwrap()), &alice, json!({})).await.expect(200);
+    app.delete(&format!("/api/tasks/{}", id.as_str().unwrap()), &alice).await.expect(200);
+
+    let mut previous = 0;
+    for expected in ["task.created", "task.updated", "task.completed", "task.deleted"] {
+        let event = alice_events.next().await;
+        assert_eq!(event.kind, expected);
+        assert_eq!(event.data["task_id"], id);
+        assert_eq!(event.data["number"], task["number"]);
+        let event_id = event.id.expect("every change has an id");
+        assert!(event_id > previous, "ids increase");
+        previous = event_id;
+    }
+
+    // Bob's stream skipped all of Alice's changes: his own comes first.
+    let bobs = app.create_task(&bob, json!({"title": "bob's"})).await;
+    let event = bob_events.next().await;
+    assert_eq!((event.kind.as_str(), &event.data["task_id"]), ("task.created", &bobs["id"]));
+}
+
+async fn chat_turns_announce_threads_and_items(app: TestApp) {
+    let token = app.new_user().await;
+    let mut events = EventStream::open(&app, &token, None).await;
+    let (thread_id, _) = create_thread(&app, &token, "add buy milk").await;
+
+    let mut seen = Vec::new();
+    loop {
+        let event = events.next().await;
+        if event.kind == "run.finished" {
+            assert_eq!(event.data["thread_id"], thread_id);
+            assert_eq!(event.data["stopped"], false);
+            break;
+        }
+        seen.push(event);
+    }
+    let kinds: Vec<&str> = seen.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"thread.created"), "{kinds:?}");
+    assert!(kinds.contains(&"run.started"), "{kinds:?}");
+    assert!(kinds.contains(&"task.created"), "the assistant's tool call is a live change too: {kinds:?}");
+    let items: Vec<&Value> =
+        seen.iter().filter(|e| e.kind == "thread.item.done").map(|e| &e.data["item_type"]).collect();
+    assert!(items.contains(&&json!("user_message")), "{kinds:?} {items:?}");
+    assert!(items.iter().any(|t| *t != "user_message"), "the assistant's reply is announced: {items:?}");
+    for event in &seen {
+        if event.kind.starts_with("thread.") {
+            assert_eq!(event.data["thread_id"], thread_id);
+        }
+    }
+}
+
+async fn reconnecting_replays_what_was_missed_or_says_reset(app: TestApp) {
+    let token = app.new_user().await;
+    let mut events = EventStream::open(&app, &token, None).await;
+    app.create_task(&token, json!({"title": "one"})).await;
+    let first_id = events.next().await.id.unwrap();
+    drop(events);
+
+    // Changes made while the tab slept.
+    let second = app.create_task(&token, json!({"title": "two"})).await;
+    let third = app.create_task(&token, json!({"title": "three"})).await;
+
+    let mut resumed = EventStream::open(&app, &token, Some(first_id)).await;
+    assert_eq!(resumed.next().await.data["task_id"], second["id"]);
+    assert_eq!(resumed.next().await.data["task_id"], third["id"]);
+    // Then live.
+    let fourth = app.create_task(&token, json!({"title": "four"})).await;
+    assert_eq!(resumed.next().await.data["task_id"], fourth["id"]);
+    drop(resumed);
+
+    // The query parameter works like the header.
+    let response = app
+        .client
+        .get(format!("{}/api/events?last_event_id={first_id}", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let mut by_query = EventStream { body: response.bytes_stream().boxed(), buffer: String::new() };
+    assert_eq!(by_query.next().await.data["task_id"], second["id"]);
+    drop(by_query);
+
+    // An id this user never had (another user's, or made up) → reset.
+    let other = app.new_user().await;
+    let mut foreign = EventStream::open(&app, &other, Some(first_id)).await;
+    assert_eq!(foreign.next().await.kind, "reset");
+    let mut unknown = EventStream::open(&app, &token, Some(i64::MAX / 2)).await;
+    assert_eq!(unknown.next().await.kind, "reset");
+
+    // Pruned past the retention → reset too.
+    let far_future = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
+    app.storage.prune_events(far_future).await.unwrap();
+    let mut pruned = EventStream::open(&app, &token, Some(first_id)).await;
+    let reset = pruned.next().await;
+    assert_eq!((reset.kind.as_str(), reset.id), ("reset", None));
+    // …and the stream goes on live after the reset.
+    let fifth = app.create_task(&token, json!({"title": "five"})).await;
+    assert_eq!(pruned.next().await.data["task_id"], fifth["id"]);
+}
+
+async fn event_streams_are_capped_per_user(app: TestApp) {
+    let token = app.new_user().await;
+    let max = app.state.config.max_event_streams;
+    let mut open = Vec::new();
+    for _ in 0..max {
+        open.push(EventStream::open(&app, &token, None).await);
+    }
+    let refused = TestApp::read(EventStream::request(&app, &token, None).await).await;
+    assert!(refused.headers.contains_key("retry-after"));
+    refused.expect_error(429, "rate_limited");
+
+    // Another user is not affected by this user's streams.
+    let other = app.new_user().await;
+    let mut others = EventStream::open(&app, &other, None).await;
+    let task = app.create_task(&other, json!({"title": "mine"})).await;
+    assert_eq!(others.next().await.data["task_id"], task["id"]);
+}
+
+/// `minutes` from now, to the second (what the API stores and returns).
+fn minutes_from_now(minutes: i64) -> String {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(minutes);
+    jiff::Timestamp::from_second(at.as_second()).unwrap().to_string()
+}
+
+/// A background pass now, as the server's own loop would do it.
+async fn pass(app: &TestApp) -> u64 {
+    todokit::background::run_pass(&app.state, todokit::storage::now()).await.unwrap().reminders_sent
+}
+
+/// Every `reminder.due` in the user's event log, read through `/api/events`
+/// from the start up to a marker task created now.
+async fn logged_reminders(app: &TestApp, token: &str) -> Vec<LiveEvent> {
+    let marker = app.create_task(token, json!({"title": "marker"})).await;
+    let mut replay = EventStream::open(app, token, Some(0)).await;
+    let mut reminders = Vec::new();
+    loop {
+        let event = replay.next().await;
+        if event.kind == "task.created" && event.data["task_id"] == marker["id"] {
+            return reminders;
+        }
+        if event.kind == "reminder.due" {
+            reminders.push(event);
+        }
+    }
+}
+
+async fn a_due_reminder_is_announced_once(app: TestApp) {
+    let token = app.new_user().await;
+    let mut events = EventStream::open(&app, &token, None).await;
+    // Reminder 30 minutes before a time 10 minutes away: due now.
+    let task = app
+        .create_task(
+            &token,
+            json!({"title": "dentist", "due_at": minutes_from_now(10), "reminder_offset_minutes": 30}),
+        )
+        .await;
+    assert_eq!(task["reminder_offset_minutes"], 30, "{task}");
+    // Not due for hours: never announced in this test.
+    app.create_task(
+        &token,
+        json!({"title": "later", "due_at": minutes_from_now(300), "reminder_offset_minutes": 10}),
+    )
+    .await;
+
+    // The server's own loop announces it.
+    let reminder = events.until("reminder.due").await;
+    assert_eq!(reminder.data["task_id"], task["id"]);
+    assert_eq!(reminder.data["number"], task["number"]);
+    assert_eq!(reminder.data["title"], "dentist");
+    assert_eq!(reminder.data["due_at"], task["due_at"]);
+
+    assert_eq!(pass(&app).await, 0, "already sent");
+    let app = app.restart(|_| {}).await;
+    assert_eq!(pass(&app).await, 0, "not again after a restart");
+    let reminders = logged_reminders(&app, &token).await;
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+
+    // A new due time is a new schedule: it reminds again.
+    app.patch(
+        &format!("/api/tasks/{}", task["id"].as_str().unwrap()),
+        &token,
+        json!({"due_at": minutes_from_now(20)}),
+    )
+    .await
+    .expect(200);
+    let mut events = EventStream::open(&app, &token, None).await;
+    let again = events.until("reminder.due").await;
+    assert_eq!(again.data["task_id"], task["id"]);
+    assert_eq!(logged_reminders(&app, &token).await.len(), 2);
+}
+
+async fn reminders_skip_completed_and_deleted_tasks(app: TestApp) {
+    // Start with no loop of its own in the way: passes are run by the test.
+    let app = app.restart(|config| config.reminder_interval_secs = 3600).await;
+    let token = app.new_user().await;
+    let due_at = minutes_from_now(5);
+    let body = |title: &str| json!({"title": title, "due_at": due_at, "reminder_offset_minutes": 15});
+    let done = app.create_task(&token, body("done already")).await;
+    let deleted = app.create_task(&token, body("deleted")).await;
+    let pending = app.create_task(&token, body("pending")).await;
+    app.post(&format!("/api/tasks/{}/complete", done["id"].as_str().unwrap()), &token, json!({}))
+        .await
+        .expect(200);
+    app.delete(&format!("/api/tasks/{}", deleted["id"].as_str().unwrap()), &token).await.expect(200);
+
+    assert_eq!(pass(&app).await, 1);
+    let reminders = logged_reminders(&app, &token).await;
+    let reminded: Vec<&Value> = reminders.iter().map(|e| &e.data["task_id"]).collect();
+    assert_eq!(reminded, vec![&pending["id"]]);
+    // Reopening a completed task does not bring back a missed reminder twice.
+    assert_eq!(pass(&app).await, 0);
+}
+
+async fn chat_rate_limits_answer_429_with_when_it_resets(app: TestApp) {
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 2;
+            config.chat_messages_per_day = 0;
+        })
+        .await;
+    let token = app.new_user().await;
+    let (thread_id, _) = create_thread(&app, &token, "hello").await;
+    // Read-only requests are not messages.
+    for _ in 0..5 {
+        let (status, _, _) = chatkit(&app, &token, json!({"type": "threads.list", "params": {}})).await;
+        assert_eq!(status, 200);
+        let (status, _, _) =
+            chatkit(&app, &token, json!({"type": "items.list", "params": {"thread_id": thread_id}})).await;
+        assert_eq!(status, 200);
+    }
+    let message = json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("list my tasks")}});
+    let (status, _, _) = chatkit(&app, &token, message.clone()).await;
+    assert_eq!(status, 200, "the second message of the minute is allowed");
+
+    let response = app
+        .client
+        .post(format!("{}/api/chatkit", app.url))
+        .bearer_auth(&token)
+        .json(&message)
+        .send()
+        .await
+        .unwrap();
+    let refused = TestApp::read(response).await;
+    let retry_after: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let error = refused.expect_error(429, "rate_limited");
+    assert_eq!(error["limit"], 2);
+    let resets_at: jiff::Timestamp = error["resets_at"].as_str().unwrap().parse().unwrap();
+    assert!(resets_at > jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1), "{error}");
+
+    // Another user has their own quota.
+    let other = app.new_user().await;
+    create_thread(&app, &other, "hello").await;
+
+    // The daily quota, on its own.
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 0;
+            config.chat_messages_per_day = 1;
+        })
+        .await;
+    let token = app.new_user().await;
+    create_thread(&app, &token, "hello").await;
+    let (status, _, body) =
+        chatkit(&app, &token, json!({"type": "threads.create", "params": {"input": user_input("again")}}))
+            .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["limit"], 1);
+    assert!(body["error"]["message"].as_str().unwrap().contains("Daily"), "{body}");
+}
+
+// ----- runs: a slow model, disconnects, stop, re-attach -------------------------------------
+
+const SLOW_WORDS: usize = 40;
+
+/// A fake model whose replies take a while: one word per chunk, paced.
+async fn slow_model() -> (FakeLlm, String) {
+    let fake = FakeLlm::builder().build();
+    let addr = fake.spawn().await.unwrap();
+    fake.set_script(Script {
+        rules: vec![Rule {
+            when: Default::default(),
+            respond: Reply { words: Some(SLOW_WORDS), chunk_delay_ms: 40, ..Reply::default() },
+        }],
+        ..Script::default()
+    });
+    (fake, format!("http://{addr}/v1"))
+}
+
+async fn spawn_with_model(db: Db, base_url: &str) -> Option<TestApp> {
+    let base_url = base_url.to_owned();
+    spawn_app_with(db, move |config| {
+        config.llm.base_url = Some(base_url);
+        config.llm.model = Some("fake-model".into());
+        config.llm.max_retries = 0;
+    })
+    .await
+}
+
+/// A ChatKit request whose SSE body is read frame by frame.
+struct ChatStream {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl ChatStream {
+    async fn post(app: &TestApp, token: &str, body: Value) -> Self {
+        let response = app
+            .client
+            .post(format!("{}/api/chatkit", app.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        Self::from(response)
+    }
+
+    fn from(response: reqwest::Response) -> Self {
+        Self { body: response.bytes_stream().boxed(), buffer: String::new() }
+    }
+
+    async fn next(&mut self) -> Option<Value> {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let frame: String = self.buffer.drain(..end + 2).collect();
+                    let data = frame.trim_end().strip_prefix("data: ").expect("exact ChatKit framing");
+                    return Some(serde_json::from_str(data).unwrap());
+                }
+                match self.body.next().await {
+                    Some(chunk) => self.buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap()),
+                    None => return None,
+                }
+            }
+        })
+        .await
+        .expect("the reply stalled")
+    }
+
+    async fn rest(mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next().await {
+            events.push(event);
+        }
+        events
+    }
+
+    /// Reads until the first piece of assistant text.
+    async fn until_text(&mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next().await.expect("the reply ended before any text");
+            let is_text = event["type"] == "thread.item.updated"
+                && event["update"]["type"] == "assistant_message.content_part.text_delta";
+            events.push(event);
+            if is_text {
+                return events;
+            }
+        }
+    }
+}
+
+fn thread_id_of(events: &[Value]) -> String {
+    assert_eq!(events[0]["type"], "thread.created", "{events:?}");
+    events[0]["thread"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn assistant_texts(app: &TestApp, token: &str, thread_id: &str) -> Vec<String> {
+    let (status, _, page) =
+        chatkit(app, token, json!({"type": "items.list", "params": {"thread_id": thread_id, "limit": 100}}))
+            .await;
+    assert_eq!(status, 200, "{page}");
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "assistant_message")
+        .map(|item| item["content"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect())
+        .collect()
+}
+
+macro_rules! on_both_backends_with_model {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::with_slow_model($crate::helpers::Db::Sqlite, super::$scenario).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::with_slow_model($crate::helpers::Db::Postgres, super::$scenario).await;
+                }
+            }
+        )+
+    };
+}
+
+async fn with_slow_model<F, Fut>(db: Db, scenario: F)
+where
+    F: FnOnce(TestApp, FakeLlm) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (fake, base_url) = slow_model().await;
+    if let Some(app) = spawn_with_model(db, &base_url).await {
+        scenario(app, fake).await;
+    }
+}
+
+on_both_backends_with_model!(
+    a_reply_finishes_after_its_client_leaves_and_can_be_reattached,
+    stop_keeps_the_partial_reply_and_a_hidden_note,
+    a_busy_thread_refuses_a_second_message,
+    provider_errors_are_retryable_in_the_stream,
+);
+
+async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: TestApp, _fake: FakeLlm) {
+    let token = app.new_user().await;
+    let mut first = ChatStream::post(
+        &app,
+        &token,
+        json!({"type": "threads.create", "params": {"input": user_input("tell me a story")}}),
+    )
+    .await;
+    let before = first.until_text().await;
+    let thread_id = thread_id_of(&before);
+    drop(first); // the tab closes mid-reply
+
+    // Re-attach: the run's events from its start, then live, to the end.
+    let response = app
+        .client
+        .get(format!("{}/api/chatkit/runs/{thread_id}", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the reply is still running");
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let replayed = ChatStream::from(response).rest().await;
+    assert_eq!(replayed[..before.len()], before[..], "replayed from the start");
+    let done = replayed
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "thread.item.done" && e["item"]["type"] == "assistant_message")
+        .expect("the reply finished");
+    let full_text = done["item"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(full_text.split_whitespace().count(), SLOW_WORDS);
+
+    // Everything it produced is saved.
+    assert_eq!(assistant_texts(&app, &token, &thread_id).await, vec![full_text.to_owned()]);
+    // Nothing runs now.
+    let idle = app.get(&format!("/api/chatkit/runs/{thread_id}"), &token).await;
+    assert_eq!(idle.status, 204);
+    let (status, _, _) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("again")}})).await;
+    assert_eq!(status, 200, "the thread is free again");
+}
+
+async fn stop_keeps_the_partial_reply_and_a_hidden_note(app: TestApp, _fake: FakeLlm) {
+    let token = app.new_user().await;
+    let ctx = user_context(&app, &token).await;
+    let mut stream = ChatStream::post(
+        &app,
+        &token,
+        json!({"type": "threads.create", "params": {"input": user_input("talk slowly")}}),
+    )
+    .await;
+    let thread_id = thread_id_of(&stream.until_text().await);
+
+    // Another user cannot stop (or see) it: like a thread with nothing running.
+    let intruder = app.new_user().await;
+    app.post(&format!("/api/chatkit/runs/{thread_id}/stop"), &intruder, json!({}))
+        .await
+        .expect_error(404, "not_found");
+    assert_eq!(app.get(&format!("/api/chatkit/runs/{thread_id}"), &intruder).await.status, 204);
+
+    let stopped =
+        app.post(&format!("/api/chatkit/runs/{thread_id}/stop"), &token, json!({})).await.expect(200);
+    assert_eq!(stopped["stopped"], true);
+    stream.rest().await; // the stream ends
+
+    let items = app
+        .storage
+        .chat_store()
+        .load_thread_items(&thread_id, None, 100, chatkit::SortOrder::Asc, &ctx)
+        .await
+        .unwrap();
+    let types: Vec<Value> =
+        items.data.iter().map(|i| serde_json::to_value(i).unwrap()["type"].clone()).collect();
+    assert!(types.contains(&json!("sdk_hidden_context")), "{types:?}");
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 1, "the partial reply is kept: {texts:?}");
+    let words = texts[0].split_whitespace().count();
+    assert!((1..SLOW_WORDS).contains(&words), "partial: {words} words");
+    // Clients never see the hidden note.
+    let (_, _, page) =
+        chatkit(&app, &token, json!({"type": "items.list", "params": {"thread_id": thread_id}})).await;
+    assert!(!page.to_string().contains("sdk_hidden_context"), "{page}");
+    // Stopping again: nothing runs.
+    app.post(&format!("/api/chatkit/runs/{thread_id}/stop"), &token, json!({}))
+        .await
+        .expect_error(404, "not_found");
+}
+
+async fn a_busy_thread_refuses_a_second_message(app: TestApp, _fake: FakeLlm) {
+    let token = app.new_user().await;
+    let mut stream = ChatStream::post(
+        &app,
+        &token,
+        json!({"type": "threads.create", "params": {"input": user_input("long answer")}}),
+    )
+    .await;
+    let thread_id = thread_id_of(&stream.until_text().await);
+    let (status, _, body) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("hurry")}})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    // Another user's message to it is a 404 (not theirs), never a 409 that would reveal it.
+    let intruder = app.new_user().await;
+    let (status, _, _) = chatkit(&app, &intruder, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("hi")}})).await;
+    assert_eq!(status, 404);
+    stream.rest().await;
+    assert_eq!(
+        assistant_texts(&app, &token, &thread_id).await.len(),
+        1,
+        "the refused message started nothing"
+    );
+}
+
+async fn provider_errors_are_retryable_in_the_stream(app: TestApp, fake: FakeLlm) {
+    let token = app.new_user().await;
+    fake.set_script(Script {
+        turns: vec![Reply::error(500), Reply::text("Here I am.")],
+        ..Script::default()
+    });
+    let (thread_id, events) = create_thread(&app, &token, "hello").await;
+    let error = events.iter().find(|e| e["type"] == "error").expect("an in-stream error");
+    assert_eq!(error["allow_retry"], true, "{error}");
+    assert!(!error["message"].as_str().unwrap_or_default().is_empty(), "{error}");
+    let user_item = events
+        .iter()
+        .find(|e| e["type"] == "thread.item.done" && e["item"]["type"] == "user_message")
+        .expect("the message was saved")["item"]["id"]
+        .clone();
+
+    let (status, retried, _) = chatkit(
+        &app,
+        &token,
+        json!({"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": user_item}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(retried.iter().all(|e| e["type"] != "error"), "{retried:?}");
+    assert_eq!(assistant_texts(&app, &token, &thread_id).await, vec!["Here I am.".to_owned()]);
+}
+
+// ----- two replicas on one PostgreSQL database ----------------------------------------------
+
+#[tokio::test]
+async fn replicas_share_events_chat_runs_and_the_daily_quota() {
+    let (_fake, base_url) = slow_model().await;
+    let configure = |config: &mut todokit::Config| {
+        config.llm.base_url = Some(base_url.clone());
+        config.llm.model = Some("fake-model".into());
+        config.chat_messages_per_minute = 0;
+        config.chat_messages_per_day = 3;
+    };
+    let Some(a) = spawn_app_with(Db::Postgres, configure).await else { return };
+    let b = a.replica(configure).await.unwrap();
+    let token = a.new_user().await; // one account, signed in on both
+    let mut on_b = EventStream::open(&b, &token, None).await;
+
+    // A task created through A appears on B's stream.
+    let task = a.create_task(&token, json!({"title": "from A"})).await;
+    let event = on_b.next().await;
+    assert_eq!((event.kind.as_str(), &event.data["task_id"]), ("task.created", &task["id"]));
+
+    // A chat run on A is visible to a client of B: events, then items.
+    let (thread_id, events) = create_thread(&a, &token, "hello from A").await;
+    let reply = events
+        .iter()
+        .find(|e| e["type"] == "thread.item.done" && e["item"]["type"] == "assistant_message")
+        .expect("a reply")["item"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = on_b.until("thread.created").await;
+    assert_eq!(created.data["thread_id"], thread_id);
+    let finished = on_b.until("run.finished").await;
+    assert_eq!(finished.data["thread_id"], thread_id);
+    assert_eq!(assistant_texts(&b, &token, &thread_id).await, vec![reply]);
+
+    // The daily quota (3) counts messages on both replicas.
+    let message = |text: &str| json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}});
+    assert_eq!(chatkit(&b, &token, message("second, on B")).await.0, 200);
+    assert_eq!(chatkit(&a, &token, message("third, on A")).await.0, 200);
+    let (status, _, body) = chatkit(&b, &token, message("fourth, on B")).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["limit"], 3);
+
+    // A reconnecting client of A replays what B's clients saw, with the same ids.
+    let replay_from = event.id.unwrap();
+    let mut on_a = EventStream::open(&a, &token, Some(replay_from)).await;
+    let replayed = on_a.next().await;
+    assert_eq!(replayed.kind, "thread.created");
+    assert_eq!(replayed.id, created.id);
+}
+
+#[tokio::test]
+async fn event_streams_end_when_the_server_shuts_down() {
+    let Some(mut app) = spawn_app(Db::Sqlite).await else { return };
+    let token = app.new_user().await;
+    let mut events = EventStream::open(&app, &token, None).await;
+    // A graceful shutdown completes although a tab keeps its stream open…
+    tokio::time::timeout(PATIENCE, app.stop()).await.expect("shutdown waited on an open event stream");
+    // …and the stream ends cleanly.
+    let end = tokio::time::timeout(PATIENCE, events.body.next()).await.unwrap();
+    assert!(end.is_none_or(|chunk| chunk.is_err() || chunk.unwrap().is_empty()));
+}
