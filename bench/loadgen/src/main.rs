@@ -146,8 +146,6 @@ struct Event {
     update: Option<Update>,
     #[serde(default)]
     thread: Option<ItemHead>,
-    #[serde(default)]
-    item_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +169,7 @@ struct Update {
 struct Turn {
     total: f64,
     first_event: Option<f64>,
+    thread_created: Option<f64>,
     first_delta: Option<f64>,
     tool_event: Option<f64>,
     /// Model chunk written → text delta received, per stamped delta.
@@ -213,7 +212,10 @@ async fn turn(bench: &Bench, body: &Value, timeout: Duration) -> anyhow::Result<
             let parsed: Event = serde_json::from_str(&event.data).context("an event that is not JSON")?;
             match parsed.kind.as_str() {
                 "error" => bail!("error event: {}", event.data.chars().take(200).collect::<String>()),
-                "thread.created" => turn.thread_id = parsed.thread.and_then(|thread| thread.id),
+                "thread.created" => {
+                    turn.thread_created.get_or_insert(at);
+                    turn.thread_id = parsed.thread.and_then(|thread| thread.id);
+                }
                 "thread.item.added" | "thread.item.done" => {
                     if let Some(item) = parsed.item {
                         if item.kind.as_deref() == Some("workflow") {
@@ -238,7 +240,6 @@ async fn turn(bench: &Bench, body: &Value, timeout: Duration) -> anyhow::Result<
                             turn.delta_delays.push(received.saturating_sub(sent) as f64 / 1000.0);
                         }
                     }
-                    let _ = parsed.item_id;
                 }
                 _ => {}
             }
@@ -273,15 +274,16 @@ async fn chat(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<anyhow::Result<Turn>>> = Mutex::new(Vec::with_capacity(turns));
     let started = Instant::now();
-    let workers = (0..concurrency.min(turns)).map(|_| async {
+    let (next, results, body) = (&next, &results, &body);
+    let workers = (0..concurrency.min(turns)).map(|_| async move {
         while next.fetch_add(1, Ordering::Relaxed) < turns {
-            let result = turn(bench, &body, timeout).await;
+            let result = turn(bench, body, timeout).await;
             results.lock().await.push(result);
         }
     });
     futures::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let results = results.into_inner();
+    let results = std::mem::take(&mut *results.lock().await);
     let mut summary = TurnSummary::default();
     let mut error_samples: Vec<String> = Vec::new();
     for result in results {
@@ -306,6 +308,7 @@ async fn chat(
         "turns_per_s": summary.total.len() as f64 / elapsed,
         "latency_ms": percentiles(&mut summary.total),
         "first_event_ms": percentiles(&mut summary.first_event),
+        "thread_created_ms": percentiles(&mut summary.thread_created),
         "first_delta_ms": percentiles(&mut summary.first_delta),
         "tool_event_ms": percentiles(&mut summary.tool_event),
         "delta_delay_ms": percentiles(&mut summary.delta_delays),
@@ -317,6 +320,7 @@ struct TurnSummary {
     errors: usize,
     total: Vec<f64>,
     first_event: Vec<f64>,
+    thread_created: Vec<f64>,
     first_delta: Vec<f64>,
     tool_event: Vec<f64>,
     delta_delays: Vec<f64>,
@@ -326,6 +330,7 @@ impl TurnSummary {
     fn add(&mut self, turn: Turn) {
         self.total.push(turn.total);
         self.first_event.extend(turn.first_event);
+        self.thread_created.extend(turn.thread_created);
         self.first_delta.extend(turn.first_delta);
         self.tool_event.extend(turn.tool_event);
         self.delta_delays.extend(turn.delta_delays);
@@ -502,7 +507,8 @@ async fn rest(bench: &Bench, op: RestOp, concurrency: usize, duration: Duration)
     let errors = AtomicUsize::new(0);
     let latencies: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     let started = Instant::now();
-    let workers = (0..concurrency).map(|_| async {
+    let (counter, errors, latencies, ids) = (&counter, &errors, &latencies, &ids);
+    let workers = (0..concurrency).map(|_| async move {
         let mut mine = Vec::new();
         while started.elapsed() < duration {
             let request = match op {
@@ -537,7 +543,7 @@ async fn rest(bench: &Bench, op: RestOp, concurrency: usize, duration: Duration)
     });
     futures::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let mut latencies = latencies.into_inner();
+    let mut latencies = std::mem::take(&mut *latencies.lock().await);
     Ok(json!({
         "op": format!("{op:?}").to_lowercase(),
         "concurrency": concurrency,
