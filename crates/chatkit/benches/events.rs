@@ -29,8 +29,8 @@ fn events(c: &mut Criterion) {
     group.finish();
 
     let request = br#"{"type":"threads.create","params":{"input":{"content":[{"type":"input_text","text":"add buy milk tomorrow at 5pm"}],"attachments":[],"inference_options":{}}}}"#;
-    c.bench_function("ChatServer::parse threads.create", |b| {
-        b.iter(|| chatkit::ChatServer::parse(black_box(request)).expect("a valid request"))
+    c.bench_function("Request::from_slice threads.create", |b| {
+        b.iter(|| chatkit::Request::from_slice(black_box(request)).expect("a valid request"))
     });
     c.bench_function("deserialize text_delta event", |b| {
         b.iter(|| {
