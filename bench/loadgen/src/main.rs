@@ -97,17 +97,15 @@ enum RestOp {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?;
     let report = runtime.block_on(run(args))?;
     println!("{report}");
     Ok(())
 }
 
 async fn run(args: Args) -> anyhow::Result<Value> {
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(usize::MAX)
-        .build()?;
+    let client = reqwest::Client::builder().tcp_nodelay(true).pool_max_idle_per_host(usize::MAX).build()?;
     let bench = Bench { client, url: args.url.trim_end_matches('/').to_owned(), token: args.token };
     let memory = MemorySampler::start(args.pids);
     let mut report = match args.command {
@@ -349,8 +347,12 @@ fn percentiles(values: &mut [f64]) -> Value {
 
 async fn seed_thread(bench: &Bench, items: usize) -> anyhow::Result<Value> {
     let timeout = Duration::from_secs(60);
-    let first = turn(bench, &json!({"type": "threads.create", "params": {"input": user_input("add history 0")}}), timeout)
-        .await?;
+    let first = turn(
+        bench,
+        &json!({"type": "threads.create", "params": {"input": user_input("add history 0")}}),
+        timeout,
+    )
+    .await?;
     let thread_id = first.thread_id.clone().context("no thread.created event")?;
     let mut count = first.item_ids.len();
     let mut turns = 1;
@@ -368,7 +370,12 @@ async fn seed_thread(bench: &Bench, items: usize) -> anyhow::Result<Value> {
 
 // ---------------------------------------------------------------- /api/events subscribers
 
-async fn events(bench: &Bench, subscribers: usize, timeout: Duration, memory: &MemorySampler) -> anyhow::Result<Value> {
+async fn events(
+    bench: &Bench,
+    subscribers: usize,
+    timeout: Duration,
+    memory: &MemorySampler,
+) -> anyhow::Result<Value> {
     let connected = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(tokio::sync::Notify::new());
@@ -433,7 +440,8 @@ async fn events(bench: &Bench, subscribers: usize, timeout: Duration, memory: &M
         }));
     }
     let deadline = Instant::now() + timeout;
-    while connected.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed) < subscribers && Instant::now() < deadline
+    while connected.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed) < subscribers
+        && Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -497,7 +505,9 @@ async fn rest(bench: &Bench, op: RestOp, concurrency: usize, duration: Duration)
                 break;
             }
             offset += tasks.len();
-            ids.lock().unwrap().extend(tasks.iter().filter_map(|task| task["id"].as_str().map(str::to_owned)));
+            ids.lock()
+                .unwrap()
+                .extend(tasks.iter().filter_map(|task| task["id"].as_str().map(str::to_owned)));
         }
         if ids.lock().unwrap().is_empty() {
             bail!("no pending tasks to complete");
@@ -606,9 +616,10 @@ fn sum_status(pids: &[u32], field: &str) -> u64 {
     pids.iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
         .filter_map(|status| {
-            status.lines().find(|line| line.starts_with(field)).and_then(|line| {
-                line[field.len()..].trim().trim_end_matches("kB").trim().parse::<u64>().ok()
-            })
+            status
+                .lines()
+                .find(|line| line.starts_with(field))
+                .and_then(|line| line[field.len()..].trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .sum()
 }

@@ -431,7 +431,11 @@ fn benchmark_reply(benchmark: &Benchmark, conversation: &ConversationFacts) -> O
         ..Reply::default()
     };
     if conversation.last_is_tool_result {
-        return Some(Reply { words: Some(benchmark.reply_words), stamp_content: benchmark.stamp_words, ..paced });
+        return Some(Reply {
+            words: Some(benchmark.reply_words),
+            stamp_content: benchmark.stamp_words,
+            ..paced
+        });
     }
     let text = conversation.last_user_text.as_deref()?;
     // ASCII lowercasing keeps byte offsets identical, so the title can be sliced from `text`.

@@ -35,9 +35,13 @@ fn parser(c: &mut Criterion) {
     c.bench_function("parse_quick_add", |b| {
         b.iter(|| parse_quick_add(black_box("Pay rent on the 1st of next month #home !high"), &now))
     });
-    c.bench_function("parse_datetime", |b| b.iter(|| parse_datetime(black_box("next friday at 10:30am"), &now)));
+    c.bench_function("parse_datetime", |b| {
+        b.iter(|| parse_datetime(black_box("next friday at 10:30am"), &now))
+    });
     let long = "add ".to_owned() + &"review the quarterly report draft ".repeat(60);
-    c.bench_function("parse_command/2,000-char message", |b| b.iter(|| parse_command(black_box(&long), &now)));
+    c.bench_function("parse_command/2,000-char message", |b| {
+        b.iter(|| parse_command(black_box(&long), &now))
+    });
 }
 
 criterion_group!(benches, parser);
