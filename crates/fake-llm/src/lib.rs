@@ -84,7 +84,8 @@
 //! 2. The built-in **`benchmark`** rules, if `"benchmark": {...}` is set: a user message
 //!    containing `add ` (any case) gets one `create_task` call with `{"title": <rest of the
 //!    message>}`; a request whose last message is a `tool` result gets a `reply_words`-word text
-//!    (default 20). Fields: `first_chunk_delay_ms`, `chunk_delay_ms`, `reply_words`.
+//!    (default 20). Fields: `first_chunk_delay_ms`, `chunk_delay_ms`, `reply_words`,
+//!    `stamp_words` (the reply's words carry their send time, see `stamp_content`).
 //! 3. **`rules`**, first match wins. `when.user_contains` is a case-insensitive substring of the
 //!    latest user message; `when.last_is_tool_result` tests whether the last message has
 //!    `role: "tool"`. Both must hold when both are given; `{}` matches everything.
@@ -109,6 +110,7 @@
 //! | `disconnect_after_chunks` | abort the connection after N chunks (no `[DONE]`) |
 //! | `shape` | `"openai"` or `"gemini"` for this reply |
 //! | `finish_reason` | override the reported finish reason |
+//! | `stamp_content` | OpenAI shape: each text piece becomes `@<send time in µs since the Unix epoch> ` (benchmarks) |
 //!
 //! "Chunks" count the `data:` events sent, starting with the first (the role chunk in the
 //! OpenAI shape).
@@ -410,6 +412,7 @@ fn stream_response(plan: ResponsePlan, reply: &Reply) -> Response {
         chunks_sent: 0,
         first_chunk_delay: Duration::from_millis(reply.first_chunk_delay_ms),
         chunk_delay: Duration::from_millis(reply.chunk_delay_ms),
+        stamp_content: reply.stamp_content,
         malformed_after: reply.malformed_after_chunks,
         disconnect_after: reply.disconnect_after_chunks,
         hang_after: match reply.hang {
@@ -433,6 +436,7 @@ struct ScriptedStream {
     chunks_sent: usize,
     first_chunk_delay: Duration,
     chunk_delay: Duration,
+    stamp_content: bool,
     malformed_after: Option<usize>,
     disconnect_after: Option<usize>,
     hang_after: Option<usize>,
@@ -477,6 +481,11 @@ impl ScriptedStream {
             tokio::time::sleep(delay).await;
         }
         self.chunks_sent += 1;
+        if self.stamp_content
+            && let Frame::Content(_) = frame
+        {
+            return Some(Ok(self.plan.render_stamped_content()));
+        }
         Some(Ok(self.plan.render(&frame)))
     }
 }

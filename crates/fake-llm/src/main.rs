@@ -43,6 +43,10 @@ struct Args {
     #[arg(long, default_value_t = 0, requires = "benchmark")]
     first_chunk_delay_ms: u64,
 
+    /// Benchmark rules: each reply word is its chunk's send time (`@<µs since the Unix epoch>`).
+    #[arg(long, requires = "benchmark")]
+    stamp_words: bool,
+
     /// Recorded requests to keep for `GET /_fake/requests` [default: 1000, or 0 with --benchmark].
     #[arg(long)]
     record_limit: Option<usize>,
@@ -83,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         script.benchmark = Some(Benchmark {
             first_chunk_delay_ms: args.first_chunk_delay_ms,
             chunk_delay_ms: args.chunk_delay_ms,
+            stamp_words: args.stamp_words,
             ..Benchmark::default()
         });
     }

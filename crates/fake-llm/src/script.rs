@@ -71,11 +71,13 @@ pub struct Benchmark {
     pub chunk_delay_ms: u64,
     /// Length of the reply after a tool result, in words (one word per chunk).
     pub reply_words: usize,
+    /// Each reply word is the chunk's send time (see [`Reply::stamp_content`]).
+    pub stamp_words: bool,
 }
 
 impl Default for Benchmark {
     fn default() -> Self {
-        Benchmark { first_chunk_delay_ms: 0, chunk_delay_ms: 0, reply_words: 20 }
+        Benchmark { first_chunk_delay_ms: 0, chunk_delay_ms: 0, reply_words: 20, stamp_words: false }
     }
 }
 
@@ -164,6 +166,10 @@ pub struct Reply {
     /// `finish_reason` to report instead of the shape's natural one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
+    /// Benchmarks: each text piece is replaced by `@<send time, µs since the Unix epoch> `,
+    /// taken as the chunk is written, so a client can measure the delay added downstream.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stamp_content: bool,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -425,7 +431,11 @@ fn benchmark_reply(benchmark: &Benchmark, conversation: &ConversationFacts) -> O
         ..Reply::default()
     };
     if conversation.last_is_tool_result {
-        return Some(Reply { words: Some(benchmark.reply_words), ..paced });
+        return Some(Reply {
+            words: Some(benchmark.reply_words),
+            stamp_content: benchmark.stamp_words,
+            ..paced
+        });
     }
     let text = conversation.last_user_text.as_deref()?;
     // ASCII lowercasing keeps byte offsets identical, so the title can be sliced from `text`.

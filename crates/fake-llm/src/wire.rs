@@ -173,6 +173,15 @@ impl ResponsePlan {
         frames
     }
 
+    /// An OpenAI content chunk whose text is the current time: `@<µs since the Unix epoch> `.
+    pub(crate) fn render_stamped_content(&self) -> Bytes {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_micros());
+        let stamp = format!("@{micros} ");
+        sse_event(&self.openai_chunk(Delta { content: Some(Some(&stamp)), ..Delta::default() }, None))
+    }
+
     /// Serializes one frame as a complete SSE event.
     pub(crate) fn render(&self, frame: &Frame) -> Bytes {
         let chunk = match frame {

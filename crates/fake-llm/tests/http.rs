@@ -684,3 +684,30 @@ async fn many_concurrent_streams_complete() {
     let reads = futures::future::join_all(streams).await;
     assert!(reads.iter().all(|read| read.events.last() == Some(&Event::Done)));
 }
+
+#[tokio::test]
+async fn stamped_benchmark_words_carry_their_send_time() {
+    let mut script = Script::benchmark(0);
+    script.benchmark.as_mut().unwrap().stamp_words = true;
+    let fake = FakeLlm::builder().script(script).build();
+    let address = start(&fake).await;
+    let micros = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros();
+    let body = json!({"model": "m", "stream": true, "messages": [
+        {"role": "user", "content": "add milk"},
+        {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function",
+            "function": {"name": "create_task", "arguments": "{\"title\":\"milk\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "{}"},
+    ]});
+    let before = micros();
+    let read = read_stream(post(address, OPENAI_PATH, &body).await).await;
+    let after = micros();
+
+    let stamps: Vec<u128> = read
+        .text()
+        .split_whitespace()
+        .map(|word| word.strip_prefix('@').expect("a stamped word").parse().expect("microseconds"))
+        .collect();
+    assert_eq!(stamps.len(), 20, "one stamp per reply word");
+    assert!(stamps.windows(2).all(|pair| pair[0] <= pair[1]), "{stamps:?}");
+    assert!(before <= stamps[0] && stamps[19] <= after, "{before} {stamps:?} {after}");
+}

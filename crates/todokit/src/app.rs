@@ -101,6 +101,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let stopping = state.shutdown.clone();
     let background = crate::background::spawn(state.clone());
+    // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds the
+    // first event back until the headers are acknowledged (the client's delayed ACK, ~40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let signal = {
         let stopping = stopping.clone();
