@@ -145,16 +145,27 @@ def user_input(text):
     return {"content": [{"type": "input_text", "text": text}], "attachments": [], "inference_options": {}}
 
 
+async def sample_peak(peak):
+    # VmHWM alone lags (the kernel batches RSS counters per thread), so sample VmRSS too.
+    while True:
+        peak[0] = max(peak[0], rss_kib())
+        await asyncio.sleep(0.25)
+
+
 async def main():
     users = [User(n) for n in range(USERS)]
-    for user in users:
-        await user.sign_up()
+    idle = rss_kib()
+    # Sign-ups hash passwords (argon2, ~19 MiB each) on blocking threads: measured separately.
+    await asyncio.gather(*(user.sign_up() for user in users))
     before = rss_kib()
+    peak = [before]
+    sampler = asyncio.create_task(sample_peak(peak))
     started = time.monotonic()
     await asyncio.gather(*(user.run(started + SECONDS) for user in users))
     elapsed = time.monotonic() - started
-    peak = rss_kib("VmHWM")
     await asyncio.gather(*(user.verify() for user in users))
+    sampler.cancel()
+    peak = max(peak[0], rss_kib("VmHWM"))
     # Let the allocator settle (detached runs finish, pools go idle), then measure.
     await asyncio.sleep(5)
     after = rss_kib()
@@ -162,7 +173,7 @@ async def main():
     print(f"soak: {USERS} users, {total} requests in {elapsed:.0f} s ({total / elapsed:.0f}/s), "
           f"{sum(len(u.rest_created) for u in users)} REST tasks, {sum(u.chat_adds for u in users)} chat turns, "
           f"{sum(len(u.turns) for u in users)} threads, zero 5xx, everything accounted for")
-    print(f"soak: RSS before {before / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, after {after / 1024:.1f} MiB")
+    print(f"soak: RSS idle {idle / 1024:.1f} MiB, after sign-ups {before / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, after {after / 1024:.1f} MiB")
 
 
 try:
