@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let now: Zoned = NOWS[usize::from(selector) % NOWS.len()].parse().expect("valid fixed now");
     if let Some(found) = parse_datetime(text, &now) {
         assert!(found.start <= found.end && found.end <= text.len(), "match out of range");
-        assert!(text.is_char_boundary(found.start) && text.is_char_boundary(found.end), "match splits a char");
+        assert!(
+            text.is_char_boundary(found.start) && text.is_char_boundary(found.end),
+            "match splits a char"
+        );
     }
     let quick = parse_quick_add(text, &now);
     assert!(!quick.title.contains('\0') || text.contains('\0'), "title invented a NUL");

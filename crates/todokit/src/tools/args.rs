@@ -207,6 +207,10 @@ pub fn decode_arguments<T: DeserializeOwned>(tool: &str, arguments: Value) -> Re
     serde_path_to_error::deserialize(arguments).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if path == "." || path.is_empty() { format!("{tool}: {inner}") } else { format!("{tool}: {path}: {inner}") }
+        if path == "." || path.is_empty() {
+            format!("{tool}: {inner}")
+        } else {
+            format!("{tool}: {path}: {inner}")
+        }
     })
 }

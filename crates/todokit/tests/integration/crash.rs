@@ -249,11 +249,10 @@ async fn sigkill_during_concurrent_writes_loses_nothing_acknowledged_and_leaves_
         acknowledged: Default::default(),
     });
     let mut workers = Vec::new();
-    for user in 0..USERS {
+    for (user, &first) in recurring.iter().enumerate() {
         let b = burst.clone();
         workers.push(tokio::spawn(async move { b.create_tasks(user).await }));
         let b = burst.clone();
-        let first = recurring[user];
         workers.push(tokio::spawn(async move { b.complete_recurring(user, first).await }));
         let b = burst.clone();
         workers.push(tokio::spawn(async move { b.chat(user).await }));
@@ -278,8 +277,12 @@ async fn sigkill_during_concurrent_writes_loses_nothing_acknowledged_and_leaves_
 
     let server = Server::start(data.path()).await;
     for (user, id, number) in &acknowledged.tasks {
-        let response =
-            client.get(format!("{}/api/tasks/{id}", server.url)).bearer_auth(&tokens[*user]).send().await.unwrap();
+        let response = client
+            .get(format!("{}/api/tasks/{id}", server.url))
+            .bearer_auth(&tokens[*user])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "acknowledged task {id} survived the crash");
         assert_eq!(response.json::<Value>().await.unwrap()["number"], *number);
     }
@@ -290,7 +293,8 @@ async fn sigkill_during_concurrent_writes_loses_nothing_acknowledged_and_leaves_
         let response = response.send().await.unwrap();
         assert_eq!(response.status(), 200, "acknowledged thread {thread} survived the crash");
         let items = response.json::<Value>().await.unwrap();
-        let kinds: Vec<&str> = items["data"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> =
+            items["data"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
         assert!(
             kinds.contains(&"user_message") && kinds.contains(&"assistant_message"),
             "thread {thread} kept its turn: {items}"
