@@ -4,6 +4,12 @@ use clap::Parser;
 use todokit::config::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// glibc malloc keeps freed memory in per-thread arenas (argon2 alone needs ~19 MiB per
+/// sign-in, on whichever blocking thread runs it); mimalloc returns it, so RSS falls back
+/// after load (measured with scripts/soak; figures in SECURITY.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Logs go to stderr: stdout belongs to `todokit mcp` (the MCP stdio
 /// transport) and to commands whose output is piped.
 fn init_logging(format: LogFormat) {

@@ -4,6 +4,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// A task as the caller names it: its number (`3`, `"3"`, `"#3"`) or its id.
@@ -188,4 +189,28 @@ pub fn parameters_schema<T: JsonSchema>() -> Value {
         object.remove("$defs");
     }
     schema
+}
+
+/// Decodes a tool call's arguments into `T`, explaining what is wrong (with the
+/// field's path) when they do not fit. Pure, so it is also a fuzz target
+/// (`fuzz/fuzz_targets/tool_args.rs`).
+pub fn decode_arguments<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, String> {
+    let arguments = match arguments {
+        // Some models send the arguments as a JSON string.
+        Value::String(text) => serde_json::from_str(&text)
+            .map_err(|err| format!("{tool}: the arguments are not a JSON object: {err}"))?,
+        other => other,
+    };
+    if !arguments.is_object() {
+        return Err(format!("{tool}: the arguments must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(arguments).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." || path.is_empty() {
+            format!("{tool}: {inner}")
+        } else {
+            format!("{tool}: {path}: {inner}")
+        }
+    })
 }

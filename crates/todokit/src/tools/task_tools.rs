@@ -8,7 +8,7 @@ use todokit_domain::nl::{parse_datetime, parse_quick_add};
 
 use super::args::{
     CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg, ListTasksArgs,
-    OrderArg, SortArg, StatusArg, TaskIdArg, TaskIdArgs, UpdateTaskArgs, parameters_schema,
+    OrderArg, SortArg, StatusArg, TaskIdArg, TaskIdArgs, UpdateTaskArgs, decode_arguments, parameters_schema,
 };
 use super::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
 use crate::tasks::model::{SortKey, SortOrder, Task, TaskKey};
@@ -420,25 +420,7 @@ pub fn definitions() -> Vec<ToolDefinition> {
 }
 
 fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolFailure> {
-    let arguments = match arguments {
-        // Some models send the arguments as a JSON string.
-        Value::String(text) => serde_json::from_str(&text).map_err(|err| {
-            ToolFailure::invalid(format!("{tool}: the arguments are not a JSON object: {err}"))
-        })?,
-        other => other,
-    };
-    if !arguments.is_object() {
-        return Err(ToolFailure::invalid(format!("{tool}: the arguments must be a JSON object")));
-    }
-    serde_path_to_error::deserialize(arguments).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if path == "." || path.is_empty() {
-            ToolFailure::invalid(format!("{tool}: {inner}"))
-        } else {
-            ToolFailure::invalid(format!("{tool}: {path}: {inner}"))
-        }
-    })
+    decode_arguments(tool, arguments).map_err(ToolFailure::invalid)
 }
 
 fn task_key(task: &TaskIdArg) -> Result<TaskKey, ToolFailure> {

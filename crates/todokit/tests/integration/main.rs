@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod basics;
 mod chat;
+mod crash;
 mod csrf;
 mod injection;
 mod isolation;
