@@ -242,8 +242,11 @@ macro_rules! sql_storage {
                     "UPDATE users SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq",
                 )
                 .bind(user)
-                .fetch_one(&mut **tx)
-                .await
+                .fetch_all(&mut **tx)
+                .await?
+                .first()
+                .copied()
+                .ok_or(sqlx::Error::RowNotFound)
             }
 
             async fn insert_task(
@@ -786,15 +789,21 @@ macro_rules! sql_storage {
                 window: &str,
                 expires_at: Timestamp,
             ) -> super::StorageResult<i64> {
-                Ok(sqlx::query_scalar(
+                // In a write transaction, reading every row: an autocommit
+                // `INSERT … RETURNING` whose rows are not all read can leave
+                // SQLite's write lock held on a pooled connection.
+                let mut tx = self.begin_write().await?;
+                let counts: Vec<i64> = sqlx::query_scalar(
                     "INSERT INTO rate_counters (user_id, window_key, count, expires_at) VALUES ($1, $2, 1, $3) \
                      ON CONFLICT (user_id, window_key) DO UPDATE SET count = rate_counters.count + 1 RETURNING count",
                 )
                 .bind(user.0)
                 .bind(window)
                 .bind(micros(expires_at))
-                .fetch_one(&self.pool)
-                .await?)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(counts.first().copied().unwrap_or(1))
             }
 
             async fn due_reminders(
