@@ -298,3 +298,13 @@ fn invalid_params_and_malformed_bodies_name_the_problem() {
     let message = bad_request_message(parse(json!({"type": "threads.list", "params": {"limit": -1}})));
     assert!(message.starts_with("invalid `threads.list` params:"), "{message}");
 }
+
+/// Found by the fuzzer: client metadata and payloads are free-form JSON, and
+/// a long number in them must survive a parse → serialize → parse round trip.
+#[test]
+fn long_numbers_in_free_form_json_round_trip() {
+    let body = br#"{"type":"items.list","params":{"thread_id":"thr_1","limit":5,"order":"asc"},"metadata":{"k":11111111111111111111111111111111111111111111111111111111111111111111111111}}"#;
+    let request = chatkit::Request::from_slice(body).unwrap();
+    let reencoded = serde_json::to_vec(&request).unwrap();
+    assert_eq!(chatkit::Request::from_slice(&reencoded).unwrap(), request);
+}
