@@ -182,7 +182,9 @@ impl Runs {
                             thread_id = Some(thread.id.clone());
                         }
                         if let (false, Some(id)) = (announced, &thread_id) {
-                            bus.publish(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id})).await;
+                            // Not awaited: while this loop waits, the response
+                            // producer is not polled and may hold a write turn.
+                            bus.publish_in_background(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id}));
                             announced = true;
                         }
                         run.push(sse_frame(&event));

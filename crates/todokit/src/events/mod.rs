@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::storage::DynStorage;
 use crate::tasks::model::UserId;
@@ -48,34 +48,75 @@ pub struct Event {
     pub at: Timestamp,
 }
 
+/// An event to append: the log gives it its id and time.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub user: UserId,
+    pub kind: String,
+    pub data: Value,
+}
+
+/// Most events one log write takes.
+const BATCH_LIMIT: usize = 256;
+
+struct Pending {
+    event: NewEvent,
+    logged: oneshot::Sender<()>,
+}
+
 /// Shared handle for publishing and subscribing.
 #[derive(Clone)]
 pub struct EventBus {
     storage: DynStorage,
     local: broadcast::Sender<Arc<Event>>,
-    /// When the database fans events out (PostgreSQL), publishing does not
-    /// also broadcast locally: the notification comes back to this replica too.
-    delivered_by_database: bool,
+    queue: mpsc::Sender<Pending>,
 }
 
 impl EventBus {
-    /// Starts the database listener where the backend has one.
+    /// Starts the database listener where the backend has one, and the writer
+    /// that appends published events to the log.
     pub async fn start(storage: DynStorage) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(4096);
         let delivered_by_database = storage.listen_for_events(local.clone()).await?;
-        Ok(Self { storage, local, delivered_by_database })
+        let (queue, pending) = mpsc::channel(4 * BATCH_LIMIT);
+        let broadcast = (!delivered_by_database).then(|| local.clone());
+        tokio::spawn(write_log(storage.clone(), pending, broadcast));
+        Ok(Self { storage, local, queue })
     }
 
-    /// Records and fans out an event. Failures are logged, never returned: a
-    /// change that succeeded must not fail because its notification did.
+    /// Records and fans out an event; returns once it is in the log. Failures
+    /// are logged, never returned: a change that succeeded must not fail
+    /// because its notification did.
     pub async fn publish(&self, user: UserId, kind: &str, data: Value) {
-        match self.storage.append_event(user, kind, &data, crate::storage::now()).await {
-            Ok(event) => {
-                if !self.delivered_by_database {
-                    let _ = self.local.send(Arc::new(event));
+        let (logged, done) = oneshot::channel();
+        let event = NewEvent { user, kind: kind.to_owned(), data };
+        if self.queue.send(Pending { event, logged }).await.is_err() {
+            tracing::warn!(kind, "could not record a live event: the event writer has stopped");
+            return;
+        }
+        let _ = done.await;
+    }
+
+    /// Queues an event without waiting for it to be logged, for callers that
+    /// must not wait on a database write (such as the loop that drives a
+    /// chat response: its producer may be holding a write turn until polled).
+    /// Queued at once, so it keeps its place before the caller's later events.
+    pub fn publish_in_background(&self, user: UserId, kind: &str, data: Value) {
+        let (logged, _) = oneshot::channel();
+        let pending = Pending { event: NewEvent { user, kind: kind.to_owned(), data }, logged };
+        if let Err(err) = self.queue.try_send(pending) {
+            // Full: wait for room off this task.
+            let queue = self.queue.clone();
+            let pending = match err {
+                mpsc::error::TrySendError::Full(pending) | mpsc::error::TrySendError::Closed(pending) => {
+                    pending
                 }
-            }
-            Err(err) => tracing::warn!(error = %err, kind, "could not record a live event"),
+            };
+            tokio::spawn(async move {
+                if queue.send(pending).await.is_err() {
+                    tracing::warn!("could not record a live event: the event writer has stopped");
+                }
+            });
         }
     }
 
@@ -85,5 +126,35 @@ impl EventBus {
 
     pub fn storage(&self) -> &DynStorage {
         &self.storage
+    }
+}
+
+/// Group commit: every event published while the previous write was in
+/// flight goes into the next one, so a busy server writes one transaction for
+/// many events instead of one each. Ids follow publication order.
+async fn write_log(
+    storage: DynStorage,
+    mut pending: mpsc::Receiver<Pending>,
+    broadcast: Option<broadcast::Sender<Arc<Event>>>,
+) {
+    let mut batch = Vec::with_capacity(BATCH_LIMIT);
+    while pending.recv_many(&mut batch, BATCH_LIMIT).await > 0 {
+        let (events, waiters): (Vec<NewEvent>, Vec<oneshot::Sender<()>>) =
+            batch.drain(..).map(|p| (p.event, p.logged)).unzip();
+        match storage.append_events(&events, crate::storage::now()).await {
+            // When the database fans events out (PostgreSQL), the notification
+            // comes back to this replica too: no local broadcast.
+            Ok(logged) => {
+                if let Some(local) = &broadcast {
+                    for event in logged {
+                        let _ = local.send(Arc::new(event));
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, count = events.len(), "could not record live events"),
+        }
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
     }
 }

@@ -78,9 +78,19 @@ macro_rules! chat_store {
             }
 
             async fn upsert_item(&self, thread_id: &str, item: &ThreadItem, user: Uuid) -> Result<(), StoreError> {
-                self.require_thread(thread_id, user).await?;
                 let now = micros(crate::storage::now());
-                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                let mut tx = self.begin_write().await.map_err(store_error)?;
+                // Touching the thread is also the ownership check.
+                let touched = sqlx::query("UPDATE chat_threads SET updated_at = $1 WHERE id = $2 AND user_id = $3")
+                    .bind(now)
+                    .bind(thread_id)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                if touched.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
                 sqlx::query(
                     "INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) \
@@ -95,13 +105,6 @@ macro_rules! chat_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
-                sqlx::query("UPDATE chat_threads SET updated_at = $1 WHERE id = $2 AND user_id = $3")
-                    .bind(now)
-                    .bind(thread_id)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
                 tx.commit().await.map_err(store_error)
             }
 
@@ -151,7 +154,7 @@ macro_rules! chat_store {
                 .bind(to_json(&thread.metadata)?)
                 .bind(micros(thread.created_at))
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                 .await
                 .map_err(store_error)?;
                 Ok(())
@@ -161,7 +164,7 @@ macro_rules! chat_store {
                 let deleted = sqlx::query("DELETE FROM chat_threads WHERE id = $1 AND user_id = $2")
                     .bind(thread_id)
                     .bind(ctx.user.0)
-                    .execute(&self.pool)
+                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)?;
                 if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
@@ -215,13 +218,15 @@ macro_rules! chat_store {
                 order: SortOrder,
                 ctx: &crate::tools::ToolContext,
             ) -> Result<Page<ThreadItem>, StoreError> {
-                self.require_thread(thread_id, ctx.user.0).await?;
+                // Items are scoped by user, so a foreign thread reads as empty;
+                // only an empty answer needs the ownership check (404 vs none).
                 let (op, direction) = cursor_op(order);
                 let mut query = sqlx::QueryBuilder::<$db>::new("SELECT id, data FROM chat_items WHERE thread_id = ");
                 query.push_bind(thread_id.to_owned());
                 query.push(" AND user_id = ").push_bind(ctx.user.0);
                 if let Some(after) = after {
                     let Some((created_at, seq)) = self.item_position(thread_id, after, ctx.user.0).await? else {
+                        self.require_thread(thread_id, ctx.user.0).await?;
                         return Ok(Page::default());
                     };
                     query
@@ -237,6 +242,9 @@ macro_rules! chat_store {
                 query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
                 let rows: Vec<(String, String)> =
                     query.build_query_as().fetch_all(&self.pool).await.map_err(store_error)?;
+                if rows.is_empty() {
+                    self.require_thread(thread_id, ctx.user.0).await?;
+                }
                 let items = rows
                     .into_iter()
                     .map(|(id, data)| from_json::<ThreadItem>(&data).map(|item| (id, item)))
@@ -271,7 +279,7 @@ macro_rules! chat_store {
                     .bind(thread_id)
                     .bind(item_id)
                     .bind(ctx.user.0)
-                    .execute(&self.pool)
+                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)?;
                 Ok(())
@@ -293,7 +301,7 @@ macro_rules! chat_store {
                 .bind(ctx.user.0)
                 .bind(created_at)
                 .bind(seq)
-                .execute(&self.pool)
+                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                 .await
                 .map_err(store_error)?;
                 Ok(())
@@ -308,7 +316,7 @@ macro_rules! chat_store {
             ) -> Result<(), StoreError> {
                 self.require_thread(thread_id, ctx.user.0).await?;
                 let now = micros(crate::storage::now());
-                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                let mut tx = self.begin_write().await.map_err(store_error)?;
                 for item_id in item_ids {
                     sqlx::query(
                         "INSERT INTO chat_feedback (user_id, thread_id, item_id, kind, created_at) VALUES ($1, $2, $3, $4, $5) \

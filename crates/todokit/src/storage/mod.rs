@@ -7,6 +7,7 @@
 mod chat_sql;
 mod sql;
 mod tokens;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -152,14 +153,13 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     /// The ChatKit store on the same database.
     fn chat_store(&self) -> DynChatStore;
 
-    /// Appends to the event log (and, on PostgreSQL, notifies every replica).
-    async fn append_event(
+    /// Appends events to the log in one transaction, in order (and, on
+    /// PostgreSQL, notifies every replica at commit). Returns them with ids.
+    async fn append_events(
         &self,
-        user: UserId,
-        kind: &str,
-        data: &serde_json::Value,
+        events: &[crate::events::NewEvent],
         now: Timestamp,
-    ) -> StorageResult<crate::events::Event>;
+    ) -> StorageResult<Vec<crate::events::Event>>;
     /// The user's events after `after` (oldest first), or `None` when `after`
     /// is no longer in the log (pruned or unknown): the client must reload.
     async fn events_after(
@@ -211,19 +211,25 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
     }
 }
 
+/// Writes take turns in-process (`writer::Writer`): SQLite has one writer at
+/// a time, and in-process queueing is fair where its busy handler is not.
+/// Reads never wait for a writer (WAL).
 pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<DynStorage> {
     let options = options
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(15));
+        .busy_timeout(Duration::from_secs(15))
+        // Reads come from the page cache shared with the OS instead of a
+        // copy per connection, which every commit by another connection clears.
+        .pragma("mmap_size", "268435456");
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
         .await
         .context("cannot open the SQLite database")?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("SQLite migrations failed")?;
-    Ok(Arc::new(SqliteStorage::new(pool)))
+    Ok(Arc::new(SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool))))
 }
 
 pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynStorage> {
@@ -234,7 +240,7 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
         .await
         .context("cannot connect to PostgreSQL")?;
     sqlx::migrate!("./migrations/postgres").run(&pool).await.context("PostgreSQL migrations failed")?;
-    Ok(Arc::new(PostgresStorage::new(pool)))
+    Ok(Arc::new(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
 }
 
 /// The current time at the precision the database keeps (microseconds), so

@@ -188,21 +188,29 @@ fn encode_recurrence(recurrence: Option<&Recurrence>) -> anyhow::Result<Option<S
 
 macro_rules! sql_storage {
     ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
+        /// Reads use `pool`; every statement that writes uses `writer` (one
+        /// connection on SQLite, the same pool on PostgreSQL).
+        #[derive(Clone)]
         pub struct $name {
             pub(super) pool: sqlx::Pool<$db>,
+            pub(super) writer: super::writer::Writer<$db>,
         }
 
         impl $name {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pool: sqlx::Pool<$db>, writer: super::writer::Writer<$db>) -> Self {
+                Self { pool, writer }
             }
 
             pub fn pool(&self) -> &sqlx::Pool<$db> {
                 &self.pool
             }
 
-            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
-                self.pool.begin_with($begin_write).await
+            pub fn writer(&self) -> &super::writer::Writer<$db> {
+                &self.writer
+            }
+
+            pub(super) async fn begin_write(&self) -> Result<super::writer::WriteTransaction<$db>, sqlx::Error> {
+                self.writer.begin($begin_write).await
             }
 
             fn decode_task(row: &<$db as sqlx::Database>::Row) -> anyhow::Result<Task> {
@@ -235,7 +243,7 @@ macro_rules! sql_storage {
             }
 
             async fn allocate_number(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
             ) -> Result<i64, sqlx::Error> {
                 sqlx::query_scalar(
@@ -250,7 +258,7 @@ macro_rules! sql_storage {
             }
 
             async fn insert_task(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
@@ -284,11 +292,11 @@ macro_rules! sql_storage {
                 .bind(search_text(&task.title, task.description.as_deref()))
                 .execute(&mut **tx)
                 .await?;
-                Self::replace_tags(tx, user, task).await
+                Self::insert_tags(tx, user, task).await
             }
 
             async fn replace_tags(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
@@ -296,19 +304,28 @@ macro_rules! sql_storage {
                     .bind(task.id)
                     .execute(&mut **tx)
                     .await?;
-                for tag in &task.tags {
-                    sqlx::query("INSERT INTO task_tags (task_id, user_id, tag) VALUES ($1, $2, $3)")
-                        .bind(task.id)
-                        .bind(user)
-                        .bind(tag)
-                        .execute(&mut **tx)
-                        .await?;
+                Self::insert_tags(tx, user, task).await
+            }
+
+            /// One statement for all of a task's tags.
+            async fn insert_tags(
+                tx: &mut super::writer::WriteTransaction<$db>,
+                user: Uuid,
+                task: &Task,
+            ) -> super::StorageResult<()> {
+                if task.tags.is_empty() {
+                    return Ok(());
                 }
+                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO task_tags (task_id, user_id, tag) ");
+                insert.push_values(&task.tags, |mut row, tag| {
+                    row.push_bind(task.id).push_bind(user).push_bind(tag.as_str());
+                });
+                insert.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
             async fn save_task(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
@@ -413,7 +430,7 @@ macro_rules! sql_storage {
 
             /// Completes or reopens one loaded task inside `tx`.
             async fn complete_in_tx(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 mut task: Task,
                 completed: bool,
@@ -455,7 +472,7 @@ macro_rules! sql_storage {
             }
 
             fn chat_store(&self) -> super::DynChatStore {
-                std::sync::Arc::new(Self::new(self.pool.clone()))
+                std::sync::Arc::new(self.clone())
             }
 
             async fn ping(&self) -> super::StorageResult<()> {
@@ -480,7 +497,7 @@ macro_rules! sql_storage {
                 .bind(email_normalized)
                 .bind(password_hash)
                 .bind(micros(now))
-                .execute(&self.pool)
+                .execute(&mut *self.writer.acquire().await?)
                 .await;
                 match result {
                     Ok(_) => Ok(super::User { id, email: email.to_owned(), created_at: now }),
@@ -530,7 +547,7 @@ macro_rules! sql_storage {
             async fn delete_user(&self, id: Uuid) -> super::StorageResult<bool> {
                 let result = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.writer.acquire().await?)
                     .await?;
                 Ok(result.rows_affected() > 0)
             }
@@ -691,30 +708,43 @@ macro_rules! sql_storage {
                 Ok(outcome)
             }
 
-            async fn append_event(
+            async fn append_events(
                 &self,
-                user: crate::tasks::model::UserId,
-                kind: &str,
-                data: &serde_json::Value,
+                events: &[crate::events::NewEvent],
                 now: Timestamp,
-            ) -> super::StorageResult<crate::events::Event> {
+            ) -> super::StorageResult<Vec<crate::events::Event>> {
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
                 // A write transaction from the start: a deferred one can fail
                 // with SQLITE_BUSY (no waiting) when another writer commits first.
                 let mut tx = self.begin_write().await?;
                 Self::lock_event_order(&mut tx).await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO events (user_id, kind, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(user.0)
-                .bind(kind)
-                .bind(data.to_string())
-                .bind(micros(now))
-                .fetch_one(&mut *tx)
-                .await?;
-                let event = crate::events::Event { id, user: user.0, kind: kind.to_owned(), data: data.clone(), at: now };
-                Self::notify_event(&mut tx, &event).await?;
+                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO events (user_id, kind, data, created_at) ");
+                insert.push_values(events, |mut row, event| {
+                    row.push_bind(event.user.0)
+                        .push_bind(event.kind.as_str())
+                        .push_bind(event.data.to_string())
+                        .push_bind(micros(now));
+                });
+                insert.push(" RETURNING id");
+                let mut ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+                // Rows take ids in VALUES order; RETURNING's own order is unspecified.
+                ids.sort_unstable();
+                let events: Vec<crate::events::Event> = ids
+                    .into_iter()
+                    .zip(events)
+                    .map(|(id, event)| crate::events::Event {
+                        id,
+                        user: event.user.0,
+                        kind: event.kind.clone(),
+                        data: event.data.clone(),
+                        at: now,
+                    })
+                    .collect();
+                Self::notify_events(&mut tx, &events).await?;
                 tx.commit().await?;
-                Ok(event)
+                Ok(events)
             }
 
             async fn events_after(
@@ -768,10 +798,10 @@ macro_rules! sql_storage {
             }
 
             async fn prune_events(&self, before: Timestamp) -> super::StorageResult<u64> {
-                let events = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(&self.pool).await?;
+                let events = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(&mut *self.writer.acquire().await?).await?;
                 sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
                     .bind(micros(crate::storage::now()))
-                    .execute(&self.pool)
+                    .execute(&mut *self.writer.acquire().await?)
                     .await?;
                 Ok(events.rows_affected())
             }
@@ -834,7 +864,7 @@ macro_rules! sql_storage {
             async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
                 let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
                     .bind(task)
-                    .execute(&self.pool)
+                    .execute(&mut *self.writer.acquire().await?)
                     .await?;
                 Ok(result.rows_affected() == 1)
             }
@@ -846,7 +876,7 @@ macro_rules! sql_storage {
             ) -> super::StorageResult<u64> {
                 let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks");
                 Self::push_filter(&mut builder, user.0, filter);
-                let result = builder.build().execute(&self.pool).await?;
+                let result = builder.build().execute(&mut *self.writer.acquire().await?).await?;
                 Ok(result.rows_affected())
             }
         }
@@ -863,15 +893,15 @@ const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
     async fn lock_event_order(
-        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _tx: &mut super::writer::WriteTransaction<sqlx::Sqlite>,
     ) -> super::StorageResult<()> {
         // SQLite has one writer at a time: ids are committed in order already.
         Ok(())
     }
 
-    async fn notify_event(
-        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        _event: &crate::events::Event,
+    async fn notify_events(
+        _tx: &mut super::writer::WriteTransaction<sqlx::Sqlite>,
+        _events: &[crate::events::Event],
     ) -> super::StorageResult<()> {
         // One process owns an SQLite file: the bus broadcasts in-process.
         Ok(())
@@ -891,22 +921,29 @@ impl PostgresStorage {
     /// last one sent, or a replay from `Last-Event-ID`, then never misses one
     /// that committed late.
     async fn lock_event_order(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        tx: &mut super::writer::WriteTransaction<sqlx::Postgres>,
     ) -> super::StorageResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_ORDER_LOCK).execute(&mut **tx).await?;
         Ok(())
     }
 
-    async fn notify_event(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        event: &crate::events::Event,
+    async fn notify_events(
+        tx: &mut super::writer::WriteTransaction<sqlx::Postgres>,
+        events: &[crate::events::Event],
     ) -> super::StorageResult<()> {
         // NOTIFY is delivered at commit, so listeners never see an event that rolled back.
         // Payloads stay small (ids and counts), far below PostgreSQL's 8000-byte limit.
-        let payload = serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_microsecond()});
-        sqlx::query("SELECT pg_notify($1, $2)")
+        let payloads: Vec<String> = events
+            .iter()
+            .map(|event| {
+                serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_microsecond()})
+                    .to_string()
+            })
+            .collect();
+        // One round trip for the batch; unnest keeps the array's order.
+        sqlx::query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n")
             .bind(EVENTS_CHANNEL)
-            .bind(payload.to_string())
+            .bind(payloads)
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -85,7 +85,7 @@ macro_rules! token_storage {
                 .bind(token.last_used_at.map(micros))
                 .bind(token.expires_at.map(micros))
                 .bind(token.revoked_at.map(micros))
-                .execute(self.pool())
+                .execute(&mut *self.writer().acquire().await?)
                 .await?;
                 Ok(())
             }
@@ -110,7 +110,7 @@ macro_rules! token_storage {
                 .bind(micros(now))
                 .bind(id)
                 .bind(user)
-                .execute(self.pool())
+                .execute(&mut *self.writer().acquire().await?)
                 .await?;
                 let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
                 let row =
@@ -132,7 +132,7 @@ macro_rules! token_storage {
                 .bind(micros(now))
                 .bind(id)
                 .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000)
-                .execute(self.pool())
+                .execute(&mut *self.writer().acquire().await?)
                 .await?;
                 Ok(())
             }
