@@ -5,6 +5,7 @@
 //! scoped by the owning user.
 
 mod chat_sql;
+mod health;
 mod sql;
 mod tokens;
 
@@ -24,6 +25,7 @@ use crate::tasks::model::{
     TaskQuery, UserId,
 };
 
+pub use health::DbHealth;
 pub use sql::{PostgresStorage, SqliteStorage};
 pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
 
