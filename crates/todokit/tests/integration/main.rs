@@ -17,6 +17,7 @@ mod live;
 mod logs;
 mod mcp;
 mod offline_assistant;
+mod pg_restart;
 mod tasks;
 mod tokens;
 mod tools;
