@@ -18,6 +18,7 @@ mod logs;
 mod mcp;
 mod offline_assistant;
 mod pg_restart;
+mod provider_faults;
 mod tasks;
 mod tokens;
 mod tools;
