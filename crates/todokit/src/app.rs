@@ -17,7 +17,7 @@ use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::http::events::StreamCounter;
-use crate::storage::{self, DynStorage};
+use crate::storage::{self, DbHealth, DynStorage};
 use crate::tasks::TaskService;
 use crate::tools::TaskTools;
 
@@ -25,6 +25,9 @@ use crate::tools::TaskTools;
 pub struct AppState {
     pub config: Arc<Config>,
     pub storage: DynStorage,
+    /// Marked down when a request found the database unavailable; requests
+    /// then fail fast until a probe reaches it again.
+    pub db_health: Arc<DbHealth>,
     pub tasks: TaskService,
     pub chat: ChatServer,
     pub events: EventBus,
@@ -79,6 +82,7 @@ impl AppState {
                 per_day: config.chat_messages_per_day,
             },
             storage,
+            db_health: Arc::default(),
             shutdown: CancellationToken::new(),
             dummy_password_hash: hash_password(dummy).await?,
             config: Arc::new(config),

@@ -38,6 +38,11 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Set on the response of an [`AppError::Unavailable`], so the HTTP layer can
+/// notice that the database went away (see [`crate::storage::DbHealth`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnavailable;
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
@@ -130,6 +135,9 @@ impl IntoResponse for AppError {
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if matches!(self, Self::Unavailable(_)) {
+            response.extensions_mut().insert(DatabaseUnavailable);
         }
         response
     }

@@ -26,6 +26,10 @@ impl From<ProcessError> for AppError {
             ProcessError::NotFound(message) => Self::NotFound(message),
             ProcessError::Conflict(message) => Self::Conflict(message),
             ProcessError::Unsupported(message) => Self::BadRequest { code: "not_supported", message },
+            // The store's errors arrive boxed; a database outage is still a 503.
+            ProcessError::Internal(err) if crate::storage::is_unavailable_error(err.as_ref()) => {
+                Self::Unavailable(crate::storage::UNAVAILABLE_MESSAGE.into())
+            }
             ProcessError::Internal(err) => Self::Internal(anyhow::anyhow!(err)),
         }
     }
@@ -148,5 +152,22 @@ pub async fn stop_run(
         Ok(axum::Json(Stopped { stopped: true }))
     } else {
         Err(AppError::NotFound("No reply is running on this thread".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_from_an_unreachable_database_is_a_503() {
+        let unreachable = ProcessError::Internal(Box::new(sqlx::Error::PoolTimedOut));
+        let error = AppError::from(unreachable);
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
+        let wrapped = chatkit::StoreError::other(crate::storage::StorageError::Unavailable("down".into()));
+        let error = AppError::from(ProcessError::Internal(Box::new(wrapped)));
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
+        let broken = ProcessError::Internal(Box::new(sqlx::Error::RowNotFound));
+        assert_eq!(AppError::from(broken).status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -1,10 +1,13 @@
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::Json;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, DatabaseUnavailable};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -24,4 +27,35 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(state: axum::extract::State<AppState>) -> AppResult<(StatusCode, Json<Health>)> {
     state.storage.ping().await.map_err(|_| AppError::Unavailable("The database is not reachable".into()))?;
     Ok((StatusCode::OK, Json(Health { status: "ready", database: Some(state.storage.backend().name()) })))
+}
+
+/// Routes answered without the database (everything else under `/api/`, and
+/// `/readyz`, needs it).
+fn needs_database(path: &str) -> bool {
+    if path == "/readyz" {
+        return true;
+    }
+    path.starts_with("/api/")
+        && !path.starts_with("/api/docs")
+        && path != "/api/openapi.json"
+        && path != "/api/auth/sign-out"
+}
+
+/// While the database is known to be down, answers 503 `unavailable` at once
+/// instead of letting each request wait for the pool to give up; notices
+/// when a response says the database is unavailable (see
+/// [`crate::storage::DbHealth`]).
+pub async fn fail_fast_while_database_is_down(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.db_health.is_down() && needs_database(request.uri().path()) {
+        return AppError::Unavailable(crate::storage::UNAVAILABLE_MESSAGE.into()).into_response();
+    }
+    let response = next.run(request).await;
+    if response.extensions().get::<DatabaseUnavailable>().is_some() {
+        state.db_health.report_down(&state.storage, &state.shutdown);
+    }
+    response
 }

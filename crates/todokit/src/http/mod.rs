@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), health::fail_fast_while_database_is_down))
         .layer(axum::middleware::from_fn(security::json_client_errors))
         .layer(axum::middleware::from_fn_with_state(allowed_origins, security::csrf_guard))
         .layer(tower::util::option_layer(cors))

@@ -5,6 +5,7 @@
 //! scoped by the owning user.
 
 mod chat_sql;
+mod health;
 mod sql;
 mod tokens;
 mod writer;
@@ -25,6 +26,7 @@ use crate::tasks::model::{
     TaskQuery, UserId,
 };
 
+pub use health::DbHealth;
 pub use sql::{PostgresStorage, SqliteStorage};
 pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
 
@@ -40,11 +42,14 @@ pub enum StorageError {
     Other(#[from] anyhow::Error),
 }
 
+/// What a client is told while the database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "The database is unavailable; try again shortly";
+
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
-            Self::Unavailable("The database is unavailable; try again shortly".into())
+            Self::Unavailable(UNAVAILABLE_MESSAGE.into())
         } else {
             Self::Other(err.into())
         }
@@ -68,6 +73,25 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether `err`, or any error in its source chain, says the database is
+/// unavailable (for errors that crossed a boxed boundary, such as the ChatKit
+/// store's).
+pub fn is_unavailable_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(error) = current {
+        if let Some(sql) = error.downcast_ref::<sqlx::Error>()
+            && is_unavailable(sql)
+        {
+            return true;
+        }
+        if let Some(StorageError::Unavailable(_)) = error.downcast_ref::<StorageError>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;

@@ -953,8 +953,8 @@ impl PostgresStorage {
         pool: &sqlx::PgPool,
         sink: tokio::sync::broadcast::Sender<std::sync::Arc<crate::events::Event>>,
     ) -> anyhow::Result<bool> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
+        let mut listener = Self::event_listener(pool).await?;
+        let pool = pool.clone();
         tokio::spawn(async move {
             let resync = || {
                 let marker = crate::events::Event {
@@ -981,14 +981,19 @@ impl PostgresStorage {
                     Err(sqlx::Error::PoolClosed) => break,
                     Err(err) => {
                         tracing::warn!(error = %err, "event listener lost PostgreSQL; reconnecting");
-                        loop {
+                        // Start over with a new listener: after some failures
+                        // (a connection reset) the old one keeps its dead
+                        // connection and would fail forever.
+                        listener = loop {
                             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                            match listener.listen(EVENTS_CHANNEL).await {
-                                Ok(()) => break,
+                            match Self::event_listener(&pool).await {
+                                Ok(listener) => break listener,
                                 Err(sqlx::Error::PoolClosed) => return,
-                                Err(_) => {}
+                                Err(error) => {
+                                    tracing::debug!(%error, "event listener: PostgreSQL still unreachable")
+                                }
                             }
-                        }
+                        };
                         tracing::info!("event listener reconnected to PostgreSQL");
                         resync();
                     }
@@ -996,6 +1001,13 @@ impl PostgresStorage {
             }
         });
         Ok(true)
+    }
+
+    /// A listener on its own connection, listening on the events channel.
+    async fn event_listener(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(listener)
     }
 }
 

@@ -89,7 +89,7 @@ static PG_SKIP_ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
 /// A fresh schema in the `todokit_test` database, or `None` (announced loudly)
 /// when PostgreSQL is unreachable outside CI.
-async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
+pub async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
     let admin =
         PgConnectOptions::from_str(&postgres_admin_url()).expect("TODOKIT_TEST_PG_URL is not a valid URL");
     let mut conn = match admin.connect().await {
@@ -159,6 +159,15 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Config)) -> Opti
     };
     let app = TestApp::start(db, data_dir, pg, configure).await;
     Some(app)
+}
+
+/// A server on a PostgreSQL database of the caller's choosing (e.g. a
+/// throwaway cluster), with a fresh data directory.
+pub async fn spawn_app_on_postgres(
+    options: PgConnectOptions,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    TestApp::start(Db::Postgres, tempfile::tempdir().unwrap(), Some(options), configure).await
 }
 
 impl TestApp {

@@ -17,6 +17,8 @@ mod live;
 mod logs;
 mod mcp;
 mod offline_assistant;
+mod pg_restart;
+mod provider_faults;
 mod tasks;
 mod tokens;
 mod tools;
