@@ -134,27 +134,7 @@ macro_rules! chat_store {
             }
 
             async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
-                let now = micros(crate::storage::now());
-                // The WHERE on DO UPDATE keeps one user from overwriting another's thread.
-                sqlx::query(
-                    "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
-                     allowed_image_domains = excluded.allowed_image_domains, metadata = excluded.metadata, \
-                     updated_at = excluded.updated_at WHERE chat_threads.user_id = excluded.user_id",
-                )
-                .bind(&thread.id)
-                .bind(ctx.user.0)
-                .bind(&thread.title)
-                .bind(to_json(&thread.status)?)
-                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
-                .bind(to_json(&thread.metadata)?)
-                .bind(micros(thread.created_at))
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(store_error)?;
-                Ok(())
+                self.upsert_thread(thread, ctx.user.0).await.map(|_| ())
             }
 
             async fn delete_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
@@ -326,10 +306,99 @@ macro_rules! chat_store {
                 tx.commit().await.map_err(store_error)
             }
         }
+
+        #[async_trait::async_trait]
+        impl super::ChatStore for $name {
+            async fn save_thread_reporting(
+                &self,
+                thread: &ThreadMetadata,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<super::ThreadSaved, StoreError> {
+                self.upsert_thread(thread, ctx.user.0).await
+            }
+        }
     };
 }
 
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
-use super::{PostgresStorage, SqliteStorage};
+/// Inserts a thread or updates the caller's own. The WHERE on DO UPDATE keeps
+/// one user from overwriting another's thread: that updates no row, so
+/// `RETURNING` yields none. `$inserted` is each backend's way to tell an
+/// insert from an update.
+macro_rules! upsert_thread_sql {
+    ($inserted:literal) => {
+        concat!(
+            "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
+             allowed_image_domains = excluded.allowed_image_domains, metadata = excluded.metadata, \
+             updated_at = excluded.updated_at WHERE chat_threads.user_id = excluded.user_id \
+             RETURNING ",
+            $inserted
+        )
+    };
+}
+
+/// Binds a thread's columns to [`upsert_thread_sql`]'s parameters.
+macro_rules! bind_thread {
+    ($query:expr, $thread:expr, $user:expr) => {
+        $query
+            .bind(&$thread.id)
+            .bind($user)
+            .bind(&$thread.title)
+            .bind(to_json(&$thread.status)?)
+            .bind($thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
+            .bind(to_json(&$thread.metadata)?)
+            .bind(micros($thread.created_at))
+            .bind(micros(crate::storage::now()))
+    };
+}
+
+fn thread_saved(inserted: Option<bool>) -> Result<ThreadSaved, StoreError> {
+    match inserted {
+        Some(true) => Ok(ThreadSaved::Created),
+        Some(false) => Ok(ThreadSaved::Updated),
+        // The id is another user's thread, which behaves like a missing one.
+        None => Err(StoreError::NotFound),
+    }
+}
+
+impl PostgresStorage {
+    /// One statement: a row PostgreSQL has just inserted has no `xmax` (no
+    /// transaction has locked or replaced it yet), while DO UPDATE always
+    /// leaves its own transaction id there.
+    async fn upsert_thread(&self, thread: &ThreadMetadata, user: Uuid) -> Result<ThreadSaved, StoreError> {
+        let inserted: Option<bool> =
+            bind_thread!(sqlx::query_scalar(upsert_thread_sql!("(xmax = 0)")), thread, user)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        thread_saved(inserted)
+    }
+}
+
+impl SqliteStorage {
+    /// SQLite has no way to tell the two apart in `RETURNING`, so it looks
+    /// first, inside one write transaction (`BEGIN IMMEDIATE`, so nothing can
+    /// insert the thread in between). SQLite runs in-process: these are
+    /// function calls, not network round trips.
+    async fn upsert_thread(&self, thread: &ThreadMetadata, user: Uuid) -> Result<ThreadSaved, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(store_error)?;
+        // Every row is read (`fetch_all`), so each statement has finished before the commit.
+        let existed: Vec<i64> = sqlx::query_scalar("SELECT 1 FROM chat_threads WHERE id = $1")
+            .bind(&thread.id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let saved: Vec<i64> = bind_thread!(sqlx::query_scalar(upsert_thread_sql!("1")), thread, user)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        thread_saved(saved.first().map(|_| existed.is_empty()))
+    }
+}
+
+use super::{PostgresStorage, SqliteStorage, ThreadSaved};

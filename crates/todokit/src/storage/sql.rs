@@ -454,7 +454,7 @@ macro_rules! sql_storage {
                 $backend
             }
 
-            fn chat_store(&self) -> super::DynChatStore {
+            fn chat_store(&self) -> super::DynSqlChatStore {
                 std::sync::Arc::new(Self::new(self.pool.clone()))
             }
 
