@@ -56,6 +56,12 @@ describe("chat", () => {
     const reply = panel.locator(".chat-assistant:not(.streaming) .bubble").last();
     await reply.waitFor();
     assert.match(await reply.innerText(), /milk/i);
+    // The offline assistant's first reply ends with a hint in _italics_ that holds a code span
+    // with underscores: it renders as <em> around <code>, with no underscore left over.
+    const hint = reply.locator("em", { hasText: "built-in offline assistant" });
+    await hint.waitFor();
+    assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
+    assert.doesNotMatch(await reply.innerText(), /(^|\s)_|_$/m);
     await page.locator("#chat-send").waitFor(); // the stop button is gone again
     await row(page, "milk").waitFor();
     const { tasks } = await (await page.request.get("/api/tasks?q=milk")).json();

@@ -255,6 +255,37 @@ describe("dashboard", () => {
     }
   });
 
+  test("the Markdown renderer: emphasis with * and _, and underscores inside words stay literal", async () => {
+    const render = (sources) =>
+      page.evaluate(async (sources) => {
+        const { renderMarkdown } = await import("/assets/js/markdown.js");
+        return sources.map((source) => {
+          const host = document.createElement("div");
+          host.append(renderMarkdown(source));
+          return host.innerHTML;
+        });
+      }, sources);
+    const cases = {
+      '_try "add milk tomorrow"_': '<p><em>try "add milk tomorrow"</em></p>',
+      "*italic* and _italic_": "<p><em>italic</em> and <em>italic</em></p>",
+      "_For a model set `GEMINI_API_KEY`._": "<p><em>For a model set <code>GEMINI_API_KEY</code>.</em></p>",
+      "*star with `a*b` inside*": "<p><em>star with <code>a*b</code> inside</em></p>",
+      "rename my_task_name to snake_case": "<p>rename my_task_name to snake_case</p>",
+      "_an emphasised snake_case word_": "<p><em>an emphasised snake_case word</em></p>",
+      "_foo_bar stays": "<p>_foo_bar stays</p>",
+      "so does foo_bar_": "<p>so does foo_bar_</p>",
+      "and café_x_ too": "<p>and café_x_ too</p>",
+      "_opens here, closes after foo_bar_ only": "<p><em>opens here, closes after foo_bar</em> only</p>",
+      "keep my__dunder__name and __init__": "<p>keep my__dunder__name and <strong>init</strong></p>",
+      "_a `b_` c": "<p>_a <code>b_</code> c</p>",
+      "2 * 3 * 4 and a _ b _ c": "<p>2 * 3 * 4 and a _ b _ c</p>",
+      "**bold _and italic_**": "<p><strong>bold <em>and italic</em></strong></p>",
+      "- _hint_ in a list": "<ul><li><em>hint</em> in a list</li></ul>",
+    };
+    const rendered = await render(Object.keys(cases));
+    assert.deepEqual(Object.fromEntries(Object.keys(cases).map((source, i) => [source, rendered[i]])), cases);
+  });
+
   test("dark theme", async () => {
     await page.reload();
     await row("Pay rent").waitFor();

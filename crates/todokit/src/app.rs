@@ -10,7 +10,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Password, SignInThrottle, TokenKeys, hash_password, load_or_create_secret};
+use crate::auth::{Password, PasswordHasher, SignInThrottle, TokenKeys, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
 use crate::chat::runs::Runs;
 use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
@@ -36,6 +36,9 @@ pub struct AppState {
     pub event_streams: Arc<StreamCounter>,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<SignInThrottle>,
+    /// Every password hash and verification goes through here, so a burst of
+    /// sign-ups or sign-ins queues instead of running out of memory.
+    pub passwords: PasswordHasher,
     /// Cancelled when the server shuts down: ends live event streams and
     /// background work so a graceful shutdown does not wait on them.
     pub shutdown: CancellationToken,
@@ -55,6 +58,10 @@ impl AppState {
     pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
         let dummy = Password::parse("dummy-password-for-timing".into()).map_err(anyhow::Error::msg)?;
+        let passwords = match config.password_hash_concurrency {
+            0 => PasswordHasher::per_cpu(),
+            limit => PasswordHasher::new(limit),
+        };
         let events = EventBus::start(storage.clone()).await?;
         let tasks = TaskService::new(storage.clone()).with_events(events.clone());
         let chat_store: DynChatStore = Arc::new(LiveStore::new(storage.chat_store(), events.clone()));
@@ -84,7 +91,8 @@ impl AppState {
             storage,
             db_health: Arc::default(),
             shutdown: CancellationToken::new(),
-            dummy_password_hash: hash_password(dummy).await?,
+            dummy_password_hash: passwords.hash(dummy).await?,
+            passwords,
             config: Arc::new(config),
         })
     }

@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
 
+    /// Password hashes and checks (sign-up, sign-in) run at once, each using about
+    /// 19 MiB; more wait their turn. 0 = one per CPU core.
+    #[arg(long, env = "TODOKIT_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+
     /// Chat messages allowed per user per minute (0 = no limit).
     #[arg(long, env = "TODOKIT_CHAT_MESSAGES_PER_MINUTE", default_value_t = 20)]
     pub chat_messages_per_minute: u32,
@@ -123,6 +128,7 @@ impl Config {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             signin_attempts: 10,
+            password_hash_concurrency: 0,
             chat_messages_per_minute: 20,
             chat_messages_per_day: 100,
             max_event_streams: 8,

@@ -6,16 +6,16 @@ use chatkit::{FeedbackKind, Page, SortOrder, Store, StoreError, ThreadItem, Thre
 use serde_json::json;
 
 use crate::events::{EventBus, kind};
-use crate::storage::DynChatStore;
+use crate::storage::{DynSqlChatStore, ThreadSaved};
 use crate::tools::ToolContext;
 
 pub struct LiveStore {
-    inner: DynChatStore,
+    inner: DynSqlChatStore,
     events: EventBus,
 }
 
 impl LiveStore {
-    pub fn new(inner: DynChatStore, events: EventBus) -> Self {
+    pub fn new(inner: DynSqlChatStore, events: EventBus) -> Self {
         Self { inner, events }
     }
 }
@@ -27,9 +27,10 @@ impl Store<ToolContext> for LiveStore {
     }
 
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
-        let existed = self.inner.load_thread(&thread.id, ctx).await.is_ok();
-        self.inner.save_thread(thread, ctx).await?;
-        let kind = if existed { kind::THREAD_UPDATED } else { kind::THREAD_CREATED };
+        let kind = match self.inner.save_thread_reporting(thread, ctx).await? {
+            ThreadSaved::Created => kind::THREAD_CREATED,
+            ThreadSaved::Updated => kind::THREAD_UPDATED,
+        };
         self.events.publish(ctx.user, kind, json!({"thread_id": thread.id})).await;
         Ok(())
     }

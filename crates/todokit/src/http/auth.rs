@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{AUTH_COOKIE, AuthUser, Json};
 use crate::app::AppState;
-use crate::auth::{Email, Password, SessionToken, hash_password, verify_password};
+use crate::auth::{Email, Password, SessionToken};
 use crate::error::{AppError, AppResult};
 use crate::storage::User;
 
@@ -106,7 +106,7 @@ pub async fn sign_up(
         .map_err(|message| AppError::Validation { field: Some("email"), message: message.into() })?;
     let password = Password::parse(credentials.password)
         .map_err(|message| AppError::Validation { field: Some("password"), message })?;
-    let hash = hash_password(password).await?;
+    let hash = state.passwords.hash(password).await?;
     let user =
         state.storage.create_user(email.as_str(), email.normalized(), &hash, crate::storage::now()).await?;
     tracing::info!(user = %user.id, "account created");
@@ -143,7 +143,7 @@ pub async fn sign_in(
     // not reveal which emails exist.
     let hash =
         stored.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
-    let matches = verify_password(credentials.password, hash).await?;
+    let matches = state.passwords.verify(credentials.password, hash).await?;
     match stored {
         Some(stored) if matches => {
             state.throttle.record_success(&account_key);

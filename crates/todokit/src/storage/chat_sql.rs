@@ -62,6 +62,48 @@ macro_rules! chat_store {
                 })
             }
 
+            /// Inserts a thread or updates the caller's own, and says which.
+            /// The insert comes first (a new thread is one statement); an id
+            /// taken by another user's thread updates nothing: `NotFound`.
+            async fn upsert_thread(&self, thread: &ThreadMetadata, user: Uuid) -> Result<ThreadSaved, StoreError> {
+                let now = micros(crate::storage::now());
+                // Every row is read (`fetch_all`), so the statement has finished
+                // before the connection goes back to the pool.
+                let inserted: Vec<String> = sqlx::query_scalar(
+                    "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id",
+                )
+                .bind(&thread.id)
+                .bind(user)
+                .bind(&thread.title)
+                .bind(to_json(&thread.status)?)
+                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
+                .bind(to_json(&thread.metadata)?)
+                .bind(micros(thread.created_at))
+                .bind(now)
+                .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
+                .await
+                .map_err(store_error)?;
+                if !inserted.is_empty() {
+                    return Ok(ThreadSaved::Created);
+                }
+                let updated = sqlx::query(
+                    "UPDATE chat_threads SET title = $1, status = $2, allowed_image_domains = $3, metadata = $4, \
+                     updated_at = $5 WHERE id = $6 AND user_id = $7",
+                )
+                .bind(&thread.title)
+                .bind(to_json(&thread.status)?)
+                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
+                .bind(to_json(&thread.metadata)?)
+                .bind(now)
+                .bind(&thread.id)
+                .bind(user)
+                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
+                .await
+                .map_err(store_error)?;
+                if updated.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(ThreadSaved::Updated) }
+            }
+
             async fn owns_thread(&self, thread_id: &str, user: Uuid) -> Result<bool, StoreError> {
                 let found: Option<String> =
                     sqlx::query_scalar("SELECT id FROM chat_threads WHERE id = $1 AND user_id = $2")
@@ -137,27 +179,7 @@ macro_rules! chat_store {
             }
 
             async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
-                let now = micros(crate::storage::now());
-                // The WHERE on DO UPDATE keeps one user from overwriting another's thread.
-                sqlx::query(
-                    "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, \
-                     allowed_image_domains = excluded.allowed_image_domains, metadata = excluded.metadata, \
-                     updated_at = excluded.updated_at WHERE chat_threads.user_id = excluded.user_id",
-                )
-                .bind(&thread.id)
-                .bind(ctx.user.0)
-                .bind(&thread.title)
-                .bind(to_json(&thread.status)?)
-                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
-                .bind(to_json(&thread.metadata)?)
-                .bind(micros(thread.created_at))
-                .bind(now)
-                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                .await
-                .map_err(store_error)?;
-                Ok(())
+                self.upsert_thread(thread, ctx.user.0).await.map(|_| ())
             }
 
             async fn delete_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
@@ -334,10 +356,21 @@ macro_rules! chat_store {
                 tx.commit().await.map_err(store_error)
             }
         }
+
+        #[async_trait::async_trait]
+        impl super::ChatStore for $name {
+            async fn save_thread_reporting(
+                &self,
+                thread: &ThreadMetadata,
+                ctx: &crate::tools::ToolContext,
+            ) -> Result<super::ThreadSaved, StoreError> {
+                self.upsert_thread(thread, ctx.user.0).await
+            }
+        }
     };
 }
 
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
-use super::{PostgresStorage, SqliteStorage};
+use super::{PostgresStorage, SqliteStorage, ThreadSaved};

@@ -175,7 +175,7 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     async fn delete_matching(&self, user: UserId, filter: &TaskFilter) -> StorageResult<u64>;
 
     /// The ChatKit store on the same database.
-    fn chat_store(&self) -> DynChatStore;
+    fn chat_store(&self) -> DynSqlChatStore;
 
     /// Appends events to the log in one transaction, in order (and, on
     /// PostgreSQL, notifies every replica at commit). Returns them with ids.
@@ -221,6 +221,29 @@ pub type DynStorage = Arc<dyn Storage>;
 
 /// ChatKit threads and items, scoped by the user in the tool context.
 pub type DynChatStore = Arc<dyn chatkit::Store<crate::tools::ToolContext>>;
+
+/// What a thread save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadSaved {
+    Created,
+    Updated,
+}
+
+/// The SQL ChatKit store: [`chatkit::Store`] plus a thread save that says
+/// whether it created the thread, which the database knows from the save
+/// itself (so callers need not load the thread first to find out).
+#[async_trait]
+pub trait ChatStore: chatkit::Store<crate::tools::ToolContext> {
+    /// Saves like [`chatkit::Store::save_thread`]. A thread id that belongs
+    /// to another user is `NotFound`, and nothing is written.
+    async fn save_thread_reporting(
+        &self,
+        thread: &chatkit::ThreadMetadata,
+        ctx: &crate::tools::ToolContext,
+    ) -> Result<ThreadSaved, chatkit::StoreError>;
+}
+
+pub type DynSqlChatStore = Arc<dyn ChatStore>;
 
 /// Opens the database named by `url` (`sqlite:` path or `postgres://`) and
 /// applies its migrations.

@@ -471,7 +471,7 @@ macro_rules! sql_storage {
                 $backend
             }
 
-            fn chat_store(&self) -> super::DynChatStore {
+            fn chat_store(&self) -> super::DynSqlChatStore {
                 std::sync::Arc::new(self.clone())
             }
 

@@ -2,6 +2,7 @@
 //! todokit's own error statuses, ownership, ordering, titles and feedback.
 
 use serde_json::{Value, json};
+use todokit::storage::ThreadSaved;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -17,6 +18,7 @@ on_both_backends!(
     locked_threads_refuse_new_messages,
     items_with_equal_timestamps_keep_a_stable_order,
     feedback_is_stored,
+    a_thread_save_says_whether_it_created_the_thread,
 );
 
 /// Sends one ChatKit request; returns the status and either the SSE events or the JSON body.
@@ -290,4 +292,32 @@ async fn feedback_is_stored(app: TestApp) {
         }
     };
     assert_eq!(recorded, vec![(reply.as_str().unwrap().to_owned(), "negative".to_owned())]);
+}
+
+async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
+    let now = todokit::storage::now();
+    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
+    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
+    let (mine, theirs) = (context(&json!(owner.id)), context(&json!(other.id)));
+    let store = app.storage.chat_store();
+    let mut thread = chatkit::ThreadMetadata::new("thr_saved_once");
+
+    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Created);
+    thread.title = Some("Groceries".into());
+    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Updated);
+    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Updated);
+    assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+
+    // The same id from another user is somebody else's thread: not found, and left alone.
+    let mut hijack = thread.clone();
+    hijack.title = Some("Mine now".into());
+    let refused = store.save_thread_reporting(&hijack, &theirs).await.unwrap_err();
+    assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
+    assert!(matches!(store.save_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
+    assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+    assert!(store.load_threads(10, None, chatkit::SortOrder::Desc, &theirs).await.unwrap().data.is_empty());
+
+    // Deleted, then saved again: created anew.
+    store.delete_thread(&thread.id, &mine).await.unwrap();
+    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Created);
 }

@@ -164,6 +164,9 @@ async fn chat_turns_announce_threads_and_items(app: TestApp) {
     }
     let kinds: Vec<&str> = seen.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds.first(), Some(&"thread.created"), "{kinds:?}");
+    // Later saves of the same thread (its title from the first message) are updates.
+    assert_eq!(kinds.iter().filter(|kind| **kind == "thread.created").count(), 1, "{kinds:?}");
+    assert!(kinds.contains(&"thread.updated"), "{kinds:?}");
     assert!(kinds.contains(&"run.started"), "{kinds:?}");
     assert!(kinds.contains(&"task.created"), "the assistant's tool call is a live change too: {kinds:?}");
     let items: Vec<&Value> =

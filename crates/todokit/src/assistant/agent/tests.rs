@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chatkit::{
-    ChatKitServer, FeedbackKind, ItemKind, MemoryStore, Page, ProcessResult, SortOrder, Store, StoreError,
-    TaskKind, TaskStatusIndicator, ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent,
+    ChatKitServer, ItemKind, ProcessResult, SortOrder, TaskKind, TaskStatusIndicator, ThreadItem,
+    ThreadItemUpdate, ThreadStreamEvent,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use tokio::sync::Barrier;
 
 use super::LlmResponder;
 use crate::assistant::llm::{ApiKey, LlmClient, LlmConfig};
+use crate::storage::DynChatStore;
 use crate::tasks::model::{TaskKey, UserId};
 use crate::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
 use crate::tools::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
@@ -24,105 +25,6 @@ use crate::tools::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
 const API_KEY: &str = "test-key";
 /// Guards every wait so a broken run fails instead of hanging; never reached when things work.
 const GUARD: Duration = Duration::from_secs(30);
-
-// ----- a chat store scoped by the tool context ------------------------------------------------
-
-/// `MemoryStore` keyed by the user id of the [`ToolContext`].
-#[derive(Default)]
-struct ChatStore(MemoryStore);
-
-struct Owner(String);
-
-impl AsRef<str> for Owner {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-fn owner(ctx: &ToolContext) -> Owner {
-    Owner(ctx.user.0.to_string())
-}
-
-#[async_trait]
-impl Store<ToolContext> for ChatStore {
-    async fn load_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<ThreadMetadata, StoreError> {
-        self.0.load_thread(thread_id, &owner(ctx)).await
-    }
-    async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
-        self.0.save_thread(thread, &owner(ctx)).await
-    }
-    async fn delete_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<(), StoreError> {
-        self.0.delete_thread(thread_id, &owner(ctx)).await
-    }
-    async fn load_threads(
-        &self,
-        limit: usize,
-        after: Option<&str>,
-        order: SortOrder,
-        ctx: &ToolContext,
-    ) -> Result<Page<ThreadMetadata>, StoreError> {
-        self.0.load_threads(limit, after, order, &owner(ctx)).await
-    }
-    async fn load_thread_items(
-        &self,
-        thread_id: &str,
-        after: Option<&str>,
-        limit: usize,
-        order: SortOrder,
-        ctx: &ToolContext,
-    ) -> Result<Page<ThreadItem>, StoreError> {
-        self.0.load_thread_items(thread_id, after, limit, order, &owner(ctx)).await
-    }
-    async fn add_thread_item(
-        &self,
-        thread_id: &str,
-        item: &ThreadItem,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.add_thread_item(thread_id, item, &owner(ctx)).await
-    }
-    async fn save_item(
-        &self,
-        thread_id: &str,
-        item: &ThreadItem,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.save_item(thread_id, item, &owner(ctx)).await
-    }
-    async fn load_item(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<ThreadItem, StoreError> {
-        self.0.load_item(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn delete_thread_item(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.delete_thread_item(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn delete_thread_items_after(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.delete_thread_items_after(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn save_feedback(
-        &self,
-        thread_id: &str,
-        item_ids: &[String],
-        kind: FeedbackKind,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.save_feedback(thread_id, item_ids, kind, &owner(ctx)).await
-    }
-}
 
 // ----- tools over a real SQLite task store ---------------------------------------------------
 
@@ -232,8 +134,9 @@ impl ToolExecutor for TestTools {
 // ----- the harness ----------------------------------------------------------------------------
 
 struct Harness {
-    server: ChatKitServer<ChatStore, LlmResponder>,
-    store: Arc<ChatStore>,
+    server: ChatKitServer<dyn chatkit::Store<ToolContext>, LlmResponder>,
+    /// The real SQL chat store, on the same SQLite database as the tasks.
+    store: DynChatStore,
     fake: FakeLlm,
     tools: Arc<TestTools>,
     ctx: ToolContext,
@@ -278,9 +181,9 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     config.idle_timeout = Duration::from_secs(10);
     (options.configure)(&mut config);
 
+    let store: DynChatStore = storage.chat_store();
     let tools =
         Arc::new(TestTools { tasks: TaskService::new(storage), calls: Mutex::default(), gate: options.gate });
-    let store = Arc::new(ChatStore::default());
     let responder = LlmResponder::new(LlmClient::new(config).unwrap(), tools.clone(), store.clone());
     let server = ChatKitServer::new(store.clone(), Arc::new(responder));
     Harness { server, store, fake, tools, ctx, _dir: dir }

@@ -1,19 +1,19 @@
 //! Drives the offline assistant through the real ChatKit server core with a real SQLite
-//! task database. The only stand-ins: `ServiceTools`, a thin executor of the seven tools
-//! over `TaskService` (replaced by the real `TaskTools` once merged), and `UserStore`,
-//! which scopes chatkit's `MemoryStore` by the user of a `ToolContext`.
+//! task database and the real SQL chat store on the same database. The only stand-in:
+//! `ServiceTools`, a thin executor of the seven tools over `TaskService` (replaced by the
+//! real `TaskTools` once merged).
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chatkit::{
-    ChatKitServer, FeedbackKind, ItemKind, MemoryStore, Page, ProcessResult, SortOrder, Store, StoreError,
-    ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent,
+    ChatKitServer, ItemKind, ProcessResult, SortOrder, ThreadItem, ThreadItemUpdate, ThreadStreamEvent,
 };
 use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use todokit::assistant::offline::OfflineResponder;
+use todokit::storage::DynChatStore;
 use todokit::tasks::model::{SortKey, Task, TaskKey, UserId};
 use todokit::tasks::{
     ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone,
@@ -226,94 +226,6 @@ impl ToolExecutor for ServiceTools {
     }
 }
 
-/// `MemoryStore` scoped by the `ToolContext`'s user.
-pub struct UserStore(MemoryStore);
-
-fn owner(ctx: &ToolContext) -> String {
-    ctx.user.0.to_string()
-}
-
-#[async_trait]
-impl Store<ToolContext> for UserStore {
-    async fn load_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<ThreadMetadata, StoreError> {
-        self.0.load_thread(thread_id, &owner(ctx)).await
-    }
-    async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
-        self.0.save_thread(thread, &owner(ctx)).await
-    }
-    async fn delete_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<(), StoreError> {
-        self.0.delete_thread(thread_id, &owner(ctx)).await
-    }
-    async fn load_threads(
-        &self,
-        limit: usize,
-        after: Option<&str>,
-        order: SortOrder,
-        ctx: &ToolContext,
-    ) -> Result<Page<ThreadMetadata>, StoreError> {
-        self.0.load_threads(limit, after, order, &owner(ctx)).await
-    }
-    async fn load_thread_items(
-        &self,
-        thread_id: &str,
-        after: Option<&str>,
-        limit: usize,
-        order: SortOrder,
-        ctx: &ToolContext,
-    ) -> Result<Page<ThreadItem>, StoreError> {
-        self.0.load_thread_items(thread_id, after, limit, order, &owner(ctx)).await
-    }
-    async fn add_thread_item(
-        &self,
-        thread_id: &str,
-        item: &ThreadItem,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.add_thread_item(thread_id, item, &owner(ctx)).await
-    }
-    async fn save_item(
-        &self,
-        thread_id: &str,
-        item: &ThreadItem,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.save_item(thread_id, item, &owner(ctx)).await
-    }
-    async fn load_item(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<ThreadItem, StoreError> {
-        self.0.load_item(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn delete_thread_item(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.delete_thread_item(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn delete_thread_items_after(
-        &self,
-        thread_id: &str,
-        item_id: &str,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.delete_thread_items_after(thread_id, item_id, &owner(ctx)).await
-    }
-    async fn save_feedback(
-        &self,
-        thread_id: &str,
-        item_ids: &[String],
-        kind: FeedbackKind,
-        ctx: &ToolContext,
-    ) -> Result<(), StoreError> {
-        self.0.save_feedback(thread_id, item_ids, kind, &owner(ctx)).await
-    }
-}
-
 /// One response: every event, the final assistant text and the tool calls made.
 pub struct Reply {
     pub events: Vec<ThreadStreamEvent>,
@@ -354,7 +266,7 @@ impl Reply {
 
 /// A signed-in user talking to the offline assistant in one thread at a time.
 pub struct Chat {
-    server: ChatKitServer<UserStore, OfflineResponder>,
+    server: ChatKitServer<dyn chatkit::Store<ToolContext>, OfflineResponder>,
     tools: Arc<ServiceTools>,
     pub tasks: TaskService,
     pub ctx: ToolContext,
@@ -377,7 +289,7 @@ impl Chat {
             storage.create_user("a@example.com", "a@example.com", "x", Timestamp::now()).await.unwrap();
         let tasks = TaskService::new(storage.clone());
         let tools = Arc::new(ServiceTools { tasks: tasks.clone(), calls: Mutex::new(Vec::new()) });
-        let store = Arc::new(UserStore(MemoryStore::new()));
+        let store: DynChatStore = storage.chat_store();
         let now: Timestamp = NOW.parse().unwrap();
         let responder = OfflineResponder::new(tools.clone(), store.clone()).with_clock(move || now);
         let ctx = ToolContext { user: UserId(user.id), zone: UserZone::parse(zone).unwrap() };

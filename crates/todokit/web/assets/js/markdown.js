@@ -2,7 +2,8 @@
 // directly, so text can never become markup; links are kept only for
 // http(s) and mailto. Supported: paragraphs, line breaks, headings, bullet and
 // numbered lists (nested by indentation), block quotes, fenced and inline code,
-// **bold**, *italic* / _italic_, ~~strike~~, [links](url) and bare URLs.
+// **bold**, *italic* / _italic_ (underscores inside words stay literal),
+// ~~strike~~, [links](url) and bare URLs.
 // Unfinished syntax (mid-stream) renders as plain text until it closes.
 
 import { h, isSafeUrl } from "./dom.js";
@@ -121,14 +122,28 @@ function renderList(lines, start, parent) {
   return i;
 }
 
-// Inline spans: the earliest match wins; text between matches is plain text.
+// Emphasis may contain code spans, whose content is literal (as in CommonMark):
+// `_set `A_B`._` is one <em> holding <code>A_B</code>. A backtick with no
+// partner later on the line is plain text.
+const CODE_OR_LONE_TICK = "`[^`]+`|`(?![^`]*`)";
+// Underscores only open and close emphasis at word edges, so snake_case and
+// file_name_here stay literal, including inside an _emphasised snake_case_.
+const WORD = "[\\p{L}\\p{N}]";
+const UNDERSCORE_EM = new RegExp(
+  `(?<!${WORD}|_)_(?![\\s_])((?:${CODE_OR_LONE_TICK}|[^_\`]|(?<=${WORD})_(?=${WORD}))*?)(?<!\\s)_(?!${WORD}|_)`,
+  "u",
+);
+const STAR_EM = new RegExp(`\\*(?![\\s*])((?:${CODE_OR_LONE_TICK}|[^*\`])*?)(?<![\\s*])\\*`, "u");
+
+// Inline spans: the earliest match wins (the first rule on a tie); text
+// between matches is plain text.
 const INLINE = [
   { re: /`([^`]+)`/, make: (m) => h("code", {}, m[1]) },
   { re: /\*\*(?=\S)([\s\S]*?\S)\*\*/, make: (m) => h("strong", {}, inline(m[1])) },
-  { re: /__(?=\S)([\s\S]*?\S)__/, make: (m) => h("strong", {}, inline(m[1])) },
+  { re: /(?<![\p{L}\p{N}_])__(?=\S)([\s\S]*?\S)__(?![\p{L}\p{N}_])/u, make: (m) => h("strong", {}, inline(m[1])) },
   { re: /~~(?=\S)([\s\S]*?\S)~~/, make: (m) => h("del", {}, inline(m[1])) },
-  { re: /\*(?=[^\s*])([^*]*?[^\s*])\*/, make: (m) => h("em", {}, inline(m[1])) },
-  { re: /(?<![\w])_(?=[^\s_])([^_]*?[^\s_])_(?![\w])/, make: (m) => h("em", {}, inline(m[1])) },
+  { re: STAR_EM, make: (m) => h("em", {}, inline(m[1])) },
+  { re: UNDERSCORE_EM, make: (m) => h("em", {}, inline(m[1])) },
   { re: /\[([^\]]+)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))+)>?(?:\s+"[^"]*")?\s*\)/, make: (m) => link(inline(m[1]), m[1], m[2]) },
   { re: /\bhttps?:\/\/[^\s<>()]+[^\s<>().,;:!?'"]/, make: (m) => link(document.createTextNode(m[0]), m[0], m[0]) },
 ];
