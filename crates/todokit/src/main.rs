@@ -10,6 +10,19 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// By default mimalloc keeps freed pages for a while before returning them; todokit's
+/// biggest allocations are argon2's ~19 MiB blocks, which then stayed resident at idle.
+/// Returning them at once took idle RSS after a sign-up from ~55 MB to ~36 MB. The option
+/// number is mimalloc v2's `mi_option_purge_delay` (mimalloc.h), which libmimalloc-sys does
+/// not name. (`MIMALLOC_ARENA_EAGER_COMMIT=0` in the environment saves ~15 MB more; it must
+/// be set before the allocator starts, so only the environment can set it.)
+fn return_freed_memory_promptly() {
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets a process-wide allocator option, which mimalloc reads when it next
+    // purges; 0 (purge at once) is a documented value.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
+}
+
 /// Logs go to stderr: stdout belongs to `todokit mcp` (the MCP stdio
 /// transport) and to commands whose output is piped.
 fn init_logging(format: LogFormat) {
@@ -46,6 +59,7 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    return_freed_memory_promptly();
     let cli::Cli { config, command } = cli::Cli::parse();
     init_logging(config.log_format);
     match command.unwrap_or(cli::Command::Serve) {

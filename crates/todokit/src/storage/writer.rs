@@ -106,3 +106,45 @@ impl<DB: Database> DerefMut for WriteTransaction<DB> {
         &mut self.tx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    use super::*;
+
+    /// With no busy timeout at all, SQLite refuses a second concurrent writer
+    /// at once (SQLITE_BUSY); writers that take turns never meet.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_writers_take_turns_instead_of_failing_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("turns.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::ZERO);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&pool).await.unwrap();
+        let writer = Writer::one_at_a_time(pool.clone());
+
+        let tasks: Vec<_> = (0..32_i64)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    let mut tx = writer.begin("BEGIN IMMEDIATE").await?;
+                    sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await?;
+                    // Hold the turn across an await, as real transactions do.
+                    tokio::task::yield_now().await;
+                    tx.commit().await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&pool).await.unwrap();
+        assert_eq!(rows, 32);
+    }
+}
