@@ -3,27 +3,16 @@
 //! the offline assistant; results are checked over REST.
 
 use serde_json::{Value, json};
-use todokit::assistant::llm::ApiKey;
 use todokit_fake_llm::{FakeLlm, Script};
 
 use crate::chat::{chatkit, user_input};
-use crate::helpers::{Db, TestApp, spawn_app_with};
+use crate::helpers::{Db, TestApp};
 use crate::on_both_backends;
 
-/// A server whose assistant talks to a fresh fake LLM (`path` picks the shape).
+/// A server whose assistant talks to a fresh fake LLM (`path` picks the shape), without
+/// retries so a scripted fault shows as it is.
 async fn app_with_model(db: Db, path: &str, script: Value) -> Option<(TestApp, FakeLlm)> {
-    let fake = FakeLlm::builder().api_key("test-key").build();
-    fake.set_script(Script::from_json(&script.to_string()).expect("valid script"));
-    let addr = fake.spawn().await.unwrap();
-    let base_url = format!("http://{addr}{path}");
-    let app = spawn_app_with(db, move |config| {
-        config.llm.base_url = Some(base_url);
-        config.llm.model = Some("fake-model".into());
-        config.llm.api_key = Some(ApiKey::new("test-key"));
-        config.llm.max_retries = 0;
-    })
-    .await?;
-    Some((app, fake))
+    crate::helpers::app_with_model(db, path, script, |config| config.llm.max_retries = 0).await
 }
 
 fn assistant_text(events: &[Value]) -> String {

@@ -298,3 +298,26 @@ impl TestApp {
         self.post("/api/tasks", token, body).await.expect(201)
     }
 }
+
+/// A server whose assistant talks to a fresh in-process fake LLM running
+/// `script` at `path` (`/v1` for the OpenAI shape, Gemini's path for its
+/// quirks), with the configuration changed by `tune`.
+pub async fn app_with_model(
+    db: Db,
+    path: &str,
+    script: Value,
+    tune: impl FnOnce(&mut Config),
+) -> Option<(TestApp, todokit_fake_llm::FakeLlm)> {
+    let fake = todokit_fake_llm::FakeLlm::builder().api_key("test-key").build();
+    fake.set_script(todokit_fake_llm::Script::from_json(&script.to_string()).expect("valid script"));
+    let addr = fake.spawn().await.unwrap();
+    let base_url = format!("http://{addr}{path}");
+    let app = spawn_app_with(db, move |config| {
+        config.llm.base_url = Some(base_url);
+        config.llm.model = Some("fake-model".into());
+        config.llm.api_key = Some(todokit::assistant::llm::ApiKey::new("test-key"));
+        tune(config);
+    })
+    .await?;
+    Some((app, fake))
+}

@@ -6,11 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use todokit::Config;
-use todokit::assistant::llm::ApiKey;
 use todokit_fake_llm::{FakeLlm, Script};
 
 use crate::chat::{chatkit, user_input};
-use crate::helpers::{Db, TestApp, spawn_app_with};
+use crate::helpers::{Db, TestApp};
 
 /// Runs a scenario `async fn(Db)` once per backend.
 macro_rules! on_both_backends_with {
@@ -43,18 +42,7 @@ on_both_backends_with!(
 /// A server whose assistant talks to a fresh fake LLM running `script`, with
 /// the default limits changed by `tune`.
 async fn app_with_model(db: Db, script: Value, tune: impl FnOnce(&mut Config)) -> Option<(TestApp, FakeLlm)> {
-    let fake = FakeLlm::builder().api_key("test-key").build();
-    fake.set_script(Script::from_json(&script.to_string()).expect("valid script"));
-    let addr = fake.spawn().await.unwrap();
-    let base_url = format!("http://{addr}/v1");
-    let app = spawn_app_with(db, move |config| {
-        config.llm.base_url = Some(base_url);
-        config.llm.model = Some("fake-model".into());
-        config.llm.api_key = Some(ApiKey::new("test-key"));
-        tune(config);
-    })
-    .await?;
-    Some((app, fake))
+    crate::helpers::app_with_model(db, "/v1", script, tune).await
 }
 
 macro_rules! with_model {
