@@ -5,6 +5,11 @@
 //! until its timeout runs out. So on SQLite every write first takes a turn
 //! from an in-process FIFO semaphore, and only then a connection. PostgreSQL
 //! handles concurrent writers itself: there the turn is a no-op.
+//!
+//! The one rule: never wait for a second write while holding a turn — nor,
+//! in a loop that drives a stream, wait for a write while the stream's
+//! producer (which may be suspended holding a turn) is not being polled
+//! (see `chat::runs`, which queues `run.started` without waiting for it).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -34,10 +39,6 @@ impl<DB: Database> Writer<DB> {
     /// Writers run concurrently (the database orders them).
     pub fn concurrent(pool: Pool<DB>) -> Self {
         Self { pool, turns: None }
-    }
-
-    pub fn pool(&self) -> &Pool<DB> {
-        &self.pool
     }
 
     async fn turn(&self) -> Option<OwnedSemaphorePermit> {
