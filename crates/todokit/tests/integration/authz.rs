@@ -163,15 +163,12 @@ async fn a_second_user_reads_nothing_and_changes_nothing(app: TestApp) {
     let item_id = items["data"][0]["id"].as_str().unwrap().to_owned();
     let hanging_thread = {
         // The first message of this thread starts a reply that never ends: a live run.
-        let response = app
-            .client
-            .post(format!("{}/api/chatkit", app.url))
-            .bearer_auth(&owner)
-            .json(&json!({"type": "threads.create", "params": {"input": user_input("please hang on")}}))
-            .send()
-            .await
-            .unwrap();
-        let mut response = response;
+        let mut response = crate::chat::post_chatkit(
+            &app,
+            &owner,
+            &json!({"type": "threads.create", "params": {"input": user_input("please hang on")}}),
+        )
+        .await;
         let mut seen = String::new();
         while !seen.contains("thread.created") {
             seen.push_str(&String::from_utf8_lossy(&response.chunk().await.unwrap().unwrap()));

@@ -21,16 +21,14 @@ on_both_backends!(
     a_thread_save_says_whether_it_created_the_thread,
 );
 
+/// Posts one ChatKit request as `token`'s user.
+pub async fn post_chatkit(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.client.post(format!("{}/api/chatkit", app.url)).bearer_auth(token).json(body).send().await.unwrap()
+}
+
 /// Sends one ChatKit request; returns the status and either the SSE events or the JSON body.
 pub async fn chatkit(app: &TestApp, token: &str, body: Value) -> (u16, Vec<Value>, Value) {
-    let response = app
-        .client
-        .post(format!("{}/api/chatkit", app.url))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = post_chatkit(app, token, &body).await;
     let status = response.status().as_u16();
     let streaming = response
         .headers()

@@ -363,14 +363,7 @@ async fn chat_rate_limits_answer_429_with_when_it_resets(app: TestApp) {
     let (status, _, _) = chatkit(&app, &token, message.clone()).await;
     assert_eq!(status, 200, "the second message of the minute is allowed");
 
-    let response = app
-        .client
-        .post(format!("{}/api/chatkit", app.url))
-        .bearer_auth(&token)
-        .json(&message)
-        .send()
-        .await
-        .unwrap();
+    let response = crate::chat::post_chatkit(&app, &token, &message).await;
     let refused = TestApp::read(response).await;
     let retry_after: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
@@ -436,14 +429,7 @@ struct ChatStream {
 
 impl ChatStream {
     async fn post(app: &TestApp, token: &str, body: Value) -> Self {
-        let response = app
-            .client
-            .post(format!("{}/api/chatkit", app.url))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = crate::chat::post_chatkit(app, token, &body).await;
         assert_eq!(response.status(), 200);
         Self::from(response)
     }
