@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
-use tokio::sync::mpsc;
 
-use crate::producer::producer_stream;
+use crate::producer::{Sender, producer_stream};
 use crate::server::ProcessError;
 use crate::store::BoxError;
 use crate::types::{
@@ -152,7 +151,7 @@ where
 
 /// Sends events from inside [`response_stream`].
 #[derive(Debug, Clone)]
-pub struct EventSink(mpsc::Sender<ThreadStreamEvent>);
+pub struct EventSink(Sender<ThreadStreamEvent>);
 
 /// The response stream was dropped (client gone or run cancelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

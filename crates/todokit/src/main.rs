@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 /// glibc malloc keeps freed memory in per-thread arenas (argon2 alone needs ~19 MiB per
 /// sign-in, on whichever blocking thread runs it); mimalloc returns it, so RSS falls back
 /// after load (measured with scripts/soak; figures in SECURITY.md).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -16,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// number is mimalloc v2's `mi_option_purge_delay` (mimalloc.h), which libmimalloc-sys does
 /// not name. (`MIMALLOC_ARENA_EAGER_COMMIT=0` in the environment saves ~15 MB more; it must
 /// be set before the allocator starts, so only the environment can set it.)
+#[cfg(not(feature = "system-allocator"))]
 fn return_freed_memory_promptly() {
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: sets a process-wide allocator option, which mimalloc reads when it next
@@ -59,6 +61,7 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    #[cfg(not(feature = "system-allocator"))]
     return_freed_memory_promptly();
     let cli::Cli { config, command } = cli::Cli::parse();
     init_logging(config.log_format);

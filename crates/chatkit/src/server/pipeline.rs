@@ -10,10 +10,10 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::ids::{IdKind, new_id};
-use crate::producer::{ProducerStream, producer_stream};
+use crate::producer::{ProducerStream, Sender, producer_stream};
 use crate::responder::{ResponseStream, ThreadHandle};
 use crate::sse::sse_frame;
 use crate::store::{Store, StoreError};
@@ -80,7 +80,7 @@ type Cleanup = Box<dyn FnOnce(CancelledRun) -> BoxFuture<'static, ()> + Send>;
 pub(crate) struct Pipeline<S: ?Sized, C> {
     pub(crate) store: Arc<S>,
     pub(crate) ctx: C,
-    sender: mpsc::Sender<ThreadStreamEvent>,
+    sender: Sender<ThreadStreamEvent>,
     run: SharedRun,
 }
 

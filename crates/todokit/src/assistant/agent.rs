@@ -65,7 +65,7 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, timeout_at};
 
 use crate::assistant::llm::{
-    AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolSpec,
+    AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolList, ToolSpec,
 };
 use crate::tasks::UserZone;
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
@@ -83,6 +83,9 @@ pub struct LlmResponder {
 struct Agent {
     client: LlmClient,
     tools: Arc<dyn ToolExecutor>,
+    /// The executor's tools as every model request offers them, built once.
+    offered: ToolList,
+    known_tools: HashSet<&'static str>,
     store: Arc<dyn chatkit::Store<ToolContext>>,
 }
 
@@ -94,7 +97,14 @@ impl LlmResponder {
         tools: Arc<dyn ToolExecutor>,
         store: Arc<dyn chatkit::Store<ToolContext>>,
     ) -> Self {
-        Self { agent: Arc::new(Agent { client, tools, store }) }
+        let definitions = tools.definitions();
+        let known_tools = definitions.iter().map(|tool| tool.name).collect();
+        let specs: Vec<ToolSpec> = definitions
+            .into_iter()
+            .map(|tool| ToolSpec::function(tool.name, tool.description, tool.parameters))
+            .collect();
+        let offered = ToolList::new(&specs);
+        Self { agent: Arc::new(Agent { client, tools, offered, known_tools, store }) }
     }
 
     pub fn client(&self) -> &LlmClient {
@@ -150,17 +160,11 @@ impl Agent {
         let mut messages = Vec::with_capacity(history.len() + 1);
         messages.push(ChatMessage::system(system_prompt(&ctx.zone, &Zoned::now())));
         messages.extend(history);
-        let definitions = self.tools.definitions();
-        let known_tools: HashSet<&str> = definitions.iter().map(|tool| tool.name).collect();
-        let tools: Vec<ToolSpec> = definitions
-            .iter()
-            .map(|tool| ToolSpec::function(tool.name, tool.description, tool.parameters.clone()))
-            .collect();
 
         let mut out = Output::new(sink, thread.id());
         let mut last_round: Option<ToolRound> = None;
         for _ in 0..config.max_steps {
-            let turn = match timeout_at(deadline, self.model_step(&messages, &tools, &mut out)).await {
+            let turn = match timeout_at(deadline, self.model_step(&messages, &mut out)).await {
                 Ok(Ok(turn)) => turn,
                 Ok(Err(StepError::Closed)) => return Err(StreamClosed.into()),
                 Ok(Err(StepError::Model(error))) => {
@@ -171,7 +175,7 @@ impl Agent {
             if turn.tool_calls.is_empty() {
                 return self.finish_without_tools(&mut out, &turn, last_round.as_ref()).await;
             }
-            let round = self.run_tools(&ctx, turn, &known_tools, &mut out, deadline).await?;
+            let round = self.run_tools(&ctx, turn, &mut out, deadline).await?;
             messages.extend(round.messages());
             last_round = Some(round);
             if Instant::now() >= deadline {
@@ -191,11 +195,10 @@ impl Agent {
     async fn model_step(
         &self,
         messages: &[ChatMessage],
-        tools: &[ToolSpec],
         out: &mut Output,
     ) -> Result<AssistantTurn, StepError> {
         out.text_item_ids.clear();
-        let mut stream = self.client.stream_chat(messages, tools).await.map_err(StepError::Model)?;
+        let mut stream = self.client.stream_chat(messages, &self.offered).await.map_err(StepError::Model)?;
         loop {
             match stream.next().await.map_err(StepError::Model)? {
                 ChatStreamItem::Event(StreamEvent::Text(delta)) => out.text(&delta).await?,
@@ -224,7 +227,6 @@ impl Agent {
         &self,
         ctx: &ToolContext,
         turn: AssistantTurn,
-        known_tools: &HashSet<&str>,
         out: &mut Output,
         deadline: Instant,
     ) -> Result<ToolRound, StreamClosed> {
@@ -256,7 +258,7 @@ impl Agent {
                 let name = call.function.name.as_str();
                 async move {
                     let output = match arguments {
-                        _ if !known_tools.contains(name) => unknown_tool(name, known_tools),
+                        _ if !self.known_tools.contains(name) => unknown_tool(name, &self.known_tools),
                         Err(problem) => invalid_arguments(&problem),
                         Ok(arguments) => match timeout_at(deadline, self.tools.call(ctx, name, arguments))
                             .await

@@ -1,5 +1,12 @@
 //! A chat store that announces changes on the live event bus, so other tabs
 //! and replicas see threads and items as they are saved.
+//!
+//! Saves made while a reply streams (threads, items) queue their event without
+//! waiting for the event log: the reply would otherwise wait for a log write
+//! after each save (its first event, `thread.created`, for two writes in a row).
+//! The log keeps publication order, and the run ends its stream only after its
+//! `run.finished` is logged (`runs.rs`), so when a reply's stream ends, all of its
+//! events are in the log.
 
 use async_trait::async_trait;
 use chatkit::{FeedbackKind, Page, SortOrder, Store, StoreError, ThreadItem, ThreadMetadata};
@@ -31,7 +38,7 @@ impl Store<ToolContext> for LiveStore {
             ThreadSaved::Created => kind::THREAD_CREATED,
             ThreadSaved::Updated => kind::THREAD_UPDATED,
         };
-        self.events.publish(ctx.user, kind, json!({"thread_id": thread.id})).await;
+        self.events.publish_in_background(ctx.user, kind, json!({"thread_id": thread.id}));
         Ok(())
     }
 
@@ -69,7 +76,7 @@ impl Store<ToolContext> for LiveStore {
         ctx: &ToolContext,
     ) -> Result<(), StoreError> {
         self.inner.add_thread_item(thread_id, item, ctx).await?;
-        self.announce_item(thread_id, item, ctx).await;
+        self.announce_item(thread_id, item, ctx);
         Ok(())
     }
 
@@ -80,7 +87,7 @@ impl Store<ToolContext> for LiveStore {
         ctx: &ToolContext,
     ) -> Result<(), StoreError> {
         self.inner.save_item(thread_id, item, ctx).await?;
-        self.announce_item(thread_id, item, ctx).await;
+        self.announce_item(thread_id, item, ctx);
         Ok(())
     }
 
@@ -129,11 +136,11 @@ impl Store<ToolContext> for LiveStore {
 }
 
 impl LiveStore {
-    async fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) {
+    fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) {
         // Hidden items are server-side context; clients never see them.
         if !item.is_hidden() {
             let data = json!({"thread_id": thread_id, "item_id": item.id, "item_type": item.type_name()});
-            self.events.publish(ctx.user, kind::ITEM_DONE, data).await;
+            self.events.publish_in_background(ctx.user, kind::ITEM_DONE, data);
         }
     }
 }

@@ -194,9 +194,10 @@ impl Runs {
             if stopped {
                 events.cancel().await;
             }
-            run.finish();
             if let Some(id) = &thread_id {
                 runs.release(id, &run);
+                // Awaited before the stream ends: the log keeps publication order, so once
+                // this is logged, so is every event the reply queued (live_store.rs).
                 bus.publish(
                     owner,
                     kind::RUN_FINISHED,
@@ -204,6 +205,7 @@ impl Runs {
                 )
                 .await;
             }
+            run.finish();
         });
         run
     }

@@ -69,7 +69,10 @@ struct Pending {
 pub struct EventBus {
     storage: DynStorage,
     local: broadcast::Sender<Arc<Event>>,
-    queue: mpsc::Sender<Pending>,
+    /// Unbounded so that queueing never waits and never reorders: a publisher that
+    /// awaits its event holds back its own work, and each in-flight change queues a
+    /// handful of events at most.
+    queue: mpsc::UnboundedSender<Pending>,
 }
 
 impl EventBus {
@@ -78,7 +81,7 @@ impl EventBus {
     pub async fn start(storage: DynStorage) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(4096);
         let delivered_by_database = storage.listen_for_events(local.clone()).await?;
-        let (queue, pending) = mpsc::channel(4 * BATCH_LIMIT);
+        let (queue, pending) = mpsc::unbounded_channel();
         let broadcast = (!delivered_by_database).then(|| local.clone());
         tokio::spawn(write_log(storage.clone(), pending, broadcast));
         Ok(Self { storage, local, queue })
@@ -90,7 +93,7 @@ impl EventBus {
     pub async fn publish(&self, user: UserId, kind: &str, data: Value) {
         let (logged, done) = oneshot::channel();
         let event = NewEvent { user, kind: kind.to_owned(), data };
-        if self.queue.send(Pending { event, logged }).await.is_err() {
+        if self.queue.send(Pending { event, logged }).is_err() {
             tracing::warn!(kind, "could not record a live event: the event writer has stopped");
             return;
         }
@@ -104,19 +107,8 @@ impl EventBus {
     pub fn publish_in_background(&self, user: UserId, kind: &str, data: Value) {
         let (logged, _) = oneshot::channel();
         let pending = Pending { event: NewEvent { user, kind: kind.to_owned(), data }, logged };
-        if let Err(err) = self.queue.try_send(pending) {
-            // Full: wait for room off this task.
-            let queue = self.queue.clone();
-            let pending = match err {
-                mpsc::error::TrySendError::Full(pending) | mpsc::error::TrySendError::Closed(pending) => {
-                    pending
-                }
-            };
-            tokio::spawn(async move {
-                if queue.send(pending).await.is_err() {
-                    tracing::warn!("could not record a live event: the event writer has stopped");
-                }
-            });
+        if self.queue.send(pending).is_err() {
+            tracing::warn!(kind, "could not record a live event: the event writer has stopped");
         }
     }
 
@@ -134,7 +126,7 @@ impl EventBus {
 /// many events instead of one each. Ids follow publication order.
 async fn write_log(
     storage: DynStorage,
-    mut pending: mpsc::Receiver<Pending>,
+    mut pending: mpsc::UnboundedReceiver<Pending>,
     broadcast: Option<broadcast::Sender<Arc<Event>>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_LIMIT);

@@ -119,23 +119,13 @@ macro_rules! chat_store {
                 if self.owns_thread(thread_id, user).await? { Ok(()) } else { Err(StoreError::NotFound) }
             }
 
+            /// One statement: the SELECT is the ownership check (nothing is written to
+            /// another user's thread), and a trigger moves a thread with a new item up
+            /// the list (migration 0006).
             async fn upsert_item(&self, thread_id: &str, item: &ThreadItem, user: Uuid) -> Result<(), StoreError> {
-                let now = micros(crate::storage::now());
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                // Touching the thread is also the ownership check.
-                let touched = sqlx::query("UPDATE chat_threads SET updated_at = $1 WHERE id = $2 AND user_id = $3")
-                    .bind(now)
-                    .bind(thread_id)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                if touched.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                sqlx::query(
+                let saved = sqlx::query(
                     "INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     SELECT $1, id, user_id, $4, $5, $6 FROM chat_threads WHERE id = $2 AND user_id = $3 \
                      ON CONFLICT (thread_id, id) DO UPDATE SET item_type = excluded.item_type, data = excluded.data",
                 )
                 .bind(&item.id)
@@ -144,10 +134,13 @@ macro_rules! chat_store {
                 .bind(item.type_name())
                 .bind(to_json(item)?)
                 .bind(micros(item.created_at))
-                .execute(&mut *tx)
+                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                 .await
                 .map_err(store_error)?;
-                tx.commit().await.map_err(store_error)
+                if saved.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             }
 
             /// `(created_at, seq)` of an item, for cursors.

@@ -19,6 +19,7 @@ on_both_backends!(
     items_with_equal_timestamps_keep_a_stable_order,
     feedback_is_stored,
     a_thread_save_says_whether_it_created_the_thread,
+    a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread,
 );
 
 /// Posts one ChatKit request as `token`'s user.
@@ -318,4 +319,56 @@ async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
     // Deleted, then saved again: created anew.
     store.delete_thread(&thread.id, &mine).await.unwrap();
     assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Created);
+}
+
+async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(app: TestApp) {
+    let now = todokit::storage::now();
+    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
+    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
+    let (mine, theirs) = (context(&json!(owner.id)), context(&json!(other.id)));
+    let store = app.storage.chat_store();
+    let older = chatkit::ThreadMetadata::new("thr_older");
+    let newer = chatkit::ThreadMetadata::new("thr_newer");
+    store.save_thread(&older, &mine).await.unwrap();
+    store.save_thread(&newer, &mine).await.unwrap();
+    let listed = |threads: chatkit::Page<chatkit::ThreadMetadata>| -> Vec<String> {
+        threads.data.into_iter().map(|thread| thread.id).collect()
+    };
+    assert_eq!(
+        listed(store.load_threads(10, None, chatkit::SortOrder::Desc, &mine).await.unwrap()),
+        ["thr_newer", "thr_older"]
+    );
+
+    let reply = |id: &str, at: jiff::Timestamp| chatkit::ThreadItem {
+        id: id.to_owned(),
+        thread_id: "thr_older".to_owned(),
+        created_at: at,
+        kind: chatkit::ItemKind::AssistantMessage {
+            content: vec![chatkit::AssistantMessageContent::text(id)],
+        },
+    };
+    let later = todokit::storage::now() + jiff::SignedDuration::from_secs(60);
+    store.add_thread_item("thr_older", &reply("msg_new", later), &mine).await.unwrap();
+    assert_eq!(
+        listed(store.load_threads(10, None, chatkit::SortOrder::Desc, &mine).await.unwrap()),
+        ["thr_older", "thr_newer"],
+        "a thread with a new item is listed first"
+    );
+
+    // Saving into somebody else's thread: not found, and nothing is written.
+    let intruder = reply("msg_intruder", later);
+    assert!(matches!(
+        store.add_thread_item("thr_older", &intruder, &theirs).await,
+        Err(chatkit::StoreError::NotFound)
+    ));
+    let mut edited = reply("msg_new", later);
+    edited.kind = chatkit::ItemKind::AssistantMessage {
+        content: vec![chatkit::AssistantMessageContent::text("hijacked")],
+    };
+    assert!(matches!(
+        store.save_item("thr_older", &edited, &theirs).await,
+        Err(chatkit::StoreError::NotFound)
+    ));
+    let items = store.load_thread_items("thr_older", None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap();
+    assert_eq!(items.data, vec![reply("msg_new", later)]);
 }

@@ -15,7 +15,7 @@ use reqwest::header::{self, HeaderMap};
 
 use super::config::{LlmConfig, Provider};
 use super::wire::{
-    AssistantTurn, ChatMessage, ChatRequest, Chunk, StreamEvent, StreamOptions, ToolSpec, TurnAccumulator,
+    AssistantTurn, ChatMessage, ChatRequest, Chunk, StreamEvent, StreamOptions, ToolList, TurnAccumulator,
     error_message,
 };
 
@@ -117,7 +117,7 @@ impl LlmClient {
     pub async fn stream_chat(
         &self,
         messages: &[ChatMessage],
-        tools: &[ToolSpec],
+        tools: &ToolList,
     ) -> Result<ChatStream, LlmError> {
         let request = ChatRequest {
             model: &self.config.model,

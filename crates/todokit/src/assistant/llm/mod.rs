@@ -11,7 +11,7 @@
 //! use todokit::assistant::llm::{ChatMessage, ChatStreamItem, LlmClient};
 //! let Some(llm) = config.llm.resolve()? else { return Ok(()) }; // None: offline assistant
 //! let client = LlmClient::new(llm)?;
-//! let mut stream = client.stream_chat(&[ChatMessage::user("hi")], &[]).await?;
+//! let mut stream = client.stream_chat(&[ChatMessage::user("hi")], &Default::default()).await?;
 //! while let ChatStreamItem::Event(event) = stream.next().await? {
 //!     println!("{event:?}");
 //! }
@@ -27,4 +27,4 @@ pub use config::{
     ApiKey, GEMINI_BASE_URL, GEMINI_DEFAULT_MODEL, LlmArgs, LlmConfig, LlmConfigError, OPENAI_BASE_URL,
     OPENAI_DEFAULT_MODEL, Provider,
 };
-pub use wire::{AssistantTurn, ChatMessage, FunctionCall, StreamEvent, ToolCall, ToolSpec};
+pub use wire::{AssistantTurn, ChatMessage, FunctionCall, StreamEvent, ToolCall, ToolList, ToolSpec};

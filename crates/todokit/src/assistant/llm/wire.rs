@@ -7,8 +7,9 @@
 //! back, tool calls finishing with `finish_reason: "stop"`, usage chunks with
 //! empty `choices`, and unknown fields anywhere.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One message of a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,13 +99,42 @@ impl ToolSpec {
     }
 }
 
+/// The tools offered to the model, as the JSON array every request carries. Serialized
+/// once: the schemas never change, and building and copying them for each turn cost
+/// ~75 KB per running chat and much of a turn's CPU (bench/RESULTS.md, third round).
+#[derive(Debug, Default)]
+pub struct ToolList(Option<Box<RawValue>>);
+
+impl ToolList {
+    pub fn new(specs: &[ToolSpec]) -> Self {
+        if specs.is_empty() {
+            return Self(None);
+        }
+        let json = serde_json::to_string(specs).expect("tool specs are plain JSON");
+        Self(Some(RawValue::from_string(json).expect("serde_json wrote valid JSON")))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl Serialize for ToolList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(json) => json.serialize(serializer),
+            None => serializer.serialize_unit(),
+        }
+    }
+}
+
 /// The request body.
 #[derive(Debug, Serialize)]
 pub(crate) struct ChatRequest<'a> {
     pub model: &'a str,
     pub messages: &'a [ChatMessage],
-    #[serde(skip_serializing_if = "<[ToolSpec]>::is_empty")]
-    pub tools: &'a [ToolSpec],
+    #[serde(skip_serializing_if = "ToolList::is_empty")]
+    pub tools: &'a ToolList,
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
@@ -335,6 +365,33 @@ mod tests {
 
     fn chunk(value: Value) -> Chunk {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_request_carries_the_tools_serialized_once_and_omits_an_empty_list() {
+        let schema = json!({"type": "object", "properties": {"title": {"type": "string"}}});
+        let specs = [ToolSpec::function("create_task", "Create a task.", schema.clone())];
+        let tools = ToolList::new(&specs);
+        let messages = [ChatMessage::user("hi")];
+        let request = ChatRequest {
+            model: "m",
+            messages: &messages,
+            tools: &tools,
+            stream: true,
+            stream_options: None,
+        };
+        let sent = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            sent["tools"],
+            json!([{"type": "function",
+                    "function": {"name": "create_task", "description": "Create a task.", "parameters": schema}}])
+        );
+
+        let none = ToolList::new(&[]);
+        let request =
+            ChatRequest { model: "m", messages: &messages, tools: &none, stream: true, stream_options: None };
+        let sent = serde_json::to_value(&request).unwrap();
+        assert!(sent.get("tools").is_none(), "{sent}");
     }
 
     #[test]
