@@ -25,6 +25,21 @@ fn return_freed_memory_promptly() {
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
 }
 
+/// mimalloc asks the kernel for transparent huge pages, and a 2 MiB huge page is resident
+/// as soon as any byte of it is used: idle RSS was ~42 MB with them and ~25 MB without
+/// (measured; `MIMALLOC_ALLOW_THP=0` in the environment does the same). mimalloc reads its
+/// option before `main`, so the process opts out itself; pages faulted in from now on are
+/// small.
+#[cfg(all(target_os = "linux", not(feature = "system-allocator")))]
+fn use_small_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments and only sets a flag on this process.
+    let failed = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+    if failed {
+        // Harmless: memory use is higher, nothing else changes.
+        eprintln!("todokit: could not opt out of transparent huge pages");
+    }
+}
+
 /// Logs go to stderr: stdout belongs to `todokit mcp` (the MCP stdio
 /// transport) and to commands whose output is piped.
 fn init_logging(format: LogFormat) {
@@ -59,10 +74,16 @@ async fn shutdown_signal() {
     tracing::info!("shutting down; finishing in-flight requests");
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Allocator settings first: the runtime's own allocations would come before them.
     #[cfg(not(feature = "system-allocator"))]
     return_freed_memory_promptly();
+    #[cfg(all(target_os = "linux", not(feature = "system-allocator")))]
+    use_small_pages();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli::Cli { config, command } = cli::Cli::parse();
     init_logging(config.log_format);
     match command.unwrap_or(cli::Command::Serve) {
