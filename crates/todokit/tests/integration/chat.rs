@@ -185,6 +185,14 @@ async fn thread_title_comes_from_the_first_message_and_can_be_renamed(app: TestA
     assert!(events.iter().all(|e| e["type"] != "thread.updated"));
 }
 
+/// Two users straight in storage: the owner's and the other user's tool contexts.
+async fn owner_and_other(app: &TestApp) -> (ToolContext, ToolContext) {
+    let now = todokit::storage::now();
+    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
+    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
+    (context(&json!(owner.id)), context(&json!(other.id)))
+}
+
 fn context(app_user: &Value) -> ToolContext {
     ToolContext {
         user: UserId(uuid::Uuid::parse_str(app_user.as_str().unwrap()).unwrap()),
@@ -294,10 +302,7 @@ async fn feedback_is_stored(app: TestApp) {
 }
 
 async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
-    let now = todokit::storage::now();
-    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
-    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
-    let (mine, theirs) = (context(&json!(owner.id)), context(&json!(other.id)));
+    let (mine, theirs) = owner_and_other(&app).await;
     let store = app.storage.chat_store();
     let mut thread = chatkit::ThreadMetadata::new("thr_saved_once");
 
@@ -322,10 +327,7 @@ async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
 }
 
 async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(app: TestApp) {
-    let now = todokit::storage::now();
-    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
-    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
-    let (mine, theirs) = (context(&json!(owner.id)), context(&json!(other.id)));
+    let (mine, theirs) = owner_and_other(&app).await;
     let store = app.storage.chat_store();
     let older = chatkit::ThreadMetadata::new("thr_older");
     let newer = chatkit::ThreadMetadata::new("thr_newer");
