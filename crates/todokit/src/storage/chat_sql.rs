@@ -67,6 +67,9 @@ macro_rules! chat_store {
             /// taken by another user's thread updates nothing: `NotFound`.
             async fn upsert_thread(&self, thread: &ThreadMetadata, user: Uuid) -> Result<ThreadSaved, StoreError> {
                 let now = micros(crate::storage::now());
+                let status = to_json(&thread.status)?;
+                let image_domains = thread.allowed_image_domains.as_ref().map(to_json).transpose()?;
+                let metadata = to_json(&thread.metadata)?;
                 // Every row is read (`fetch_all`), so the statement has finished
                 // before the connection goes back to the pool.
                 let inserted: Vec<String> = sqlx::query_scalar(
@@ -76,9 +79,9 @@ macro_rules! chat_store {
                 .bind(&thread.id)
                 .bind(user)
                 .bind(&thread.title)
-                .bind(to_json(&thread.status)?)
-                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
-                .bind(to_json(&thread.metadata)?)
+                .bind(&status)
+                .bind(&image_domains)
+                .bind(&metadata)
                 .bind(micros(thread.created_at))
                 .bind(now)
                 .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
@@ -92,9 +95,9 @@ macro_rules! chat_store {
                      updated_at = $5 WHERE id = $6 AND user_id = $7",
                 )
                 .bind(&thread.title)
-                .bind(to_json(&thread.status)?)
-                .bind(thread.allowed_image_domains.as_ref().map(to_json).transpose()?)
-                .bind(to_json(&thread.metadata)?)
+                .bind(&status)
+                .bind(&image_domains)
+                .bind(&metadata)
                 .bind(now)
                 .bind(&thread.id)
                 .bind(user)
