@@ -10,7 +10,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Password, PasswordHasher, SignInThrottle, TokenKeys, load_or_create_secret};
+use crate::auth::{PasswordHasher, SignInThrottle, TokenKeys, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
 use crate::chat::runs::Runs;
 use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
@@ -42,8 +42,6 @@ pub struct AppState {
     /// Cancelled when the server shuts down: ends live event streams and
     /// background work so a graceful shutdown does not wait on them.
     pub shutdown: CancellationToken,
-    /// Verified against when an email is unknown, so sign-in timing is uniform.
-    pub dummy_password_hash: String,
 }
 
 impl AppState {
@@ -57,7 +55,6 @@ impl AppState {
 
     pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
-        let dummy = Password::parse("dummy-password-for-timing".into()).map_err(anyhow::Error::msg)?;
         let passwords = match config.password_hash_concurrency {
             0 => PasswordHasher::per_cpu(),
             limit => PasswordHasher::new(limit),
@@ -91,7 +88,6 @@ impl AppState {
             storage,
             db_health: Arc::default(),
             shutdown: CancellationToken::new(),
-            dummy_password_hash: passwords.hash(dummy).await?,
             passwords,
             config: Arc::new(config),
         })

@@ -9,7 +9,7 @@ mod throttle;
 mod token;
 
 pub use email::Email;
-pub use password::{Password, PasswordHasher};
+pub use password::{Password, PasswordHasher, UNKNOWN_ACCOUNT_HASH};
 pub use secret::load_or_create_secret;
 pub use throttle::SignInThrottle;
 pub use token::{Claims, SessionToken, TokenKeys};

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{AUTH_COOKIE, AuthUser, Json};
 use crate::app::AppState;
-use crate::auth::{Email, Password, SessionToken};
+use crate::auth::{Email, Password, SessionToken, UNKNOWN_ACCOUNT_HASH};
 use crate::error::{AppError, AppResult};
 use crate::storage::User;
 
@@ -139,10 +139,7 @@ pub async fn sign_in(
         return Err(invalid());
     };
     let stored = state.storage.user_credentials(email.normalized()).await?;
-    // Verify against a dummy hash when the account is missing so timing does
-    // not reveal which emails exist.
-    let hash =
-        stored.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let hash = stored.as_ref().map_or(UNKNOWN_ACCOUNT_HASH, |c| c.password_hash.as_str()).to_owned();
     let matches = state.passwords.verify(credentials.password, hash).await?;
     match stored {
         Some(stored) if matches => {
