@@ -17,7 +17,7 @@ use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::http::events::StreamCounter;
-use crate::storage::{self, DbHealth, DynStorage};
+use crate::storage::{self, Backend, DbHealth, DynStorage};
 use crate::tasks::TaskService;
 use crate::tools::TaskTools;
 
@@ -80,7 +80,11 @@ impl AppState {
             chat: chat_server(chat_store, assistant),
             events,
             event_streams: Arc::default(),
-            runs: Arc::default(),
+            // SQLite is for one process; replicas share PostgreSQL.
+            runs: Arc::new(match storage.backend() {
+                Backend::Sqlite => Runs::local(),
+                Backend::Postgres => Runs::shared(storage.clone()),
+            }),
             chat_limits: ChatLimits {
                 per_minute: config.chat_messages_per_minute,
                 per_day: config.chat_messages_per_day,
@@ -109,6 +113,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let stopping = state.shutdown.clone();
     let background = crate::background::spawn(state.clone());
+    let claim_keeper = state.runs.spawn_claim_keeper(&state.events, stopping.clone());
     // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds the
     // first event back until the headers are acknowledged (the client's delayed ACK, ~40 ms).
     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
@@ -127,5 +132,8 @@ pub async fn serve(
     let served = axum::serve(listener, service).with_graceful_shutdown(signal).await;
     stopping.cancel();
     let _ = background.await;
+    if let Some(claim_keeper) = claim_keeper {
+        let _ = claim_keeper.await;
+    }
     served
 }

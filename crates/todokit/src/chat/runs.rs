@@ -5,23 +5,39 @@
 //! frames already sent, then the live ones. An explicit stop cancels the run,
 //! which saves the partial reply and a hidden "user cancelled" note.
 //!
-//! One run per thread at a time (per replica): a message sent to a thread that
-//! is still answering is refused with 409 `thread_busy`.
+//! One run per thread at a time: a message sent to a thread that is still
+//! answering is refused with 409 (`conflict`). Replicas sharing a PostgreSQL
+//! database also claim the thread in the database ([`SharedClaims`]), so the
+//! refusal holds on every replica, and a stop sent to any replica reaches the
+//! one running the reply (as a `run.stop_requested` live event).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use chatkit::{ThreadEventStream, ThreadStreamEvent, sse_frame};
 use futures::{Stream, StreamExt};
-use tokio::sync::{oneshot, watch};
+use jiff::SignedDuration;
+use tokio::sync::{broadcast, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::events::{EventBus, kind};
+use crate::storage::{DynStorage, RunClaim, StorageResult, now};
 use crate::tasks::model::UserId;
+
+/// How long a claim holds without renewal: the threads of a replica that
+/// crashed (or of the one server, restarted) are free again after at most this long.
+const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(15);
+/// How often a replica renews the claims of its running replies: three
+/// chances per lease, so a slow database does not let a live claim lapse.
+const CLAIM_RENEWAL: Duration = Duration::from_secs(5);
 
 /// One response being produced.
 pub struct Run {
+    id: Uuid,
     owner: Uuid,
     frames: Mutex<Vec<Bytes>>,
     /// (frames written, finished)
@@ -73,6 +89,27 @@ pub struct ThreadBusy;
 #[derive(Default)]
 pub struct Runs {
     by_thread: Mutex<HashMap<String, Arc<Run>>>,
+    shared: Option<SharedClaims>,
+}
+
+/// Claims in the database, for replicas that share it: a thread is busy on
+/// every replica while one of them runs a reply on it.
+struct SharedClaims {
+    storage: DynStorage,
+    /// This process, for renewing its claims.
+    replica: Uuid,
+}
+
+impl SharedClaims {
+    fn claim(&self, thread_id: &str, run: &Run) -> RunClaim {
+        RunClaim {
+            thread_id: thread_id.to_owned(),
+            user: UserId(run.owner),
+            run_id: run.id,
+            replica: self.replica,
+            expires_at: now() + CLAIM_LEASE,
+        }
+    }
 }
 
 /// A thread claimed for a run that has not started streaming yet. Dropping
@@ -80,6 +117,8 @@ pub struct Runs {
 pub struct Reservation {
     runs: Arc<Runs>,
     thread_id: Option<String>,
+    /// Whether the thread is claimed in the database too.
+    claimed: bool,
     run: Arc<Run>,
     stop: oneshot::Receiver<()>,
 }
@@ -87,40 +126,80 @@ pub struct Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         if let Some(thread_id) = self.thread_id.take() {
+            if self.claimed {
+                let runs = self.runs.clone();
+                let run = self.run.clone();
+                tokio::spawn(async move { runs.release_claim(&thread_id, &run).await });
+                return;
+            }
             self.runs.release(&thread_id, &self.run);
         }
     }
 }
 
 impl Runs {
-    /// Claims `thread_id` (None for a thread that does not exist yet).
-    pub fn reserve(
+    /// Runs of this process only: for a database no other process writes (SQLite).
+    pub fn local() -> Self {
+        Self::default()
+    }
+
+    /// Runs that also claim their threads in `storage`, shared with other replicas.
+    pub fn shared(storage: DynStorage) -> Self {
+        Self { by_thread: Mutex::default(), shared: Some(SharedClaims { storage, replica: Uuid::new_v4() }) }
+    }
+
+    /// Claims `thread_id` (None for a thread that does not exist yet). The
+    /// outer error is the database's, when claims are shared.
+    pub async fn reserve(
         self: &Arc<Self>,
         thread_id: Option<&str>,
         owner: UserId,
-    ) -> Result<Reservation, ThreadBusy> {
+    ) -> StorageResult<Result<Reservation, ThreadBusy>> {
         let (stop_tx, stop) = oneshot::channel();
         let run = Arc::new(Run {
+            id: Uuid::now_v7(),
             owner: owner.0,
             frames: Mutex::default(),
             progress: watch::channel((0, false)).0,
             stop: Mutex::new(Some(stop_tx)),
         });
-        if let Some(thread_id) = thread_id {
+        let unclaimed = |runs: &Arc<Self>, run, stop| Reservation {
+            runs: runs.clone(),
+            thread_id: None,
+            claimed: false,
+            run,
+            stop,
+        };
+        let Some(thread_id) = thread_id else { return Ok(Ok(unclaimed(self, run, stop))) };
+        {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
             match by_thread.get(thread_id) {
-                Some(current) if current.owner == owner.0 => return Err(ThreadBusy),
+                Some(current) if current.owner == owner.0 => return Ok(Err(ThreadBusy)),
                 // Someone else's thread: claim nothing and say nothing; the
                 // store answers 404 as for any thread that is not theirs.
-                Some(_) => {
-                    return Ok(Reservation { runs: self.clone(), thread_id: None, run, stop });
-                }
+                Some(_) => return Ok(Ok(unclaimed(self, run, stop))),
                 None => {
                     by_thread.insert(thread_id.to_owned(), run.clone());
                 }
             }
         }
-        Ok(Reservation { runs: self.clone(), thread_id: thread_id.map(str::to_owned), run, stop })
+        // From here on, dropping the reservation releases what it holds.
+        let mut reservation = Reservation {
+            runs: self.clone(),
+            thread_id: Some(thread_id.to_owned()),
+            claimed: false,
+            run: run.clone(),
+            stop,
+        };
+        if let Some(shared) = &self.shared {
+            let at = now();
+            reservation.claimed = shared.storage.claim_run(&shared.claim(thread_id, &run), at).await?;
+            if !reservation.claimed && shared.storage.run_claimed(thread_id, owner, at).await? {
+                return Ok(Err(ThreadBusy));
+            }
+            // Not claimed and not busy: not the user's thread, which the store refuses.
+        }
+        Ok(Ok(reservation))
     }
 
     fn release(&self, thread_id: &str, run: &Arc<Run>) {
@@ -130,17 +209,79 @@ impl Runs {
         }
     }
 
+    /// Ends the run's claim in the database, then here: the thread is never
+    /// free here while still claimed there.
+    async fn release_claim(&self, thread_id: &str, run: &Arc<Run>) {
+        if let Some(shared) = &self.shared
+            && let Err(error) = shared.storage.release_run(thread_id, run.id).await
+        {
+            // The claim lapses on its own once this replica stops renewing it.
+            tracing::warn!(%error, thread_id, "could not release a reply's claim on its thread");
+        }
+        self.release(thread_id, run);
+    }
+
     /// The user's running reply on `thread_id`, if any.
     pub fn find(&self, thread_id: &str, user: UserId) -> Option<Arc<Run>> {
         let by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
         by_thread.get(thread_id).filter(|run| run.owner == user.0).cloned()
     }
 
-    /// Asks the user's running reply on `thread_id` to stop. False when none runs.
-    pub fn stop(&self, thread_id: &str, user: UserId) -> bool {
+    /// Asks the user's running reply on `thread_id` to stop, here or, when
+    /// claims are shared, on the replica running it. False when none runs.
+    pub async fn stop(&self, thread_id: &str, user: UserId, bus: &EventBus) -> StorageResult<bool> {
+        if self.stop_here(thread_id, user) {
+            return Ok(true);
+        }
+        let Some(shared) = &self.shared else { return Ok(false) };
+        if !shared.storage.run_claimed(thread_id, user, now()).await? {
+            return Ok(false);
+        }
+        bus.publish(user, kind::RUN_STOP_REQUESTED, serde_json::json!({"thread_id": thread_id})).await;
+        Ok(true)
+    }
+
+    fn stop_here(&self, thread_id: &str, user: UserId) -> bool {
         let Some(run) = self.find(thread_id, user) else { return false };
         let sender = run.stop.lock().unwrap_or_else(|p| p.into_inner()).take();
         sender.is_some_and(|sender| sender.send(()).is_ok())
+    }
+
+    /// While claims are shared: renews this replica's claims and carries out
+    /// stops sent to other replicas, until `shutdown`.
+    pub fn spawn_claim_keeper(
+        self: &Arc<Self>,
+        bus: &EventBus,
+        shutdown: CancellationToken,
+    ) -> Option<JoinHandle<()>> {
+        let shared = self.shared.as_ref()?;
+        let (storage, replica) = (shared.storage.clone(), shared.replica);
+        let runs = self.clone();
+        let mut events = bus.subscribe();
+        Some(tokio::spawn(async move {
+            let mut renewals = tokio::time::interval(CLAIM_RENEWAL);
+            renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = renewals.tick() => {
+                        let running = !runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+                        if running && let Err(error) = storage.renew_runs(replica, now() + CLAIM_LEASE).await {
+                            tracing::warn!(%error, "could not renew this replica's reply claims; retrying");
+                        }
+                    }
+                    event = events.recv() => match event {
+                        Ok(event) if event.kind == kind::RUN_STOP_REQUESTED => {
+                            if let Some(thread_id) = event.data["thread_id"].as_str() {
+                                runs.stop_here(thread_id, UserId(event.user));
+                            }
+                        }
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        }))
     }
 
     /// Drives `events` to completion in a detached task and returns the run
@@ -155,6 +296,9 @@ impl Runs {
         let runs = self.clone();
         let owner = UserId(run.owner);
         let mut thread_id = reservation.thread_id.take();
+        // A claim taken for a thread created by this run, once it has an id.
+        let mut claiming: Option<JoinHandle<bool>> = None;
+        let claimed = reservation.claimed;
         let mut stop = std::mem::replace(&mut reservation.stop, oneshot::channel().1);
         drop(reservation);
         let task_run = run.clone();
@@ -179,6 +323,8 @@ impl Runs {
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
                                 .insert(thread.id.clone(), run.clone());
+                            // Not awaited, like the event below.
+                            claiming = runs.claim_new_thread(&thread.id, &run);
                             thread_id = Some(thread.id.clone());
                         }
                         if let (false, Some(id)) = (announced, &thread_id) {
@@ -195,7 +341,15 @@ impl Runs {
                 events.cancel().await;
             }
             if let Some(id) = &thread_id {
-                runs.release(id, &run);
+                let claimed = match claiming {
+                    Some(claiming) => claiming.await.unwrap_or(false),
+                    None => claimed,
+                };
+                if claimed {
+                    runs.release_claim(id, &run).await;
+                } else {
+                    runs.release(id, &run);
+                }
                 // Awaited before the stream ends: the log keeps publication order, so once
                 // this is logged, so is every event the reply queued (live_store.rs).
                 bus.publish(
@@ -208,5 +362,20 @@ impl Runs {
             run.finish();
         });
         run
+    }
+
+    /// Claims a thread this run has just created (nobody else can hold it yet).
+    fn claim_new_thread(&self, thread_id: &str, run: &Run) -> Option<JoinHandle<bool>> {
+        let shared = self.shared.as_ref()?;
+        let (storage, claim) = (shared.storage.clone(), shared.claim(thread_id, run));
+        Some(tokio::spawn(async move {
+            match storage.claim_run(&claim, now()).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim a new thread for its reply");
+                    false
+                }
+            }
+        }))
     }
 }

@@ -29,6 +29,8 @@ pub mod kind {
     pub const ITEM_REMOVED: &str = "thread.item.removed";
     pub const RUN_STARTED: &str = "run.started";
     pub const RUN_FINISHED: &str = "run.finished";
+    /// A stop sent to one replica for a reply another replica runs.
+    pub const RUN_STOP_REQUESTED: &str = "run.stop_requested";
     pub const REMINDER_DUE: &str = "reminder.due";
     /// Sent instead of a replay when the client is too far behind: reload.
     pub const RESET: &str = "reset";

@@ -74,7 +74,13 @@ pub async fn chatkit(
     }
     // Claim the thread before anything runs, so two replies never interleave.
     let reservation = if request.params.is_streaming() {
-        Some(state.runs.reserve(request.params.thread_id(), user.user_id()).map_err(|ThreadBusy| busy())?)
+        Some(
+            state
+                .runs
+                .reserve(request.params.thread_id(), user.user_id())
+                .await?
+                .map_err(|ThreadBusy| busy())?,
+        )
     } else {
         None
     };
@@ -115,7 +121,8 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 }
 
 /// Re-attach to the reply running on a thread: the events already sent, then
-/// the live ones, framed like `/api/chatkit`. 204 when nothing is running.
+/// the live ones, framed like `/api/chatkit`. 204 when nothing is running
+/// here (a reply that another replica runs is streamed only by that one).
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, description = "text/event-stream: the running reply from its start"),
@@ -137,8 +144,9 @@ pub struct Stopped {
     stopped: bool,
 }
 
-/// Stop the reply running on a thread. The partial reply is kept, with a
-/// hidden note that the user stopped it.
+/// Stop the reply running on a thread, on this replica or (PostgreSQL) on the
+/// one running it. The partial reply is kept, with a hidden note that the
+/// user stopped it.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread")),
@@ -148,7 +156,7 @@ pub async fn stop_run(
     user: AuthUser,
     Path(thread_id): Path<String>,
 ) -> AppResult<axum::Json<Stopped>> {
-    if state.runs.stop(&thread_id, user.user_id()) {
+    if state.runs.stop(&thread_id, user.user_id(), &state.events).await? {
         Ok(axum::Json(Stopped { stopped: true }))
     } else {
         Err(AppError::NotFound("No reply is running on this thread".into()))

@@ -215,6 +215,27 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     /// flipped it, so each reminder fires once even across replicas; false for
     /// a task completed or deleted since `due_reminders` saw it.
     async fn mark_reminder_sent(&self, task: Uuid) -> StorageResult<bool>;
+
+    /// Claims `user`'s thread `thread_id` for the reply `run` that `replica` runs, until
+    /// `expires_at`. False, writing nothing, when a claim that has not lapsed at `now` holds
+    /// the thread or when the thread is not `user`'s.
+    async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool>;
+    /// Whether a claim that has not lapsed at `now` holds `user`'s thread `thread_id`.
+    async fn run_claimed(&self, thread_id: &str, user: UserId, now: Timestamp) -> StorageResult<bool>;
+    /// Ends the claim of the reply `run_id` on `thread_id`, if it still holds it.
+    async fn release_run(&self, thread_id: &str, run_id: Uuid) -> StorageResult<()>;
+    /// Extends every claim `replica` holds to `expires_at`.
+    async fn renew_runs(&self, replica: Uuid, expires_at: Timestamp) -> StorageResult<u64>;
+}
+
+/// A reply's claim on its thread, shared by the replicas of one database.
+#[derive(Debug, Clone)]
+pub struct RunClaim {
+    pub thread_id: String,
+    pub user: UserId,
+    pub run_id: Uuid,
+    pub replica: Uuid,
+    pub expires_at: Timestamp,
 }
 
 pub type DynStorage = Arc<dyn Storage>;

@@ -861,6 +861,61 @@ macro_rules! sql_storage {
                     .collect()
             }
 
+            async fn claim_run(&self, run: &super::RunClaim, now: Timestamp) -> super::StorageResult<bool> {
+                // The SELECT is the ownership check; a lapsed claim (its replica stopped
+                // renewing it) is taken over.
+                let result = sqlx::query(
+                    "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at) \
+                     SELECT id, user_id, $3, $4, $5 FROM chat_threads WHERE id = $1 AND user_id = $2 \
+                     ON CONFLICT (thread_id) DO UPDATE SET user_id = excluded.user_id, run_id = excluded.run_id, \
+                     replica = excluded.replica, expires_at = excluded.expires_at WHERE chat_runs.expires_at <= $6",
+                )
+                .bind(&run.thread_id)
+                .bind(run.user.0)
+                .bind(run.run_id)
+                .bind(run.replica)
+                .bind(micros(run.expires_at))
+                .bind(micros(now))
+                .execute(&mut *self.writer.acquire().await?)
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn run_claimed(
+                &self,
+                thread_id: &str,
+                user: crate::tasks::model::UserId,
+                now: Timestamp,
+            ) -> super::StorageResult<bool> {
+                let claimed: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM chat_runs WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
+                )
+                .bind(thread_id)
+                .bind(user.0)
+                .bind(micros(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(claimed.is_some())
+            }
+
+            async fn release_run(&self, thread_id: &str, run_id: Uuid) -> super::StorageResult<()> {
+                sqlx::query("DELETE FROM chat_runs WHERE thread_id = $1 AND run_id = $2")
+                    .bind(thread_id)
+                    .bind(run_id)
+                    .execute(&mut *self.writer.acquire().await?)
+                    .await?;
+                Ok(())
+            }
+
+            async fn renew_runs(&self, replica: Uuid, expires_at: Timestamp) -> super::StorageResult<u64> {
+                let result = sqlx::query("UPDATE chat_runs SET expires_at = $2 WHERE replica = $1")
+                    .bind(replica)
+                    .bind(micros(expires_at))
+                    .execute(&mut *self.writer.acquire().await?)
+                    .await?;
+                Ok(result.rows_affected())
+            }
+
             async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
                 let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
                     .bind(task)

@@ -5,11 +5,14 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use jiff::SignedDuration;
 use serde_json::{Value, json};
+use todokit::storage::RunClaim;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
 use todokit_fake_llm::{FakeLlm, Reply, Rule, Script};
+use uuid::Uuid;
 
 use crate::chat::{chatkit, create_thread, user_input};
 use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
@@ -23,6 +26,7 @@ on_both_backends!(
     a_due_reminder_is_announced_once,
     reminders_skip_completed_and_deleted_tasks,
     chat_rate_limits_answer_429_with_when_it_resets,
+    reply_claims_hold_until_released_or_lapsed,
 );
 
 /// Upper bound for waiting on something the server is about to do; never a
@@ -722,6 +726,101 @@ async fn replicas_share_events_chat_runs_and_the_daily_quota() {
     let replayed = on_a.next().await;
     assert_eq!(replayed.kind, "thread.created");
     assert_eq!(replayed.id, created.id);
+}
+
+#[tokio::test]
+async fn replicas_refuse_a_second_reply_and_pass_stops_on() {
+    let (_fake, base_url) = slow_model().await;
+    let configure = |config: &mut todokit::Config| {
+        config.llm.base_url = Some(base_url.clone());
+        config.llm.model = Some("fake-model".into());
+        config.llm.max_retries = 0;
+    };
+    let Some(a) = spawn_app_with(Db::Postgres, configure).await else { return };
+    let b = a.replica(configure).await.unwrap();
+    let token = a.new_user().await; // one account, signed in on both
+    let intruder = a.new_user().await;
+    let message = |thread_id: &str, text: &str| json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}});
+    let stop = |thread_id: &str| format!("/api/chatkit/runs/{thread_id}/stop");
+
+    // While A writes a reply on a thread it has just created, B refuses a second message to it…
+    let mut on_a = ChatStream::post(
+        &a,
+        &token,
+        json!({"type": "threads.create", "params": {"input": user_input("talk slowly")}}),
+    )
+    .await;
+    let thread_id = thread_id_of(&on_a.until_text().await);
+    let (status, _, body) = chatkit(&b, &token, message(&thread_id, "hurry")).await;
+    assert_eq!((status, &body["error"]["code"]), (409, &json!("conflict")), "{body}");
+    // …tells another user nothing…
+    assert_eq!(chatkit(&b, &intruder, message(&thread_id, "hi")).await.0, 404);
+    b.post(&stop(&thread_id), &intruder, json!({})).await.expect_error(404, "not_found");
+    // …and passes the owner's stop on to A, which keeps the partial reply.
+    assert_eq!(b.post(&stop(&thread_id), &token, json!({})).await.expect(200)["stopped"], true);
+    on_a.rest().await;
+    let texts = assistant_texts(&b, &token, &thread_id).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].split_whitespace().count() < SLOW_WORDS, "stopped early: {texts:?}");
+
+    // Ended, the thread is free everywhere. A reply B runs on it is refused on A in turn.
+    let mut on_b = ChatStream::post(&b, &token, message(&thread_id, "again, slowly")).await;
+    on_b.until_text().await;
+    let (status, _, body) = chatkit(&a, &token, message(&thread_id, "hurry")).await;
+    assert_eq!(status, 409, "{body}");
+    on_b.rest().await;
+    assert_eq!(chatkit(&a, &token, message(&thread_id, "now")).await.0, 200);
+    assert_eq!(
+        assistant_texts(&a, &token, &thread_id).await.len(),
+        3,
+        "two full replies after the stopped one"
+    );
+    b.post(&stop(&thread_id), &token, json!({})).await.expect_error(404, "not_found");
+}
+
+async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
+    let token = app.new_user().await;
+    let (thread_id, _) = create_thread(&app, &token, "hello").await;
+    let user = user_context(&app, &token).await.user;
+    let other = user_context(&app, &app.new_user().await).await.user;
+    let storage = &app.storage;
+    let lease = SignedDuration::from_secs(30);
+    let start = todokit::storage::now();
+    let (first_run, second_run) = (Uuid::now_v7(), Uuid::now_v7());
+    let (replica_a, replica_b) = (Uuid::new_v4(), Uuid::new_v4());
+    let claim = |run_id, replica, expires_at| RunClaim {
+        thread_id: thread_id.clone(),
+        user,
+        run_id,
+        replica,
+        expires_at,
+    };
+
+    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claimed(&thread_id, user, start).await.unwrap());
+    // Held: no other run takes it, from any replica.
+    assert!(!storage.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap());
+    // Another user can neither claim the thread (even once the claim lapsed) nor see the claim.
+    let foreign = RunClaim { user: other, ..claim(second_run, replica_b, start + lease * 3) };
+    assert!(!storage.claim_run(&foreign, start + lease * 3).await.unwrap());
+    assert!(!storage.run_claimed(&thread_id, other, start).await.unwrap());
+
+    // Renewed, a claim outlives its first lease…
+    assert_eq!(storage.renew_runs(replica_a, start + lease * 2).await.unwrap(), 1);
+    assert_eq!(storage.renew_runs(replica_b, start + lease * 9).await.unwrap(), 0, "B holds nothing");
+    assert!(
+        !storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease).await.unwrap()
+    );
+    // …and once it lapses (its replica stopped renewing it), another replica takes over.
+    assert!(!storage.run_claimed(&thread_id, user, start + lease * 2).await.unwrap());
+    assert!(
+        storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2).await.unwrap()
+    );
+    // The first run's late release leaves the new claim alone; the holder's own ends it.
+    storage.release_run(&thread_id, first_run).await.unwrap();
+    assert!(storage.run_claimed(&thread_id, user, start + lease * 2).await.unwrap());
+    storage.release_run(&thread_id, second_run).await.unwrap();
+    assert!(!storage.run_claimed(&thread_id, user, start).await.unwrap());
 }
 
 #[tokio::test]
