@@ -296,9 +296,7 @@ impl Runs {
         let runs = self.clone();
         let owner = UserId(run.owner);
         let mut thread_id = reservation.thread_id.take();
-        // A claim taken for a thread created by this run, once it has an id.
-        let mut claiming: Option<JoinHandle<bool>> = None;
-        let claimed = reservation.claimed;
+        let mut claimed = reservation.claimed;
         let mut stop = std::mem::replace(&mut reservation.stop, oneshot::channel().1);
         drop(reservation);
         let task_run = run.clone();
@@ -306,6 +304,11 @@ impl Runs {
             let run = task_run;
             let mut stopped = false;
             let mut announced = false;
+            // The claim on a thread this run created, while it is being written. Until it is,
+            // the reply's frames wait here (the producer goes on): no client learns the new
+            // thread's id, and so sends it a message, before every replica would refuse one.
+            let mut claiming: Option<JoinHandle<bool>> = None;
+            let mut held: Vec<Bytes> = Vec::new();
             loop {
                 tokio::select! {
                     biased;
@@ -315,15 +318,18 @@ impl Runs {
                             break;
                         }
                     }
+                    outcome = async { claiming.as_mut().expect("guarded").await }, if claiming.is_some() => {
+                        claiming = None;
+                        claimed = outcome.unwrap_or(false);
+                        held.drain(..).for_each(|frame| run.push(frame));
+                    }
                     next = events.next() => {
                         let Some(event) = next else { break };
                         if let (None, ThreadStreamEvent::ThreadCreated { thread }) = (&thread_id, &event) {
-                            // A new thread is claimed as soon as it has an id.
                             runs.by_thread
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
                                 .insert(thread.id.clone(), run.clone());
-                            // Not awaited, like the event below.
                             claiming = runs.claim_new_thread(&thread.id, &run);
                             thread_id = Some(thread.id.clone());
                         }
@@ -333,18 +339,23 @@ impl Runs {
                             bus.publish_in_background(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id}));
                             announced = true;
                         }
-                        run.push(sse_frame(&event));
+                        let frame = sse_frame(&event);
+                        if claiming.is_some() {
+                            held.push(frame);
+                        } else {
+                            run.push(frame);
+                        }
                     }
                 }
             }
+            if let Some(claiming) = claiming {
+                claimed = claiming.await.unwrap_or(false);
+            }
+            held.into_iter().for_each(|frame| run.push(frame));
             if stopped {
                 events.cancel().await;
             }
             if let Some(id) = &thread_id {
-                let claimed = match claiming {
-                    Some(claiming) => claiming.await.unwrap_or(false),
-                    None => claimed,
-                };
                 if claimed {
                     runs.release_claim(id, &run).await;
                 } else {
@@ -364,7 +375,8 @@ impl Runs {
         run
     }
 
-    /// Claims a thread this run has just created (nobody else can hold it yet).
+    /// Claims a thread this run has just created (nobody else can hold it yet). Not awaited in
+    /// the run's loop, which must keep polling the response producer.
     fn claim_new_thread(&self, thread_id: &str, run: &Run) -> Option<JoinHandle<bool>> {
         let shared = self.shared.as_ref()?;
         let (storage, claim) = (shared.storage.clone(), shared.claim(thread_id, run));

@@ -311,11 +311,17 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options);
-    let opened = futures::future::try_join_all((0..CONNECTIONS_OPENED_AT_START).map(|_| pool.acquire()));
+    // Handed back as soon as they are open: the pool checks each one on its way back, which is
+    // over before the migrations end, so the listener then finds one idle instead of opening one.
+    let opened = async {
+        futures::future::try_join_all((0..CONNECTIONS_OPENED_AT_START).map(|_| pool.acquire()))
+            .await
+            .map(drop)
+    };
     let (opened, migrated) =
         tokio::join!(opened, async { sqlx::migrate!("./migrations/postgres").run(&pool).await });
     // Both fail when the server is unreachable; the connection error says why.
-    drop(opened.context("cannot connect to PostgreSQL")?);
+    opened.context("cannot connect to PostgreSQL")?;
     migrated.context("PostgreSQL migrations failed")?;
     Ok(Arc::new(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
 }
