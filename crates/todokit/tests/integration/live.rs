@@ -591,7 +591,7 @@ async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: Tes
 async fn stop_keeps_the_partial_reply_and_a_hidden_note(app: TestApp, _fake: FakeLlm) {
     let token = app.new_user().await;
     let ctx = user_context(&app, &token).await;
-    let (mut stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "talk slowly").await;
+    let (stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "talk slowly").await;
 
     // Another user cannot stop (or see) it: like a thread with nothing running.
     let intruder = app.new_user().await;
@@ -630,7 +630,7 @@ async fn stop_keeps_the_partial_reply_and_a_hidden_note(app: TestApp, _fake: Fak
 
 async fn a_busy_thread_refuses_a_second_message(app: TestApp, _fake: FakeLlm) {
     let token = app.new_user().await;
-    let (mut stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "long answer").await;
+    let (stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "long answer").await;
     let (status, _, body) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("hurry")}})).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "conflict");
@@ -741,7 +741,7 @@ async fn replicas_refuse_a_second_reply_and_pass_stops_on() {
     let stop = |thread_id: &str| format!("/api/chatkit/runs/{thread_id}/stop");
 
     // While A writes a reply on a thread it has just created, B refuses a second message to it…
-    let (mut on_a, thread_id) = ChatStream::new_thread_replying(&a, &token, "talk slowly").await;
+    let (on_a, thread_id) = ChatStream::new_thread_replying(&a, &token, "talk slowly").await;
     let (status, _, body) = chatkit(&b, &token, message(&thread_id, "hurry")).await;
     assert_eq!((status, &body["error"]["code"]), (409, &json!("conflict")), "{body}");
     // …tells another user nothing…
