@@ -217,8 +217,9 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     async fn mark_reminder_sent(&self, task: Uuid) -> StorageResult<bool>;
 
     /// Claims `user`'s thread `thread_id` for the reply `run` that `replica` runs, until
-    /// `expires_at`. False, writing nothing, when a claim that has not lapsed at `now` holds
-    /// the thread or when the thread is not `user`'s.
+    /// `expires_at`. False, writing nothing, when another replica's claim that has not lapsed at
+    /// `now` holds the thread or when the thread is not `user`'s. A claim of the same replica is
+    /// taken over: the replica asks only when none of its runs holds the thread.
     async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool>;
     /// Whether a claim that has not lapsed at `now` holds `user`'s thread `thread_id`.
     async fn run_claimed(&self, thread_id: &str, user: UserId, now: Timestamp) -> StorageResult<bool>;

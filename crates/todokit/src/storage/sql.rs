@@ -862,13 +862,15 @@ macro_rules! sql_storage {
             }
 
             async fn claim_run(&self, run: &super::RunClaim, now: Timestamp) -> super::StorageResult<bool> {
-                // The SELECT is the ownership check; a lapsed claim (its replica stopped
-                // renewing it) is taken over.
+                // The SELECT is the ownership check. Taken over: a lapsed claim (its replica
+                // stopped renewing it) and one of this replica's own, which its caller only asks
+                // for when no run of its holds the thread (a release that failed left it behind).
                 let result = sqlx::query(
                     "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at) \
                      SELECT id, user_id, $3, $4, $5 FROM chat_threads WHERE id = $1 AND user_id = $2 \
                      ON CONFLICT (thread_id) DO UPDATE SET user_id = excluded.user_id, run_id = excluded.run_id, \
-                     replica = excluded.replica, expires_at = excluded.expires_at WHERE chat_runs.expires_at <= $6",
+                     replica = excluded.replica, expires_at = excluded.expires_at \
+                     WHERE chat_runs.expires_at <= $6 OR chat_runs.replica = $4",
                 )
                 .bind(&run.thread_id)
                 .bind(run.user.0)

@@ -812,6 +812,12 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     assert!(storage.run_claimed(&thread_id, user, start + lease * 2).await.unwrap());
     storage.release_run(&thread_id, second_run).await.unwrap();
     assert!(!storage.run_claimed(&thread_id, user, start).await.unwrap());
+
+    // A replica takes over a claim of its own that a failed release left behind.
+    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
+    storage.release_run(&thread_id, second_run).await.unwrap();
+    assert!(!storage.run_claimed(&thread_id, user, start).await.unwrap());
 }
 
 #[tokio::test]
