@@ -113,7 +113,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let stopping = state.shutdown.clone();
     let background = crate::background::spawn(state.clone());
-    let claim_keeper = state.runs.spawn_claim_keeper(&state.events, stopping.clone());
+    // Kept until the server is done, not only until shutdown starts: replies still finishing
+    // keep their threads claimed, and a stop sent to another replica still reaches them.
+    let served_all = CancellationToken::new();
+    let claim_keeper = state.runs.spawn_claim_keeper(&state.events, served_all.clone());
     // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds the
     // first event back until the headers are acknowledged (the client's delayed ACK, ~40 ms).
     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
@@ -132,6 +135,7 @@ pub async fn serve(
     let served = axum::serve(listener, service).with_graceful_shutdown(signal).await;
     stopping.cancel();
     let _ = background.await;
+    served_all.cancel();
     if let Some(claim_keeper) = claim_keeper {
         let _ = claim_keeper.await;
     }

@@ -248,11 +248,11 @@ impl Runs {
     }
 
     /// While claims are shared: renews this replica's claims and carries out
-    /// stops sent to other replicas, until `shutdown`.
+    /// stops sent to other replicas, until `done`.
     pub fn spawn_claim_keeper(
         self: &Arc<Self>,
         bus: &EventBus,
-        shutdown: CancellationToken,
+        done: CancellationToken,
     ) -> Option<JoinHandle<()>> {
         let shared = self.shared.as_ref()?;
         let (storage, replica) = (shared.storage.clone(), shared.replica);
@@ -263,7 +263,7 @@ impl Runs {
             renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    () = shutdown.cancelled() => return,
+                    () = done.cancelled() => return,
                     _ = renewals.tick() => {
                         let running = !runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
                         if running && let Err(error) = storage.renew_runs(replica, now() + CLAIM_LEASE).await {
