@@ -42,7 +42,7 @@ impl From<ProcessError> for AppError {
         (status = 200, description = "text/event-stream for threads.create, threads.add_user_message, threads.add_client_tool_output, threads.add_structured_input, threads.retry_after_item, threads.custom_action; JSON otherwise"),
         (status = 400, description = "Malformed JSON, unknown type, missing params, or a feature that is not enabled"),
         (status = 401), (status = 404, description = "Unknown thread or item (also another user's)"),
-        (status = 409, description = "The thread is locked or closed"),
+        (status = 409, description = "The thread is locked or closed, or a reply is still being written in it (on any replica sharing the database)"),
     ),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn chatkit(
