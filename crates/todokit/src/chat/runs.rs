@@ -129,7 +129,7 @@ impl Drop for Reservation {
             if self.claimed {
                 let runs = self.runs.clone();
                 let run = self.run.clone();
-                tokio::spawn(async move { runs.release_claim(&thread_id, &run).await });
+                tokio::spawn(async move { runs.release_everywhere(&thread_id, &run, true).await });
                 return;
             }
             self.runs.release(&thread_id, &self.run);
@@ -209,10 +209,11 @@ impl Runs {
         }
     }
 
-    /// Ends the run's claim in the database, then here: the thread is never
-    /// free here while still claimed there.
-    async fn release_claim(&self, thread_id: &str, run: &Arc<Run>) {
-        if let Some(shared) = &self.shared
+    /// Ends the run's claim in the database when it has one (`claimed`), then
+    /// here: the thread is never free here while still claimed there.
+    async fn release_everywhere(&self, thread_id: &str, run: &Arc<Run>, claimed: bool) {
+        if claimed
+            && let Some(shared) = &self.shared
             && let Err(error) = shared.storage.release_run(thread_id, run.id).await
         {
             // The claim lapses on its own once this replica stops renewing it.
@@ -356,11 +357,7 @@ impl Runs {
                 events.cancel().await;
             }
             if let Some(id) = &thread_id {
-                if claimed {
-                    runs.release_claim(id, &run).await;
-                } else {
-                    runs.release(id, &run);
-                }
+                runs.release_everywhere(id, &run, claimed).await;
                 // Awaited before the stream ends: the log keeps publication order, so once
                 // this is logged, so is every event the reply queued (live_store.rs).
                 bus.publish(

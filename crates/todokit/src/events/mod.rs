@@ -93,13 +93,9 @@ impl EventBus {
     /// are logged, never returned: a change that succeeded must not fail
     /// because its notification did.
     pub async fn publish(&self, user: UserId, kind: &str, data: Value) {
-        let (logged, done) = oneshot::channel();
-        let event = NewEvent { user, kind: kind.to_owned(), data };
-        if self.queue.send(Pending { event, logged }).is_err() {
-            tracing::warn!(kind, "could not record a live event: the event writer has stopped");
-            return;
+        if let Some(logged) = self.enqueue(user, kind, data) {
+            let _ = logged.await;
         }
-        let _ = done.await;
     }
 
     /// Queues an event without waiting for it to be logged, for callers that
@@ -107,11 +103,18 @@ impl EventBus {
     /// chat response: its producer may be holding a write turn until polled).
     /// Queued at once, so it keeps its place before the caller's later events.
     pub fn publish_in_background(&self, user: UserId, kind: &str, data: Value) {
-        let (logged, _) = oneshot::channel();
-        let pending = Pending { event: NewEvent { user, kind: kind.to_owned(), data }, logged };
-        if self.queue.send(pending).is_err() {
+        self.enqueue(user, kind, data);
+    }
+
+    /// Queues an event for the log writer; the receiver fires once it is logged.
+    fn enqueue(&self, user: UserId, kind: &str, data: Value) -> Option<oneshot::Receiver<()>> {
+        let (logged, done) = oneshot::channel();
+        let event = NewEvent { user, kind: kind.to_owned(), data };
+        if self.queue.send(Pending { event, logged }).is_err() {
             tracing::warn!(kind, "could not record a live event: the event writer has stopped");
+            return None;
         }
+        Some(done)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
