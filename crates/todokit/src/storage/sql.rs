@@ -716,20 +716,8 @@ macro_rules! sql_storage {
                 if events.is_empty() {
                     return Ok(Vec::new());
                 }
-                // A write transaction from the start: a deferred one can fail
-                // with SQLITE_BUSY (no waiting) when another writer commits first.
-                let mut tx = self.begin_write().await?;
-                Self::lock_event_order(&mut tx).await?;
-                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO events (user_id, kind, data, created_at) ");
-                insert.push_values(events, |mut row, event| {
-                    row.push_bind(event.user.0)
-                        .push_bind(event.kind.as_str())
-                        .push_bind(event.data.to_string())
-                        .push_bind(micros(now));
-                });
-                insert.push(" RETURNING id");
-                let mut ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-                // Rows take ids in VALUES order; RETURNING's own order is unspecified.
+                let mut ids = self.insert_events(events, now).await?;
+                // Rows take ids in input order; RETURNING's own order is unspecified.
                 ids.sort_unstable();
                 let events: Vec<crate::events::Event> = ids
                     .into_iter()
@@ -742,8 +730,6 @@ macro_rules! sql_storage {
                         at: now,
                     })
                     .collect();
-                Self::notify_events(&mut tx, &events).await?;
-                tx.commit().await?;
                 Ok(events)
             }
 
@@ -949,19 +935,23 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
-    async fn lock_event_order(
-        _tx: &mut super::writer::WriteTransaction<sqlx::Sqlite>,
-    ) -> super::StorageResult<()> {
-        // SQLite has one writer at a time: ids are committed in order already.
-        Ok(())
-    }
-
-    async fn notify_events(
-        _tx: &mut super::writer::WriteTransaction<sqlx::Sqlite>,
-        _events: &[crate::events::Event],
-    ) -> super::StorageResult<()> {
-        // One process owns an SQLite file: the bus broadcasts in-process.
-        Ok(())
+    /// Appends `events` in one autocommit statement; returns their ids. SQLite has one
+    /// writer at a time, so ids are committed in order already.
+    async fn insert_events(
+        &self,
+        events: &[crate::events::NewEvent],
+        now: Timestamp,
+    ) -> super::StorageResult<Vec<i64>> {
+        let mut insert =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO events (user_id, kind, data, created_at) ");
+        insert.push_values(events, |mut row, event| {
+            row.push_bind(event.user.0)
+                .push_bind(event.kind.as_str())
+                .push_bind(event.data.to_string())
+                .push_bind(micros(now));
+        });
+        insert.push(" RETURNING id");
+        Ok(insert.build_query_scalar().fetch_all(&mut *self.writer.acquire().await?).await?)
     }
 
     async fn spawn_event_listener(
@@ -973,37 +963,45 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
-    /// Serializes event appends until commit, so ids become visible (and are
-    /// notified) in increasing order: a stream that skips ids at or below the
-    /// last one sent, or a replay from `Last-Event-ID`, then never misses one
-    /// that committed late.
-    async fn lock_event_order(
-        tx: &mut super::writer::WriteTransaction<sqlx::Postgres>,
-    ) -> super::StorageResult<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_ORDER_LOCK).execute(&mut **tx).await?;
-        Ok(())
-    }
-
-    async fn notify_events(
-        tx: &mut super::writer::WriteTransaction<sqlx::Postgres>,
-        events: &[crate::events::Event],
-    ) -> super::StorageResult<()> {
-        // NOTIFY is delivered at commit, so listeners never see an event that rolled back.
-        // Payloads stay small (ids and counts), far below PostgreSQL's 8000-byte limit.
-        let payloads: Vec<String> = events
-            .iter()
-            .map(|event| {
-                serde_json::json!({"id": event.id, "user": event.user, "kind": event.kind, "data": event.data, "at": event.at.as_microsecond()})
-                    .to_string()
-            })
-            .collect();
-        // One round trip for the batch; unnest keeps the array's order.
-        sqlx::query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS t(payload, n) ORDER BY n")
-            .bind(EVENTS_CHANNEL)
-            .bind(payloads)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    /// Appends `events` and notifies every replica, in one statement (one round trip, its
+    /// own transaction); returns their ids.
+    ///
+    /// The advisory lock serializes appends until commit, so ids become visible (and are
+    /// notified) in increasing order: a stream that skips ids at or below the last one sent,
+    /// or a replay from `Last-Event-ID`, then never misses one that committed late. The lock
+    /// is joined into the rows being inserted, so it is held before the first id is drawn.
+    /// NOTIFY is delivered at commit, so listeners never see an event that rolled back;
+    /// PostgreSQL evaluates the volatile `pg_notify` after the sort, so in id order.
+    /// Payloads stay small (ids and counts), far below PostgreSQL's 8000-byte limit.
+    async fn insert_events(
+        &self,
+        events: &[crate::events::NewEvent],
+        now: Timestamp,
+    ) -> super::StorageResult<Vec<i64>> {
+        let users: Vec<Uuid> = events.iter().map(|event| event.user.0).collect();
+        let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+        let data: Vec<String> = events.iter().map(|event| event.data.to_string()).collect();
+        let appended: Vec<(i64, String)> = sqlx::query_as(
+            "WITH appended AS ( \
+                 INSERT INTO events (user_id, kind, data, created_at) \
+                 SELECT t.user_id, t.kind, t.data, $5 \
+                 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered, \
+                      unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(user_id, kind, data, n) \
+                 ORDER BY t.n \
+                 RETURNING id, user_id, kind, data, created_at) \
+             SELECT id, pg_notify($6, json_build_object( \
+                 'id', id, 'user', user_id, 'kind', kind, 'data', data::json, 'at', created_at)::text)::text \
+             FROM appended ORDER BY id",
+        )
+        .bind(EVENTS_ORDER_LOCK)
+        .bind(users)
+        .bind(kinds)
+        .bind(data)
+        .bind(micros(now))
+        .bind(EVENTS_CHANNEL)
+        .fetch_all(&mut *self.writer.acquire().await?)
+        .await?;
+        Ok(appended.into_iter().map(|(id, _)| id).collect())
     }
 
     async fn spawn_event_listener(

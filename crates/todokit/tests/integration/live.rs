@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
+use todokit::events::NewEvent;
 use todokit::storage::RunClaim;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
@@ -723,6 +724,54 @@ async fn replicas_share_events_chat_runs_and_the_daily_quota() {
     let replayed = on_a.next().await;
     assert_eq!(replayed.kind, "thread.created");
     assert_eq!(replayed.id, created.id);
+}
+
+/// Replicas appending to the log at once: every replica hears every event in id order
+/// (what lets a stream skip ids it has sent, and a replay from `Last-Event-ID` miss none).
+#[tokio::test]
+async fn concurrent_appends_reach_every_replica_in_id_order() {
+    const WRITERS: usize = 8;
+    const APPENDS: usize = 25;
+    let Some(a) = spawn_app_with(Db::Postgres, |_| {}).await else { return };
+    let b = a.replica(|_| {}).await.unwrap();
+    let mut heard_on_b = b.state.events.subscribe();
+    let user = UserId(Uuid::new_v4());
+    let batch = move |writer: usize, n: usize| -> Vec<NewEvent> {
+        (0..1 + n % 3)
+            .map(|i| NewEvent {
+                user,
+                kind: "test.append".into(),
+                data: json!({"writer": writer, "n": n, "i": i}),
+            })
+            .collect()
+    };
+    let expected: usize = (0..APPENDS).map(|n| batch(0, n).len()).sum::<usize>() * WRITERS;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let storage = if writer % 2 == 0 { a.storage.clone() } else { b.storage.clone() };
+            tokio::spawn(async move {
+                for n in 0..APPENDS {
+                    storage.append_events(&batch(writer, n), todokit::storage::now()).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let mut heard = Vec::new();
+    while heard.len() < expected {
+        let event =
+            tokio::time::timeout(PATIENCE, heard_on_b.recv()).await.expect("every event is heard").unwrap();
+        if event.user == user.0 {
+            heard.push(event.id);
+        }
+    }
+    assert!(heard.windows(2).all(|pair| pair[0] < pair[1]), "heard out of order: {heard:?}");
+    let logged: Vec<i64> =
+        b.storage.events_after(user, 0, 1000).await.unwrap().unwrap().iter().map(|event| event.id).collect();
+    assert_eq!(heard, logged);
 }
 
 #[tokio::test]
