@@ -117,6 +117,13 @@ pub async fn serve(
     // keep their threads claimed, and a stop sent to another replica still reaches them.
     let served_all = CancellationToken::new();
     let claim_keeper = state.runs.spawn_claim_keeper(&state.events, served_all.clone());
+    let advertised = state.config.advertise_url.clone().or_else(|| {
+        let address = listener.local_addr().ok().filter(|address| !address.ip().is_unspecified())?;
+        Some(format!("http://{address}"))
+    });
+    if let Some(url) = advertised {
+        state.runs.advertise(url);
+    }
     // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds the
     // first event back until the headers are acknowledged (the client's delayed ACK, ~40 ms).
     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {

@@ -19,6 +19,13 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Where the other replicas sharing a PostgreSQL database reach this one
+    /// (e.g. `http://10.0.0.5:8080`), to relay its running replies to clients
+    /// that re-attach through them. Defaults to `http://<listen address>` unless
+    /// that is every address (`0.0.0.0`, `[::]`).
+    #[arg(long, env = "TODOKIT_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+
     /// Directory for the SQLite database and the generated signing secret.
     #[arg(long, env = "TODOKIT_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -121,6 +128,7 @@ impl Config {
     pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            advertise_url: None,
             data_dir,
             database_url,
             jwt_secret: None,

@@ -12,7 +12,7 @@
 //! one running the reply (as a `run.stop_requested` live event).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -98,6 +98,8 @@ struct SharedClaims {
     storage: DynStorage,
     /// This process, for renewing its claims.
     replica: Uuid,
+    /// Where the other replicas reach this one, once serving ([`Runs::advertise`]).
+    url: OnceLock<String>,
 }
 
 impl SharedClaims {
@@ -107,6 +109,7 @@ impl SharedClaims {
             user: UserId(run.owner),
             run_id: run.id,
             replica: self.replica,
+            replica_url: self.url.get().cloned(),
             expires_at: now() + CLAIM_LEASE,
         }
     }
@@ -145,7 +148,26 @@ impl Runs {
 
     /// Runs that also claim their threads in `storage`, shared with other replicas.
     pub fn shared(storage: DynStorage) -> Self {
-        Self { by_thread: Mutex::default(), shared: Some(SharedClaims { storage, replica: Uuid::new_v4() }) }
+        Self {
+            by_thread: Mutex::default(),
+            shared: Some(SharedClaims { storage, replica: Uuid::new_v4(), url: OnceLock::new() }),
+        }
+    }
+
+    /// Records where the other replicas reach this one (its first call wins), so that
+    /// they can relay its running replies to clients re-attaching through them.
+    pub fn advertise(&self, url: String) {
+        if let Some(shared) = &self.shared {
+            let _ = shared.url.set(url);
+        }
+    }
+
+    /// Where to reach the other replica running the user's reply on `thread_id`, when one
+    /// does and said where (claims shared only).
+    pub async fn running_elsewhere(&self, thread_id: &str, user: UserId) -> StorageResult<Option<String>> {
+        let Some(shared) = &self.shared else { return Ok(None) };
+        let holder = shared.storage.run_holder(thread_id, user, now()).await?;
+        Ok(holder.filter(|holder| holder.replica != shared.replica).and_then(|holder| holder.replica_url))
     }
 
     /// Claims `thread_id` (None for a thread that does not exist yet). The
@@ -194,7 +216,7 @@ impl Runs {
         if let Some(shared) = &self.shared {
             let at = now();
             reservation.claimed = shared.storage.claim_run(&shared.claim(thread_id, &run), at).await?;
-            if !reservation.claimed && shared.storage.run_claimed(thread_id, owner, at).await? {
+            if !reservation.claimed && shared.storage.run_holder(thread_id, owner, at).await?.is_some() {
                 return Ok(Err(ThreadBusy));
             }
             // Not claimed and not busy: not the user's thread, which the store refuses.
@@ -235,7 +257,7 @@ impl Runs {
             return Ok(true);
         }
         let Some(shared) = &self.shared else { return Ok(false) };
-        if !shared.storage.run_claimed(thread_id, user, now()).await? {
+        if shared.storage.run_holder(thread_id, user, now()).await?.is_none() {
             return Ok(false);
         }
         bus.publish(user, kind::RUN_STOP_REQUESTED, serde_json::json!({"thread_id": thread_id})).await;

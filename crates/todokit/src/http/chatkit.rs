@@ -4,10 +4,12 @@
 //! foreign thread, locked thread, uploads) are JSON errors with a status;
 //! errors during a response are in-band ChatKit `error` events.
 
+use std::sync::LazyLock;
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chatkit::{ProcessError, ProcessResult};
 use futures::StreamExt;
@@ -121,8 +123,9 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 }
 
 /// Re-attach to the reply running on a thread: the events already sent, then
-/// the live ones, framed like `/api/chatkit`. 204 when nothing is running
-/// here (a reply that another replica runs is streamed only by that one).
+/// the live ones, framed like `/api/chatkit`. A reply that another replica
+/// (sharing PostgreSQL) is writing is relayed from that replica. 204 when no
+/// reply is running.
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, description = "text/event-stream: the running reply from its start"),
@@ -132,10 +135,62 @@ pub async fn attach_run(
     State(state): State<AppState>,
     user: AuthUser,
     Path(thread_id): Path<String>,
-) -> Response {
-    match state.runs.find(&thread_id, user.user_id()) {
-        Some(run) => sse_response(run.subscribe()),
-        None => StatusCode::NO_CONTENT.into_response(),
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if let Some(run) = state.runs.find(&thread_id, user.user_id()) {
+        return Ok(sse_response(run.subscribe()));
+    }
+    // A relayed request is answered from this replica's own runs: never relayed on.
+    if !headers.contains_key(RELAYED)
+        && let Some(replica) = state.runs.running_elsewhere(&thread_id, user.user_id()).await?
+        && let Some(frames) = relay_run(&replica, &thread_id, &headers).await
+    {
+        return Ok(sse_response(frames));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Marks a re-attach that one replica relays to another.
+const RELAYED: HeaderName = HeaderName::from_static("x-todokit-relayed");
+
+/// The reply that the replica at `replica` is writing on `thread_id`, asked for with the
+/// caller's own credentials (so that replica checks them again). None when it runs no
+/// reply there any more, or cannot be reached.
+async fn relay_run(
+    replica: &str,
+    thread_id: &str,
+    headers: &HeaderMap,
+) -> Option<impl futures::Stream<Item = Bytes> + Send + 'static> {
+    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .no_proxy()
+            .build()
+            .expect("a client with static settings builds")
+    });
+    let mut url = reqwest::Url::parse(replica).ok()?;
+    url.path_segments_mut().ok()?.pop_if_empty().extend(["api", "chatkit", "runs", thread_id]);
+    let mut request = CLIENT.get(url).header(RELAYED, "1");
+    for name in [header::AUTHORIZATION, header::COOKIE] {
+        if let Some(value) = headers.get(&name) {
+            request = request.header(name, value.clone());
+        }
+    }
+    match request.send().await {
+        Ok(response) if response.status() == StatusCode::OK => {
+            // A broken relay ends the stream; the client re-attaches, as after any drop.
+            Some(
+                response
+                    .bytes_stream()
+                    .take_while(|chunk| std::future::ready(chunk.is_ok()))
+                    .filter_map(|chunk| std::future::ready(chunk.ok())),
+            )
+        }
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%error, replica, "could not relay a reply from the replica writing it");
+            None
+        }
     }
 }
 

@@ -221,8 +221,13 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     /// `now` holds the thread or when the thread is not `user`'s. A claim of the same replica is
     /// taken over: the replica asks only when none of its runs holds the thread.
     async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool>;
-    /// Whether a claim that has not lapsed at `now` holds `user`'s thread `thread_id`.
-    async fn run_claimed(&self, thread_id: &str, user: UserId, now: Timestamp) -> StorageResult<bool>;
+    /// The replica whose claim, not lapsed at `now`, holds `user`'s thread `thread_id`.
+    async fn run_holder(
+        &self,
+        thread_id: &str,
+        user: UserId,
+        now: Timestamp,
+    ) -> StorageResult<Option<RunHolder>>;
     /// Ends the claim of the reply `run_id` on `thread_id`, if it still holds it.
     async fn release_run(&self, thread_id: &str, run_id: Uuid) -> StorageResult<()>;
     /// Extends every claim `replica` holds to `expires_at`.
@@ -236,7 +241,16 @@ pub struct RunClaim {
     pub user: UserId,
     pub run_id: Uuid,
     pub replica: Uuid,
+    /// Where the other replicas reach `replica`, if it said.
+    pub replica_url: Option<String>,
     pub expires_at: Timestamp,
+}
+
+/// The replica writing a reply, as its claim names it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunHolder {
+    pub replica: Uuid,
+    pub replica_url: Option<String>,
 }
 
 pub type DynStorage = Arc<dyn Storage>;

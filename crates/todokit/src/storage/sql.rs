@@ -852,10 +852,10 @@ macro_rules! sql_storage {
                 // stopped renewing it) and one of this replica's own, which its caller only asks
                 // for when no run of its holds the thread (a release that failed left it behind).
                 let result = sqlx::query(
-                    "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at) \
-                     SELECT id, user_id, $3, $4, $5 FROM chat_threads WHERE id = $1 AND user_id = $2 \
+                    "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+                     SELECT id, user_id, $3, $4, $5, $7 FROM chat_threads WHERE id = $1 AND user_id = $2 \
                      ON CONFLICT (thread_id) DO UPDATE SET user_id = excluded.user_id, run_id = excluded.run_id, \
-                     replica = excluded.replica, expires_at = excluded.expires_at \
+                     replica = excluded.replica, expires_at = excluded.expires_at, replica_url = excluded.replica_url \
                      WHERE chat_runs.expires_at <= $6 OR chat_runs.replica = $4",
                 )
                 .bind(&run.thread_id)
@@ -864,26 +864,26 @@ macro_rules! sql_storage {
                 .bind(run.replica)
                 .bind(micros(run.expires_at))
                 .bind(micros(now))
+                .bind(&run.replica_url)
                 .execute(&mut *self.writer.acquire().await?)
                 .await?;
                 Ok(result.rows_affected() == 1)
             }
 
-            async fn run_claimed(
+            async fn run_holder(
                 &self,
                 thread_id: &str,
                 user: crate::tasks::model::UserId,
                 now: Timestamp,
-            ) -> super::StorageResult<bool> {
-                let claimed: Option<i32> = sqlx::query_scalar(
-                    "SELECT 1 FROM chat_runs WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
+            ) -> super::StorageResult<Option<super::RunHolder>> {
+                Ok(sqlx::query_as(
+                    "SELECT replica, replica_url FROM chat_runs WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
                 )
                 .bind(thread_id)
                 .bind(user.0)
                 .bind(micros(now))
                 .fetch_optional(&self.pool)
-                .await?;
-                Ok(claimed.is_some())
+                .await?)
             }
 
             async fn release_run(&self, thread_id: &str, run_id: Uuid) -> super::StorageResult<()> {

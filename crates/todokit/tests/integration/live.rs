@@ -8,7 +8,7 @@ use futures::StreamExt;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use todokit::events::NewEvent;
-use todokit::storage::RunClaim;
+use todokit::storage::{RunClaim, RunHolder};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -726,6 +726,57 @@ async fn replicas_share_events_chat_runs_and_the_daily_quota() {
     assert_eq!(replayed.id, created.id);
 }
 
+/// A client re-attaching through a replica that is not writing the reply gets it relayed from
+/// the one that is: every event from the start, live, to the end, as that replica's own
+/// clients get it. Nobody else gets anything, and a relayed request is never relayed on.
+#[tokio::test]
+async fn a_reply_is_relayed_to_clients_reattaching_through_another_replica() {
+    let (_fake, base_url) = slow_model().await;
+    let configure = |config: &mut todokit::Config| {
+        config.llm.base_url = Some(base_url.clone());
+        config.llm.model = Some("fake-model".into());
+    };
+    let Some(a) = spawn_app_with(Db::Postgres, configure).await else { return };
+    let b = a.replica(configure).await.unwrap();
+    let token = a.new_user().await;
+    let intruder = a.new_user().await;
+    let (on_a, thread_id) = ChatStream::new_thread_replying(&a, &token, "talk slowly").await;
+    let attach = |app: &TestApp| {
+        app.client.get(format!("{}/api/chatkit/runs/{thread_id}", app.url)).bearer_auth(&token)
+    };
+
+    assert_eq!(b.get(&format!("/api/chatkit/runs/{thread_id}"), &intruder).await.status, 204);
+    let relayed_on = attach(&b).header("x-todokit-relayed", "1").send().await.unwrap();
+    assert_eq!(relayed_on.status(), 204, "B runs nothing itself");
+
+    // Through B as the web UI asks (by cookie), through A by bearer token.
+    let by_cookie = b.client.get(format!("{}/api/chatkit/runs/{thread_id}", b.url));
+    let through_b = by_cookie.header("cookie", format!("auth_token={token}")).send().await.unwrap();
+    assert_eq!(through_b.status(), 200);
+    assert_eq!(through_b.headers()["content-type"], "text/event-stream; charset=utf-8");
+    let mut through_b = ChatStream::from(through_b);
+    let through_a = ChatStream::from(attach(&a).send().await.unwrap());
+    // Live: B's client reads text while A is still writing the reply.
+    let first_part = through_b.until_text().await;
+    assert!(
+        a.state.runs.find(&thread_id, user_context(&a, &token).await.user).is_some(),
+        "still running on A"
+    );
+    let relayed: Vec<Value> = first_part.into_iter().chain(through_b.rest().await).collect();
+    let direct = through_a.rest().await;
+    assert_eq!(relayed, direct);
+    let done = relayed
+        .iter()
+        .filter(|e| e["type"] == "thread.item.done" && e["item"]["type"] == "assistant_message");
+    let texts: Vec<&Value> = done.map(|e| &e["item"]["content"][0]["text"]).collect();
+    assert_eq!(texts.len(), 1, "the whole reply: {relayed:?}");
+    assert_eq!(vec![texts[0].as_str().unwrap().to_owned()], assistant_texts(&b, &token, &thread_id).await);
+    on_a.rest().await;
+
+    // Ended: nothing to relay.
+    assert_eq!(attach(&b).send().await.unwrap().status(), 204);
+}
+
 /// Replicas appending to the log at once: every replica hears every event in id order
 /// (what lets a stream skip ids it has sent, and a replay from `Last-Event-ID` miss none).
 #[tokio::test]
@@ -833,17 +884,21 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         user,
         run_id,
         replica,
+        replica_url: Some(format!("http://{replica}.replicas.test")),
         expires_at,
+    };
+    let held_by = |replica: Uuid| {
+        Some(RunHolder { replica, replica_url: Some(format!("http://{replica}.replicas.test")) })
     };
 
     assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert!(storage.run_claimed(&thread_id, user, start).await.unwrap());
+    assert_eq!(storage.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
     // Held: no other run takes it, from any replica.
     assert!(!storage.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap());
     // Another user can neither claim the thread (even once the claim lapsed) nor see the claim.
     let foreign = RunClaim { user: other, ..claim(second_run, replica_b, start + lease * 3) };
     assert!(!storage.claim_run(&foreign, start + lease * 3).await.unwrap());
-    assert!(!storage.run_claimed(&thread_id, other, start).await.unwrap());
+    assert!(storage.run_holder(&thread_id, other, start).await.unwrap().is_none());
 
     // Renewed, a claim outlives its first lease…
     assert_eq!(storage.renew_runs(replica_a, start + lease * 2).await.unwrap(), 1);
@@ -852,21 +907,21 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         !storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease).await.unwrap()
     );
     // …and once it lapses (its replica stopped renewing it), another replica takes over.
-    assert!(!storage.run_claimed(&thread_id, user, start + lease * 2).await.unwrap());
+    assert!(storage.run_holder(&thread_id, user, start + lease * 2).await.unwrap().is_none());
     assert!(
         storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2).await.unwrap()
     );
     // The first run's late release leaves the new claim alone; the holder's own ends it.
     storage.release_run(&thread_id, first_run).await.unwrap();
-    assert!(storage.run_claimed(&thread_id, user, start + lease * 2).await.unwrap());
+    assert_eq!(storage.run_holder(&thread_id, user, start + lease * 2).await.unwrap(), held_by(replica_b));
     storage.release_run(&thread_id, second_run).await.unwrap();
-    assert!(!storage.run_claimed(&thread_id, user, start).await.unwrap());
+    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
 
     // A replica takes over a claim of its own that a failed release left behind.
     assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
     assert!(storage.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
     storage.release_run(&thread_id, second_run).await.unwrap();
-    assert!(!storage.run_claimed(&thread_id, user, start).await.unwrap());
+    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
 }
 
 #[tokio::test]
