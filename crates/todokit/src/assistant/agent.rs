@@ -67,6 +67,7 @@ use tokio::time::{Instant, timeout_at};
 use crate::assistant::llm::{
     AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolList, ToolSpec,
 };
+use crate::chat::ChatContext;
 use crate::tasks::UserZone;
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
 use history::{ToolResult, ToolRound};
@@ -86,7 +87,7 @@ struct Agent {
     /// The executor's tools as every model request offers them, built once.
     offered: ToolList,
     known_tools: HashSet<&'static str>,
-    store: Arc<dyn chatkit::Store<ToolContext>>,
+    store: Arc<dyn chatkit::Store<ChatContext>>,
 }
 
 impl LlmResponder {
@@ -95,7 +96,7 @@ impl LlmResponder {
     pub fn new(
         client: LlmClient,
         tools: Arc<dyn ToolExecutor>,
-        store: Arc<dyn chatkit::Store<ToolContext>>,
+        store: Arc<dyn chatkit::Store<ChatContext>>,
     ) -> Self {
         let definitions = tools.definitions();
         let known_tools = definitions.iter().map(|tool| tool.name).collect();
@@ -112,12 +113,12 @@ impl LlmResponder {
     }
 }
 
-impl Responder<ToolContext> for LlmResponder {
+impl Responder<ChatContext> for LlmResponder {
     fn respond(
         &self,
         thread: ThreadHandle,
         user_message: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> ResponseStream {
         let agent = self.agent.clone();
         response_stream(move |sink| async move { agent.run(thread, user_message, ctx, sink).await })
@@ -141,7 +142,7 @@ impl Agent {
         &self,
         thread: ThreadHandle,
         user_message: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
         sink: EventSink,
     ) -> Result<(), ResponseError> {
         let config = self.client.config();

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use chatkit::{FeedbackKind, Page, SortOrder, Store, StoreError, ThreadItem, ThreadMetadata};
 use serde_json::json;
 
+use super::ChatContext;
 use crate::events::{EventBus, kind};
 use crate::storage::{DynSqlChatStore, ThreadSaved};
-use crate::tools::ToolContext;
 
 pub struct LiveStore {
     inner: DynSqlChatStore,
@@ -28,12 +28,12 @@ impl LiveStore {
 }
 
 #[async_trait]
-impl Store<ToolContext> for LiveStore {
-    async fn load_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<ThreadMetadata, StoreError> {
+impl Store<ChatContext> for LiveStore {
+    async fn load_thread(&self, thread_id: &str, ctx: &ChatContext) -> Result<ThreadMetadata, StoreError> {
         self.inner.load_thread(thread_id, ctx).await
     }
 
-    async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ToolContext) -> Result<(), StoreError> {
+    async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ChatContext) -> Result<(), StoreError> {
         let kind = match self.inner.save_thread_reporting(thread, ctx).await? {
             ThreadSaved::Created => kind::THREAD_CREATED,
             ThreadSaved::Updated => kind::THREAD_UPDATED,
@@ -42,7 +42,7 @@ impl Store<ToolContext> for LiveStore {
         Ok(())
     }
 
-    async fn delete_thread(&self, thread_id: &str, ctx: &ToolContext) -> Result<(), StoreError> {
+    async fn delete_thread(&self, thread_id: &str, ctx: &ChatContext) -> Result<(), StoreError> {
         self.inner.delete_thread(thread_id, ctx).await?;
         self.events.publish(ctx.user, kind::THREAD_DELETED, json!({"thread_id": thread_id})).await;
         Ok(())
@@ -53,7 +53,7 @@ impl Store<ToolContext> for LiveStore {
         limit: usize,
         after: Option<&str>,
         order: SortOrder,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<Page<ThreadMetadata>, StoreError> {
         self.inner.load_threads(limit, after, order, ctx).await
     }
@@ -64,7 +64,7 @@ impl Store<ToolContext> for LiveStore {
         after: Option<&str>,
         limit: usize,
         order: SortOrder,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<Page<ThreadItem>, StoreError> {
         self.inner.load_thread_items(thread_id, after, limit, order, ctx).await
     }
@@ -73,7 +73,7 @@ impl Store<ToolContext> for LiveStore {
         &self,
         thread_id: &str,
         item: &ThreadItem,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.inner.add_thread_item(thread_id, item, ctx).await?;
         self.announce_item(thread_id, item, ctx);
@@ -84,7 +84,7 @@ impl Store<ToolContext> for LiveStore {
         &self,
         thread_id: &str,
         item: &ThreadItem,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.inner.save_item(thread_id, item, ctx).await?;
         self.announce_item(thread_id, item, ctx);
@@ -95,7 +95,7 @@ impl Store<ToolContext> for LiveStore {
         &self,
         thread_id: &str,
         item_id: &str,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<ThreadItem, StoreError> {
         self.inner.load_item(thread_id, item_id, ctx).await
     }
@@ -104,7 +104,7 @@ impl Store<ToolContext> for LiveStore {
         &self,
         thread_id: &str,
         item_id: &str,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.inner.delete_thread_item(thread_id, item_id, ctx).await?;
         self.events
@@ -117,7 +117,7 @@ impl Store<ToolContext> for LiveStore {
         &self,
         thread_id: &str,
         item_id: &str,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.inner.delete_thread_items_after(thread_id, item_id, ctx).await?;
         self.events.publish(ctx.user, kind::THREAD_UPDATED, json!({"thread_id": thread_id})).await;
@@ -129,14 +129,14 @@ impl Store<ToolContext> for LiveStore {
         thread_id: &str,
         item_ids: &[String],
         kind: FeedbackKind,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.inner.save_feedback(thread_id, item_ids, kind, ctx).await
     }
 }
 
 impl LiveStore {
-    fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ToolContext) {
+    fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ChatContext) {
         // Hidden items are server-side context; clients never see them.
         if !item.is_hidden() {
             let data = json!({"thread_id": thread_id, "item_id": item.id, "item_type": item.type_name()});

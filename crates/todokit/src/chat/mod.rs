@@ -21,7 +21,32 @@ use crate::tools::{ToolContext, ToolExecutor};
 pub use live_store::LiveStore;
 
 pub use crate::storage::DynChatStore;
-pub type ChatServer = ChatKitServer<dyn chatkit::Store<ToolContext>, Assistant>;
+use crate::storage::NewThreadClaim;
+pub type ChatServer = ChatKitServer<dyn chatkit::Store<ChatContext>, Assistant>;
+
+/// What a ChatKit request carries to the store and the assistant: the caller (for tools, and
+/// to scope every row) and, for a reply that creates its thread while replicas share
+/// claims, the claim saved together with that thread (`runs.rs`).
+#[derive(Debug, Clone)]
+pub struct ChatContext {
+    pub caller: ToolContext,
+    pub new_thread_claim: Option<NewThreadClaim>,
+}
+
+impl From<ToolContext> for ChatContext {
+    fn from(caller: ToolContext) -> Self {
+        Self { caller, new_thread_claim: None }
+    }
+}
+
+/// Store and assistant code reads the caller's fields directly, and hands `&ChatContext`
+/// to tools as their `&ToolContext`.
+impl std::ops::Deref for ChatContext {
+    type Target = ToolContext;
+    fn deref(&self) -> &ToolContext {
+        &self.caller
+    }
+}
 
 /// Builds the protocol server over the user-scoped store.
 pub fn chat_server(store: DynChatStore, assistant: Assistant) -> ChatServer {
@@ -32,7 +57,7 @@ pub fn chat_server(store: DynChatStore, assistant: Assistant) -> ChatServer {
 /// offline interpreter. Task-widget buttons are deterministic, so the offline
 /// interpreter handles them in both cases.
 pub struct Assistant {
-    conversation: Arc<dyn Responder<ToolContext>>,
+    conversation: Arc<dyn Responder<ChatContext>>,
     widget_actions: Arc<OfflineResponder>,
     model: Option<String>,
 }
@@ -45,7 +70,7 @@ impl Assistant {
     ) -> anyhow::Result<Self> {
         let offline = Arc::new(OfflineResponder::new(tools.clone(), store.clone()));
         let model = llm.as_ref().map(|config| format!("{} ({})", config.model, config.base_url));
-        let conversation: Arc<dyn Responder<ToolContext>> = match llm {
+        let conversation: Arc<dyn Responder<ChatContext>> = match llm {
             Some(config) => Arc::new(LlmResponder::new(LlmClient::new(config)?, tools, store)),
             None => offline.clone(),
         };
@@ -59,12 +84,12 @@ impl Assistant {
 }
 
 #[async_trait]
-impl Responder<ToolContext> for Assistant {
+impl Responder<ChatContext> for Assistant {
     fn respond(
         &self,
         thread: ThreadHandle,
         user_message: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> ResponseStream {
         self.conversation.respond(thread, user_message, ctx)
     }
@@ -74,7 +99,7 @@ impl Responder<ToolContext> for Assistant {
         thread: ThreadHandle,
         action: Action,
         sender: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> ResponseStream {
         self.widget_actions.action(thread, action, sender, ctx)
     }
@@ -84,7 +109,7 @@ impl Responder<ToolContext> for Assistant {
         thread: ThreadMetadata,
         action: Action,
         sender: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> Result<SyncCustomActionResponse, ProcessError> {
         self.widget_actions.sync_action(thread, action, sender, ctx).await
     }

@@ -9,7 +9,10 @@
 //! answering is refused with 409 (`conflict`). Replicas sharing a PostgreSQL
 //! database also claim the thread in the database ([`SharedClaims`]), so the
 //! refusal holds on every replica, and a stop sent to any replica reaches the
-//! one running the reply (as a `run.stop_requested` live event).
+//! one running the reply (as a `run.stop_requested` live event). A reply that
+//! creates its thread has the store save the claim with the thread, in the same
+//! statement ([`crate::chat::ChatContext`]): no client can learn the thread's id,
+//! and so send it a second message, before every replica would refuse one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::events::{EventBus, kind};
-use crate::storage::{DynStorage, RunClaim, StorageResult, now};
+use crate::storage::{DynStorage, NewThreadClaim, StorageResult, now};
 use crate::tasks::model::UserId;
 
 /// How long a claim holds without renewal: the threads of a replica that
@@ -103,10 +106,9 @@ struct SharedClaims {
 }
 
 impl SharedClaims {
-    fn claim(&self, thread_id: &str, run: &Run) -> RunClaim {
-        RunClaim {
-            thread_id: thread_id.to_owned(),
-            user: UserId(run.owner),
+    /// A claim for `run`, from now until the lease ends, on the thread it is given to.
+    fn terms(&self, run: &Run) -> NewThreadClaim {
+        NewThreadClaim {
             run_id: run.id,
             replica: self.replica,
             replica_url: self.url.get().cloned(),
@@ -122,6 +124,9 @@ pub struct Reservation {
     thread_id: Option<String>,
     /// Whether the thread is claimed in the database too.
     claimed: bool,
+    /// For a run that creates its thread while claims are shared: the claim the store saves
+    /// with the new thread, in the same statement.
+    new_thread_claim: Option<NewThreadClaim>,
     run: Arc<Run>,
     stop: oneshot::Receiver<()>,
 }
@@ -137,6 +142,14 @@ impl Drop for Reservation {
             }
             self.runs.release(&thread_id, &self.run);
         }
+    }
+}
+
+impl Reservation {
+    /// The claim to save with the thread this run creates, if it creates one and claims are
+    /// shared (see [`crate::chat::ChatContext`]).
+    pub fn new_thread_claim(&self) -> Option<NewThreadClaim> {
+        self.new_thread_claim.clone()
     }
 }
 
@@ -185,21 +198,25 @@ impl Runs {
             progress: watch::channel((0, false)).0,
             stop: Mutex::new(Some(stop_tx)),
         });
-        let unclaimed = |runs: &Arc<Self>, run, stop| Reservation {
+        let unclaimed = |runs: &Arc<Self>, run, stop, new_thread_claim| Reservation {
             runs: runs.clone(),
             thread_id: None,
             claimed: false,
+            new_thread_claim,
             run,
             stop,
         };
-        let Some(thread_id) = thread_id else { return Ok(Ok(unclaimed(self, run, stop))) };
+        let Some(thread_id) = thread_id else {
+            let new_thread_claim = self.shared.as_ref().map(|shared| shared.terms(&run));
+            return Ok(Ok(unclaimed(self, run, stop, new_thread_claim)));
+        };
         {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
             match by_thread.get(thread_id) {
                 Some(current) if current.owner == owner.0 => return Ok(Err(ThreadBusy)),
                 // Someone else's thread: claim nothing and say nothing; the
                 // store answers 404 as for any thread that is not theirs.
-                Some(_) => return Ok(Ok(unclaimed(self, run, stop))),
+                Some(_) => return Ok(Ok(unclaimed(self, run, stop, None))),
                 None => {
                     by_thread.insert(thread_id.to_owned(), run.clone());
                 }
@@ -210,12 +227,14 @@ impl Runs {
             runs: self.clone(),
             thread_id: Some(thread_id.to_owned()),
             claimed: false,
+            new_thread_claim: None,
             run: run.clone(),
             stop,
         };
         if let Some(shared) = &self.shared {
             let at = now();
-            reservation.claimed = shared.storage.claim_run(&shared.claim(thread_id, &run), at).await?;
+            let claim = shared.terms(&run).for_thread(thread_id, owner);
+            reservation.claimed = shared.storage.claim_run(&claim, at).await?;
             if !reservation.claimed && shared.storage.run_holder(thread_id, owner, at).await?.is_some() {
                 return Ok(Err(ThreadBusy));
             }
@@ -320,6 +339,8 @@ impl Runs {
         let owner = UserId(run.owner);
         let mut thread_id = reservation.thread_id.take();
         let mut claimed = reservation.claimed;
+        // A thread this run creates is claimed by the statement that creates it.
+        let claims_new_thread = reservation.new_thread_claim.is_some();
         let mut stop = std::mem::replace(&mut reservation.stop, oneshot::channel().1);
         drop(reservation);
         let task_run = run.clone();
@@ -327,11 +348,6 @@ impl Runs {
             let run = task_run;
             let mut stopped = false;
             let mut announced = false;
-            // The claim on a thread this run created, while it is being written. Until it is,
-            // the reply's frames wait here (the producer goes on): no client learns the new
-            // thread's id, and so sends it a message, before every replica would refuse one.
-            let mut claiming: Option<JoinHandle<bool>> = None;
-            let mut held: Vec<Bytes> = Vec::new();
             loop {
                 tokio::select! {
                     biased;
@@ -341,11 +357,6 @@ impl Runs {
                             break;
                         }
                     }
-                    outcome = async { claiming.as_mut().expect("guarded").await }, if claiming.is_some() => {
-                        claiming = None;
-                        claimed = outcome.unwrap_or(false);
-                        held.drain(..).for_each(|frame| run.push(frame));
-                    }
                     next = events.next() => {
                         let Some(event) = next else { break };
                         if let (None, ThreadStreamEvent::ThreadCreated { thread }) = (&thread_id, &event) {
@@ -353,7 +364,7 @@ impl Runs {
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
                                 .insert(thread.id.clone(), run.clone());
-                            claiming = runs.claim_new_thread(&thread.id, &run);
+                            claimed = claims_new_thread;
                             thread_id = Some(thread.id.clone());
                         }
                         if let (false, Some(id)) = (announced, &thread_id) {
@@ -362,19 +373,10 @@ impl Runs {
                             bus.publish_in_background(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id}));
                             announced = true;
                         }
-                        let frame = sse_frame(&event);
-                        if claiming.is_some() {
-                            held.push(frame);
-                        } else {
-                            run.push(frame);
-                        }
+                        run.push(sse_frame(&event));
                     }
                 }
             }
-            if let Some(claiming) = claiming {
-                claimed = claiming.await.unwrap_or(false);
-            }
-            held.into_iter().for_each(|frame| run.push(frame));
             if stopped {
                 events.cancel().await;
             }
@@ -392,21 +394,5 @@ impl Runs {
             run.finish();
         });
         run
-    }
-
-    /// Claims a thread this run has just created (nobody else can hold it yet). Not awaited in
-    /// the run's loop, which must keep polling the response producer.
-    fn claim_new_thread(&self, thread_id: &str, run: &Run) -> Option<JoinHandle<bool>> {
-        let shared = self.shared.as_ref()?;
-        let (storage, claim) = (shared.storage.clone(), shared.claim(thread_id, run));
-        Some(tokio::spawn(async move {
-            match storage.claim_run(&claim, now()).await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(%error, "could not claim a new thread for its reply");
-                    false
-                }
-            }
-        }))
     }
 }

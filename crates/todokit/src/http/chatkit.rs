@@ -16,8 +16,9 @@ use futures::StreamExt;
 
 use super::extract::{AuthUser, RequestZone};
 use crate::app::AppState;
+use crate::chat::ChatContext;
 use crate::chat::ChatServer;
-use crate::chat::runs::ThreadBusy;
+use crate::chat::runs::{Reservation, ThreadBusy};
 use crate::error::{AppError, AppResult};
 use crate::tools::ToolContext;
 
@@ -86,7 +87,10 @@ pub async fn chatkit(
     } else {
         None
     };
-    let ctx = ToolContext { user: user.user_id(), zone };
+    let ctx = ChatContext {
+        caller: ToolContext { user: user.user_id(), zone },
+        new_thread_claim: reservation.as_ref().and_then(Reservation::new_thread_claim),
+    };
     match state.chat.handle(request, ctx).await? {
         ProcessResult::Json(json) => {
             Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response())

@@ -43,6 +43,18 @@ fn feedback_name(kind: FeedbackKind) -> &'static str {
     }
 }
 
+/// A new thread; an id that exists already inserts nothing.
+const INSERT_THREAD: &str = "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id";
+
+/// A new thread and its reply's claim, in one statement (PostgreSQL: SQLite has no
+/// data-modifying WITH, and keeps no claims).
+const INSERT_CLAIMED_THREAD: &str = "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
+     allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (id) DO NOTHING RETURNING id, user_id) \
+     INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+     SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id";
+
 macro_rules! chat_store {
     ($name:ident, $db:ty) => {
         impl $name {
@@ -65,28 +77,45 @@ macro_rules! chat_store {
             /// Inserts a thread or updates the caller's own, and says which.
             /// The insert comes first (a new thread is one statement); an id
             /// taken by another user's thread updates nothing: `NotFound`.
-            async fn upsert_thread(&self, thread: &ThreadMetadata, user: Uuid) -> Result<ThreadSaved, StoreError> {
+            /// `claim`: a reply's claim on the thread, saved in the same statement
+            /// when it creates the thread (PostgreSQL replicas; see `chat::runs`).
+            async fn upsert_thread(
+                &self,
+                thread: &ThreadMetadata,
+                user: Uuid,
+                claim: Option<&NewThreadClaim>,
+            ) -> Result<ThreadSaved, StoreError> {
                 let now = micros(crate::storage::now());
                 let status = to_json(&thread.status)?;
                 let image_domains = thread.allowed_image_domains.as_ref().map(to_json).transpose()?;
                 let metadata = to_json(&thread.metadata)?;
+                if claim.is_some() && crate::storage::Storage::backend(self) != crate::storage::Backend::Postgres {
+                    return Err(store_error("reply claims are kept on PostgreSQL only"));
+                }
+                let sql = if claim.is_some() { INSERT_CLAIMED_THREAD } else { INSERT_THREAD };
+                let claim = claim.map(|claim| claim.for_thread(&thread.id, UserId(user)));
+                let mut insert = sqlx::query_scalar(sql)
+                    .bind(&thread.id)
+                    .bind(user)
+                    .bind(&thread.title)
+                    .bind(&status)
+                    .bind(&image_domains)
+                    .bind(&metadata)
+                    .bind(micros(thread.created_at))
+                    .bind(now);
+                if let Some(claim) = claim {
+                    insert = insert
+                        .bind(claim.run_id)
+                        .bind(claim.replica)
+                        .bind(micros(claim.expires_at))
+                        .bind(claim.replica_url);
+                }
                 // Every row is read (`fetch_all`), so the statement has finished
                 // before the connection goes back to the pool.
-                let inserted: Vec<String> = sqlx::query_scalar(
-                    "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id",
-                )
-                .bind(&thread.id)
-                .bind(user)
-                .bind(&thread.title)
-                .bind(&status)
-                .bind(&image_domains)
-                .bind(&metadata)
-                .bind(micros(thread.created_at))
-                .bind(now)
-                .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
-                .await
-                .map_err(store_error)?;
+                let inserted: Vec<String> = insert
+                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
+                    .await
+                    .map_err(store_error)?;
                 if !inserted.is_empty() {
                     return Ok(ThreadSaved::Created);
                 }
@@ -159,8 +188,8 @@ macro_rules! chat_store {
         }
 
         #[async_trait::async_trait]
-        impl chatkit::Store<crate::tools::ToolContext> for $name {
-            async fn load_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<ThreadMetadata, StoreError> {
+        impl chatkit::Store<crate::chat::ChatContext> for $name {
+            async fn load_thread(&self, thread_id: &str, ctx: &crate::chat::ChatContext) -> Result<ThreadMetadata, StoreError> {
                 let row = sqlx::query(
                     "SELECT id, title, status, allowed_image_domains, metadata, created_at \
                      FROM chat_threads WHERE id = $1 AND user_id = $2",
@@ -174,11 +203,11 @@ macro_rules! chat_store {
                 Self::decode_thread(&row)
             }
 
-            async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
-                self.upsert_thread(thread, ctx.user.0).await.map(|_| ())
+            async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
+                self.upsert_thread(thread, ctx.user.0, ctx.new_thread_claim.as_ref()).await.map(|_| ())
             }
 
-            async fn delete_thread(&self, thread_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+            async fn delete_thread(&self, thread_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
                 let deleted = sqlx::query("DELETE FROM chat_threads WHERE id = $1 AND user_id = $2")
                     .bind(thread_id)
                     .bind(ctx.user.0)
@@ -193,7 +222,7 @@ macro_rules! chat_store {
                 limit: usize,
                 after: Option<&str>,
                 order: SortOrder,
-                ctx: &crate::tools::ToolContext,
+                ctx: &crate::chat::ChatContext,
             ) -> Result<Page<ThreadMetadata>, StoreError> {
                 let (op, direction) = cursor_op(order);
                 let mut query = sqlx::QueryBuilder::<$db>::new(
@@ -234,7 +263,7 @@ macro_rules! chat_store {
                 after: Option<&str>,
                 limit: usize,
                 order: SortOrder,
-                ctx: &crate::tools::ToolContext,
+                ctx: &crate::chat::ChatContext,
             ) -> Result<Page<ThreadItem>, StoreError> {
                 // Items are scoped by user, so a foreign thread reads as empty;
                 // only an empty answer needs the ownership check (404 vs none).
@@ -270,15 +299,15 @@ macro_rules! chat_store {
                 Ok(into_page(items, limit))
             }
 
-            async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+            async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
                 self.upsert_item(thread_id, item, ctx.user.0).await
             }
 
-            async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+            async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
                 self.upsert_item(thread_id, item, ctx.user.0).await
             }
 
-            async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &crate::tools::ToolContext) -> Result<ThreadItem, StoreError> {
+            async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &crate::chat::ChatContext) -> Result<ThreadItem, StoreError> {
                 let data: String =
                     sqlx::query_scalar("SELECT data FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
                         .bind(thread_id)
@@ -291,7 +320,7 @@ macro_rules! chat_store {
                 from_json(&data)
             }
 
-            async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &crate::tools::ToolContext) -> Result<(), StoreError> {
+            async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
                 self.require_thread(thread_id, ctx.user.0).await?;
                 sqlx::query("DELETE FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
                     .bind(thread_id)
@@ -307,7 +336,7 @@ macro_rules! chat_store {
                 &self,
                 thread_id: &str,
                 item_id: &str,
-                ctx: &crate::tools::ToolContext,
+                ctx: &crate::chat::ChatContext,
             ) -> Result<(), StoreError> {
                 let (created_at, seq) =
                     self.item_position(thread_id, item_id, ctx.user.0).await?.ok_or(StoreError::NotFound)?;
@@ -330,7 +359,7 @@ macro_rules! chat_store {
                 thread_id: &str,
                 item_ids: &[String],
                 kind: FeedbackKind,
-                ctx: &crate::tools::ToolContext,
+                ctx: &crate::chat::ChatContext,
             ) -> Result<(), StoreError> {
                 self.require_thread(thread_id, ctx.user.0).await?;
                 let now = micros(crate::storage::now());
@@ -358,9 +387,9 @@ macro_rules! chat_store {
             async fn save_thread_reporting(
                 &self,
                 thread: &ThreadMetadata,
-                ctx: &crate::tools::ToolContext,
+                ctx: &crate::chat::ChatContext,
             ) -> Result<super::ThreadSaved, StoreError> {
-                self.upsert_thread(thread, ctx.user.0).await
+                self.upsert_thread(thread, ctx.user.0, ctx.new_thread_claim.as_ref()).await
             }
         }
     };
@@ -369,4 +398,5 @@ macro_rules! chat_store {
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
-use super::{PostgresStorage, SqliteStorage, ThreadSaved};
+use super::{NewThreadClaim, PostgresStorage, SqliteStorage, ThreadSaved};
+use crate::tasks::model::UserId;

@@ -246,6 +246,30 @@ pub struct RunClaim {
     pub expires_at: Timestamp,
 }
 
+/// A claim for the thread a reply is about to create, saved with the thread itself (in the
+/// same statement), so the thread is never unclaimed while a reply is writing to it.
+#[derive(Debug, Clone)]
+pub struct NewThreadClaim {
+    pub run_id: Uuid,
+    pub replica: Uuid,
+    pub replica_url: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+impl NewThreadClaim {
+    /// The claim on `user`'s thread `thread_id`, on these terms.
+    pub fn for_thread(&self, thread_id: &str, user: UserId) -> RunClaim {
+        RunClaim {
+            thread_id: thread_id.to_owned(),
+            user,
+            run_id: self.run_id,
+            replica: self.replica,
+            replica_url: self.replica_url.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
 /// The replica writing a reply, as its claim names it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RunHolder {
@@ -256,7 +280,7 @@ pub struct RunHolder {
 pub type DynStorage = Arc<dyn Storage>;
 
 /// ChatKit threads and items, scoped by the user in the tool context.
-pub type DynChatStore = Arc<dyn chatkit::Store<crate::tools::ToolContext>>;
+pub type DynChatStore = Arc<dyn chatkit::Store<crate::chat::ChatContext>>;
 
 /// What a thread save did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,13 +293,13 @@ pub enum ThreadSaved {
 /// whether it created the thread, which the database knows from the save
 /// itself (so callers need not load the thread first to find out).
 #[async_trait]
-pub trait ChatStore: chatkit::Store<crate::tools::ToolContext> {
+pub trait ChatStore: chatkit::Store<crate::chat::ChatContext> {
     /// Saves like [`chatkit::Store::save_thread`]. A thread id that belongs
     /// to another user is `NotFound`, and nothing is written.
     async fn save_thread_reporting(
         &self,
         thread: &chatkit::ThreadMetadata,
-        ctx: &crate::tools::ToolContext,
+        ctx: &crate::chat::ChatContext,
     ) -> Result<ThreadSaved, chatkit::StoreError>;
 }
 

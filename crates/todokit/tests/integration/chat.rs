@@ -2,6 +2,7 @@
 //! todokit's own error statuses, ownership, ordering, titles and feedback.
 
 use serde_json::{Value, json};
+use todokit::chat::ChatContext;
 use todokit::storage::ThreadSaved;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
@@ -186,18 +187,18 @@ async fn thread_title_comes_from_the_first_message_and_can_be_renamed(app: TestA
 }
 
 /// Two users straight in storage: the owner's and the other user's tool contexts.
-async fn owner_and_other(app: &TestApp) -> (ToolContext, ToolContext) {
+async fn owner_and_other(app: &TestApp) -> (ChatContext, ChatContext) {
     let now = todokit::storage::now();
     let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
     let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
     (context(&json!(owner.id)), context(&json!(other.id)))
 }
 
-fn context(app_user: &Value) -> ToolContext {
-    ToolContext {
+fn context(app_user: &Value) -> ChatContext {
+    ChatContext::from(ToolContext {
         user: UserId(uuid::Uuid::parse_str(app_user.as_str().unwrap()).unwrap()),
         zone: UserZone::utc(),
-    }
+    })
 }
 
 async fn locked_threads_refuse_new_messages(app: TestApp) {

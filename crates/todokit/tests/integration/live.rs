@@ -7,8 +7,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
+use todokit::chat::ChatContext;
 use todokit::events::NewEvent;
-use todokit::storage::{RunClaim, RunHolder};
+use todokit::storage::{NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -113,12 +114,12 @@ impl EventStream {
     }
 }
 
-async fn user_context(app: &TestApp, token: &str) -> ToolContext {
+async fn user_context(app: &TestApp, token: &str) -> ChatContext {
     let me = app.get("/api/auth/session", token).await.expect(200);
-    ToolContext {
+    ChatContext::from(ToolContext {
         user: UserId(uuid::Uuid::parse_str(me["user"]["id"].as_str().unwrap()).unwrap()),
         zone: UserZone::utc(),
-    }
+    })
 }
 
 async fn task_changes_stream_to_their_owner_only(app: TestApp) {
@@ -916,6 +917,42 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     assert_eq!(storage.run_holder(&thread_id, user, start + lease * 2).await.unwrap(), held_by(replica_b));
     storage.release_run(&thread_id, second_run).await.unwrap();
     assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
+
+    // A reply that creates its thread saves its claim with it (PostgreSQL, one statement): claimed
+    // from the moment the thread exists; saved again (an update), the claim is left as it is.
+    // SQLite is one process and keeps no claims: it refuses, and writes nothing.
+    let mut created = ChatContext::from(user_context(&app, &token).await.caller);
+    created.new_thread_claim = Some(NewThreadClaim {
+        run_id: first_run,
+        replica: replica_a,
+        replica_url: Some(format!("http://{replica_a}.replicas.test")),
+        expires_at: start + lease,
+    });
+    let mut new_thread = chatkit::ThreadMetadata::new("thr_claimed_on_creation");
+    let chat = storage.chat_store();
+    match app.db {
+        Db::Postgres => {
+            assert_eq!(
+                chat.save_thread_reporting(&new_thread, &created).await.unwrap(),
+                ThreadSaved::Created
+            );
+            assert_eq!(storage.run_holder(&new_thread.id, user, start).await.unwrap(), held_by(replica_a));
+            new_thread.title = Some("Renamed".into());
+            assert_eq!(
+                chat.save_thread_reporting(&new_thread, &created).await.unwrap(),
+                ThreadSaved::Updated
+            );
+            storage.release_run(&new_thread.id, first_run).await.unwrap();
+            assert!(storage.run_holder(&new_thread.id, user, start).await.unwrap().is_none());
+        }
+        Db::Sqlite => {
+            assert!(chat.save_thread_reporting(&new_thread, &created).await.is_err());
+            assert!(matches!(
+                chat.load_thread(&new_thread.id, &created).await,
+                Err(chatkit::StoreError::NotFound)
+            ));
+        }
+    }
 
     // A replica takes over a claim of its own that a failed release left behind.
     assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());

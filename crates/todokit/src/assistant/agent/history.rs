@@ -6,7 +6,7 @@ use chatkit::{ItemKind, SortOrder, Store, StoreError, ThreadItem, UserMessageCon
 use serde::{Deserialize, Serialize};
 
 use crate::assistant::llm::{ChatMessage, ToolCall};
-use crate::tools::ToolContext;
+use crate::chat::ChatContext;
 
 /// `type` of the hidden item that records one model step's tool calls.
 pub(crate) const TOOL_ROUND_TYPE: &str = "todokit.tool_round";
@@ -78,9 +78,9 @@ impl ToolRound {
 /// Loads the newest items of a thread (about twice the budget, so the cut can
 /// fall on a unit boundary) and converts them.
 pub(crate) async fn load(
-    store: &dyn Store<ToolContext>,
+    store: &dyn Store<ChatContext>,
     thread_id: &str,
-    ctx: &ToolContext,
+    ctx: &ChatContext,
     budget_chars: usize,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     let mut newest_first = Vec::new();

@@ -17,6 +17,7 @@ use tokio::sync::Barrier;
 
 use super::LlmResponder;
 use crate::assistant::llm::{ApiKey, LlmClient, LlmConfig};
+use crate::chat::ChatContext;
 use crate::storage::DynChatStore;
 use crate::tasks::model::{TaskKey, UserId};
 use crate::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
@@ -134,12 +135,12 @@ impl ToolExecutor for TestTools {
 // ----- the harness ----------------------------------------------------------------------------
 
 struct Harness {
-    server: ChatKitServer<dyn chatkit::Store<ToolContext>, LlmResponder>,
+    server: ChatKitServer<dyn chatkit::Store<ChatContext>, LlmResponder>,
     /// The real SQL chat store, on the same SQLite database as the tasks.
     store: DynChatStore,
     fake: FakeLlm,
     tools: Arc<TestTools>,
-    ctx: ToolContext,
+    ctx: ChatContext,
     _dir: tempfile::TempDir,
 }
 
@@ -167,7 +168,10 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
         .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::storage::now())
         .await
         .unwrap();
-    let ctx = ToolContext { user: UserId(user.id), zone: UserZone::parse("Europe/Berlin").unwrap() };
+    let ctx = ChatContext::from(ToolContext {
+        user: UserId(user.id),
+        zone: UserZone::parse("Europe/Berlin").unwrap(),
+    });
 
     let fake = FakeLlm::builder().api_key(API_KEY).script(script).build();
     let address = fake.spawn().await.unwrap();

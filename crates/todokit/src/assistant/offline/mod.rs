@@ -61,6 +61,7 @@ use serde_json::Value;
 use todokit_domain::nl::parse_command;
 
 use crate::assistant::widgets::{DateContext, TaskRow, TaskView, apply_task_action, task_widget_item};
+use crate::chat::ChatContext;
 use crate::tools::{ToolContext, ToolExecutor};
 use interpret::{Interpreter, Outcome, PendingConfirmation, flatten};
 use turn::Turn;
@@ -81,14 +82,14 @@ const HISTORY_WINDOW: usize = 20;
 #[derive(Clone)]
 pub struct OfflineResponder {
     tools: Arc<dyn ToolExecutor>,
-    store: Arc<dyn Store<ToolContext>>,
+    store: Arc<dyn Store<ChatContext>>,
     clock: Clock,
 }
 
 impl OfflineResponder {
     /// An assistant that performs commands through `tools` and reads thread history from
     /// `store` (the same store the ChatKit server uses). Uses the system clock.
-    pub fn new(tools: Arc<dyn ToolExecutor>, store: Arc<dyn Store<ToolContext>>) -> Self {
+    pub fn new(tools: Arc<dyn ToolExecutor>, store: Arc<dyn Store<ChatContext>>) -> Self {
         Self { tools, store, clock: Arc::new(Timestamp::now) }
     }
 
@@ -107,7 +108,7 @@ impl OfflineResponder {
         &self,
         thread_id: &str,
         user_message_id: &str,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<Option<PendingConfirmation>, ResponseError> {
         let recent = self
             .store
@@ -134,7 +135,7 @@ impl OfflineResponder {
         turn: &mut Turn,
         thread: &ThreadHandle,
         user_message: &ThreadItem,
-        ctx: &ToolContext,
+        ctx: &ChatContext,
     ) -> Result<(Outcome, bool), ResponseError> {
         let ItemKind::UserMessage { content, .. } = &user_message.kind else {
             return Ok((Outcome::default(), false));
@@ -171,7 +172,7 @@ impl OfflineResponder {
         turn: &mut Turn,
         thread: ThreadHandle,
         user_message: ThreadItem,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> Result<(), ResponseError> {
         let (outcome, give_hint) = self.turn(turn, &thread, &user_message, &ctx).await?;
         let mut reply = outcome.paragraphs.join("\n\n");
@@ -208,12 +209,12 @@ fn latest_states(changed: Vec<TaskView>) -> Vec<TaskRow> {
 }
 
 #[async_trait]
-impl Responder<ToolContext> for OfflineResponder {
+impl Responder<ChatContext> for OfflineResponder {
     fn respond(
         &self,
         thread: ThreadHandle,
         user_message: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> ResponseStream {
         let this = self.clone();
         response_stream(move |sink| async move {
@@ -230,7 +231,7 @@ impl Responder<ToolContext> for OfflineResponder {
         thread: ThreadHandle,
         action: Action,
         sender: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> ResponseStream {
         let this = self.clone();
         response_stream(move |sink| async move {
@@ -255,7 +256,7 @@ impl Responder<ToolContext> for OfflineResponder {
         thread: ThreadMetadata,
         action: Action,
         sender: Option<ThreadItem>,
-        ctx: ToolContext,
+        ctx: ChatContext,
     ) -> Result<SyncCustomActionResponse, ProcessError> {
         let dates = self.dates(&ctx);
         let outcome = apply_task_action(self.tools.as_ref(), &ctx, &thread.id, &action, sender, &dates)

@@ -13,6 +13,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use todokit::assistant::offline::OfflineResponder;
+use todokit::chat::ChatContext;
 use todokit::storage::DynChatStore;
 use todokit::tasks::model::{SortKey, Task, TaskKey, UserId};
 use todokit::tasks::{
@@ -266,10 +267,10 @@ impl Reply {
 
 /// A signed-in user talking to the offline assistant in one thread at a time.
 pub struct Chat {
-    server: ChatKitServer<dyn chatkit::Store<ToolContext>, OfflineResponder>,
+    server: ChatKitServer<dyn chatkit::Store<ChatContext>, OfflineResponder>,
     tools: Arc<ServiceTools>,
     pub tasks: TaskService,
-    pub ctx: ToolContext,
+    pub ctx: ChatContext,
     pub thread_id: Option<String>,
     storage: todokit::storage::DynStorage,
     _dir: tempfile::TempDir,
@@ -292,7 +293,8 @@ impl Chat {
         let store: DynChatStore = storage.chat_store();
         let now: Timestamp = NOW.parse().unwrap();
         let responder = OfflineResponder::new(tools.clone(), store.clone()).with_clock(move || now);
-        let ctx = ToolContext { user: UserId(user.id), zone: UserZone::parse(zone).unwrap() };
+        let ctx =
+            ChatContext::from(ToolContext { user: UserId(user.id), zone: UserZone::parse(zone).unwrap() });
         Chat {
             server: ChatKitServer::new(store, Arc::new(responder)),
             tools,
@@ -325,7 +327,7 @@ impl Chat {
             server: self.server.clone(),
             tools: self.tools.clone(),
             tasks: self.tasks.clone(),
-            ctx: ToolContext { user: UserId(user.id), zone: self.ctx.zone.clone() },
+            ctx: ChatContext::from(ToolContext { user: UserId(user.id), zone: self.ctx.zone.clone() }),
             thread_id: None,
             storage: self.storage.clone(),
             _dir: tempfile::tempdir().unwrap(),
