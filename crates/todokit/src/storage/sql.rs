@@ -257,42 +257,52 @@ macro_rules! sql_storage {
                 .ok_or(sqlx::Error::RowNotFound)
             }
 
+            /// Inserts `task`, numbered `task.number`, with its tags.
             async fn insert_task(
                 tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
-                sqlx::query(concat!(
+                // The number is the last parameter, so the fields bind the same way when the
+                // database draws the number itself (`PostgresStorage::insert_new_task`).
+                let insert = sqlx::query(concat!(
                     "INSERT INTO tasks (",
                     task_columns!(),
-                    ", user_id, priority_rank, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-                ))
-                .bind(task.id)
-                .bind(task.number)
-                .bind(&task.title)
-                .bind(&task.description)
-                .bind(task.priority.as_str())
-                .bind(serde_json::to_string(&task.tags).context("tags")?)
-                .bind(task.due_at.map(micros))
-                .bind(&task.time_zone)
-                .bind(task.reminder_offset_minutes.map(i64::from))
-                .bind(task.reminder_sent)
-                .bind(encode_recurrence(task.recurrence.as_ref())?)
-                .bind(task.series_id)
-                .bind(task.series_start_at.map(micros))
-                .bind(i64::from(task.occurrence_index))
-                .bind(task.parent_task_id)
-                .bind(task.completed)
-                .bind(task.completed_at.map(micros))
-                .bind(micros(task.created_at))
-                .bind(micros(task.updated_at))
-                .bind(user)
-                .bind(i64::from(task.priority.rank()))
-                .bind(search_text(&task.title, task.description.as_deref()))
-                .execute(&mut **tx)
-                .await?;
+                    ", user_id, priority_rank, search_text) VALUES ($1, $22, $2, $3, $4, $5, $6, $7, $8, \
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                ));
+                Self::bind_task_fields(insert, user, task)?.bind(task.number).execute(&mut **tx).await?;
                 Self::insert_tags(tx, user, task).await
+            }
+
+            /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order.
+            fn bind_task_fields<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+                user: Uuid,
+                task: &'q Task,
+            ) -> anyhow::Result<sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>> {
+                Ok(query
+                    .bind(task.id)
+                    .bind(&task.title)
+                    .bind(&task.description)
+                    .bind(task.priority.as_str())
+                    .bind(serde_json::to_string(&task.tags).context("tags")?)
+                    .bind(task.due_at.map(micros))
+                    .bind(&task.time_zone)
+                    .bind(task.reminder_offset_minutes.map(i64::from))
+                    .bind(task.reminder_sent)
+                    .bind(encode_recurrence(task.recurrence.as_ref())?)
+                    .bind(task.series_id)
+                    .bind(task.series_start_at.map(micros))
+                    .bind(i64::from(task.occurrence_index))
+                    .bind(task.parent_task_id)
+                    .bind(task.completed)
+                    .bind(task.completed_at.map(micros))
+                    .bind(micros(task.created_at))
+                    .bind(micros(task.updated_at))
+                    .bind(user)
+                    .bind(i64::from(task.priority.rank()))
+                    .bind(search_text(&task.title, task.description.as_deref())))
             }
 
             async fn replace_tags(
@@ -558,12 +568,8 @@ macro_rules! sql_storage {
                 task: &NewTask,
                 now: Timestamp,
             ) -> super::StorageResult<Task> {
-                let mut tx = self.begin_write().await?;
-                let number = Self::allocate_number(&mut tx, user.0).await?;
-                let record = new_task_record(task, number, now);
-                Self::insert_task(&mut tx, user.0, &record).await?;
-                tx.commit().await?;
-                Ok(record)
+                // Numbered by the database as it is inserted.
+                self.insert_new_task(user.0, new_task_record(task, 0, now)).await
             }
 
             async fn get_task(
@@ -935,6 +941,15 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
+    /// Inserts a new task with the user's next number, in one write transaction.
+    async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
+        let mut tx = self.begin_write().await?;
+        task.number = Self::allocate_number(&mut tx, user).await?;
+        Self::insert_task(&mut tx, user, &task).await?;
+        tx.commit().await?;
+        Ok(task)
+    }
+
     /// Appends `events` in one autocommit statement; returns their ids. SQLite has one
     /// writer at a time, so ids are committed in order already.
     async fn insert_events(
@@ -963,6 +978,30 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
+    /// Inserts a new task with the user's next number, and its tags, in one statement: the
+    /// user's row stays locked for the number only while the statement runs, not across round
+    /// trips, so one user's concurrent creates queue far less.
+    async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
+        use sqlx::Row;
+        let insert = sqlx::query(concat!(
+            "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq), \
+             task AS (INSERT INTO tasks (",
+            task_columns!(),
+            ", user_id, priority_rank, search_text) SELECT $1, task_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING id, number), \
+             tagged AS (INSERT INTO task_tags (task_id, user_id, tag) \
+             SELECT task.id, $19, tag FROM task, unnest($22::text[]) AS tag) \
+             SELECT number FROM task"
+        ));
+        let tags: Vec<&str> = task.tags.iter().map(|tag| tag.as_str()).collect();
+        let row = Self::bind_task_fields(insert, user, &task)?
+            .bind(tags)
+            .fetch_one(&mut *self.writer.acquire().await?)
+            .await?;
+        task.number = row.try_get("number")?;
+        Ok(task)
+    }
+
     /// Appends `events` and notifies every replica, in one statement (one round trip, its
     /// own transaction); returns their ids.
     ///

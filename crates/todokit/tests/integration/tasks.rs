@@ -64,6 +64,19 @@ async fn numbers_increase_and_are_never_reused(app: TestApp) {
     // Numbers are per user.
     let other = app.new_user().await;
     assert_eq!(app.create_task(&other, json!({"title": "first"})).await["number"], 1);
+
+    // Created at once, tasks still take distinct, consecutive numbers, each with its tags.
+    let created = futures::future::join_all((0..16).map(|i| {
+        app.create_task(&other, json!({"title": format!("burst {i}"), "tags": ["burst", format!("n{i}")]}))
+    }))
+    .await;
+    let mut numbers: Vec<i64> = created.iter().map(|task| task["number"].as_i64().unwrap()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (2..=17).collect::<Vec<i64>>());
+    let tagged = app.get("/api/tasks?tags=burst&limit=100", &other).await.expect(200);
+    assert_eq!(tagged["tasks"].as_array().unwrap().len(), 16, "{tagged}");
+    let one = app.get("/api/tasks?tags=n7", &other).await.expect(200);
+    assert_eq!(one["tasks"][0]["title"], "burst 7", "{one}");
 }
 
 async fn every_validation_rule_has_a_clear_error(app: TestApp) {
