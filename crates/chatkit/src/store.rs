@@ -55,6 +55,12 @@ where
     /// owner; updating a foreign thread is `NotFound`.
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &C) -> Result<(), StoreError>;
 
+    /// Saves a thread the server has just made (`threads.create`): like `save_thread`,
+    /// which it calls unless the store overrides it (e.g. to start with the insert).
+    async fn create_thread(&self, thread: &ThreadMetadata, ctx: &C) -> Result<(), StoreError> {
+        self.save_thread(thread, ctx).await
+    }
+
     /// Deletes a thread, its items and feedback. `NotFound` if missing or foreign.
     async fn delete_thread(&self, thread_id: &str, ctx: &C) -> Result<(), StoreError>;
 

@@ -193,7 +193,7 @@ impl<S: ?Sized, R: ?Sized> ChatKitServer<S, R> {
         let responder = self.responder.clone();
         let stream =
             Pipeline::start(self.store.clone(), ctx, thread.id.clone(), move |pipeline| async move {
-                pipeline.store.save_thread(&thread, &pipeline.ctx).await?;
+                pipeline.store.create_thread(&thread, &pipeline.ctx).await?;
                 pipeline.emit(ThreadStreamEvent::ThreadCreated { thread: Thread::summary(&thread) }).await?;
                 pipeline.add_item_done(user_message.clone()).await?;
                 let handle = ThreadHandle::new(thread);

@@ -55,6 +55,27 @@ const INSERT_CLAIMED_THREAD: &str = "WITH thread AS (INSERT INTO chat_threads (i
      INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
      SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id";
 
+/// A thread's columns, encoded once for an insert or an update.
+struct ThreadRow<'a> {
+    thread: &'a ThreadMetadata,
+    status: String,
+    image_domains: Option<String>,
+    metadata: String,
+    saved_at: i64,
+}
+
+impl<'a> ThreadRow<'a> {
+    fn new(thread: &'a ThreadMetadata) -> Result<Self, StoreError> {
+        Ok(Self {
+            thread,
+            status: to_json(&thread.status)?,
+            image_domains: thread.allowed_image_domains.as_ref().map(to_json).transpose()?,
+            metadata: to_json(&thread.metadata)?,
+            saved_at: micros(crate::storage::now()),
+        })
+    }
+}
+
 macro_rules! chat_store {
     ($name:ident, $db:ty) => {
         impl $name {
@@ -74,35 +95,52 @@ macro_rules! chat_store {
                 })
             }
 
-            /// Inserts a thread or updates the caller's own, and says which.
-            /// The insert comes first (a new thread is one statement); an id
-            /// taken by another user's thread updates nothing: `NotFound`.
-            /// `claim`: a reply's claim on the thread, saved in the same statement
-            /// when it creates the thread (PostgreSQL replicas; see `chat::runs`).
+            /// Saves a thread: inserts it or updates the caller's own, and says which. A thread
+            /// being created tries the insert first, any other the update, so each usually takes
+            /// one statement. An id taken by another user's thread writes nothing: `NotFound`.
             async fn upsert_thread(
                 &self,
                 thread: &ThreadMetadata,
+                ctx: &crate::chat::ChatContext,
+                order: SaveOrder,
+            ) -> Result<ThreadSaved, StoreError> {
+                let row = ThreadRow::new(thread)?;
+                let user = ctx.user.0;
+                let claim = ctx.new_thread_claim.as_ref();
+                if order == SaveOrder::InsertFirst && self.insert_thread(&row, user, claim).await? {
+                    return Ok(ThreadSaved::Created);
+                }
+                if self.update_thread(&row, user).await? {
+                    return Ok(ThreadSaved::Updated);
+                }
+                if order == SaveOrder::UpdateFirst && self.insert_thread(&row, user, claim).await? {
+                    return Ok(ThreadSaved::Created);
+                }
+                Err(StoreError::NotFound)
+            }
+
+            /// Inserts a new thread, with its reply's claim when `claim` is given (PostgreSQL
+            /// replicas; see `chat::runs`), in one statement. False when the id exists.
+            async fn insert_thread(
+                &self,
+                row: &ThreadRow<'_>,
                 user: Uuid,
                 claim: Option<&NewThreadClaim>,
-            ) -> Result<ThreadSaved, StoreError> {
-                let now = micros(crate::storage::now());
-                let status = to_json(&thread.status)?;
-                let image_domains = thread.allowed_image_domains.as_ref().map(to_json).transpose()?;
-                let metadata = to_json(&thread.metadata)?;
+            ) -> Result<bool, StoreError> {
                 if claim.is_some() && crate::storage::Storage::backend(self) != crate::storage::Backend::Postgres {
                     return Err(store_error("reply claims are kept on PostgreSQL only"));
                 }
                 let sql = if claim.is_some() { INSERT_CLAIMED_THREAD } else { INSERT_THREAD };
-                let claim = claim.map(|claim| claim.for_thread(&thread.id, UserId(user)));
+                let claim = claim.map(|claim| claim.for_thread(&row.thread.id, UserId(user)));
                 let mut insert = sqlx::query_scalar(sql)
-                    .bind(&thread.id)
+                    .bind(&row.thread.id)
                     .bind(user)
-                    .bind(&thread.title)
-                    .bind(&status)
-                    .bind(&image_domains)
-                    .bind(&metadata)
-                    .bind(micros(thread.created_at))
-                    .bind(now);
+                    .bind(&row.thread.title)
+                    .bind(&row.status)
+                    .bind(&row.image_domains)
+                    .bind(&row.metadata)
+                    .bind(micros(row.thread.created_at))
+                    .bind(row.saved_at);
                 if let Some(claim) = claim {
                     insert = insert
                         .bind(claim.run_id)
@@ -116,24 +154,26 @@ macro_rules! chat_store {
                     .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)?;
-                if !inserted.is_empty() {
-                    return Ok(ThreadSaved::Created);
-                }
+                Ok(!inserted.is_empty())
+            }
+
+            /// Updates the caller's own thread. False when there is none.
+            async fn update_thread(&self, row: &ThreadRow<'_>, user: Uuid) -> Result<bool, StoreError> {
                 let updated = sqlx::query(
                     "UPDATE chat_threads SET title = $1, status = $2, allowed_image_domains = $3, metadata = $4, \
                      updated_at = $5 WHERE id = $6 AND user_id = $7",
                 )
-                .bind(&thread.title)
-                .bind(&status)
-                .bind(&image_domains)
-                .bind(&metadata)
-                .bind(now)
-                .bind(&thread.id)
+                .bind(&row.thread.title)
+                .bind(&row.status)
+                .bind(&row.image_domains)
+                .bind(&row.metadata)
+                .bind(row.saved_at)
+                .bind(&row.thread.id)
                 .bind(user)
                 .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
                 .await
                 .map_err(store_error)?;
-                if updated.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(ThreadSaved::Updated) }
+                Ok(updated.rows_affected() > 0)
             }
 
             async fn owns_thread(&self, thread_id: &str, user: Uuid) -> Result<bool, StoreError> {
@@ -204,7 +244,7 @@ macro_rules! chat_store {
             }
 
             async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
-                self.upsert_thread(thread, ctx.user.0, ctx.new_thread_claim.as_ref()).await.map(|_| ())
+                self.upsert_thread(thread, ctx, SaveOrder::UpdateFirst).await.map(|_| ())
             }
 
             async fn delete_thread(&self, thread_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
@@ -388,8 +428,9 @@ macro_rules! chat_store {
                 &self,
                 thread: &ThreadMetadata,
                 ctx: &crate::chat::ChatContext,
+                order: SaveOrder,
             ) -> Result<super::ThreadSaved, StoreError> {
-                self.upsert_thread(thread, ctx.user.0, ctx.new_thread_claim.as_ref()).await
+                self.upsert_thread(thread, ctx, order).await
             }
         }
     };
@@ -398,5 +439,5 @@ macro_rules! chat_store {
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
-use super::{NewThreadClaim, PostgresStorage, SqliteStorage, ThreadSaved};
+use super::{NewThreadClaim, PostgresStorage, SaveOrder, SqliteStorage, ThreadSaved};
 use crate::tasks::model::UserId;

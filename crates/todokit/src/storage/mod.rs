@@ -294,13 +294,24 @@ pub enum ThreadSaved {
 /// itself (so callers need not load the thread first to find out).
 #[async_trait]
 pub trait ChatStore: chatkit::Store<crate::chat::ChatContext> {
-    /// Saves like [`chatkit::Store::save_thread`]. A thread id that belongs
-    /// to another user is `NotFound`, and nothing is written.
+    /// Saves like [`chatkit::Store::save_thread`], trying first what `order` says the save
+    /// most likely is. A thread id that belongs to another user is `NotFound`, and nothing
+    /// is written.
     async fn save_thread_reporting(
         &self,
         thread: &chatkit::ThreadMetadata,
         ctx: &crate::chat::ChatContext,
+        order: SaveOrder,
     ) -> Result<ThreadSaved, chatkit::StoreError>;
+}
+
+/// Which statement a thread save tries first: the one it will most likely take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOrder {
+    /// A thread being created (`threads.create`).
+    InsertFirst,
+    /// Any other save.
+    UpdateFirst,
 }
 
 pub type DynSqlChatStore = Arc<dyn ChatStore>;

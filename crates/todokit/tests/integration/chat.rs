@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
-use todokit::storage::ThreadSaved;
+use todokit::storage::{SaveOrder, ThreadSaved};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -305,26 +305,37 @@ async fn feedback_is_stored(app: TestApp) {
 async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
     let (mine, theirs) = owner_and_other(&app).await;
     let store = app.storage.chat_store();
-    let mut thread = chatkit::ThreadMetadata::new("thr_saved_once");
+    // Whichever statement a save tries first, it reports (and does) the same.
+    for (n, (first, then)) in
+        [(SaveOrder::InsertFirst, SaveOrder::UpdateFirst), (SaveOrder::UpdateFirst, SaveOrder::InsertFirst)]
+            .into_iter()
+            .enumerate()
+    {
+        let mut thread = chatkit::ThreadMetadata::new(format!("thr_saved_once_{n}"));
+        assert_eq!(store.save_thread_reporting(&thread, &mine, first).await.unwrap(), ThreadSaved::Created);
+        thread.title = Some("Groceries".into());
+        assert_eq!(store.save_thread_reporting(&thread, &mine, then).await.unwrap(), ThreadSaved::Updated);
+        assert_eq!(store.save_thread_reporting(&thread, &mine, first).await.unwrap(), ThreadSaved::Updated);
+        assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
 
-    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Created);
-    thread.title = Some("Groceries".into());
-    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Updated);
-    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Updated);
-    assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+        // The same id from another user is somebody else's thread: not found, and left alone.
+        let mut hijack = thread.clone();
+        hijack.title = Some("Mine now".into());
+        for order in [first, then] {
+            let refused = store.save_thread_reporting(&hijack, &theirs, order).await.unwrap_err();
+            assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
+        }
+        assert!(matches!(store.save_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
+        assert!(matches!(store.create_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
+        assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+        assert!(
+            store.load_threads(10, None, chatkit::SortOrder::Desc, &theirs).await.unwrap().data.is_empty()
+        );
 
-    // The same id from another user is somebody else's thread: not found, and left alone.
-    let mut hijack = thread.clone();
-    hijack.title = Some("Mine now".into());
-    let refused = store.save_thread_reporting(&hijack, &theirs).await.unwrap_err();
-    assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
-    assert!(matches!(store.save_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
-    assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
-    assert!(store.load_threads(10, None, chatkit::SortOrder::Desc, &theirs).await.unwrap().data.is_empty());
-
-    // Deleted, then saved again: created anew.
-    store.delete_thread(&thread.id, &mine).await.unwrap();
-    assert_eq!(store.save_thread_reporting(&thread, &mine).await.unwrap(), ThreadSaved::Created);
+        // Deleted, then saved again: created anew.
+        store.delete_thread(&thread.id, &mine).await.unwrap();
+        assert_eq!(store.save_thread_reporting(&thread, &mine, then).await.unwrap(), ThreadSaved::Created);
+    }
 }
 
 async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(app: TestApp) {

@@ -290,8 +290,10 @@ async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
     let in_three_days = today_noon.checked_add(jiff::Span::new().days(3)).unwrap();
     let in_ten_days = today_noon.checked_add(jiff::Span::new().days(10)).unwrap();
     let yesterday = today_noon.checked_add(jiff::Span::new().days(-1)).unwrap();
+    // Due later today whatever the time of day there: not overdue yet.
+    let later_today = now.end_of_day().unwrap();
     for (title, due) in
-        [("today", &today_noon), ("soon", &in_three_days), ("later", &in_ten_days), ("late", &yesterday)]
+        [("today", &later_today), ("soon", &in_three_days), ("later", &in_ten_days), ("late", &yesterday)]
     {
         app.create_task(&token, json!({"title": title, "due_at": due.timestamp().to_string()})).await;
     }
