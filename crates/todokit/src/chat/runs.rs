@@ -198,7 +198,8 @@ impl Runs {
             progress: watch::channel((0, false)).0,
             stop: Mutex::new(Some(stop_tx)),
         });
-        let unclaimed = |runs: &Arc<Self>, run, stop, new_thread_claim| Reservation {
+        // A reservation that holds no thread here: a new thread (not made yet) or another user's.
+        let holding_no_thread = |runs: &Arc<Self>, run, stop, new_thread_claim| Reservation {
             runs: runs.clone(),
             thread_id: None,
             claimed: false,
@@ -208,7 +209,7 @@ impl Runs {
         };
         let Some(thread_id) = thread_id else {
             let new_thread_claim = self.shared.as_ref().map(|shared| shared.terms(&run));
-            return Ok(Ok(unclaimed(self, run, stop, new_thread_claim)));
+            return Ok(Ok(holding_no_thread(self, run, stop, new_thread_claim)));
         };
         {
             let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
@@ -216,7 +217,7 @@ impl Runs {
                 Some(current) if current.owner == owner.0 => return Ok(Err(ThreadBusy)),
                 // Someone else's thread: claim nothing and say nothing; the
                 // store answers 404 as for any thread that is not theirs.
-                Some(_) => return Ok(Ok(unclaimed(self, run, stop, None))),
+                Some(_) => return Ok(Ok(holding_no_thread(self, run, stop, None))),
                 None => {
                     by_thread.insert(thread_id.to_owned(), run.clone());
                 }

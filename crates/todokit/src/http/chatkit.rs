@@ -16,9 +16,8 @@ use futures::StreamExt;
 
 use super::extract::{AuthUser, RequestZone};
 use crate::app::AppState;
-use crate::chat::ChatContext;
-use crate::chat::ChatServer;
 use crate::chat::runs::{Reservation, ThreadBusy};
+use crate::chat::{ChatContext, ChatServer};
 use crate::error::{AppError, AppResult};
 use crate::tools::ToolContext;
 
