@@ -279,7 +279,7 @@ pub struct RunHolder {
 
 pub type DynStorage = Arc<dyn Storage>;
 
-/// ChatKit threads and items, scoped by the user in the tool context.
+/// ChatKit threads and items, scoped by the caller in the chat context.
 pub type DynChatStore = Arc<dyn chatkit::Store<crate::chat::ChatContext>>;
 
 /// What a thread save did.
