@@ -275,7 +275,8 @@ macro_rules! sql_storage {
                 Self::insert_tags(tx, user, task).await
             }
 
-            /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order.
+            /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order
+            /// (also `save_task`'s).
             fn bind_task_fields<'q>(
                 query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
                 user: Uuid,
@@ -339,34 +340,16 @@ macro_rules! sql_storage {
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
-                sqlx::query(
-                    "UPDATE tasks SET title = $1, description = $2, priority = $3, priority_rank = $4, \
-                     tags = $5, due_at = $6, time_zone = $7, reminder_offset_minutes = $8, \
-                     reminder_sent = $9, recurrence = $10, series_id = $11, series_start_at = $12, \
-                     occurrence_index = $13, completed = $14, completed_at = $15, updated_at = $16, \
-                     search_text = $17 WHERE id = $18 AND user_id = $19",
-                )
-                .bind(&task.title)
-                .bind(&task.description)
-                .bind(task.priority.as_str())
-                .bind(i64::from(task.priority.rank()))
-                .bind(serde_json::to_string(&task.tags).context("tags")?)
-                .bind(task.due_at.map(micros))
-                .bind(&task.time_zone)
-                .bind(task.reminder_offset_minutes.map(i64::from))
-                .bind(task.reminder_sent)
-                .bind(encode_recurrence(task.recurrence.as_ref())?)
-                .bind(task.series_id)
-                .bind(task.series_start_at.map(micros))
-                .bind(i64::from(task.occurrence_index))
-                .bind(task.completed)
-                .bind(task.completed_at.map(micros))
-                .bind(micros(task.updated_at))
-                .bind(search_text(&task.title, task.description.as_deref()))
-                .bind(task.id)
-                .bind(user)
-                .execute(&mut **tx)
-                .await?;
+                // `insert_task`'s parameters; the number, `parent_task_id` ($14) and
+                // `created_at` ($17) never change.
+                let update = sqlx::query(
+                    "UPDATE tasks SET title = $2, description = $3, priority = $4, tags = $5, due_at = $6, \
+                     time_zone = $7, reminder_offset_minutes = $8, reminder_sent = $9, recurrence = $10, \
+                     series_id = $11, series_start_at = $12, occurrence_index = $13, completed = $15, \
+                     completed_at = $16, updated_at = $18, priority_rank = $20, search_text = $21 \
+                     WHERE id = $1 AND user_id = $19",
+                );
+                Self::bind_task_fields(update, user, task)?.execute(&mut **tx).await?;
                 Ok(())
             }
 
