@@ -257,14 +257,14 @@ macro_rules! sql_storage {
                 .ok_or(sqlx::Error::RowNotFound)
             }
 
-            /// Inserts `task`, numbered `task.number`, with its tags.
+            /// Inserts `task`, numbered `task.number` (the database indexes its tags).
             async fn insert_task(
                 tx: &mut super::writer::WriteTransaction<$db>,
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
                 // The number is the last parameter, so the fields bind the same way when the
-                // database draws the number itself (`PostgresStorage::insert_new_task`).
+                // database draws the number itself (`insert_new_task`).
                 let insert = sqlx::query(concat!(
                     "INSERT INTO tasks (",
                     task_columns!(),
@@ -272,7 +272,7 @@ macro_rules! sql_storage {
                      $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
                 ));
                 Self::bind_task_fields(insert, user, task)?.bind(task.number).execute(&mut **tx).await?;
-                Self::insert_tags(tx, user, task).await
+                Ok(())
             }
 
             /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order
@@ -304,35 +304,6 @@ macro_rules! sql_storage {
                     .bind(user)
                     .bind(i64::from(task.priority.rank()))
                     .bind(search_text(&task.title, task.description.as_deref())))
-            }
-
-            async fn replace_tags(
-                tx: &mut super::writer::WriteTransaction<$db>,
-                user: Uuid,
-                task: &Task,
-            ) -> super::StorageResult<()> {
-                sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
-                    .bind(task.id)
-                    .execute(&mut **tx)
-                    .await?;
-                Self::insert_tags(tx, user, task).await
-            }
-
-            /// One statement for all of a task's tags.
-            async fn insert_tags(
-                tx: &mut super::writer::WriteTransaction<$db>,
-                user: Uuid,
-                task: &Task,
-            ) -> super::StorageResult<()> {
-                if task.tags.is_empty() {
-                    return Ok(());
-                }
-                let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO task_tags (task_id, user_id, tag) ");
-                insert.push_values(&task.tags, |mut row, tag| {
-                    row.push_bind(task.id).push_bind(user).push_bind(tag.as_str());
-                });
-                insert.build().execute(&mut **tx).await?;
-                Ok(())
             }
 
             async fn save_task(
@@ -577,9 +548,6 @@ macro_rules! sql_storage {
                 if apply_patch(&mut task, patch) {
                     task.updated_at = now;
                     Self::save_task(&mut tx, user.0, &task).await?;
-                    if patch.tags.is_some() {
-                        Self::replace_tags(&mut tx, user.0, &task).await?;
-                    }
                     tx.commit().await?;
                 }
                 Ok(Some(task))
@@ -924,12 +892,22 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
-    /// Inserts a new task with the user's next number, in one write transaction.
+    /// Inserts a new task numbered after the user's last, in one statement: the insert reads
+    /// the user's sequence and a trigger moves it up (migration 0009), and another indexes the
+    /// tags. One statement is one hand-off to the connection's thread, where a transaction
+    /// (`BEGIN IMMEDIATE`, number, insert, `COMMIT`) was four.
     async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
-        let mut tx = self.begin_write().await?;
-        task.number = Self::allocate_number(&mut tx, user).await?;
-        Self::insert_task(&mut tx, user, &task).await?;
-        tx.commit().await?;
+        let insert = sqlx::query(concat!(
+            "INSERT INTO tasks (",
+            task_columns!(),
+            ", user_id, priority_rank, search_text) SELECT $1, task_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM users WHERE id = $19 \
+             RETURNING number"
+        ));
+        let row = Self::bind_task_fields(insert, user, &task)?
+            .fetch_one(&mut *self.writer.acquire().await?)
+            .await?;
+        task.number = sqlx::Row::try_get(&row, "number")?;
         Ok(task)
     }
 
@@ -961,27 +939,21 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
-    /// Inserts a new task with the user's next number, and its tags, in one statement: the
-    /// user's row stays locked for the number only while the statement runs, not across round
-    /// trips, so one user's concurrent creates queue far less.
+    /// Inserts a new task with the user's next number in one statement (the database indexes
+    /// its tags): the user's row stays locked for the number only while the statement runs,
+    /// not across round trips, so one user's concurrent creates queue far less.
     async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
-        use sqlx::Row;
         let insert = sqlx::query(concat!(
-            "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq), \
-             task AS (INSERT INTO tasks (",
+            "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq) \
+             INSERT INTO tasks (",
             task_columns!(),
             ", user_id, priority_rank, search_text) SELECT $1, task_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING id, number), \
-             tagged AS (INSERT INTO task_tags (task_id, user_id, tag) \
-             SELECT task.id, $19, tag FROM task, unnest($22::text[]) AS tag) \
-             SELECT number FROM task"
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING number"
         ));
-        let tags: Vec<&str> = task.tags.iter().map(|tag| tag.as_str()).collect();
         let row = Self::bind_task_fields(insert, user, &task)?
-            .bind(tags)
             .fetch_one(&mut *self.writer.acquire().await?)
             .await?;
-        task.number = row.try_get("number")?;
+        task.number = sqlx::Row::try_get(&row, "number")?;
         Ok(task)
     }
 
