@@ -121,6 +121,15 @@ where
     /// `stream_options`.
     fn respond(&self, thread: ThreadHandle, user_message: Option<ThreadItem>, ctx: C) -> ResponseStream;
 
+    /// The title of the thread `threads.create` is about to store, from its first message;
+    /// `None` (the default) leaves it untitled. A title given here is stored with the thread
+    /// and sent in `thread.created`, so the thread is never listed untitled and naming it
+    /// costs no second save.
+    fn new_thread_title(&self, first_message: &ThreadItem) -> Option<String> {
+        let _ = first_message;
+        None
+    }
+
     /// Handles `threads.custom_action`. `sender` is the widget item that sent it, if any.
     /// The default fails with `stream.error`.
     fn action(

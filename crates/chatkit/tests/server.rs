@@ -89,6 +89,46 @@ async fn responder_title_change_is_saved_and_announced() {
     }
 }
 
+/// Names each new thread after its first message.
+struct NamingResponder;
+
+impl chatkit::Responder<String> for NamingResponder {
+    fn respond(
+        &self,
+        thread: chatkit::ThreadHandle,
+        _user_message: Option<ThreadItem>,
+        _ctx: String,
+    ) -> chatkit::ResponseStream {
+        events_stream(assistant_message_events(&thread.id(), &["Noted."]))
+    }
+
+    fn new_thread_title(&self, first_message: &ThreadItem) -> Option<String> {
+        Some(format!("About {}", text_of(&Some(first_message.clone()))))
+    }
+}
+
+#[tokio::test]
+async fn a_new_thread_is_stored_and_announced_with_the_responders_title() {
+    let server = chatkit::ChatKitServer::new(
+        std::sync::Arc::new(chatkit::MemoryStore::new()),
+        std::sync::Arc::new(NamingResponder),
+    );
+    let events = run(&server, &create_request("groceries"), ALICE).await;
+    let ThreadStreamEvent::ThreadCreated { thread } = &events[0] else { panic!("{events:?}") };
+    assert_eq!(thread.title.as_deref(), Some("About groceries"));
+    assert!(
+        !events.iter().any(|event| matches!(event, ThreadStreamEvent::ThreadUpdated { .. })),
+        "a title given at creation needs no second save: {events:?}"
+    );
+    let stored = server.store().load_thread(&thread.id, &ALICE.to_owned()).await.expect("saved");
+    assert_eq!(stored.title.as_deref(), Some("About groceries"));
+
+    // Only new threads are named: a later message leaves the title alone.
+    run(&server, &add_message_request(&stored.id, "milk"), ALICE).await;
+    let stored = server.store().load_thread(&stored.id, &ALICE.to_owned()).await.expect("saved");
+    assert_eq!(stored.title.as_deref(), Some("About groceries"));
+}
+
 #[tokio::test]
 async fn responder_errors_become_in_band_error_events() {
     let server = server(|thread, user_message| {

@@ -188,8 +188,9 @@ impl<S: ?Sized, R: ?Sized> ChatKitServer<S, R> {
         C: Clone + Send + Sync + 'static,
     {
         reject_attachments(&params.input)?;
-        let thread = ThreadMetadata::new(new_thread_id());
+        let mut thread = ThreadMetadata::new(new_thread_id());
         let user_message = user_message_item(&thread.id, params.input);
+        thread.title = self.responder.new_thread_title(&user_message);
         let responder = self.responder.clone();
         let stream =
             Pipeline::start(self.store.clone(), ctx, thread.id.clone(), move |pipeline| async move {

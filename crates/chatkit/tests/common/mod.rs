@@ -54,8 +54,8 @@ pub fn add_message_request(thread_id: &str, text: &str) -> Vec<u8> {
         "attachments": [], "inference_options": {}}}}))
 }
 
-pub async fn process(
-    server: &TestServer,
+pub async fn process<R: Responder<String>>(
+    server: &ChatKitServer<MemoryStore, R>,
     request: &[u8],
     owner: &str,
 ) -> Result<ProcessResult, ProcessError> {
@@ -77,7 +77,11 @@ pub fn expect_json(result: Result<ProcessResult, ProcessError>) -> Value {
 }
 
 /// Runs a streaming request to the end.
-pub async fn run(server: &TestServer, request: &[u8], owner: &str) -> Vec<ThreadStreamEvent> {
+pub async fn run<R: Responder<String>>(
+    server: &ChatKitServer<MemoryStore, R>,
+    request: &[u8],
+    owner: &str,
+) -> Vec<ThreadStreamEvent> {
     expect_stream(process(server, request, owner).await).collect().await
 }
 

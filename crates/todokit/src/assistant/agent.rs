@@ -56,7 +56,7 @@ use std::time::Duration;
 use chatkit::{
     AssistantMessageContent, EventSink, IdKind, ItemKind, Responder, ResponseError, ResponseStream,
     StreamClosed, Task, TaskKind, TaskStatusIndicator, ThreadHandle, ThreadItem, ThreadItemUpdate,
-    ThreadStreamEvent, Workflow, WorkflowKind, WorkflowSummary, new_id, response_stream, title_from_text,
+    ThreadStreamEvent, Workflow, WorkflowKind, WorkflowSummary, new_id, response_stream,
 };
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -148,12 +148,9 @@ impl Agent {
         let config = self.client.config();
         let deadline = Instant::now() + config.run_timeout;
         if thread.title().is_none()
-            && let Some(ItemKind::UserMessage { content, .. }) = user_message.as_ref().map(|item| &item.kind)
+            && let Some(title) = user_message.as_ref().and_then(super::thread_title)
         {
-            let title = title_from_text(&history::user_text(content, None));
-            if !title.is_empty() {
-                thread.set_title(title);
-            }
+            thread.set_title(title);
         }
         let history = history::load(self.store.as_ref(), &thread.id(), &ctx, config.history_chars)
             .await

@@ -94,6 +94,10 @@ impl Responder<ChatContext> for Assistant {
         self.conversation.respond(thread, user_message, ctx)
     }
 
+    fn new_thread_title(&self, first_message: &ThreadItem) -> Option<String> {
+        crate::assistant::thread_title(first_message)
+    }
+
     fn action(
         &self,
         thread: ThreadHandle,

@@ -76,6 +76,9 @@ async fn model_creates_a_task_and_streams_its_reply() {
     let (_, events) = start(&app, &token, "add buy milk on jan 2 at 5pm, it's urgent").await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(&kinds[..3], ["thread.created", "thread.item.done", "stream_options"]);
+    // Named from the message as it is created, so nothing renames it afterwards.
+    assert_eq!(events[0]["thread"]["title"], "add buy milk on jan 2 at 5pm, it's urgent");
+    assert!(!kinds.contains(&"thread.updated"), "{kinds:?}");
     let workflow = events
         .iter()
         .find(|e| e["type"] == "thread.item.done" && e["item"]["type"] == "workflow")

@@ -54,7 +54,7 @@ use async_trait::async_trait;
 use chatkit::{
     Action, ItemKind, ProcessError, Responder, ResponseError, ResponseStream, SortOrder, Store,
     SyncCustomActionResponse, ThreadHandle, ThreadItem, ThreadMetadata, ThreadStreamEvent, new_message_id,
-    response_stream, title_from_text,
+    response_stream,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -144,10 +144,7 @@ impl OfflineResponder {
         // Title and hint flag change together, so the client gets one `thread.updated`.
         let give_hint = thread.update(|metadata| {
             if metadata.title.is_none() {
-                let title = title_from_text(&text);
-                if !title.is_empty() {
-                    metadata.title = Some(title);
-                }
+                metadata.title = super::thread_title(user_message);
             }
             metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true)) != Some(Value::Bool(true))
         });

@@ -290,6 +290,8 @@ export function createChat() {
         if (running) running.threadId = event.thread.id;
         state.applyEvent(event);
         renderChrome();
+        // A new thread arrives named: list it at once.
+        if (!history.hidden) loadHistory({ background: true });
         return;
       case "thread.updated":
         state.applyEvent(event);
