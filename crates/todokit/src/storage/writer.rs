@@ -6,6 +6,11 @@
 //! from an in-process FIFO semaphore, and only then a connection. PostgreSQL
 //! handles concurrent writers itself: there the turn is a no-op.
 //!
+//! A write that finds every connection of the pool open and in use keeps
+//! waiting (up to [`BUSY_POOL_PATIENCE`]) instead of failing at the pool's
+//! acquire timeout: that timeout is there to notice a database that cannot be
+//! reached, and a write that gives up in a burst loses the user's change.
+//!
 //! The one rule: never wait for a second write while holding a turn — nor,
 //! in a loop that drives a stream, wait for a write while the stream's
 //! producer (which may be suspended holding a turn) is not being polled
@@ -13,10 +18,15 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Pool, Transaction};
+use sqlx::{Database, Pool, SqlSafeStr, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Longest a write waits for a connection while the pool is busy (every connection open and
+/// in use): a burst of writes queues, a database that stopped answering still fails them.
+pub const BUSY_POOL_PATIENCE: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct Writer<DB: Database> {
@@ -49,16 +59,38 @@ impl<DB: Database> Writer<DB> {
         }
     }
 
+    /// A pooled connection; past the pool's acquire timeout, only while the pool is busy.
+    async fn connection(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
+        let waiting_since = Instant::now();
+        loop {
+            match self.pool.acquire().await {
+                Err(sqlx::Error::PoolTimedOut)
+                    if self.pool_is_busy() && waiting_since.elapsed() < BUSY_POOL_PATIENCE =>
+                {
+                    tracing::debug!("every database connection is in use; the write keeps waiting");
+                }
+                acquired => return acquired,
+            }
+        }
+    }
+
+    /// Every connection is open and in use. A database that cannot be reached leaves the pool
+    /// short of connections instead (dead ones are dropped, new ones fail to open).
+    fn pool_is_busy(&self) -> bool {
+        self.pool.size() >= self.pool.options().get_max_connections() && self.pool.num_idle() == 0
+    }
+
     /// A connection for one autocommit write statement.
     pub async fn acquire(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
         let turn = self.turn().await;
-        Ok(WriteConnection { connection: self.pool.acquire().await?, _turn: turn })
+        Ok(WriteConnection { connection: self.connection().await?, _turn: turn })
     }
 
     /// A transaction opened with `statement` (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self, statement: &'static str) -> Result<WriteTransaction<DB>, sqlx::Error> {
         let turn = self.turn().await;
-        Ok(WriteTransaction { tx: self.pool.begin_with(statement).await?, _turn: turn })
+        let tx = Transaction::begin(self.connection().await?, Some(statement.into_sql_str())).await?;
+        Ok(WriteTransaction { tx, _turn: turn })
     }
 }
 
@@ -110,11 +142,38 @@ impl<DB: Database> DerefMut for WriteTransaction<DB> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
     use super::*;
+
+    /// A pool whose every connection is held elsewhere: the write outlasts many of the pool's
+    /// acquire timeouts and goes through once a connection comes back.
+    #[tokio::test]
+    async fn a_write_waits_out_a_busy_pool_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let options =
+            SqliteConnectOptions::new().filename(dir.path().join("busy.db")).create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(100))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let held = pool.acquire().await.unwrap();
+        // The pool's own timeout is what a write would have met.
+        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
+
+        // Virtual time from here: a second passes at once, ten acquire timeouts.
+        tokio::time::pause();
+        let writer = Writer::concurrent(pool.clone());
+        let write = tokio::spawn(async move { writer.begin("BEGIN").await?.commit().await });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!write.is_finished(), "the write gave up on a busy pool");
+        drop(held);
+        tokio::time::resume();
+        write.await.unwrap().expect("the write goes through once a connection is free");
+    }
 
     /// With no busy timeout at all, SQLite refuses a second concurrent writer
     /// at once (SQLITE_BUSY); writers that take turns never meet.
