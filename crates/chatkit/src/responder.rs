@@ -63,12 +63,26 @@ impl ResponseError {
 /// time; after every event (and once at the end) the server compares it with the last
 /// saved state and, if it changed, saves it and sends `thread.updated`.
 #[derive(Debug, Clone)]
-pub struct ThreadHandle(Arc<Mutex<ThreadMetadata>>);
+pub struct ThreadHandle {
+    thread: Arc<Mutex<ThreadMetadata>>,
+    new: bool,
+}
 
 impl ThreadHandle {
-    /// Wraps thread metadata.
+    /// Wraps the metadata of a stored thread.
     pub fn new(thread: ThreadMetadata) -> Self {
-        ThreadHandle(Arc::new(Mutex::new(thread)))
+        ThreadHandle { thread: Arc::new(Mutex::new(thread)), new: false }
+    }
+
+    /// Wraps the metadata of a thread `threads.create` has just made.
+    pub fn created(thread: ThreadMetadata) -> Self {
+        ThreadHandle { new: true, ..Self::new(thread) }
+    }
+
+    /// Whether the thread was made by this request: its only item is then the message being
+    /// answered, so a responder need not load its history.
+    pub fn is_new(&self) -> bool {
+        self.new
     }
 
     /// A copy of the current state.
@@ -103,7 +117,7 @@ impl ThreadHandle {
 
     fn lock(&self) -> MutexGuard<'_, ThreadMetadata> {
         // Plain data; a panic elsewhere cannot leave it inconsistent.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -130,6 +130,19 @@ async fn a_new_thread_is_stored_and_announced_with_the_responders_title() {
 }
 
 #[tokio::test]
+async fn the_responder_is_told_which_threads_this_request_made() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let server = server(move |thread, _| {
+        record.lock().unwrap().push(thread.is_new());
+        events_stream(assistant_message_events(&thread.id(), &["Ok"]))
+    });
+    let events = run(&server, &create_request("first"), ALICE).await;
+    run(&server, &add_message_request(&created_thread_id(&events), "second"), ALICE).await;
+    assert_eq!(*seen.lock().unwrap(), [true, false]);
+}
+
+#[tokio::test]
 async fn responder_errors_become_in_band_error_events() {
     let server = server(|thread, user_message| {
         let custom = text_of(&user_message) == "custom";

@@ -197,7 +197,7 @@ impl<S: ?Sized, R: ?Sized> ChatKitServer<S, R> {
                 pipeline.store.create_thread(&thread, &pipeline.ctx).await?;
                 pipeline.emit(ThreadStreamEvent::ThreadCreated { thread: Thread::summary(&thread) }).await?;
                 pipeline.add_item_done(user_message.clone()).await?;
-                let handle = ThreadHandle::new(thread);
+                let handle = ThreadHandle::created(thread);
                 let events = responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
                 pipeline.respond(handle, events).await
             });

@@ -152,9 +152,15 @@ impl Agent {
         {
             thread.set_title(title);
         }
-        let history = history::load(self.store.as_ref(), &thread.id(), &ctx, config.history_chars)
-            .await
-            .map_err(ResponseError::internal)?;
+        let history = match &user_message {
+            // A thread made by this request holds only this message: nothing to read back.
+            Some(message) if thread.is_new() => {
+                history::fit_budget(history::units(std::slice::from_ref(message)), config.history_chars)
+            }
+            _ => history::load(self.store.as_ref(), &thread.id(), &ctx, config.history_chars)
+                .await
+                .map_err(ResponseError::internal)?,
+        };
         let mut messages = Vec::with_capacity(history.len() + 1);
         messages.push(ChatMessage::system(system_prompt(&ctx.zone, &Zoned::now())));
         messages.extend(history);

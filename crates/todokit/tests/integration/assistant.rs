@@ -93,6 +93,16 @@ async fn model_creates_a_task_and_streams_its_reply() {
     assert_eq!(titles(&tasks), ["Buy milk"]);
     assert_eq!(tasks["tasks"][0]["priority"], "high");
     assert_eq!(tasks["tasks"][0]["due_at"], "2030-01-02T17:00:00Z");
+    // A new thread's history is its one message, read from the request, not the store.
+    let first: Vec<_> = fake.request_bodies()[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap().to_owned(), m["content"].clone()))
+        .collect();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first[0].0, "system");
+    assert_eq!(first[1], ("user".to_owned(), json!("add buy milk on jan 2 at 5pm, it's urgent")));
     // The tool result went back to the model on the second request.
     let second = &fake.request_bodies()[1];
     let tool_message = second["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").unwrap();

@@ -148,7 +148,12 @@ impl OfflineResponder {
             }
             metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true)) != Some(Value::Bool(true))
         });
-        let pending = self.pending_confirmation(&thread.id(), &user_message.id, ctx).await?;
+        // A thread made by this request has asked nothing yet.
+        let pending = if thread.is_new() {
+            None
+        } else {
+            self.pending_confirmation(&thread.id(), &user_message.id, ctx).await?
+        };
         let now = (self.clock)().to_zoned(ctx.zone.tz().clone());
         let mut commands = Vec::new();
         flatten(parse_command(&text, &now), &mut commands);
