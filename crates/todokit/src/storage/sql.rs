@@ -275,6 +275,17 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
+            /// Inserts a new task with the user's next number, drawn by the database as it inserts,
+            /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
+            async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
+                let insert = sqlx::query(Self::INSERT_NEW_TASK);
+                let row = Self::bind_task_fields(insert, user, &task)?
+                    .fetch_one(&mut *self.writer.acquire().await?)
+                    .await?;
+                task.number = sqlx::Row::try_get(&row, "number")?;
+                Ok(task)
+            }
+
             /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order
             /// (also `save_task`'s).
             fn bind_task_fields<'q>(
@@ -892,24 +903,17 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
-    /// Inserts a new task numbered after the user's last, in one statement: the insert reads
-    /// the user's sequence and a trigger moves it up (migration 0009), and another indexes the
-    /// tags. One statement is one hand-off to the connection's thread, where a transaction
-    /// (`BEGIN IMMEDIATE`, number, insert, `COMMIT`) was four.
-    async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
-        let insert = sqlx::query(concat!(
-            "INSERT INTO tasks (",
-            task_columns!(),
-            ", user_id, priority_rank, search_text) SELECT $1, task_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM users WHERE id = $19 \
-             RETURNING number"
-        ));
-        let row = Self::bind_task_fields(insert, user, &task)?
-            .fetch_one(&mut *self.writer.acquire().await?)
-            .await?;
-        task.number = sqlx::Row::try_get(&row, "number")?;
-        Ok(task)
-    }
+    /// `insert_new_task`'s statement. SQLite has no data-modifying `WITH`: the insert numbers
+    /// the task from the user's sequence, and a trigger moves the sequence up in the same
+    /// statement (migration 0009). One statement is one hand-off to the connection's thread,
+    /// where a transaction (`BEGIN IMMEDIATE`, number, insert, `COMMIT`) was four.
+    const INSERT_NEW_TASK: &'static str = concat!(
+        "INSERT INTO tasks (",
+        task_columns!(),
+        ", user_id, priority_rank, search_text) SELECT $1, task_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM users WHERE id = $19 \
+         RETURNING number"
+    );
 
     /// Appends `events` in one autocommit statement; returns their ids. SQLite has one
     /// writer at a time, so ids are committed in order already.
@@ -939,23 +943,15 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
-    /// Inserts a new task with the user's next number in one statement (the database indexes
-    /// its tags): the user's row stays locked for the number only while the statement runs,
-    /// not across round trips, so one user's concurrent creates queue far less.
-    async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
-        let insert = sqlx::query(concat!(
-            "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq) \
-             INSERT INTO tasks (",
-            task_columns!(),
-            ", user_id, priority_rank, search_text) SELECT $1, task_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING number"
-        ));
-        let row = Self::bind_task_fields(insert, user, &task)?
-            .fetch_one(&mut *self.writer.acquire().await?)
-            .await?;
-        task.number = sqlx::Row::try_get(&row, "number")?;
-        Ok(task)
-    }
+    /// `insert_new_task`'s statement: the user's row stays locked for the number only while it
+    /// runs, not across round trips, so one user's concurrent creates queue far less.
+    const INSERT_NEW_TASK: &'static str = concat!(
+        "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq) \
+         INSERT INTO tasks (",
+        task_columns!(),
+        ", user_id, priority_rank, search_text) SELECT $1, task_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING number"
+    );
 
     /// Appends `events` and notifies every replica, in one statement (one round trip, its
     /// own transaction); returns their ids.
