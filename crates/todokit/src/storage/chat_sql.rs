@@ -149,9 +149,10 @@ macro_rules! chat_store {
                         .bind(claim.replica_url);
                 }
                 // Every row is read (`fetch_all`), so the statement has finished
-                // before the connection goes back to the pool.
+                // before the connection goes back to the pool. A new thread starts a reply:
+                // its write goes ahead of the other replies' (`writer`).
                 let inserted: Vec<String> = insert
-                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
+                    .fetch_all(&mut *self.writer.acquire_ahead().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)?;
                 Ok(!inserted.is_empty())

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
@@ -320,13 +320,40 @@ pub type DynSqlChatStore = Arc<dyn ChatStore>;
 /// applies its migrations.
 pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
-        connect_postgres(options).await
+        connect_postgres(postgres_options(url)?).await
     } else {
         let options =
             SqliteConnectOptions::from_str(url).context("invalid SQLite URL")?.create_if_missing(true);
         connect_sqlite(options).await
     }
+}
+
+/// The connect options for a `postgres://` URL, with one default of our own: a loopback
+/// address connects without TLS unless the URL (`sslmode=`) or `PGSSLMODE` asks for a mode.
+///
+/// TLS on loopback protects nothing: reading loopback traffic takes root on the host, which can
+/// read the database's files anyway. And sqlx's default mode, `prefer`, verifies no certificate,
+/// so it only ever guards against passive sniffing. It costs a handshake per new connection (most
+/// of PostgreSQL's start to ready here) and encryption of every statement on both sides. libpq's
+/// own default, a Unix socket, has no TLS either. `sslmode=require` or `verify-full` still get it.
+pub fn postgres_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+    let mode_in_url = ::url::Url::parse(url)
+        .context("invalid PostgreSQL URL")?
+        .query_pairs()
+        .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
+    let mode_chosen = mode_in_url || std::env::var_os("PGSSLMODE").is_some();
+    Ok(if !mode_chosen && is_loopback(options.get_host()) {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
+    })
+}
+
+/// `localhost` or a loopback IP address (an IPv6 one as URLs write it, in brackets).
+fn is_loopback(host: &str) -> bool {
+    let ip = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Writes take turns in-process (`writer::Writer`): SQLite has one writer at
@@ -409,4 +436,31 @@ pub(crate) fn micros(ts: Timestamp) -> i64 {
 
 pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
     Timestamp::from_microsecond(value).context("stored timestamp out of range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ssl_mode(url: &str) -> PgSslMode {
+        assert!(std::env::var_os("PGSSLMODE").is_none(), "these cases assume PGSSLMODE is unset");
+        postgres_options(url).unwrap().get_ssl_mode()
+    }
+
+    #[test]
+    fn a_loopback_address_defaults_to_no_tls() {
+        for url in ["postgres://u@127.0.0.1:5432/db", "postgres://u@localhost/db", "postgresql://u@[::1]/db"]
+        {
+            assert!(matches!(ssl_mode(url), PgSslMode::Disable), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_mode_the_url_chooses_or_another_host_keeps_sqlx_s_rules() {
+        assert!(matches!(ssl_mode("postgres://u@127.0.0.1/db?sslmode=require"), PgSslMode::Require));
+        assert!(matches!(ssl_mode("postgres://u@localhost/db?sslmode=prefer"), PgSslMode::Prefer));
+        assert!(matches!(ssl_mode("postgres://u@127.0.0.1/db?ssl-mode=verify-full"), PgSslMode::VerifyFull));
+        assert!(matches!(ssl_mode("postgres://u@db.internal/db"), PgSslMode::Prefer));
+        assert!(matches!(ssl_mode("postgres://u@10.0.0.5/db"), PgSslMode::Prefer));
+    }
 }

@@ -80,20 +80,20 @@ impl Response {
     }
 }
 
-fn postgres_admin_url() -> String {
+pub fn postgres_admin_url() -> String {
     std::env::var("TODOKIT_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 static PG_SKIP_ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
-/// A fresh schema in the `todokit_test` database, or `None` (announced loudly)
+/// A connection to the test server's admin database, or `None` (announced loudly)
 /// when PostgreSQL is unreachable outside CI.
-pub async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
+pub async fn postgres_admin() -> Option<(PgConnectOptions, sqlx::PgConnection)> {
     let admin =
         PgConnectOptions::from_str(&postgres_admin_url()).expect("TODOKIT_TEST_PG_URL is not a valid URL");
-    let mut conn = match admin.connect().await {
-        Ok(conn) => conn,
+    match admin.connect().await {
+        Ok(conn) => Some((admin, conn)),
         Err(err) => {
             if std::env::var_os("CI").is_some() {
                 panic!("PostgreSQL is required in CI but unreachable: {err}");
@@ -104,9 +104,15 @@ pub async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
                     postgres_admin_url()
                 );
             }
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// A fresh schema in the `todokit_test` database, or `None` (announced loudly)
+/// when PostgreSQL is unreachable outside CI.
+pub async fn fresh_postgres_schema() -> Option<PgConnectOptions> {
+    let (admin, mut conn) = postgres_admin().await?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = 'todokit_test'")
         .fetch_optional(&mut conn)
         .await

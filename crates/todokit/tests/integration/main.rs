@@ -10,6 +10,7 @@ mod basics;
 mod chat;
 mod crash;
 mod csrf;
+mod database_url;
 mod injection;
 mod isolation;
 mod limits;
