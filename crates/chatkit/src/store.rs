@@ -86,6 +86,21 @@ where
     /// Persists a finished item (upsert by id).
     async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError>;
 
+    /// Persists finished items in order (upserts by id). The server stores a response's
+    /// hidden items with the next item it stores, so a store that can write them all at once
+    /// (all or none) saves a write. Default: `add_thread_item` for each.
+    async fn add_thread_items(
+        &self,
+        thread_id: &str,
+        items: &[ThreadItem],
+        ctx: &C,
+    ) -> Result<(), StoreError> {
+        for item in items {
+            self.add_thread_item(thread_id, item, ctx).await?;
+        }
+        Ok(())
+    }
+
     /// Replaces an item (upsert by id).
     async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &C) -> Result<(), StoreError>;
 

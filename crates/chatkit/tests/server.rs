@@ -5,7 +5,7 @@ use chatkit::{
     ThreadStatus, ThreadStreamEvent, response_stream,
 };
 use futures::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 
 mod common;
 use common::*;
@@ -302,6 +302,75 @@ async fn read_until_text_delta(stream: &mut chatkit::ThreadEventStream) -> Vec<T
         }
     }
     panic!("stream ended early: {seen:?}");
+}
+
+fn hidden_item(thread_id: &str, content: Value) -> ThreadItem {
+    ThreadItem::new(chatkit::new_message_id(), thread_id, ItemKind::HiddenContext { content })
+}
+
+/// A hidden item waits for the next item the response stores and goes with it (one store
+/// call), and one the response ends with is stored at the end.
+#[tokio::test]
+async fn hidden_items_are_stored_with_the_next_item_or_at_the_end() {
+    let server = server(|thread, _| {
+        let thread_id = thread.id();
+        let mut events =
+            vec![ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("round")) }];
+        events.extend(assistant_message_events(&thread_id, &["Done."]));
+        events.push(ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("last")) });
+        events_stream(events)
+    });
+    let mut stream = expect_stream(process(&server, &create_request("add milk"), ALICE).await);
+    let mut thread_id = None;
+    while let Some(event) = stream.next().await {
+        match &event {
+            ThreadStreamEvent::ThreadCreated { thread } => thread_id = Some(thread.id.clone()),
+            // Sent after the responder's hidden item is done: it waits for the message.
+            ThreadStreamEvent::ThreadItemAdded { .. } => {
+                let kinds: Vec<_> = all_items(&server, thread_id.as_deref().unwrap())
+                    .await
+                    .iter()
+                    .map(ThreadItem::type_name)
+                    .collect();
+                assert_eq!(kinds, ["user_message"]);
+            }
+            _ => {}
+        }
+    }
+    let stored: Vec<_> = all_items(&server, &thread_id.unwrap())
+        .await
+        .into_iter()
+        .map(|item| match item.kind {
+            ItemKind::HiddenContext { content } => content.to_string(),
+            _ => item.type_name().to_owned(),
+        })
+        .collect();
+    assert_eq!(stored, ["user_message", r#""round""#, "assistant_message", r#""last""#]);
+}
+
+/// A cancel while a hidden item waits for the next item still stores it.
+#[tokio::test]
+async fn a_cancel_stores_the_hidden_items_waiting() {
+    let server = server(|thread, _| {
+        let thread_id = thread.id();
+        let mut events =
+            vec![ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("round")) }];
+        events.extend(assistant_message_events(&thread_id, &["partial"]).into_iter().take(3));
+        response_stream(|sink| async move {
+            for event in events {
+                sink.send(event).await?;
+            }
+            futures::future::pending::<()>().await;
+            Ok(())
+        })
+    });
+    let mut stream = expect_stream(process(&server, &create_request("hi"), ALICE).await);
+    let completion = stream.completion();
+    let thread_id = created_thread_id(&read_until_text_delta(&mut stream).await);
+    drop(stream);
+    completion.wait().await;
+    let kinds: Vec<_> = all_items(&server, &thread_id).await.iter().map(ThreadItem::type_name).collect();
+    assert_eq!(kinds, ["user_message", "hidden_context_item", "assistant_message", "sdk_hidden_context"]);
 }
 
 #[tokio::test]

@@ -56,6 +56,9 @@ struct RunState {
     thread_id: String,
     /// Items added but not yet done/replaced/removed, with updates applied, in order.
     pending: Vec<ThreadItem>,
+    /// Hidden items done but not stored yet: they go with the next item stored (one write for
+    /// both), or when the response ends.
+    unsaved_hidden: Vec<ThreadItem>,
     thread: Option<ThreadHandle>,
     last_saved: Option<ThreadMetadata>,
 }
@@ -71,6 +74,7 @@ fn lock(run: &SharedRun) -> MutexGuard<'_, RunState> {
 struct CancelledRun {
     thread_id: String,
     pending: Vec<ThreadItem>,
+    unsaved_hidden: Vec<ThreadItem>,
     changed_thread: Option<ThreadMetadata>,
 }
 
@@ -111,6 +115,7 @@ where
             phase: Phase::Setup,
             thread_id,
             pending: Vec::new(),
+            unsaved_hidden: Vec::new(),
             thread: None,
             last_saved: None,
         }));
@@ -163,7 +168,10 @@ where
             run.last_saved = Some(thread.snapshot());
             run.thread = Some(thread.clone());
         }
-        match self.forward(&thread, events).await {
+        let forwarded = self.forward(&thread, events).await;
+        // Hidden items the responder ended with, stored whatever the outcome.
+        let stored = self.store_items(Vec::new()).await;
+        match forwarded.and(stored) {
             Ok(()) => {}
             Err(Abort::Closed) => return Err(Abort::Closed),
             Err(Abort::Store(error)) => {
@@ -211,20 +219,45 @@ where
                     apply_update(pending, update);
                 }
             }
+            // Nobody is shown a hidden item, so nobody can look for it before the next store.
+            ThreadStreamEvent::ThreadItemDone { item } if item.is_hidden() => {
+                let mut run = lock(&self.run);
+                run.pending.retain(|pending| pending.id != item.id);
+                run.unsaved_hidden.push(item.clone());
+            }
             ThreadStreamEvent::ThreadItemDone { item } => {
-                self.store.add_thread_item(&thread_id, item, &self.ctx).await?;
+                self.store_items(vec![item.clone()]).await?;
                 self.forget_pending(&item.id);
             }
             ThreadStreamEvent::ThreadItemReplaced { item } => {
+                self.store_items(Vec::new()).await?;
                 self.store.save_item(&thread_id, item, &self.ctx).await?;
                 self.forget_pending(&item.id);
             }
             ThreadStreamEvent::ThreadItemRemoved { item_id } => {
+                self.store_items(Vec::new()).await?;
                 self.store.delete_thread_item(&thread_id, item_id, &self.ctx).await?;
                 self.forget_pending(item_id);
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Stores `items` after the hidden items waiting, in one store call. The waiting ones
+    /// stay listed until the call succeeds, so a cancel in the middle still stores them.
+    async fn store_items(&self, items: Vec<ThreadItem>) -> Result<(), Abort> {
+        let (thread_id, mut batch) = {
+            let run = lock(&self.run);
+            (run.thread_id.clone(), run.unsaved_hidden.clone())
+        };
+        if batch.is_empty() && items.is_empty() {
+            return Ok(());
+        }
+        let stored_hidden = batch.len();
+        batch.extend(items);
+        self.store.add_thread_items(&thread_id, &batch, &self.ctx).await?;
+        lock(&self.run).unsaved_hidden.drain(..stored_hidden);
         Ok(())
     }
 
@@ -303,6 +336,11 @@ where
     C: Send + Sync,
 {
     let thread_id = &cancelled.thread_id;
+    if !cancelled.unsaved_hidden.is_empty()
+        && let Err(error) = store.add_thread_items(thread_id, &cancelled.unsaved_hidden, &ctx).await
+    {
+        tracing::warn!(%error, "could not save the hidden items of a cancelled response");
+    }
     for item in &cancelled.pending {
         let has_text = matches!(&item.kind, ItemKind::AssistantMessage { content }
             if content.iter().any(|part| !part.text.trim().is_empty()));
@@ -387,6 +425,7 @@ impl ThreadEventStream {
         Some(cleanup(CancelledRun {
             thread_id: run.thread_id.clone(),
             pending: run.pending.clone(),
+            unsaved_hidden: run.unsaved_hidden.clone(),
             changed_thread,
         }))
     }

@@ -295,8 +295,6 @@ impl Agent {
             }
             many => format!("{} actions", many.len()),
         };
-        out.close_workflow(summary).await?;
-
         let results = turn
             .tool_calls
             .iter()
@@ -313,7 +311,10 @@ impl Agent {
             .collect();
         let text = Some(turn.text).filter(|text| !text.is_empty());
         let round = ToolRound::new(text, std::mem::take(&mut out.text_item_ids), turn.tool_calls, results);
+        // The round first: the server stores a hidden item with the next item it stores, so
+        // the round and the closed workflow are one write.
         out.hidden(serde_json::to_value(&round).expect("a tool round is plain JSON")).await?;
+        out.close_workflow(summary).await?;
         Ok(round)
     }
 

@@ -79,6 +79,19 @@ impl Store<ChatContext> for LiveStore {
         Ok(())
     }
 
+    async fn add_thread_items(
+        &self,
+        thread_id: &str,
+        items: &[ThreadItem],
+        ctx: &ChatContext,
+    ) -> Result<(), StoreError> {
+        self.inner.add_thread_items(thread_id, items, ctx).await?;
+        for item in items {
+            self.announce_item(thread_id, item, ctx);
+        }
+        Ok(())
+    }
+
     async fn save_item(
         &self,
         thread_id: &str,

@@ -192,24 +192,40 @@ macro_rules! chat_store {
                 if self.owns_thread(thread_id, user).await? { Ok(()) } else { Err(StoreError::NotFound) }
             }
 
-            /// One statement: the SELECT is the ownership check (nothing is written to
-            /// another user's thread), and a trigger moves a thread with a new item up
-            /// the list (migration 0006).
-            async fn upsert_item(&self, thread_id: &str, item: &ThreadItem, user: Uuid) -> Result<(), StoreError> {
-                let saved = sqlx::query(
+            /// Items, in order, in one statement: the join with the caller's thread is the
+            /// ownership check (nothing is written to another user's thread), and a trigger
+            /// moves a thread with a new item up the list (migration 0006).
+            async fn upsert_items(&self, thread_id: &str, items: &[ThreadItem], user: Uuid) -> Result<(), StoreError> {
+                if items.is_empty() {
+                    return Ok(());
+                }
+                let encoded = items.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
-                     SELECT $1, id, user_id, $4, $5, $6 FROM chat_threads WHERE id = $2 AND user_id = $3 \
-                     ON CONFLICT (thread_id, id) DO UPDATE SET item_type = excluded.item_type, data = excluded.data",
-                )
-                .bind(&item.id)
-                .bind(thread_id)
-                .bind(user)
-                .bind(item.type_name())
-                .bind(to_json(item)?)
-                .bind(micros(item.created_at))
-                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                .await
-                .map_err(store_error)?;
+                     SELECT v.column1, t.id, t.user_id, v.column2, v.column3, v.column4 FROM chat_threads t, (",
+                );
+                // `column5` is the item's position: rows go in (and take their `seq`) in order.
+                insert.push_values(items.iter().zip(encoded).enumerate(), |mut row, (position, (item, data))| {
+                    row.push_bind(item.id.clone())
+                        .push_bind(item.type_name())
+                        .push_bind(data)
+                        .push_bind(micros(item.created_at))
+                        .push(position.to_string());
+                });
+                insert
+                    .push(") AS v WHERE t.id = ")
+                    .push_bind(thread_id.to_owned())
+                    .push(" AND t.user_id = ")
+                    .push_bind(user)
+                    .push(
+                        " ORDER BY v.column5 \
+                         ON CONFLICT (thread_id, id) DO UPDATE SET item_type = excluded.item_type, data = excluded.data",
+                    );
+                let saved = insert
+                    .build()
+                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
+                    .await
+                    .map_err(store_error)?;
                 if saved.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -341,11 +357,15 @@ macro_rules! chat_store {
             }
 
             async fn add_thread_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
-                self.upsert_item(thread_id, item, ctx.user.0).await
+                self.upsert_items(thread_id, std::slice::from_ref(item), ctx.user.0).await
+            }
+
+            async fn add_thread_items(&self, thread_id: &str, items: &[ThreadItem], ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
+                self.upsert_items(thread_id, items, ctx.user.0).await
             }
 
             async fn save_item(&self, thread_id: &str, item: &ThreadItem, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
-                self.upsert_item(thread_id, item, ctx.user.0).await
+                self.upsert_items(thread_id, std::slice::from_ref(item), ctx.user.0).await
             }
 
             async fn load_item(&self, thread_id: &str, item_id: &str, ctx: &crate::chat::ChatContext) -> Result<ThreadItem, StoreError> {

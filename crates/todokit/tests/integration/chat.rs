@@ -232,17 +232,22 @@ async fn items_with_equal_timestamps_keep_a_stable_order(app: TestApp) {
     let store = app.storage.chat_store();
     let at = jiff::Timestamp::from_second(2_000_000_000).unwrap();
     let ids: Vec<String> = (0..7).map(|i| format!("msg_same_{i}")).collect();
-    for id in &ids {
-        let item = chatkit::ThreadItem {
+    let items: Vec<chatkit::ThreadItem> = ids
+        .iter()
+        .map(|id| chatkit::ThreadItem {
             id: id.clone(),
             thread_id: thread_id.clone(),
             created_at: at,
             kind: chatkit::ItemKind::AssistantMessage {
                 content: vec![chatkit::AssistantMessageContent::text(id.clone())],
             },
-        };
-        store.add_thread_item(&thread_id, &item, &ctx).await.unwrap();
+        })
+        .collect();
+    // One at a time, then the rest in one write: both keep their order.
+    for item in &items[..3] {
+        store.add_thread_item(&thread_id, item, &ctx).await.unwrap();
     }
+    store.add_thread_items(&thread_id, &items[3..], &ctx).await.unwrap();
     for order in ["asc", "desc"] {
         let mut seen = Vec::new();
         let mut after = Value::Null;
@@ -383,6 +388,20 @@ async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(
         store.save_item("thr_older", &edited, &theirs).await,
         Err(chatkit::StoreError::NotFound)
     ));
+    assert!(matches!(
+        store.add_thread_items("thr_older", &[edited.clone(), reply("msg_intruder", later)], &theirs).await,
+        Err(chatkit::StoreError::NotFound)
+    ));
     let items = store.load_thread_items("thr_older", None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap();
     assert_eq!(items.data, vec![reply("msg_new", later)]);
+
+    // The owner's several items at once: an existing one is replaced, a new one added.
+    let mut revised = reply("msg_new", later);
+    revised.kind = chatkit::ItemKind::AssistantMessage {
+        content: vec![chatkit::AssistantMessageContent::text("revised")],
+    };
+    let after = reply("msg_after", later + jiff::SignedDuration::from_secs(1));
+    store.add_thread_items("thr_older", &[revised.clone(), after.clone()], &mine).await.unwrap();
+    let items = store.load_thread_items("thr_older", None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap();
+    assert_eq!(items.data, vec![revised, after]);
 }
