@@ -55,10 +55,17 @@ where
     /// owner; updating a foreign thread is `NotFound`.
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &C) -> Result<(), StoreError>;
 
-    /// Saves a thread the server has just made (`threads.create`): like `save_thread`,
-    /// which it calls unless the store overrides it (e.g. to start with the insert).
-    async fn create_thread(&self, thread: &ThreadMetadata, ctx: &C) -> Result<(), StoreError> {
-        self.save_thread(thread, ctx).await
+    /// Saves a thread the server has just made (`threads.create`) with its first item, the
+    /// user's message. Default: `save_thread`, then `add_thread_item`. A store that can write
+    /// both at once (all or none) saves a write, and never keeps a thread without its message.
+    async fn create_thread(
+        &self,
+        thread: &ThreadMetadata,
+        first_item: &ThreadItem,
+        ctx: &C,
+    ) -> Result<(), StoreError> {
+        self.save_thread(thread, ctx).await?;
+        self.add_thread_item(&thread.id, first_item, ctx).await
     }
 
     /// Deletes a thread, its items and feedback. `NotFound` if missing or foreign.

@@ -194,9 +194,9 @@ impl<S: ?Sized, R: ?Sized> ChatKitServer<S, R> {
         let responder = self.responder.clone();
         let stream =
             Pipeline::start(self.store.clone(), ctx, thread.id.clone(), move |pipeline| async move {
-                pipeline.store.create_thread(&thread, &pipeline.ctx).await?;
+                pipeline.store.create_thread(&thread, &user_message, &pipeline.ctx).await?;
                 pipeline.emit(ThreadStreamEvent::ThreadCreated { thread: Thread::summary(&thread) }).await?;
-                pipeline.add_item_done(user_message.clone()).await?;
+                pipeline.emit(ThreadStreamEvent::ThreadItemDone { item: user_message.clone() }).await?;
                 let handle = ThreadHandle::created(thread);
                 let events = responder.respond(handle.clone(), Some(user_message), pipeline.ctx.clone());
                 pipeline.respond(handle, events).await

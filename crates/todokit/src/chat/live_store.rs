@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::ChatContext;
 use crate::events::{EventBus, kind};
-use crate::storage::{DynSqlChatStore, SaveOrder, ThreadSaved};
+use crate::storage::{DynSqlChatStore, ThreadSaved};
 
 pub struct LiveStore {
     inner: DynSqlChatStore,
@@ -33,12 +33,22 @@ impl Store<ChatContext> for LiveStore {
         self.inner.load_thread(thread_id, ctx).await
     }
 
-    async fn create_thread(&self, thread: &ThreadMetadata, ctx: &ChatContext) -> Result<(), StoreError> {
-        self.save_and_announce(thread, ctx, SaveOrder::InsertFirst).await
+    async fn create_thread(
+        &self,
+        thread: &ThreadMetadata,
+        first_item: &ThreadItem,
+        ctx: &ChatContext,
+    ) -> Result<(), StoreError> {
+        let saved = self.inner.start_thread(thread, first_item, ctx).await?;
+        self.announce_thread(thread, saved, ctx);
+        self.announce_item(&thread.id, first_item, ctx);
+        Ok(())
     }
 
     async fn save_thread(&self, thread: &ThreadMetadata, ctx: &ChatContext) -> Result<(), StoreError> {
-        self.save_and_announce(thread, ctx, SaveOrder::UpdateFirst).await
+        let saved = self.inner.save_thread_reporting(thread, ctx).await?;
+        self.announce_thread(thread, saved, ctx);
+        Ok(())
     }
 
     async fn delete_thread(&self, thread_id: &str, ctx: &ChatContext) -> Result<(), StoreError> {
@@ -148,18 +158,12 @@ impl Store<ChatContext> for LiveStore {
 }
 
 impl LiveStore {
-    async fn save_and_announce(
-        &self,
-        thread: &ThreadMetadata,
-        ctx: &ChatContext,
-        order: SaveOrder,
-    ) -> Result<(), StoreError> {
-        let kind = match self.inner.save_thread_reporting(thread, ctx, order).await? {
+    fn announce_thread(&self, thread: &ThreadMetadata, saved: ThreadSaved, ctx: &ChatContext) {
+        let kind = match saved {
             ThreadSaved::Created => kind::THREAD_CREATED,
             ThreadSaved::Updated => kind::THREAD_UPDATED,
         };
         self.events.publish_in_background(ctx.user, kind, json!({"thread_id": thread.id}));
-        Ok(())
     }
 
     fn announce_item(&self, thread_id: &str, item: &ThreadItem, ctx: &ChatContext) {

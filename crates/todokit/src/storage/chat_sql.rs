@@ -55,6 +55,17 @@ const INSERT_CLAIMED_THREAD: &str = "WITH thread AS (INSERT INTO chat_threads (i
      INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
      SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id";
 
+/// PostgreSQL's new thread and its first item, as data-modifying WITH clauses (`thread`,
+/// `item`). An id that exists already fails the whole statement.
+macro_rules! start_thread_sql {
+    () => {
+        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, user_id), \
+         item AS (INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
+         SELECT $9, id, user_id, $10, $11, $12 FROM thread)"
+    };
+}
+
 /// A thread's columns, encoded once for an insert or an update.
 struct ThreadRow<'a> {
     thread: &'a ThreadMetadata,
@@ -95,28 +106,73 @@ macro_rules! chat_store {
                 })
             }
 
-            /// Saves a thread: inserts it or updates the caller's own, and says which. A thread
-            /// being created tries the insert first, any other the update, so each usually takes
-            /// one statement. An id taken by another user's thread writes nothing: `NotFound`.
+            /// Saves a thread: updates the caller's own or inserts a new one, and says which.
+            /// An id taken by another user's thread writes nothing: `NotFound`.
             async fn upsert_thread(
                 &self,
                 thread: &ThreadMetadata,
                 ctx: &crate::chat::ChatContext,
-                order: SaveOrder,
             ) -> Result<ThreadSaved, StoreError> {
                 let row = ThreadRow::new(thread)?;
                 let user = ctx.user.0;
-                let claim = ctx.new_thread_claim.as_ref();
-                if order == SaveOrder::InsertFirst && self.insert_thread(&row, user, claim).await? {
-                    return Ok(ThreadSaved::Created);
-                }
                 if self.update_thread(&row, user).await? {
                     return Ok(ThreadSaved::Updated);
                 }
-                if order == SaveOrder::UpdateFirst && self.insert_thread(&row, user, claim).await? {
+                if self.insert_thread(&row, user, ctx.new_thread_claim.as_ref()).await? {
                     return Ok(ThreadSaved::Created);
                 }
                 Err(StoreError::NotFound)
+            }
+
+            /// A new thread, its first item and its reply's claim, if any, in one statement
+            /// (`START_THREAD`, per backend); an id that exists already is an upsert.
+            async fn start_new_thread(
+                &self,
+                thread: &ThreadMetadata,
+                first_item: &ThreadItem,
+                ctx: &crate::chat::ChatContext,
+            ) -> Result<ThreadSaved, StoreError> {
+                let row = ThreadRow::new(thread)?;
+                let user = ctx.user.0;
+                let (sql, claim) = match &ctx.new_thread_claim {
+                    None => (Self::START_THREAD, None),
+                    Some(claim) => (
+                        Self::START_CLAIMED_THREAD.ok_or_else(|| store_error("reply claims are kept on PostgreSQL only"))?,
+                        Some(claim.for_thread(&thread.id, UserId(user))),
+                    ),
+                };
+                let mut start = sqlx::query(sql)
+                    .bind(&thread.id)
+                    .bind(user)
+                    .bind(&thread.title)
+                    .bind(&row.status)
+                    .bind(&row.image_domains)
+                    .bind(&row.metadata)
+                    .bind(micros(thread.created_at))
+                    .bind(row.saved_at)
+                    .bind(&first_item.id)
+                    .bind(first_item.type_name())
+                    .bind(to_json(first_item)?)
+                    .bind(micros(first_item.created_at));
+                if let Some(claim) = claim {
+                    start = start
+                        .bind(claim.run_id)
+                        .bind(claim.replica)
+                        .bind(micros(claim.expires_at))
+                        .bind(claim.replica_url);
+                }
+                // A new thread starts a reply: its write goes ahead of the other replies' (`writer`).
+                let started = start.execute(&mut *self.writer.acquire_ahead().await.map_err(store_error)?).await;
+                match started {
+                    Ok(_) => Ok(ThreadSaved::Created),
+                    // The id is taken (nothing was written): the caller's own thread is updated.
+                    Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                        let saved = self.upsert_thread(thread, ctx).await?;
+                        self.upsert_items(&thread.id, std::slice::from_ref(first_item), user).await?;
+                        Ok(saved)
+                    }
+                    Err(error) => Err(store_error(error)),
+                }
             }
 
             /// Inserts a new thread, with its reply's claim when `claim` is given (PostgreSQL
@@ -149,10 +205,9 @@ macro_rules! chat_store {
                         .bind(claim.replica_url);
                 }
                 // Every row is read (`fetch_all`), so the statement has finished
-                // before the connection goes back to the pool. A new thread starts a reply:
-                // its write goes ahead of the other replies' (`writer`).
+                // before the connection goes back to the pool.
                 let inserted: Vec<String> = insert
-                    .fetch_all(&mut *self.writer.acquire_ahead().await.map_err(store_error)?)
+                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)?;
                 Ok(!inserted.is_empty())
@@ -261,7 +316,16 @@ macro_rules! chat_store {
             }
 
             async fn save_thread(&self, thread: &ThreadMetadata, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
-                self.upsert_thread(thread, ctx, SaveOrder::UpdateFirst).await.map(|_| ())
+                self.upsert_thread(thread, ctx).await.map(|_| ())
+            }
+
+            async fn create_thread(
+                &self,
+                thread: &ThreadMetadata,
+                first_item: &ThreadItem,
+                ctx: &crate::chat::ChatContext,
+            ) -> Result<(), StoreError> {
+                self.start_new_thread(thread, first_item, ctx).await.map(|_| ())
             }
 
             async fn delete_thread(&self, thread_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
@@ -449,9 +513,17 @@ macro_rules! chat_store {
                 &self,
                 thread: &ThreadMetadata,
                 ctx: &crate::chat::ChatContext,
-                order: SaveOrder,
             ) -> Result<super::ThreadSaved, StoreError> {
-                self.upsert_thread(thread, ctx, order).await
+                self.upsert_thread(thread, ctx).await
+            }
+
+            async fn start_thread(
+                &self,
+                thread: &ThreadMetadata,
+                first_item: &ThreadItem,
+                ctx: &crate::chat::ChatContext,
+            ) -> Result<super::ThreadSaved, StoreError> {
+                self.start_new_thread(thread, first_item, ctx).await
             }
         }
     };
@@ -460,5 +532,26 @@ macro_rules! chat_store {
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
-use super::{NewThreadClaim, PostgresStorage, SaveOrder, SqliteStorage, ThreadSaved};
+/// Parameters of `START_THREAD`: the thread's as in `INSERT_THREAD` ($1–$8), then its first
+/// item's id, type, data and time ($9–$12); `START_CLAIMED_THREAD` adds the claim's ($13–$16).
+impl SqliteStorage {
+    /// SQLite has no data-modifying WITH: inserting into the view inserts both rows, in one
+    /// statement (migration 0010). An id that exists already fails the whole statement.
+    const START_THREAD: &str = "INSERT INTO chat_thread_starts (id, user_id, title, status, allowed_image_domains, \
+         metadata, created_at, updated_at, item_id, item_type, item_data, item_created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    /// SQLite is one process and keeps no claims.
+    const START_CLAIMED_THREAD: Option<&str> = None;
+}
+
+impl PostgresStorage {
+    const START_THREAD: &str = concat!(start_thread_sql!(), " SELECT id FROM thread");
+    const START_CLAIMED_THREAD: Option<&str> = Some(concat!(
+        start_thread_sql!(),
+        ", claim AS (INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+         SELECT id, user_id, $13, $14, $15, $16 FROM thread) SELECT id FROM thread"
+    ));
+}
+
+use super::{NewThreadClaim, PostgresStorage, SqliteStorage, ThreadSaved};
 use crate::tasks::model::UserId;

@@ -289,29 +289,29 @@ pub enum ThreadSaved {
     Updated,
 }
 
-/// The SQL ChatKit store: [`chatkit::Store`] plus a thread save that says
-/// whether it created the thread, which the database knows from the save
-/// itself (so callers need not load the thread first to find out).
+/// The SQL ChatKit store: [`chatkit::Store`] plus thread saves that say whether they
+/// created the thread, which the database knows from the save itself (so callers need not
+/// load the thread first to find out).
 #[async_trait]
 pub trait ChatStore: chatkit::Store<crate::chat::ChatContext> {
-    /// Saves like [`chatkit::Store::save_thread`], trying first what `order` says the save
-    /// most likely is. A thread id that belongs to another user is `NotFound`, and nothing
-    /// is written.
+    /// Saves like [`chatkit::Store::save_thread`]: the caller's own thread is updated, a new
+    /// one inserted. A thread id that belongs to another user is `NotFound`, and nothing is
+    /// written.
     async fn save_thread_reporting(
         &self,
         thread: &chatkit::ThreadMetadata,
         ctx: &crate::chat::ChatContext,
-        order: SaveOrder,
     ) -> Result<ThreadSaved, chatkit::StoreError>;
-}
 
-/// Which statement a thread save tries first: the one it will most likely take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaveOrder {
-    /// A thread being created (`threads.create`).
-    InsertFirst,
-    /// Any other save.
-    UpdateFirst,
+    /// Stores a thread `threads.create` made, with its first item and (PostgreSQL replicas)
+    /// its reply's claim, in one statement. An id that exists already is saved like any
+    /// other save, and the item added to it.
+    async fn start_thread(
+        &self,
+        thread: &chatkit::ThreadMetadata,
+        first_item: &chatkit::ThreadItem,
+        ctx: &crate::chat::ChatContext,
+    ) -> Result<ThreadSaved, chatkit::StoreError>;
 }
 
 pub type DynSqlChatStore = Arc<dyn ChatStore>;

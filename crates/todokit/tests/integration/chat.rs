@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
-use todokit::storage::{SaveOrder, ThreadSaved};
+use todokit::storage::ThreadSaved;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -310,37 +310,67 @@ async fn feedback_is_stored(app: TestApp) {
 async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
     let (mine, theirs) = owner_and_other(&app).await;
     let store = app.storage.chat_store();
-    // Whichever statement a save tries first, it reports (and does) the same.
-    for (n, (first, then)) in
-        [(SaveOrder::InsertFirst, SaveOrder::UpdateFirst), (SaveOrder::UpdateFirst, SaveOrder::InsertFirst)]
-            .into_iter()
-            .enumerate()
-    {
-        let mut thread = chatkit::ThreadMetadata::new(format!("thr_saved_once_{n}"));
-        assert_eq!(store.save_thread_reporting(&thread, &mine, first).await.unwrap(), ThreadSaved::Created);
-        thread.title = Some("Groceries".into());
-        assert_eq!(store.save_thread_reporting(&thread, &mine, then).await.unwrap(), ThreadSaved::Updated);
-        assert_eq!(store.save_thread_reporting(&thread, &mine, first).await.unwrap(), ThreadSaved::Updated);
-        assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+    let message = |thread_id: &str, text: &str| chatkit::ThreadItem {
+        id: format!("msg_{text}"),
+        thread_id: thread_id.to_owned(),
+        created_at: todokit::storage::now(),
+        kind: chatkit::ItemKind::AssistantMessage {
+            content: vec![chatkit::AssistantMessageContent::text(text)],
+        },
+    };
+    let ids = |items: chatkit::Page<chatkit::ThreadItem>| -> Vec<String> {
+        items.data.into_iter().map(|item| item.id).collect()
+    };
 
-        // The same id from another user is somebody else's thread: not found, and left alone.
+    // A plain save and a start (thread and first item at once) report, and do, the same.
+    let mut saved = chatkit::ThreadMetadata::new("thr_saved");
+    assert_eq!(store.save_thread_reporting(&saved, &mine).await.unwrap(), ThreadSaved::Created);
+    let mut started = chatkit::ThreadMetadata::new("thr_started");
+    let first = message(&started.id, "first");
+    assert_eq!(store.start_thread(&started, &first, &mine).await.unwrap(), ThreadSaved::Created);
+    assert_eq!(
+        ids(store.load_thread_items(&started.id, None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap()),
+        ["msg_first"]
+    );
+    for thread in [&mut saved, &mut started] {
+        thread.title = Some("Groceries".into());
+        assert_eq!(store.save_thread_reporting(thread, &mine).await.unwrap(), ThreadSaved::Updated);
+        assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
+    }
+    // Started again with an id that exists: the caller's own thread is updated, the item added.
+    started.title = Some("Errands".into());
+    let again = message(&started.id, "again");
+    assert_eq!(store.start_thread(&started, &again, &mine).await.unwrap(), ThreadSaved::Updated);
+    assert_eq!(store.load_thread(&started.id, &mine).await.unwrap().title.as_deref(), Some("Errands"));
+    assert_eq!(
+        ids(store.load_thread_items(&started.id, None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap()),
+        ["msg_first", "msg_again"]
+    );
+
+    // The same id from another user is somebody else's thread: not found, and left alone.
+    for thread in [&saved, &started] {
         let mut hijack = thread.clone();
         hijack.title = Some("Mine now".into());
-        for order in [first, then] {
-            let refused = store.save_thread_reporting(&hijack, &theirs, order).await.unwrap_err();
-            assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
-        }
+        let refused = store.save_thread_reporting(&hijack, &theirs).await.unwrap_err();
+        assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
         assert!(matches!(store.save_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
-        assert!(matches!(store.create_thread(&hijack, &theirs).await, Err(chatkit::StoreError::NotFound)));
-        assert_eq!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Groceries"));
-        assert!(
-            store.load_threads(10, None, chatkit::SortOrder::Desc, &theirs).await.unwrap().data.is_empty()
-        );
-
-        // Deleted, then saved again: created anew.
-        store.delete_thread(&thread.id, &mine).await.unwrap();
-        assert_eq!(store.save_thread_reporting(&thread, &mine, then).await.unwrap(), ThreadSaved::Created);
+        let intruder = message(&hijack.id, "intruder");
+        let refused = store.start_thread(&hijack, &intruder, &theirs).await.unwrap_err();
+        assert!(matches!(refused, chatkit::StoreError::NotFound), "{refused:?}");
+        assert!(matches!(
+            store.create_thread(&hijack, &intruder, &theirs).await,
+            Err(chatkit::StoreError::NotFound)
+        ));
+        assert_ne!(store.load_thread(&thread.id, &mine).await.unwrap().title.as_deref(), Some("Mine now"));
+        let items =
+            ids(store.load_thread_items(&thread.id, None, 10, chatkit::SortOrder::Asc, &mine).await.unwrap());
+        assert!(!items.contains(&"msg_intruder".to_owned()), "{items:?}");
     }
+    assert!(store.load_threads(10, None, chatkit::SortOrder::Desc, &theirs).await.unwrap().data.is_empty());
+
+    // Deleted, then saved again: created anew.
+    store.delete_thread(&saved.id, &mine).await.unwrap();
+    assert_eq!(store.save_thread_reporting(&saved, &mine).await.unwrap(), ThreadSaved::Created);
 }
 
 async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(app: TestApp) {

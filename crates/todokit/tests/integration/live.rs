@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
 use todokit::events::NewEvent;
-use todokit::storage::{NewThreadClaim, RunClaim, RunHolder, SaveOrder, ThreadSaved};
+use todokit::storage::{NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -929,24 +929,32 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         expires_at: start + lease,
     });
     let mut new_thread = chatkit::ThreadMetadata::new("thr_claimed_on_creation");
+    let first_message = chatkit::ThreadItem::new(
+        chatkit::new_message_id(),
+        &new_thread.id,
+        chatkit::ItemKind::AssistantMessage {
+            content: vec![chatkit::AssistantMessageContent::text("hello")],
+        },
+    );
     let chat = storage.chat_store();
     match app.db {
         Db::Postgres => {
             assert_eq!(
-                chat.save_thread_reporting(&new_thread, &created, SaveOrder::InsertFirst).await.unwrap(),
+                chat.start_thread(&new_thread, &first_message, &created).await.unwrap(),
                 ThreadSaved::Created
             );
             assert_eq!(storage.run_holder(&new_thread.id, user, start).await.unwrap(), held_by(replica_a));
             new_thread.title = Some("Renamed".into());
             assert_eq!(
-                chat.save_thread_reporting(&new_thread, &created, SaveOrder::InsertFirst).await.unwrap(),
+                chat.save_thread_reporting(&new_thread, &created).await.unwrap(),
                 ThreadSaved::Updated
             );
             storage.release_run(&new_thread.id, first_run).await.unwrap();
             assert!(storage.run_holder(&new_thread.id, user, start).await.unwrap().is_none());
         }
         Db::Sqlite => {
-            assert!(chat.save_thread_reporting(&new_thread, &created, SaveOrder::InsertFirst).await.is_err());
+            assert!(chat.start_thread(&new_thread, &first_message, &created).await.is_err());
+            assert!(chat.save_thread_reporting(&new_thread, &created).await.is_err());
             assert!(matches!(
                 chat.load_thread(&new_thread.id, &created).await,
                 Err(chatkit::StoreError::NotFound)
