@@ -11,6 +11,11 @@
 //! acquire timeout: that timeout is there to notice a database that cannot be
 //! reached, and a write that gives up in a burst loses the user's change.
 //!
+//! On SQLite the turn also holds the connection single-statement writes use, taken from the
+//! pool once and kept: sqlx pings a connection every time it goes back to the pool (on SQLite a
+//! round trip to the connection's thread), which doubled the hand-offs of every write and held
+//! the next writer back. Transactions (rare) still take a pooled connection, in their turn.
+//!
 //! A write that starts a reply (the new thread `thread.created` announces) goes ahead of the
 //! queue: it waits for the write in progress and at most one more, not for every queued write
 //! of every other reply. It is the reply's first sign of life, and under load the queue is
@@ -27,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, SqlSafeStr, Transaction};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 /// Longest a write waits for a connection while the pool is busy (every connection open and
 /// in use): a burst of writes queues, a database that stopped answering still fails them.
@@ -36,18 +41,21 @@ pub const BUSY_POOL_PATIENCE: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct Writer<DB: Database> {
     pool: Pool<DB>,
-    turns: Option<Arc<Turns>>,
+    turns: Option<Arc<Turns<DB>>>,
 }
 
 /// One write at a time: ordinary writes in the order they came, writes that go ahead before them.
 #[derive(Debug)]
-struct Turns {
-    /// Held by the write in progress.
-    current: Arc<Semaphore>,
+struct Turns<DB: Database> {
+    /// Held by the write in progress (tokio's mutex is first come, first served), with the
+    /// connection kept for single statements once the first one took it from the pool.
+    current: Arc<Mutex<Option<PoolConnection<DB>>>>,
     /// Ordinary writes queue here first, so that only one of them at a time waits for `current`
     /// and a write going ahead finds at most that one before it.
     line: Semaphore,
 }
+
+type Turn<DB> = OwnedMutexGuard<Option<PoolConnection<DB>>>;
 
 impl<DB: Database> Clone for Writer<DB> {
     fn clone(&self) -> Self {
@@ -60,7 +68,7 @@ impl<DB: Database> Writer<DB> {
     pub fn one_at_a_time(pool: Pool<DB>) -> Self {
         Self {
             pool,
-            turns: Some(Arc::new(Turns { current: Arc::new(Semaphore::new(1)), line: Semaphore::new(1) })),
+            turns: Some(Arc::new(Turns { current: Arc::new(Mutex::new(None)), line: Semaphore::new(1) })),
         }
     }
 
@@ -69,14 +77,14 @@ impl<DB: Database> Writer<DB> {
         Self { pool, turns: None }
     }
 
-    /// The semaphores are never closed, so acquiring them does not fail.
-    async fn turn(&self, order: Order) -> Option<OwnedSemaphorePermit> {
+    /// The line's semaphore is never closed, so acquiring it does not fail.
+    async fn turn(&self, order: Order) -> Option<Turn<DB>> {
         let turns = self.turns.as_ref()?;
         let _place_in_line = match order {
             Order::InLine => Some(turns.line.acquire().await.ok()?),
             Order::Ahead => None,
         };
-        turns.current.clone().acquire_owned().await.ok()
+        Some(turns.current.clone().lock_owned().await)
     }
 
     /// A pooled connection; past the pool's acquire timeout, only while the pool is busy.
@@ -102,14 +110,24 @@ impl<DB: Database> Writer<DB> {
 
     /// A connection for one autocommit write statement.
     pub async fn acquire(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
-        let turn = self.turn(Order::InLine).await;
-        Ok(WriteConnection { connection: self.connection().await?, _turn: turn })
+        self.acquire_in(Order::InLine).await
     }
 
     /// Like [`Writer::acquire`], ahead of the queued writes: for the write that starts a reply.
     pub async fn acquire_ahead(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
-        let turn = self.turn(Order::Ahead).await;
-        Ok(WriteConnection { connection: self.connection().await?, _turn: turn })
+        self.acquire_in(Order::Ahead).await
+    }
+
+    async fn acquire_in(&self, order: Order) -> Result<WriteConnection<DB>, sqlx::Error> {
+        match self.turn(order).await {
+            Some(mut turn) => {
+                if turn.is_none() {
+                    *turn = Some(self.connection().await?);
+                }
+                Ok(WriteConnection::Kept(turn))
+            }
+            None => Ok(WriteConnection::Pooled(self.connection().await?)),
+        }
     }
 
     /// A transaction opened with `statement` (`BEGIN IMMEDIATE` on SQLite).
@@ -126,23 +144,28 @@ enum Order {
     Ahead,
 }
 
-/// A pooled connection held for the length of the writer's turn.
-pub struct WriteConnection<DB: Database> {
-    // Fields drop in order: the connection goes back before the turn ends.
-    connection: PoolConnection<DB>,
-    _turn: Option<OwnedSemaphorePermit>,
+/// A connection for one write: the writer's own for the length of its turn, or a pooled one.
+pub enum WriteConnection<DB: Database> {
+    Kept(Turn<DB>),
+    Pooled(PoolConnection<DB>),
 }
 
 impl<DB: Database> Deref for WriteConnection<DB> {
     type Target = DB::Connection;
     fn deref(&self) -> &Self::Target {
-        &self.connection
+        match self {
+            Self::Kept(turn) => turn.as_ref().expect("a kept turn holds its connection"),
+            Self::Pooled(connection) => connection,
+        }
     }
 }
 
 impl<DB: Database> DerefMut for WriteConnection<DB> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.connection
+        match self {
+            Self::Kept(turn) => turn.as_mut().expect("a kept turn holds its connection"),
+            Self::Pooled(connection) => connection,
+        }
     }
 }
 
@@ -150,7 +173,7 @@ impl<DB: Database> DerefMut for WriteConnection<DB> {
 pub struct WriteTransaction<DB: Database> {
     // Fields drop in order: an uncommitted transaction rolls back first.
     tx: Transaction<'static, DB>,
-    _turn: Option<OwnedSemaphorePermit>,
+    _turn: Option<Turn<DB>>,
 }
 
 impl<DB: Database> WriteTransaction<DB> {
@@ -238,6 +261,36 @@ mod tests {
             write.await.unwrap();
         }
         assert_eq!(*finished.lock().unwrap(), ["queued 1", "ahead", "queued 2", "queued 3"]);
+    }
+
+    /// Single statements share the writer's own connection instead of taking one from the pool
+    /// and giving it back (each return pings it): a TEMP table, which only the connection that
+    /// made it sees, is still there for the next write.
+    #[tokio::test]
+    async fn single_statements_keep_one_connection_out_of_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let options =
+            SqliteConnectOptions::new().filename(dir.path().join("kept.db")).create_if_missing(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.unwrap();
+        // Four idle connections: the pool hands out the one idle longest.
+        let opened: Vec<_> = futures::future::join_all((0..4).map(|_| pool.acquire())).await;
+        drop(opened);
+        while pool.num_idle() < 4 {
+            tokio::task::yield_now().await;
+        }
+        let writer = Writer::one_at_a_time(pool.clone());
+        sqlx::query("CREATE TEMP TABLE made_here (n INTEGER)")
+            .execute(&mut *writer.acquire().await.unwrap())
+            .await
+            .unwrap();
+        for n in 0..3 {
+            sqlx::query("INSERT INTO made_here (n) VALUES ($1)")
+                .bind(n)
+                .execute(&mut *writer.acquire_ahead().await.unwrap())
+                .await
+                .expect("the next write runs on the same connection");
+        }
+        assert_eq!(pool.num_idle(), 3, "the writer keeps its connection");
     }
 
     /// With no busy timeout at all, SQLite refuses a second concurrent writer
