@@ -47,14 +47,6 @@ fn feedback_name(kind: FeedbackKind) -> &'static str {
 const INSERT_THREAD: &str = "INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, metadata, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id";
 
-/// A new thread and its reply's claim, in one statement (PostgreSQL: SQLite has no
-/// data-modifying WITH, and keeps no claims).
-const INSERT_CLAIMED_THREAD: &str = "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
-     allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-     ON CONFLICT (id) DO NOTHING RETURNING id, user_id) \
-     INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
-     SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id";
-
 /// PostgreSQL's new thread and its first item, as data-modifying WITH clauses (`thread`,
 /// `item`). An id that exists already fails the whole statement.
 macro_rules! start_thread_sql {
@@ -134,39 +126,25 @@ macro_rules! chat_store {
             ) -> Result<ThreadSaved, StoreError> {
                 let row = ThreadRow::new(thread)?;
                 let user = ctx.user.0;
-                let (sql, claim) = match &ctx.new_thread_claim {
-                    None => (Self::START_THREAD, None),
-                    Some(claim) => (
-                        Self::START_CLAIMED_THREAD.ok_or_else(|| store_error("reply claims are kept on PostgreSQL only"))?,
-                        Some(claim.for_thread(&thread.id, UserId(user))),
-                    ),
+                let claim = ctx.new_thread_claim.as_ref();
+                let sql = match claim {
+                    None => Self::START_THREAD,
+                    Some(_) => Self::START_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
                 };
-                let mut start = sqlx::query(sql)
-                    .bind(&thread.id)
-                    .bind(user)
-                    .bind(&thread.title)
-                    .bind(&row.status)
-                    .bind(&row.image_domains)
-                    .bind(&row.metadata)
-                    .bind(micros(thread.created_at))
-                    .bind(row.saved_at)
+                let start = Self::bind_thread(sqlx::query(sql), &row, user)
                     .bind(&first_item.id)
                     .bind(first_item.type_name())
                     .bind(to_json(first_item)?)
                     .bind(micros(first_item.created_at));
-                if let Some(claim) = claim {
-                    start = start
-                        .bind(claim.run_id)
-                        .bind(claim.replica)
-                        .bind(micros(claim.expires_at))
-                        .bind(claim.replica_url);
-                }
+                let start = Self::bind_claim(start, claim);
                 // A new thread starts a reply: its write goes ahead of the other replies' (`writer`).
-                let started = start.execute(&mut *self.writer.acquire_ahead().await.map_err(store_error)?).await;
-                match started {
+                let mut connection = self.writer.acquire_ahead().await.map_err(store_error)?;
+                match start.execute(&mut *connection).await {
                     Ok(_) => Ok(ThreadSaved::Created),
                     // The id is taken (nothing was written): the caller's own thread is updated.
                     Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                        // Its turn ends before the next writes take theirs (`writer`'s one rule).
+                        drop(connection);
                         let saved = self.upsert_thread(thread, ctx).await?;
                         self.upsert_items(&thread.id, std::slice::from_ref(first_item), user).await?;
                         Ok(saved)
@@ -183,12 +161,27 @@ macro_rules! chat_store {
                 user: Uuid,
                 claim: Option<&NewThreadClaim>,
             ) -> Result<bool, StoreError> {
-                if claim.is_some() && crate::storage::Storage::backend(self) != crate::storage::Backend::Postgres {
-                    return Err(store_error("reply claims are kept on PostgreSQL only"));
-                }
-                let sql = if claim.is_some() { INSERT_CLAIMED_THREAD } else { INSERT_THREAD };
-                let claim = claim.map(|claim| claim.for_thread(&row.thread.id, UserId(user)));
-                let mut insert = sqlx::query_scalar(sql)
+                let sql = match claim {
+                    None => INSERT_THREAD,
+                    Some(_) => Self::INSERT_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
+                };
+                let insert = Self::bind_claim(Self::bind_thread(sqlx::query(sql), row, user), claim);
+                // Every row is read (`fetch_all`), so the statement has finished
+                // before the connection goes back to the pool.
+                let inserted = insert
+                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
+                    .await
+                    .map_err(store_error)?;
+                Ok(!inserted.is_empty())
+            }
+
+            /// Binds a thread's columns as `$1`–`$8`, in `INSERT_THREAD`'s order.
+            fn bind_thread<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+                row: &'q ThreadRow<'q>,
+                user: Uuid,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                query
                     .bind(&row.thread.id)
                     .bind(user)
                     .bind(&row.thread.title)
@@ -196,21 +189,22 @@ macro_rules! chat_store {
                     .bind(&row.image_domains)
                     .bind(&row.metadata)
                     .bind(micros(row.thread.created_at))
-                    .bind(row.saved_at);
-                if let Some(claim) = claim {
-                    insert = insert
+                    .bind(row.saved_at)
+            }
+
+            /// Binds a reply's claim, if any, as the next four parameters.
+            fn bind_claim<'q>(
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+                claim: Option<&'q NewThreadClaim>,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                match claim {
+                    Some(claim) => query
                         .bind(claim.run_id)
                         .bind(claim.replica)
                         .bind(micros(claim.expires_at))
-                        .bind(claim.replica_url);
+                        .bind(claim.replica_url.as_deref()),
+                    None => query,
                 }
-                // Every row is read (`fetch_all`), so the statement has finished
-                // before the connection goes back to the pool.
-                let inserted: Vec<String> = insert
-                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
-                    .await
-                    .map_err(store_error)?;
-                Ok(!inserted.is_empty())
             }
 
             /// Updates the caller's own thread. False when there is none.
@@ -532,6 +526,10 @@ macro_rules! chat_store {
 chat_store!(SqliteStorage, sqlx::Sqlite);
 chat_store!(PostgresStorage, sqlx::Postgres);
 
+fn claims_on_postgres_only() -> StoreError {
+    store_error("reply claims are kept on PostgreSQL only")
+}
+
 /// Parameters of `START_THREAD`: the thread's as in `INSERT_THREAD` ($1–$8), then its first
 /// item's id, type, data and time ($9–$12); `START_CLAIMED_THREAD` adds the claim's ($13–$16).
 impl SqliteStorage {
@@ -542,6 +540,7 @@ impl SqliteStorage {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     /// SQLite is one process and keeps no claims.
     const START_CLAIMED_THREAD: Option<&str> = None;
+    const INSERT_CLAIMED_THREAD: Option<&str> = None;
 }
 
 impl PostgresStorage {
@@ -551,7 +550,14 @@ impl PostgresStorage {
         ", claim AS (INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
          SELECT id, user_id, $13, $14, $15, $16 FROM thread) SELECT id FROM thread"
     ));
+    /// A new thread and its reply's claim, in one statement (a save that finds no thread).
+    const INSERT_CLAIMED_THREAD: Option<&str> = Some(
+        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, \
+         metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO NOTHING RETURNING id, user_id) \
+         INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+         SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id",
+    );
 }
 
 use super::{NewThreadClaim, PostgresStorage, SqliteStorage, ThreadSaved};
-use crate::tasks::model::UserId;
