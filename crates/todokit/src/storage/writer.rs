@@ -3,8 +3,8 @@
 //! SQLite allows one writer at a time, and its busy handler is unfair: a
 //! waiting writer sleeps and retries, and on a busy machine can miss the lock
 //! until its timeout runs out. So on SQLite every write first takes a turn
-//! from an in-process FIFO semaphore, and only then a connection. PostgreSQL
-//! handles concurrent writers itself: there the turn is a no-op.
+//! in-process, first come first served. PostgreSQL handles concurrent writers
+//! itself: there the turn is a no-op.
 //!
 //! A write that finds every connection of the pool open and in use keeps
 //! waiting (up to [`BUSY_POOL_PATIENCE`]) instead of failing at the pool's
