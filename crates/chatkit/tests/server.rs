@@ -278,14 +278,19 @@ fn hanging_server() -> TestServer {
     server(|thread, _| {
         let mut events = assistant_message_events(&thread.id(), &["partial text that never "]);
         events.truncate(3); // added, content_part.added, text_delta
-        response_stream(|sink| async move {
-            thread.set_title("Unfinished");
-            for event in events {
-                sink.send(event).await?;
-            }
-            futures::future::pending::<()>().await;
-            Ok(())
-        })
+        hanging_after(thread, events)
+    })
+}
+
+/// Sets the thread's title, sends `events`, then hangs until cancelled.
+fn hanging_after(thread: chatkit::ThreadHandle, events: Vec<ThreadStreamEvent>) -> chatkit::ResponseStream {
+    response_stream(|sink| async move {
+        thread.set_title("Unfinished");
+        for event in events {
+            sink.send(event).await?;
+        }
+        futures::future::pending::<()>().await;
+        Ok(())
     })
 }
 
@@ -304,8 +309,9 @@ async fn read_until_text_delta(stream: &mut chatkit::ThreadEventStream) -> Vec<T
     panic!("stream ended early: {seen:?}");
 }
 
-fn hidden_item(thread_id: &str, content: Value) -> ThreadItem {
-    ThreadItem::new(chatkit::new_message_id(), thread_id, ItemKind::HiddenContext { content })
+fn hidden_item_done(thread_id: &str, content: Value) -> ThreadStreamEvent {
+    let item = ThreadItem::new(chatkit::new_message_id(), thread_id, ItemKind::HiddenContext { content });
+    ThreadStreamEvent::ThreadItemDone { item }
 }
 
 /// A hidden item waits for the next item the response stores and goes with it (one store
@@ -314,10 +320,9 @@ fn hidden_item(thread_id: &str, content: Value) -> ThreadItem {
 async fn hidden_items_are_stored_with_the_next_item_or_at_the_end() {
     let server = server(|thread, _| {
         let thread_id = thread.id();
-        let mut events =
-            vec![ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("round")) }];
+        let mut events = vec![hidden_item_done(&thread_id, json!("round"))];
         events.extend(assistant_message_events(&thread_id, &["Done."]));
-        events.push(ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("last")) });
+        events.push(hidden_item_done(&thread_id, json!("last")));
         events_stream(events)
     });
     let mut stream = expect_stream(process(&server, &create_request("add milk"), ALICE).await);
@@ -353,16 +358,9 @@ async fn hidden_items_are_stored_with_the_next_item_or_at_the_end() {
 async fn a_cancel_stores_the_hidden_items_waiting() {
     let server = server(|thread, _| {
         let thread_id = thread.id();
-        let mut events =
-            vec![ThreadStreamEvent::ThreadItemDone { item: hidden_item(&thread_id, json!("round")) }];
+        let mut events = vec![hidden_item_done(&thread_id, json!("round"))];
         events.extend(assistant_message_events(&thread_id, &["partial"]).into_iter().take(3));
-        response_stream(|sink| async move {
-            for event in events {
-                sink.send(event).await?;
-            }
-            futures::future::pending::<()>().await;
-            Ok(())
-        })
+        hanging_after(thread, events)
     });
     let mut stream = expect_stream(process(&server, &create_request("hi"), ALICE).await);
     let completion = stream.completion();

@@ -201,13 +201,17 @@ mod tests {
 
     use super::*;
 
+    /// A new database file in `dir`.
+    fn database_in(dir: &tempfile::TempDir) -> SqliteConnectOptions {
+        SqliteConnectOptions::new().filename(dir.path().join("writes.db")).create_if_missing(true)
+    }
+
     /// A pool whose every connection is held elsewhere: the write outlasts many of the pool's
     /// acquire timeouts and goes through once a connection comes back.
     #[tokio::test]
     async fn a_write_waits_out_a_busy_pool_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("busy.db")).create_if_missing(true);
+        let options = database_in(&dir);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_millis(100))
@@ -234,8 +238,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_going_ahead_passes_the_queued_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("ahead.db")).create_if_missing(true);
+        let options = database_in(&dir);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
         let writer = Writer::one_at_a_time(pool);
         let finished = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -269,8 +272,7 @@ mod tests {
     #[tokio::test]
     async fn single_statements_keep_one_connection_out_of_the_pool() {
         let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("kept.db")).create_if_missing(true);
+        let options = database_in(&dir);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.unwrap();
         // Four idle connections: the pool hands out the one idle longest.
         let opened: Vec<_> = futures::future::join_all((0..4).map(|_| pool.acquire())).await;
@@ -298,11 +300,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_writers_take_turns_instead_of_failing_busy() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::new()
-            .filename(dir.path().join("turns.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::ZERO);
+        let options = database_in(&dir).journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::ZERO);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&pool).await.unwrap();
         let writer = Writer::one_at_a_time(pool.clone());
