@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::events::{EventBus, kind};
-use crate::storage::{DynStorage, NewThreadClaim, StorageResult, now};
+use crate::storage::{ClaimRelease, DynStorage, NewThreadClaim, StorageResult, now};
 use crate::tasks::model::UserId;
 
 /// How long a claim holds without renewal: the threads of a replica that
@@ -382,15 +382,20 @@ impl Runs {
                 events.cancel().await;
             }
             if let Some(id) = &thread_id {
-                runs.release_everywhere(id, &run, claimed).await;
+                // The claim ends in the write that logs run.finished (one statement, not
+                // two), so a replica told the reply finished finds the thread free; then here.
                 // Awaited before the stream ends: the log keeps publication order, so once
                 // this is logged, so is every event the reply queued (live_store.rs).
-                bus.publish(
+                let release = (claimed && runs.shared.is_some())
+                    .then(|| ClaimRelease { thread_id: id.clone(), run_id: run.id });
+                bus.publish_ending_claim(
                     owner,
                     kind::RUN_FINISHED,
                     serde_json::json!({"thread_id": id, "stopped": stopped}),
+                    release,
                 )
                 .await;
+                runs.release(id, &run);
             }
             run.finish();
         });

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::storage::DynStorage;
+use crate::storage::{ClaimRelease, DynStorage};
 use crate::tasks::model::UserId;
 
 /// Kinds of events, as sent to clients.
@@ -63,6 +63,8 @@ const BATCH_LIMIT: usize = 256;
 
 struct Pending {
     event: NewEvent,
+    /// A reply's claim ended by the same write.
+    release: Option<ClaimRelease>,
     logged: oneshot::Sender<()>,
 }
 
@@ -93,7 +95,19 @@ impl EventBus {
     /// are logged, never returned: a change that succeeded must not fail
     /// because its notification did.
     pub async fn publish(&self, user: UserId, kind: &str, data: Value) {
-        if let Some(logged) = self.enqueue(user, kind, data) {
+        self.publish_ending_claim(user, kind, data, None).await;
+    }
+
+    /// Like [`EventBus::publish`], ending `release` (a reply's claim on its thread) in the
+    /// same write: every replica that sees the event finds the thread free.
+    pub async fn publish_ending_claim(
+        &self,
+        user: UserId,
+        kind: &str,
+        data: Value,
+        release: Option<ClaimRelease>,
+    ) {
+        if let Some(logged) = self.enqueue(user, kind, data, release) {
             let _ = logged.await;
         }
     }
@@ -103,14 +117,20 @@ impl EventBus {
     /// chat response: its producer may be holding a write turn until polled).
     /// Queued at once, so it keeps its place before the caller's later events.
     pub fn publish_in_background(&self, user: UserId, kind: &str, data: Value) {
-        self.enqueue(user, kind, data);
+        self.enqueue(user, kind, data, None);
     }
 
     /// Queues an event for the log writer; the receiver fires once it is logged.
-    fn enqueue(&self, user: UserId, kind: &str, data: Value) -> Option<oneshot::Receiver<()>> {
+    fn enqueue(
+        &self,
+        user: UserId,
+        kind: &str,
+        data: Value,
+        release: Option<ClaimRelease>,
+    ) -> Option<oneshot::Receiver<()>> {
         let (logged, done) = oneshot::channel();
         let event = NewEvent { user, kind: kind.to_owned(), data };
-        if self.queue.send(Pending { event, logged }).is_err() {
+        if self.queue.send(Pending { event, release, logged }).is_err() {
             tracing::warn!(kind, "could not record a live event: the event writer has stopped");
             return None;
         }
@@ -136,9 +156,15 @@ async fn write_log(
 ) {
     let mut batch = Vec::with_capacity(BATCH_LIMIT);
     while pending.recv_many(&mut batch, BATCH_LIMIT).await > 0 {
-        let (events, waiters): (Vec<NewEvent>, Vec<oneshot::Sender<()>>) =
-            batch.drain(..).map(|p| (p.event, p.logged)).unzip();
-        match storage.append_events(&events, crate::storage::now()).await {
+        let mut releases = Vec::new();
+        let (events, waiters): (Vec<NewEvent>, Vec<oneshot::Sender<()>>) = batch
+            .drain(..)
+            .map(|p| {
+                releases.extend(p.release);
+                (p.event, p.logged)
+            })
+            .unzip();
+        match storage.append_events(&events, &releases, crate::storage::now()).await {
             // When the database fans events out (PostgreSQL), the notification
             // comes back to this replica too: no local broadcast.
             Ok(logged) => {
@@ -148,7 +174,13 @@ async fn write_log(
                     }
                 }
             }
-            Err(err) => tracing::warn!(error = %err, count = events.len(), "could not record live events"),
+            // A claim left behind lapses once this replica stops renewing it.
+            Err(err) => tracing::warn!(
+                error = %err,
+                count = events.len(),
+                claims = releases.len(),
+                "could not record live events"
+            ),
         }
         for waiter in waiters {
             let _ = waiter.send(());

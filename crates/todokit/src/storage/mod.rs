@@ -178,10 +178,12 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     fn chat_store(&self) -> DynSqlChatStore;
 
     /// Appends events to the log in one transaction, in order (and, on
-    /// PostgreSQL, notifies every replica at commit). Returns them with ids.
+    /// PostgreSQL, notifies every replica at commit), ending the reply claims
+    /// `releases` names in the same transaction. Returns the events with ids.
     async fn append_events(
         &self,
         events: &[crate::events::NewEvent],
+        releases: &[ClaimRelease],
         now: Timestamp,
     ) -> StorageResult<Vec<crate::events::Event>>;
     /// The user's events after `after` (oldest first), or `None` when `after`
@@ -268,6 +270,14 @@ impl NewThreadClaim {
             expires_at: self.expires_at,
         }
     }
+}
+
+/// A reply's claim to end (if it still holds its thread) with the event that says the reply
+/// finished: whoever sees the event finds the thread free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRelease {
+    pub thread_id: String,
+    pub run_id: Uuid,
 }
 
 /// The replica writing a reply, as its claim names it.

@@ -679,12 +679,13 @@ macro_rules! sql_storage {
             async fn append_events(
                 &self,
                 events: &[crate::events::NewEvent],
+                releases: &[super::ClaimRelease],
                 now: Timestamp,
             ) -> super::StorageResult<Vec<crate::events::Event>> {
-                if events.is_empty() {
+                if events.is_empty() && releases.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut ids = self.insert_events(events, now).await?;
+                let mut ids = self.insert_events(events, releases, now).await?;
                 // Rows take ids in input order; RETURNING's own order is unspecified.
                 ids.sort_unstable();
                 let events: Vec<crate::events::Event> = ids
@@ -917,11 +918,21 @@ impl SqliteStorage {
 
     /// Appends `events` in one autocommit statement; returns their ids. SQLite has one
     /// writer at a time, so ids are committed in order already.
+    /// Claims are kept on PostgreSQL only (one SQLite process checks its own runs), so
+    /// `releases` is empty in practice; ended first, as on PostgreSQL nobody sees the events
+    /// before the claims are gone.
     async fn insert_events(
         &self,
         events: &[crate::events::NewEvent],
+        releases: &[super::ClaimRelease],
         now: Timestamp,
     ) -> super::StorageResult<Vec<i64>> {
+        for release in releases {
+            super::Storage::release_run(self, &release.thread_id, release.run_id).await?;
+        }
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut insert =
             sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO events (user_id, kind, data, created_at) ");
         insert.push_values(events, |mut row, event| {
@@ -953,8 +964,10 @@ impl PostgresStorage {
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING number"
     );
 
-    /// Appends `events` and notifies every replica, in one statement (one round trip, its
-    /// own transaction); returns their ids.
+    /// Appends `events`, ends the claims `releases` names and notifies every replica, in one
+    /// statement (one round trip, its own transaction); returns the events' ids. A reply's
+    /// claim ends with its `run.finished`: a replica told the reply finished finds the
+    /// thread free, and a turn costs no statement of its own for it.
     ///
     /// The advisory lock serializes appends until commit, so ids become visible (and are
     /// notified) in increasing order: a stream that skips ids at or below the last one sent,
@@ -966,13 +979,19 @@ impl PostgresStorage {
     async fn insert_events(
         &self,
         events: &[crate::events::NewEvent],
+        releases: &[super::ClaimRelease],
         now: Timestamp,
     ) -> super::StorageResult<Vec<i64>> {
+        let released_threads: Vec<&str> = releases.iter().map(|release| release.thread_id.as_str()).collect();
+        let released_runs: Vec<Uuid> = releases.iter().map(|release| release.run_id).collect();
         let users: Vec<Uuid> = events.iter().map(|event| event.user.0).collect();
         let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
         let data: Vec<String> = events.iter().map(|event| event.data.to_string()).collect();
         let appended: Vec<(i64, String)> = sqlx::query_as(
-            "WITH appended AS ( \
+            "WITH released AS ( \
+                 DELETE FROM chat_runs c USING unnest($7::text[], $8::uuid[]) AS r(thread_id, run_id) \
+                 WHERE c.thread_id = r.thread_id AND c.run_id = r.run_id), \
+             appended AS ( \
                  INSERT INTO events (user_id, kind, data, created_at) \
                  SELECT t.user_id, t.kind, t.data, $5 \
                  FROM (SELECT pg_advisory_xact_lock($1)) AS ordered, \
@@ -989,6 +1008,8 @@ impl PostgresStorage {
         .bind(data)
         .bind(micros(now))
         .bind(EVENTS_CHANNEL)
+        .bind(released_threads)
+        .bind(released_runs)
         .fetch_all(&mut *self.writer.acquire().await?)
         .await?;
         Ok(appended.into_iter().map(|(id, _)| id).collect())

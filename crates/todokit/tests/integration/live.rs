@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
 use todokit::events::NewEvent;
-use todokit::storage::{NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
+use todokit::storage::{ClaimRelease, NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -803,7 +803,7 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
             let storage = if writer % 2 == 0 { a.storage.clone() } else { b.storage.clone() };
             tokio::spawn(async move {
                 for n in 0..APPENDS {
-                    storage.append_events(&batch(writer, n), todokit::storage::now()).await.unwrap();
+                    storage.append_events(&batch(writer, n), &[], todokit::storage::now()).await.unwrap();
                 }
             })
         })
@@ -967,6 +967,23 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     assert!(storage.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
     storage.release_run(&thread_id, second_run).await.unwrap();
     assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
+
+    // A claim ends in the write that logs its reply's end; one naming another run is left alone.
+    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    let finished = NewEvent { user, kind: "run.finished".into(), data: json!({"thread_id": thread_id}) };
+    let ending = |run_id| [ClaimRelease { thread_id: thread_id.clone(), run_id }];
+    let before = storage.latest_event_id(user).await.unwrap();
+    storage.append_events(std::slice::from_ref(&finished), &ending(second_run), start).await.unwrap();
+    assert_eq!(storage.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
+    let logged =
+        storage.append_events(std::slice::from_ref(&finished), &ending(first_run), start).await.unwrap();
+    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
+    let log = storage.events_after(user, before, 10).await.unwrap().unwrap();
+    assert_eq!(
+        log.iter().map(|event| event.kind.as_str()).collect::<Vec<_>>(),
+        ["run.finished", "run.finished"]
+    );
+    assert_eq!(log.last().map(|event| event.id), logged.first().map(|event| event.id));
 }
 
 #[tokio::test]
