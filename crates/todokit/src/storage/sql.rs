@@ -918,9 +918,9 @@ impl SqliteStorage {
 
     /// Appends `events` in one autocommit statement; returns their ids. SQLite has one
     /// writer at a time, so ids are committed in order already.
-    /// Claims are kept on PostgreSQL only (one SQLite process checks its own runs), so
-    /// `releases` is empty in practice; ended first, as on PostgreSQL nobody sees the events
-    /// before the claims are gone.
+    ///
+    /// `releases` is empty in practice (claims are kept on PostgreSQL only); any given are
+    /// ended before the events are written, so nobody sees an event before its claim is gone.
     async fn insert_events(
         &self,
         events: &[crate::events::NewEvent],
