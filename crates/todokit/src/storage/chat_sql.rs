@@ -231,7 +231,7 @@ macro_rules! chat_store {
                     sqlx::query_scalar("SELECT id FROM chat_threads WHERE id = $1 AND user_id = $2")
                         .bind(thread_id)
                         .bind(user)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.read_connection().await.map_err(store_error)?)
                         .await
                         .map_err(store_error)?;
                 Ok(found.is_some())
@@ -287,7 +287,7 @@ macro_rules! chat_store {
                     .bind(thread_id)
                     .bind(item_id)
                     .bind(user)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.read_connection().await.map_err(store_error)?)
                     .await
                     .map_err(store_error)
             }
@@ -302,7 +302,7 @@ macro_rules! chat_store {
                 )
                 .bind(thread_id)
                 .bind(ctx.user.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read_connection().await.map_err(store_error)?)
                 .await
                 .map_err(store_error)?
                 .ok_or(StoreError::NotFound)?;
@@ -349,7 +349,7 @@ macro_rules! chat_store {
                         sqlx::query_as("SELECT updated_at, seq FROM chat_threads WHERE id = $1 AND user_id = $2")
                             .bind(after)
                             .bind(ctx.user.0)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *self.read_connection().await.map_err(store_error)?)
                             .await
                             .map_err(store_error)?;
                     let Some((updated_at, seq)) = position else { return Ok(Page::default()) };
@@ -364,7 +364,7 @@ macro_rules! chat_store {
                 }
                 query.push(format_args!(" ORDER BY updated_at {direction}, seq {direction} LIMIT "));
                 query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
-                let rows = query.build().fetch_all(&self.pool).await.map_err(store_error)?;
+                let rows = query.build().fetch_all(&mut *self.read_connection().await.map_err(store_error)?).await.map_err(store_error)?;
                 let threads = rows
                     .iter()
                     .map(|row| Self::decode_thread(row).map(|thread| (thread.id.clone(), thread)))
@@ -403,7 +403,7 @@ macro_rules! chat_store {
                 query.push(format_args!(" ORDER BY created_at {direction}, seq {direction} LIMIT "));
                 query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
                 let rows: Vec<(String, String)> =
-                    query.build_query_as().fetch_all(&self.pool).await.map_err(store_error)?;
+                    query.build_query_as().fetch_all(&mut *self.read_connection().await.map_err(store_error)?).await.map_err(store_error)?;
                 if rows.is_empty() {
                     self.require_thread(thread_id, ctx.user.0).await?;
                 }
@@ -432,7 +432,7 @@ macro_rules! chat_store {
                         .bind(thread_id)
                         .bind(item_id)
                         .bind(ctx.user.0)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.read_connection().await.map_err(store_error)?)
                         .await
                         .map_err(store_error)?
                         .ok_or(StoreError::NotFound)?;

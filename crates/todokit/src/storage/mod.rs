@@ -4,6 +4,7 @@
 //! migrations under `migrations/<backend>/`. Every query is parameterized and
 //! scoped by the owning user.
 
+mod busy_pool;
 mod chat_sql;
 mod health;
 mod sql;
@@ -451,6 +452,36 @@ pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pool whose one connection is held elsewhere: a read outlasts many of the pool's
+    /// acquire timeouts, as a write does, and answers once the connection comes back.
+    #[tokio::test]
+    async fn a_read_waits_out_a_busy_pool_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let options =
+            SqliteConnectOptions::new().filename(dir.path().join("reads.db")).create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(100))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.unwrap();
+        let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
+        let held = pool.acquire().await.unwrap();
+
+        // Virtual time from here: a second passes at once, ten acquire timeouts.
+        tokio::time::pause();
+        let read =
+            tokio::spawn(async move { storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!read.is_finished(), "the read gave up on a busy pool");
+        drop(held);
+        tokio::time::resume();
+        let task = read.await.unwrap().expect("the read answers once a connection is free");
+        assert!(task.is_none());
+    }
 
     fn ssl_mode(url: &str) -> PgSslMode {
         assert!(std::env::var_os("PGSSLMODE").is_none(), "these cases assume PGSSLMODE is unset");

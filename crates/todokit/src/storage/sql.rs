@@ -201,8 +201,9 @@ macro_rules! sql_storage {
                 Self { pool, writer }
             }
 
-            pub fn pool(&self) -> &sqlx::Pool<$db> {
-                &self.pool
+            /// A connection for one read; it waits out a busy pool, as writes do.
+            pub(super) async fn read_connection(&self) -> Result<sqlx::pool::PoolConnection<$db>, sqlx::Error> {
+                super::busy_pool::acquire(&self.pool).await
             }
 
             pub fn writer(&self) -> &super::writer::Writer<$db> {
@@ -492,7 +493,7 @@ macro_rules! sql_storage {
                     "SELECT id, email, password_hash, created_at FROM users WHERE email_normalized = $1",
                 )
                 .bind(email_normalized)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read_connection().await?)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 Ok(Some(super::UserCredentials {
@@ -509,7 +510,7 @@ macro_rules! sql_storage {
                 use sqlx::Row;
                 let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.read_connection().await?)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
                 Ok(Some(super::User {
@@ -542,7 +543,7 @@ macro_rules! sql_storage {
                 user: crate::tasks::model::UserId,
                 key: crate::tasks::model::TaskKey,
             ) -> super::StorageResult<Option<Task>> {
-                Self::load_task(&self.pool, user.0, key).await
+                Self::load_task(&mut *self.read_connection().await?, user.0, key).await
             }
 
             async fn update_task(
@@ -608,12 +609,12 @@ macro_rules! sql_storage {
                 builder.push(order_by(query.sort, query.order));
                 builder.push(" LIMIT ").push_bind(i64::from(query.limit));
                 builder.push(" OFFSET ").push_bind(i64::from(query.offset));
-                let rows = builder.build().fetch_all(&self.pool).await?;
+                let rows = builder.build().fetch_all(&mut *self.read_connection().await?).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
 
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tasks");
                 Self::push_filter(&mut count, user.0, &query.filter);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let total: i64 = count.build_query_scalar().fetch_one(&mut *self.read_connection().await?).await?;
                 Ok(crate::tasks::model::TaskPage { tasks, total: u64::try_from(total).unwrap_or(0) })
             }
 
@@ -627,7 +628,7 @@ macro_rules! sql_storage {
                     "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN completed THEN 1 ELSE 0 END), 0) AS done FROM tasks",
                 );
                 Self::push_filter(&mut builder, user.0, filter);
-                let row = builder.build().fetch_one(&self.pool).await?;
+                let row = builder.build().fetch_one(&mut *self.read_connection().await?).await?;
                 let total = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
                 let completed = u64::try_from(row.try_get::<i64, _>("done")?).unwrap_or(0);
                 Ok(crate::tasks::model::TaskCounts { total, completed, pending: total - completed.min(total) })
@@ -642,7 +643,7 @@ macro_rules! sql_storage {
                      GROUP BY tag ORDER BY uses DESC, tag ASC",
                 )
                 .bind(user.0)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read_connection().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -712,7 +713,7 @@ macro_rules! sql_storage {
                     let known: Option<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id = $1 AND user_id = $2")
                         .bind(after)
                         .bind(user.0)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.read_connection().await?)
                         .await?;
                     if known.is_none() {
                         return Ok(None);
@@ -724,7 +725,7 @@ macro_rules! sql_storage {
                 .bind(user.0)
                 .bind(after)
                 .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read_connection().await?)
                 .await?;
                 if rows.len() > limit as usize {
                     return Ok(None);
@@ -747,7 +748,7 @@ macro_rules! sql_storage {
             async fn latest_event_id(&self, user: crate::tasks::model::UserId) -> super::StorageResult<i64> {
                 let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events WHERE user_id = $1")
                     .bind(user.0)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.read_connection().await?)
                     .await?;
                 Ok(latest.unwrap_or(0))
             }
@@ -806,7 +807,7 @@ macro_rules! sql_storage {
                 ))
                 .bind(micros(now))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read_connection().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -851,7 +852,7 @@ macro_rules! sql_storage {
                 .bind(thread_id)
                 .bind(user.0)
                 .bind(micros(now))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read_connection().await?)
                 .await?)
             }
 

@@ -6,10 +6,8 @@
 //! in-process, first come first served. PostgreSQL handles concurrent writers
 //! itself: there the turn is a no-op.
 //!
-//! A write that finds every connection of the pool open and in use keeps
-//! waiting (up to [`BUSY_POOL_PATIENCE`]) instead of failing at the pool's
-//! acquire timeout: that timeout is there to notice a database that cannot be
-//! reached, and a write that gives up in a burst loses the user's change.
+//! A write, like a read, waits out a busy pool (`super::busy_pool`) instead of failing at the
+//! pool's acquire timeout.
 //!
 //! On SQLite the turn also holds the connection single-statement writes use, taken from the
 //! pool once and kept: sqlx pings a connection every time it goes back to the pool (on SQLite a
@@ -28,15 +26,12 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, SqlSafeStr, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
-/// Longest a write waits for a connection while the pool is busy (every connection open and
-/// in use): a burst of writes queues, a database that stopped answering still fails them.
-pub const BUSY_POOL_PATIENCE: Duration = Duration::from_secs(60);
+use super::busy_pool;
 
 #[derive(Debug)]
 pub struct Writer<DB: Database> {
@@ -87,27 +82,6 @@ impl<DB: Database> Writer<DB> {
         Some(turns.current.clone().lock_owned().await)
     }
 
-    /// A pooled connection; past the pool's acquire timeout, only while the pool is busy.
-    async fn connection(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
-        let waiting_since = Instant::now();
-        loop {
-            match self.pool.acquire().await {
-                Err(sqlx::Error::PoolTimedOut)
-                    if self.pool_is_busy() && waiting_since.elapsed() < BUSY_POOL_PATIENCE =>
-                {
-                    tracing::debug!("every database connection is in use; the write keeps waiting");
-                }
-                acquired => return acquired,
-            }
-        }
-    }
-
-    /// Every connection is open and in use. A database that cannot be reached leaves the pool
-    /// short of connections instead (dead ones are dropped, new ones fail to open).
-    fn pool_is_busy(&self) -> bool {
-        self.pool.size() >= self.pool.options().get_max_connections() && self.pool.num_idle() == 0
-    }
-
     /// A connection for one autocommit write statement.
     pub async fn acquire(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
         self.acquire_in(Order::InLine).await
@@ -122,18 +96,19 @@ impl<DB: Database> Writer<DB> {
         match self.turn(order).await {
             Some(mut turn) => {
                 if turn.is_none() {
-                    *turn = Some(self.connection().await?);
+                    *turn = Some(busy_pool::acquire(&self.pool).await?);
                 }
                 Ok(WriteConnection::Kept(turn))
             }
-            None => Ok(WriteConnection::Pooled(self.connection().await?)),
+            None => Ok(WriteConnection::Pooled(busy_pool::acquire(&self.pool).await?)),
         }
     }
 
     /// A transaction opened with `statement` (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self, statement: &'static str) -> Result<WriteTransaction<DB>, sqlx::Error> {
         let turn = self.turn(Order::InLine).await;
-        let tx = Transaction::begin(self.connection().await?, Some(statement.into_sql_str())).await?;
+        let tx =
+            Transaction::begin(busy_pool::acquire(&self.pool).await?, Some(statement.into_sql_str())).await?;
         Ok(WriteTransaction { tx, _turn: turn })
     }
 }
@@ -197,6 +172,8 @@ impl<DB: Database> DerefMut for WriteTransaction<DB> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
     use super::*;
