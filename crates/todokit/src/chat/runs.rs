@@ -308,8 +308,11 @@ impl Runs {
                 tokio::select! {
                     () = done.cancelled() => return,
                     _ = renewals.tick() => {
-                        let running = !runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
-                        if running && let Err(error) = storage.renew_runs(replica, now() + CLAIM_LEASE).await {
+                        let running: Vec<Uuid> =
+                            runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).values().map(|run| run.id).collect();
+                        if !running.is_empty()
+                            && let Err(error) = storage.renew_runs(replica, &running, now() + CLAIM_LEASE).await
+                        {
                             tracing::warn!(%error, "could not renew this replica's reply claims; retrying");
                         }
                     }

@@ -233,8 +233,9 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     ) -> StorageResult<Option<RunHolder>>;
     /// Ends the claim of the reply `run_id` on `thread_id`, if it still holds it.
     async fn release_run(&self, thread_id: &str, run_id: Uuid) -> StorageResult<()>;
-    /// Extends every claim `replica` holds to `expires_at`.
-    async fn renew_runs(&self, replica: Uuid, expires_at: Timestamp) -> StorageResult<u64>;
+    /// Extends to `expires_at` the claims `replica` holds for the replies `runs` (those still
+    /// running there): a claim whose release failed is not among them, and lapses.
+    async fn renew_runs(&self, replica: Uuid, runs: &[Uuid], expires_at: Timestamp) -> StorageResult<u64>;
 }
 
 /// A reply's claim on its thread, shared by the replicas of one database.

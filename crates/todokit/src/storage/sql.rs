@@ -186,6 +186,10 @@ fn encode_recurrence(recurrence: Option<&Recurrence>) -> anyhow::Result<Option<S
     recurrence.map(|r| serde_json::to_string(r).context("recurrence does not serialize")).transpose()
 }
 
+/// Claims renewed by one statement: well under either database's limit on bound values, with
+/// thousands of replies running on one replica.
+const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
+
 macro_rules! sql_storage {
     ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
         /// Reads use `pool`; every statement that writes uses `writer` (one
@@ -865,13 +869,20 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
-            async fn renew_runs(&self, replica: Uuid, expires_at: Timestamp) -> super::StorageResult<u64> {
-                let result = sqlx::query("UPDATE chat_runs SET expires_at = $2 WHERE replica = $1")
-                    .bind(replica)
-                    .bind(micros(expires_at))
-                    .execute(&mut *self.writer.acquire().await?)
-                    .await?;
-                Ok(result.rows_affected())
+            async fn renew_runs(&self, replica: Uuid, runs: &[Uuid], expires_at: Timestamp) -> super::StorageResult<u64> {
+                let mut renewed = 0;
+                for runs in runs.chunks(RUNS_RENEWED_PER_STATEMENT) {
+                    let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE chat_runs SET expires_at = ");
+                    update.push_bind(micros(expires_at)).push(" WHERE replica = ").push_bind(replica);
+                    update.push(" AND run_id IN (");
+                    let mut ids = update.separated(", ");
+                    for run in runs {
+                        ids.push_bind(*run);
+                    }
+                    update.push(")");
+                    renewed += update.build().execute(&mut *self.writer.acquire().await?).await?.rows_affected();
+                }
+                Ok(renewed)
             }
 
             async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {

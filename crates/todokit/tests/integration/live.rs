@@ -901,9 +901,17 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     assert!(!storage.claim_run(&foreign, start + lease * 3).await.unwrap());
     assert!(storage.run_holder(&thread_id, other, start).await.unwrap().is_none());
 
-    // Renewed, a claim outlives its first lease…
-    assert_eq!(storage.renew_runs(replica_a, start + lease * 2).await.unwrap(), 1);
-    assert_eq!(storage.renew_runs(replica_b, start + lease * 9).await.unwrap(), 0, "B holds nothing");
+    // Renewed, a claim outlives its first lease; a replica renews only the runs it names as
+    // running (a claim whose release failed is left to lapse), and only its own claims…
+    assert_eq!(storage.renew_runs(replica_a, &[second_run], start + lease * 9).await.unwrap(), 0);
+    // (Past a thousand running replies, the ids go in more than one statement.)
+    let many_running: Vec<Uuid> = (0..1500).map(|_| Uuid::now_v7()).chain([first_run]).collect();
+    assert_eq!(storage.renew_runs(replica_a, &many_running, start + lease * 2).await.unwrap(), 1);
+    assert_eq!(
+        storage.renew_runs(replica_b, &[first_run], start + lease * 9).await.unwrap(),
+        0,
+        "B holds nothing"
+    );
     assert!(
         !storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease).await.unwrap()
     );
