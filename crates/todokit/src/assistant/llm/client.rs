@@ -128,11 +128,14 @@ impl LlmClient {
             stream_options: (self.config.provider != Provider::Gemini)
                 .then_some(StreamOptions { include_usage: true }),
         };
-        let body =
-            Bytes::from(serde_json::to_vec(&request).map_err(|error| LlmError::Setup(error.to_string()))?);
         let mut retries = 0;
         loop {
-            let failure = match self.attempt(body.clone()).await {
+            // Serialized again for a retry (rare) rather than kept: the body is freed once sent,
+            // instead of living through the wait for the first chunk (~4 KB for every open reply).
+            let body = Bytes::from(
+                serde_json::to_vec(&request).map_err(|error| LlmError::Setup(error.to_string()))?,
+            );
+            let failure = match self.attempt(body).await {
                 Ok(stream) => return Ok(stream),
                 Err(failure) => failure,
             };
