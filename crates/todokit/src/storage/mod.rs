@@ -4,9 +4,9 @@
 //! migrations under `migrations/<backend>/`. Every query is parameterized and
 //! scoped by the owning user.
 
-mod busy_pool;
 mod chat_sql;
 mod health;
+mod patient_pool;
 mod sql;
 mod tokens;
 mod writer;
@@ -28,6 +28,7 @@ use crate::tasks::model::{
 };
 
 pub use health::DbHealth;
+use patient_pool::PatientPool;
 pub use sql::{PostgresStorage, SqliteStorage};
 pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
 
@@ -390,6 +391,7 @@ pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Dyn
         .await
         .context("cannot open the SQLite database")?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("SQLite migrations failed")?;
+    let pool = PatientPool::new(pool);
     Ok(Arc::new(SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool))))
 }
 
@@ -432,6 +434,7 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
     // Both fail when the server is unreachable; the connection error says why.
     opened.context("cannot connect to PostgreSQL")?;
     migrated.context("PostgreSQL migrations failed")?;
+    let pool = PatientPool::new(pool);
     Ok(Arc::new(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
 }
 
@@ -454,34 +457,20 @@ pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
 mod tests {
     use super::*;
 
-    /// A pool whose one connection is held elsewhere: a read outlasts many of the pool's
-    /// acquire timeouts, as a write does, and answers once the connection comes back.
+    /// Others holding the pool's connections in turn, longer in all than its acquire timeout:
+    /// a read waits for its turn, as a write does, instead of failing.
     #[tokio::test]
     async fn a_read_waits_out_a_busy_pool_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("reads.db")).create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_millis(100))
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await.unwrap();
+        let pool = patient_pool::tests::pool_of_one(&dir).await;
+        sqlx::migrate!("./migrations/sqlite").run(pool.inner()).await.unwrap();
         let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
-        let held = pool.acquire().await.unwrap();
-
-        // Virtual time from here: a second passes at once, ten acquire timeouts.
-        tokio::time::pause();
-        let read =
-            tokio::spawn(async move { storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await });
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(!read.is_finished(), "the read gave up on a busy pool");
-        drop(held);
-        tokio::time::resume();
-        let task = read.await.unwrap().expect("the read answers once a connection is free");
-        assert!(task.is_none());
+        let holders = patient_pool::tests::queue_holders(&pool).await;
+        let task = storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await;
+        assert!(task.expect("the read answers in its turn").is_none());
+        for holder in holders {
+            holder.await.unwrap();
+        }
     }
 
     fn ssl_mode(url: &str) -> PgSslMode {

@@ -193,21 +193,21 @@ const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
 macro_rules! sql_storage {
     ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
         /// Reads use `pool`; every statement that writes uses `writer` (one
-        /// connection on SQLite, the same pool on PostgreSQL).
+        /// connection on SQLite, the same pool on PostgreSQL). Both wait out a busy pool.
         #[derive(Clone)]
         pub struct $name {
-            pub(super) pool: sqlx::Pool<$db>,
+            pub(super) pool: super::patient_pool::PatientPool<$db>,
             pub(super) writer: super::writer::Writer<$db>,
         }
 
         impl $name {
-            pub fn new(pool: sqlx::Pool<$db>, writer: super::writer::Writer<$db>) -> Self {
+            pub fn new(pool: super::patient_pool::PatientPool<$db>, writer: super::writer::Writer<$db>) -> Self {
                 Self { pool, writer }
             }
 
             /// A connection for one read; it waits out a busy pool, as writes do.
             pub(super) async fn read_connection(&self) -> Result<sqlx::pool::PoolConnection<$db>, sqlx::Error> {
-                super::busy_pool::acquire(&self.pool).await
+                self.pool.acquire().await
             }
 
             pub fn writer(&self) -> &super::writer::Writer<$db> {
@@ -456,7 +456,7 @@ macro_rules! sql_storage {
             }
 
             async fn ping(&self) -> super::StorageResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query("SELECT 1").execute(self.pool.inner()).await?;
                 Ok(())
             }
 
@@ -770,7 +770,7 @@ macro_rules! sql_storage {
                 &self,
                 sink: tokio::sync::broadcast::Sender<std::sync::Arc<crate::events::Event>>,
             ) -> anyhow::Result<bool> {
-                Self::spawn_event_listener(&self.pool, sink).await
+                Self::spawn_event_listener(self.pool.inner(), sink).await
             }
 
             async fn hit_rate_counter(

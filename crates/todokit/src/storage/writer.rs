@@ -6,8 +6,8 @@
 //! in-process, first come first served. PostgreSQL handles concurrent writers
 //! itself: there the turn is a no-op.
 //!
-//! A write, like a read, waits out a busy pool (`super::busy_pool`) instead of failing at the
-//! pool's acquire timeout.
+//! A write, like a read, waits out a busy pool (`super::patient_pool`) instead of failing at
+//! the pool's acquire timeout.
 //!
 //! On SQLite the turn also holds the connection single-statement writes use, taken from the
 //! pool once and kept: sqlx pings a connection every time it goes back to the pool (on SQLite a
@@ -28,14 +28,14 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Pool, SqlSafeStr, Transaction};
+use sqlx::{Database, SqlSafeStr, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
-use super::busy_pool;
+use super::patient_pool::PatientPool;
 
 #[derive(Debug)]
 pub struct Writer<DB: Database> {
-    pool: Pool<DB>,
+    pool: PatientPool<DB>,
     turns: Option<Arc<Turns<DB>>>,
 }
 
@@ -60,7 +60,7 @@ impl<DB: Database> Clone for Writer<DB> {
 
 impl<DB: Database> Writer<DB> {
     /// Writers queue for one turn at a time.
-    pub fn one_at_a_time(pool: Pool<DB>) -> Self {
+    pub fn one_at_a_time(pool: PatientPool<DB>) -> Self {
         Self {
             pool,
             turns: Some(Arc::new(Turns { current: Arc::new(Mutex::new(None)), line: Semaphore::new(1) })),
@@ -68,7 +68,7 @@ impl<DB: Database> Writer<DB> {
     }
 
     /// Writers run concurrently (the database orders them).
-    pub fn concurrent(pool: Pool<DB>) -> Self {
+    pub fn concurrent(pool: PatientPool<DB>) -> Self {
         Self { pool, turns: None }
     }
 
@@ -96,19 +96,18 @@ impl<DB: Database> Writer<DB> {
         match self.turn(order).await {
             Some(mut turn) => {
                 if turn.is_none() {
-                    *turn = Some(busy_pool::acquire(&self.pool).await?);
+                    *turn = Some(self.pool.acquire().await?);
                 }
                 Ok(WriteConnection::Kept(turn))
             }
-            None => Ok(WriteConnection::Pooled(busy_pool::acquire(&self.pool).await?)),
+            None => Ok(WriteConnection::Pooled(self.pool.acquire().await?)),
         }
     }
 
     /// A transaction opened with `statement` (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self, statement: &'static str) -> Result<WriteTransaction<DB>, sqlx::Error> {
         let turn = self.turn(Order::InLine).await;
-        let tx =
-            Transaction::begin(busy_pool::acquire(&self.pool).await?, Some(statement.into_sql_str())).await?;
+        let tx = Transaction::begin(self.pool.acquire().await?, Some(statement.into_sql_str())).await?;
         Ok(WriteTransaction { tx, _turn: turn })
     }
 }
@@ -177,38 +176,25 @@ mod tests {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
     use super::*;
+    use crate::storage::patient_pool::{self, PatientPool};
 
     /// A new database file in `dir`.
     fn database_in(dir: &tempfile::TempDir) -> SqliteConnectOptions {
         SqliteConnectOptions::new().filename(dir.path().join("writes.db")).create_if_missing(true)
     }
 
-    /// A pool whose every connection is held elsewhere: the write outlasts many of the pool's
-    /// acquire timeouts and goes through once a connection comes back.
+    /// Others holding the pool's connections in turn, longer in all than its acquire timeout:
+    /// the write waits for its turn instead of failing.
     #[tokio::test]
     async fn a_write_waits_out_a_busy_pool_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
-        let options = database_in(&dir);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_millis(100))
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let held = pool.acquire().await.unwrap();
-        // The pool's own timeout is what a write would have met.
-        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
-
-        // Virtual time from here: a second passes at once, ten acquire timeouts.
-        tokio::time::pause();
-        let writer = Writer::concurrent(pool.clone());
-        let write = tokio::spawn(async move { writer.begin("BEGIN").await?.commit().await });
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(!write.is_finished(), "the write gave up on a busy pool");
-        drop(held);
-        tokio::time::resume();
-        write.await.unwrap().expect("the write goes through once a connection is free");
+        let pool = patient_pool::tests::pool_of_one(&dir).await;
+        let holders = patient_pool::tests::queue_holders(&pool).await;
+        let writer = Writer::concurrent(pool);
+        writer.begin("BEGIN").await.unwrap().commit().await.expect("the write goes through in its turn");
+        for holder in holders {
+            holder.await.unwrap();
+        }
     }
 
     /// A write that goes ahead waits for the write in progress and the one next in line only.
@@ -217,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let options = database_in(&dir);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
-        let writer = Writer::one_at_a_time(pool);
+        let writer = Writer::one_at_a_time(PatientPool::new(pool));
         let finished = Arc::new(std::sync::Mutex::new(Vec::new()));
         let in_progress = writer.acquire().await.unwrap();
 
@@ -257,7 +243,7 @@ mod tests {
         while pool.num_idle() < 4 {
             tokio::task::yield_now().await;
         }
-        let writer = Writer::one_at_a_time(pool.clone());
+        let writer = Writer::one_at_a_time(PatientPool::new(pool.clone()));
         sqlx::query("CREATE TEMP TABLE made_here (n INTEGER)")
             .execute(&mut *writer.acquire().await.unwrap())
             .await
@@ -280,7 +266,7 @@ mod tests {
         let options = database_in(&dir).journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::ZERO);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&pool).await.unwrap();
-        let writer = Writer::one_at_a_time(pool.clone());
+        let writer = Writer::one_at_a_time(PatientPool::new(pool.clone()));
 
         let tasks: Vec<_> = (0..32_i64)
             .map(|n| {
