@@ -387,6 +387,8 @@ pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Dyn
         // connection's worker thread that holds the writer's turn longer and finds nothing (a
         // file connection does not drop).
         .test_before_acquire(false)
+        // Waiting past the acquire timeout is logged once per burst (`PatientPool`).
+        .acquire_slow_level(log::LevelFilter::Off)
         .connect_with(options)
         .await
         .context("cannot open the SQLite database")?;
@@ -413,6 +415,8 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
         // statement. Only a connection idle for a while is pinged (one that PostgreSQL may have
         // dropped meanwhile); a dead one in use fails its statement with 503 `unavailable`.
         .test_before_acquire(false)
+        // Waiting past the acquire timeout is logged once per burst (`PatientPool`).
+        .acquire_slow_level(log::LevelFilter::Off)
         .before_acquire(|connection, meta| {
             Box::pin(async move {
                 if meta.idle_for >= PING_IF_IDLE_FOR {

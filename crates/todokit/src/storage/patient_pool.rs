@@ -12,9 +12,13 @@
 //! false in a burst (measured: 960 of 10,000 streams failed that way on PostgreSQL). A database
 //! that stopped answering hands out no connection for a whole acquire timeout: dead ones fail
 //! their check and new ones fail to open.
+//!
+//! A burst is logged where it starts and where it ends, not once per statement: sqlx's own
+//! warning for every slow acquire is turned off in `storage::connect_*` (it wrote 16,000 lines
+//! in one 10,000-stream burst).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
@@ -24,23 +28,31 @@ use sqlx::{Database, Pool};
 /// database that stopped answering still fails it.
 pub const BUSY_POOL_PATIENCE: Duration = Duration::from_secs(60);
 
-/// A pool whose statements wait out a burst. Cheap to clone; clones share the count of
-/// connections handed out.
+/// A pool whose statements wait out a burst. Cheap to clone; clones share its state.
 #[derive(Debug)]
 pub struct PatientPool<DB: Database> {
     pool: Pool<DB>,
-    handed_out: Arc<AtomicU64>,
+    state: Arc<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Connections handed out so far.
+    handed_out: AtomicU64,
+    /// The last statement to get a connection (or to keep waiting for one) waited longer than
+    /// the pool's slow-acquire threshold.
+    saturated: AtomicBool,
 }
 
 impl<DB: Database> Clone for PatientPool<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), handed_out: self.handed_out.clone() }
+        Self { pool: self.pool.clone(), state: self.state.clone() }
     }
 }
 
 impl<DB: Database> PatientPool<DB> {
     pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool, handed_out: Arc::default() }
+        Self { pool, state: Arc::default() }
     }
 
     /// The pool itself, for what should fail at its acquire timeout (a health check).
@@ -52,26 +64,47 @@ impl<DB: Database> PatientPool<DB> {
     pub async fn acquire(&self) -> Result<PoolConnection<DB>, sqlx::Error> {
         let waiting_since = Instant::now();
         loop {
-            let handed_out_before = self.handed_out.load(Ordering::Relaxed);
+            let handed_out_before = self.state.handed_out.load(Ordering::Relaxed);
             match self.pool.acquire().await {
                 Ok(connection) => {
-                    self.handed_out.fetch_add(1, Ordering::Relaxed);
+                    self.state.handed_out.fetch_add(1, Ordering::Relaxed);
+                    self.note_wait(waiting_since.elapsed());
                     return Ok(connection);
                 }
                 Err(sqlx::Error::PoolTimedOut)
                     if self.is_busy(handed_out_before) && waiting_since.elapsed() < BUSY_POOL_PATIENCE =>
                 {
-                    tracing::debug!("every database connection is in use; the statement keeps waiting");
+                    self.note_wait(waiting_since.elapsed());
                 }
                 Err(error) => return Err(error),
             }
         }
     }
 
+    /// Logs when statements start, or stop, waiting long for a connection.
+    fn note_wait(&self, waited: Duration) {
+        let slow_threshold = self.pool.options().get_acquire_slow_threshold();
+        let slow = waited >= slow_threshold;
+        if self.state.saturated.load(Ordering::Relaxed) == slow
+            || self.state.saturated.swap(slow, Ordering::Relaxed) == slow
+        {
+            return;
+        }
+        if slow {
+            tracing::warn!(
+                waited_ms = waited.as_millis() as u64,
+                "every database connection is in use: statements wait for their turn (past the pool's \
+                 acquire timeout if need be, for up to {BUSY_POOL_PATIENCE:?})"
+            );
+        } else {
+            tracing::info!("database connections are handed out within {slow_threshold:?} again");
+        }
+    }
+
     /// Every connection is open, and others got one while this statement waited.
     fn is_busy(&self, handed_out_before: u64) -> bool {
         self.pool.size() >= self.pool.options().get_max_connections()
-            && self.handed_out.load(Ordering::Relaxed) != handed_out_before
+            && self.state.handed_out.load(Ordering::Relaxed) != handed_out_before
     }
 }
 
