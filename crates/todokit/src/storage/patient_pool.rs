@@ -18,7 +18,7 @@
 //! in one 10,000-stream burst).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
@@ -35,13 +35,24 @@ pub struct PatientPool<DB: Database> {
     state: Arc<State>,
 }
 
-#[derive(Debug, Default)]
+/// A burst has ended once no statement waited long for this long.
+const QUIET_AFTER_BURST: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
 struct State {
     /// Connections handed out so far.
     handed_out: AtomicU64,
-    /// The last statement to get a connection (or to keep waiting for one) waited longer than
-    /// the pool's slow-acquire threshold.
-    saturated: AtomicBool,
+    /// When a statement last waited longer than the pool's slow-acquire threshold, in
+    /// milliseconds since `created` plus one; 0 when no burst is under way.
+    last_slow_wait: AtomicU64,
+    created: Instant,
+}
+
+impl State {
+    /// Now, as `last_slow_wait` counts (never 0).
+    fn now(&self) -> u64 {
+        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
 }
 
 impl<DB: Database> Clone for PatientPool<DB> {
@@ -52,7 +63,12 @@ impl<DB: Database> Clone for PatientPool<DB> {
 
 impl<DB: Database> PatientPool<DB> {
     pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool, state: Arc::default() }
+        let state = State {
+            handed_out: AtomicU64::new(0),
+            last_slow_wait: AtomicU64::new(0),
+            created: Instant::now(),
+        };
+        Self { pool, state: Arc::new(state) }
     }
 
     /// The pool itself, for what should fail at its acquire timeout (a health check).
@@ -81,22 +97,32 @@ impl<DB: Database> PatientPool<DB> {
         }
     }
 
-    /// Logs when statements start, or stop, waiting long for a connection.
+    /// Logs when statements start waiting long for a connection, and when they have stopped
+    /// for a while ([`QUIET_AFTER_BURST`]: within a burst, some get one at once).
     fn note_wait(&self, waited: Duration) {
         let slow_threshold = self.pool.options().get_acquire_slow_threshold();
-        let slow = waited >= slow_threshold;
-        if self.state.saturated.load(Ordering::Relaxed) == slow
-            || self.state.saturated.swap(slow, Ordering::Relaxed) == slow
-        {
+        if waited >= slow_threshold {
+            if self.state.last_slow_wait.swap(self.state.now(), Ordering::Relaxed) == 0 {
+                tracing::warn!(
+                    waited_ms = waited.as_millis() as u64,
+                    "every database connection is in use: statements wait for their turn (past the \
+                     pool's acquire timeout if need be, for up to {BUSY_POOL_PATIENCE:?})"
+                );
+            }
             return;
         }
-        if slow {
-            tracing::warn!(
-                waited_ms = waited.as_millis() as u64,
-                "every database connection is in use: statements wait for their turn (past the pool's \
-                 acquire timeout if need be, for up to {BUSY_POOL_PATIENCE:?})"
-            );
-        } else {
+        let last_slow_wait = self.state.last_slow_wait.load(Ordering::Relaxed);
+        if last_slow_wait == 0 {
+            return;
+        }
+        let quiet = u64::try_from(QUIET_AFTER_BURST.as_millis()).unwrap_or(u64::MAX);
+        if self.state.now().saturating_sub(last_slow_wait) >= quiet
+            && self
+                .state
+                .last_slow_wait
+                .compare_exchange(last_slow_wait, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             tracing::info!("database connections are handed out within {slow_threshold:?} again");
         }
     }
@@ -182,5 +208,45 @@ pub(super) mod tests {
         let _stuck = pool.acquire().await.unwrap();
         let waited = tokio::time::timeout(BUSY_POOL_PATIENCE / 2, pool.acquire()).await;
         assert!(matches!(waited, Ok(Err(sqlx::Error::PoolTimedOut))), "{waited:?}");
+    }
+
+    /// Many statements waiting long in one burst: one warning, not one each.
+    #[tokio::test]
+    async fn a_burst_of_long_waits_is_logged_once() {
+        #[derive(Clone, Default)]
+        struct Log(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Log {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        // A current-thread runtime: every task here logs to this subscriber.
+        let _logging = tracing::subscriber::set_default(subscriber);
+
+        let dir = tempfile::tempdir().unwrap();
+        let options =
+            SqliteConnectOptions::new().filename(dir.path().join("burst.db")).create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_slow_threshold(Duration::from_millis(50))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let pool = PatientPool::new(pool);
+        // Each holder after the first waits at least 60 ms, past the 50 ms threshold.
+        for holder in queue_holders(&pool).await {
+            holder.await.unwrap();
+        }
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.matches("every database connection is in use").count(), 1, "{log}");
     }
 }
