@@ -364,7 +364,11 @@ macro_rules! chat_store {
                 }
                 query.push(format_args!(" ORDER BY updated_at {direction}, seq {direction} LIMIT "));
                 query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
-                let rows = query.build().fetch_all(&mut *self.read_connection().await.map_err(store_error)?).await.map_err(store_error)?;
+                let rows = query
+                    .build()
+                    .fetch_all(&mut *self.read_connection().await.map_err(store_error)?)
+                    .await
+                    .map_err(store_error)?;
                 let threads = rows
                     .iter()
                     .map(|row| Self::decode_thread(row).map(|thread| (thread.id.clone(), thread)))
@@ -402,8 +406,11 @@ macro_rules! chat_store {
                 }
                 query.push(format_args!(" ORDER BY created_at {direction}, seq {direction} LIMIT "));
                 query.push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
-                let rows: Vec<(String, String)> =
-                    query.build_query_as().fetch_all(&mut *self.read_connection().await.map_err(store_error)?).await.map_err(store_error)?;
+                let rows: Vec<(String, String)> = query
+                    .build_query_as()
+                    .fetch_all(&mut *self.read_connection().await.map_err(store_error)?)
+                    .await
+                    .map_err(store_error)?;
                 if rows.is_empty() {
                     self.require_thread(thread_id, ctx.user.0).await?;
                 }

@@ -618,7 +618,8 @@ macro_rules! sql_storage {
 
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM tasks");
                 Self::push_filter(&mut count, user.0, &query.filter);
-                let total: i64 = count.build_query_scalar().fetch_one(&mut *self.read_connection().await?).await?;
+                let total: i64 =
+                    count.build_query_scalar().fetch_one(&mut *self.read_connection().await?).await?;
                 Ok(crate::tasks::model::TaskPage { tasks, total: u64::try_from(total).unwrap_or(0) })
             }
 

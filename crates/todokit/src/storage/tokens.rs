@@ -94,7 +94,10 @@ macro_rules! token_storage {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
                 );
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).fetch_all(&mut *self.read_connection().await?).await?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(user)
+                    .fetch_all(&mut *self.read_connection().await?)
+                    .await?;
                 Ok(rows.iter().map(Self::decode_access_token).collect::<anyhow::Result<Vec<_>>>()?)
             }
 
@@ -113,14 +116,20 @@ macro_rules! token_storage {
                 .execute(&mut *self.writer().acquire().await?)
                 .await?;
                 let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
-                let row =
-                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(user).fetch_optional(&mut *self.read_connection().await?).await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(user)
+                    .fetch_optional(&mut *self.read_connection().await?)
+                    .await?;
                 Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
             }
 
             async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>> {
                 let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE token_hash = $1");
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(&mut *self.read_connection().await?).await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(token_hash)
+                    .fetch_optional(&mut *self.read_connection().await?)
+                    .await?;
                 Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
             }
 
