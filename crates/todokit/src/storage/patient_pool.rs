@@ -141,9 +141,12 @@ pub(super) mod tests {
 
     use super::*;
 
-    /// The pool's acquire timeout in these tests; holders keep a connection for less, and all of
-    /// them in turn for much longer.
-    pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(100);
+    /// The pool's acquire timeout in these tests: five times what a holder keeps a connection
+    /// (a hand-off may stall on a loaded machine), and under half of what they keep it in turn.
+    pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(200);
+
+    /// How long each holder keeps its connection.
+    const HOLD: Duration = Duration::from_millis(40);
 
     /// A pool of one SQLite connection (in `dir`) that gives up waiting for it after
     /// [`ACQUIRE_TIMEOUT`].
@@ -160,16 +163,16 @@ pub(super) mod tests {
         PatientPool::new(pool)
     }
 
-    /// Five holders queued for the pool's connections, each keeping one for 60 ms: the pool is
-    /// busy for three acquire timeouts, and a connection is handed out at every turn. Call
+    /// Ten holders queued for the pool's connections, each keeping one for [`HOLD`]: the pool is
+    /// busy for twice its acquire timeout, and a connection is handed out at every turn. Call
     /// on a current-thread runtime; when it returns, the holders are in line.
     pub async fn queue_holders<DB: Database>(pool: &PatientPool<DB>) -> Vec<JoinHandle<()>> {
-        let holders = (0..5)
+        let holders = (0..10)
             .map(|_| {
                 let pool = pool.clone();
                 tokio::spawn(async move {
                     let _held = pool.acquire().await.expect("each holder gets its turn");
-                    tokio::time::sleep(Duration::from_millis(60)).await;
+                    tokio::time::sleep(HOLD).await;
                 })
             })
             .collect();
@@ -242,7 +245,7 @@ pub(super) mod tests {
             .await
             .unwrap();
         let pool = PatientPool::new(pool);
-        // Each holder after the first waits at least 60 ms, past the 50 ms threshold.
+        // From the third on, each holder waits at least 80 ms, past the 50 ms threshold.
         for holder in queue_holders(&pool).await {
             holder.await.unwrap();
         }
