@@ -148,6 +148,10 @@ pub(super) mod tests {
     /// How long each holder keeps its connection.
     const HOLD: Duration = Duration::from_millis(40);
 
+    /// A wait for a connection longer than this is slow (logged); from the third holder on,
+    /// every one waits past it.
+    const SLOW_ACQUIRE: Duration = Duration::from_millis(50);
+
     /// A pool of one SQLite connection (in `dir`) that gives up waiting for it after
     /// [`ACQUIRE_TIMEOUT`].
     pub async fn pool_of_one(dir: &tempfile::TempDir) -> PatientPool<sqlx::Sqlite> {
@@ -156,6 +160,7 @@ pub(super) mod tests {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_slow_threshold(SLOW_ACQUIRE)
             .test_before_acquire(false)
             .connect_with(options)
             .await
@@ -235,17 +240,7 @@ pub(super) mod tests {
         let _logging = tracing::subscriber::set_default(subscriber);
 
         let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("burst.db")).create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_slow_threshold(Duration::from_millis(50))
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let pool = PatientPool::new(pool);
-        // From the third on, each holder waits at least 80 ms, past the 50 ms threshold.
+        let pool = pool_of_one(&dir).await;
         for holder in queue_holders(&pool).await {
             holder.await.unwrap();
         }
