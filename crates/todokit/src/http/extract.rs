@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 .ok_or_else(|| {
                     AppError::Unauthorized("This access token is invalid, expired or revoked".into())
                 })?;
-            if state.storage.user_by_id(access.user_id).await?.is_none() {
+            if !state.storage.user_exists(access.user_id).await? {
                 return Err(unauthorized());
             }
             let expires_at = access.expires_at.unwrap_or(jiff::Timestamp::MAX).as_second();
@@ -104,7 +104,7 @@ impl FromRequestParts<AppState> for AuthUser {
             tracing::debug!("rejected an invalid or expired session token");
             AppError::Unauthorized("Your session is invalid or has expired; sign in again".into())
         })?;
-        if state.storage.user_by_id(claims.sub).await?.is_none() {
+        if !state.storage.user_exists(claims.sub).await? {
             return Err(unauthorized());
         }
         Ok(Self { id: claims.sub, expires_at: claims.exp, access_token: None })

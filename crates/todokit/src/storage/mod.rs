@@ -6,6 +6,7 @@
 
 mod chat_sql;
 mod health;
+mod known_users;
 mod patient_pool;
 mod sql;
 mod tokens;
@@ -141,6 +142,11 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     ) -> StorageResult<User>;
     async fn user_credentials(&self, email_normalized: &str) -> StorageResult<Option<UserCredentials>>;
     async fn user_by_id(&self, id: Uuid) -> StorageResult<Option<User>>;
+    /// Whether the account exists, for authenticating a request: an account found a moment
+    /// ago is taken to still exist without asking the database (`known_users`). One removed
+    /// through this storage is refused at once; one removed elsewhere (another replica) within
+    /// `known_users::KNOWN_FOR`.
+    async fn user_exists(&self, id: Uuid) -> StorageResult<bool>;
     async fn delete_user(&self, id: Uuid) -> StorageResult<bool>;
 
     /// Allocates the next per-user number in the same transaction as the insert.

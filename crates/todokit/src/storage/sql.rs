@@ -198,11 +198,13 @@ macro_rules! sql_storage {
         pub struct $name {
             pub(super) pool: super::patient_pool::PatientPool<$db>,
             pub(super) writer: super::writer::Writer<$db>,
+            known_users: std::sync::Arc<super::known_users::KnownUsers>,
         }
 
         impl $name {
             pub fn new(pool: super::patient_pool::PatientPool<$db>, writer: super::writer::Writer<$db>) -> Self {
-                Self { pool, writer }
+                let known_users = super::known_users::KnownUsers::new(super::known_users::KNOWN_FOR);
+                Self { pool, writer, known_users: std::sync::Arc::new(known_users) }
             }
 
             /// A connection for one read; it waits out a busy pool, as writes do.
@@ -524,11 +526,27 @@ macro_rules! sql_storage {
                 }))
             }
 
+            async fn user_exists(&self, id: Uuid) -> super::StorageResult<bool> {
+                if self.known_users.is_known(id) {
+                    return Ok(true);
+                }
+                let found = sqlx::query("SELECT 1 FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.read_connection().await?)
+                    .await?
+                    .is_some();
+                if found {
+                    self.known_users.found(id);
+                }
+                Ok(found)
+            }
+
             async fn delete_user(&self, id: Uuid) -> super::StorageResult<bool> {
                 let result = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
                     .execute(&mut *self.writer.acquire().await?)
                     .await?;
+                self.known_users.forget(id);
                 Ok(result.rows_affected() > 0)
             }
 

@@ -13,6 +13,7 @@ on_both_backends!(
     sign_in_is_throttled_per_account,
     session_accepts_bearer_or_cookie_but_not_query,
     forged_expired_and_orphaned_tokens_are_refused,
+    an_account_found_a_moment_ago_is_not_looked_up_again,
     sign_out_clears_the_cookie,
     generated_secret_survives_a_restart,
 );
@@ -185,6 +186,32 @@ async fn forged_expired_and_orphaned_tokens_are_refused(app: TestApp) {
 
     assert!(app.storage.delete_user(uuid::Uuid::parse_str(&user_id).unwrap()).await.unwrap());
     app.get("/api/auth/session", &token).await.expect_error(401, "unauthorized");
+}
+
+/// Authenticating a request checks that the account exists; the storage remembers for a moment
+/// the accounts it found (`storage::known_users`), so a signed-in user's next requests do not ask
+/// the database again. An account removed through the same storage is refused at once (the test
+/// above); one removed by another process sharing the database is still known from memory here
+/// until the window ends (unit-tested with a paused clock), while that process refuses it at once.
+async fn an_account_found_a_moment_ago_is_not_looked_up_again(app: TestApp) {
+    let token = app.new_user().await;
+    let session = app.get("/api/auth/session", &token).await.expect(200);
+    let user_id = uuid::Uuid::parse_str(session["user"]["id"].as_str().unwrap()).unwrap();
+    let elsewhere = app.another_storage().await;
+
+    assert!(elsewhere.user_exists(user_id).await.unwrap());
+    assert!(elsewhere.delete_user(user_id).await.unwrap());
+    assert!(!elsewhere.user_exists(user_id).await.unwrap(), "removed through this storage: refused at once");
+    assert!(
+        app.storage.user_by_id(user_id).await.unwrap().is_none(),
+        "the account is gone from the database"
+    );
+    assert!(
+        app.storage.user_exists(user_id).await.unwrap(),
+        "found by the server a moment ago: not asked again"
+    );
+    let stranger = uuid::Uuid::now_v7();
+    assert!(!app.storage.user_exists(stranger).await.unwrap(), "an account never found is always looked up");
 }
 
 fn base64_url(text: &str) -> String {

@@ -281,6 +281,17 @@ impl TestApp {
         self.send(Method::DELETE, path, Some(token), None).await
     }
 
+    /// A storage of its own on this server's database, as another process or replica opens.
+    pub async fn another_storage(&self) -> DynStorage {
+        match &self.pg {
+            Some(options) => todokit::storage::connect_postgres(options.clone()).await.unwrap(),
+            None => {
+                let config = Config::for_tests(self.data_dir.path().to_path_buf(), None);
+                todokit::storage::connect(&config.database_url()).await.unwrap()
+            }
+        }
+    }
+
     /// Signs up a new user with a unique email; returns the bearer token.
     pub async fn new_user(&self) -> String {
         let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());

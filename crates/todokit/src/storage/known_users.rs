@@ -1,0 +1,112 @@
+//! Accounts this process found in the database a moment ago.
+//!
+//! Every authenticated request checks that its account still exists: a session token stays
+//! valid for days and would otherwise outlive its account. Most requests are a signed-in
+//! user's next one, so the answer is remembered for [`KNOWN_FOR`]: the check was a database
+//! round trip on every request (measured: ~10 % of a chat turn's server CPU on SQLite).
+//! Removing an account through this process forgets it at once; another replica (or an
+//! operator's SQL) is noticed within [`KNOWN_FOR`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// How long an account found in the database is taken to exist without asking again.
+pub const KNOWN_FOR: Duration = Duration::from_secs(2);
+
+/// The map is swept of stale entries when it reaches this size, and then at twice what is left.
+const FIRST_SWEEP_AT: usize = 1024;
+
+#[derive(Debug)]
+pub struct KnownUsers {
+    known_for: Duration,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug)]
+struct Seen {
+    /// When each account was last found.
+    found_at: HashMap<Uuid, Instant>,
+    sweep_at: usize,
+}
+
+impl KnownUsers {
+    pub fn new(known_for: Duration) -> Self {
+        Self { known_for, seen: Mutex::new(Seen { found_at: HashMap::new(), sweep_at: FIRST_SWEEP_AT }) }
+    }
+
+    /// Whether `user` was found in the database less than `known_for` ago.
+    pub fn is_known(&self, user: Uuid) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.found_at.get(&user).is_some_and(|found| found.elapsed() < self.known_for)
+    }
+
+    /// `user` was just found in the database.
+    pub fn found(&self, user: Uuid) {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.found_at.insert(user, now);
+        if seen.found_at.len() >= seen.sweep_at {
+            let known_for = self.known_for;
+            seen.found_at.retain(|_, found| now.duration_since(*found) < known_for);
+            seen.sweep_at = (seen.found_at.len() * 2).max(FIRST_SWEEP_AT);
+        }
+    }
+
+    /// `user` was removed: the next check asks the database.
+    pub fn forget(&self, user: Uuid) {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).found_at.remove(&user);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.seen.lock().unwrap().found_at.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_account_is_known_until_the_window_passes_or_it_is_forgotten() {
+        let known = KnownUsers::new(KNOWN_FOR);
+        let (ada, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(!known.is_known(ada), "nothing is known before it is found");
+
+        known.found(ada);
+        known.found(bob);
+        tokio::time::advance(KNOWN_FOR - Duration::from_millis(1)).await;
+        assert!(known.is_known(ada) && known.is_known(bob));
+
+        known.forget(bob);
+        assert!(!known.is_known(bob), "a removed account is asked about again at once");
+
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(!known.is_known(ada), "after the window the database is asked again");
+        known.found(ada);
+        assert!(known.is_known(ada), "finding it again starts a new window");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stale_accounts_are_swept_as_the_map_grows() {
+        let known = KnownUsers::new(KNOWN_FOR);
+        for _ in 0..FIRST_SWEEP_AT - 1 {
+            known.found(Uuid::now_v7());
+        }
+        tokio::time::advance(KNOWN_FOR).await;
+        let recent = Uuid::now_v7();
+        known.found(recent);
+        assert_eq!(known.len(), 1, "the stale ones went when the map reached its sweep size");
+        assert!(known.is_known(recent));
+
+        // Fresh entries are kept, and the next sweep waits for twice as many.
+        for _ in 0..FIRST_SWEEP_AT * 2 {
+            known.found(Uuid::now_v7());
+        }
+        assert_eq!(known.len(), FIRST_SWEEP_AT * 2 + 1);
+    }
+}
