@@ -378,6 +378,19 @@ macro_rules! sql_storage {
                 Ok(row.as_ref().map(Self::decode_task).transpose()?)
             }
 
+            /// The page of tasks `query` asks for (tests put `EXPLAIN` before it).
+            fn push_list(
+                builder: &mut sqlx::QueryBuilder<$db>,
+                user: Uuid,
+                query: &crate::tasks::model::TaskQuery,
+            ) {
+                builder.push(concat!("SELECT ", task_columns!(), " FROM tasks"));
+                Self::push_filter(builder, user, &query.filter);
+                builder.push(order_by(query.sort, query.order));
+                builder.push(" LIMIT ").push_bind(i64::from(query.limit));
+                builder.push(" OFFSET ").push_bind(i64::from(query.offset));
+            }
+
             fn push_filter(
                 builder: &mut sqlx::QueryBuilder<$db>,
                 user: Uuid,
@@ -626,11 +639,8 @@ macro_rules! sql_storage {
                 user: crate::tasks::model::UserId,
                 query: &crate::tasks::model::TaskQuery,
             ) -> super::StorageResult<crate::tasks::model::TaskPage> {
-                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
-                Self::push_filter(&mut builder, user.0, &query.filter);
-                builder.push(order_by(query.sort, query.order));
-                builder.push(" LIMIT ").push_bind(i64::from(query.limit));
-                builder.push(" OFFSET ").push_bind(i64::from(query.offset));
+                let mut builder = sqlx::QueryBuilder::<$db>::new("");
+                Self::push_list(&mut builder, user.0, query);
                 let rows = builder.build().fetch_all(&mut *self.read_connection().await?).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
 
@@ -1125,4 +1135,103 @@ fn decode_notification(payload: &str) -> Option<crate::events::Event> {
         data: wire.data,
         at: Timestamp::from_microsecond(wire.at).ok()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+    use sqlx::postgres::PgConnectOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use sqlx::{ConnectOptions, Connection};
+
+    use super::*;
+    use crate::tasks::model::TaskQuery;
+
+    /// The list's usual first pages, in its default order (due time, tasks without one last):
+    /// every status; pending or done; one status and priority.
+    fn usual_first_pages() -> Vec<TaskQuery> {
+        let page = |completed, priority| TaskQuery {
+            filter: TaskFilter { completed, priority, ..TaskFilter::default() },
+            sort: SortKey::Due,
+            order: SortOrder::Asc,
+            offset: 0,
+            limit: 100,
+        };
+        vec![
+            page(None, None),
+            page(Some(false), None),
+            page(Some(true), None),
+            page(Some(false), Some(Priority::High)),
+            page(Some(true), Some(Priority::Low)),
+        ]
+    }
+
+    /// A long list's first page is read in order from an index, not sorted whole.
+    #[tokio::test]
+    async fn sqlite_reads_the_usual_first_pages_in_order_from_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let options =
+            SqliteConnectOptions::new().filename(dir.path().join("plans.db")).create_if_missing(true);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.unwrap();
+        for query in usual_first_pages() {
+            let mut explain = sqlx::QueryBuilder::new("EXPLAIN QUERY PLAN ");
+            SqliteStorage::push_list(&mut explain, Uuid::now_v7(), &query);
+            let plan: Vec<String> =
+                explain.build().fetch_all(&pool).await.unwrap().iter().map(|row| row.get("detail")).collect();
+            assert!(plan.iter().any(|step| step.contains("USING INDEX tasks_user")), "{query:?}: {plan:?}");
+            assert!(plan.iter().all(|step| !step.contains("TEMP B-TREE")), "{query:?} sorts: {plan:?}");
+        }
+    }
+
+    /// The same on PostgreSQL: with sorting priced out, the planner still finds a plan without
+    /// a sort, so an index gives the order. (On an empty table it would otherwise rightly sort.)
+    #[tokio::test]
+    async fn postgres_can_read_the_usual_first_pages_in_order_from_an_index() {
+        let url = std::env::var("TODOKIT_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin: PgConnectOptions = url.parse().unwrap();
+        let mut conn = match admin.connect().await {
+            Ok(conn) => conn,
+            Err(err) if std::env::var_os("CI").is_none() => {
+                eprintln!("SKIPPED: PostgreSQL unreachable at {url}: {err}");
+                return;
+            }
+            Err(err) => panic!("PostgreSQL is required in CI but unreachable: {err}"),
+        };
+        let schema = format!("plans_{}", Uuid::now_v7().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+        let mut in_schema = admin.options([("search_path", schema.as_str())]).connect().await.unwrap();
+        sqlx::migrate!("./migrations/postgres").run(&mut in_schema).await.unwrap();
+        sqlx::raw_sql("SET enable_sort = off; SET enable_seqscan = off")
+            .execute(&mut in_schema)
+            .await
+            .unwrap();
+        let mut failures = Vec::new();
+        for query in usual_first_pages() {
+            let mut explain = sqlx::QueryBuilder::new("EXPLAIN ");
+            PostgresStorage::push_list(&mut explain, Uuid::now_v7(), &query);
+            let plan: Vec<String> = explain
+                .build()
+                .fetch_all(&mut in_schema)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            let in_order = plan.iter().any(|step| step.contains("Index Scan using tasks_user"))
+                && plan
+                    .iter()
+                    .all(|step| !step.trim_start().trim_start_matches("->").trim().starts_with("Sort"));
+            if !in_order {
+                failures.push(format!("{query:?}: {plan:#?}"));
+            }
+        }
+        in_schema.close().await.ok();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert!(failures.is_empty(), "sorted instead of read in order:\n{}", failures.join("\n"));
+    }
 }
