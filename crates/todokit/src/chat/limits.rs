@@ -4,7 +4,7 @@
 
 use jiff::{Timestamp, ToSpan, tz::TimeZone};
 
-use crate::storage::{DynStorage, StorageResult};
+use crate::storage::{DynStorage, RateWindow, StorageResult};
 use crate::tasks::model::UserId;
 
 #[derive(Debug, Clone, Copy)]
@@ -25,45 +25,61 @@ pub struct LimitExceeded {
 }
 
 impl ChatLimits {
-    /// Counts one message; `Err` when it is over a limit.
+    /// Counts one message; `Err` when it is over a limit. Both counters are counted in one
+    /// statement (it was two write transactions per message, measured as a third of a chat
+    /// turn's server CPU). A message the per-minute limit refuses is taken back from the daily
+    /// quota, so retrying too fast does not use it up.
     pub async fn check(
         &self,
         storage: &DynStorage,
         user: UserId,
         now: Timestamp,
     ) -> StorageResult<Result<(), LimitExceeded>> {
-        if self.per_minute > 0 {
+        let minute = (self.per_minute > 0).then(|| {
             let minute = now.as_second().div_euclid(60);
-            let resets_at = Timestamp::from_second((minute + 1) * 60).unwrap_or(now);
-            let count = storage.hit_rate_counter(user, &format!("minute:{minute}"), resets_at).await?;
-            if count > i64::from(self.per_minute) {
-                return Ok(Err(exceeded(
-                    format!("Too many messages: at most {} per minute. Try again shortly.", self.per_minute),
-                    self.per_minute,
-                    resets_at,
-                    now,
-                )));
-            }
-        }
-        if self.per_day > 0 {
+            (format!("minute:{minute}"), Timestamp::from_second((minute + 1) * 60).unwrap_or(now))
+        });
+        let day = (self.per_day > 0).then(|| {
             let today = now.to_zoned(TimeZone::UTC).date();
             let resets_at = today
                 .checked_add(1.day())
                 .ok()
                 .and_then(|tomorrow| tomorrow.to_zoned(TimeZone::UTC).ok())
                 .map_or(now, |z| z.timestamp());
-            let count = storage.hit_rate_counter(user, &format!("day:{today}"), resets_at).await?;
-            if count > i64::from(self.per_day) {
-                return Ok(Err(exceeded(
-                    format!(
-                        "Daily message limit reached ({} per day). It resets at {resets_at} (UTC midnight).",
-                        self.per_day
-                    ),
-                    self.per_day,
-                    resets_at,
-                    now,
-                )));
+            (format!("day:{today}"), resets_at)
+        });
+        let windows: Vec<RateWindow> = [&minute, &day]
+            .into_iter()
+            .flatten()
+            .map(|(key, expires_at)| RateWindow { key, expires_at: *expires_at })
+            .collect();
+        let mut counts = storage.hit_rate_counters(user, &windows).await?.into_iter();
+
+        if let Some((_, resets_at)) = &minute
+            && counts.next().unwrap_or(0) > i64::from(self.per_minute)
+        {
+            if let Some((day_key, _)) = &day {
+                storage.unhit_rate_counter(user, day_key).await?;
             }
+            return Ok(Err(exceeded(
+                format!("Too many messages: at most {} per minute. Try again shortly.", self.per_minute),
+                self.per_minute,
+                *resets_at,
+                now,
+            )));
+        }
+        if let Some((_, resets_at)) = &day
+            && counts.next().unwrap_or(0) > i64::from(self.per_day)
+        {
+            return Ok(Err(exceeded(
+                format!(
+                    "Daily message limit reached ({} per day). It resets at {resets_at} (UTC midnight).",
+                    self.per_day
+                ),
+                self.per_day,
+                *resets_at,
+                now,
+            )));
         }
         Ok(Ok(()))
     }

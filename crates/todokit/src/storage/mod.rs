@@ -99,6 +99,13 @@ pub fn is_unavailable_error(err: &(dyn std::error::Error + 'static)) -> bool {
 
 pub type StorageResult<T> = Result<T, StorageError>;
 
+/// A rate-limit counter: which window it counts, and when it expires.
+#[derive(Debug, Clone, Copy)]
+pub struct RateWindow<'a> {
+    pub key: &'a str,
+    pub expires_at: Timestamp,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -213,10 +220,11 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
         sink: tokio::sync::broadcast::Sender<Arc<crate::events::Event>>,
     ) -> anyhow::Result<bool>;
 
-    /// Adds one to a rate-limit counter and returns the new count. Counters
-    /// expire at `expires_at`.
-    async fn hit_rate_counter(&self, user: UserId, window: &str, expires_at: Timestamp)
-    -> StorageResult<i64>;
+    /// Adds one to each of the user's rate-limit counters `windows` (its key and when it
+    /// expires), in one statement, and returns their new counts in the same order.
+    async fn hit_rate_counters(&self, user: UserId, windows: &[RateWindow<'_>]) -> StorageResult<Vec<i64>>;
+    /// Takes one back from the user's counter `key`, for a message another limit refused.
+    async fn unhit_rate_counter(&self, user: UserId, key: &str) -> StorageResult<()>;
 
     /// Pending tasks whose reminder time (`due_at − offset`) is at or before
     /// `now` and that have not been reminded yet.

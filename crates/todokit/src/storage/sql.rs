@@ -802,27 +802,47 @@ macro_rules! sql_storage {
                 Self::spawn_event_listener(self.pool.inner(), sink).await
             }
 
-            async fn hit_rate_counter(
+            async fn hit_rate_counters(
                 &self,
                 user: crate::tasks::model::UserId,
-                window: &str,
-                expires_at: Timestamp,
-            ) -> super::StorageResult<i64> {
-                // In a write transaction, reading every row: an autocommit
-                // `INSERT … RETURNING` whose rows are not all read can leave
-                // SQLite's write lock held on a pooled connection.
-                let mut tx = self.begin_write().await?;
-                let counts: Vec<i64> = sqlx::query_scalar(
-                    "INSERT INTO rate_counters (user_id, window_key, count, expires_at) VALUES ($1, $2, 1, $3) \
-                     ON CONFLICT (user_id, window_key) DO UPDATE SET count = rate_counters.count + 1 RETURNING count",
+                windows: &[super::RateWindow<'_>],
+            ) -> super::StorageResult<Vec<i64>> {
+                use sqlx::Row;
+                if windows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO rate_counters (user_id, window_key, count, expires_at) ",
+                );
+                insert.push_values(windows, |mut row, window| {
+                    row.push_bind(user.0).push_bind(window.key).push("1").push_bind(micros(window.expires_at));
+                });
+                insert.push(
+                    " ON CONFLICT (user_id, window_key) DO UPDATE SET count = rate_counters.count + 1 \
+                     RETURNING window_key, count",
+                );
+                // Every row is read, so the autocommit statement is over when this returns.
+                let rows = insert.build().fetch_all(&mut *self.writer.acquire().await?).await?;
+                let mut counts = std::collections::HashMap::with_capacity(rows.len());
+                for row in &rows {
+                    counts.insert(row.try_get::<String, _>("window_key")?, row.try_get::<i64, _>("count")?);
+                }
+                Ok(windows.iter().map(|window| counts.get(window.key).copied().unwrap_or(1)).collect())
+            }
+
+            async fn unhit_rate_counter(
+                &self,
+                user: crate::tasks::model::UserId,
+                key: &str,
+            ) -> super::StorageResult<()> {
+                sqlx::query(
+                    "UPDATE rate_counters SET count = count - 1 WHERE user_id = $1 AND window_key = $2 AND count > 0",
                 )
                 .bind(user.0)
-                .bind(window)
-                .bind(micros(expires_at))
-                .fetch_all(&mut *tx)
+                .bind(key)
+                .execute(&mut *self.writer.acquire().await?)
                 .await?;
-                tx.commit().await?;
-                Ok(counts.first().copied().unwrap_or(1))
+                Ok(())
             }
 
             async fn due_reminders(

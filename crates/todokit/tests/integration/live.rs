@@ -28,6 +28,7 @@ on_both_backends!(
     a_due_reminder_is_announced_once,
     reminders_skip_completed_and_deleted_tasks,
     chat_rate_limits_answer_429_with_when_it_resets,
+    a_message_refused_per_minute_does_not_use_up_the_daily_quota,
     reply_claims_hold_until_released_or_lapsed,
 );
 
@@ -397,6 +398,53 @@ async fn chat_rate_limits_answer_429_with_when_it_resets(app: TestApp) {
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["limit"], 1);
     assert!(body["error"]["message"].as_str().unwrap().contains("Daily"), "{body}");
+}
+
+/// Both limits at once: a message the per-minute limit refuses is not counted against the daily
+/// quota, so a client retrying too fast does not use up its day.
+async fn a_message_refused_per_minute_does_not_use_up_the_daily_quota(app: TestApp) {
+    const PER_DAY: u32 = 8;
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 1;
+            config.chat_messages_per_day = PER_DAY;
+        })
+        .await;
+    let token = app.new_user().await;
+    let new_thread = json!({"type": "threads.create", "params": {"input": user_input("hello")}});
+    let (mut allowed, mut refused) = (0, 0);
+    for _ in 0..5 {
+        let (status, _, body) = chatkit(&app, &token, new_thread.clone()).await;
+        match status {
+            200 => allowed += 1,
+            429 => {
+                assert_eq!(body["error"]["limit"], 1, "refused by the per-minute limit: {body}");
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    // Two are allowed only when the minute turned between the messages.
+    assert!((1..=2).contains(&allowed) && refused >= 3, "{allowed} allowed, {refused} refused");
+
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 0;
+            config.chat_messages_per_day = PER_DAY;
+        })
+        .await;
+    let mut allowed_today = allowed;
+    loop {
+        let (status, _, body) = chatkit(&app, &token, new_thread.clone()).await;
+        if status == 429 {
+            assert_eq!(body["error"]["limit"], PER_DAY, "{body}");
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+        allowed_today += 1;
+        assert!(allowed_today <= PER_DAY, "the daily quota let more than {PER_DAY} through");
+    }
+    assert_eq!(allowed_today, PER_DAY, "refused messages were counted against the daily quota");
 }
 
 // ----- runs: a slow model, disconnects, stop, re-attach -------------------------------------
