@@ -26,9 +26,9 @@ pub struct LimitExceeded {
 
 impl ChatLimits {
     /// Counts one message; `Err` when it is over a limit. Both counters are counted in one
-    /// statement (it was two write transactions per message, measured as a third of a chat
-    /// turn's server CPU). A message the per-minute limit refuses is taken back from the daily
-    /// quota, so retrying too fast does not use it up.
+    /// statement (two write transactions per message were ~30 % of a chat turn's server CPU,
+    /// measured). A message the per-minute limit refuses is taken back from the daily quota,
+    /// so retrying too fast does not use it up.
     pub async fn check(
         &self,
         storage: &DynStorage,

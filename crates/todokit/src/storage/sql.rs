@@ -203,8 +203,7 @@ macro_rules! sql_storage {
 
         impl $name {
             pub fn new(pool: super::patient_pool::PatientPool<$db>, writer: super::writer::Writer<$db>) -> Self {
-                let known_users = super::known_users::KnownUsers::new(super::known_users::KNOWN_FOR);
-                Self { pool, writer, known_users: std::sync::Arc::new(known_users) }
+                Self { pool, writer, known_users: std::sync::Arc::default() }
             }
 
             /// A connection for one read; it waits out a busy pool, as writes do.
