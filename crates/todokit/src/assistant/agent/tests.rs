@@ -173,10 +173,15 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
         zone: UserZone::parse("Europe/Berlin").unwrap(),
     });
 
+    // llama.cpp's server answers on OpenAI's path; the script names its style.
+    let script = match options.shape {
+        Shape::LlamaCpp => Script { shape: Some(Shape::LlamaCpp), ..script },
+        _ => script,
+    };
     let fake = FakeLlm::builder().api_key(API_KEY).script(script).build();
     let address = fake.spawn().await.unwrap();
     let base_url = match options.shape {
-        Shape::Openai => format!("http://{address}/v1"),
+        Shape::Openai | Shape::LlamaCpp => format!("http://{address}/v1"),
         Shape::Gemini => format!("http://{address}/v1beta/openai/"),
     };
     let mut config = LlmConfig::new(&base_url, Some(ApiKey::new(API_KEY)), "test-model").unwrap();
@@ -395,7 +400,10 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
     assert_eq!(requests[0]["stream"], true);
     assert_eq!(requests[0]["tools"].as_array().unwrap().len(), 4);
     let system = requests[0]["messages"][0]["content"].as_str().unwrap();
-    assert!(system.contains("Europe/Berlin") && system.contains("delete_all_tasks"), "{system}");
+    assert!(system.contains("delete_all_tasks") && !system.contains("Europe/Berlin"), "{system}");
+    // The time and zone come last, with the user's message.
+    let user = requests[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(user.starts_with("add buy milk\n\n[Context: now is ") && user.contains("Europe/Berlin"), "{user}");
 }
 
 #[tokio::test]
@@ -485,12 +493,12 @@ async fn delete_all_is_confirmed_over_two_turns_with_the_history_sent_again() {
     let turn_two = &requests[2];
     assert_eq!(roles(turn_two), ["system", "user", "assistant", "tool", "assistant", "user"]);
     let sent = messages(turn_two);
-    assert_eq!(sent[1]["content"], "delete all my tasks");
+    assert_eq!(sent[1]["content"], "delete all my tasks", "only the newest message carries the context");
     assert_eq!(sent[2]["tool_calls"][0]["function"]["name"], "delete_all_tasks");
     assert_eq!(sent[2]["tool_calls"][0]["function"]["arguments"], r#"{"confirmed":false}"#);
     assert!(sent[3]["content"].as_str().unwrap().contains("requires_confirmation"));
     assert_eq!(sent[4]["content"], "You have 2 tasks. Reply “yes” to delete them all.");
-    assert_eq!(sent[5]["content"], "yes");
+    assert!(sent[5]["content"].as_str().unwrap().starts_with("yes\n\n[Context: "), "{}", sent[5]);
 }
 
 #[tokio::test]
@@ -532,7 +540,7 @@ async fn tool_calls_finishing_with_stop_still_run() {
 async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
     let mut limited = Reply::text("Hello!");
     limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), message: None });
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), ..ErrorSpec::default() });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     assert_eq!(error_event(&events), None);
@@ -544,7 +552,7 @@ async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
 async fn a_retry_after_beyond_the_bound_ends_the_turn_at_once() {
     let mut limited = Reply::text("Hello!");
     limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), message: None });
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), ..ErrorSpec::default() });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     let (message, allow_retry) = error_event(&events).expect("an error event");
