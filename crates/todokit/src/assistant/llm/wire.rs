@@ -1,11 +1,13 @@
 //! Our own tolerant Chat Completions wire types, and the accumulator that turns
 //! streamed chunks into one assistant turn.
 //!
-//! Tolerated deviations from OpenAI's shape (all seen on Gemini's endpoint):
-//! tool-call deltas without `index`, tool calls carrying `extra_content`
-//! (`google.thought_signature` / `vertex.thought_signature`) that must be sent
-//! back, tool calls finishing with `finish_reason: "stop"`, usage chunks with
-//! empty `choices`, and unknown fields anywhere.
+//! Tolerated deviations from OpenAI's shape: tool-call deltas without `index`,
+//! tool calls carrying `extra_content` (`google.thought_signature` /
+//! `vertex.thought_signature`) that must be sent back, tool calls finishing
+//! with `finish_reason: "stop"`, usage chunks with empty `choices` (all seen on
+//! Gemini's endpoint); the name and id repeated on every tool-call fragment,
+//! `null` for every absent delta field, CRLF-framed events and no usage at all
+//! (llama-cpp-python's server); unknown fields anywhere.
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -255,7 +257,10 @@ impl TurnAccumulator {
                         call.id = call_delta.id.filter(|id| !id.is_empty());
                     }
                     if let Some(function) = call_delta.function {
-                        if let Some(name) = function.name {
+                        // llama-cpp-python repeats the whole name on every fragment.
+                        if let Some(name) = function.name
+                            && name != call.name
+                        {
                             call.name.push_str(&name);
                         }
                         if let Some(arguments) = function.arguments {
