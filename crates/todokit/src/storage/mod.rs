@@ -475,7 +475,7 @@ pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
 mod tests {
     use super::*;
 
-    /// Others holding the pool's connections in turn, longer in all than its acquire timeout:
+    /// Others holding the pool's connection in turn, longer in all than its acquire timeout:
     /// a read waits for its turn, as a write does, instead of failing.
     #[tokio::test]
     async fn a_read_waits_out_a_busy_pool_instead_of_failing() {
@@ -483,12 +483,11 @@ mod tests {
         let pool = patient_pool::tests::pool_of_one(&dir).await;
         sqlx::migrate!("./migrations/sqlite").run(pool.inner()).await.unwrap();
         let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
-        let holders = patient_pool::tests::queue_holders(&pool).await;
-        let task = storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await;
-        assert!(task.expect("the read answers in its turn").is_none());
-        for holder in holders {
-            holder.await.unwrap();
-        }
+        let read = async move {
+            storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await.map(|t| t.is_none())
+        };
+        let task = patient_pool::tests::while_busy_past_the_timeout(&pool, read).await;
+        assert!(task.expect("the read answers in its turn"), "no such task");
     }
 
     fn ssl_mode(url: &str) -> PgSslMode {

@@ -1213,7 +1213,15 @@ mod tests {
         let mut conn = match admin.connect().await {
             Ok(conn) => conn,
             Err(err) if std::env::var_os("CI").is_none() => {
-                eprintln!("SKIPPED: PostgreSQL unreachable at {url}: {err}");
+                // As the integration tests' `helpers::skipped` does: libtest hides this output.
+                let test = std::thread::current().name().unwrap_or("?").to_owned();
+                let reason = format!("SKIPPED {test}: PostgreSQL unreachable at {url}: {err}");
+                eprintln!("\n!!!!! {reason} !!!!!\n");
+                if let Some(log) = std::env::var_os("TODOKIT_SKIPPED_LOG") {
+                    use std::io::Write;
+                    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+                    writeln!(log, "{reason}").unwrap();
+                }
                 return;
             }
             Err(err) => panic!("PostgreSQL is required in CI but unreachable: {err}"),
