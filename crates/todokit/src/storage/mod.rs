@@ -351,7 +351,30 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
     } else {
         let options =
             SqliteConnectOptions::from_str(url).context("invalid SQLite URL")?.create_if_missing(true);
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            create_private_file(options.get_filename())
+                .with_context(|| format!("cannot create {}", options.get_filename().display()))?;
+        }
         connect_sqlite(options).await
+    }
+}
+
+/// Creates the database file, if it is new, readable and writable by its owner only (0600)
+/// whatever the umask: SQLite gives its `-wal` and `-shm` files the database file's mode, so
+/// all three stay private. An existing file keeps the mode its operator gave it.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        // The umask may have taken bits off (even the owner's): set exactly 0600.
+        #[cfg(unix)]
+        Ok(_) => std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)),
+        #[cfg(not(unix))]
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
