@@ -52,7 +52,7 @@ after(async () => {
 });
 
 const panel = () => page.locator("#chat-panel");
-const connection = () => page.locator("#chat-connection");
+const connection = () => page.locator("#connection-status");
 const lastReply = () => panel().locator(".chat-assistant .bubble").last();
 
 async function sendMessage(text) {
@@ -81,23 +81,25 @@ describe("resilience", () => {
     assert.equal(await page.locator("#chat-input").isDisabled(), true, "no second message while a reply runs");
 
     proxy.cut();
-    await page.locator("#chat-connection[data-state='reconnecting']").waitFor();
-    assert.match(await connection().innerText(), /Reconnecting/);
+    await page.locator("#connection-status[data-state='reconnecting']").waitFor();
+    assert.match(await connection().innerText(), /Cannot reach the server/);
     await screenshot(page, "chat-reconnecting-light");
     proxy.restore();
 
-    await page.locator("#chat-connection[data-state='connected']").waitFor();
+    await page.locator("#connection-status[data-connected='true']").waitFor();
     await replyComplete();
     assert.equal(await lastReply().innerText(), LONG_REPLY);
     assert.equal(await panel().locator(".chat-assistant").count(), 1, "the reply is shown once");
     assert.equal(await panel().locator(".chat-user").count(), 1);
   });
 
-  test("going offline shows Offline, coming back shows Connected", async () => {
+  test("going offline shows it app-wide, coming back says so", async () => {
     await browser.context.setOffline(true);
-    await page.locator("#chat-connection[data-state='offline']").waitFor();
+    await page.locator("#connection-status[data-state='offline']").waitFor();
+    assert.match(await connection().innerText(), /You are offline/);
     await browser.context.setOffline(false);
-    await page.locator("#chat-connection[data-state='connected']").waitFor();
+    await page.locator("#connection-status[data-state='back']").waitFor();
+    assert.match(await connection().innerText(), /Back online/);
   });
 
   test("a refresh mid-reply re-attaches and shows the rest", async () => {
