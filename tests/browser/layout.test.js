@@ -213,6 +213,28 @@ describe("layout", () => {
   });
 });
 
+describe("console", () => {
+  test("a signed-out visit logs nothing red, not even a 401 from the session probe", async () => {
+    const fresh = await launchBrowser({ baseURL: server.baseURL });
+    try {
+      const visitor = fresh.context.pages()[0] || (await fresh.context.newPage());
+      const logged = [];
+      visitor.on("console", (msg) => msg.type() === "error" && logged.push(msg.text()));
+      visitor.on("pageerror", (err) => logged.push(err.message));
+      await visitor.goto("/");
+      await visitor.getByRole("link", { name: "Create an account" }).waitFor();
+      await visitor.goto("/sign-in");
+      await visitor.getByLabel("Email").waitFor();
+      await visitor.goto("/sign-up");
+      await visitor.getByLabel("Password").waitFor();
+      await visitor.waitForLoadState("networkidle");
+      assert.deepEqual(logged, []);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe("focus", () => {
   const focused = () =>
     page.evaluate(() => {
