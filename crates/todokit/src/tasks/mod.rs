@@ -54,7 +54,6 @@ pub struct TaskInput {
     pub due_at: Option<String>,
     /// Minutes before `due_at`; requires a due time.
     pub reminder_offset_minutes: Option<i64>,
-    #[schema(value_type = Option<Object>)]
     pub recurrence: Option<Recurrence>,
     #[serde(default)]
     pub completed: bool,
@@ -78,7 +77,7 @@ pub struct TaskPatchInput {
     #[schema(value_type = Option<i64>)]
     pub reminder_offset_minutes: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Recurrence>)]
     pub recurrence: Option<Option<Recurrence>>,
 }
 
