@@ -141,6 +141,29 @@ describe("dashboard", () => {
     assert.equal(task.recurrence, null);
   });
 
+  test("the repeat editor speaks in words, weekdays included", async () => {
+    await page.getByRole("button", { name: "New task" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Title").fill("Gym");
+    await dialog.getByLabel("Due").fill("2031-05-05T07:00");
+    await dialog.getByLabel("Repeat", { exact: true }).selectOption("weekly");
+    await dialog.getByLabel("Every").fill("2");
+    await dialog.getByText("weeks", { exact: true }).waitFor();
+    await dialog.getByLabel("Mon", { exact: true }).check();
+    await dialog.getByLabel("Thu", { exact: true }).check();
+    await dialog.getByLabel("Ends").selectOption("count");
+    await dialog.getByLabel("Number of times").fill("10");
+    await dialog.locator(".recurrence-summary", { hasText: "Every 2 weeks on Mon, Thu · ends after 10 times" }).waitFor();
+    await screenshot(page, "task-dialog-weekdays-light");
+    await dialog.getByRole("button", { name: "Create task" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.match(await row("Gym").locator(".recurrence-badge").innerText(), /Every 2 weeks on Mon, Thu · ends after 10 times/);
+    const task = await apiTask("Gym");
+    assert.deepEqual(task.recurrence, { frequency: "weekly", interval: 2, weekdays: ["mon", "thu"], count: 10 });
+    await page.request.delete(`/api/tasks/${task.id}`, { headers: { Origin: server.baseURL } });
+    await row("Gym").waitFor({ state: "detached" });
+  });
+
   test("a validation error is shown in the dialog and nothing is saved", async () => {
     await page.getByRole("button", { name: "New task" }).click();
     const dialog = page.getByRole("dialog");

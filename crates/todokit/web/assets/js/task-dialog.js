@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { h, icon } from "./dom.js";
-import { REMINDER_CHOICES, describeRecurrence, toLocalInput } from "./format.js";
+import { REMINDER_CHOICES, WEEKDAYS, describeRecurrence, toLocalInput } from "./format.js";
 
 let counter = 0;
 
@@ -85,6 +85,16 @@ export function openTaskDialog(task = null) {
     const countUnit = h("span", { class: "unit", "aria-hidden": "true" }, "times");
     const unit = h("span", { class: "unit", id: id("unit") });
     const summary = h("p", { class: "hint recurrence-summary", id: id("recurrence-summary"), "aria-live": "polite" });
+    // Weekly rules may name their days ("every 2 weeks on Mon, Thu"); none means the due date's day.
+    const dayBoxes = WEEKDAYS.map(([key, name]) =>
+      h("input", { type: "checkbox", value: key, id: id(`day-${key}`), checked: Boolean(rule?.weekdays?.includes(key)), dataset: { weekday: key }, "aria-label": name }),
+    );
+    const weekdays = h(
+      "fieldset",
+      { class: "weekdays" },
+      h("legend", {}, "On"),
+      WEEKDAYS.map(([key, name], i) => h("label", { class: "weekday", for: id(`day-${key}`) }, dayBoxes[i], h("span", { "aria-hidden": "true" }, name))),
+    );
     const until = h("input", {
       type: "date",
       value: rule?.until ? toLocalInput(rule.until).slice(0, 10) : "",
@@ -98,6 +108,7 @@ export function openTaskDialog(task = null) {
       "div",
       { class: "recurrence-details" },
       h("div", { class: "field-row" }, h("label", { class: "inline", for: id("interval") }, "Every"), interval, unit),
+      weekdays,
       h("div", { class: "field-row" }, h("label", { class: "inline", for: id("end") }, "Ends"), endKind, count, countUnit, until),
       summary,
     );
@@ -109,6 +120,7 @@ export function openTaskDialog(task = null) {
       recurrenceDetails.hidden = !frequency.value;
       count.hidden = countUnit.hidden = endKind.value !== "count";
       until.hidden = endKind.value !== "until";
+      weekdays.hidden = frequency.value !== "weekly";
       const n = Number(interval.value) || 1;
       const units = { daily: ["day", "days"], weekly: ["week", "weeks"], monthly: ["month", "months"], yearly: ["year", "years"] }[frequency.value];
       unit.textContent = units ? units[n === 1 ? 0 : 1] : "";
@@ -117,6 +129,7 @@ export function openTaskDialog(task = null) {
     }
     for (const el of [due, remind, frequency, endKind]) el.addEventListener("change", sync);
     for (const el of [interval, count, until]) el.addEventListener("input", sync);
+    for (const el of dayBoxes) el.addEventListener("change", sync);
     due.addEventListener("input", sync);
 
     function body() {
@@ -124,6 +137,9 @@ export function openTaskDialog(task = null) {
         ? {
             frequency: frequency.value,
             interval: Number(interval.value) || 1,
+            ...(frequency.value === "weekly" && dayBoxes.some((box) => box.checked)
+              ? { weekdays: dayBoxes.filter((box) => box.checked).map((box) => box.value) }
+              : {}),
             ...(endKind.value === "count" ? { count: Number(count.value) || 1 } : {}),
             ...(endKind.value === "until" && until.value
               ? { until: new Date(`${until.value}T23:59:59`).toISOString() }
