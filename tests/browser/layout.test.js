@@ -178,6 +178,12 @@ describe("layout", () => {
       }
       assert.equal(await horizontalOverflow(), 0, "no horizontal scroll with the chat open");
       assert.deepEqual(await coveredControls(), [], "chat open");
+      // A toast never lands on the composer.
+      await page.evaluate(() => import("/assets/js/toast.js").then(({ toast }) => toast("A toast while the assistant is open", { timeout: 0 })));
+      const toastBox = await page.locator(".toast", { hasText: "A toast while" }).boundingBox();
+      const composerBox = await page.locator(".chat-composer").boundingBox();
+      assert.ok(toastBox.y + toastBox.height <= composerBox.y || toastBox.x + toastBox.width <= composerBox.x, `toast ${JSON.stringify(toastBox)} over the composer ${JSON.stringify(composerBox)}`);
+      await page.locator(".toast", { hasText: "A toast while" }).getByRole("button", { name: "Dismiss" }).click();
       await screenshot(page, `width-${width}-chat-light`);
       await closeChat();
     });

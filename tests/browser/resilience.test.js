@@ -102,6 +102,20 @@ describe("resilience", () => {
     assert.match(await connection().innerText(), /Back online/);
   });
 
+  test("a message that could not be sent says so, and the note goes once the server is back", async () => {
+    proxy.cut();
+    const input = page.getByLabel("Message the assistant");
+    await input.fill("sent while cut off");
+    await input.press("Enter");
+    const note = panel().locator(".chat-error", { hasText: "Could not reach the server" });
+    await note.waitFor();
+    assert.equal(await input.inputValue(), "sent while cut off", "the message is back in the box");
+    proxy.restore();
+    await page.locator("#connection-status[data-connected='true']").waitFor();
+    await note.waitFor({ state: "detached" });
+    await input.fill("");
+  });
+
   test("a refresh mid-reply re-attaches and shows the rest", async () => {
     await sendMessage("another slow one");
     await replyStarted();
