@@ -62,6 +62,9 @@ describe("chat", () => {
     await hint.waitFor();
     assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
     assert.doesNotMatch(await reply.innerText(), /(^|\s)_|_$/m);
+    // "✅ Added …": the emoji is drawn as a named icon, never left to an emoji font.
+    assert.equal(await reply.locator(".status-icon [role=img][aria-label=Done]").count(), 1);
+    assert.doesNotMatch(await reply.innerText(), /✅/u);
     await page.locator("#chat-send").waitFor(); // the stop button is gone again
     await row(page, "milk").waitFor();
     const { tasks } = await (await page.request.get("/api/tasks?q=milk")).json();

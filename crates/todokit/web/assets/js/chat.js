@@ -21,6 +21,36 @@ const SUGGESTIONS = ["Create a task called Buy groceries", "List all my tasks", 
 /** Below this width the panel covers the page (as a modal) instead of docking beside it. */
 const OVERLAY_QUERY = "(max-width: 1023px)";
 
+/**
+ * Status emoji in replies ("✅ Added …", "⚠️ overdue") become drawn icons with
+ * a text name: without an emoji font they would render as empty boxes, and
+ * their meaning should not rest on a glyph alone.
+ */
+const STATUS_EMOJI = new Map([
+  ["✅", ["check", "Done", "ok"]],
+  ["✔️", ["check", "Done", "ok"]],
+  ["❌", ["x", "Failed", "bad"]],
+  ["⚠️", ["alert", "Warning", "warn"]],
+  ["⚠", ["alert", "Warning", "warn"]],
+]);
+const STATUS_PATTERN = /(✅|✔️|❌|⚠️|⚠)/u;
+
+function withStatusIcons(fragment) {
+  const walker = document.createTreeWalker(fragment, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (STATUS_PATTERN.test(walker.currentNode.data)) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = node.data.split(STATUS_PATTERN).filter(Boolean);
+    node.replaceWith(
+      ...parts.map((part) => {
+        const status = STATUS_EMOJI.get(part);
+        return status ? h("span", { class: `status-icon status-${status[2]}` }, icon(status[0], status[1])) : document.createTextNode(part);
+      }),
+    );
+  }
+  return fragment;
+}
+
 export function createChat() {
   let state = new ThreadState();
   let threadId = sessionStorage.getItem(THREAD_KEY);
@@ -615,7 +645,7 @@ export function createChat() {
         return h(
           "div",
           { class: ["chat-item", "chat-assistant", streaming && "streaming"], dataset: { itemId: item.id } },
-          h("div", { class: "bubble markdown" }, renderMarkdown(assistantText(item))),
+          h("div", { class: "bubble markdown" }, withStatusIcons(renderMarkdown(assistantText(item)))),
           time,
         );
       }
