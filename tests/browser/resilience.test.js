@@ -197,6 +197,7 @@ describe("rate limit", () => {
     const b = await launchBrowser({ baseURL: limited.baseURL });
     try {
       const p = b.context.pages()[0] || (await b.context.newPage());
+      await b.context.clock.install();
       const pageErrors = watchErrors(p);
       await signUpThroughUi(p);
       await p.getByRole("button", { name: "Open assistant" }).click();
@@ -212,6 +213,9 @@ describe("rate limit", () => {
       assert.match(await error.innerText(), /You can send again at .*\d/);
       assert.equal(await input.inputValue(), "add feed the dog", "the unsent message is kept");
       await screenshot(p, "chat-rate-limited-light");
+      // Once the limit has reset the message goes: a day later (on the page's clock) it is gone.
+      await p.clock.fastForward("25:00:00");
+      await error.waitFor({ state: "detached" });
       assert.deepEqual(pageErrors, []);
     } finally {
       await b.close();
