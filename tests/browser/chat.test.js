@@ -31,7 +31,7 @@ describe("chat", () => {
     const panel = page.locator("#chat-panel");
     await panel.getByRole("heading", { name: "AI Assistant" }).waitFor();
     await panel.getByRole("button", { name: "List all my tasks" }).waitFor();
-    assert.match(await panel.locator("#chat-connection").innerText(), /Connected/);
+    assert.equal(await page.locator("#connection-status").getAttribute("data-connected"), "true");
     await screenshot(page, "chat-empty-light");
   });
 
@@ -51,6 +51,9 @@ describe("chat", () => {
     await hint.waitFor();
     assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
     assert.doesNotMatch(await reply.innerText(), /(^|\s)_|_$/m);
+    // "✅ Added …": the emoji is drawn as a named icon, never left to an emoji font.
+    assert.equal(await reply.locator(".status-icon [role=img][aria-label=Done]").count(), 1);
+    assert.doesNotMatch(await reply.innerText(), /✅/u);
     await page.locator("#chat-send").waitFor(); // the stop button is gone again
     await row(page, "milk").waitFor();
     const { tasks } = await (await page.request.get("/api/tasks?q=milk")).json();

@@ -100,6 +100,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::get_task, tasks::update_task, tasks::delete_task))
         .routes(routes!(tasks::complete_task))
         .routes(routes!(tasks::reopen_task))
+        .routes(routes!(tasks::restore_task))
         .routes(routes!(tasks::bulk_complete))
         .routes(routes!(tasks::bulk_delete))
         .routes(routes!(chatkit::chatkit))

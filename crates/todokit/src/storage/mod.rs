@@ -166,7 +166,26 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
         patch: &TaskPatch,
         now: Timestamp,
     ) -> StorageResult<Option<Task>>;
-    async fn delete_task(&self, user: UserId, key: TaskKey) -> StorageResult<Option<Task>>;
+    /// Deletes the task and keeps it whole in `deleted_tasks` for [`restore_task`]; copies
+    /// deleted before `prune_before` are dropped in the same transaction.
+    ///
+    /// [`restore_task`]: Storage::restore_task
+    async fn delete_task(
+        &self,
+        user: UserId,
+        key: TaskKey,
+        now: Timestamp,
+        prune_before: Timestamp,
+    ) -> StorageResult<Option<Task>>;
+    /// Brings back a task deleted at or after `deleted_since`, with its id, number and every
+    /// field as they were (a parent task deleted meanwhile is forgotten). `None` if there is no
+    /// such copy; a conflict if its recurrence slot has been taken meanwhile.
+    async fn restore_task(
+        &self,
+        user: UserId,
+        id: Uuid,
+        deleted_since: Timestamp,
+    ) -> StorageResult<Option<Task>>;
     /// Completing a recurring task creates its next occurrence in the same
     /// transaction; completing again after a reopen does not duplicate it.
     async fn set_completed(

@@ -27,7 +27,6 @@ pub struct Task {
     pub time_zone: String,
     pub reminder_offset_minutes: Option<u32>,
     pub reminder_sent: bool,
-    #[schema(value_type = Option<Object>)]
     pub recurrence: Option<Recurrence>,
     pub parent_task_id: Option<Uuid>,
     pub completed: bool,
