@@ -143,7 +143,10 @@ pub use script::{Benchmark, Chunking, Condition, ErrorSpec, Hang, Reply, Rule, S
 
 use crate::ids::IdSource;
 use crate::script::{Choice, ConversationFacts, ScriptRun};
-use crate::wire::{Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, error_body};
+use crate::wire::{
+    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body, invalid_history_arguments,
+    prompt_tokens,
+};
 
 /// Recorded requests kept by default; older ones are dropped first.
 pub const DEFAULT_RECORD_LIMIT: usize = 1000;
@@ -382,6 +385,23 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
         }
     };
     fake.record(path, headers, &request);
+    // What the server refuses before generating anything (no turn is used up).
+    let (script_shape, context_tokens) = {
+        let run = lock(&fake.inner.run);
+        (run.script.shape, run.script.context_tokens)
+    };
+    let request_shape = script_shape.unwrap_or(path_shape);
+    if let Some(limit) = context_tokens {
+        let tokens = prompt_tokens(&request);
+        if tokens > limit {
+            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit))).into_response();
+        }
+    }
+    if request_shape == Shape::LlamaCpp
+        && let Some(complaint) = invalid_history_arguments(&request)
+    {
+        return error_response(request_shape, 400, Some(&complaint), None);
+    }
     let conversation = ConversationFacts::from_messages(request.get("messages").and_then(Value::as_array));
 
     let (choice, script_shape, model_override) = {
@@ -392,6 +412,9 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     let reply = match choice {
         Choice::Fail(error, reply_shape) => {
             let shape = reply_shape.or(script_shape).unwrap_or(path_shape);
+            if let Some(body) = error.body {
+                return raw_error_response(error.status, body, error.retry_after_secs);
+            }
             return error_response(shape, error.status, error.message.as_deref(), error.retry_after_secs);
         }
         Choice::Answer(reply) => *reply,
@@ -419,7 +442,7 @@ fn stream_response(
     releases: tokio::sync::watch::Receiver<u64>,
 ) -> Response {
     let content_type = match plan.shape {
-        Shape::Openai => "text/event-stream; charset=utf-8",
+        Shape::Openai | Shape::LlamaCpp => "text/event-stream; charset=utf-8",
         Shape::Gemini => "text/event-stream",
     };
     let frames = plan.frames(reply);
@@ -552,6 +575,23 @@ fn error_response(
 ) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error_body(shape, status.as_u16(), message))).into_response();
+    if let Some(seconds) = retry_after_secs {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// An error with a scripted body, typed by what it looks like (an HTML page, JSON, text).
+fn raw_error_response(status: u16, body: String, retry_after_secs: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if body.trim_start().starts_with('<') {
+        "text/html; charset=utf-8"
+    } else if serde_json::from_str::<Value>(&body).is_ok() {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     if let Some(seconds) = retry_after_secs {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }

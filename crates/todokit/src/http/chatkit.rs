@@ -1,6 +1,8 @@
 //! `POST /api/chatkit`: the ChatKit server protocol. Streaming request types
 //! answer `text/event-stream` framed exactly `data: <json>\n\n`; the others
-//! answer JSON. Errors found before a stream starts (bad request, unknown or
+//! answer JSON. A client that drops a stream cancels its reply, as with the
+//! reference server, unless it sent [`DETACH`] (then the reply goes on and can
+//! be re-attached). Errors found before a stream starts (bad request, unknown or
 //! foreign thread, locked thread, uploads) are JSON errors with a status;
 //! errors during a response are in-band ChatKit `error` events.
 
@@ -52,6 +54,7 @@ pub async fn chatkit(
     State(state): State<AppState>,
     user: AuthUser,
     RequestZone(zone): RequestZone,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
     let request = ChatServer::parse(&body)?;
@@ -83,7 +86,7 @@ pub async fn chatkit(
         Some(
             state
                 .runs
-                .reserve(request.params.thread_id(), user.user_id())
+                .reserve(request.params.thread_id(), user.user_id(), detached(&headers))
                 .await?
                 .map_err(|ThreadBusy| busy())?,
         )
@@ -100,10 +103,24 @@ pub async fn chatkit(
         }
         ProcessResult::Stream(events) => {
             let reservation = reservation.ok_or_else(|| anyhow::anyhow!("a stream without a reservation"))?;
+            let detached = reservation.is_detached();
             let run = state.runs.start(reservation, events, state.events.clone());
-            Ok(sse_response(run.subscribe()))
+            if detached { Ok(sse_response(run.subscribe())) } else { Ok(sse_response(run.subscribe_owning())) }
         }
     }
+}
+
+/// The request header by which a client opts into detached replies: with `1` (or `true`),
+/// a reply goes on when the client leaves, and `GET /api/chatkit/runs/{thread_id}`
+/// re-attaches to it. Without it, leaving cancels the reply, as the official ChatKit UI
+/// expects of its Stop button.
+pub const DETACH: HeaderName = HeaderName::from_static("x-todokit-detach");
+
+fn detached(headers: &HeaderMap) -> bool {
+    headers
+        .get(DETACH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
 /// Longest accepted chat message, in characters.
@@ -210,7 +227,7 @@ pub struct Stopped {
 
 /// Stop the reply running on a thread, on this replica or (PostgreSQL) on the
 /// one running it. The partial reply is kept, with a hidden note that the
-/// user stopped it.
+/// user stopped it; the answer comes once that is saved and the thread is free.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread"),

@@ -1,6 +1,7 @@
-//! Live sync and resilience: `/api/events`, reminders, detached chat runs
-//! (disconnect, stop, re-attach, busy threads), chat rate limits, provider
-//! errors, and two replicas on one PostgreSQL database.
+//! Live sync and resilience: `/api/events`, reminders, chat runs (detached:
+//! disconnect, re-attach; attached: a client that leaves cancels; stop, busy
+//! threads), chat rate limits, provider errors, and two replicas on one
+//! PostgreSQL database.
 
 use std::time::Duration;
 
@@ -621,8 +622,23 @@ struct ChatStream {
 }
 
 impl ChatStream {
+    /// A request as todokit's web UI sends it: its reply is detached (goes on if this
+    /// client leaves, and can be re-attached).
     async fn post(app: &TestApp, token: &str, body: Value) -> Self {
-        let response = crate::chat::post_chatkit(app, token, &body).await;
+        Self::send(app, token, body, true).await
+    }
+
+    /// A request as the official ChatKit UI sends it: leaving cancels the reply.
+    async fn post_attached(app: &TestApp, token: &str, body: Value) -> Self {
+        Self::send(app, token, body, false).await
+    }
+
+    async fn send(app: &TestApp, token: &str, body: Value, detached: bool) -> Self {
+        let mut request = app.client.post(format!("{}/api/chatkit", app.url)).bearer_auth(token).json(&body);
+        if detached {
+            request = request.header("x-todokit-detach", "1");
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200);
         Self::from(response)
     }
@@ -657,11 +673,19 @@ impl ChatStream {
         events
     }
 
-    /// Starts a reply on a new thread and reads until its first text: a reply surely running.
+    /// Starts a detached reply on a new thread and reads until its first text: a reply surely
+    /// running.
     async fn new_thread_replying(app: &TestApp, token: &str, text: &str) -> (Self, String) {
-        let mut stream =
-            Self::post(app, token, json!({"type": "threads.create", "params": {"input": user_input(text)}}))
-                .await;
+        let body = json!({"type": "threads.create", "params": {"input": user_input(text)}});
+        let mut stream = Self::post(app, token, body).await;
+        let thread_id = thread_id_of(&stream.until_text().await);
+        (stream, thread_id)
+    }
+
+    /// The same, attached to this client.
+    async fn new_thread_replying_attached(app: &TestApp, token: &str, text: &str) -> (Self, String) {
+        let body = json!({"type": "threads.create", "params": {"input": user_input(text)}});
+        let mut stream = Self::post_attached(app, token, body).await;
         let thread_id = thread_id_of(&stream.until_text().await);
         (stream, thread_id)
     }
@@ -734,7 +758,77 @@ on_both_backends_with_model!(
     stop_keeps_the_partial_reply_and_a_hidden_note,
     a_busy_thread_refuses_a_second_message,
     provider_errors_are_retryable_in_the_stream,
+    a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does,
+    the_next_message_after_leaving_or_stopping_is_never_refused,
 );
+
+/// The note the reference server (`openai-chatkit`, `handle_stream_cancelled`) stores, hidden,
+/// when a reply is cancelled.
+const REFERENCE_CANCELLED_NOTE: &str = "The user cancelled the stream. Stop responding to the prior request.";
+
+/// The hidden cancellation notes stored in a thread.
+async fn cancellation_notes(app: &TestApp, token: &str, thread_id: &str) -> Vec<Value> {
+    let ctx = user_context(app, token).await;
+    let items = app
+        .storage
+        .chat_store()
+        .load_thread_items(thread_id, None, 100, chatkit::SortOrder::Asc, &ctx)
+        .await
+        .unwrap();
+    items
+        .data
+        .iter()
+        .map(|item| serde_json::to_value(item).unwrap())
+        .filter(|item| item["type"] == "sdk_hidden_context")
+        .map(|item| item["content"].clone())
+        .collect()
+}
+
+async fn a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does(app: TestApp, fake: FakeLlm) {
+    let token = app.new_user().await;
+    let mut live = EventStream::open(&app, &token, None).await;
+    let (stream, thread_id) = ChatStream::new_thread_replying_attached(&app, &token, "talk slowly").await;
+    drop(stream); // the official UI's Stop: it aborts the request
+
+    let finished = live.until("run.finished").await;
+    assert_eq!(finished.data["thread_id"], thread_id);
+    assert_eq!(finished.data["stopped"], true, "the reply was cancelled, not finished");
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 1, "the partial reply is kept: {texts:?}");
+    let words = texts[0].split_whitespace().count();
+    assert!((1..SLOW_WORDS).contains(&words), "partial: {words} words");
+    assert_eq!(cancellation_notes(&app, &token, &thread_id).await, vec![json!(REFERENCE_CANCELLED_NOTE)]);
+    assert_eq!(app.get(&format!("/api/chatkit/runs/{thread_id}"), &token).await.status, 204);
+
+    // The next turn tells the model the previous answer was cancelled.
+    let (status, _, _) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("never mind")}})).await;
+    assert_eq!(status, 200);
+    let last = fake.request_bodies().pop().unwrap();
+    assert!(last["messages"].to_string().contains(REFERENCE_CANCELLED_NOTE), "{last}");
+}
+
+async fn the_next_message_after_leaving_or_stopping_is_never_refused(app: TestApp, _fake: FakeLlm) {
+    let token = app.new_user().await;
+    let message = |thread_id: &str, text: &str| json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}});
+
+    // The official UI: Stop aborts the request, and the next message follows at once.
+    let (stream, thread_id) = ChatStream::new_thread_replying_attached(&app, &token, "talk slowly").await;
+    drop(stream);
+    let (status, _, body) = chatkit(&app, &token, message(&thread_id, "shorter, please")).await;
+    assert_eq!(status, 200, "the cancelled reply freed the thread: {body}");
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 2, "the partial reply, then the full one: {texts:?}");
+    assert!(texts.iter().any(|text| text.split_whitespace().count() < SLOW_WORDS), "{texts:?}");
+
+    // todokit's UI: a detached reply stopped with the stop endpoint; the next message at once.
+    let (stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "talk slowly").await;
+    app.post(&format!("/api/chatkit/runs/{thread_id}/stop"), &token, json!({})).await.expect(200);
+    let (status, _, body) = chatkit(&app, &token, message(&thread_id, "shorter, please")).await;
+    assert_eq!(status, 200, "the stop freed the thread before it answered: {body}");
+    stream.rest().await;
+    assert_eq!(assistant_texts(&app, &token, &thread_id).await.len(), 2);
+    assert_eq!(cancellation_notes(&app, &token, &thread_id).await, vec![json!(REFERENCE_CANCELLED_NOTE)]);
+}
 
 async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: TestApp, fake: FakeLlm) {
     let token = app.new_user().await;
