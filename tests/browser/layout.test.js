@@ -199,6 +199,9 @@ describe("layout", () => {
         await setTheme(theme);
         await row("Pay rent").waitFor();
         assert.deepEqual(await axeViolations(), [], `${theme} ${width} dashboard`);
+        await page.evaluate(() => import("/assets/js/toast.js").then(({ toast }) => toast("Deleted “Pay rent”", { action: { label: "Undo", run() {} }, timeout: 0 })));
+        assert.deepEqual(await axeViolations(), [], `${theme} ${width} a toast with an action`);
+        await page.locator(".toast").getByRole("button", { name: "Dismiss" }).click();
         await openChat();
         assert.deepEqual(await axeViolations(), [], `${theme} ${width} dashboard with the chat open`);
         await closeChat();
