@@ -116,6 +116,7 @@
 //! | `first_chunk_delay_ms`, `chunk_delay_ms` | pacing; non-streaming waits `first_chunk_delay_ms` |
 //! | `error` | `{"status": 500/503/429/..., "message", "retry_after_secs", "fail_first": N, "body": "<sent verbatim: {\"detail\": …}, HTML, text>"}` |
 //! | `hang` | `"before_headers"`, `"after_headers"` or `{"after_chunks": N}`: then nothing until the client leaves |
+//! | `hold_after_chunks` | streaming: after N chunks wait for `FakeLlm::release_held()`, then go on |
 //! | `malformed_after_chunks` | after N chunks send one event whose data is not JSON, then go on (non-streaming: truncated body) |
 //! | `disconnect_after_chunks` | abort the connection after N chunks (no `[DONE]`) |
 //! | `shape` | `"openai"`, `"gemini"` or `"llama.cpp"` for this reply |
@@ -177,6 +178,8 @@ struct Inner {
     run: Mutex<ScriptRun>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     ids: IdSource,
+    /// Bumped by `release_held`; a held reply goes on once it changes.
+    releases: tokio::sync::watch::Sender<u64>,
 }
 
 /// Configures a [`FakeLlm`].
@@ -216,6 +219,7 @@ impl FakeLlmBuilder {
                 starting_script: self.script,
                 requests: Mutex::new(VecDeque::new()),
                 ids: IdSource::new(),
+                releases: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -267,6 +271,11 @@ impl FakeLlm {
     /// The bodies of every recorded chat request, oldest first.
     pub fn request_bodies(&self) -> Vec<Value> {
         lock(&self.inner.requests).iter().map(|request| request.body.clone()).collect()
+    }
+
+    /// Lets every reply held by `hold_after_chunks` so far go on to its end.
+    pub fn release_held(&self) {
+        self.inner.releases.send_modify(|releases| *releases += 1);
     }
 
     /// Back to the starting script with no progress, and no recorded requests.
@@ -419,7 +428,7 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
             }
             return error_response(shape, error.status, error.message.as_deref(), error.retry_after_secs);
         }
-        Choice::Answer(reply) => reply,
+        Choice::Answer(reply) => *reply,
     };
     let shape = reply.shape.or(script_shape).unwrap_or(path_shape);
     tracing::debug!(?shape, path, "answering chat request");
@@ -431,10 +440,18 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     let facts = RequestFacts { body: &request, last_user_text: conversation.last_user_text.as_deref() };
     let plan = ResponsePlan::new(&reply, shape, model_override.as_deref(), &facts, &fake.inner.ids);
     let streaming = request.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    if streaming { stream_response(plan, &reply) } else { complete_response(plan, &reply).await }
+    if streaming {
+        stream_response(plan, &reply, fake.inner.releases.subscribe())
+    } else {
+        complete_response(plan, &reply).await
+    }
 }
 
-fn stream_response(plan: ResponsePlan, reply: &Reply) -> Response {
+fn stream_response(
+    plan: ResponsePlan,
+    reply: &Reply,
+    releases: tokio::sync::watch::Receiver<u64>,
+) -> Response {
     let content_type = match plan.shape {
         Shape::Openai | Shape::LlamaCpp => "text/event-stream; charset=utf-8",
         Shape::Gemini => "text/event-stream",
@@ -454,6 +471,8 @@ fn stream_response(plan: ResponsePlan, reply: &Reply) -> Response {
             Some(Hang::AfterChunks(count)) => Some(count),
             _ => None,
         },
+        hold_after: reply.hold_after_chunks,
+        releases,
     };
     Response::builder()
         .status(StatusCode::OK)
@@ -474,6 +493,9 @@ struct ScriptedStream {
     malformed_after: Option<usize>,
     disconnect_after: Option<usize>,
     hang_after: Option<usize>,
+    hold_after: Option<usize>,
+    /// Subscribed when the reply started: only a release after that lets it go on.
+    releases: tokio::sync::watch::Receiver<u64>,
 }
 
 impl ScriptedStream {
@@ -499,6 +521,11 @@ impl ScriptedStream {
             tokio::task::yield_now().await;
             // A body error makes hyper abort the connection without ending the chunked body.
             return Some(Err(io::Error::other("scripted disconnect")));
+        }
+        if self.hold_after == Some(self.chunks_sent) {
+            self.hold_after = None;
+            // The sender lives as long as the server; a closed channel only means shutdown.
+            let _ = self.releases.changed().await;
         }
         if self.hang_after == Some(self.chunks_sent) {
             // Ends only when hyper drops the body (client gone, connection closed, shutdown).

@@ -166,6 +166,10 @@ pub struct Reply {
     /// Never finish the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hang: Option<Hang>,
+    /// Streaming: send this many chunks, then wait for [`crate::FakeLlm::release_held`] before
+    /// the rest (a test's synchronisation point: the reply is surely still running meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_after_chunks: Option<usize>,
     /// Send one SSE event whose data is not valid JSON after this many chunks, then carry on.
     /// Non-streaming: the body is cut off in the middle of the JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -371,7 +375,7 @@ pub(crate) enum Choice {
     /// Answer with the scripted error.
     Fail(ErrorSpec, Option<Shape>),
     /// Answer with this reply (its `error`, if any, is spent).
-    Answer(Reply),
+    Answer(Box<Reply>),
 }
 
 impl ScriptRun {
@@ -416,7 +420,7 @@ impl ScriptRun {
             let error = reply.error.clone().unwrap_or_default();
             Choice::Fail(error, reply.shape)
         } else {
-            Choice::Answer(reply)
+            Choice::Answer(Box::new(reply))
         }
     }
 

@@ -45,6 +45,7 @@ impl From<ProcessError> for AppError {
     responses(
         (status = 200, description = "text/event-stream for threads.create, threads.add_user_message, threads.add_client_tool_output, threads.add_structured_input, threads.retry_after_item, threads.custom_action; JSON otherwise"),
         (status = 400, description = "Malformed JSON, unknown type, missing params, or a feature that is not enabled"),
+        (status = 422, description = "A string breaks the input rule: control characters, an id not shaped as one, a thread title over 255 characters, over 100 items rated at once"),
         (status = 401), (status = 404, description = "Unknown thread or item (also another user's)"),
         (status = 409, description = "The thread is locked or closed, or a reply is still being written in it (on any replica sharing the database)"),
     ),
@@ -57,6 +58,9 @@ pub async fn chatkit(
     body: Bytes,
 ) -> AppResult<Response> {
     let request = ChatServer::parse(&body)?;
+    let raw: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|error| AppError::BadRequest { code: "invalid_request", message: error.to_string() })?;
+    super::chat_input::check_request(&raw)?;
     if let Some(text) = request.params.user_text() {
         let chars = text.chars().count();
         if chars > MAX_MESSAGE_CHARS {
@@ -153,7 +157,8 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, description = "text/event-stream: the running reply from its start"),
-        (status = 204, description = "No reply is running on this thread")),
+        (status = 204, description = "No reply is running on this thread"),
+        (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn attach_run(
     State(state): State<AppState>,
@@ -161,6 +166,7 @@ pub async fn attach_run(
     Path(thread_id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    super::chat_input::check_thread_id(&thread_id)?;
     if let Some(run) = state.runs.find(&thread_id, user.user_id()) {
         return Ok(sse_response(run.subscribe()));
     }
@@ -228,13 +234,15 @@ pub struct Stopped {
 /// user stopped it; the answer comes once that is saved and the thread is free.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
     params(("thread_id" = String, Path)),
-    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread")),
+    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread"),
+        (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn stop_run(
     State(state): State<AppState>,
     user: AuthUser,
     Path(thread_id): Path<String>,
 ) -> AppResult<axum::Json<Stopped>> {
+    super::chat_input::check_thread_id(&thread_id)?;
     if state.runs.stop(&thread_id, user.user_id(), &state.events).await? {
         Ok(axum::Json(Stopped { stopped: true }))
     } else {

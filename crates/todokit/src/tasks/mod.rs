@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 use crate::events::{EventBus, kind as event_kind};
 use crate::storage::{DynStorage, StorageError};
 use model::{
-    BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
-    TaskPage, TaskPatch, TaskQuery, UserId,
+    BulkDeletion, BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts,
+    TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
 pub use zone::UserZone;
 
@@ -54,7 +54,6 @@ pub struct TaskInput {
     pub due_at: Option<String>,
     /// Minutes before `due_at`; requires a due time.
     pub reminder_offset_minutes: Option<i64>,
-    #[schema(value_type = Option<Object>)]
     pub recurrence: Option<Recurrence>,
     #[serde(default)]
     pub completed: bool,
@@ -78,7 +77,7 @@ pub struct TaskPatchInput {
     #[schema(value_type = Option<i64>)]
     pub reminder_offset_minutes: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Recurrence>)]
     pub recurrence: Option<Option<Recurrence>>,
 }
 
@@ -190,9 +189,26 @@ impl TaskService {
         Ok(task)
     }
 
+    /// Deletes a task; it can be brought back whole by [`restore`](Self::restore) within
+    /// [`UNDO_WINDOW`].
     pub async fn delete(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
-        let task = self.storage.delete_task(user, key).await?.ok_or(TaskError::NotFound)?;
+        let now = crate::storage::now();
+        let task = self
+            .storage
+            .delete_task(user, key, now, undo_window_start(now))
+            .await?
+            .ok_or(TaskError::NotFound)?;
         self.publish_task(user, event_kind::TASK_DELETED, &task).await;
+        Ok(task)
+    }
+
+    /// Undoes a delete made within [`UNDO_WINDOW`]: the same task (id, number and every
+    /// field) comes back. `NotFound` once the window has passed.
+    pub async fn restore(&self, user: UserId, id: uuid::Uuid) -> TaskResult<Task> {
+        let now = crate::storage::now();
+        let task =
+            self.storage.restore_task(user, id, undo_window_start(now)).await?.ok_or(TaskError::NotFound)?;
+        self.publish_task(user, event_kind::TASK_CREATED, &task).await;
         Ok(task)
     }
 
@@ -256,13 +272,36 @@ impl TaskService {
         criteria: &ListCriteria,
         zone: &UserZone,
     ) -> TaskResult<u64> {
+        Ok(self.delete_matching_expected(user, criteria, zone, None).await?.deleted.len() as u64)
+    }
+
+    /// Deletes the matching tasks, but only if there are exactly `expected_count` of them (when
+    /// given): what a user agreed to delete is what gets deleted, even if tasks were added or
+    /// changed in between.
+    pub async fn delete_matching_expected(
+        &self,
+        user: UserId,
+        criteria: &ListCriteria,
+        zone: &UserZone,
+        expected_count: Option<u64>,
+    ) -> TaskResult<BulkDeletion> {
         let query = resolve_query(criteria, zone, crate::storage::now())?;
-        let deleted = self.storage.delete_matching(user, &query.filter).await?;
+        let deletion = self.storage.delete_matching(user, &query.filter, expected_count).await?;
+        let deleted = deletion.deleted.len();
         if deleted > 0 {
             self.publish(user, event_kind::TASKS_BULK_CHANGED, serde_json::json!({"deleted": deleted})).await;
         }
-        Ok(deleted)
+        Ok(deletion)
     }
+}
+
+/// How long a deleted task can be brought back. Long enough for an undo queued while
+/// offline to reach the server; short enough that a delete soon means gone.
+pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+fn undo_window_start(now: Timestamp) -> Timestamp {
+    let window = jiff::SignedDuration::try_from(UNDO_WINDOW).expect("the undo window fits");
+    now.checked_sub(window).unwrap_or(Timestamp::MIN)
 }
 
 fn require_due(has_due: bool, patch: &TaskPatch) -> TaskResult<()> {

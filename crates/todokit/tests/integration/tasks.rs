@@ -12,11 +12,14 @@ on_both_backends!(
     patch_changes_and_clears_fields,
     completing_a_recurring_task_creates_the_next_once,
     monthly_recurrence_is_calendar_correct_and_stops_at_count,
+    weekly_on_weekdays_repeats_on_the_listed_days_across_dst,
     list_filters_by_status_priority_tags_and_search,
     due_windows_follow_the_callers_time_zone,
     sorting_and_pagination,
     tag_counts,
     bulk_complete_and_confirmed_bulk_delete,
+    undo_of_a_delete_restores_the_same_task,
+    restore_is_per_user_once_and_within_the_window,
 );
 
 fn titles(list: &Value) -> Vec<String> {
@@ -101,6 +104,10 @@ async fn every_validation_rule_has_a_clear_error(app: TestApp) {
             json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "daily", "interval": 0}}),
             "recurrence",
         ),
+        (
+            json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "monthly", "weekdays": ["mon"]}}),
+            "recurrence",
+        ),
         (json!({"title": "nul\u{0}byte"}), "title"),
     ];
     for (body, field) in cases {
@@ -120,6 +127,10 @@ async fn every_validation_rule_has_a_clear_error(app: TestApp) {
         .await
         .expect_error(422, "validation_failed");
     app.post("/api/tasks", &token, json!({"title": 5})).await.expect_error(422, "validation_failed");
+    let funday = json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z",
+                        "recurrence": {"frequency": "weekly", "weekdays": ["funday"]}});
+    let error = app.post("/api/tasks", &token, funday).await.expect_error(422, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("unknown weekday \"funday\""), "{error}");
     let malformed = app
         .client
         .post(format!("{}/api/tasks", app.url))
@@ -252,6 +263,85 @@ async fn monthly_recurrence_is_calendar_correct_and_stops_at_count(app: TestApp)
     assert_eq!(dues, ["2031-02-28T09:00:00Z", "2031-03-31T09:00:00Z"], "count 3 = the first plus two more");
 }
 
+async fn weekly_on_weekdays_repeats_on_the_listed_days_across_dst(app: TestApp) {
+    let token = app.new_user().await;
+    let zone = "timezone=America/New_York";
+    // Thursday 29 October 2026, 09:00 in New York; clocks go back on Sunday 1 November.
+    let created = app
+        .post(
+            &format!("/api/tasks?{zone}"),
+            &token,
+            json!({"title": "Stand-up", "due_at": "2026-10-29T09:00:00",
+                   "recurrence": {"frequency": "weekly", "weekdays": ["Sunday", "thu", "sun"], "count": 4}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        created["recurrence"],
+        json!({"frequency": "weekly", "interval": 1, "weekdays": ["thu", "sun"], "count": 4}),
+        "sorted Monday first, distinct, short names"
+    );
+    let stored = app.get("/api/tasks/1", &token).await.expect(200);
+    assert_eq!(stored["recurrence"], created["recurrence"], "read back from storage as written");
+
+    let mut number = 1;
+    let mut dues = Vec::new();
+    loop {
+        let done =
+            app.post(&format!("/api/tasks/{number}/complete?{zone}"), &token, json!({})).await.expect(200);
+        let next = &done["next_instance"];
+        if next.is_null() {
+            break;
+        }
+        assert_eq!(next["recurrence"], created["recurrence"]);
+        dues.push(next["due_at"].as_str().unwrap().to_owned());
+        number = next["number"].as_i64().unwrap();
+    }
+    // 09:00 local each time: 13:00Z before the change, 14:00Z after it. Count 4 includes the first.
+    assert_eq!(dues, ["2026-11-01T14:00:00Z", "2026-11-05T14:00:00Z", "2026-11-08T14:00:00Z"]);
+
+    // A PATCH switches an existing task to weekdays; the next occurrence follows them.
+    app.create_task(
+        &token,
+        json!({"title": "Gym", "due_at": "2027-01-04T18:00:00Z",
+                                    "recurrence": {"frequency": "daily"}}),
+    )
+    .await;
+    let gym = app
+        .send(
+            Method::PATCH,
+            "/api/tasks/5",
+            Some(&token),
+            Some(json!({"recurrence": {"frequency": "weekly", "interval": 2, "weekdays": ["mon", "fri"]}})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(gym["recurrence"]["weekdays"], json!(["mon", "fri"]));
+    let done = app.post("/api/tasks/5/complete", &token, json!({})).await.expect(200);
+    assert_eq!(done["next_instance"]["due_at"], "2027-01-08T18:00:00Z", "Friday of the same week");
+    let done = app.post("/api/tasks/6/complete", &token, json!({})).await.expect(200);
+    assert_eq!(done["next_instance"]["due_at"], "2027-01-18T18:00:00Z", "Monday two weeks on");
+
+    // Weekdays only make sense weekly; the task is left as it was.
+    let error = app
+        .send(
+            Method::PATCH,
+            "/api/tasks/7",
+            Some(&token),
+            Some(json!({"recurrence": {"frequency": "daily", "weekdays": ["mon"]}})),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("weekly"), "{error}");
+    assert_eq!(
+        app.get("/api/tasks/7", &token).await.expect(200)["recurrence"]["weekdays"],
+        json!(["mon", "fri"])
+    );
+    // Another user sees none of it.
+    let other = app.new_user().await;
+    app.get("/api/tasks/1", &other).await.expect_error(404, "not_found");
+}
+
 async fn list_filters_by_status_priority_tags_and_search(app: TestApp) {
     let token = app.new_user().await;
     app.create_task(&token, json!({"title": "Buy Äpfel", "tags": ["shopping", "home"], "priority": "high"}))
@@ -282,10 +372,29 @@ async fn list_filters_by_status_priority_tags_and_search(app: TestApp) {
     assert_eq!(counted["counts"], json!({"total": 4, "pending": 3, "completed": 1}));
 }
 
+/// A zone away from UTC where it is now between 06:00 and 18:00, so the day the test reckons
+/// is still the server's day when it answers, whatever the hour the test runs at.
+fn a_zone_in_the_middle_of_its_day() -> (&'static str, jiff::Zoned) {
+    let zones = [
+        "Pacific/Auckland",
+        "Asia/Tokyo",
+        "Asia/Kolkata",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Pacific/Honolulu",
+    ];
+    let now = jiff::Timestamp::now();
+    zones
+        .into_iter()
+        .map(|name| (name, now.in_tz(name).unwrap()))
+        .find(|(_, local)| (6..18).contains(&local.hour()))
+        .expect("one of the zones is in the middle of its day at any hour")
+}
+
 async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
     let token = app.new_user().await;
-    let zone = jiff::tz::TimeZone::get("Pacific/Auckland").unwrap();
-    let now = jiff::Zoned::now().with_time_zone(zone);
+    let (zone, now) = a_zone_in_the_middle_of_its_day();
     let today_noon = now.start_of_day().unwrap().checked_add(jiff::Span::new().hours(12)).unwrap();
     let in_three_days = today_noon.checked_add(jiff::Span::new().days(3)).unwrap();
     let in_ten_days = today_noon.checked_add(jiff::Span::new().days(10)).unwrap();
@@ -298,7 +407,7 @@ async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
         app.create_task(&token, json!({"title": title, "due_at": due.timestamp().to_string()})).await;
     }
     app.create_task(&token, json!({"title": "someday"})).await;
-    let query = |q: &str| format!("/api/tasks?timezone=Pacific/Auckland&sort=due&{q}");
+    let query = |q: &str| format!("/api/tasks?timezone={zone}&sort=due&{q}");
     assert_eq!(titles(&app.get(&query("due=today"), &token).await.expect(200)), ["today"]);
     assert_eq!(titles(&app.get(&query("due=week"), &token).await.expect(200)), ["today", "soon"]);
     assert_eq!(titles(&app.get(&query("due=overdue"), &token).await.expect(200)), ["late"]);
@@ -311,7 +420,7 @@ async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
         .client
         .get(format!("{}/api/tasks?due=today", app.url))
         .bearer_auth(&token)
-        .header("x-timezone", "Pacific/Auckland")
+        .header("x-timezone", zone)
         .send()
         .await
         .unwrap();
@@ -396,4 +505,74 @@ async fn bulk_complete_and_confirmed_bulk_delete(app: TestApp) {
         .expect(200);
     assert_eq!(deleted["deleted_count"], 2);
     assert_eq!(titles(&app.get("/api/tasks", &token).await.expect(200)), ["c"]);
+}
+
+async fn undo_of_a_delete_restores_the_same_task(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "first"})).await;
+    let parent = app
+        .create_task(
+            &token,
+            json!({"title": "Water the plants", "description": "balcony", "priority": "high",
+                   "tags": ["home", "garden"], "due_at": "2031-05-04T18:30:00Z",
+                   "reminder_offset_minutes": 30,
+                   "recurrence": {"frequency": "weekly", "interval": 2, "count": 5}}),
+        )
+        .await;
+    // Completing makes the next occurrence, linked to this one.
+    let done =
+        app.post(&format!("/api/tasks/{}/complete", parent["id"].as_str().unwrap()), &token, json!({})).await;
+    let next = done.expect(200)["next_instance"].clone();
+    assert_eq!(next["number"], 3);
+
+    let id = next["id"].as_str().unwrap();
+    let deleted = app.delete(&format!("/api/tasks/{id}"), &token).await.expect(200);
+    assert_eq!(deleted["task"]["id"], next["id"]);
+    app.get(&format!("/api/tasks/{id}"), &token).await.expect_error(404, "not_found");
+    assert_eq!(app.get("/api/tasks/tags", &token).await.expect(200)["tags"][0]["count"], 1);
+
+    let restored = app.post(&format!("/api/tasks/{id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(restored, next, "every field comes back as it was");
+    assert_eq!(app.get("/api/tasks/3", &token).await.expect(200), next, "found by its number again");
+    let tags = app.get("/api/tasks/tags", &token).await.expect(200);
+    assert_eq!(tags["tags"], json!([{"name": "garden", "count": 2}, {"name": "home", "count": 2}]));
+    // The number is still not given to anybody else.
+    assert_eq!(app.create_task(&token, json!({"title": "later"})).await["number"], 4);
+
+    // A parent deleted meanwhile: the restored task simply loses the link.
+    let parent_id = parent["id"].as_str().unwrap();
+    app.delete(&format!("/api/tasks/{id}"), &token).await.expect(200);
+    app.delete(&format!("/api/tasks/{parent_id}"), &token).await.expect(200);
+    let orphan = app.post(&format!("/api/tasks/{id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(orphan["number"], 3);
+    assert!(orphan.get("parent_task_id").is_none_or(Value::is_null), "{orphan}");
+    let back = app.post(&format!("/api/tasks/{parent_id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(back["number"], 2);
+    assert_eq!(back["completed"], true);
+}
+
+async fn restore_is_per_user_once_and_within_the_window(app: TestApp) {
+    let owner = app.new_user().await;
+    let intruder = app.new_user().await;
+    let task = app.create_task(&owner, json!({"title": "mine"})).await;
+    let id = task["id"].as_str().unwrap();
+    app.delete(&format!("/api/tasks/{id}"), &owner).await.expect(200);
+
+    let path = format!("/api/tasks/{id}/restore");
+    app.post(&path, &intruder, json!({})).await.expect_error(404, "not_found");
+    app.post("/api/tasks/not-a-uuid/restore", &owner, json!({})).await.expect_error(404, "not_found");
+    app.post("/api/tasks/1/restore", &owner, json!({})).await.expect_error(404, "not_found");
+    app.post(&path, &owner, json!({})).await.expect(200);
+    // Restoring twice, or a task that was never deleted, finds nothing to bring back.
+    app.post(&path, &owner, json!({})).await.expect_error(404, "not_found");
+    assert_eq!(app.get("/api/tasks", &owner).await.expect(200)["total"], 1);
+
+    // Past the undo window the copy no longer counts (the storage is asked as if later).
+    app.delete(&format!("/api/tasks/{id}"), &owner).await.expect(200);
+    let session = app.get("/api/auth/session", &owner).await.expect(200);
+    let user = todokit::tasks::model::UserId(session["user"]["id"].as_str().unwrap().parse().unwrap());
+    let after_the_window = todokit::storage::now() + jiff::SignedDuration::from_secs(1);
+    let found = app.storage.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
+    assert!(found.is_none(), "a copy deleted before the window is not restored");
+    app.post(&path, &owner, json!({})).await.expect(200);
 }
