@@ -299,6 +299,30 @@ fn tool_definitions() {
         ]
     );
     insta::assert_json_snapshot!(definitions);
+
+    // Every schema stays in the dialect Gemini's function declarations accept and strict
+    // validators compile: one type per schema (never with "null"), standard formats only.
+    fn check(tool: &str, schema: &Value) {
+        match schema {
+            Value::Object(object) => {
+                assert!(!object.get("type").is_some_and(Value::is_array), "{tool}: a type list in {schema}");
+                assert!(!object.get("enum").is_some_and(|e| e.as_array().unwrap().contains(&Value::Null)));
+                if let Some(format) = object.get("format").and_then(Value::as_str) {
+                    assert!(["date-time", "uuid"].contains(&format), "{tool}: format {format}");
+                }
+                object.values().for_each(|value| check(tool, value));
+            }
+            Value::Array(items) => items.iter().for_each(|value| check(tool, value)),
+            _ => {}
+        }
+    }
+    for definition in &definitions {
+        let metadata = todokit::tools::metadata(definition.name).unwrap();
+        check(definition.name, &definition.parameters);
+        check(definition.name, &metadata.output_schema);
+        assert_eq!(metadata.output_schema["type"], "object");
+        assert!(metadata.output_schema["required"].as_array().unwrap().contains(&json!("success")));
+    }
 }
 
 async fn every_task_field_through_the_tools(app: TestApp) {
