@@ -284,7 +284,7 @@ def test_tool_metadata_schemas_and_results_are_strict(server):
         assert hints["list_tasks"].read_only_hint is True and hints["list_tasks"].idempotent_hint is True
         assert [n for n, h in hints.items() if h.read_only_hint] == ["list_tasks"]
         assert {n for n, h in hints.items() if h.destructive_hint} == {"delete_task", "delete_all_tasks"}
-        assert hints["update_task"].idempotent_hint is True and hints["create_task"].idempotent_hint is False
+        assert {n for n, h in hints.items() if h.idempotent_hint} == {"list_tasks", "update_task", "complete_task"}
 
         async def checked(name, arguments):
             inputs[name].validate(arguments)

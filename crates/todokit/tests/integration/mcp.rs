@@ -100,6 +100,10 @@ async fn mcp_requires_a_token_and_an_allowed_host() {
     assert!(hint("delete_task", "destructiveHint") && hint("delete_all_tasks", "destructiveHint"));
     assert!(!hint("create_task", "readOnlyHint") && !hint("create_task", "destructiveHint"));
     assert!(hint("complete_task", "idempotentHint") && !hint("create_task", "idempotentHint"));
+    assert!(
+        !hint("complete_all_tasks", "idempotentHint"),
+        "a recurring task's next occurrence would be completed too"
+    );
 }
 
 #[tokio::test]
