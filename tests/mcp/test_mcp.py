@@ -181,9 +181,9 @@ def test_initialize_and_tool_schemas_match_the_assistant(server):
         assert tool.description == definitions[tool.name]["description"]
     # The snapshot the Rust tests keep is the same document.
     snapshot = ROOT / "crates/todokit/tests/integration/snapshots/integration__tools__tool_definitions.snap"
-    if snapshot.exists():
-        text = snapshot.read_text()
-        assert json.loads(text[text.index("---", 3) + 3 :]) == json.loads(exported.stdout)
+    assert snapshot.is_file(), f"the Rust tests' tool snapshot is gone (renamed?): {snapshot}"
+    text = snapshot.read_text()
+    assert json.loads(text[text.index("---", 3) + 3 :]) == json.loads(exported.stdout)
 
 
 def test_every_tool_works(server):
