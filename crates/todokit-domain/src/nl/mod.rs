@@ -61,6 +61,7 @@
 mod command;
 mod date;
 mod quick_add;
+mod repeat;
 mod token;
 
 pub use command::{
@@ -68,6 +69,7 @@ pub use command::{
 };
 pub use date::{DEFAULT_DUE_TIME, DateMatch, parse_datetime};
 pub use quick_add::{QuickAdd, parse_quick_add};
+pub use repeat::{Repeat, RepeatFrequency};
 
 #[cfg(test)]
 mod tests;

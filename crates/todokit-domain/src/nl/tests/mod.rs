@@ -39,6 +39,12 @@ pub(super) fn render_quick_add(quick: &QuickAdd) -> String {
     if !quick.tags.is_empty() {
         out.push_str(&format!(" tags={}", quick.tags.join(",")));
     }
+    if let Some(repeat) = &quick.repeat {
+        out.push_str(&format!(" repeat={:?}", repeat.describe()));
+    }
+    if let Some(minutes) = quick.reminder_minutes {
+        out.push_str(&format!(" remind={minutes}m"));
+    }
     if let Some(description) = &quick.description {
         out.push_str(&format!(" desc={description:?}"));
     }
