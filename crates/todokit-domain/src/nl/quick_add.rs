@@ -511,10 +511,10 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
     }
     let verb = word(at);
     let verb_len = match (verb, word(at + 1)) {
-        ("set" | "jot" | "write" | "note", "up" | "down") => 2,
+        ("set" | "jot" | "write" | "note" | "pencil", "up" | "down" | "in") => 2,
         (
             "add" | "create" | "new" | "make" | "put" | "schedule" | "set" | "setup" | "note" | "jot"
-            | "save" | "log" | "record" | "write" | "enter",
+            | "save" | "log" | "record" | "write" | "enter" | "stick" | "pop" | "throw" | "pencil",
             _,
         ) => 1,
         ("task" | "todo" | "to-do" | "reminder", _) if tokens.get(at).is_some_and(|t| t.colon) => {
@@ -554,7 +554,10 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
         return at;
     }
     // Without "task", only the unambiguous verbs are lead-ins: "make dinner" is a title.
-    if matches!(verb, "add" | "create" | "new") {
+    if matches!(verb, "add" | "create" | "new" | "jot" | "stick" | "pop" | "throw" | "pencil")
+        || (verb_len == 2 && verb != "set")
+        || (verb == "put" && !matches!(word(at), "away" | "up" | "out" | "on" | "off" | "back"))
+    {
         return start + verb_len;
     }
     start
@@ -589,11 +592,11 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
                 _,
                 _,
             ) => at += 1,
+            ("would", "you", "mind") => at += 3,
             ("can" | "could" | "would" | "will", "you", _) => at += 2,
             ("i'd" | "id", "like", "to") => at += 3,
             ("i'd" | "id" | "i", "like" | "need" | "want", "you") if word(at + 3) == "to" => at += 4,
             ("i", "would", "like") if word(at + 3) == "you" && word(at + 4) == "to" => at += 5,
-            ("would", "you", "mind") => at += 3,
             (
                 "um" | "uh" | "umm" | "erm" | "oh" | "well" | "alright" | "right" | "hmm" | "yo" | "oi",
                 _,
