@@ -295,14 +295,19 @@ pub struct Parsed {
     pub command: Command,
     /// Command words that were only guessed ("delte" read as "delete").
     pub guesses: Vec<Guess>,
+    /// The message with those guesses applied (what a confirmation would run).
+    pub corrected: String,
 }
 
 impl Parsed {
     /// Whether a destructive verb was guessed from a typo (the caller asks before acting).
     pub fn guessed_destructive(&self) -> bool {
-        self.guesses.iter().any(|guess| DESTRUCTIVE_VERBS.contains(&guess.read_as))
-            && matches!(self.command, Command::Delete(_) | Command::DeleteAll(_))
-            || self.guesses.iter().any(|_| matches!(self.command, Command::DeleteAll(_)))
+        let destructive = |command: &Command| matches!(command, Command::Delete(_) | Command::DeleteAll(_));
+        let commands = match &self.command {
+            Command::Sequence(commands) => commands.iter().any(destructive),
+            other => destructive(other),
+        };
+        commands && self.guesses.iter().any(|guess| DESTRUCTIVE_VERBS.contains(&guess.read_as))
     }
 }
 
@@ -316,7 +321,7 @@ pub fn parse_command(text: &str, now: &Zoned) -> Command {
 /// Like [`parse_command`], first correcting typos of command words and reporting them.
 pub fn parse_message(text: &str, now: &Zoned) -> Parsed {
     let (corrected, guesses) = correct(text);
-    Parsed { command: parse_at_depth(&corrected, now, 0), guesses }
+    Parsed { command: parse_at_depth(&corrected, now, 0), guesses, corrected }
 }
 
 /// Politeness and filler that can end any message ("… for me please", "… thanks").
@@ -1763,7 +1768,7 @@ impl<'a> Utterance<'a> {
             }
             "don't" | "dont" => next == "forget",
             // "put oat milk on my list", "jot down call the bank", "stick bread on the list"
-            "put" | "stick" | "pop" | "throw" | "jot" | "write" | "pencil" => {
+            "put" | "stick" | "pop" | "throw" | "write" | "pencil" => {
                 matches!(next, "down" | "in" | "a" | "an")
                     || self.has_any(&["list", "todo", "to-do", "todos", "tasks"])
             }

@@ -2,13 +2,14 @@
 
 use chatkit::StreamClosed;
 use jiff::Zoned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use todokit_domain::Priority;
 use todokit_domain::nl::{
-    Command, DueWindow, ListFilter, NewDue, OffTopicKind, QuickAdd, SortKey, StatusFilter, TaskRef,
+    Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, QuickAdd, SortKey, StatusFilter,
+    TaskRef, parse_message,
 };
 
+use super::conversation::{Change, Conversation, Pending};
 use super::turn::Turn;
 use crate::assistant::widgets::{DateContext, TaskView, is_not_found, task_of, tasks_of};
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
@@ -18,33 +19,14 @@ const LIST_LIMIT: u64 = 100;
 /// How many tasks a list reply shows before offering to filter.
 const SHOWN_IN_LIST: usize = 25;
 
-/// Which tasks a bulk delete removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum BulkDelete {
-    /// Every task (`delete_all_tasks`).
-    DeleteAll,
-    /// Completed tasks only ("clear completed"), deleted one by one with `delete_task`.
-    DeleteCompleted,
-}
-
-/// A destructive bulk action waiting for the user's "yes" on the next turn. Stored as the
-/// content of a hidden context item, so it is tagged to be recognisable in history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename = "todokit.offline.pending_confirmation")]
-pub(super) struct PendingConfirmation {
-    pub action: BulkDelete,
-    /// How many tasks it would delete, as told to the user.
-    pub task_count: u64,
-}
-
 /// What a turn did.
 #[derive(Debug, Default)]
 pub(super) struct Outcome {
     pub paragraphs: Vec<String>,
     /// Tasks created or changed (shown in a widget).
     pub changed: Vec<TaskView>,
-    pub pending: Option<PendingConfirmation>,
+    /// The reply asked for the model hint (help, or a message it could not read).
+    pub wants_hint: bool,
 }
 
 type Step = Result<(), StreamClosed>;
@@ -56,6 +38,21 @@ pub(super) struct Interpreter<'a> {
     pub dates: DateContext,
     pub turn: &'a mut Turn,
     pub outcome: Outcome,
+    /// The thread's memory; `pending` was taken out before the turn and is set again only
+    /// when this reply asks something.
+    pub state: Conversation,
+    /// The task picked by answering "which one?", used for the reference that was ambiguous.
+    pub forced: Option<TaskView>,
+    /// The user said "yes" to this (deleting what it names may go ahead).
+    pub confirmed: bool,
+    /// The message being run (corrected), for a question to re-run it.
+    pub utterance: String,
+    /// This turn's changes, for undo.
+    pub changes: Vec<Change>,
+    /// This turn was an undo: it leaves nothing to undo.
+    pub undoing: bool,
+    /// The tasks this turn was about ("it" next time).
+    pub referred: Vec<TaskView>,
 }
 
 /// What an action on one task is, for tool titles and clarifying questions.
@@ -68,6 +65,7 @@ enum Purpose {
     Describe,
     Prioritise,
     Reschedule,
+    Edit,
 }
 
 impl Purpose {
@@ -81,6 +79,7 @@ impl Purpose {
             Self::Describe => format!("add a note to task {n}: …"),
             Self::Prioritise => format!("make task {n} high priority"),
             Self::Reschedule => format!("move task {n} to friday"),
+            Self::Edit => format!("tag task {n} with work"),
         }
     }
 
@@ -161,7 +160,18 @@ fn loosely_matches(phrase: &str, title: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty() && !FILLER_WORDS.contains(word))
         .collect();
-    !words.is_empty() && words.iter().all(|word| title.contains(stem(word)))
+    let title_words: Vec<&str> =
+        title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|word| title.contains(stem(word)) || title_words.iter().any(|known| is_typo_of(word, known)))
+}
+
+/// "grocries" for "groceries": one edit apart (two for long words).
+fn is_typo_of(typed: &str, word: &str) -> bool {
+    let length = typed.chars().count();
+    length >= 4 && strsim::osa_distance(typed, word) <= if length >= 7 { 2 } else { 1 }
 }
 
 /// "morning meetings" asks for every match; "the dentist task" for one.
@@ -170,6 +180,54 @@ fn is_plural_phrase(phrase: &str) -> bool {
         let word = word.to_lowercase();
         word.ends_with('s') && !word.ends_with("ss") && word.len() > 3
     })
+}
+
+fn hashtags(tags: &[String]) -> String {
+    tags.iter().map(|tag| format!("#{}", tag.to_lowercase())).collect::<Vec<_>>().join(" ")
+}
+
+/// The candidate an answer to "which one?" names: its number ("7", "#7"), its place in the
+/// question's list ("the second one"), or words of its title ("the passport one").
+pub(super) fn pick(candidates: &[TaskView], answer: &str) -> Option<TaskView> {
+    let words: Vec<String> = answer
+        .split(|c: char| !(c.is_alphanumeric() || c == '#'))
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    const ORDINALS: [&str; 10] =
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    for word in &words {
+        let digits = word.trim_start_matches('#').trim_end_matches(|c: char| c.is_alphabetic());
+        if let Ok(n) = digits.parse::<i64>() {
+            if let Some(task) = candidates.iter().find(|task| task.number == Some(n)) {
+                return Some(task.clone());
+            }
+            if word.ends_with("st") || word.ends_with("nd") || word.ends_with("rd") || word.ends_with("th") {
+                return usize::try_from(n).ok().and_then(|n| candidates.get(n.checked_sub(1)?)).cloned();
+            }
+        }
+        if let Some(position) = ORDINALS.iter().position(|ordinal| ordinal == word) {
+            return candidates.get(position).cloned();
+        }
+        if word == "last" {
+            return candidates.last().cloned();
+        }
+    }
+    const FILLER: &[&str] = &[
+        "the", "one", "a", "an", "task", "i", "mean", "meant", "that", "this", "please", "yes", "it's",
+        "its", "number", "no", "about", "with",
+    ];
+    let phrase: Vec<&str> = words.iter().map(String::as_str).filter(|word| !FILLER.contains(word)).collect();
+    if phrase.is_empty() {
+        return None;
+    }
+    let phrase = phrase.join(" ");
+    let matching: Vec<&TaskView> =
+        candidates.iter().filter(|task| loosely_matches(&phrase, &task.title)).collect();
+    match matching.as_slice() {
+        [only] => Some((*only).clone()),
+        _ => None,
+    }
 }
 
 fn priority_word(priority: &str) -> &str {
@@ -195,20 +253,63 @@ impl Interpreter<'_> {
         self.turn.call_tool(self.tools, self.ctx, name, arguments, title, icon).await
     }
 
-    /// Runs the commands of one message. `pending` is the confirmation the previous turn
-    /// asked for; it applies only when this message is just "yes" or "no".
-    pub(super) async fn run(&mut self, commands: Vec<Command>, pending: Option<PendingConfirmation>) -> Step {
-        match (commands.as_slice(), pending) {
-            ([Command::Confirm], Some(pending)) => return self.confirm_bulk_delete(pending.action).await,
-            ([Command::Deny], Some(pending)) => {
-                self.say(format!(
-                    "Okay, I won't delete anything — your {} safe.",
-                    if pending.task_count == 1 { "task is".to_owned() } else { "tasks are".to_owned() }
-                ));
-                return Ok(());
+    /// Runs one message. `pending` is the question the previous reply asked; it is answered
+    /// by this message or dropped.
+    pub(super) async fn run(&mut self, parsed: Parsed, pending: Option<Pending>) -> Step {
+        match pending {
+            Some(Pending::Confirm { utterance }) => match parsed.command {
+                Command::Confirm => {
+                    self.confirmed = true;
+                    return self.run_text(&utterance).await;
+                }
+                Command::Deny => {
+                    self.say("Okay, I won't change anything.");
+                    return Ok(());
+                }
+                _ => {}
+            },
+            Some(Pending::Which { utterance, candidates }) => {
+                if parsed.command == Command::Deny {
+                    self.say("Okay, never mind.");
+                    return Ok(());
+                }
+                if let Some(choice) = pick(&candidates, &parsed.corrected) {
+                    self.forced = Some(choice);
+                    return self.run_text(&utterance).await;
+                }
             }
-            _ => {}
+            None => {}
         }
+        if parsed.guessed_destructive() {
+            let guessed: Vec<String> = parsed
+                .guesses
+                .iter()
+                .map(|guess| format!("“{}” as *{}*", guess.typed, guess.read_as))
+                .collect();
+            self.say(format!(
+                "Just checking — I read {}. Did you mean **{}**? Reply **yes** to go ahead or **no** to leave \
+                 everything as it is.",
+                guessed.join(", "),
+                parsed.corrected.trim()
+            ));
+            self.state.pending = Some(Pending::Confirm { utterance: parsed.corrected });
+            return Ok(());
+        }
+        self.utterance = parsed.corrected.clone();
+        let mut commands = Vec::new();
+        flatten(parsed.command, &mut commands);
+        for command in commands {
+            self.execute(command).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a stored message again (after "yes" or after "which one?" was answered).
+    async fn run_text(&mut self, utterance: &str) -> Step {
+        let parsed = parse_message(utterance, &self.now);
+        self.utterance = utterance.to_owned();
+        let mut commands = Vec::new();
+        flatten(parsed.command, &mut commands);
         for command in commands {
             self.execute(command).await?;
         }
@@ -234,11 +335,12 @@ impl Interpreter<'_> {
             Command::Count(filter) => self.count(filter).await,
             Command::Complete(target) => self.set_completed(target, true).await,
             Command::Reopen(target) => self.set_completed(target, false).await,
-            Command::CompleteAll => self.set_all_completed(true).await,
-            Command::ReopenAll => self.set_all_completed(false).await,
+            Command::CompleteAll(filter) => self.set_all_completed(filter, true).await,
+            Command::ReopenAll(filter) => self.set_all_completed(filter, false).await,
             Command::Delete(target) => self.delete(target).await,
-            Command::DeleteAll => self.ask_bulk_delete(BulkDelete::DeleteAll).await,
-            Command::DeleteCompleted => self.ask_bulk_delete(BulkDelete::DeleteCompleted).await,
+            Command::DeleteAll(filter) => self.delete_all(filter).await,
+            Command::Edit(target, edit) => self.edit(target, edit).await,
+            Command::Undo => self.undo().await,
             Command::Confirm => {
                 self.say("There's nothing waiting for your confirmation. What would you like to do?");
                 Ok(())
@@ -260,6 +362,7 @@ impl Interpreter<'_> {
             }
             Command::Help => {
                 self.say(HELP);
+                self.outcome.wants_hint = true;
                 Ok(())
             }
             Command::Greeting => {
@@ -288,10 +391,13 @@ impl Interpreter<'_> {
                 Ok(())
             }
             Command::Unclear => {
-                self.say(
-                    "Sorry, I didn't quite get that. I can add, list, complete, change and delete tasks — \
-                     for example *add buy milk tomorrow* or *mark task 2 done*. Type **help** to see more.",
-                );
+                let understood = self.understood();
+                self.say(format!(
+                    "Sorry, I didn't quite get that{understood}. Nothing was changed. I can add, list, complete, \
+                     change and delete tasks — for example *add buy milk tomorrow*, *move task 2 to friday* or \
+                     *mark task 2 done*. Type **help** to see more."
+                ));
+                self.outcome.wants_hint = true;
                 Ok(())
             }
         }
@@ -349,7 +455,23 @@ impl Interpreter<'_> {
         match task_of(&output).filter(|_| !output.is_error) {
             Some(task) => {
                 let priority_named = quick.priority.is_some();
-                self.say(format!("✅ Added **{}**{}.", task.title, self.details(&task, priority_named)));
+                let number = task.number.map(|n| format!("#{n} ")).unwrap_or_default();
+                let mut reply =
+                    format!("✅ Added **{number}{}**{}.", task.title, self.details(&task, priority_named));
+                if let Some(repeat) = &quick.repeat {
+                    reply.push_str(&format!(
+                        " I can't make it repeat ({}) from chat yet — set that in the task's edit dialog.",
+                        repeat.describe()
+                    ));
+                }
+                if quick.reminder_minutes.is_some() {
+                    reply.push_str(
+                        " I can't set reminders from chat yet — set one in the task's edit dialog.",
+                    );
+                }
+                self.say(reply);
+                self.changes.push(Change::Created { task: task.clone() });
+                self.referred.push(task.clone());
                 self.outcome.changed.push(task);
             }
             None => self.say(format!("I couldn't add that task: {}", message_of(&output))),
@@ -425,6 +547,12 @@ impl Interpreter<'_> {
             Some(DueWindow::Today) => words.push("due today".to_owned()),
             Some(DueWindow::Tomorrow) => words.push("due tomorrow".to_owned()),
             Some(DueWindow::ThisWeek) => words.push("due this week".to_owned()),
+            Some(DueWindow::NextWeek) => words.push("due next week".to_owned()),
+            Some(DueWindow::ThisWeekend) => words.push("due this weekend".to_owned()),
+            Some(DueWindow::NextDays(n)) => {
+                words.push(format!("due in the next {}", plural(u64::from(n), "day", "days")))
+            }
+            Some(DueWindow::Before(date)) => words.push(format!("due before {}", date.strftime("%a %b %-d"))),
             None => {}
         }
         words.join(" ")
@@ -438,7 +566,30 @@ impl Interpreter<'_> {
             && filter.due.is_none()
     }
 
-    async fn list(&mut self, filter: ListFilter) -> Step {
+    /// "my work tasks": a tag when the user has that tag, otherwise a search.
+    async fn resolve_topic(&mut self, filter: &mut ListFilter) -> Step {
+        let Some(topic) = filter.topic.take() else { return Ok(()) };
+        let output =
+            self.call("list_tasks", json!({"tags": [topic], "limit": 1}), "Checking tags", "search").await?;
+        if count_field(&output, &["total"]).unwrap_or(0) > 0 {
+            filter.tag = Some(topic);
+        } else {
+            filter.search = Some(topic);
+        }
+        Ok(())
+    }
+
+    /// The tasks matching `filter` (the first page).
+    async fn listed(&mut self, filter: &ListFilter, title: &str) -> Result<Vec<TaskView>, StreamClosed> {
+        let mut filter = filter.clone();
+        self.resolve_topic(&mut filter).await?;
+        let arguments = self.list_arguments(&filter);
+        let output = self.call("list_tasks", arguments, title, "search").await?;
+        Ok(tasks_of(&output))
+    }
+
+    async fn list(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let arguments = self.list_arguments(&filter);
         let title = match &filter.search {
             Some(search) => format!("Searching tasks for “{search}”"),
@@ -469,6 +620,11 @@ impl Interpreter<'_> {
         let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64).max(tasks.len() as u64);
         let (pending, completed): (Vec<&TaskView>, Vec<&TaskView>) =
             tasks.iter().partition(|task| !task.completed);
+        // Shown pending first, then completed: that order is what "the third one" counts.
+        let shown: Vec<TaskView> =
+            pending.iter().chain(completed.iter()).take(SHOWN_IN_LIST).map(|task| (*task).clone()).collect();
+        self.state.last_list = shown.clone();
+        self.referred = shown;
         let mut lines = vec![match filter.sort {
             Some(SortKey::Created) => format!("Here are your {described}, newest first:"),
             Some(SortKey::Priority) => format!("Here are your {described} by priority:"),
@@ -504,7 +660,8 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    async fn count(&mut self, filter: ListFilter) -> Step {
+    async fn count(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let arguments = self.list_arguments(&filter);
         let output = self.call("list_tasks", arguments, "Counting tasks", "analytics").await?;
         if output.is_error {
@@ -568,11 +725,16 @@ impl Interpreter<'_> {
     }
 
     fn ask_which(&mut self, phrase: &str, matches: &[TaskView], purpose: Purpose) {
+        self.state.pending = Some(Pending::Which {
+            utterance: self.utterance.clone(),
+            candidates: matches.iter().take(SHOWN_IN_LIST).cloned().collect(),
+        });
+        self.state.last_list = matches.iter().take(SHOWN_IN_LIST).cloned().collect();
         let mut lines = vec![format!("I found {} tasks matching “{phrase}”:", matches.len())];
         lines.extend(matches.iter().take(SHOWN_IN_LIST).map(|task| self.bullet(task)));
         let example = matches.iter().find_map(|task| task.number).unwrap_or(1);
         lines.push(format!(
-            "\nWhich one do you mean? Tell me its number — e.g. *{}*.",
+            "\nWhich one do you mean? Tell me its number or a word of its title — e.g. *{}*.",
             purpose.example(example)
         ));
         self.say(lines.join("\n"));
@@ -599,6 +761,37 @@ impl Interpreter<'_> {
     ) -> Result<Vec<Target>, StreamClosed> {
         match reference {
             TaskRef::Number(number) => Ok(vec![Target::Number(*number)]),
+            TaskRef::Previous => {
+                if self.state.last_tasks.is_empty() {
+                    self.say("Which task do you mean? Tell me its number or its title — say *show my tasks* to see them.");
+                    return Ok(Vec::new());
+                }
+                Ok(self.state.last_tasks.iter().cloned().map(Target::Known).collect())
+            }
+            TaskRef::Position(position) => {
+                let index = *position as usize;
+                if self.state.last_list.is_empty() {
+                    return Ok(vec![Target::Number(*position)]);
+                }
+                match self.state.last_list.get(index.wrapping_sub(1)) {
+                    Some(task) => Ok(vec![Target::Known(task.clone())]),
+                    None => {
+                        self.say(format!(
+                            "The list I showed has only {} — which one do you mean?",
+                            plural(self.state.last_list.len() as u64, "task", "tasks")
+                        ));
+                        Ok(Vec::new())
+                    }
+                }
+            }
+            TaskRef::First | TaskRef::Last if !self.state.last_list.is_empty() => {
+                let list = &self.state.last_list;
+                let pick = if *reference == TaskRef::First { list.first() } else { list.last() };
+                Ok(pick.cloned().map(Target::Known).into_iter().collect())
+            }
+            TaskRef::Title(_) if self.forced.is_some() => {
+                Ok(self.forced.take().map(Target::Known).into_iter().collect())
+            }
             TaskRef::First | TaskRef::Last => {
                 let arguments = json!({"status": "pending", "sort": "due", "limit": LIST_LIMIT});
                 let output =
@@ -669,7 +862,13 @@ impl Interpreter<'_> {
 
     async fn set_completed(&mut self, reference: TaskRef, completed: bool) -> Step {
         let purpose = if completed { Purpose::Complete } else { Purpose::Reopen };
-        let Some(target) = self.resolve_one(&reference, purpose).await? else { return Ok(()) };
+        for target in self.resolve(&reference, purpose, true).await? {
+            self.set_completed_one(target, completed).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_completed_one(&mut self, target: Target, completed: bool) -> Step {
         let (title, icon) = if completed {
             (format!("Completing {}", target.short()), "check-circle")
         } else {
@@ -679,6 +878,7 @@ impl Interpreter<'_> {
         let output = self.call("complete_task", arguments, &title, icon).await?;
         let verb = if completed { "complete" } else { "reopen" };
         let Some(task) = self.changed_task(&output, &target, verb) else { return Ok(()) };
+        self.referred.push(task.clone());
         let was = match (&target, output.value.get("old_status"), output.value.get("new_status")) {
             (_, Some(old), Some(new)) if old == new => Some(completed),
             (Target::Known(before), ..) => Some(before.completed),
@@ -704,12 +904,21 @@ impl Interpreter<'_> {
             format!("✅ Reopened **{}** — it's pending again.", task.title)
         };
         self.say(reply);
+        self.changes.push(Change::Updated { before: TaskView { completed: !completed, ..task.clone() } });
         self.outcome.changed.push(task);
         Ok(())
     }
 
     async fn delete(&mut self, reference: TaskRef) -> Step {
-        let Some(target) = self.resolve_one(&reference, Purpose::Delete).await? else { return Ok(()) };
+        for target in
+            self.resolve(&reference, Purpose::Delete, matches!(reference, TaskRef::Previous)).await?
+        {
+            self.delete_one(target).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_one(&mut self, target: Target) -> Step {
         let title = format!("Deleting {}", target.short());
         let output =
             self.call("delete_task", json!({"task_id": target.task_id()}), &title, "empty-circle").await?;
@@ -718,6 +927,12 @@ impl Interpreter<'_> {
         } else if output.is_error {
             self.say(format!("I couldn't delete that task: {}", message_of(&output)));
         } else {
+            if let Some(task) = task_of(&output).or(match &target {
+                Target::Known(task) => Some(task.clone()),
+                Target::Number(_) => None,
+            }) {
+                self.changes.push(Change::Deleted { task });
+            }
             let name = task_of(&output).map(|task| task.title).or(match &target {
                 Target::Known(task) => Some(task.title.clone()),
                 Target::Number(_) => None,
@@ -737,10 +952,20 @@ impl Interpreter<'_> {
         title: &str,
         icon: &str,
     ) -> Result<Option<TaskView>, StreamClosed> {
+        let before = match target {
+            Target::Known(task) => Some(task.clone()),
+            Target::Number(_) => self.known(target.clone()).await?,
+        };
+        let Some(before) = before else { return Ok(None) };
         let mut arguments = patch;
-        arguments["task_id"] = json!(target.task_id());
+        arguments["task_id"] = json!(before.id);
         let output = self.call("update_task", arguments, title, icon).await?;
-        Ok(self.changed_task(&output, target, "update"))
+        let after = self.changed_task(&output, target, "update");
+        if let Some(after) = &after {
+            self.changes.push(Change::Updated { before });
+            self.referred.push(after.clone());
+        }
+        Ok(after)
     }
 
     async fn rename(&mut self, reference: TaskRef, new_title: String) -> Step {
@@ -752,6 +977,10 @@ impl Interpreter<'_> {
             return Ok(());
         }
         let Some(target) = self.resolve_one(&reference, Purpose::Rename).await? else { return Ok(()) };
+        let target = match self.known(target).await? {
+            Some(task) => Target::Known(task),
+            None => return Ok(()),
+        };
         let title = format!("Renaming {}", target.short());
         let Some(task) = self.update(&target, json!({"title": new_title}), &title, "write-alt").await? else {
             return Ok(());
@@ -851,87 +1080,285 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    // ----- bulk changes --------------------------------------------------------------------
+    // ----- other edits and undo ------------------------------------------------------------
 
-    async fn set_all_completed(&mut self, completed: bool) -> Step {
-        let (title, icon) = if completed {
-            ("Completing all pending tasks", "check-circle")
-        } else {
-            ("Reopening all completed tasks", "reload")
-        };
-        let output = self.call("complete_all_tasks", json!({"completed": completed}), title, icon).await?;
-        if output.is_error {
-            self.say(format!("I couldn't update your tasks: {}", message_of(&output)));
+    async fn edit(&mut self, reference: TaskRef, edit: Edit) -> Step {
+        if let Edit::Reminder(_) | Edit::Repeat(_) = edit {
+            let what = if matches!(edit, Edit::Reminder(_)) { "reminders" } else { "repeats" };
+            // The task tools cannot set these yet; say so rather than pretend.
+            let targets = self.resolve(&reference, Purpose::Edit, true).await?;
+            if let Some(Target::Known(task)) = targets.first() {
+                self.referred.push(task.clone());
+            }
+            if !targets.is_empty() {
+                self.say(format!(
+                    "I can't change {what} from chat yet — open the task and set it in its edit dialog. \
+                     Nothing was changed."
+                ));
+            }
             return Ok(());
         }
-        let updated = count_field(&output, &["updated_count"]).unwrap_or(0);
-        let total = count_field(&output, &["total_count"]);
-        let reply = match (updated, total, completed) {
-            (0, Some(0), _) => "You don't have any tasks yet. Want to add one?".to_owned(),
-            (0, _, true) => "All your tasks are already complete. 🎉".to_owned(),
-            (0, _, false) => "None of your tasks are completed, so there's nothing to reopen.".to_owned(),
-            (n, _, true) => format!("✅ {} marked as complete.", plural(n, "task", "tasks")),
-            (n, _, false) => format!("✅ {} reopened.", plural(n, "task", "tasks")),
-        };
-        self.say(reply);
+        for target in self.resolve(&reference, Purpose::Edit, true).await? {
+            let Some(task) = self.known(target.clone()).await? else { continue };
+            let target = Target::Known(task.clone());
+            let (patch, said) = match &edit {
+                Edit::AddTags(tags) => {
+                    let mut all = task.tags.clone();
+                    for tag in tags {
+                        let tag = tag.to_lowercase();
+                        if !all.contains(&tag) {
+                            all.push(tag);
+                        }
+                    }
+                    (json!({"tags": all}), format!("tagged {}", hashtags(tags)))
+                }
+                Edit::RemoveTags(tags) => {
+                    let lower: Vec<String> = tags.iter().map(|tag| tag.to_lowercase()).collect();
+                    if !task.tags.iter().any(|tag| lower.contains(tag)) {
+                        self.say(format!("**{}** isn't tagged {}.", task.title, hashtags(tags)));
+                        continue;
+                    }
+                    let kept: Vec<&String> = task.tags.iter().filter(|tag| !lower.contains(tag)).collect();
+                    (json!({"tags": kept}), format!("no longer tagged {}", hashtags(tags)))
+                }
+                Edit::ClearTags => (json!({"tags": []}), "has no tags now".to_owned()),
+                Edit::RaisePriority | Edit::LowerPriority => {
+                    let raise = edit == Edit::RaisePriority;
+                    let next = match (task.priority.as_str(), raise) {
+                        ("low", true) => "medium",
+                        (_, true) => "high",
+                        ("high", false) => "medium",
+                        (_, false) => "low",
+                    };
+                    if next == task.priority {
+                        let edge = if raise { "highest" } else { "lowest" };
+                        self.say(format!("**{}** is already at the {edge} priority ({next}).", task.title));
+                        continue;
+                    }
+                    (json!({"priority": next}), format!("is now **{next}** priority"))
+                }
+                Edit::ShiftDue(shift) => {
+                    let Some(due) = task.due_at else {
+                        self.say(format!(
+                            "**{}** has no due date to move — tell me a day instead, e.g. *move it to friday*.",
+                            task.title
+                        ));
+                        continue;
+                    };
+                    let zone = self.now.time_zone().clone();
+                    let Ok(moved) = due.to_zoned(zone).checked_add(shift.span()) else {
+                        self.say("That would move it too far.");
+                        continue;
+                    };
+                    (json!({"due_date": rfc3339(&moved)}), format!("moved {}", shift.describe()))
+                }
+                Edit::ClearDue => (json!({"due_date": null}), "has no due date now".to_owned()),
+                Edit::ClearNotes => (json!({"description": null}), "has no notes now".to_owned()),
+                Edit::Reminder(_) | Edit::Repeat(_) => unreachable!("answered above"),
+            };
+            let title = format!("Updating {}", target.short());
+            if let Some(after) = self.update(&target, patch, &title, "write-alt").await? {
+                let number = after.number.map(|n| format!("#{n} ")).unwrap_or_default();
+                let due = match (&edit, after.due_at) {
+                    (Edit::ShiftDue(_), Some(at)) => format!(" — due {}", self.dates.format_due(at)),
+                    _ => String::new(),
+                };
+                self.say(format!("✅ **{number}{}** {said}{due}.", after.title));
+                self.outcome.changed.push(after);
+            }
+        }
         Ok(())
     }
 
-    /// Step one of a bulk delete: count, then ask. Nothing is deleted.
-    async fn ask_bulk_delete(&mut self, action: BulkDelete) -> Step {
-        let output = match action {
-            BulkDelete::DeleteAll => {
-                let arguments = json!({"confirmed": false});
-                self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?
-            }
-            BulkDelete::DeleteCompleted => {
-                let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
-                self.call("list_tasks", arguments, "Finding completed tasks", "search").await?
-            }
-        };
-        if output.is_error {
-            self.say(format!("I couldn't check your tasks: {}", message_of(&output)));
+    /// Takes back the last change of this conversation.
+    async fn undo(&mut self) -> Step {
+        let steps = std::mem::take(&mut self.state.last_change);
+        if steps.is_empty() {
+            self.say("There's nothing for me to undo in this conversation.");
             return Ok(());
         }
-        let count = count_field(&output, &["task_count", "total"]).unwrap_or(0);
-        let completed_only = action == BulkDelete::DeleteCompleted;
-        if count == 0 {
-            self.say(if completed_only {
-                "You don't have any completed tasks to clear."
+        let mut done = Vec::new();
+        for step in steps.into_iter().rev() {
+            match step {
+                Change::Created { task } => {
+                    let title = format!("Deleting “{}”", task.title);
+                    let output =
+                        self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
+                    if !output.is_error {
+                        done.push(format!("removed **{}** again", task.title));
+                    }
+                }
+                Change::Deleted { task } => {
+                    let mut arguments =
+                        json!({"title": task.title, "priority": task.priority, "tags": task.tags});
+                    if let Some(description) = &task.description {
+                        arguments["description"] = json!(description);
+                    }
+                    if let Some(due) = task.due_at {
+                        arguments["due_date"] = json!(rfc3339(&due.to_zoned(self.now.time_zone().clone())));
+                    }
+                    let title = format!("Restoring “{}”", task.title);
+                    let output = self.call("create_task", arguments, &title, "write").await?;
+                    if let Some(restored) = task_of(&output).filter(|_| !output.is_error) {
+                        if task.completed {
+                            let arguments = json!({"task_id": restored.id, "completed": true});
+                            self.call("complete_task", arguments, &title, "check-circle").await?;
+                        }
+                        done.push(format!("restored **{}**", restored.label()));
+                        self.referred.push(restored);
+                    }
+                }
+                Change::Updated { before } => {
+                    let due = before.due_at.map(|due| rfc3339(&due.to_zoned(self.now.time_zone().clone())));
+                    let arguments = json!({
+                        "task_id": before.id, "title": before.title, "description": before.description,
+                        "priority": before.priority, "tags": before.tags, "due_date": due,
+                        "completed": before.completed,
+                    });
+                    let title = format!("Restoring “{}”", before.title);
+                    let output = self.call("update_task", arguments, &title, "reload").await?;
+                    if let Some(after) = task_of(&output).filter(|_| !output.is_error) {
+                        done.push(format!("put **{}** back as it was", after.label()));
+                        self.referred.push(after.clone());
+                        self.outcome.changed.push(after);
+                    }
+                }
+            }
+        }
+        if done.is_empty() {
+            self.say("I couldn't undo that — the task may have changed or been deleted since.");
+        } else {
+            self.say(format!("↩️ Undone: I {}.", done.join(", ")));
+        }
+        // An undo is not itself undone by the next "undo".
+        self.undoing = true;
+        Ok(())
+    }
+
+    /// What an unreadable message still told us, for the reply.
+    fn understood(&self) -> String {
+        let found = todokit_domain::nl::parse_datetime(&self.utterance, &self.now);
+        match found {
+            Some(found) => format!(
+                " — I saw a date ({}) but not what to do with it; try *add … {}* or *move task 2 to {}*",
+                self.dates.format_due(found.at.timestamp()),
+                &self.utterance[found.start..found.end].trim(),
+                &self.utterance[found.start..found.end].trim()
+            ),
+            None => String::new(),
+        }
+    }
+
+    // ----- bulk changes --------------------------------------------------------------------
+
+    /// The tasks a filter names now (every page).
+    async fn matching(
+        &mut self,
+        filter: &ListFilter,
+        status: StatusFilter,
+    ) -> Result<Vec<TaskView>, StreamClosed> {
+        let mut filter = filter.clone();
+        filter.status = match (filter.status, status) {
+            (StatusFilter::Overdue, _) => StatusFilter::Overdue,
+            (_, status) => status,
+        };
+        let tasks = self.listed(&filter, "Finding the matching tasks").await?;
+        Ok(tasks)
+    }
+
+    async fn set_all_completed(&mut self, filter: ListFilter, completed: bool) -> Step {
+        let status = if completed { StatusFilter::Pending } else { StatusFilter::Completed };
+        let tasks = self.matching(&filter, status).await?;
+        let described = Self::describe_filter(&ListFilter { status: StatusFilter::All, ..filter.clone() });
+        if tasks.is_empty() {
+            self.say(if completed {
+                format!("There are no pending {described} to complete. 🎉")
             } else {
-                "You don't have any tasks to delete."
+                format!("There are no completed {described} to reopen.")
             });
             return Ok(());
         }
-        let what = match (completed_only, count) {
-            (true, 1) => "your **1 completed task**".to_owned(),
-            (true, n) => format!("all **{n} completed tasks**"),
-            (false, 1) => "your **only task**".to_owned(),
-            (false, n) => format!("all **{n} of your tasks**"),
-        };
-        self.say(format!(
-            "⚠️ This will permanently delete {what}. Are you sure? Reply **yes** to confirm or **no** to keep them."
-        ));
-        self.outcome.pending = Some(PendingConfirmation { action, task_count: count });
+        let mut done = Vec::new();
+        for task in tasks {
+            let (title, icon) = if completed {
+                (format!("Completing “{}”", task.title), "check-circle")
+            } else {
+                (format!("Reopening “{}”", task.title), "reload")
+            };
+            let arguments = json!({"task_id": task.id, "completed": completed});
+            let output = self.call("complete_task", arguments, &title, icon).await?;
+            if let Some(after) = task_of(&output).filter(|_| !output.is_error) {
+                self.changes.push(Change::Updated { before: task });
+                done.push(after);
+            }
+        }
+        let verb = if completed { "marked as complete" } else { "reopened" };
+        let mut lines = vec![format!("✅ {} {verb}:", plural(done.len() as u64, "task", "tasks"))];
+        lines.extend(
+            done.iter()
+                .take(SHOWN_IN_LIST)
+                .map(|task| format!("- #{} {}", task.number.unwrap_or(0), task.title)),
+        );
+        self.say(lines.join("\n"));
+        self.referred.extend(done.iter().cloned());
+        self.outcome.changed.extend(done);
         Ok(())
     }
 
-    /// Step two, after "yes".
-    async fn confirm_bulk_delete(&mut self, action: BulkDelete) -> Step {
-        let deleted = match action {
-            BulkDelete::DeleteAll => {
-                let arguments = json!({"confirmed": true});
-                let output =
-                    self.call("delete_all_tasks", arguments, "Deleting all tasks", "empty-circle").await?;
-                if output.is_error {
-                    self.say(format!("I couldn't delete your tasks: {}", message_of(&output)));
-                    return Ok(());
+    /// Deleting by filter: the first time it counts, lists the tasks when there are few and
+    /// asks; after "yes" it deletes exactly the tasks that match then.
+    async fn delete_all(&mut self, filter: ListFilter) -> Step {
+        let tasks = self.matching(&filter, filter.status).await?;
+        let described = Self::describe_filter(&filter);
+        if tasks.is_empty() {
+            self.say(if filter.is_everything() {
+                "You don't have any tasks to delete.".to_owned()
+            } else {
+                format!("You don't have any {described} to delete.")
+            });
+            return Ok(());
+        }
+        if !self.confirmed {
+            let count = tasks.len() as u64;
+            let what = if filter.is_everything() {
+                if count == 1 {
+                    "your **only task**".to_owned()
+                } else {
+                    format!("all **{count} of your tasks**")
                 }
-                count_field(&output, &["deleted_count"]).unwrap_or(0)
+            } else if filter == (ListFilter { status: StatusFilter::Completed, ..ListFilter::default() }) {
+                if count == 1 {
+                    "your **1 completed task**".to_owned()
+                } else {
+                    format!("all **{count} completed tasks**")
+                }
+            } else {
+                format!("**{}** ({described})", plural(count, "task", "tasks"))
+            };
+            let mut lines = vec![format!("⚠️ This will permanently delete {what}.")];
+            if count <= 10 {
+                lines.extend(tasks.iter().map(|task| self.bullet(task)));
             }
-            BulkDelete::DeleteCompleted => self.delete_completed().await?,
+            lines.push("Are you sure? Reply **yes** to confirm or **no** to keep them.".to_owned());
+            self.say(lines.join("\n"));
+            self.state.pending = Some(Pending::Confirm { utterance: self.utterance.clone() });
+            return Ok(());
+        }
+        let mut deleted = 0u64;
+        for task in tasks {
+            let title = format!("Deleting “{}”", task.title);
+            let output =
+                self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
+            if !output.is_error {
+                deleted += 1;
+                self.changes.push(Change::Deleted { task });
+            }
+        }
+        let kind = if filter == (ListFilter { status: StatusFilter::Completed, ..ListFilter::default() }) {
+            "completed "
+        } else {
+            ""
         };
-        let kind = if action == BulkDelete::DeleteCompleted { "completed " } else { "" };
         self.say(if deleted == 0 {
             "There was nothing left to delete.".to_owned()
         } else {
@@ -939,38 +1366,7 @@ impl Interpreter<'_> {
         });
         Ok(())
     }
-
-    /// Deletes the completed tasks (as they are now, not as counted) and returns how many.
-    async fn delete_completed(&mut self) -> Result<u64, StreamClosed> {
-        let mut deleted = 0;
-        // A page at a time; each round deletes what it listed, so the next starts afresh.
-        for _ in 0..MAX_DELETE_ROUNDS {
-            let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
-            let output = self.call("list_tasks", arguments, "Finding completed tasks", "search").await?;
-            let tasks = tasks_of(&output);
-            if tasks.is_empty() {
-                break;
-            }
-            let mut progress = false;
-            for task in tasks {
-                let title = format!("Deleting “{}”", task.title);
-                let output =
-                    self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
-                if !output.is_error {
-                    deleted += 1;
-                    progress = true;
-                }
-            }
-            if !progress {
-                break;
-            }
-        }
-        Ok(deleted)
-    }
 }
-
-/// Upper bound on list-then-delete rounds when clearing completed tasks.
-const MAX_DELETE_ROUNDS: usize = 20;
 
 const HELP: &str = "Here's what I can do — just type naturally:\n\
 - **Add**: *add call mom tomorrow at 5pm #family*, *remind me to pay rent on Dec 1, high priority*\n\

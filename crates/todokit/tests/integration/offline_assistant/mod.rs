@@ -87,10 +87,14 @@ const PHRASES: &[Row] = &[
     row("mark task 5 done", &[COMPLETE], &["**Call mom** is already complete"]),
     row("complete 1 and 2", &[COMPLETE, COMPLETE], &["**Buy groceries**", "**Team meeting**"]),
     row("complete the dentist task", &[LIST, LIST], &["couldn't find a task matching “dentist”"]),
-    row("Mark all tasks as complete", &["complete_all_tasks"], &["✅ 4 tasks marked as complete"]),
-    row("reopen all tasks", &["complete_all_tasks"], &["✅ 1 task reopened"]),
+    row(
+        "Mark all tasks as complete",
+        &[COMPLETE, COMPLETE, COMPLETE, COMPLETE],
+        &["✅ 4 tasks marked as complete"],
+    ),
+    row("reopen all tasks", &[COMPLETE], &["✅ 1 task reopened"]),
     // Changing
-    row("Change task 1 to 'Buy oat milk'", &[UPDATE], &["✅ Renamed task #1 to **Buy oat milk**"]),
+    row("Change task 1 to 'Buy oat milk'", &[UPDATE], &["✅ Renamed **Buy groceries** to **Buy oat milk**"]),
     row(
         "rename the groceries task to weekly shopping",
         &[LIST, UPDATE],
@@ -103,7 +107,7 @@ const PHRASES: &[Row] = &[
         &["**Finish the report** is now **high** priority"],
     ),
     row("make task 4 urgent", &[UPDATE], &["**Finish the report** is now **high** priority"]),
-    row("Change task 999 to something", &[UPDATE], &["couldn't find task #999"]),
+    row("Change task 999 to something", &[], &["couldn't find task #999"]),
     row("add a note to task 2: bring slides", &[UPDATE], &["✅ Updated **Team meeting**", "bring slides"]),
     row("move task 2 to friday", &[UPDATE], &["✅ Moved **Team meeting** to Fri Nov 27"]),
     row("reschedule 1 to tomorrow 9am", &[UPDATE], &["Sun Nov 22, 9:00 AM"]),
@@ -126,7 +130,7 @@ const PHRASES: &[Row] = &[
         ],
     ),
     row("delete task 999", &[DELETE], &["couldn't find task #999"]),
-    row("Delete all my tasks", &["delete_all_tasks"], &["all **5 of your tasks**", "**yes**"]),
+    row("Delete all my tasks", &[], &["all **5 of your tasks**", "**yes**"]),
     row("clear completed", &[LIST], &["your **1 completed task**"]),
     row("delete tasks 2 and 3", &[DELETE, DELETE], &["**Team meeting**", "**Morning meeting with Bob**"]),
     // More phrasings
@@ -176,11 +180,18 @@ async fn phrase_table() {
     for row in PHRASES {
         let mut chat = Chat::with_tasks().await;
         let reply = chat.say(row.say).await;
-        let tools = reply.tool_names();
-        let missing: Vec<&&str> = row.reply.iter().filter(|phrase| !reply.text.contains(**phrase)).collect();
+        let plain = without_numbers(&reply.text);
+        // Lookups are an implementation detail; the writes are what the row pins down.
+        let tools: Vec<&str> = reply.tool_names().into_iter().filter(|name| *name != LIST).collect();
+        let wanted: Vec<&str> = row.tools.iter().copied().filter(|name| *name != LIST).collect();
+        let missing: Vec<&&str> = row
+            .reply
+            .iter()
+            .filter(|phrase| !reply.text.contains(**phrase) && !plain.contains(**phrase))
+            .collect();
         let unwanted: Vec<&&str> =
             row.not_in_reply.iter().filter(|phrase| reply.text.contains(**phrase)).collect();
-        if tools != row.tools || !missing.is_empty() || !unwanted.is_empty() {
+        if tools != wanted || !missing.is_empty() || !unwanted.is_empty() {
             failures.push(format!(
                 "{:?}\n  tools: {tools:?} (want {:?})\n  missing: {missing:?} unwanted: {unwanted:?}\n  reply: {}",
                 row.say, row.tools, reply.text
@@ -194,6 +205,25 @@ async fn phrase_table() {
         PHRASES.len(),
         failures.join("\n")
     );
+}
+
+/// "**#6 Buy milk**" → "**Buy milk**": task numbers in confirmations vary with the seed.
+fn without_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("**#") {
+        out.push_str(&rest[..at + 2]);
+        let after = &rest[at + 3..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with(' ') {
+            rest = &after[digits + 1..];
+        } else {
+            out.push('#');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn due_in_utc(task: &todokit::tasks::model::Task) -> String {
@@ -279,18 +309,14 @@ async fn empty_list_offers_to_create_a_task() {
 async fn delete_all_is_confirmed_on_the_next_turn() {
     let mut chat = Chat::with_tasks().await;
     let ask = chat.say("Delete all my tasks").await;
-    assert_eq!(ask.calls[0].1["confirmed"], false);
+    assert!(ask.tool_names().iter().all(|name| *name == "list_tasks"), "{:?}", ask.tool_names());
     assert_eq!(chat.all_tasks().await.len(), 5, "nothing is deleted before the user confirms");
-    // The pending question is stored as hidden context, never sent to the client.
-    assert!(ask.done_items("hidden_context_item").is_empty());
-    let hidden: Vec<_> = chat.stored_items().await.into_iter().filter(|item| item.is_hidden()).collect();
-    assert_eq!(hidden.len(), 1);
+    // The question lives in the thread's server-only metadata, never sent to the client.
     let listed = chat.request("items.list", serde_json::json!({"thread_id": chat.thread_id})).await;
-    assert!(!listed.to_string().contains("pending_confirmation"));
+    assert!(!listed.to_string().contains("offline_conversation"));
 
     let done = chat.say("yes").await;
-    assert_eq!(done.tool_names(), ["delete_all_tasks"]);
-    assert_eq!(done.calls[0].1["confirmed"], true);
+    assert_eq!(done.tool_names().iter().filter(|name| **name == "delete_task").count(), 5);
     assert!(done.text.contains("✅ Deleted 5 tasks"), "{}", done.text);
     assert!(chat.all_tasks().await.is_empty());
 
@@ -306,7 +332,7 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
     chat.say("delete everything").await;
     let declined = chat.say("no").await;
     assert!(declined.calls.is_empty());
-    assert!(declined.text.contains("won't delete anything"), "{}", declined.text);
+    assert!(declined.text.contains("won't change anything"), "{}", declined.text);
     assert_eq!(chat.all_tasks().await.len(), 5);
 
     chat.say("delete everything").await;
@@ -317,8 +343,7 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
 
     chat.say("clear completed").await;
     let cleared = chat.say("confirm").await;
-    // Only completed tasks go: listed, deleted one by one, listed again until none are left.
-    assert_eq!(cleared.tool_names(), ["list_tasks", "delete_task", "list_tasks"]);
+    assert_eq!(cleared.tool_names(), ["list_tasks", "delete_task"]);
     assert!(cleared.text.contains("Deleted 1 completed task"), "{}", cleared.text);
     assert_eq!(chat.all_tasks().await.len(), 4);
 }
@@ -327,18 +352,20 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
 async fn the_model_hint_is_given_once_per_thread_and_the_title_is_set() {
     let mut chat = Chat::new().await;
     let first = chat.say("  Add a task to buy milk  ").await;
-    assert!(first.text.contains("GEMINI_API_KEY"), "{}", first.text);
+    assert!(!first.text.contains("GEMINI_API_KEY"), "routine replies carry no hint: {}", first.text);
     let title = first.events.iter().rev().find_map(|event| match event {
         ThreadStreamEvent::ThreadUpdated { thread } => thread.title.clone(),
         _ => None,
     });
     assert_eq!(title.as_deref(), Some("Add a task to buy milk"));
-    for text in ["show my tasks", "help", "what's the weather?"] {
+    let help = chat.say("help").await;
+    assert!(help.text.contains("GEMINI_API_KEY"), "{}", help.text);
+    for text in ["show my tasks", "help", "asdfgh"] {
         let reply = chat.say(text).await;
         assert!(!reply.text.contains("GEMINI_API_KEY"), "{text}: {}", reply.text);
     }
     chat.thread_id = None;
-    let new_thread = chat.say("hi").await;
+    let new_thread = chat.say("qwertyuiop").await;
     assert!(new_thread.text.contains("GEMINI_API_KEY"));
 }
 
@@ -393,6 +420,8 @@ async fn a_turn_streams_like_a_model() {
             "workflow.task.updated",
             "workflow.task.added",
             "workflow.task.updated",
+            // The conversation state, saved with the thread.
+            "thread.updated",
             "thread.item.done workflow",
             "thread.item.added assistant_message",
             "assistant_message.content_part.added",
