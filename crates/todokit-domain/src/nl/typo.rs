@@ -187,7 +187,8 @@ fn closest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
     if word.chars().count() < 4 || !word.chars().all(|c| c.is_alphabetic()) || KEEP.contains(&word) {
         return None;
     }
-    if candidates.contains(&word) {
+    // A known word, or a form of one ("finished", "adds"), is not a typo.
+    if candidates.iter().any(|candidate| word.starts_with(candidate) || candidate.starts_with(word)) {
         return None;
     }
     let allowed = if word.chars().count() >= 7 { 2 } else { 1 };

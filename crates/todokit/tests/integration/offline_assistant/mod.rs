@@ -567,3 +567,200 @@ async fn long_lists_are_cut_with_an_offer_to_filter() {
     assert!(reply.text.contains("…and 5 more"), "{}", reply.text);
     assert!(reply.text.contains("show high priority tasks"), "{}", reply.text);
 }
+
+/// One conversation: messages said in order on the standard seed, then a check of the stored
+/// tasks. `expect` is a list of `title: fact` checks, each fact one of `done`, `open`,
+/// `gone`, `exists`, `priority=P`, `tags=a,b`, `no-due`, `due=YYYY-MM-DD`, `notes=none`;
+/// `unchanged` asserts that every seeded task is exactly as seeded.
+struct Talk {
+    category: &'static str,
+    say: &'static [&'static str],
+    expect: &'static [&'static str],
+}
+
+const fn talk(category: &'static str, say: &'static [&'static str], expect: &'static [&'static str]) -> Talk {
+    Talk { category, say, expect }
+}
+
+const CONVERSATIONS: &[Talk] = &[
+    // Follow-ups.
+    talk("follow-ups", &["add oat milk", "make that urgent"], &["Oat milk: priority=high"]),
+    talk("follow-ups", &["add renew passport", "remove it"], &["Renew passport: gone"]),
+    talk("follow-ups", &["add renew passport", "delete that"], &["Renew passport: gone"]),
+    talk("follow-ups", &["add call the bank", "mark it done"], &["Call the bank: done"]),
+    talk("follow-ups", &["add call the bank", "tag it with errands"], &["Call the bank: tags=errands"]),
+    // Lists are shown soonest first: #4, #1, #2, #3, then the completed #5.
+    talk(
+        "follow-ups",
+        &["show my tasks", "complete the second one"],
+        &["Buy groceries: done", "Team meeting: open"],
+    ),
+    talk(
+        "follow-ups",
+        &["what's pending?", "delete the third one"],
+        &["Team meeting: gone", "Morning meeting with Bob: exists"],
+    ),
+    talk(
+        "follow-ups",
+        &["what's overdue?", "mark them done"],
+        &["Finish the report: done", "Buy groceries: open"],
+    ),
+    talk(
+        "follow-ups",
+        &["delete the meeting task", "the bob one"],
+        &["Morning meeting with Bob: gone", "Team meeting: exists"],
+    ),
+    talk(
+        "follow-ups",
+        &["complete the meeting task", "2"],
+        &["Team meeting: done", "Morning meeting with Bob: open"],
+    ),
+    talk(
+        "follow-ups",
+        &["complete the meeting task", "the first one"],
+        &["Team meeting: done", "Morning meeting with Bob: open"],
+    ),
+    talk("follow-ups", &["add buy stamps tomorrow", "actually friday"], &["Buy stamps: due=2026-11-27"]),
+    talk("follow-ups", &["make task 2 high priority", "no, make it low"], &["Team meeting: priority=low"]),
+    talk("follow-ups", &["add dentist", "undo"], &["Dentist: gone"]),
+    talk("follow-ups", &["delete task 4", "undo"], &["Finish the report: exists"]),
+    talk("follow-ups", &["mark task 1 done", "undo that"], &["Buy groceries: open"]),
+    talk("follow-ups", &["rename task 2 to Weekly sync", "take that back"], &["Team meeting: exists"]),
+    talk("follow-ups", &["add pick up parcel", "rename it to collect parcel"], &["Collect parcel: exists"]),
+    talk("follow-ups", &["add pick up parcel", "move it to monday"], &["Pick up parcel: due=2026-11-23"]),
+    // Typos, synonyms, polite wrappers.
+    talk("typos & synonyms", &["compelte task 1"], &["Buy groceries: done"]),
+    talk("typos & synonyms", &["mark the grocries task as done"], &["Buy groceries: done"]),
+    talk("typos & synonyms", &["delte task 3"], &["Morning meeting with Bob: exists"]),
+    talk("typos & synonyms", &["delte task 3", "yes"], &["Morning meeting with Bob: gone"]),
+    talk("typos & synonyms", &["could you please mark task 2 as done for me"], &["Team meeting: done"]),
+    talk("typos & synonyms", &["I'd like you to delete task 4"], &["Finish the report: gone"]),
+    talk("typos & synonyms", &["put oat milk on my list"], &["Oat milk: exists"]),
+    talk("typos & synonyms", &["jot down call the plumber"], &["Call the plumber: exists"]),
+    talk("typos & synonyms", &["I've bought the groceries"], &["Buy groceries: done"]),
+    talk("typos & synonyms", &["just finished the report"], &["Finish the report: done"]),
+    talk("typos & synonyms", &["can you add water the plants please"], &["Water the plants: exists"]),
+    talk("typos & synonyms", &["don't forget to email Sam"], &["Email sam: exists", "Email Sam: exists"]),
+    talk("typos & synonyms", &["asdf qwerty"], &["unchanged"]),
+    // Edits.
+    talk("edits", &["add the tag work to task 2"], &["Team meeting: tags=work"]),
+    talk("edits", &["take the shopping tag off task 1"], &["Buy groceries: tags="]),
+    talk("edits", &["remove all tags from task 1"], &["Buy groceries: tags="]),
+    talk("edits", &["raise the priority of task 3"], &["Morning meeting with Bob: priority=high"]),
+    talk("edits", &["lower the priority of task 2"], &["Team meeting: priority=medium"]),
+    talk("edits", &["postpone task 2 by 2 days"], &["Team meeting: due=2026-11-25"]),
+    talk("edits", &["push task 1 back a week"], &["Buy groceries: due=2026-11-28"]),
+    talk("edits", &["remove the due date from task 3"], &["Morning meeting with Bob: no-due"]),
+    talk("edits", &["add a note to task 2: bring slides"], &["Team meeting: exists"]),
+    talk("edits", &["rename the report task to Write the report"], &["Write the report: exists"]),
+    // Reminders and recurrence (the tools cannot set them yet: nothing may change).
+    talk("reminders & recurrence", &["remind me about task 2 an hour before"], &["unchanged"]),
+    talk("reminders & recurrence", &["make task 3 repeat every weekday"], &["unchanged"]),
+    talk("reminders & recurrence", &["stop repeating task 2"], &["unchanged"]),
+    // Clean titles.
+    talk("clean titles", &["add buy bread please"], &["Buy bread: exists"]),
+    talk("clean titles", &["add call the vet tomorrow at 3pm, thanks"], &["Call the vet: due=2026-11-22"]),
+    talk("clean titles", &["add gym every thursday at 6pm"], &["Gym: due=2026-11-26"]),
+    talk("clean titles", &["add milk to my list please"], &["Milk: exists"]),
+    talk("clean titles", &["add pay rent on the 1st of every month"], &["Pay rent: due=2026-12-01"]),
+    talk("clean titles", &["add buy stamps too"], &["Buy stamps: exists"]),
+    // Filtered bulk.
+    talk(
+        "filtered bulk",
+        &["finish every task tagged shopping"],
+        &["Buy groceries: done", "Team meeting: open", "Finish the report: open"],
+    ),
+    talk(
+        "filtered bulk",
+        &["mark all high priority tasks as done"],
+        &["Team meeting: done", "Buy groceries: open", "Finish the report: open"],
+    ),
+    talk("filtered bulk", &["delete all my low priority tasks"], &["unchanged"]),
+    talk(
+        "filtered bulk",
+        &["delete all my low priority tasks", "yes"],
+        &["Finish the report: gone", "Team meeting: exists", "Buy groceries: exists"],
+    ),
+    talk("filtered bulk", &["clear completed", "yes"], &["Call mom: gone", "Buy groceries: exists"]),
+    talk("filtered bulk", &["delete everything tagged shopping", "no"], &["unchanged"]),
+];
+
+async fn check_fact(chat: &Chat, fact: &str) -> Result<(), String> {
+    let all = chat.all_tasks().await;
+    if fact == "unchanged" {
+        let now = chat_seed_summary(&all);
+        return if now == SEED_SUMMARY { Ok(()) } else { Err(format!("tasks changed: {now:?}")) };
+    }
+    let (title, what) = fact.split_once(": ").ok_or("bad fact")?;
+    let task = all.iter().find(|task| task.title == title);
+    let ok = match (what, task) {
+        ("gone", None) => true,
+        ("gone", Some(_)) | (_, None) => false,
+        ("exists", Some(_)) => true,
+        ("done", Some(task)) => task.completed,
+        ("open", Some(task)) => !task.completed,
+        ("no-due", Some(task)) => task.due_at.is_none(),
+        (what, Some(task)) => {
+            if let Some(priority) = what.strip_prefix("priority=") {
+                task.priority.to_string() == priority
+            } else if let Some(tags) = what.strip_prefix("tags=") {
+                task.tags.join(",") == tags
+            } else if let Some(day) = what.strip_prefix("due=") {
+                task.due_at.is_some_and(|due| {
+                    due.to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap()).date().to_string()
+                        == day
+                })
+            } else {
+                false
+            }
+        }
+    };
+    if ok { Ok(()) } else { Err(format!("{fact}: {task:?}")) }
+}
+
+const SEED_SUMMARY: &str = "Buy groceries|false|medium|shopping;Call mom|true|medium|;Finish the report|false|low|;Morning meeting with Bob|false|medium|;Team meeting|false|high|";
+
+fn chat_seed_summary(tasks: &[todokit::tasks::model::Task]) -> String {
+    tasks
+        .iter()
+        .map(|task| format!("{}|{}|{}|{}", task.title, task.completed, task.priority, task.tags.join(",")))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Every conversation runs; the score per category is printed, and every row must pass.
+#[tokio::test]
+async fn conversation_table() {
+    let mut score: Vec<(&str, usize, usize)> = Vec::new();
+    let mut failures = Vec::new();
+    for row in CONVERSATIONS {
+        let mut chat = Chat::with_tasks().await;
+        let mut replies = Vec::new();
+        for text in row.say {
+            replies.push(chat.say(text).await.text);
+        }
+        let mut errors = Vec::new();
+        // A row with alternatives ("Email sam" / "Email Sam") passes when any one holds.
+        let alternatives = row.expect.len() > 1 && row.expect.iter().all(|fact| fact.ends_with(": exists"));
+        for fact in row.expect {
+            if let Err(error) = check_fact(&chat, fact).await {
+                errors.push(error);
+            }
+        }
+        let passed = if alternatives { errors.len() < row.expect.len() } else { errors.is_empty() };
+        match score.iter_mut().find(|(category, ..)| *category == row.category) {
+            Some(entry) => {
+                entry.1 += usize::from(passed);
+                entry.2 += 1;
+            }
+            None => score.push((row.category, usize::from(passed), 1)),
+        }
+        if !passed {
+            failures.push(format!("{:?}: {errors:?}\n  replies: {replies:?}", row.say));
+        }
+    }
+    for (category, passed, total) in &score {
+        eprintln!("conversation table: {category}: {passed}/{total}");
+    }
+    assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
+}
