@@ -1012,8 +1012,7 @@ impl<'a> Utterance<'a> {
 
         // Clearing the due date or the notes: "remove the due date from task 2", "unschedule it".
         let due_words = has(&["deadline", "due", "date", "dates", "deadlines", "duedate"]);
-        if (is_remover && due_words && !has(&["task", "tasks"])
-            || is_remover && due_words && has(&["from", "on", "of", "for", "off"]))
+        if is_remover && due_words && (!has(&["task", "tasks"]) || has(&["from", "on", "of", "for", "off"]))
             || verb == "unschedule"
             || (matches!(verb, "make" | "mark" | "set") && has(&["undated", "unscheduled", "no-date"]))
         {
@@ -1367,12 +1366,7 @@ impl<'a> Utterance<'a> {
             // "it" was consumed as glue, or there was no object at all.
             return TaskRef::Previous;
         };
-        let refs = self.task_refs(first, last + 1);
-        if refs.len() == 1 {
-            refs.into_iter().next().unwrap_or(TaskRef::Previous)
-        } else {
-            refs.into_iter().next().unwrap_or(TaskRef::Previous)
-        }
+        self.task_refs(first, last + 1).into_iter().next().unwrap_or(TaskRef::Previous)
     }
 
     // ----- complete / reopen -----
@@ -2017,10 +2011,10 @@ impl<'a> Utterance<'a> {
             filter.due = Some(DueWindow::ThisWeek);
         }
         // "including done ones", "even the finished ones": everything.
-        if has("including") || has("include") || phrase(&["even", "the"]) || has("incl") {
-            if filter.status == StatusFilter::Completed {
-                filter.status = StatusFilter::All;
-            }
+        if (has("including") || has("include") || phrase(&["even", "the"]) || has("incl"))
+            && filter.status == StatusFilter::Completed
+        {
+            filter.status = StatusFilter::All;
         }
         filter.topic = self.topic_word(start, scan_end, &filter);
         for (i, w) in words.iter().enumerate() {

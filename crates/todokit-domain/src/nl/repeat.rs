@@ -175,11 +175,8 @@ fn repeat_at(words: &Words, start: usize) -> Option<Found<Repeat>> {
     if words.is(at, &["on"]) && words.is(at + 1, &["every", "each"]) {
         at += 1;
     }
-    let (repeat, end) = rule_at(words, at).or_else(|| {
-        // "repeat daily" is handled by rule_at; a bare "repeating" / "recurring" is weekly only
-        // when nothing else says how often — too vague, so it is not a rule.
-        None
-    })?;
+    // A bare "repeating" without how often is too vague to be a rule.
+    let (repeat, end) = rule_at(words, at)?;
     let first = if lead || start == at { start } else { at };
     // "on the 15th of every month": the day comes first.
     Some(Found { value: repeat, first, end })
@@ -225,7 +222,7 @@ fn rule_at(words: &Words, at: usize) -> Option<(Repeat, usize)> {
         && words.is(after, &["of"])
         && words.is(after + 1, &["every", "each", "the"])
     {
-        let unit = if words.is(after + 1, &["the"]) { after + 2 } else { after + 2 };
+        let unit = after + 2;
         if words.is(unit, &["month"]) {
             let mut repeat = Repeat::every(Monthly, 1);
             repeat.month_day = Some(day);
@@ -389,8 +386,7 @@ fn weekday_list_at(words: &Words, at: usize) -> Option<(Vec<Weekday>, usize)> {
     let mut days = Vec::new();
     let mut end = at;
     let mut index = at;
-    loop {
-        let Some(day) = any_weekday(words.at(index)) else { break };
+    while let Some(day) = any_weekday(words.at(index)) {
         if !days.contains(&day) {
             days.push(day);
         }
