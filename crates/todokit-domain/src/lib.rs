@@ -9,5 +9,5 @@ pub mod task;
 
 pub use task::{
     DESCRIPTION_MAX_CHARS, Description, DomainError, Frequency, MAX_OCCURRENCES, MAX_TAGS, Priority,
-    Recurrence, ReminderOffset, TAG_MAX_CHARS, TITLE_MAX_CHARS, Tags, Title, validate_due_at,
+    Recurrence, ReminderOffset, TAG_MAX_CHARS, TITLE_MAX_CHARS, Tags, Title, Weekday, validate_due_at,
 };

@@ -93,6 +93,18 @@ pub enum DomainError {
         /// The rejected count.
         count: u32,
     },
+    /// Weekdays were given for a rule that is not weekly.
+    #[error("recurrence weekdays only apply to a weekly rule (got frequency \"{frequency}\")")]
+    RecurrenceWeekdaysNeedWeekly {
+        /// The rule's frequency.
+        frequency: Frequency,
+    },
+    /// A weekday name that is not one of mon, tue, wed, thu, fri, sat, sun.
+    #[error("unknown weekday \"{input}\"; use mon, tue, wed, thu, fri, sat or sun")]
+    UnknownWeekday {
+        /// The rejected input, shortened for display.
+        input: String,
+    },
     /// The due date is more than [`DUE_AT_MAX_YEARS_PAST`] years in the past.
     #[error("due date must not be more than 10 years in the past")]
     DueAtTooFarInPast,
@@ -111,7 +123,10 @@ impl DomainError {
             Self::TooManyTags { .. } | Self::TagTooLong { .. } | Self::TagControlCharacter => "tags",
             Self::UnknownPriority { .. } => "priority",
             Self::ReminderOffsetOutOfRange { .. } => "reminder_offset",
-            Self::RecurrenceInterval { .. } | Self::RecurrenceCount { .. } => "recurrence",
+            Self::RecurrenceInterval { .. }
+            | Self::RecurrenceCount { .. }
+            | Self::RecurrenceWeekdaysNeedWeekly { .. }
+            | Self::UnknownWeekday { .. } => "recurrence",
             Self::DueAtTooFarInPast | Self::DueAtTooFarInFuture => "due_at",
         }
     }
@@ -513,13 +528,146 @@ impl fmt::Display for Frequency {
     }
 }
 
+/// A day of the week, for weekly rules that repeat on chosen days. Serialised as its lower-case
+/// three-letter name (`"mon"` … `"sun"`); parsing also takes full names ("Thursday") and common
+/// abbreviations ("tues", "thurs"), case-insensitively. Sorts Monday first (ISO 8601 weeks).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
+impl Weekday {
+    /// Every day, Monday first.
+    pub const ALL: [Weekday; 7] =
+        [Self::Mon, Self::Tue, Self::Wed, Self::Thu, Self::Fri, Self::Sat, Self::Sun];
+    /// Monday to Friday.
+    pub const WORKDAYS: [Weekday; 5] = [Self::Mon, Self::Tue, Self::Wed, Self::Thu, Self::Fri];
+
+    /// Parses a weekday name case-insensitively: "mon", "Monday", "tues", "THURS" …
+    pub fn parse(input: &str) -> Result<Self, DomainError> {
+        let key = input.trim().to_lowercase();
+        let day = match key.as_str() {
+            "mon" | "monday" | "mo" => Self::Mon,
+            "tue" | "tues" | "tuesday" | "tu" => Self::Tue,
+            "wed" | "weds" | "wednesday" | "we" => Self::Wed,
+            "thu" | "thur" | "thurs" | "thursday" | "th" => Self::Thu,
+            "fri" | "friday" | "fr" => Self::Fri,
+            "sat" | "saturday" | "sa" => Self::Sat,
+            "sun" | "sunday" | "su" => Self::Sun,
+            _ => return Err(DomainError::UnknownWeekday { input: shorten_for_display(input.trim()) }),
+        };
+        Ok(day)
+    }
+
+    /// `"mon"` … `"sun"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mon => "mon",
+            Self::Tue => "tue",
+            Self::Wed => "wed",
+            Self::Thu => "thu",
+            Self::Fri => "fri",
+            Self::Sat => "sat",
+            Self::Sun => "sun",
+        }
+    }
+
+    /// The full English name: "Monday" … "Sunday".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mon => "Monday",
+            Self::Tue => "Tuesday",
+            Self::Wed => "Wednesday",
+            Self::Thu => "Thursday",
+            Self::Fri => "Friday",
+            Self::Sat => "Saturday",
+            Self::Sun => "Sunday",
+        }
+    }
+
+    /// Days since Monday: 0 (Monday) to 6 (Sunday).
+    pub fn days_from_monday(self) -> i64 {
+        match self {
+            Self::Mon => 0,
+            Self::Tue => 1,
+            Self::Wed => 2,
+            Self::Thu => 3,
+            Self::Fri => 4,
+            Self::Sat => 5,
+            Self::Sun => 6,
+        }
+    }
+
+    /// jiff's weekday of the same day.
+    pub fn from_civil(day: jiff::civil::Weekday) -> Self {
+        Self::ALL[usize::try_from(day.to_monday_zero_offset()).unwrap_or(0)]
+    }
+}
+
+deserialize_via!(Weekday, String, |raw: String| Weekday::parse(&raw));
+
+impl FromStr for Weekday {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Weekday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Sorts and de-duplicates weekdays; an empty list means "no particular days" (`None`).
+fn normalise_weekdays(days: Option<Vec<Weekday>>) -> Option<Vec<Weekday>> {
+    let mut days = days?;
+    days.sort_unstable();
+    days.dedup();
+    (!days.is_empty()).then_some(days)
+}
+
+fn deserialize_weekdays<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Weekday>>, D::Error> {
+    Ok(normalise_weekdays(Option::<Vec<Weekday>>::deserialize(deserializer)?))
+}
+
 fn default_interval() -> u32 {
     1
 }
 
-/// A recurrence rule. JSON: `{"frequency":"monthly","interval":1,"count":3,"until":"2027-01-01T00:00:00Z"}`;
-/// `interval` defaults to 1, `count`/`until` may be missing or null (and are omitted on output).
-/// `end_date` (the seed's name) is accepted as an alias of `until`.
+/// A recurrence rule. JSON:
+/// `{"frequency":"weekly","interval":1,"weekdays":["mon","thu"],"count":3,"until":"2027-01-01T00:00:00Z"}`;
+/// `interval` defaults to 1, `weekdays`/`count`/`until` may be missing or null (and are omitted
+/// on output). `end_date` (the seed's name) is accepted as an alias of `until`.
 ///
 /// The fields are public, so a value may be invalid until [`Recurrence::validate`] has run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema)]
@@ -531,6 +679,11 @@ pub struct Recurrence {
     #[schema(minimum = 1, maximum = 365, default = 1)]
     #[schemars(range(min = 1, max = 365))]
     pub interval: u32,
+    /// Weekly rules only: the days of the week it falls on (sorted, distinct), e.g. `["mon","thu"]`.
+    /// Without it a weekly rule repeats on the first due date's weekday.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "deserialize_weekdays")]
+    #[schema(nullable)]
+    pub weekdays: Option<Vec<Weekday>>,
     /// Total number of occurrences including the first: 1–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 100, nullable)]
@@ -546,11 +699,19 @@ pub struct Recurrence {
 impl Recurrence {
     /// A rule repeating every `interval` units of `frequency` with no end other than the hard cap.
     pub fn new(frequency: Frequency, interval: u32) -> Result<Self, DomainError> {
-        Self { frequency, interval, count: None, until: None }.validate()
+        Self { frequency, interval, weekdays: None, count: None, until: None }.validate()
     }
 
-    /// Checks the interval (1–365) and count (1–100).
-    pub fn validate(self) -> Result<Self, DomainError> {
+    /// A rule repeating every `interval` weeks on each of `days`.
+    pub fn weekly_on(days: impl IntoIterator<Item = Weekday>, interval: u32) -> Result<Self, DomainError> {
+        let weekdays = Some(days.into_iter().collect());
+        Self { frequency: Frequency::Weekly, interval, weekdays, count: None, until: None }.validate()
+    }
+
+    /// Checks the interval (1–365), count (1–100) and that weekdays only come with a weekly
+    /// rule; sorts and de-duplicates the weekdays (an empty list becomes none).
+    pub fn validate(mut self) -> Result<Self, DomainError> {
+        self.weekdays = normalise_weekdays(self.weekdays.take());
         self.check()?;
         Ok(self)
     }
@@ -564,6 +725,9 @@ impl Recurrence {
         {
             return Err(DomainError::RecurrenceCount { count });
         }
+        if self.weekdays.is_some() && self.frequency != Frequency::Weekly {
+            return Err(DomainError::RecurrenceWeekdaysNeedWeekly { frequency: self.frequency });
+        }
         Ok(())
     }
 
@@ -574,6 +738,10 @@ impl Recurrence {
     /// the local wall-clock time survives DST changes. Returns `None` when the series has ended:
     /// `n + 1 > count`, the due time is after `until`, `n >= MAX_OCCURRENCES`, the rule is
     /// invalid, or the date leaves jiff's supported range.
+    ///
+    /// A weekly rule with weekdays counts in weeks starting on Monday: the week of the series
+    /// start, then every `interval`-th week after it. Occurrence 0 is the start (whatever its
+    /// weekday); the following ones are the listed days after it, in order.
     pub fn occurrence_due(&self, series_start: Timestamp, tz: &TimeZone, n: u32) -> Option<Timestamp> {
         if self.check().is_err() || n >= MAX_OCCURRENCES {
             return None;
@@ -582,12 +750,35 @@ impl Recurrence {
             return None;
         }
         let start = series_start.to_zoned(tz.clone());
-        let span = self.frequency.span(i64::from(self.interval) * i64::from(n))?;
+        let span = match &self.weekdays {
+            Some(days) if n > 0 => Span::new().try_days(self.weekday_offset(&start, days, n)?).ok()?,
+            _ => self.frequency.span(i64::from(self.interval) * i64::from(n))?,
+        };
+        // Adding calendar days (not hours) keeps the wall-clock time across DST changes.
         let due = start.checked_add(span).ok()?.timestamp();
         if self.until.is_some_and(|until| due > until) {
             return None;
         }
         Some(due)
+    }
+
+    /// Days from the series start to its `n`-th occurrence (`n >= 1`) on `days` (sorted, distinct).
+    fn weekday_offset(&self, start: &Zoned, days: &[Weekday], n: u32) -> Option<i64> {
+        let start_day = Weekday::from_civil(start.weekday()).days_from_monday();
+        // Listed days left in the start's own week, after the start itself.
+        let rest_of_first_week: Vec<i64> =
+            days.iter().map(|d| d.days_from_monday()).filter(|&d| d > start_day).collect();
+        let n = i64::from(n);
+        let first_week = i64::try_from(rest_of_first_week.len()).ok()?;
+        if n <= first_week {
+            let index = usize::try_from(n - 1).ok()?;
+            return Some(rest_of_first_week[index] - start_day);
+        }
+        let per_week = i64::try_from(days.len()).ok()?;
+        let later = n - first_week - 1;
+        let week = 1 + later / per_week;
+        let day = days[usize::try_from(later % per_week).ok()?].days_from_monday();
+        Some(week * 7 * i64::from(self.interval) + day - start_day)
     }
 }
 

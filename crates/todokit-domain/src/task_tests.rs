@@ -264,7 +264,13 @@ fn recurrence_serde_shape() {
 
 #[test]
 fn recurrence_validate_boundaries() {
-    let rule = |interval, count| Recurrence { frequency: Frequency::Daily, interval, count, until: None };
+    let rule = |interval, count| Recurrence {
+        frequency: Frequency::Daily,
+        interval,
+        weekdays: None,
+        count,
+        until: None,
+    };
     assert!(rule(1, None).validate().is_ok());
     assert!(rule(365, Some(100)).validate().is_ok());
     assert!(rule(1, Some(1)).validate().is_ok());
@@ -352,11 +358,144 @@ fn count_until_and_hard_cap() {
 #[test]
 fn invalid_or_out_of_range_rules_end_the_series() {
     let start = ts("2027-01-01T09:00Z");
-    let zero = Recurrence { frequency: Frequency::Daily, interval: 0, count: None, until: None };
+    let zero = Recurrence { interval: 0, ..Recurrence::new(Frequency::Daily, 1).unwrap() };
     assert!(zero.occurrence_due(start, &TimeZone::UTC, 0).is_none());
     let huge = Recurrence::new(Frequency::Yearly, 365).unwrap();
     assert!(huge.occurrence_due(start, &TimeZone::UTC, 99).is_none());
     assert_eq!(huge.occurrence_due(start, &TimeZone::UTC, 0), Some(start));
+}
+
+// ---------- Weekly on weekdays ----------
+
+fn local(due: Timestamp, zone: &TimeZone) -> String {
+    due.to_zoned(zone.clone()).strftime("%a %F %R").to_string()
+}
+
+#[test]
+fn weekdays_serde_sorts_dedups_and_accepts_names() {
+    let rule: Recurrence =
+        serde_json::from_str(r#"{"frequency":"weekly","weekdays":["thu","Monday","THURS","mon"]}"#).unwrap();
+    assert_eq!(rule.weekdays, Some(vec![Weekday::Mon, Weekday::Thu]));
+    assert_eq!(
+        serde_json::to_string(&rule).unwrap(),
+        r#"{"frequency":"weekly","interval":1,"weekdays":["mon","thu"]}"#
+    );
+    let empty: Recurrence = serde_json::from_str(r#"{"frequency":"weekly","weekdays":[]}"#).unwrap();
+    assert_eq!(empty.weekdays, None, "no days means the start's weekday");
+    let null: Recurrence = serde_json::from_str(r#"{"frequency":"weekly","weekdays":null}"#).unwrap();
+    assert_eq!(null.weekdays, None);
+    let err = serde_json::from_str::<Recurrence>(r#"{"frequency":"weekly","weekdays":["funday"]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown weekday \"funday\""), "{err}");
+}
+
+#[test]
+fn weekdays_need_a_weekly_rule() {
+    let monthly_on_monday = Recurrence { weekdays: Some(vec![Weekday::Mon]), ..monthly() };
+    let err = monthly_on_monday.validate().unwrap_err();
+    assert_eq!(err, DomainError::RecurrenceWeekdaysNeedWeekly { frequency: Frequency::Monthly });
+    assert_eq!(err.field(), "recurrence");
+    assert!(err.to_string().contains("weekly"));
+    let rule = Recurrence::weekly_on([Weekday::Fri, Weekday::Mon, Weekday::Fri], 1).unwrap();
+    assert_eq!(rule.weekdays, Some(vec![Weekday::Mon, Weekday::Fri]), "validate sorts and dedups");
+}
+
+#[test]
+fn weekday_names() {
+    for day in Weekday::ALL {
+        assert_eq!(Weekday::parse(day.as_str()), Ok(day));
+        assert_eq!(Weekday::parse(day.name()), Ok(day));
+        assert_eq!(serde_json::to_value(day).unwrap(), day.as_str());
+    }
+    assert_eq!(Weekday::parse(" Tues "), Ok(Weekday::Tue));
+    assert!(Weekday::parse("").is_err());
+    assert_eq!(Weekday::from_civil(jiff::civil::Weekday::Sunday), Weekday::Sun);
+}
+
+#[test]
+fn monday_and_thursday_every_week() {
+    let zone = tz("Europe/Berlin");
+    // A Monday.
+    let start = zoned("2026-11-23T08:30[Europe/Berlin]").timestamp();
+    let rule = Recurrence::weekly_on([Weekday::Mon, Weekday::Thu], 1).unwrap();
+    let dues: Vec<String> =
+        (0..5).map(|n| local(rule.occurrence_due(start, &zone, n).unwrap(), &zone)).collect();
+    assert_eq!(
+        dues,
+        [
+            "Mon 2026-11-23 08:30",
+            "Thu 2026-11-26 08:30",
+            "Mon 2026-11-30 08:30",
+            "Thu 2026-12-03 08:30",
+            "Mon 2026-12-07 08:30"
+        ]
+    );
+}
+
+#[test]
+fn weekdays_from_a_start_on_an_unlisted_day() {
+    let zone = TimeZone::UTC;
+    // A Wednesday: the start is occurrence 0, then Thursday the same week, then Monday.
+    let start = ts("2026-11-25T17:00Z");
+    let rule = Recurrence::weekly_on([Weekday::Mon, Weekday::Thu], 1).unwrap();
+    let due = |n| local(rule.occurrence_due(start, &zone, n).unwrap(), &zone);
+    assert_eq!(due(0), "Wed 2026-11-25 17:00");
+    assert_eq!(due(1), "Thu 2026-11-26 17:00");
+    assert_eq!(due(2), "Mon 2026-11-30 17:00");
+    // A Friday start with only earlier days listed goes straight to next week.
+    let friday = ts("2026-11-27T17:00Z");
+    assert_eq!(local(rule.occurrence_due(friday, &zone, 1).unwrap(), &zone), "Mon 2026-11-30 17:00");
+}
+
+#[test]
+fn every_other_week_on_weekdays_and_sunday_closes_the_week() {
+    let zone = TimeZone::UTC;
+    let start = ts("2026-11-24T07:00Z"); // a Tuesday
+    let rule = Recurrence::weekly_on([Weekday::Tue, Weekday::Sun], 2).unwrap();
+    let dues: Vec<String> =
+        (0..5).map(|n| local(rule.occurrence_due(start, &zone, n).unwrap(), &zone)).collect();
+    assert_eq!(
+        dues,
+        [
+            "Tue 2026-11-24 07:00",
+            "Sun 2026-11-29 07:00",
+            "Tue 2026-12-08 07:00",
+            "Sun 2026-12-13 07:00",
+            "Tue 2026-12-22 07:00"
+        ]
+    );
+}
+
+#[test]
+fn every_weekday_skips_the_weekend() {
+    let zone = TimeZone::UTC;
+    let start = ts("2026-11-26T09:00Z"); // a Thursday
+    let rule = Recurrence::weekly_on(Weekday::WORKDAYS, 1).unwrap();
+    let days: Vec<String> = (0..6)
+        .map(|n| {
+            rule.occurrence_due(start, &zone, n).unwrap().to_zoned(zone.clone()).strftime("%a %d").to_string()
+        })
+        .collect();
+    assert_eq!(days, ["Thu 26", "Fri 27", "Mon 30", "Tue 01", "Wed 02", "Thu 03"]);
+}
+
+#[test]
+fn weekdays_keep_wall_clock_across_dst_and_honour_count_and_until() {
+    let zone = tz("America/New_York");
+    // 2026-11-01 is the fall-back Sunday in New York.
+    let start = zoned("2026-10-29T09:00[America/New_York]").timestamp(); // a Thursday
+    let rule =
+        Recurrence { count: Some(3), ..Recurrence::weekly_on([Weekday::Thu, Weekday::Sun], 1).unwrap() };
+    assert_eq!(local(rule.occurrence_due(start, &zone, 1).unwrap(), &zone), "Sun 2026-11-01 09:00");
+    assert_eq!(local(rule.occurrence_due(start, &zone, 2).unwrap(), &zone), "Thu 2026-11-05 09:00");
+    assert_eq!(rule.occurrence_due(start, &zone, 3), None, "count includes the first");
+    let until = Recurrence {
+        until: Some(zoned("2026-11-05T08:59[America/New_York]").timestamp()),
+        ..Recurrence::weekly_on([Weekday::Thu, Weekday::Sun], 1).unwrap()
+    };
+    assert!(until.occurrence_due(start, &zone, 1).is_some());
+    assert_eq!(until.occurrence_due(start, &zone, 2), None);
 }
 
 // ---------- validate_due_at ----------
@@ -489,7 +628,7 @@ proptest! {
         let tz = tz(zone);
         let start = Timestamp::from_second(start_secs).unwrap();
         let until = until_days.map(|d| start.checked_add(jiff::SignedDuration::from_hours(24 * d)).unwrap());
-        let rule = Recurrence { frequency, interval, count, until }.validate().unwrap();
+        let rule = Recurrence { frequency, interval, weekdays: None, count, until }.validate().unwrap();
         let mut previous: Option<Timestamp> = None;
         let mut ended = false;
         for n in 0..=MAX_OCCURRENCES {
@@ -507,6 +646,54 @@ proptest! {
                 None => ended = true,
             }
         }
+    }
+
+    #[test]
+    fn weekday_occurrences_increase_fall_on_listed_days_and_respect_the_ends(
+        days in prop::collection::vec(prop::sample::select(Weekday::ALL.to_vec()), 1..8),
+        interval in 1u32..=52,
+        count in prop::option::of(1u32..=100),
+        until_days in prop::option::of(0i64..3000),
+        zone in zone_strategy(),
+        start_secs in 0i64..2_000_000_000,
+    ) {
+        let tz = tz(zone);
+        let start = Timestamp::from_second(start_secs).unwrap();
+        let until = until_days.map(|d| start.checked_add(jiff::SignedDuration::from_hours(24 * d)).unwrap());
+        let rule = Recurrence { count, until, ..Recurrence::weekly_on(days.clone(), interval).unwrap() };
+        let local_start = start.to_zoned(tz.clone());
+        let mut previous: Option<Timestamp> = None;
+        let mut ended = false;
+        for n in 0..=MAX_OCCURRENCES {
+            match rule.occurrence_due(start, &tz, n) {
+                Some(due) => {
+                    prop_assert!(!ended, "series resumed after ending at n={}", n);
+                    prop_assert!(count.is_none_or(|c| n < c));
+                    prop_assert!(until.is_none_or(|u| due <= u));
+                    let local = due.to_zoned(tz.clone());
+                    if n == 0 {
+                        prop_assert_eq!(due, start);
+                    } else {
+                        prop_assert!(days.contains(&Weekday::from_civil(local.weekday())), "n={} on {}", n, local);
+                        // Wall-clock kept unless that time does not exist on the day (a DST gap).
+                        let same_clock = (local.hour(), local.minute()) == (local_start.hour(), local_start.minute());
+                        let in_gap = local.date().at(local_start.hour(), local_start.minute(), local_start.second(), 0)
+                            .to_zoned(tz.clone()).is_ok_and(|z| z.time() != local_start.time());
+                        prop_assert!(same_clock || in_gap, "n={}: {} vs start {}", n, local, local_start);
+                        // Only weeks that are a multiple of `interval` after the start's week.
+                        let monday = |z: &Zoned| z.date().checked_sub(jiff::Span::new().days(i64::from(z.weekday().to_monday_zero_offset()))).unwrap();
+                        let weeks = (monday(&local) - monday(&local_start)).get_days() / 7;
+                        prop_assert_eq!(i64::from(weeks) % i64::from(interval), 0);
+                    }
+                    if let Some(prev) = previous {
+                        prop_assert!(due > prev, "not increasing at n={}", n);
+                    }
+                    previous = Some(due);
+                }
+                None => ended = true,
+            }
+        }
+        prop_assert!(ended, "the hard cap always ends a series");
     }
 
     #[test]

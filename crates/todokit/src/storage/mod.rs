@@ -24,8 +24,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use uuid::Uuid;
 
 use crate::tasks::model::{
-    BulkOutcome, Completion, NewTask, TagCount, Task, TaskCounts, TaskFilter, TaskKey, TaskPage, TaskPatch,
-    TaskQuery, UserId,
+    BulkDeletion, BulkOutcome, Completion, NewTask, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
+    TaskPage, TaskPatch, TaskQuery, UserId,
 };
 
 pub use health::DbHealth;
@@ -187,7 +187,14 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
         completed: bool,
         now: Timestamp,
     ) -> StorageResult<BulkOutcome>;
-    async fn delete_matching(&self, user: UserId, filter: &TaskFilter) -> StorageResult<u64>;
+    /// Deletes every matching task in one transaction, unless `expected_count` is given and
+    /// differs from how many match (then nothing is deleted).
+    async fn delete_matching(
+        &self,
+        user: UserId,
+        filter: &TaskFilter,
+        expected_count: Option<u64>,
+    ) -> StorageResult<BulkDeletion>;
 
     /// The ChatKit store on the same database.
     fn chat_store(&self) -> DynSqlChatStore;

@@ -186,6 +186,10 @@ fn encode_recurrence(recurrence: Option<&Recurrence>) -> anyhow::Result<Option<S
     recurrence.map(|r| serde_json::to_string(r).context("recurrence does not serialize")).transpose()
 }
 
+/// Tasks deleted by one statement of a bulk delete: well under either database's limit on
+/// bound values.
+const DELETED_PER_STATEMENT: usize = 500;
+
 /// Claims renewed by one statement: well under either database's limit on bound values, with
 /// thousands of replies running on one replica.
 const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
@@ -702,8 +706,9 @@ macro_rules! sql_storage {
                         outcome.skipped_count += 1;
                         continue;
                     }
-                    Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
+                    let changed = Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
                     outcome.updated_count += 1;
+                    outcome.changed.push(changed);
                 }
                 tx.commit().await?;
                 Ok(outcome)
@@ -945,11 +950,31 @@ macro_rules! sql_storage {
                 &self,
                 user: crate::tasks::model::UserId,
                 filter: &TaskFilter,
-            ) -> super::StorageResult<u64> {
-                let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks");
+                expected_count: Option<u64>,
+            ) -> super::StorageResult<crate::tasks::model::BulkDeletion> {
+                // One write transaction: the tasks counted are exactly the tasks deleted.
+                let mut tx = self.begin_write().await?;
+                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
-                let result = builder.build().execute(&mut *self.writer.acquire().await?).await?;
-                Ok(result.rows_affected())
+                builder.push(" ORDER BY number ASC");
+                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
+                let matched = tasks.len() as u64;
+                if expected_count.is_some_and(|expected| expected != matched) {
+                    return Ok(crate::tasks::model::BulkDeletion { matched, deleted: Vec::new() });
+                }
+                for chunk in tasks.chunks(DELETED_PER_STATEMENT) {
+                    let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks WHERE user_id = ");
+                    builder.push_bind(user.0).push(" AND id IN (");
+                    let mut ids = builder.separated(", ");
+                    for task in chunk {
+                        ids.push_bind(task.id);
+                    }
+                    builder.push(")");
+                    builder.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(crate::tasks::model::BulkDeletion { matched, deleted: tasks })
             }
         }
     };

@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 use crate::events::{EventBus, kind as event_kind};
 use crate::storage::{DynStorage, StorageError};
 use model::{
-    BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
-    TaskPage, TaskPatch, TaskQuery, UserId,
+    BulkDeletion, BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts,
+    TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
 pub use zone::UserZone;
 
@@ -54,7 +54,6 @@ pub struct TaskInput {
     pub due_at: Option<String>,
     /// Minutes before `due_at`; requires a due time.
     pub reminder_offset_minutes: Option<i64>,
-    #[schema(value_type = Option<Object>)]
     pub recurrence: Option<Recurrence>,
     #[serde(default)]
     pub completed: bool,
@@ -78,7 +77,7 @@ pub struct TaskPatchInput {
     #[schema(value_type = Option<i64>)]
     pub reminder_offset_minutes: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Recurrence>)]
     pub recurrence: Option<Option<Recurrence>>,
 }
 
@@ -256,12 +255,26 @@ impl TaskService {
         criteria: &ListCriteria,
         zone: &UserZone,
     ) -> TaskResult<u64> {
+        Ok(self.delete_matching_expected(user, criteria, zone, None).await?.deleted.len() as u64)
+    }
+
+    /// Deletes the matching tasks, but only if there are exactly `expected_count` of them (when
+    /// given): what a user agreed to delete is what gets deleted, even if tasks were added or
+    /// changed in between.
+    pub async fn delete_matching_expected(
+        &self,
+        user: UserId,
+        criteria: &ListCriteria,
+        zone: &UserZone,
+        expected_count: Option<u64>,
+    ) -> TaskResult<BulkDeletion> {
         let query = resolve_query(criteria, zone, crate::storage::now())?;
-        let deleted = self.storage.delete_matching(user, &query.filter).await?;
+        let deletion = self.storage.delete_matching(user, &query.filter, expected_count).await?;
+        let deleted = deletion.deleted.len();
         if deleted > 0 {
             self.publish(user, event_kind::TASKS_BULK_CHANGED, serde_json::json!({"deleted": deleted})).await;
         }
-        Ok(deleted)
+        Ok(deletion)
     }
 }
 

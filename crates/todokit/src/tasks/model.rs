@@ -27,7 +27,6 @@ pub struct Task {
     pub time_zone: String,
     pub reminder_offset_minutes: Option<u32>,
     pub reminder_sent: bool,
-    #[schema(value_type = Option<Object>)]
     pub recurrence: Option<Recurrence>,
     pub parent_task_id: Option<Uuid>,
     pub completed: bool,
@@ -184,11 +183,23 @@ pub struct Completion {
     pub next_instance: Option<Task>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct BulkOutcome {
     pub updated_count: u64,
     pub skipped_count: u64,
     pub total_count: u64,
+    /// The tasks that changed, each with the next occurrence its completion created.
+    #[serde(skip)]
+    pub changed: Vec<Completion>,
+}
+
+/// The result of deleting the tasks matching a filter.
+#[derive(Debug, Clone, Default)]
+pub struct BulkDeletion {
+    /// How many tasks matched the filter.
+    pub matched: u64,
+    /// The tasks deleted: all that matched, or none when the caller's expected count differed.
+    pub deleted: Vec<Task>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -1,11 +1,35 @@
-//! The seven task tools, one implementation behind every front-end: the LLM
-//! agent, the offline assistant, MCP and (where it fits) REST. Tools know
-//! nothing about HTTP; the user always comes from [`ToolContext`], never
-//! from tool arguments.
-
-use async_trait::async_trait;
-use serde::Serialize;
-use serde_json::Value;
+//! The seven task tools, one implementation behind every front-end: the LLM agent, the offline
+//! assistant, MCP and (where it fits) REST. Tools know nothing about HTTP; the user always comes
+//! from [`ToolContext`], never from tool arguments.
+//!
+//! # The typed API (primary)
+//!
+//! [`TaskTools`] has one method per tool: an argument struct in ([`args`]), a typed outcome or
+//! a [`ToolError`] out ([`outcome`]). Rust callers use these, and match on the error's variant
+//! (e.g. [`ToolError::TaskNotFound`]) rather than reading messages:
+//!
+//! ```ignore
+//! let outcome = tools.update_task(&ctx, UpdateTaskArgs { add_tags: Some(vec!["work".into()]),
+//!     ..UpdateTaskArgs::new(TaskIdArg::Number(3)) }).await?;
+//! ```
+//!
+//! | tool | arguments | outcome |
+//! |---|---|---|
+//! | `create_task` | [`CreateTaskArgs`] | [`TaskOutcome`] |
+//! | `list_tasks` | [`ListTasksArgs`] | [`ListOutcome`] |
+//! | `update_task` | [`UpdateTaskArgs`] | [`TaskOutcome`] |
+//! | `delete_task` | [`TaskIdArgs`] | [`TaskOutcome`] |
+//! | `complete_task` | [`CompleteTaskArgs`] | [`CompletionOutcome`] |
+//! | `complete_all_tasks` | [`CompleteAllTasksArgs`] | [`BulkCompletionOutcome`] |
+//! | `delete_all_tasks` | [`DeleteAllTasksArgs`] | [`BulkDeletionOutcome`] |
+//!
+//! # The JSON adapter
+//!
+//! [`ToolExecutor`] (implemented by [`TaskTools`] in [`json`]) calls the same methods by tool
+//! name with JSON arguments, for the LLM agent and MCP: it decodes the arguments (unknown
+//! fields and wrong types become [`ToolError::InvalidArguments`]), and renders the outcome as
+//! `{success: true, message, …}` or a failure as `{success: false, error, message}`. The
+//! schemas it advertises are generated from the same Rust types.
 
 use crate::tasks::UserZone;
 use crate::tasks::model::UserId;
@@ -17,35 +41,23 @@ pub struct ToolContext {
     pub zone: UserZone,
 }
 
-/// A tool as offered to a model or an MCP client.
-#[derive(Debug, Clone, Serialize)]
-pub struct ToolDefinition {
-    pub name: &'static str,
-    pub description: &'static str,
-    /// JSON Schema of the arguments, generated from the Rust argument type.
-    pub parameters: Value,
-}
-
-/// What a tool call produced. `value` always carries `success` and a
-/// human-readable `message`; failures also carry `error`, so a model can
-/// read what went wrong and recover.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ToolOutput {
-    pub value: Value,
-    pub is_error: bool,
-}
-
-/// Runs tools by name with JSON arguments.
-#[async_trait]
-pub trait ToolExecutor: Send + Sync + 'static {
-    fn definitions(&self) -> Vec<ToolDefinition>;
-    /// Never panics and never fails at the transport level: bad arguments,
-    /// unknown tools and missing tasks come back as `is_error` outputs.
-    async fn call(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolOutput;
-}
-
-mod args;
+pub mod args;
+mod json;
+pub mod outcome;
 mod task_tools;
+mod words;
 
-pub use args::parameters_schema;
-pub use task_tools::{TaskTools, definitions};
+pub use args::{
+    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg,
+    FrequencyArg, ListTasksArgs, OrderArg, RecurrenceArg, RecurrenceRuleArg, ReminderArg, SortArg, StatusArg,
+    TaskFilterArgs, TaskIdArg, TaskIdArgs, UpdateTaskArgs, parameters_schema,
+};
+pub use json::{
+    COMPLETE_ALL_TASKS, COMPLETE_TASK, CREATE_TASK, DELETE_ALL_TASKS, DELETE_TASK, LIST_TASKS,
+    ToolDefinition, ToolExecutor, ToolHints, ToolMetadata, ToolOutput, UPDATE_TASK, definitions, metadata,
+};
+pub use outcome::{
+    BulkCompletionOutcome, BulkDeletionOutcome, CompletionOutcome, ListOutcome, TaskOutcome, TaskRef,
+    ToolError, ToolTask,
+};
+pub use task_tools::TaskTools;

@@ -1,29 +1,30 @@
-//! [`TaskTools`]: the seven task tools over [`TaskService`].
+//! [`TaskTools`]: the seven task tools over [`TaskService`], as typed methods.
 
-use async_trait::async_trait;
 use jiff::Timestamp;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
 use todokit_domain::nl::{parse_datetime, parse_quick_add};
+use todokit_domain::{Recurrence, ReminderOffset, Weekday};
 
+use super::ToolContext;
 use super::args::{
-    CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg, ListTasksArgs,
-    OrderArg, SortArg, StatusArg, TaskIdArg, TaskIdArgs, UpdateTaskArgs, decode_arguments, parameters_schema,
+    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg,
+    FrequencyArg, ListTasksArgs, OrderArg, RecurrenceArg, ReminderArg, SortArg, StatusArg, TaskFilterArgs,
+    TaskIdArg, TaskIdArgs, UpdateTaskArgs,
 };
-use super::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
+use super::outcome::{
+    BulkCompletionOutcome, BulkDeletionOutcome, CompletionOutcome, ListOutcome, TaskOutcome, TaskRef,
+    ToolError, ToolTask,
+};
+use super::words::{describe_recurrence, describe_reminder, recurrence_from_words, reminder_from_words};
 use crate::tasks::model::{SortKey, SortOrder, Task, TaskKey};
 use crate::tasks::{
     DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone,
     parse_due,
 };
 
-pub const CREATE_TASK: &str = "create_task";
-pub const LIST_TASKS: &str = "list_tasks";
-pub const UPDATE_TASK: &str = "update_task";
-pub const DELETE_TASK: &str = "delete_task";
-pub const COMPLETE_TASK: &str = "complete_task";
-pub const COMPLETE_ALL_TASKS: &str = "complete_all_tasks";
-pub const DELETE_ALL_TASKS: &str = "delete_all_tasks";
+/// How many tasks a bulk result names in its message (all of them are in its `tasks`).
+const NAMED_IN_MESSAGE: usize = 20;
+/// How many matching tasks an unconfirmed delete_all_tasks lists.
+const LISTED_BEFORE_DELETE: u32 = 100;
 
 /// The task tools, scoped to the user of each call's [`ToolContext`].
 #[derive(Clone)]
@@ -31,89 +32,39 @@ pub struct TaskTools {
     tasks: TaskService,
 }
 
-/// A failed call, rendered as `{success:false, error, message}`.
-#[derive(Debug)]
-struct ToolFailure {
-    error: String,
-    message: String,
-}
-
-type ToolResult = Result<Value, ToolFailure>;
-
-impl ToolFailure {
-    fn invalid(message: impl Into<String>) -> Self {
-        Self { error: "Invalid arguments".into(), message: message.into() }
-    }
-
-    fn not_found(task: &dyn std::fmt::Display) -> Self {
-        Self { error: "Task not found".into(), message: format!("Could not find task with ID {task}") }
-    }
-
-    fn from_task_error(err: TaskError, task: Option<&TaskIdArg>) -> Self {
-        match err {
-            TaskError::NotFound => match task {
-                Some(task) => Self::not_found(task),
-                None => Self { error: "Task not found".into(), message: "Could not find that task".into() },
-            },
-            TaskError::Invalid(err) => Self::invalid(err.to_string()),
-            TaskError::InvalidField { message, .. } => Self::invalid(message),
-            TaskError::Storage(err) => {
-                tracing::error!(error = %err, "a task tool failed in storage");
-                Self {
-                    error: "Storage error".into(),
-                    message: "The task database is unavailable right now; try again shortly".into(),
-                }
-            }
-        }
-    }
-}
+type ToolResult<T> = Result<T, ToolError>;
 
 impl TaskTools {
     pub fn new(tasks: TaskService) -> Self {
         Self { tasks }
     }
 
-    async fn run(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolResult {
-        // Models sometimes send `null` or nothing for a tool without required arguments.
-        let arguments = if arguments.is_null() { Value::Object(Map::new()) } else { arguments };
-        match name {
-            CREATE_TASK => self.create_task(ctx, parse_args(name, arguments)?).await,
-            LIST_TASKS => self.list_tasks(ctx, parse_args(name, arguments)?).await,
-            UPDATE_TASK => self.update_task(ctx, parse_args(name, arguments)?).await,
-            DELETE_TASK => self.delete_task(ctx, parse_args(name, arguments)?).await,
-            COMPLETE_TASK => self.complete_task(ctx, parse_args(name, arguments)?).await,
-            COMPLETE_ALL_TASKS => self.complete_all_tasks(ctx, parse_args(name, arguments)?).await,
-            DELETE_ALL_TASKS => self.delete_all_tasks(ctx, parse_args(name, arguments)?).await,
-            other => Err(ToolFailure {
-                error: "Unknown tool".into(),
-                message: format!(
-                    "There is no tool named {other:?}; available tools: {}",
-                    TOOL_NAMES.join(", ")
-                ),
-            }),
-        }
-    }
-
-    async fn create_task(&self, ctx: &ToolContext, args: CreateTaskArgs) -> ToolResult {
+    /// `create_task`: a new task; tags in the title ("#home") join `tags`.
+    pub async fn create_task(&self, ctx: &ToolContext, args: CreateTaskArgs) -> ToolResult<TaskOutcome> {
         let now = crate::storage::now();
         let (title, found_tags) = split_title_tags(&args.title, &ctx.zone, now);
         let mut tags = args.tags.unwrap_or_default();
         tags.extend(found_tags);
         let due_at =
             args.due_date.as_deref().map(|raw| resolve_due(raw, "due_date", &ctx.zone, now)).transpose()?;
+        let reminder = args.reminder.as_ref().map(reminder_offset).transpose()?.flatten();
+        let recurrence =
+            args.recurrence.as_ref().map(|r| recurrence_rule(r, &ctx.zone, now)).transpose()?.flatten();
+        if due_at.is_none() && (reminder.is_some() || recurrence.is_some()) {
+            let field = if reminder.is_some() { "reminder" } else { "recurrence" };
+            return Err(ToolError::invalid(format!("{field} needs a due date: send due_date too")));
+        }
         let input = TaskInput {
             title,
             description: args.description,
             priority: args.priority,
             tags: Some(tags),
             due_at: due_at.map(|ts| ts.to_string()),
-            ..Default::default()
+            reminder_offset_minutes: reminder.map(|r| i64::from(r.minutes())),
+            recurrence,
+            completed: false,
         };
-        let task = self
-            .tasks
-            .create(ctx.user, input, &ctx.zone)
-            .await
-            .map_err(|e| ToolFailure::from_task_error(e, None))?;
+        let task = self.tasks.create(ctx.user, input, &ctx.zone).await.map_err(|e| tool_error(e, None))?;
         let mut message = format!("✅ Task created: #{} {}", task.number, task.title);
         if let Some(due) = task.due_at {
             message.push_str(&format!(" (due {})", display_time(due, &ctx.zone)));
@@ -121,51 +72,33 @@ impl TaskTools {
         if !task.tags.is_empty() {
             message.push_str(&format!(" (tags: {})", task.tags.join(", ")));
         }
-        Ok(json!({"success": true, "task": task_json(&task, &ctx.zone), "message": message}))
+        if let Some(minutes) = task.reminder_offset_minutes {
+            message.push_str(&format!(" (reminder {})", describe_reminder(minutes)));
+        }
+        if let Some(rule) = &task.recurrence {
+            message.push_str(&format!(" (repeats {})", describe_rule(rule, &ctx.zone)));
+        }
+        Ok(TaskOutcome { message, task: ToolTask::new(&task, &ctx.zone) })
     }
 
-    async fn list_tasks(&self, ctx: &ToolContext, args: ListTasksArgs) -> ToolResult {
-        let now = crate::storage::now();
-        let bound = |raw: &Option<String>, field: &str| -> Result<Option<String>, ToolFailure> {
-            raw.as_deref()
-                .map(|raw| resolve_due(raw, field, &ctx.zone, now).map(|ts| ts.to_string()))
-                .transpose()
-        };
-        let criteria = ListCriteria {
-            status: match args.status {
-                StatusArg::All => StatusFilter::All,
-                StatusArg::Pending => StatusFilter::Pending,
-                StatusArg::Completed => StatusFilter::Completed,
-                StatusArg::Overdue => StatusFilter::Overdue,
-            },
-            priority: args.priority,
-            tags: args.tags.unwrap_or_default(),
-            due: args.due.map(|due| match due {
-                DueWindowArg::Overdue => DueWindow::Overdue,
-                DueWindowArg::Today => DueWindow::Today,
-                DueWindowArg::Week => DueWindow::Week,
-                DueWindowArg::Month => DueWindow::Month,
-            }),
-            due_before: bound(&args.due_before, "due_before")?,
-            due_after: bound(&args.due_after, "due_after")?,
-            search: args.search,
-            sort: args.sort.map(|sort| match sort {
-                SortArg::Due => SortKey::Due,
-                SortArg::Priority => SortKey::Priority,
-                SortArg::Created => SortKey::Created,
-                SortArg::Updated => SortKey::Updated,
-                SortArg::Title => SortKey::Title,
-            }),
-            order: args.order.map(|order| match order {
-                OrderArg::Asc => SortOrder::Asc,
-                OrderArg::Desc => SortOrder::Desc,
-            }),
-            offset: 0,
-            limit: args.limit,
-        };
-        let failure = |e| ToolFailure::from_task_error(e, None);
-        let page = self.tasks.list(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
-        let counts = self.tasks.counts(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
+    /// `list_tasks`: the matching tasks (a page) and how many match in all.
+    pub async fn list_tasks(&self, ctx: &ToolContext, args: ListTasksArgs) -> ToolResult<ListOutcome> {
+        let mut criteria = self.criteria(&args.filter, &ctx.zone)?;
+        criteria.sort = args.sort.map(|sort| match sort {
+            SortArg::Due => SortKey::Due,
+            SortArg::Priority => SortKey::Priority,
+            SortArg::Created => SortKey::Created,
+            SortArg::Updated => SortKey::Updated,
+            SortArg::Title => SortKey::Title,
+        });
+        criteria.order = args.order.map(|order| match order {
+            OrderArg::Asc => SortOrder::Asc,
+            OrderArg::Desc => SortOrder::Desc,
+        });
+        criteria.limit = args.limit;
+        let page = self.tasks.list(ctx.user, &criteria, &ctx.zone).await.map_err(|e| tool_error(e, None))?;
+        let counts =
+            self.tasks.counts(ctx.user, &criteria, &ctx.zone).await.map_err(|e| tool_error(e, None))?;
         let noun = if counts.total == 1 { "task" } else { "tasks" };
         let mut summary = format!(
             "Found {} {noun} ({} pending, {} completed)",
@@ -175,56 +108,39 @@ impl TaskTools {
             summary.push_str(&format!("; showing the first {}", page.tasks.len()));
         }
         let message = if counts.total == 0 { "No tasks match.".to_owned() } else { format!("{summary}.") };
-        Ok(json!({
-            "success": true,
-            "tasks": page.tasks.iter().map(|t| task_json(t, &ctx.zone)).collect::<Vec<_>>(),
-            "summary": summary,
-            "total": counts.total,
-            "pending": counts.pending,
-            "completed": counts.completed,
-            "returned": page.tasks.len(),
-            "message": message,
-        }))
+        Ok(ListOutcome {
+            message,
+            summary,
+            tasks: page.tasks.iter().map(|t| ToolTask::new(t, &ctx.zone)).collect(),
+            total: counts.total,
+            pending: counts.pending,
+            completed: counts.completed,
+            returned: page.tasks.len() as u64,
+        })
     }
 
-    async fn update_task(&self, ctx: &ToolContext, args: UpdateTaskArgs) -> ToolResult {
+    /// `update_task`: changes the fields given, clears those in `clear`.
+    pub async fn update_task(&self, ctx: &ToolContext, args: UpdateTaskArgs) -> ToolResult<TaskOutcome> {
         let now = crate::storage::now();
         let key = task_key(&args.task_id)?;
-        let failure = |e| ToolFailure::from_task_error(e, Some(&args.task_id));
+        let failure = |e| tool_error(e, Some(&args.task_id));
         let before = self.tasks.get(ctx.user, key).await.map_err(failure)?;
-        let mut tags = args.tags.clone();
-        let title = args.title.as_deref().map(|raw| {
-            let (title, found) = split_title_tags(raw, &ctx.zone, now);
-            if !found.is_empty() {
-                tags.get_or_insert_with(|| before.tags.clone()).extend(found);
-            }
-            title
-        });
-        let due_at = match &args.due_date {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(raw)) => Some(Some(resolve_due(raw, "due_date", &ctx.zone, now)?.to_string())),
-        };
-        let patch = TaskPatchInput {
-            title,
-            description: args.description.clone(),
-            priority: args.priority.clone(),
-            tags,
-            due_at,
-            ..Default::default()
-        };
+        let patch = self.patch(ctx, &args, &before, now)?;
         let changes_fields = patch.title.is_some()
             || patch.description.is_some()
             || patch.priority.is_some()
             || patch.tags.is_some()
-            || patch.due_at.is_some();
+            || patch.due_at.is_some()
+            || patch.reminder_offset_minutes.is_some()
+            || patch.recurrence.is_some();
         if !changes_fields && args.completed.is_none() {
-            return Err(ToolFailure::invalid(
-                "Nothing to change: send at least one of title, description, due_date, priority, tags, completed",
+            return Err(ToolError::invalid(
+                "Nothing to change: send at least one of title, description, due_date, priority, tags, \
+                 add_tags, remove_tags, reminder, recurrence, clear, completed",
             ));
         }
         let mut after = if changes_fields {
-            self.tasks.update(ctx.user, key, patch, &ctx.zone).await.map_err(failure)?
+            self.tasks.update(ctx.user, TaskKey::Id(before.id), patch, &ctx.zone).await.map_err(failure)?
         } else {
             before.clone()
         };
@@ -242,26 +158,28 @@ impl TaskTools {
         } else {
             format!("✅ Task updated: {}", changes.join(" and "))
         };
-        Ok(json!({"success": true, "task": task_json(&after, &ctx.zone), "message": message}))
+        Ok(TaskOutcome { message, task: ToolTask::new(&after, &ctx.zone) })
     }
 
-    async fn delete_task(&self, ctx: &ToolContext, args: TaskIdArgs) -> ToolResult {
+    /// `delete_task`.
+    pub async fn delete_task(&self, ctx: &ToolContext, args: TaskIdArgs) -> ToolResult<TaskOutcome> {
         let key = task_key(&args.task_id)?;
-        let task = self
-            .tasks
-            .delete(ctx.user, key)
-            .await
-            .map_err(|e| ToolFailure::from_task_error(e, Some(&args.task_id)))?;
-        Ok(json!({
-            "success": true,
-            "task": task_json(&task, &ctx.zone),
-            "message": format!("🗑️ Deleted task #{} {}", task.number, task.title),
-        }))
+        let task = self.tasks.delete(ctx.user, key).await.map_err(|e| tool_error(e, Some(&args.task_id)))?;
+        Ok(TaskOutcome {
+            message: format!("🗑️ Deleted task #{} {}", task.number, task.title),
+            task: ToolTask::new(&task, &ctx.zone),
+        })
     }
 
-    async fn complete_task(&self, ctx: &ToolContext, args: CompleteTaskArgs) -> ToolResult {
+    /// `complete_task`: completes or reopens one task; completing a recurring one creates
+    /// its next occurrence.
+    pub async fn complete_task(
+        &self,
+        ctx: &ToolContext,
+        args: CompleteTaskArgs,
+    ) -> ToolResult<CompletionOutcome> {
         let key = task_key(&args.task_id)?;
-        let failure = |e| ToolFailure::from_task_error(e, Some(&args.task_id));
+        let failure = |e| tool_error(e, Some(&args.task_id));
         let before = self.tasks.get(ctx.user, key).await.map_err(failure)?;
         let completion = self
             .tasks
@@ -269,167 +187,324 @@ impl TaskTools {
             .await
             .map_err(failure)?;
         let task = &completion.task;
-        let status = |done: bool| if done { "completed" } else { "pending" };
+        let status = |done: bool| if done { "completed" } else { "pending" }.to_owned();
         let mut message = match (before.completed, args.completed) {
             (true, true) => format!("Task #{} {} was already completed", task.number, task.title),
             (false, false) => format!("Task #{} {} is already pending", task.number, task.title),
             (false, true) => format!("✅ Completed task #{} {}", task.number, task.title),
             (true, false) => format!("↩️ Reopened task #{} {}", task.number, task.title),
         };
-        let mut result = json!({
-            "success": true,
-            "task": task_json(task, &ctx.zone),
-            "old_status": status(before.completed),
-            "new_status": status(task.completed),
-        });
         if let Some(next) = &completion.next_instance {
             message.push_str(&format!("; next occurrence #{} is due", next.number));
             if let Some(due) = next.due_at {
                 message.push_str(&format!(" {}", display_time(due, &ctx.zone)));
             }
-            result["next_task"] = task_json(next, &ctx.zone);
         }
-        result["message"] = Value::String(message);
-        Ok(result)
+        Ok(CompletionOutcome {
+            message,
+            task: ToolTask::new(task, &ctx.zone),
+            old_status: status(before.completed),
+            new_status: status(task.completed),
+            next_task: completion.next_instance.as_ref().map(|next| ToolTask::new(next, &ctx.zone)),
+        })
     }
 
-    async fn complete_all_tasks(&self, ctx: &ToolContext, args: CompleteAllTasksArgs) -> ToolResult {
+    /// `complete_all_tasks`: completes (or reopens) exactly the tasks matching the filter.
+    pub async fn complete_all_tasks(
+        &self,
+        ctx: &ToolContext,
+        args: CompleteAllTasksArgs,
+    ) -> ToolResult<BulkCompletionOutcome> {
         let completed = args.completed.unwrap_or(true);
+        let criteria = self.criteria(&args.filter, &ctx.zone)?;
         let outcome = self
             .tasks
-            .set_completed_matching(ctx.user, &ListCriteria::default(), &ctx.zone, completed)
+            .set_completed_matching(ctx.user, &criteria, &ctx.zone, completed)
             .await
-            .map_err(|e| ToolFailure::from_task_error(e, None))?;
+            .map_err(|e| tool_error(e, None))?;
+        let filter = describe_filter(&args.filter);
+        let changed: Vec<TaskRef> = outcome.changed.iter().map(|c| TaskRef::from(&c.task)).collect();
+        let next_tasks: Vec<TaskRef> =
+            outcome.changed.iter().filter_map(|c| c.next_instance.as_ref()).map(TaskRef::from).collect();
         let (verb, state) = if completed { ("Completed", "completed") } else { ("Reopened", "pending") };
         let message = if outcome.total_count == 0 {
-            "You have no tasks.".to_owned()
-        } else if outcome.updated_count == 0 {
-            format!("All {} tasks are already {state}; nothing changed.", outcome.total_count)
-        } else {
-            format!(
-                "✅ {verb} {} of {} tasks ({} already {state}).",
-                outcome.updated_count, outcome.total_count, outcome.skipped_count
-            )
-        };
-        Ok(json!({
-            "success": true,
-            "updated_count": outcome.updated_count,
-            "skipped_count": outcome.skipped_count,
-            "total_count": outcome.total_count,
-            "message": message,
-        }))
-    }
-
-    async fn delete_all_tasks(&self, ctx: &ToolContext, args: DeleteAllTasksArgs) -> ToolResult {
-        let failure = |e| ToolFailure::from_task_error(e, None);
-        let criteria = ListCriteria::default();
-        if !args.confirmed {
-            let counts = self.tasks.counts(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
-            if counts.total == 0 {
-                return Ok(json!({
-                    "success": true,
-                    "requires_confirmation": false,
-                    "task_count": 0,
-                    "deleted_count": 0,
-                    "message": "You have no tasks to delete.",
-                }));
+            if args.filter.is_empty() {
+                "You have no tasks.".to_owned()
+            } else {
+                format!("No {filter} found.")
             }
-            return Ok(json!({
-                "success": true,
-                "requires_confirmation": true,
-                "task_count": counts.total,
-                "message": format!(
-                    "This will permanently delete all {} of your tasks. Ask the user to confirm (\"yes\"), \
-                     then call delete_all_tasks again with confirmed: true.",
-                    counts.total
-                ),
-            }));
+        } else if outcome.updated_count == 0 {
+            format!("All {} {filter} are already {state}; nothing changed.", outcome.total_count)
+        } else {
+            let mut message = format!(
+                "✅ {verb} {} of {} {filter}: {}",
+                outcome.updated_count,
+                outcome.total_count,
+                name_tasks(&changed)
+            );
+            if outcome.skipped_count > 0 {
+                message.push_str(&format!(" ({} already {state})", outcome.skipped_count));
+            }
+            if !next_tasks.is_empty() {
+                message.push_str(&format!("; next occurrences created: {}", name_tasks(&next_tasks)));
+            }
+            message.push('.');
+            message
+        };
+        Ok(BulkCompletionOutcome {
+            message,
+            filter,
+            updated_count: outcome.updated_count,
+            skipped_count: outcome.skipped_count,
+            total_count: outcome.total_count,
+            tasks: changed,
+            next_tasks,
+        })
+    }
+
+    /// `delete_all_tasks`: without `confirm`, counts and names the tasks matching the filter;
+    /// with it, deletes exactly those (and, given `expected_count`, only if that many still
+    /// match, so a task added or changed since the user agreed is never deleted unseen).
+    pub async fn delete_all_tasks(
+        &self,
+        ctx: &ToolContext,
+        args: DeleteAllTasksArgs,
+    ) -> ToolResult<BulkDeletionOutcome> {
+        let failure = |e| tool_error(e, None);
+        let mut criteria = self.criteria(&args.filter, &ctx.zone)?;
+        let filter = describe_filter(&args.filter);
+        if !args.confirm {
+            criteria.limit = Some(LISTED_BEFORE_DELETE);
+            criteria.sort = Some(SortKey::Due);
+            let page = self.tasks.list(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
+            let tasks: Vec<TaskRef> = page.tasks.iter().map(TaskRef::from).collect();
+            let count = page.total;
+            if count == 0 {
+                let message = if args.filter.is_empty() {
+                    "You have no tasks to delete.".to_owned()
+                } else {
+                    format!("No {filter} found; nothing to delete.")
+                };
+                return Ok(BulkDeletionOutcome {
+                    message,
+                    filter,
+                    requires_confirmation: false,
+                    task_count: 0,
+                    deleted_count: 0,
+                    tasks,
+                });
+            }
+            let what = if args.filter.is_empty() {
+                format!("all {count} of your tasks")
+            } else {
+                format!("{} {}", count, filter_noun(&filter, count))
+            };
+            let message = format!(
+                "This will permanently delete {what}: {}. Ask the user to confirm (\"yes\"), then call \
+                 delete_all_tasks again with the same filter, confirm: true and expected_count: {count}.",
+                name_tasks(&tasks)
+            );
+            return Ok(BulkDeletionOutcome {
+                message,
+                filter,
+                requires_confirmation: true,
+                task_count: count,
+                deleted_count: 0,
+                tasks,
+            });
         }
-        let deleted = self.tasks.delete_matching(ctx.user, &criteria, &ctx.zone).await.map_err(failure)?;
-        Ok(json!({
-            "success": true,
-            "deleted_count": deleted,
-            "message": format!("🗑️ Deleted {deleted} {}.", if deleted == 1 { "task" } else { "tasks" }),
-        }))
+        let deletion = self
+            .tasks
+            .delete_matching_expected(ctx.user, &criteria, &ctx.zone, args.expected_count)
+            .await
+            .map_err(failure)?;
+        if let Some(expected) = args.expected_count
+            && expected != deletion.matched
+        {
+            return Err(ToolError::TasksChanged(format!(
+                "Nothing was deleted: {} {} match now, not {expected} as the user confirmed. Tell the user \
+                 and ask again (call delete_all_tasks without confirm to list them).",
+                deletion.matched,
+                filter_noun(&filter, deletion.matched)
+            )));
+        }
+        let deleted: Vec<TaskRef> = deletion.deleted.iter().map(TaskRef::from).collect();
+        let count = deleted.len() as u64;
+        let message = if count == 0 {
+            format!("No {filter} found; nothing was deleted.")
+        } else {
+            format!("🗑️ Deleted {count} {}: {}.", filter_noun(&filter, count), name_tasks(&deleted))
+        };
+        Ok(BulkDeletionOutcome {
+            message,
+            filter,
+            requires_confirmation: false,
+            task_count: deletion.matched,
+            deleted_count: count,
+            tasks: deleted,
+        })
     }
-}
 
-const TOOL_NAMES: [&str; 7] =
-    [CREATE_TASK, LIST_TASKS, UPDATE_TASK, DELETE_TASK, COMPLETE_TASK, COMPLETE_ALL_TASKS, DELETE_ALL_TASKS];
-
-#[async_trait]
-impl ToolExecutor for TaskTools {
-    fn definitions(&self) -> Vec<ToolDefinition> {
-        definitions()
-    }
-
-    async fn call(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolOutput {
-        match self.run(ctx, name, arguments).await {
-            Ok(value) => ToolOutput { value, is_error: false },
-            Err(failure) => ToolOutput {
-                value: json!({"success": false, "error": failure.error, "message": failure.message}),
-                is_error: true,
+    /// The listing criteria of a tool filter; due bounds may be words, read in the user's zone.
+    fn criteria(&self, filter: &TaskFilterArgs, zone: &UserZone) -> ToolResult<ListCriteria> {
+        let now = crate::storage::now();
+        let bound = |raw: &Option<String>, field: &str| -> ToolResult<Option<String>> {
+            raw.as_deref().map(|raw| resolve_due(raw, field, zone, now).map(|ts| ts.to_string())).transpose()
+        };
+        Ok(ListCriteria {
+            status: match filter.status {
+                StatusArg::All => StatusFilter::All,
+                StatusArg::Pending => StatusFilter::Pending,
+                StatusArg::Completed => StatusFilter::Completed,
+                StatusArg::Overdue => StatusFilter::Overdue,
             },
+            priority: filter.priority.clone(),
+            tags: filter.tags.clone().unwrap_or_default(),
+            due: filter.due.map(|due| match due {
+                DueWindowArg::Overdue => DueWindow::Overdue,
+                DueWindowArg::Today => DueWindow::Today,
+                DueWindowArg::Week => DueWindow::Week,
+                DueWindowArg::Month => DueWindow::Month,
+            }),
+            due_before: bound(&filter.due_before, "due_before")?,
+            due_after: bound(&filter.due_after, "due_after")?,
+            search: filter.search.clone(),
+            ..Default::default()
+        })
+    }
+
+    /// The service patch for an update_task call, read against the task as it is.
+    fn patch(
+        &self,
+        ctx: &ToolContext,
+        args: &UpdateTaskArgs,
+        before: &Task,
+        now: Timestamp,
+    ) -> ToolResult<TaskPatchInput> {
+        let clear = args.clear.clone().unwrap_or_default();
+        let clears = |field: ClearableField| clear.contains(&field);
+        let both = |field: ClearableField, set: bool| -> ToolResult<()> {
+            if set && clears(field) {
+                return Err(ToolError::invalid(format!(
+                    "{0}: either set it or clear it, not both",
+                    field.name()
+                )));
+            }
+            Ok(())
+        };
+        both(ClearableField::Description, matches!(args.description, Some(Some(_))))?;
+        both(ClearableField::DueDate, matches!(args.due_date, Some(Some(_))))?;
+        both(ClearableField::Reminder, matches!(args.reminder, Some(Some(_))))?;
+        both(ClearableField::Recurrence, matches!(args.recurrence, Some(Some(_))))?;
+        both(ClearableField::Tags, args.tags.is_some() || args.add_tags.is_some())?;
+
+        let mut tags = args.tags.clone();
+        if clears(ClearableField::Tags) {
+            tags = Some(Vec::new());
+        }
+        let title = args.title.as_deref().map(|raw| {
+            let (title, found) = split_title_tags(raw, &ctx.zone, now);
+            if !found.is_empty() {
+                tags.get_or_insert_with(|| before.tags.clone()).extend(found);
+            }
+            title
+        });
+        if let Some(added) = &args.add_tags {
+            tags.get_or_insert_with(|| before.tags.clone()).extend(added.iter().cloned());
+        }
+        if let Some(removed) = &args.remove_tags {
+            let removed: Vec<String> = removed.iter().map(|t| t.trim().to_lowercase()).collect();
+            let current = tags.get_or_insert_with(|| before.tags.clone());
+            let normalised = |tag: &String| tag.trim().to_lowercase();
+            let missing: Vec<String> = removed
+                .iter()
+                .filter(|tag| !current.iter().any(|have| normalised(have) == **tag))
+                .map(|tag| format!("\"{tag}\""))
+                .collect();
+            if !missing.is_empty() {
+                let have = if current.is_empty() { "none".to_owned() } else { current.join(", ") };
+                return Err(ToolError::invalid(format!(
+                    "remove_tags: task #{} has no tag {}; its tags are: {have}",
+                    before.number,
+                    missing.join(", ")
+                )));
+            }
+            current.retain(|tag| !removed.contains(&normalised(tag)));
+        }
+
+        let description =
+            if clears(ClearableField::Description) { Some(None) } else { args.description.clone() };
+        let due_at = match (&args.due_date, clears(ClearableField::DueDate)) {
+            (_, true) | (Some(None), _) => Some(None),
+            (Some(Some(raw)), false) => Some(Some(resolve_due(raw, "due_date", &ctx.zone, now)?)),
+            (None, false) => None,
+        };
+        let reminder = match (&args.reminder, clears(ClearableField::Reminder)) {
+            (_, true) | (Some(None), _) => Some(None),
+            (Some(Some(reminder)), false) => Some(reminder_offset(reminder)?),
+            (None, false) => None,
+        };
+        let recurrence = match (&args.recurrence, clears(ClearableField::Recurrence)) {
+            (_, true) | (Some(None), _) => Some(None),
+            (Some(Some(rule)), false) => Some(recurrence_rule(rule, &ctx.zone, now)?),
+            (None, false) => None,
+        };
+        // Reminders and recurrence hang off the due time, set already or in this call.
+        let due_after = due_at.unwrap_or(before.due_at);
+        let needs_due = |field: &str, set: bool| -> ToolResult<()> {
+            if set && due_after.is_none() {
+                return Err(ToolError::invalid(format!(
+                    "{field} needs a due date: task #{} has none, so send due_date too",
+                    before.number
+                )));
+            }
+            Ok(())
+        };
+        needs_due("reminder", matches!(reminder, Some(Some(_))))?;
+        needs_due("recurrence", matches!(recurrence, Some(Some(_))))?;
+        // Removing the due date takes the reminder and recurrence with it.
+        let drops_due = matches!(due_at, Some(None)) && before.due_at.is_some();
+        let reminder =
+            if drops_due && before.reminder_offset_minutes.is_some() { Some(None) } else { reminder };
+        let recurrence = if drops_due && before.recurrence.is_some() { Some(None) } else { recurrence };
+
+        Ok(TaskPatchInput {
+            title,
+            description,
+            priority: args.priority.clone(),
+            tags,
+            due_at: due_at.map(|due| due.map(|ts| ts.to_string())),
+            reminder_offset_minutes: reminder.map(|r| r.map(|r| i64::from(r.minutes()))),
+            recurrence,
+        })
+    }
+}
+
+/// A [`TaskError`] as a tool reports it; `task` names the task the call was about.
+fn tool_error(err: TaskError, task: Option<&TaskIdArg>) -> ToolError {
+    match err {
+        TaskError::NotFound => match task {
+            Some(task) => ToolError::not_found(task),
+            None => {
+                ToolError::TaskNotFound { task: String::new(), message: "Could not find that task".into() }
+            }
+        },
+        TaskError::Invalid(err) => ToolError::invalid(err.to_string()),
+        TaskError::InvalidField { message, .. } => ToolError::invalid(message),
+        TaskError::Storage(err) => {
+            tracing::error!(error = %err, "a task tool failed in storage");
+            ToolError::Unavailable
         }
     }
 }
 
-/// The seven tool definitions (the same for every front-end).
-pub fn definitions() -> Vec<ToolDefinition> {
-    vec![
-        ToolDefinition {
-            name: CREATE_TASK,
-            description: "Create a task for the user. Put the due time in due_date (RFC 3339 in the \
-                          user's time zone preferred), not in the title.",
-            parameters: parameters_schema::<CreateTaskArgs>(),
-        },
-        ToolDefinition {
-            name: LIST_TASKS,
-            description: "List, filter, search, sort and count the user's tasks. Each task has a \
-                          number the user can refer to (\"task 3\"). Returns total/pending/completed counts.",
-            parameters: parameters_schema::<ListTasksArgs>(),
-        },
-        ToolDefinition {
-            name: UPDATE_TASK,
-            description: "Change a task's title, description, due date, priority, tags or completion.",
-            parameters: parameters_schema::<UpdateTaskArgs>(),
-        },
-        ToolDefinition {
-            name: DELETE_TASK,
-            description: "Delete one task permanently.",
-            parameters: parameters_schema::<TaskIdArgs>(),
-        },
-        ToolDefinition {
-            name: COMPLETE_TASK,
-            description: "Mark a task completed (completed: true) or reopen it (completed: false).",
-            parameters: parameters_schema::<CompleteTaskArgs>(),
-        },
-        ToolDefinition {
-            name: COMPLETE_ALL_TASKS,
-            description: "Mark every pending task completed (or, with completed: false, reopen every \
-                          completed task). Reports updated and skipped counts.",
-            parameters: parameters_schema::<CompleteAllTasksArgs>(),
-        },
-        ToolDefinition {
-            name: DELETE_ALL_TASKS,
-            description: "Delete all of the user's tasks, in two steps: call without confirmed to get \
-                          the count, tell the user and wait for an explicit yes, then call with confirmed: true.",
-            parameters: parameters_schema::<DeleteAllTasksArgs>(),
-        },
-    ]
-}
-
-fn parse_args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolFailure> {
-    decode_arguments(tool, arguments).map_err(ToolFailure::invalid)
-}
-
-fn task_key(task: &TaskIdArg) -> Result<TaskKey, ToolFailure> {
+fn task_key(task: &TaskIdArg) -> ToolResult<TaskKey> {
     let key = match task {
         TaskIdArg::Number(n) => (*n > 0).then_some(TaskKey::Number(*n)),
         TaskIdArg::Text(text) => TaskKey::parse(text),
     };
-    key.ok_or_else(|| ToolFailure {
-        error: "Task not found".into(),
+    key.ok_or_else(|| ToolError::TaskNotFound {
+        task: task.to_string(),
         message: format!(
             "Could not find task with ID {task}: task_id must be a task number such as 3 or \"#3\", or a \
              task id; use list_tasks (with search) to find the task"
@@ -437,18 +512,78 @@ fn task_key(task: &TaskIdArg) -> Result<TaskKey, ToolFailure> {
     })
 }
 
+/// A reminder argument: `Some(offset)`, or `None` for words meaning "no reminder".
+fn reminder_offset(reminder: &ReminderArg) -> ToolResult<Option<ReminderOffset>> {
+    match reminder {
+        ReminderArg::Minutes(minutes) => ReminderOffset::new(*minutes)
+            .map(Some)
+            .map_err(|err| ToolError::invalid(format!("reminder: {err}"))),
+        ReminderArg::Words(words) => reminder_from_words(words).map_err(ToolError::InvalidArguments),
+    }
+}
+
+/// A recurrence argument: `Some(rule)`, or `None` for words meaning "does not repeat".
+fn recurrence_rule(arg: &RecurrenceArg, zone: &UserZone, now: Timestamp) -> ToolResult<Option<Recurrence>> {
+    let (mut rule, until) = match arg {
+        RecurrenceArg::Words(words) => {
+            match recurrence_from_words(words).map_err(ToolError::InvalidArguments)? {
+                Some(parsed) => (parsed.rule, parsed.until),
+                None => return Ok(None),
+            }
+        }
+        RecurrenceArg::Rule(rule) => {
+            let weekdays = rule
+                .weekdays
+                .as_ref()
+                .map(|days| days.iter().map(|d| Weekday::parse(d)).collect::<Result<Vec<_>, _>>())
+                .transpose()
+                .map_err(|err| ToolError::invalid(format!("recurrence.weekdays: {err}")))?;
+            let frequency = match rule.frequency {
+                FrequencyArg::Daily => todokit_domain::Frequency::Daily,
+                FrequencyArg::Weekly => todokit_domain::Frequency::Weekly,
+                FrequencyArg::Monthly => todokit_domain::Frequency::Monthly,
+                FrequencyArg::Yearly => todokit_domain::Frequency::Yearly,
+            };
+            let rule_value = Recurrence {
+                frequency,
+                interval: rule.interval.unwrap_or(1),
+                weekdays,
+                count: rule.count,
+                until: None,
+            };
+            (rule_value, rule.until.clone())
+        }
+    };
+    if let Some(raw) = until {
+        rule.until = Some(resolve_until(&raw, zone, now)?);
+    }
+    rule.validate().map(Some).map_err(|err| ToolError::invalid(format!("recurrence: {err}")))
+}
+
+/// The end of a series: a date means the end of that day in the user's zone.
+fn resolve_until(raw: &str, zone: &UserZone, now: Timestamp) -> ToolResult<Timestamp> {
+    if let Ok(date) = raw.trim().parse::<jiff::civil::Date>() {
+        return date
+            .at(23, 59, 59, 0)
+            .to_zoned(zone.tz().clone())
+            .map(|z| z.timestamp())
+            .map_err(|err| ToolError::invalid(format!("recurrence.until: {err}")));
+    }
+    resolve_due(raw, "recurrence.until", zone, now)
+}
+
 /// Reads a due time: RFC 3339 or a civil date/time in the user's zone, or a
 /// natural-language phrase ("tomorrow at 5pm") resolved in that zone.
-fn resolve_due(raw: &str, field: &str, zone: &UserZone, now: Timestamp) -> Result<Timestamp, ToolFailure> {
+fn resolve_due(raw: &str, field: &str, zone: &UserZone, now: Timestamp) -> ToolResult<Timestamp> {
     let raw = raw.trim();
     match parse_due(raw, zone, now) {
         Ok(ts) => return Ok(ts),
-        Err(TaskError::Invalid(err)) => return Err(ToolFailure::invalid(format!("{field}: {err}"))),
+        Err(TaskError::Invalid(err)) => return Err(ToolError::invalid(format!("{field}: {err}"))),
         Err(_) => {}
     }
     let local_now = now.to_zoned(zone.tz().clone());
     let unparseable = || {
-        ToolFailure::invalid(format!(
+        ToolError::invalid(format!(
             "{field}: could not understand {raw:?} as a date; send RFC 3339 in the user's time zone, \
              e.g. {}",
             local_now.strftime("%Y-%m-%dT17:00:00%:z")
@@ -461,7 +596,7 @@ fn resolve_due(raw: &str, field: &str, zone: &UserZone, now: Timestamp) -> Resul
         return Err(unparseable());
     }
     todokit_domain::validate_due_at(found.at.timestamp(), now)
-        .map_err(|err| ToolFailure::invalid(format!("{field}: {err}")))
+        .map_err(|err| ToolError::invalid(format!("{field}: {err}")))
 }
 
 /// Takes tags out of a title ("#shopping", "… tagged with work"), using the
@@ -506,27 +641,60 @@ fn display_time(ts: Timestamp, zone: &UserZone) -> String {
     ts.to_zoned(zone.tz().clone()).strftime("%a %Y-%m-%d %H:%M %Z").to_string()
 }
 
-/// A task as tools return it: due and creation times in the user's zone.
-fn task_json(task: &Task, zone: &UserZone) -> Value {
-    let local = |ts: Timestamp| ts.to_zoned(zone.tz().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
-    let mut value = json!({
-        "id": task.id,
-        "number": task.number,
-        "title": task.title,
-        "description": task.description,
-        "priority": task.priority,
-        "tags": task.tags,
-        "due_date": task.due_at.map(local),
-        "completed": task.completed,
-        "created_at": local(task.created_at),
+fn describe_rule(rule: &Recurrence, zone: &UserZone) -> String {
+    let until = rule.until.map(|until| until.to_zoned(zone.tz().clone()).strftime("%a %Y-%m-%d").to_string());
+    describe_recurrence(rule, until)
+}
+
+/// A filter in words: "high-priority pending tasks tagged work due this week matching “milk”".
+fn describe_filter(filter: &TaskFilterArgs) -> String {
+    let mut text = String::new();
+    if let Some(priority) = filter.priority.as_deref().and_then(|p| todokit_domain::Priority::parse(p).ok()) {
+        text.push_str(&format!("{priority}-priority "));
+    }
+    text.push_str(match filter.status {
+        StatusArg::All => "",
+        StatusArg::Pending => "pending ",
+        StatusArg::Completed => "completed ",
+        StatusArg::Overdue => "overdue ",
     });
-    if let Some(recurrence) = &task.recurrence {
-        value["recurrence"] = json!(recurrence);
+    text.push_str("tasks");
+    if let Some(tags) = filter.tags.as_ref().filter(|tags| !tags.is_empty()) {
+        text.push_str(&format!(" tagged {}", tags.join(" and ")));
     }
-    if task.due_at.is_some_and(|due| !task.completed && due < Timestamp::now()) {
-        value["overdue"] = Value::Bool(true);
+    if let Some(due) = filter.due {
+        text.push_str(match due {
+            DueWindowArg::Overdue => " that are overdue",
+            DueWindowArg::Today => " due today",
+            DueWindowArg::Week => " due this week",
+            DueWindowArg::Month => " due this month",
+        });
     }
-    value
+    if let Some(after) = &filter.due_after {
+        text.push_str(&format!(" due from {after}"));
+    }
+    if let Some(before) = &filter.due_before {
+        text.push_str(&format!(" due before {before}"));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        text.push_str(&format!(" matching “{search}”"));
+    }
+    text
+}
+
+/// The filter's words for `count` tasks ("1 high-priority task", "3 high-priority tasks").
+fn filter_noun(filter: &str, count: u64) -> String {
+    if count == 1 { filter.replacen("tasks", "task", 1) } else { filter.to_owned() }
+}
+
+/// "#1 Buy milk, #4 Call Bob and 3 more".
+fn name_tasks(tasks: &[TaskRef]) -> String {
+    let mut names: Vec<String> =
+        tasks.iter().take(NAMED_IN_MESSAGE).map(|t| format!("#{} {}", t.number, t.title)).collect();
+    if tasks.len() > NAMED_IN_MESSAGE {
+        names.push(format!("and {} more", tasks.len() - NAMED_IN_MESSAGE));
+    }
+    names.join(", ")
 }
 
 fn describe_changes(before: &Task, after: &Task, zone: &UserZone) -> Vec<String> {
@@ -550,6 +718,18 @@ fn describe_changes(before: &Task, after: &Task, zone: &UserZone) -> Vec<String>
         changes.push(match after.due_at {
             Some(due) => format!("due date set to {}", display_time(due, zone)),
             None => "due date removed".to_owned(),
+        });
+    }
+    if before.reminder_offset_minutes != after.reminder_offset_minutes {
+        changes.push(match after.reminder_offset_minutes {
+            Some(minutes) => format!("reminder set to {}", describe_reminder(minutes)),
+            None => "reminder removed".to_owned(),
+        });
+    }
+    if before.recurrence != after.recurrence {
+        changes.push(match &after.recurrence {
+            Some(rule) => format!("now repeats {}", describe_rule(rule, zone)),
+            None => "no longer repeats".to_owned(),
         });
     }
     if before.completed != after.completed {
@@ -597,8 +777,17 @@ mod tests {
         assert_eq!(expect("  in 3 days "), "2026-11-24T22:59:59Z");
         assert!(resolve("whenever the moon is blue").is_err());
         assert!(resolve("buy milk tomorrow").is_err(), "a date buried in other words is refused");
-        let message = resolve("1900-01-01T00:00:00Z").err().unwrap().message;
+        let message = resolve("1900-01-01T00:00:00Z").err().unwrap().to_string();
         assert!(message.contains("10 years"), "{message}");
+    }
+
+    #[test]
+    fn until_dates_include_the_whole_day() {
+        let zone = UserZone::parse("Europe/Berlin").unwrap();
+        assert_eq!(
+            resolve_until("2027-06-30", &zone, utc_now()).unwrap().to_string(),
+            "2027-06-30T21:59:59Z"
+        );
     }
 
     #[test]
@@ -609,5 +798,23 @@ mod tests {
         assert_eq!(task_key(&TaskIdArg::Text(id.to_string())).ok(), Some(TaskKey::Id(id)));
         assert!(task_key(&TaskIdArg::Number(-1)).is_err());
         assert!(task_key(&TaskIdArg::Text("groceries".into())).is_err());
+    }
+
+    #[test]
+    fn filters_in_words() {
+        let filter = TaskFilterArgs {
+            status: StatusArg::Pending,
+            priority: Some("urgent".into()),
+            tags: Some(vec!["work".into()]),
+            due: Some(DueWindowArg::Week),
+            search: Some("report".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            describe_filter(&filter),
+            "high-priority pending tasks tagged work due this week matching “report”"
+        );
+        assert_eq!(filter_noun("low-priority tasks", 1), "low-priority task");
+        assert_eq!(describe_filter(&TaskFilterArgs::default()), "tasks");
     }
 }

@@ -36,6 +36,11 @@ async fn openapi_document_lists_every_route_and_docs_are_served() {
         .collect();
     operations.sort();
     insta::assert_snapshot!(operations.join("\n"));
+    // Recurrence is described field by field, weekdays included.
+    let weekdays = &doc["components"]["schemas"]["Recurrence"]["properties"]["weekdays"];
+    assert!(weekdays.to_string().contains("Weekday"), "{weekdays}");
+    let weekday = &doc["components"]["schemas"]["Weekday"]["enum"];
+    assert_eq!(weekday, &serde_json::json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), "{weekday}");
     let docs = app.client.get(format!("{}/api/docs/", app.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");

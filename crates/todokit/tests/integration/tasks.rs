@@ -12,6 +12,7 @@ on_both_backends!(
     patch_changes_and_clears_fields,
     completing_a_recurring_task_creates_the_next_once,
     monthly_recurrence_is_calendar_correct_and_stops_at_count,
+    weekly_on_weekdays_repeats_on_the_listed_days_across_dst,
     list_filters_by_status_priority_tags_and_search,
     due_windows_follow_the_callers_time_zone,
     sorting_and_pagination,
@@ -101,6 +102,10 @@ async fn every_validation_rule_has_a_clear_error(app: TestApp) {
             json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "daily", "interval": 0}}),
             "recurrence",
         ),
+        (
+            json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "monthly", "weekdays": ["mon"]}}),
+            "recurrence",
+        ),
         (json!({"title": "nul\u{0}byte"}), "title"),
     ];
     for (body, field) in cases {
@@ -120,6 +125,10 @@ async fn every_validation_rule_has_a_clear_error(app: TestApp) {
         .await
         .expect_error(422, "validation_failed");
     app.post("/api/tasks", &token, json!({"title": 5})).await.expect_error(422, "validation_failed");
+    let funday = json!({"title": "ok", "due_at": "2030-01-01T00:00:00Z",
+                        "recurrence": {"frequency": "weekly", "weekdays": ["funday"]}});
+    let error = app.post("/api/tasks", &token, funday).await.expect_error(422, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("unknown weekday \"funday\""), "{error}");
     let malformed = app
         .client
         .post(format!("{}/api/tasks", app.url))
@@ -250,6 +259,85 @@ async fn monthly_recurrence_is_calendar_correct_and_stops_at_count(app: TestApp)
         number = done["next_instance"]["number"].as_i64().unwrap();
     }
     assert_eq!(dues, ["2031-02-28T09:00:00Z", "2031-03-31T09:00:00Z"], "count 3 = the first plus two more");
+}
+
+async fn weekly_on_weekdays_repeats_on_the_listed_days_across_dst(app: TestApp) {
+    let token = app.new_user().await;
+    let zone = "timezone=America/New_York";
+    // Thursday 29 October 2026, 09:00 in New York; clocks go back on Sunday 1 November.
+    let created = app
+        .post(
+            &format!("/api/tasks?{zone}"),
+            &token,
+            json!({"title": "Stand-up", "due_at": "2026-10-29T09:00:00",
+                   "recurrence": {"frequency": "weekly", "weekdays": ["Sunday", "thu", "sun"], "count": 4}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        created["recurrence"],
+        json!({"frequency": "weekly", "interval": 1, "weekdays": ["thu", "sun"], "count": 4}),
+        "sorted Monday first, distinct, short names"
+    );
+    let stored = app.get("/api/tasks/1", &token).await.expect(200);
+    assert_eq!(stored["recurrence"], created["recurrence"], "read back from storage as written");
+
+    let mut number = 1;
+    let mut dues = Vec::new();
+    loop {
+        let done =
+            app.post(&format!("/api/tasks/{number}/complete?{zone}"), &token, json!({})).await.expect(200);
+        let next = &done["next_instance"];
+        if next.is_null() {
+            break;
+        }
+        assert_eq!(next["recurrence"], created["recurrence"]);
+        dues.push(next["due_at"].as_str().unwrap().to_owned());
+        number = next["number"].as_i64().unwrap();
+    }
+    // 09:00 local each time: 13:00Z before the change, 14:00Z after it. Count 4 includes the first.
+    assert_eq!(dues, ["2026-11-01T14:00:00Z", "2026-11-05T14:00:00Z", "2026-11-08T14:00:00Z"]);
+
+    // A PATCH switches an existing task to weekdays; the next occurrence follows them.
+    app.create_task(
+        &token,
+        json!({"title": "Gym", "due_at": "2027-01-04T18:00:00Z",
+                                    "recurrence": {"frequency": "daily"}}),
+    )
+    .await;
+    let gym = app
+        .send(
+            Method::PATCH,
+            "/api/tasks/5",
+            Some(&token),
+            Some(json!({"recurrence": {"frequency": "weekly", "interval": 2, "weekdays": ["mon", "fri"]}})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(gym["recurrence"]["weekdays"], json!(["mon", "fri"]));
+    let done = app.post("/api/tasks/5/complete", &token, json!({})).await.expect(200);
+    assert_eq!(done["next_instance"]["due_at"], "2027-01-08T18:00:00Z", "Friday of the same week");
+    let done = app.post("/api/tasks/6/complete", &token, json!({})).await.expect(200);
+    assert_eq!(done["next_instance"]["due_at"], "2027-01-18T18:00:00Z", "Monday two weeks on");
+
+    // Weekdays only make sense weekly; the task is left as it was.
+    let error = app
+        .send(
+            Method::PATCH,
+            "/api/tasks/7",
+            Some(&token),
+            Some(json!({"recurrence": {"frequency": "daily", "weekdays": ["mon"]}})),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("weekly"), "{error}");
+    assert_eq!(
+        app.get("/api/tasks/7", &token).await.expect(200)["recurrence"]["weekdays"],
+        json!(["mon", "fri"])
+    );
+    // Another user sees none of it.
+    let other = app.new_user().await;
+    app.get("/api/tasks/1", &other).await.expect_error(404, "not_found");
 }
 
 async fn list_filters_by_status_priority_tags_and_search(app: TestApp) {

@@ -37,7 +37,10 @@ fn failed(output: ToolOutput, error: &str, message_part: &str) -> Value {
 on_both_backends!(
     every_tool_works_end_to_end,
     bad_arguments_become_tool_errors,
-    tools_never_reach_another_users_tasks
+    tools_never_reach_another_users_tasks,
+    every_task_field_through_the_tools,
+    typed_calls_report_a_missing_task_as_a_variant,
+    bulk_tools_act_only_on_their_filter_and_name_the_tasks,
 );
 
 async fn every_tool_works_end_to_end(app: TestApp) {
@@ -238,9 +241,9 @@ async fn bad_arguments_become_tool_errors(app: TestApp) {
         "due_before",
     );
     failed(
-        tools.call(&ctx, "delete_all_tasks", json!({"confirmed": "yes"})).await,
+        tools.call(&ctx, "delete_all_tasks", json!({"confirm": "yes"})).await,
         "Invalid arguments",
-        "confirmed",
+        "confirm",
     );
     failed(tools.call(&ctx, "drop_database", json!({})).await, "Unknown tool", "create_task");
 
@@ -296,4 +299,407 @@ fn tool_definitions() {
         ]
     );
     insta::assert_json_snapshot!(definitions);
+}
+
+async fn every_task_field_through_the_tools(app: TestApp) {
+    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let (ctx, token) = user_context(&app, "America/New_York").await;
+
+    // Reminder and recurrence in words, on create. 2031-10-30 is a Thursday.
+    let created = ok(tools
+        .call(
+            &ctx,
+            "create_task",
+            json!({"title": "Stand-up", "due_date": "2031-10-30T09:00", "tags": ["work", "team"],
+                   "reminder": "30 minutes before", "recurrence": "every Monday and Thursday"}),
+        )
+        .await);
+    let message = created["message"].as_str().unwrap();
+    assert!(message.contains("reminder 30 minutes before"), "{message}");
+    assert!(message.contains("repeats every Monday and Thursday"), "{message}");
+    assert_eq!(created["task"]["reminder_minutes_before"], 30);
+    assert_eq!(
+        created["task"]["recurrence"],
+        json!({"frequency": "weekly", "interval": 1, "weekdays": ["mon", "thu"]})
+    );
+    // What REST reads back is what the tool wrote.
+    let stored = app.get("/api/tasks/1", &token).await.expect(200);
+    assert_eq!(stored["reminder_offset_minutes"], 30);
+    assert_eq!(stored["recurrence"]["weekdays"], json!(["mon", "thu"]));
+
+    // Completing follows the weekdays, at 09:00 New York time across the DST change (Nov 2).
+    let done = ok(tools.call(&ctx, "complete_task", json!({"task_id": 1, "completed": true})).await);
+    assert_eq!(done["next_task"]["due_date"], "2031-11-03T09:00:00-05:00", "{done}");
+
+    // Tags: add and remove one at a time; the rest stay.
+    let tagged = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "add_tags": ["Urgent"]})).await);
+    assert_eq!(tagged["task"]["tags"], json!(["work", "team", "urgent"]));
+    let untagged = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "remove_tags": ["Work"]})).await);
+    assert_eq!(untagged["task"]["tags"], json!(["team", "urgent"]));
+    failed(
+        tools.call(&ctx, "update_task", json!({"task_id": 2, "remove_tags": ["work"]})).await,
+        "Invalid arguments",
+        "has no tag \"work\"; its tags are: team, urgent",
+    );
+
+    // Reminder: minutes, words, cleared.
+    let hour = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder": "an hour before"})).await);
+    assert_eq!(hour["task"]["reminder_minutes_before"], 60);
+    assert!(hour["message"].as_str().unwrap().contains("reminder set to 1 hour before"), "{hour}");
+    let fifteen = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder": 15})).await);
+    assert_eq!(fifteen["task"]["reminder_minutes_before"], 15);
+    let no_reminder = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "clear": ["reminder"]})).await);
+    assert!(no_reminder["task"].get("reminder_minutes_before").is_none(), "{no_reminder}");
+    assert!(no_reminder["message"].as_str().unwrap().contains("reminder removed"));
+
+    // Recurrence as a structured rule with weekdays, an end date, then stopped.
+    let rule = ok(tools
+        .call(
+            &ctx,
+            "update_task",
+            json!({"task_id": 2, "recurrence": {"frequency": "weekly", "interval": 2, "weekdays": ["Friday", "tue"], "until": "2032-03-31"}}),
+        )
+        .await);
+    assert_eq!(rule["task"]["recurrence"]["weekdays"], json!(["tue", "fri"]));
+    assert_eq!(rule["task"]["recurrence"]["interval"], 2);
+    assert_eq!(
+        rule["task"]["recurrence"]["until"], "2032-04-01T03:59:59Z",
+        "the end of that day in New York"
+    );
+    let words =
+        ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "recurrence": "every weekday"})).await);
+    assert_eq!(words["task"]["recurrence"]["weekdays"], json!(["mon", "tue", "wed", "thu", "fri"]));
+    let stopped = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "clear": ["recurrence"]})).await);
+    assert!(stopped["task"].get("recurrence").is_none());
+    assert!(stopped["message"].as_str().unwrap().contains("no longer repeats"));
+
+    // Clearing the due date takes the reminder with it; description and tags clear too.
+    ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder": 5, "description": "notes"})).await);
+    let cleared = ok(tools
+        .call(&ctx, "update_task", json!({"task_id": 2, "clear": ["due_date", "description", "tags"]}))
+        .await);
+    for field in ["due_date", "reminder_minutes_before", "description"] {
+        assert!(cleared["task"].get(field).is_none(), "{field} not cleared: {cleared}");
+    }
+    assert_eq!(cleared["task"]["tags"], json!([]));
+    let rest = app.get("/api/tasks/2", &token).await.expect(200);
+    assert!(rest["due_at"].is_null() && rest["reminder_offset_minutes"].is_null(), "{rest}");
+
+    // Errors a model can act on; none of them changes the task.
+    let before = app.get("/api/tasks/2", &token).await.expect(200);
+    failed(
+        tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder": 30})).await,
+        "Invalid arguments",
+        "reminder needs a due date: task #2 has none, so send due_date too",
+    );
+    failed(
+        tools.call(&ctx, "create_task", json!({"title": "x", "recurrence": "daily"})).await,
+        "Invalid arguments",
+        "recurrence needs a due date",
+    );
+    failed(
+        tools
+            .call(&ctx, "update_task", json!({"task_id": 2, "due_date": "tomorrow", "clear": ["due_date"]}))
+            .await,
+        "Invalid arguments",
+        "due_date: either set it or clear it",
+    );
+    failed(
+        tools
+            .call(
+                &ctx,
+                "update_task",
+                json!({"task_id": 2, "due_date": "2031-12-01T10:00", "recurrence": "whenever"}),
+            )
+            .await,
+        "Invalid arguments",
+        "every Monday and Thursday",
+    );
+    failed(
+        tools.call(&ctx, "update_task", json!({"task_id": 2, "due_date": "2031-12-01T10:00", "recurrence": {"frequency": "monthly", "weekdays": ["mon"]}})).await,
+        "Invalid arguments",
+        "weekdays only apply to a weekly rule",
+    );
+    failed(
+        tools.call(&ctx, "update_task", json!({"task_id": 2, "due_date": "2031-12-01T10:00", "recurrence": {"frequency": "weekly", "weekdays": ["funday"]}})).await,
+        "Invalid arguments",
+        "unknown weekday \"funday\"",
+    );
+    failed(
+        tools
+            .call(
+                &ctx,
+                "update_task",
+                json!({"task_id": 2, "due_date": "2031-12-01T10:00", "reminder": "5 weeks before"}),
+            )
+            .await,
+        "Invalid arguments",
+        "4 weeks",
+    );
+    failed(
+        tools.call(&ctx, "update_task", json!({"task_id": 2, "clear": ["colour"]})).await,
+        "Invalid arguments",
+        "clear",
+    );
+    assert_eq!(app.get("/api/tasks/2", &token).await.expect(200), before);
+}
+
+async fn typed_calls_report_a_missing_task_as_a_variant(app: TestApp) {
+    use todokit::tools::{CreateTaskArgs, RecurrenceArg, TaskIdArg, ToolError, UpdateTaskArgs};
+    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let (ctx, _) = user_context(&app, "UTC").await;
+    let created = tools
+        .create_task(
+            &ctx,
+            CreateTaskArgs {
+                title: "Gym".into(),
+                due_date: Some("2031-06-02T18:00:00Z".into()),
+                recurrence: Some(RecurrenceArg::Words("every other week on tue and thu".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.task.number, 1);
+    assert_eq!(created.task.recurrence.as_ref().unwrap().interval, 2);
+    let args =
+        UpdateTaskArgs { add_tags: Some(vec!["health".into()]), ..UpdateTaskArgs::new(TaskIdArg::Number(1)) };
+    assert_eq!(tools.update_task(&ctx, args).await.unwrap().task.tags, ["health"]);
+    let missing = UpdateTaskArgs { title: Some("x".into()), ..UpdateTaskArgs::new(TaskIdArg::Number(7)) };
+    match tools.update_task(&ctx, missing).await {
+        Err(ToolError::TaskNotFound { task, .. }) => assert_eq!(task, "7"),
+        other => panic!("expected TaskNotFound, got {other:?}"),
+    }
+}
+
+async fn bulk_tools_act_only_on_their_filter_and_name_the_tasks(app: TestApp) {
+    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let (ctx, token) = user_context(&app, "UTC").await;
+    let (other, other_token) = user_context(&app, "UTC").await;
+    for (title, priority, tags) in [
+        ("Ship release", "high", json!(["work"])),
+        ("Pay taxes", "high", json!(["home"])),
+        ("Water plants", "low", json!(["home"])),
+        ("Read novel", "low", json!([])),
+        ("Sort emails", "medium", json!(["work"])),
+    ] {
+        ok(tools
+            .call(&ctx, "create_task", json!({"title": title, "priority": priority, "tags": tags}))
+            .await);
+    }
+    ok(tools.call(&other, "create_task", json!({"title": "Someone else's", "priority": "high"})).await);
+
+    let done = ok(tools.call(&ctx, "complete_all_tasks", json!({"priority": "high"})).await);
+    assert_eq!((done["updated_count"].as_u64(), done["total_count"].as_u64()), (Some(2), Some(2)));
+    let named: Vec<&str> =
+        done["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(named, ["Ship release", "Pay taxes"]);
+    let message = done["message"].as_str().unwrap();
+    assert!(
+        message.contains("#1 Ship release, #2 Pay taxes") && message.contains("high-priority tasks"),
+        "{message}"
+    );
+    let pending = ok(tools.call(&ctx, "list_tasks", json!({"status": "pending"})).await);
+    assert_eq!(pending["total"], 3, "low and medium tasks untouched");
+    assert_eq!(
+        app.get("/api/tasks/1", &other_token).await.expect(200)["completed"],
+        false,
+        "other user untouched"
+    );
+
+    let tagged =
+        ok(tools.call(&ctx, "complete_all_tasks", json!({"tags": ["home"], "status": "pending"})).await);
+    assert_eq!(tagged["tasks"][0]["title"], "Water plants");
+    assert_eq!(tagged["total_count"], 1);
+
+    // Deleting: first the count, names and filter; nothing deleted.
+    let ask = ok(tools.call(&ctx, "delete_all_tasks", json!({"priority": "low"})).await);
+    assert_eq!((ask["requires_confirmation"].as_bool(), ask["task_count"].as_u64()), (Some(true), Some(2)));
+    let message = ask["message"].as_str().unwrap();
+    assert!(
+        message.contains("2 low-priority tasks") && message.contains("#3 Water plants, #4 Read novel"),
+        "{message}"
+    );
+    assert!(message.contains("expected_count: 2"), "{message}");
+    assert_eq!(app.get("/api/tasks", &token).await.expect(200)["total"], 5);
+
+    // A low-priority task appears before the user says yes: the confirmation no longer holds.
+    ok(tools.call(&ctx, "create_task", json!({"title": "Tidy garage", "priority": "low"})).await);
+    failed(
+        tools
+            .call(&ctx, "delete_all_tasks", json!({"priority": "low", "confirm": true, "expected_count": 2}))
+            .await,
+        "Tasks changed",
+        "Nothing was deleted: 3 low-priority tasks match now, not 2",
+    );
+    assert_eq!(app.get("/api/tasks", &token).await.expect(200)["total"], 6);
+
+    let gone = ok(tools
+        .call(&ctx, "delete_all_tasks", json!({"priority": "low", "confirm": true, "expected_count": 3}))
+        .await);
+    assert_eq!(gone["deleted_count"], 3);
+    let deleted: Vec<&str> =
+        gone["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(deleted, ["Water plants", "Read novel", "Tidy garage"]);
+    let left = ok(tools.call(&ctx, "list_tasks", json!({"sort": "title"})).await);
+    let left: Vec<&str> =
+        left["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(left, ["Pay taxes", "Ship release", "Sort emails"]);
+    assert_eq!(app.get("/api/tasks", &other_token).await.expect(200)["total"], 1);
+
+    let none = ok(tools.call(&ctx, "delete_all_tasks", json!({"search": "nothing like this"})).await);
+    assert_eq!(
+        (none["requires_confirmation"].as_bool(), none["task_count"].as_u64()),
+        (Some(false), Some(0))
+    );
+}
+
+async fn all_tasks(tools: &TaskTools, ctx: &ToolContext) -> Vec<Value> {
+    let all =
+        ok(tools.call(ctx, "list_tasks", json!({"limit": 100, "sort": "created", "order": "asc"})).await);
+    all["tasks"].as_array().unwrap().clone()
+}
+
+/// No bulk call, whatever its filter, changes a task outside it (real SQLite storage).
+#[test]
+fn no_bulk_call_changes_a_task_outside_its_filter() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    #[derive(Debug, Clone)]
+    struct Seed {
+        priority: &'static str,
+        tags: Vec<&'static str>,
+        completed: bool,
+        due_day: Option<i64>,
+        word: &'static str,
+    }
+    #[derive(Debug, Clone)]
+    struct Filter {
+        status: &'static str,
+        priority: Option<&'static str>,
+        tags: Vec<&'static str>,
+        due_after: Option<i64>,
+        due_before: Option<i64>,
+        search: Option<&'static str>,
+    }
+    #[derive(Debug, Clone, Copy)]
+    enum Op {
+        Complete(bool),
+        AskToDelete,
+        Delete,
+    }
+    let day = |d: i64| format!("2031-01-{:02}T12:00:00Z", d + 1);
+    let seed = (
+        prop::sample::select(vec!["low", "medium", "high"]),
+        prop::sample::subsequence(vec!["work", "home", "urgent"], 0..=3),
+        any::<bool>(),
+        prop::option::of(0i64..10),
+        prop::sample::select(vec!["milk", "report", "call"]),
+    )
+        .prop_map(|(priority, tags, completed, due_day, word)| Seed {
+            priority,
+            tags,
+            completed,
+            due_day,
+            word,
+        });
+    let filter = (
+        prop::sample::select(vec!["all", "pending", "completed"]),
+        prop::option::of(prop::sample::select(vec!["low", "medium", "high"])),
+        prop::sample::subsequence(vec!["work", "home", "urgent"], 0..=2),
+        prop::option::of(0i64..10),
+        prop::option::of(0i64..10),
+        prop::option::of(prop::sample::select(vec!["milk", "report", "REPORT", "call"])),
+    )
+        .prop_map(|(status, priority, tags, due_after, due_before, search)| Filter {
+            status,
+            priority,
+            tags,
+            due_after,
+            due_before,
+            search,
+        });
+    let op = prop_oneof![any::<bool>().prop_map(Op::Complete), Just(Op::AskToDelete), Just(Op::Delete)];
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(app) = runtime.block_on(crate::helpers::spawn_app(crate::helpers::Db::Sqlite)) else { return };
+    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    let strategy = (prop::collection::vec(seed, 1..10), filter, op);
+    runner
+        .run(&strategy, |(seeds, filter, op)| {
+            runtime.block_on(async {
+                let (ctx, _) = user_context(&app, "UTC").await;
+                for (i, seed) in seeds.iter().enumerate() {
+                    let mut args = json!({"title": format!("task {i} {}", seed.word), "priority": seed.priority, "tags": seed.tags});
+                    if let Some(d) = seed.due_day {
+                        args["due_date"] = json!(day(d));
+                    }
+                    let number = ok(tools.call(&ctx, "create_task", args).await)["task"]["number"].clone();
+                    if seed.completed {
+                        ok(tools.call(&ctx, "complete_task", json!({"task_id": number, "completed": true})).await);
+                    }
+                }
+                let matches = |seed: &Seed| {
+                    let due = seed.due_day;
+                    (match filter.status {
+                        "pending" => !seed.completed,
+                        "completed" => seed.completed,
+                        _ => true,
+                    }) && filter.priority.is_none_or(|p| p == seed.priority)
+                        && filter.tags.iter().all(|t| seed.tags.contains(t))
+                        && filter.due_after.is_none_or(|a| due.is_some_and(|d| d >= a))
+                        && filter.due_before.is_none_or(|b| due.is_some_and(|d| d < b))
+                        && filter.search.is_none_or(|s| seed.word == s.to_lowercase())
+                };
+                let mut arguments = json!({"status": filter.status, "tags": filter.tags});
+                if let Some(p) = filter.priority {
+                    arguments["priority"] = json!(p);
+                }
+                if let Some(a) = filter.due_after {
+                    arguments["due_after"] = json!(day(a));
+                }
+                if let Some(b) = filter.due_before {
+                    arguments["due_before"] = json!(day(b));
+                }
+                if let Some(s) = filter.search {
+                    arguments["search"] = json!(s);
+                }
+                let expected = seeds.iter().filter(|s| matches(s)).count() as u64;
+                let before = all_tasks(&tools, &ctx).await;
+                let result = match op {
+                    Op::Complete(completed) => {
+                        arguments["completed"] = json!(completed);
+                        ok(tools.call(&ctx, "complete_all_tasks", arguments).await)
+                    }
+                    Op::AskToDelete => ok(tools.call(&ctx, "delete_all_tasks", arguments).await),
+                    Op::Delete => {
+                        arguments["confirm"] = json!(true);
+                        arguments["expected_count"] = json!(expected);
+                        ok(tools.call(&ctx, "delete_all_tasks", arguments).await)
+                    }
+                };
+                let after = all_tasks(&tools, &ctx).await;
+                for (seed, old) in seeds.iter().zip(&before) {
+                    let now = after.iter().find(|t| t["id"] == old["id"]);
+                    if !matches(seed) {
+                        prop_assert_eq!(now, Some(old), "a task outside the filter changed: {}", result);
+                        continue;
+                    }
+                    match op {
+                        Op::Complete(completed) => prop_assert_eq!(&now.unwrap()["completed"], &json!(completed)),
+                        Op::AskToDelete => prop_assert_eq!(now, Some(old)),
+                        Op::Delete => prop_assert!(now.is_none(), "a matching task survived: {}", result),
+                    }
+                }
+                let counted = match op {
+                    Op::Complete(_) => &result["total_count"],
+                    _ => &result["task_count"],
+                };
+                prop_assert_eq!(counted, &json!(expected), "{}", result);
+                Ok(())
+            })
+        })
+        .unwrap();
 }
