@@ -926,10 +926,14 @@ impl<'a> Utterance<'a> {
             return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::Repeat(None)));
         }
         let refs = self.refs(start, end);
-        let add_like = matches!(
-            verb,
-            "add" | "create" | "new" | "todo" | "task" | "i" | "need" | "gotta" | "don't" | "dont"
-        ) && !has(&["tag", "tags", "label", "labels", "reminder", "note", "notes"])
+        // "task 3 should repeat weekly" names a task; "task: gym every monday" adds one.
+        let names_a_task = digits(self.w(start + 1).trim_start_matches('#')).is_some();
+        let adds_a_task = match verb {
+            "task" | "todo" => !names_a_task,
+            _ => matches!(verb, "add" | "create" | "new" | "i" | "need" | "gotta" | "don't" | "dont"),
+        };
+        let add_like = adds_a_task
+            && !has(&["tag", "tags", "label", "labels", "reminder", "note", "notes"])
             && !words.iter().any(|w| w.starts_with('#') && verb == "add" && has(&["to", "on"]));
         if let Some(found) = find_repeat(&refs)
             && !add_like
@@ -939,7 +943,10 @@ impl<'a> Utterance<'a> {
                     "make" | "set" | "change" | "update" | "switch" | "turn" | "schedule" | "have"
                 ))
             && !(verb == "remind" && self.w(start + 2) == "to")
-            && self.add(start).is_none_or(|_| has(REPEAT_WORDS) && !matches!(verb, "add" | "create" | "new"))
+            && (names_a_task
+                || self
+                    .add(start)
+                    .is_none_or(|_| has(REPEAT_WORDS) && !matches!(verb, "add" | "create" | "new")))
         {
             let mut used = self.mark(start, end, |w| {
                 REPEAT_WORDS.contains(&w)

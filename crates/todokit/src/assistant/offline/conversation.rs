@@ -32,8 +32,9 @@ pub(super) struct Conversation {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(super) enum Pending {
-    /// "Are you sure?": on "yes" the message `utterance` runs, confirmed.
-    Confirm { utterance: String },
+    /// "Are you sure?": on "yes" the message `utterance` runs, confirmed; a bulk delete then
+    /// deletes only if `expected_count` tasks still match (the count the user agreed to).
+    Confirm { utterance: String, expected_count: Option<u64> },
     /// "Which one do you mean?": the answer picks one of `candidates` for `utterance`.
     Which { utterance: String, candidates: Vec<TaskView> },
 }
@@ -44,6 +45,8 @@ pub(super) enum Pending {
 pub(super) enum Change {
     /// A task was created: undo deletes it.
     Created { task: TaskView },
+    /// A task was completed (or reopened): undo flips it back.
+    Completion { task_id: String, title: String, completed: bool },
     /// A task was changed: undo puts these fields back.
     Updated { before: TaskView },
     /// A task was deleted: undo creates it again.

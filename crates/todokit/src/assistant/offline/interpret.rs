@@ -1,8 +1,7 @@
 //! Performs a parsed [`Command`] through the task tools and writes the reply.
 
 use chatkit::StreamClosed;
-use jiff::Zoned;
-use serde_json::{Value, json};
+use jiff::{Timestamp, Zoned};
 use todokit_domain::Priority;
 use todokit_domain::nl::{
     Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, QuickAdd, SortKey, StatusFilter,
@@ -11,11 +10,15 @@ use todokit_domain::nl::{
 
 use super::conversation::{Change, Conversation, Pending};
 use super::turn::Turn;
-use crate::assistant::widgets::{DateContext, TaskView, is_not_found, task_of, tasks_of};
-use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
+use crate::assistant::widgets::{DateContext, TaskView};
+use crate::tools::{
+    CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, ListOutcome, ListTasksArgs,
+    RecurrenceArg, RecurrenceRuleArg, ReminderArg, SortArg, StatusArg, TaskFilterArgs, TaskIdArg, TaskIdArgs,
+    TaskOutcome, TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs,
+};
 
 /// How many tasks one listing asks for (the tools' maximum page).
-const LIST_LIMIT: u64 = 100;
+const LIST_LIMIT: u32 = 100;
 /// How many tasks a list reply shows before offering to filter.
 const SHOWN_IN_LIST: usize = 25;
 
@@ -32,7 +35,7 @@ pub(super) struct Outcome {
 type Step = Result<(), StreamClosed>;
 
 pub(super) struct Interpreter<'a> {
-    pub tools: &'a dyn ToolExecutor,
+    pub tools: &'a TaskTools,
     pub ctx: &'a ToolContext,
     pub now: Zoned,
     pub dates: DateContext,
@@ -49,8 +52,10 @@ pub(super) struct Interpreter<'a> {
     pub utterance: String,
     /// This turn's changes, for undo.
     pub changes: Vec<Change>,
-    /// This turn was an undo: it leaves nothing to undo.
+    /// This turn leaves nothing to undo (it was an undo, or a bulk delete).
     pub undoing: bool,
+    /// The count the user agreed to delete (with `confirmed`).
+    pub expected_count: Option<u64>,
     /// The tasks this turn was about ("it" next time).
     pub referred: Vec<TaskView>,
 }
@@ -97,10 +102,10 @@ enum Target {
 }
 
 impl Target {
-    fn task_id(&self) -> String {
+    fn task_id(&self) -> TaskIdArg {
         match self {
-            Target::Known(task) => task.id.clone(),
-            Target::Number(number) => number.to_string(),
+            Target::Known(task) => TaskIdArg::Text(task.id.clone()),
+            Target::Number(number) => TaskIdArg::Number(i64::from(*number)),
         }
     }
 
@@ -125,16 +130,44 @@ fn rfc3339(at: &Zoned) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-fn message_of(output: &ToolOutput) -> String {
-    ["message", "error"]
-        .iter()
-        .find_map(|key| output.value.get(*key).and_then(Value::as_str))
-        .unwrap_or("the task tool failed")
-        .to_owned()
+/// A task as the tools returned it, in the form replies and widgets use.
+fn view(task: &ToolTask) -> TaskView {
+    TaskView {
+        id: task.id.to_string(),
+        number: Some(task.number),
+        title: task.title.clone(),
+        description: task.description.clone(),
+        due_at: task.due_date.as_deref().and_then(|due| due.parse::<Timestamp>().ok()),
+        priority: task.priority.to_string(),
+        completed: task.completed,
+        tags: task.tags.clone(),
+    }
 }
 
-fn count_field(output: &ToolOutput, keys: &[&str]) -> Option<u64> {
-    keys.iter().find_map(|key| output.value.get(*key).and_then(Value::as_u64))
+fn views(outcome: &Result<ListOutcome, ToolError>) -> Vec<TaskView> {
+    outcome.as_ref().map(|list| list.tasks.iter().map(view).collect()).unwrap_or_default()
+}
+
+/// The rule the tools take for a parsed recurrence.
+fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
+    use todokit_domain::nl::RepeatFrequency;
+    let frequency = match repeat.frequency {
+        RepeatFrequency::Daily => crate::tools::FrequencyArg::Daily,
+        RepeatFrequency::Weekly => crate::tools::FrequencyArg::Weekly,
+        RepeatFrequency::Monthly => crate::tools::FrequencyArg::Monthly,
+        RepeatFrequency::Yearly => crate::tools::FrequencyArg::Yearly,
+    };
+    let weekdays: Vec<String> = serde_json::to_value(repeat)
+        .ok()
+        .and_then(|value| serde_json::from_value(value["weekdays"].clone()).ok())
+        .unwrap_or_default();
+    RecurrenceArg::Rule(RecurrenceRuleArg {
+        frequency,
+        interval: Some(repeat.interval),
+        weekdays: (!weekdays.is_empty()).then_some(weekdays),
+        count: None,
+        until: None,
+    })
 }
 
 fn plural(count: u64, one: &str, many: &str) -> String {
@@ -230,6 +263,16 @@ pub(super) fn pick(candidates: &[TaskView], answer: &str) -> Option<TaskView> {
     }
 }
 
+/// "30 minutes before", "1 hour before", "at the due time".
+fn reminder_words(minutes: u32) -> String {
+    match minutes {
+        0 => "at the due time".to_owned(),
+        m if m % 1440 == 0 => format!("{} before", plural(u64::from(m / 1440), "day", "days")),
+        m if m % 60 == 0 => format!("{} before", plural(u64::from(m / 60), "hour", "hours")),
+        m => format!("{} before", plural(u64::from(m), "minute", "minutes")),
+    }
+}
+
 fn priority_word(priority: &str) -> &str {
     match priority {
         "high" => "🔴 high",
@@ -238,28 +281,38 @@ fn priority_word(priority: &str) -> &str {
     }
 }
 
-impl Interpreter<'_> {
+impl<'a> Interpreter<'a> {
     fn say(&mut self, text: impl Into<String>) {
         self.outcome.paragraphs.push(text.into());
     }
 
-    async fn call(
+    fn tools(&self) -> (&'a TaskTools, &'a ToolContext) {
+        (self.tools, self.ctx)
+    }
+
+    async fn list_call(
         &mut self,
-        name: &str,
-        arguments: Value,
+        args: ListTasksArgs,
         title: &str,
-        icon: &str,
-    ) -> Result<ToolOutput, StreamClosed> {
-        self.turn.call_tool(self.tools, self.ctx, name, arguments, title, icon).await
+    ) -> Result<Result<ListOutcome, ToolError>, StreamClosed> {
+        let (tools, ctx) = self.tools();
+        self.turn.step(title, "search", tools.list_tasks(ctx, args)).await
+    }
+
+    /// Every task, soonest first (one page).
+    async fn all_tasks(&mut self, title: &str) -> Result<Vec<TaskView>, StreamClosed> {
+        let args = ListTasksArgs { limit: Some(LIST_LIMIT), ..ListTasksArgs::default() };
+        Ok(views(&self.list_call(args, title).await?))
     }
 
     /// Runs one message. `pending` is the question the previous reply asked; it is answered
     /// by this message or dropped.
     pub(super) async fn run(&mut self, parsed: Parsed, pending: Option<Pending>) -> Step {
         match pending {
-            Some(Pending::Confirm { utterance }) => match parsed.command {
+            Some(Pending::Confirm { utterance, expected_count }) => match parsed.command {
                 Command::Confirm => {
                     self.confirmed = true;
+                    self.expected_count = expected_count;
                     return self.run_text(&utterance).await;
                 }
                 Command::Deny => {
@@ -292,7 +345,7 @@ impl Interpreter<'_> {
                 guessed.join(", "),
                 parsed.corrected.trim()
             ));
-            self.state.pending = Some(Pending::Confirm { utterance: parsed.corrected });
+            self.state.pending = Some(Pending::Confirm { utterance: parsed.corrected, expected_count: None });
             return Ok(());
         }
         self.utterance = parsed.corrected.clone();
@@ -437,91 +490,87 @@ impl Interpreter<'_> {
     // ----- add ----------------------------------------------------------------------------
 
     async fn add(&mut self, quick: QuickAdd) -> Step {
-        let mut arguments = json!({"title": quick.title});
-        if let Some(description) = &quick.description {
-            arguments["description"] = json!(description);
-        }
-        if let Some(due) = &quick.due {
-            arguments["due_date"] = json!(rfc3339(due));
-        }
-        if let Some(priority) = quick.priority {
-            arguments["priority"] = json!(priority.to_string());
-        }
-        if !quick.tags.is_empty() {
-            arguments["tags"] = json!(quick.tags);
-        }
+        let args = CreateTaskArgs {
+            title: quick.title.clone(),
+            description: quick.description.clone(),
+            due_date: quick.due.as_ref().map(rfc3339),
+            priority: quick.priority.map(|priority| priority.to_string()),
+            tags: (!quick.tags.is_empty()).then(|| quick.tags.clone()),
+            reminder: quick
+                .reminder_minutes
+                .filter(|_| quick.due.is_some())
+                .map(|m| ReminderArg::Minutes(i64::from(m))),
+            recurrence: quick.repeat.as_ref().filter(|_| quick.due.is_some()).map(recurrence_arg),
+        };
         let title = format!("Creating task “{}”", quick.title);
-        let output = self.call("create_task", arguments, &title, "write").await?;
-        match task_of(&output).filter(|_| !output.is_error) {
-            Some(task) => {
+        let (tools, ctx) = self.tools();
+        match self.turn.step(&title, "write", tools.create_task(ctx, args)).await? {
+            Ok(created) => {
+                let task = view(&created.task);
                 let priority_named = quick.priority.is_some();
-                let number = task.number.map(|n| format!("#{n} ")).unwrap_or_default();
                 let mut reply =
-                    format!("✅ Added **{number}{}**{}.", task.title, self.details(&task, priority_named));
-                if let Some(repeat) = &quick.repeat {
-                    reply.push_str(&format!(
-                        " I can't make it repeat ({}) from chat yet — set that in the task's edit dialog.",
-                        repeat.describe()
-                    ));
+                    format!("✅ Added **{}**{}", task.label(), self.details(&task, priority_named));
+                if let Some(repeat) = &created.task.recurrence.as_ref().and(quick.repeat.as_ref()) {
+                    reply.push_str(&format!(", repeating {}", repeat.describe()));
                 }
-                if quick.reminder_minutes.is_some() {
-                    reply.push_str(
-                        " I can't set reminders from chat yet — set one in the task's edit dialog.",
-                    );
+                if let Some(minutes) = created.task.reminder_minutes_before {
+                    reply.push_str(&format!(", reminder {}", reminder_words(minutes)));
+                }
+                reply.push('.');
+                if quick.reminder_minutes.is_some() && quick.due.is_none() {
+                    reply.push_str(" A reminder needs a due time — tell me when it's due (e.g. *move it to friday 3pm*).");
                 }
                 self.say(reply);
                 self.changes.push(Change::Created { task: task.clone() });
                 self.referred.push(task.clone());
                 self.outcome.changed.push(task);
             }
-            None => self.say(format!("I couldn't add that task: {}", message_of(&output))),
+            Err(error) => self.say(format!("I couldn't add that task: {error}")),
         }
         Ok(())
     }
 
     // ----- list and count -----------------------------------------------------------------
 
-    fn list_arguments(&self, filter: &ListFilter) -> Value {
-        let mut arguments = json!({"limit": LIST_LIMIT});
-        let status = match filter.status {
-            StatusFilter::All => "all",
-            StatusFilter::Pending => "pending",
-            StatusFilter::Completed => "completed",
-            StatusFilter::Overdue => {
+    fn filter_arguments(&self, filter: &ListFilter) -> TaskFilterArgs {
+        let mut args = TaskFilterArgs {
+            status: match filter.status {
+                StatusFilter::All => StatusArg::All,
+                StatusFilter::Pending => StatusArg::Pending,
+                StatusFilter::Completed => StatusArg::Completed,
                 // Resolved here against the responder's clock, so results follow the same "now"
                 // as the dates in the reply.
-                arguments["due_before"] = json!(rfc3339(&self.now));
-                "pending"
-            }
+                StatusFilter::Overdue => StatusArg::Pending,
+            },
+            priority: filter.priority.map(|priority| priority.to_string()),
+            tags: filter.tag.as_ref().map(|tag| vec![tag.clone()]),
+            search: filter.search.clone(),
+            ..TaskFilterArgs::default()
         };
-        arguments["status"] = json!(status);
-        if let Some(priority) = filter.priority {
-            arguments["priority"] = json!(priority.to_string());
-        }
-        if let Some(tag) = &filter.tag {
-            arguments["tags"] = json!([tag]);
-        }
-        if let Some(search) = &filter.search {
-            arguments["search"] = json!(search);
-        }
+        let mut before = (filter.status == StatusFilter::Overdue).then(|| self.now.clone());
         if let Some((start, end)) = filter.due.and_then(|window| window.bounds(&self.now)) {
-            arguments["due_after"] = json!(rfc3339(&start));
-            let before = match arguments.get("due_before").and_then(Value::as_str) {
-                Some(existing) if existing < rfc3339(&end).as_str() => existing.to_owned(),
-                _ => rfc3339(&end),
-            };
-            arguments["due_before"] = json!(before);
+            args.due_after = Some(rfc3339(&start));
+            before = Some(match before {
+                Some(existing) if existing < end => existing,
+                _ => end,
+            });
         }
-        if let Some(sort) = filter.sort {
-            let key = match sort {
-                SortKey::Due => "due",
-                SortKey::Priority => "priority",
-                SortKey::Title => "title",
-                SortKey::Created => "created",
-            };
-            arguments["sort"] = json!(key);
+        args.due_before = before.as_ref().map(rfc3339);
+        args
+    }
+
+    fn list_arguments(&self, filter: &ListFilter) -> ListTasksArgs {
+        ListTasksArgs {
+            filter: self.filter_arguments(filter),
+            sort: filter.sort.map(|sort| match sort {
+                SortKey::Due => SortArg::Due,
+                SortKey::Priority => SortArg::Priority,
+                SortKey::Title => SortArg::Title,
+                SortKey::Created => SortArg::Created,
+            }),
+            order: None,
+            limit: Some(LIST_LIMIT),
         }
-        arguments
     }
 
     /// "pending high-priority tasks tagged #work due today".
@@ -569,23 +618,18 @@ impl Interpreter<'_> {
     /// "my work tasks": a tag when the user has that tag, otherwise a search.
     async fn resolve_topic(&mut self, filter: &mut ListFilter) -> Step {
         let Some(topic) = filter.topic.take() else { return Ok(()) };
-        let output =
-            self.call("list_tasks", json!({"tags": [topic], "limit": 1}), "Checking tags", "search").await?;
-        if count_field(&output, &["total"]).unwrap_or(0) > 0 {
+        let args = ListTasksArgs {
+            filter: TaskFilterArgs { tags: Some(vec![topic.clone()]), ..TaskFilterArgs::default() },
+            limit: Some(1),
+            ..ListTasksArgs::default()
+        };
+        let tagged = self.list_call(args, "Checking tags").await?;
+        if tagged.is_ok_and(|list| list.total > 0) {
             filter.tag = Some(topic);
         } else {
             filter.search = Some(topic);
         }
         Ok(())
-    }
-
-    /// The tasks matching `filter` (the first page).
-    async fn listed(&mut self, filter: &ListFilter, title: &str) -> Result<Vec<TaskView>, StreamClosed> {
-        let mut filter = filter.clone();
-        self.resolve_topic(&mut filter).await?;
-        let arguments = self.list_arguments(&filter);
-        let output = self.call("list_tasks", arguments, title, "search").await?;
-        Ok(tasks_of(&output))
     }
 
     async fn list(&mut self, mut filter: ListFilter) -> Step {
@@ -595,12 +639,14 @@ impl Interpreter<'_> {
             Some(search) => format!("Searching tasks for “{search}”"),
             None => "Listing tasks".to_owned(),
         };
-        let output = self.call("list_tasks", arguments, &title, "search").await?;
-        if output.is_error {
-            self.say(format!("I couldn't list your tasks: {}", message_of(&output)));
-            return Ok(());
-        }
-        let tasks = tasks_of(&output);
+        let output = match self.list_call(arguments, &title).await? {
+            Ok(output) => output,
+            Err(error) => {
+                self.say(format!("I couldn't list your tasks: {error}"));
+                return Ok(());
+            }
+        };
+        let tasks: Vec<TaskView> = output.tasks.iter().map(view).collect();
         let described = Self::describe_filter(&filter);
         if tasks.is_empty() {
             let reply = if Self::is_unfiltered(&filter) {
@@ -617,7 +663,7 @@ impl Interpreter<'_> {
             self.say(reply);
             return Ok(());
         }
-        let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64).max(tasks.len() as u64);
+        let total = output.total.max(tasks.len() as u64);
         let (pending, completed): (Vec<&TaskView>, Vec<&TaskView>) =
             tasks.iter().partition(|task| !task.completed);
         // Shown pending first, then completed: that order is what "the third one" counts.
@@ -663,16 +709,16 @@ impl Interpreter<'_> {
     async fn count(&mut self, mut filter: ListFilter) -> Step {
         self.resolve_topic(&mut filter).await?;
         let arguments = self.list_arguments(&filter);
-        let output = self.call("list_tasks", arguments, "Counting tasks", "analytics").await?;
-        if output.is_error {
-            self.say(format!("I couldn't count your tasks: {}", message_of(&output)));
-            return Ok(());
-        }
-        let tasks = tasks_of(&output);
-        let listed_pending = tasks.iter().filter(|task| !task.completed).count() as u64;
-        let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64);
-        let pending = count_field(&output, &["pending"]).unwrap_or(listed_pending);
-        let completed = count_field(&output, &["completed"]).unwrap_or(total.saturating_sub(pending));
+        let (tools, ctx) = self.tools();
+        let output =
+            match self.turn.step("Counting tasks", "analytics", tools.list_tasks(ctx, arguments)).await? {
+                Ok(output) => output,
+                Err(error) => {
+                    self.say(format!("I couldn't count your tasks: {error}"));
+                    return Ok(());
+                }
+            };
+        let (total, pending, completed) = (output.total, output.pending, output.completed);
         let reply = if total == 0 && Self::is_unfiltered(&filter) {
             "You don't have any tasks yet. Want to add one? Try *add call mom tomorrow at 5pm*.".to_owned()
         } else if filter.status == StatusFilter::All {
@@ -693,17 +739,17 @@ impl Interpreter<'_> {
     /// Finds the tasks a title phrase refers to: the tool's text search first, then a looser
     /// word match (plurals, word order) over all tasks.
     async fn find_by_title(&mut self, phrase: &str) -> Result<Vec<TaskView>, StreamClosed> {
-        let arguments = json!({"search": phrase, "limit": LIST_LIMIT});
-        let output =
-            self.call("list_tasks", arguments, &format!("Searching tasks for “{phrase}”"), "search").await?;
-        let found = tasks_of(&output);
+        let arguments = ListTasksArgs {
+            filter: TaskFilterArgs { search: Some(phrase.to_owned()), ..TaskFilterArgs::default() },
+            limit: Some(LIST_LIMIT),
+            ..ListTasksArgs::default()
+        };
+        let found = views(&self.list_call(arguments, &format!("Searching tasks for “{phrase}”")).await?);
         if !found.is_empty() {
             return Ok(found);
         }
-        let output = self
-            .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking through your tasks", "search")
-            .await?;
-        Ok(tasks_of(&output).into_iter().filter(|task| loosely_matches(phrase, &task.title)).collect())
+        let all = self.all_tasks("Looking through your tasks").await?;
+        Ok(all.into_iter().filter(|task| loosely_matches(phrase, &task.title)).collect())
     }
 
     /// Narrows title matches: an exact title wins, then the only task in the preferred state.
@@ -793,10 +839,13 @@ impl Interpreter<'_> {
                 Ok(self.forced.take().map(Target::Known).into_iter().collect())
             }
             TaskRef::First | TaskRef::Last => {
-                let arguments = json!({"status": "pending", "sort": "due", "limit": LIST_LIMIT});
-                let output =
-                    self.call("list_tasks", arguments, "Finding your pending tasks", "search").await?;
-                let tasks = tasks_of(&output);
+                let arguments = ListTasksArgs {
+                    filter: TaskFilterArgs { status: StatusArg::Pending, ..TaskFilterArgs::default() },
+                    sort: Some(SortArg::Due),
+                    limit: Some(LIST_LIMIT),
+                    ..ListTasksArgs::default()
+                };
+                let tasks = views(&self.list_call(arguments, "Finding your pending tasks").await?);
                 let pick = if *reference == TaskRef::First { tasks.first() } else { tasks.last() };
                 match pick {
                     Some(task) => Ok(vec![Target::Known(task.clone())]),
@@ -844,15 +893,20 @@ impl Interpreter<'_> {
     }
 
     /// Handles a single-task tool result: the updated task, or a reply explaining the failure.
-    fn changed_task(&mut self, output: &ToolOutput, target: &Target, verb: &str) -> Option<TaskView> {
-        if is_not_found(output) {
-            self.say_not_found(target);
-            return None;
-        }
-        match task_of(output).filter(|_| !output.is_error) {
-            Some(task) => Some(task),
-            None => {
-                self.say(format!("I couldn't {verb} that task: {}", message_of(output)));
+    fn changed_task(
+        &mut self,
+        result: Result<ToolTask, ToolError>,
+        target: &Target,
+        verb: &str,
+    ) -> Option<TaskView> {
+        match result {
+            Ok(task) => Some(view(&task)),
+            Err(ToolError::TaskNotFound { .. }) => {
+                self.say_not_found(target);
+                None
+            }
+            Err(error) => {
+                self.say(format!("I couldn't {verb} that task: {error}"));
                 None
             }
         }
@@ -874,16 +928,18 @@ impl Interpreter<'_> {
         } else {
             (format!("Reopening {}", target.short()), "reload")
         };
-        let arguments = json!({"task_id": target.task_id(), "completed": completed});
-        let output = self.call("complete_task", arguments, &title, icon).await?;
+        let args = CompleteTaskArgs { task_id: target.task_id(), completed };
+        let (tools, ctx) = self.tools();
+        let result = self.turn.step(&title, icon, tools.complete_task(ctx, args)).await?;
         let verb = if completed { "complete" } else { "reopen" };
-        let Some(task) = self.changed_task(&output, &target, verb) else { return Ok(()) };
-        self.referred.push(task.clone());
-        let was = match (&target, output.value.get("old_status"), output.value.get("new_status")) {
-            (_, Some(old), Some(new)) if old == new => Some(completed),
-            (Target::Known(before), ..) => Some(before.completed),
-            _ => None,
+        let (next_task, was) = match &result {
+            Ok(outcome) => (outcome.next_task.as_ref().map(view), Some(outcome.old_status == "completed")),
+            Err(_) => (None, None),
         };
+        let Some(task) = self.changed_task(result.map(|outcome| outcome.task), &target, verb) else {
+            return Ok(());
+        };
+        self.referred.push(task.clone());
         if was == Some(completed) {
             let state = if completed { "already complete" } else { "not completed yet" };
             self.say(format!("**{}** is {state}.", task.title));
@@ -892,7 +948,7 @@ impl Interpreter<'_> {
         let reply = if completed {
             let mut reply = format!("✅ Marked **{}** as complete.", task.title);
             // Completing a recurring task creates its next occurrence.
-            if let Some(next) = output.value.get("next_task").and_then(TaskView::from_json) {
+            if let Some(next) = next_task {
                 let when = next
                     .due_at
                     .map(|due| format!(", due {}", self.dates.format_due(due)))
@@ -904,7 +960,11 @@ impl Interpreter<'_> {
             format!("✅ Reopened **{}** — it's pending again.", task.title)
         };
         self.say(reply);
-        self.changes.push(Change::Updated { before: TaskView { completed: !completed, ..task.clone() } });
+        self.changes.push(Change::Completion {
+            task_id: task.id.clone(),
+            title: task.title.clone(),
+            completed,
+        });
         self.outcome.changed.push(task);
         Ok(())
     }
@@ -920,35 +980,21 @@ impl Interpreter<'_> {
 
     async fn delete_one(&mut self, target: Target) -> Step {
         let title = format!("Deleting {}", target.short());
-        let output =
-            self.call("delete_task", json!({"task_id": target.task_id()}), &title, "empty-circle").await?;
-        if is_not_found(&output) {
-            self.say_not_found(&target);
-        } else if output.is_error {
-            self.say(format!("I couldn't delete that task: {}", message_of(&output)));
-        } else {
-            if let Some(task) = task_of(&output).or(match &target {
-                Target::Known(task) => Some(task.clone()),
-                Target::Number(_) => None,
-            }) {
-                self.changes.push(Change::Deleted { task });
-            }
-            let name = task_of(&output).map(|task| task.title).or(match &target {
-                Target::Known(task) => Some(task.title.clone()),
-                Target::Number(_) => None,
-            });
-            match name {
-                Some(name) => self.say(format!("✅ Deleted **{name}**.")),
-                None => self.say(format!("✅ Deleted {}.", target.short())),
-            }
+        let (tools, ctx) = self.tools();
+        let args = TaskIdArgs { task_id: target.task_id() };
+        let result = self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?;
+        if let Some(task) = self.changed_task(result.map(|outcome| outcome.task), &target, "delete") {
+            self.say(format!("✅ Deleted **{}**.", task.label()));
+            self.changes.push(Change::Deleted { task });
         }
         Ok(())
     }
 
+    /// Applies `patch` (its `task_id` is set here) and remembers the task as it was, for undo.
     async fn update(
         &mut self,
         target: &Target,
-        patch: Value,
+        mut patch: UpdateTaskArgs,
         title: &str,
         icon: &str,
     ) -> Result<Option<TaskView>, StreamClosed> {
@@ -957,10 +1003,10 @@ impl Interpreter<'_> {
             Target::Number(_) => self.known(target.clone()).await?,
         };
         let Some(before) = before else { return Ok(None) };
-        let mut arguments = patch;
-        arguments["task_id"] = json!(before.id);
-        let output = self.call("update_task", arguments, title, icon).await?;
-        let after = self.changed_task(&output, target, "update");
+        patch.task_id = TaskIdArg::Text(before.id.clone());
+        let (tools, ctx) = self.tools();
+        let result = self.turn.step(title, icon, tools.update_task(ctx, patch)).await?;
+        let after = self.changed_task(result.map(|outcome: TaskOutcome| outcome.task), target, "update");
         if let Some(after) = &after {
             self.changes.push(Change::Updated { before });
             self.referred.push(after.clone());
@@ -982,7 +1028,9 @@ impl Interpreter<'_> {
             None => return Ok(()),
         };
         let title = format!("Renaming {}", target.short());
-        let Some(task) = self.update(&target, json!({"title": new_title}), &title, "write-alt").await? else {
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.title = Some(new_title);
+        let Some(task) = self.update(&target, patch, &title, "write-alt").await? else {
             return Ok(());
         };
         let old = match &target {
@@ -997,7 +1045,8 @@ impl Interpreter<'_> {
     async fn describe(&mut self, reference: TaskRef, description: String) -> Step {
         let Some(target) = self.resolve_one(&reference, Purpose::Describe).await? else { return Ok(()) };
         let title = format!("Updating {}", target.short());
-        let patch = json!({"description": description});
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.description = Some(Some(description.clone()));
         let Some(task) = self.update(&target, patch, &title, "notebook-pencil").await? else { return Ok(()) };
         self.say(format!("✅ Updated **{}** — note: “{description}”.", task.title));
         self.outcome.changed.push(task);
@@ -1007,7 +1056,8 @@ impl Interpreter<'_> {
     async fn set_priority(&mut self, reference: TaskRef, priority: Priority) -> Step {
         let Some(target) = self.resolve_one(&reference, Purpose::Prioritise).await? else { return Ok(()) };
         let title = format!("Setting {} to {priority} priority", target.short());
-        let patch = json!({"priority": priority.to_string()});
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.priority = Some(priority.to_string());
         let Some(task) = self.update(&target, patch, &title, "star").await? else { return Ok(()) };
         self.say(format!("✅ **{}** is now **{priority}** priority.", task.title));
         self.outcome.changed.push(task);
@@ -1020,10 +1070,8 @@ impl Interpreter<'_> {
         match target {
             Target::Known(task) => Ok(Some(task)),
             Target::Number(number) => {
-                let output = self
-                    .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking up the task", "search")
-                    .await?;
-                let found = tasks_of(&output).into_iter().find(|task| task.number == Some(i64::from(number)));
+                let all = self.all_tasks("Looking up the task").await?;
+                let found = all.into_iter().find(|task| task.number == Some(i64::from(number)));
                 if found.is_none() {
                     self.say_not_found(&target);
                 }
@@ -1059,7 +1107,8 @@ impl Interpreter<'_> {
             }
             let at = self.new_due(task.as_ref(), &due);
             let title = format!("Rescheduling {}", target.short());
-            let patch = json!({"due_date": rfc3339(&at)});
+            let mut patch = UpdateTaskArgs::new(target.task_id());
+            patch.due_date = Some(Some(rfc3339(&at)));
             if let Some(task) = self.update(&target, patch, &title, "calendar").await? {
                 moved.push(task);
             }
@@ -1083,34 +1132,14 @@ impl Interpreter<'_> {
     // ----- other edits and undo ------------------------------------------------------------
 
     async fn edit(&mut self, reference: TaskRef, edit: Edit) -> Step {
-        if let Edit::Reminder(_) | Edit::Repeat(_) = edit {
-            let what = if matches!(edit, Edit::Reminder(_)) { "reminders" } else { "repeats" };
-            // The task tools cannot set these yet; say so rather than pretend.
-            let targets = self.resolve(&reference, Purpose::Edit, true).await?;
-            if let Some(Target::Known(task)) = targets.first() {
-                self.referred.push(task.clone());
-            }
-            if !targets.is_empty() {
-                self.say(format!(
-                    "I can't change {what} from chat yet — open the task and set it in its edit dialog. \
-                     Nothing was changed."
-                ));
-            }
-            return Ok(());
-        }
         for target in self.resolve(&reference, Purpose::Edit, true).await? {
             let Some(task) = self.known(target.clone()).await? else { continue };
             let target = Target::Known(task.clone());
-            let (patch, said) = match &edit {
+            let mut patch = UpdateTaskArgs::new(target.task_id());
+            let said = match &edit {
                 Edit::AddTags(tags) => {
-                    let mut all = task.tags.clone();
-                    for tag in tags {
-                        let tag = tag.to_lowercase();
-                        if !all.contains(&tag) {
-                            all.push(tag);
-                        }
-                    }
-                    (json!({"tags": all}), format!("tagged {}", hashtags(tags)))
+                    patch.add_tags = Some(tags.clone());
+                    format!("tagged {}", hashtags(tags))
                 }
                 Edit::RemoveTags(tags) => {
                     let lower: Vec<String> = tags.iter().map(|tag| tag.to_lowercase()).collect();
@@ -1118,10 +1147,13 @@ impl Interpreter<'_> {
                         self.say(format!("**{}** isn't tagged {}.", task.title, hashtags(tags)));
                         continue;
                     }
-                    let kept: Vec<&String> = task.tags.iter().filter(|tag| !lower.contains(tag)).collect();
-                    (json!({"tags": kept}), format!("no longer tagged {}", hashtags(tags)))
+                    patch.remove_tags = Some(lower);
+                    format!("no longer tagged {}", hashtags(tags))
                 }
-                Edit::ClearTags => (json!({"tags": []}), "has no tags now".to_owned()),
+                Edit::ClearTags => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Tags]);
+                    "has no tags now".to_owned()
+                }
                 Edit::RaisePriority | Edit::LowerPriority => {
                     let raise = edit == Edit::RaisePriority;
                     let next = match (task.priority.as_str(), raise) {
@@ -1135,7 +1167,8 @@ impl Interpreter<'_> {
                         self.say(format!("**{}** is already at the {edge} priority ({next}).", task.title));
                         continue;
                     }
-                    (json!({"priority": next}), format!("is now **{next}** priority"))
+                    patch.priority = Some(next.to_owned());
+                    format!("is now **{next}** priority")
                 }
                 Edit::ShiftDue(shift) => {
                     let Some(due) = task.due_at else {
@@ -1150,20 +1183,61 @@ impl Interpreter<'_> {
                         self.say("That would move it too far.");
                         continue;
                     };
-                    (json!({"due_date": rfc3339(&moved)}), format!("moved {}", shift.describe()))
+                    patch.due_date = Some(Some(rfc3339(&moved)));
+                    format!("moved {}", shift.describe())
                 }
-                Edit::ClearDue => (json!({"due_date": null}), "has no due date now".to_owned()),
-                Edit::ClearNotes => (json!({"description": null}), "has no notes now".to_owned()),
-                Edit::Reminder(_) | Edit::Repeat(_) => unreachable!("answered above"),
+                Edit::ClearDue => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::DueDate]);
+                    "has no due date now".to_owned()
+                }
+                Edit::ClearNotes => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Description]);
+                    "has no notes now".to_owned()
+                }
+                Edit::Reminder(Some(minutes)) => {
+                    if task.due_at.is_none() {
+                        self.say(format!(
+                            "**{}** has no due time to remind you before — tell me when it's due first, e.g. \
+                             *move it to friday 3pm*.",
+                            task.title
+                        ));
+                        continue;
+                    }
+                    patch.reminder = Some(Some(ReminderArg::Minutes(i64::from(*minutes))));
+                    format!("will remind you {}", reminder_words(*minutes))
+                }
+                Edit::Reminder(None) => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Reminder]);
+                    "has no reminder now".to_owned()
+                }
+                Edit::Repeat(Some(repeat)) => {
+                    if task.due_at.is_none() {
+                        // A repeating task needs a first occurrence.
+                        let first = repeat
+                            .first_day(self.now.date())
+                            .unwrap_or(self.now.date())
+                            .to_datetime(todokit_domain::nl::DEFAULT_DUE_TIME)
+                            .to_zoned(self.now.time_zone().clone())
+                            .ok();
+                        patch.due_date = Some(first.as_ref().map(rfc3339));
+                    }
+                    patch.recurrence = Some(Some(recurrence_arg(repeat)));
+                    format!("repeats {}", repeat.describe())
+                }
+                Edit::Repeat(None) => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Recurrence]);
+                    "no longer repeats".to_owned()
+                }
             };
             let title = format!("Updating {}", target.short());
             if let Some(after) = self.update(&target, patch, &title, "write-alt").await? {
-                let number = after.number.map(|n| format!("#{n} ")).unwrap_or_default();
                 let due = match (&edit, after.due_at) {
-                    (Edit::ShiftDue(_), Some(at)) => format!(" — due {}", self.dates.format_due(at)),
+                    (Edit::ShiftDue(_) | Edit::Repeat(Some(_)), Some(at)) => {
+                        format!(" — due {}", self.dates.format_due(at))
+                    }
                     _ => String::new(),
                 };
-                self.say(format!("✅ **{number}{}** {said}{due}.", after.title));
+                self.say(format!("✅ **{}** {said}{due}.", after.label()));
                 self.outcome.changed.push(after);
             }
         }
@@ -1177,47 +1251,72 @@ impl Interpreter<'_> {
             self.say("There's nothing for me to undo in this conversation.");
             return Ok(());
         }
+        let (tools, ctx) = self.tools();
+        let zone = self.now.time_zone().clone();
         let mut done = Vec::new();
         for step in steps.into_iter().rev() {
             match step {
                 Change::Created { task } => {
                     let title = format!("Deleting “{}”", task.title);
-                    let output =
-                        self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
-                    if !output.is_error {
+                    let args = TaskIdArgs { task_id: TaskIdArg::Text(task.id.clone()) };
+                    if self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?.is_ok() {
                         done.push(format!("removed **{}** again", task.title));
                     }
                 }
                 Change::Deleted { task } => {
-                    let mut arguments =
-                        json!({"title": task.title, "priority": task.priority, "tags": task.tags});
-                    if let Some(description) = &task.description {
-                        arguments["description"] = json!(description);
-                    }
-                    if let Some(due) = task.due_at {
-                        arguments["due_date"] = json!(rfc3339(&due.to_zoned(self.now.time_zone().clone())));
-                    }
+                    let args = CreateTaskArgs {
+                        title: task.title.clone(),
+                        description: task.description.clone(),
+                        due_date: task.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))),
+                        priority: Some(task.priority.clone()),
+                        tags: Some(task.tags.clone()),
+                        ..CreateTaskArgs::default()
+                    };
                     let title = format!("Restoring “{}”", task.title);
-                    let output = self.call("create_task", arguments, &title, "write").await?;
-                    if let Some(restored) = task_of(&output).filter(|_| !output.is_error) {
+                    if let Ok(created) = self.turn.step(&title, "write", tools.create_task(ctx, args)).await?
+                    {
+                        let mut restored = view(&created.task);
                         if task.completed {
-                            let arguments = json!({"task_id": restored.id, "completed": true});
-                            self.call("complete_task", arguments, &title, "check-circle").await?;
+                            let args = CompleteTaskArgs {
+                                task_id: TaskIdArg::Text(restored.id.clone()),
+                                completed: true,
+                            };
+                            if let Ok(outcome) =
+                                self.turn.step(&title, "check-circle", tools.complete_task(ctx, args)).await?
+                            {
+                                restored = view(&outcome.task);
+                            }
                         }
                         done.push(format!("restored **{}**", restored.label()));
                         self.referred.push(restored);
                     }
                 }
+                Change::Completion { task_id, title, completed } => {
+                    let args = CompleteTaskArgs { task_id: TaskIdArg::Text(task_id), completed: !completed };
+                    let step = format!("Restoring “{title}”");
+                    if let Ok(outcome) =
+                        self.turn.step(&step, "reload", tools.complete_task(ctx, args)).await?
+                    {
+                        let after = view(&outcome.task);
+                        let state = if completed { "open again" } else { "complete again" };
+                        done.push(format!("marked **{}** {state}", after.label()));
+                        self.referred.push(after.clone());
+                        self.outcome.changed.push(after);
+                    }
+                }
                 Change::Updated { before } => {
-                    let due = before.due_at.map(|due| rfc3339(&due.to_zoned(self.now.time_zone().clone())));
-                    let arguments = json!({
-                        "task_id": before.id, "title": before.title, "description": before.description,
-                        "priority": before.priority, "tags": before.tags, "due_date": due,
-                        "completed": before.completed,
-                    });
+                    let mut patch = UpdateTaskArgs::new(TaskIdArg::Text(before.id.clone()));
+                    patch.title = Some(before.title.clone());
+                    patch.description = Some(before.description.clone());
+                    patch.priority = Some(before.priority.clone());
+                    patch.tags = Some(before.tags.clone());
+                    patch.due_date = Some(before.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))));
+                    patch.completed = Some(before.completed);
                     let title = format!("Restoring “{}”", before.title);
-                    let output = self.call("update_task", arguments, &title, "reload").await?;
-                    if let Some(after) = task_of(&output).filter(|_| !output.is_error) {
+                    if let Ok(outcome) =
+                        self.turn.step(&title, "reload", tools.update_task(ctx, patch)).await?
+                    {
+                        let after = view(&outcome.task);
                         done.push(format!("put **{}** back as it was", after.label()));
                         self.referred.push(after.clone());
                         self.outcome.changed.push(after);
@@ -1251,82 +1350,114 @@ impl Interpreter<'_> {
 
     // ----- bulk changes --------------------------------------------------------------------
 
-    /// The tasks a filter names now (every page).
-    async fn matching(
-        &mut self,
-        filter: &ListFilter,
-        status: StatusFilter,
-    ) -> Result<Vec<TaskView>, StreamClosed> {
-        let mut filter = filter.clone();
-        filter.status = match (filter.status, status) {
-            (StatusFilter::Overdue, _) => StatusFilter::Overdue,
-            (_, status) => status,
-        };
-        let tasks = self.listed(&filter, "Finding the matching tasks").await?;
-        Ok(tasks)
-    }
-
-    async fn set_all_completed(&mut self, filter: ListFilter, completed: bool) -> Step {
-        let status = if completed { StatusFilter::Pending } else { StatusFilter::Completed };
-        let tasks = self.matching(&filter, status).await?;
+    async fn set_all_completed(&mut self, mut filter: ListFilter, completed: bool) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let described = Self::describe_filter(&ListFilter { status: StatusFilter::All, ..filter.clone() });
-        if tasks.is_empty() {
-            self.say(if completed {
-                format!("There are no pending {described} to complete. 🎉")
-            } else {
-                format!("There are no completed {described} to reopen.")
+        let args =
+            CompleteAllTasksArgs { filter: self.filter_arguments(&filter), completed: Some(completed) };
+        let (title, icon) = if completed {
+            (format!("Completing all {described}"), "check-circle")
+        } else {
+            (format!("Reopening all {described}"), "reload")
+        };
+        let (tools, ctx) = self.tools();
+        let outcome = match self.turn.step(&title, icon, tools.complete_all_tasks(ctx, args)).await? {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.say(format!("I couldn't update your tasks: {error}"));
+                return Ok(());
+            }
+        };
+        if outcome.updated_count == 0 {
+            self.say(match (outcome.total_count, completed) {
+                (0, _) if filter.is_everything() => {
+                    "You don't have any tasks yet. Want to add one?".to_owned()
+                }
+                (0, _) => format!("I didn't find any {described}."),
+                (_, true) => format!("All your {described} are already complete. 🎉"),
+                (_, false) => {
+                    format!("None of your {described} are completed, so there's nothing to reopen.")
+                }
             });
             return Ok(());
         }
-        let mut done = Vec::new();
-        for task in tasks {
-            let (title, icon) = if completed {
-                (format!("Completing “{}”", task.title), "check-circle")
-            } else {
-                (format!("Reopening “{}”", task.title), "reload")
-            };
-            let arguments = json!({"task_id": task.id, "completed": completed});
-            let output = self.call("complete_task", arguments, &title, icon).await?;
-            if let Some(after) = task_of(&output).filter(|_| !output.is_error) {
-                self.changes.push(Change::Updated { before: task });
-                done.push(after);
-            }
-        }
         let verb = if completed { "marked as complete" } else { "reopened" };
-        let mut lines = vec![format!("✅ {} {verb}:", plural(done.len() as u64, "task", "tasks"))];
+        let mut lines = vec![format!("✅ {} {verb}:", plural(outcome.updated_count, "task", "tasks"))];
         lines.extend(
-            done.iter()
-                .take(SHOWN_IN_LIST)
-                .map(|task| format!("- #{} {}", task.number.unwrap_or(0), task.title)),
+            outcome.tasks.iter().take(SHOWN_IN_LIST).map(|task| format!("- #{} {}", task.number, task.title)),
         );
         self.say(lines.join("\n"));
-        self.referred.extend(done.iter().cloned());
-        self.outcome.changed.extend(done);
+        for task in &outcome.tasks {
+            let changed = TaskView {
+                id: task.id.to_string(),
+                number: Some(task.number),
+                title: task.title.clone(),
+                description: None,
+                due_at: None,
+                priority: String::new(),
+                completed,
+                tags: Vec::new(),
+            };
+            self.changes.push(Change::Completion {
+                task_id: changed.id.clone(),
+                title: changed.title.clone(),
+                completed,
+            });
+            self.referred.push(changed);
+        }
         Ok(())
     }
 
-    /// Deleting by filter: the first time it counts, lists the tasks when there are few and
-    /// asks; after "yes" it deletes exactly the tasks that match then.
-    async fn delete_all(&mut self, filter: ListFilter) -> Step {
-        let tasks = self.matching(&filter, filter.status).await?;
+    /// Deleting by filter: the first time it counts, names the tasks when there are few and
+    /// asks; after "yes" the tool deletes exactly that many matching tasks (or nothing, if the
+    /// set changed in between).
+    async fn delete_all(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let described = Self::describe_filter(&filter);
-        if tasks.is_empty() {
+        let completed_only =
+            filter == ListFilter { status: StatusFilter::Completed, ..ListFilter::default() };
+        let confirmed = self.confirmed.then_some(self.expected_count).flatten();
+        let args = DeleteAllTasksArgs {
+            filter: self.filter_arguments(&filter),
+            confirm: confirmed.is_some(),
+            expected_count: confirmed,
+        };
+        let title = if confirmed.is_some() {
+            format!("Deleting all {described}")
+        } else {
+            format!("Counting {described} to delete")
+        };
+        let (tools, ctx) = self.tools();
+        let outcome = match self.turn.step(&title, "empty-circle", tools.delete_all_tasks(ctx, args)).await? {
+            Ok(outcome) => outcome,
+            Err(ToolError::TasksChanged(_)) => {
+                self.say("Your tasks changed since I asked, so I didn't delete anything. Ask me again to see what matches now.");
+                return Ok(());
+            }
+            Err(error) => {
+                self.say(format!("I couldn't delete those tasks: {error}"));
+                return Ok(());
+            }
+        };
+        if outcome.task_count == 0 {
             self.say(if filter.is_everything() {
                 "You don't have any tasks to delete.".to_owned()
+            } else if completed_only {
+                "You don't have any completed tasks to clear.".to_owned()
             } else {
                 format!("You don't have any {described} to delete.")
             });
             return Ok(());
         }
-        if !self.confirmed {
-            let count = tasks.len() as u64;
+        if outcome.requires_confirmation {
+            let count = outcome.task_count;
             let what = if filter.is_everything() {
                 if count == 1 {
                     "your **only task**".to_owned()
                 } else {
                     format!("all **{count} of your tasks**")
                 }
-            } else if filter == (ListFilter { status: StatusFilter::Completed, ..ListFilter::default() }) {
+            } else if completed_only {
                 if count == 1 {
                     "your **1 completed task**".to_owned()
                 } else {
@@ -1337,33 +1468,19 @@ impl Interpreter<'_> {
             };
             let mut lines = vec![format!("⚠️ This will permanently delete {what}.")];
             if count <= 10 {
-                lines.extend(tasks.iter().map(|task| self.bullet(task)));
+                lines.extend(outcome.tasks.iter().map(|task| format!("- #{} {}", task.number, task.title)));
             }
             lines.push("Are you sure? Reply **yes** to confirm or **no** to keep them.".to_owned());
             self.say(lines.join("\n"));
-            self.state.pending = Some(Pending::Confirm { utterance: self.utterance.clone() });
+            self.state.pending =
+                Some(Pending::Confirm { utterance: self.utterance.clone(), expected_count: Some(count) });
             return Ok(());
         }
-        let mut deleted = 0u64;
-        for task in tasks {
-            let title = format!("Deleting “{}”", task.title);
-            let output =
-                self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
-            if !output.is_error {
-                deleted += 1;
-                self.changes.push(Change::Deleted { task });
-            }
-        }
-        let kind = if filter == (ListFilter { status: StatusFilter::Completed, ..ListFilter::default() }) {
-            "completed "
-        } else {
-            ""
-        };
-        self.say(if deleted == 0 {
-            "There was nothing left to delete.".to_owned()
-        } else {
-            format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" })
-        });
+        let deleted = outcome.deleted_count;
+        let kind = if completed_only { "completed " } else { "" };
+        self.say(format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" }));
+        // Tasks deleted in bulk cannot be brought back by "undo".
+        self.undoing = true;
         Ok(())
     }
 }

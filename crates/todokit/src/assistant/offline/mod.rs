@@ -1,9 +1,10 @@
 //! The offline assistant: the embedded default when no model is configured.
 //!
 //! A deterministic command interpreter. Each user message is read with
-//! [`todokit_domain::nl::parse_command`] against "now" in the user's zone and performed by
-//! calling the same task tools an LLM would (through a [`ToolExecutor`]), so the rules live
-//! in one place. Replies stream through the same ChatKit events as a model's:
+//! [`todokit_domain::nl::parse_message`] against "now" in the user's zone and performed by
+//! calling the typed methods of [`TaskTools`] — the same tools an LLM calls through their JSON
+//! adapter — so the rules live in one place. Replies stream through the same ChatKit events as
+//! a model's:
 //!
 //! 1. each tool call is a task of one `custom` workflow item (`thread.item.added`, then
 //!    `workflow.task.added` with a spinner, `workflow.task.updated` when the tool returns,
@@ -11,8 +12,7 @@
 //! 2. the answer is an `assistant_message` streamed as `content_part.added`, a few
 //!    `text_delta`s, `content_part.done` and `thread.item.done`;
 //! 3. after a turn that created or changed tasks, a task widget (see
-//!    [`crate::assistant::widgets`]) whose buttons complete, reopen or delete a task;
-//! 4. when it asked to confirm a delete-all, a `hidden_context_item` recording the question.
+//!    [`crate::assistant::widgets`]) whose buttons complete, reopen or delete a task.
 //!
 //! # State between turns
 //!
@@ -29,24 +29,6 @@
 //! - **Model hint.** The note about configuring a model is given at most once per thread,
 //!   only with *help* or a message it could not read (`offline_model_hint_shown`).
 //!
-//! # Tool contract relied on
-//!
-//! Arguments (the tools reject unknown fields): `create_task {title, description?, due_date?
-//! (RFC 3339 with offset), priority?, tags?}`; `list_tasks {status? (all|pending|completed),
-//! priority?, tags?, search?, due_after?, due_before?, sort? (due|priority|title|created),
-//! limit?}`; `update_task {task_id, title? | description? | priority? | due_date?}`;
-//! `complete_task {task_id, completed}`; `delete_task {task_id}`; `complete_all_tasks
-//! {completed}`; `delete_all_tasks {confirmed}`. `task_id` is the task's id, or its number as
-//! a string. Time windows ("overdue", "due today") are sent as `due_before`/`due_after`
-//! computed from the responder's clock, so one "now" governs the whole reply. "Clear
-//! completed" lists completed tasks and deletes them one by one after the confirmation.
-//!
-//! Results: `task` / `tasks` objects with `id`, `number`, `title`, `due_date` (or `due_at`),
-//! `priority`, `completed`, `tags`; list counts `total`/`pending`/`completed`; `old_status` /
-//! `new_status` and `next_task` from `complete_task`; `task_count` (unconfirmed delete-all),
-//! `deleted_count`, `updated_count`, `total_count`; failures `{success:false, error, message}`
-//! with `error` containing "not found" for a missing task.
-
 mod conversation;
 mod interpret;
 mod turn;
@@ -64,7 +46,7 @@ use todokit_domain::nl::parse_message;
 
 use crate::assistant::widgets::{DateContext, TaskRow, TaskView, apply_task_action, task_widget_item};
 use crate::chat::ChatContext;
-use crate::tools::{ToolContext, ToolExecutor};
+use crate::tools::{TaskTools, ToolContext};
 use conversation::{Conversation, STATE_KEY};
 use interpret::{Interpreter, Outcome};
 use turn::Turn;
@@ -81,7 +63,7 @@ For free-form conversation, configure a model — for example set `GEMINI_API_KE
 /// The offline assistant. Cheap to clone.
 #[derive(Clone)]
 pub struct OfflineResponder {
-    tools: Arc<dyn ToolExecutor>,
+    tools: Arc<TaskTools>,
     store: Arc<dyn Store<ChatContext>>,
     clock: Clock,
 }
@@ -89,7 +71,7 @@ pub struct OfflineResponder {
 impl OfflineResponder {
     /// An assistant that performs commands through `tools` and reads thread history from
     /// `store` (the same store the ChatKit server uses). Uses the system clock.
-    pub fn new(tools: Arc<dyn ToolExecutor>, store: Arc<dyn Store<ChatContext>>) -> Self {
+    pub fn new(tools: Arc<TaskTools>, store: Arc<dyn Store<ChatContext>>) -> Self {
         Self { tools, store, clock: Arc::new(Timestamp::now) }
     }
 
@@ -136,6 +118,7 @@ impl OfflineResponder {
             utterance: parsed.corrected.clone(),
             changes: Vec::new(),
             undoing: false,
+            expected_count: None,
             referred: Vec::new(),
         };
         interpreter.run(parsed, pending).await?;

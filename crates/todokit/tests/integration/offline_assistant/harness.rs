@@ -1,10 +1,8 @@
 //! Drives the offline assistant through the real ChatKit server core with a real SQLite
-//! task database, the real SQL chat store on the same database and the real `TaskTools`;
-//! `RecordingTools` only notes each call on its way through.
+//! task database, the real SQL chat store on the same database and the real `TaskTools`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chatkit::{
     ChatKitServer, ItemKind, ProcessResult, SortOrder, ThreadItem, ThreadItemUpdate, ThreadStreamEvent,
 };
@@ -16,39 +14,54 @@ use todokit::chat::ChatContext;
 use todokit::storage::DynChatStore;
 use todokit::tasks::model::{SortKey, Task, UserId};
 use todokit::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
-use todokit::tools::{TaskTools, ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
+use todokit::tools::{TaskTools, ToolContext};
 
 /// Saturday 2026-11-21 10:00 in New York: the assistant's fixed "now".
 pub const NOW: &str = "2026-11-21T15:00:00Z";
 
-/// The real task tools, recording every call.
-pub struct RecordingTools {
-    tools: TaskTools,
-    calls: Mutex<Vec<(String, Value)>>,
+/// The tool a workflow step ran, read from its title (the assistant calls the typed tools
+/// directly, so the steps it shows are the record of what it did).
+fn tool_of_step(title: &str) -> &'static str {
+    let starts = |prefix: &str| title.starts_with(prefix);
+    if starts("Creating task") {
+        "create_task"
+    } else if starts("Completing all") || starts("Reopening all") {
+        "complete_all_tasks"
+    } else if starts("Deleting all") || (starts("Counting") && title.ends_with("to delete")) {
+        "delete_all_tasks"
+    } else if starts("Completing") || starts("Reopening") {
+        "complete_task"
+    } else if starts("Deleting") {
+        "delete_task"
+    } else if starts("Renaming") || starts("Updating") || starts("Setting") || starts("Rescheduling") {
+        "update_task"
+    } else {
+        "list_tasks"
+    }
 }
 
-#[async_trait]
-impl ToolExecutor for RecordingTools {
-    fn definitions(&self) -> Vec<ToolDefinition> {
-        self.tools.definitions()
-    }
-
-    async fn call(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolOutput {
-        self.calls.lock().unwrap().push((name.to_owned(), arguments.clone()));
-        self.tools.call(ctx, name, arguments).await
-    }
-}
-
-/// One response: every event, the final assistant text and the tool calls made.
+/// One response: every event and the final assistant text.
 pub struct Reply {
     pub events: Vec<ThreadStreamEvent>,
     pub text: String,
-    pub calls: Vec<(String, Value)>,
 }
 
 impl Reply {
-    pub fn tool_names(&self) -> Vec<&str> {
-        self.calls.iter().map(|(name, _)| name.as_str()).collect()
+    /// The tools run, in order (one workflow step each).
+    pub fn tool_names(&self) -> Vec<&'static str> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                ThreadStreamEvent::ThreadItemUpdated {
+                    update: ThreadItemUpdate::WorkflowTaskAdded { task, .. },
+                    ..
+                } => match &task.kind {
+                    chatkit::TaskKind::Custom { title: Some(title), .. } => Some(tool_of_step(title)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
     }
 
     /// Finished items of one type, in order.
@@ -80,7 +93,6 @@ impl Reply {
 /// A signed-in user talking to the offline assistant in one thread at a time.
 pub struct Chat {
     server: ChatKitServer<dyn chatkit::Store<ChatContext>, OfflineResponder>,
-    tools: Arc<RecordingTools>,
     pub tasks: TaskService,
     pub ctx: ChatContext,
     pub thread_id: Option<String>,
@@ -101,8 +113,7 @@ impl Chat {
         let user =
             storage.create_user("a@example.com", "a@example.com", "x", Timestamp::now()).await.unwrap();
         let tasks = TaskService::new(storage.clone());
-        let tools =
-            Arc::new(RecordingTools { tools: TaskTools::new(tasks.clone()), calls: Mutex::new(Vec::new()) });
+        let tools = Arc::new(TaskTools::new(tasks.clone()));
         let store: DynChatStore = storage.chat_store();
         let now: Timestamp = NOW.parse().unwrap();
         let responder = OfflineResponder::new(tools.clone(), store.clone()).with_clock(move || now);
@@ -110,7 +121,6 @@ impl Chat {
             ChatContext::from(ToolContext { user: UserId(user.id), zone: UserZone::parse(zone).unwrap() });
         Chat {
             server: ChatKitServer::new(store, Arc::new(responder)),
-            tools,
             tasks,
             ctx,
             thread_id: None,
@@ -138,7 +148,6 @@ impl Chat {
             self.storage.create_user("b@example.com", "b@example.com", "x", Timestamp::now()).await.unwrap();
         Chat {
             server: self.server.clone(),
-            tools: self.tools.clone(),
             tasks: self.tasks.clone(),
             ctx: ChatContext::from(ToolContext { user: UserId(user.id), zone: self.ctx.zone.clone() }),
             thread_id: None,
@@ -191,12 +200,10 @@ impl Chat {
                 json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": input}})
             }
         };
-        self.tools.calls.lock().unwrap().clear();
         let events = self.stream(body).await;
         if let Some(ThreadStreamEvent::ThreadCreated { thread }) = events.first() {
             self.thread_id = Some(thread.id.clone());
         }
-        let calls = std::mem::take(&mut *self.tools.calls.lock().unwrap());
         let text = events
             .iter()
             .rev()
@@ -210,7 +217,7 @@ impl Chat {
                 _ => None,
             })
             .unwrap_or_default();
-        Reply { events, text, calls }
+        Reply { events, text }
     }
 
     /// `threads.custom_action` from a widget item.

@@ -87,12 +87,8 @@ const PHRASES: &[Row] = &[
     row("mark task 5 done", &[COMPLETE], &["**Call mom** is already complete"]),
     row("complete 1 and 2", &[COMPLETE, COMPLETE], &["**Buy groceries**", "**Team meeting**"]),
     row("complete the dentist task", &[LIST, LIST], &["couldn't find a task matching “dentist”"]),
-    row(
-        "Mark all tasks as complete",
-        &[COMPLETE, COMPLETE, COMPLETE, COMPLETE],
-        &["✅ 4 tasks marked as complete"],
-    ),
-    row("reopen all tasks", &[COMPLETE], &["✅ 1 task reopened"]),
+    row("Mark all tasks as complete", &["complete_all_tasks"], &["✅ 4 tasks marked as complete"]),
+    row("reopen all tasks", &["complete_all_tasks"], &["✅ 1 task reopened"]),
     // Changing
     row("Change task 1 to 'Buy oat milk'", &[UPDATE], &["✅ Renamed **Buy groceries** to **Buy oat milk**"]),
     row(
@@ -130,8 +126,8 @@ const PHRASES: &[Row] = &[
         ],
     ),
     row("delete task 999", &[DELETE], &["couldn't find task #999"]),
-    row("Delete all my tasks", &[], &["all **5 of your tasks**", "**yes**"]),
-    row("clear completed", &[LIST], &["your **1 completed task**"]),
+    row("Delete all my tasks", &["delete_all_tasks"], &["all **5 of your tasks**", "**yes**"]),
+    row("clear completed", &["delete_all_tasks"], &["your **1 completed task**"]),
     row("delete tasks 2 and 3", &[DELETE, DELETE], &["**Team meeting**", "**Morning meeting with Bob**"]),
     // More phrasings
     row("What was the task I added?", &[LIST], &["newest first", "#5 Call mom"]),
@@ -249,15 +245,14 @@ async fn dates_are_resolved_in_the_user_zone() {
 }
 
 #[tokio::test]
-async fn create_passes_priority_tags_and_an_offset_date_to_the_tool() {
+async fn create_passes_priority_tags_and_a_local_date_to_the_tool() {
     let mut chat = Chat::new().await;
     let reply = chat.say("Create a high priority task called 'Finish project report' due tomorrow").await;
-    let (_, arguments) = &reply.calls[0];
-    assert_eq!(arguments["title"], "Finish project report");
-    assert_eq!(arguments["priority"], "high");
-    assert_eq!(arguments["due_date"], "2026-11-22T23:59:59-05:00");
+    assert_eq!(reply.tool_names(), ["create_task"]);
     let task = chat.task("Finish project report").await.unwrap();
     assert_eq!(task.priority.to_string(), "high");
+    // The end of tomorrow in New York.
+    assert_eq!(due_in_utc(&task), "2026-11-23T04:59:59Z");
 
     chat.say("Add task: buy groceries tagged with shopping").await;
     assert_eq!(chat.task("Buy groceries").await.unwrap().tags, vec!["shopping".to_owned()]);
@@ -309,20 +304,20 @@ async fn empty_list_offers_to_create_a_task() {
 async fn delete_all_is_confirmed_on_the_next_turn() {
     let mut chat = Chat::with_tasks().await;
     let ask = chat.say("Delete all my tasks").await;
-    assert!(ask.tool_names().iter().all(|name| *name == "list_tasks"), "{:?}", ask.tool_names());
+    assert_eq!(ask.tool_names(), ["delete_all_tasks"], "the unconfirmed call only counts");
     assert_eq!(chat.all_tasks().await.len(), 5, "nothing is deleted before the user confirms");
     // The question lives in the thread's server-only metadata, never sent to the client.
     let listed = chat.request("items.list", serde_json::json!({"thread_id": chat.thread_id})).await;
     assert!(!listed.to_string().contains("offline_conversation"));
 
     let done = chat.say("yes").await;
-    assert_eq!(done.tool_names().iter().filter(|name| **name == "delete_task").count(), 5);
+    assert_eq!(done.tool_names(), ["delete_all_tasks"]);
     assert!(done.text.contains("✅ Deleted 5 tasks"), "{}", done.text);
     assert!(chat.all_tasks().await.is_empty());
 
     // The confirmation was used up.
     let again = chat.say("yes").await;
-    assert!(again.calls.is_empty());
+    assert!(again.tool_names().is_empty());
     assert!(again.text.contains("nothing waiting"), "{}", again.text);
 }
 
@@ -331,19 +326,19 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
     let mut chat = Chat::with_tasks().await;
     chat.say("delete everything").await;
     let declined = chat.say("no").await;
-    assert!(declined.calls.is_empty());
+    assert!(declined.tool_names().is_empty());
     assert!(declined.text.contains("won't change anything"), "{}", declined.text);
     assert_eq!(chat.all_tasks().await.len(), 5);
 
     chat.say("delete everything").await;
     chat.say("show my tasks").await;
     let late = chat.say("yes").await;
-    assert!(late.calls.is_empty(), "a confirmation only answers the turn right after the question");
+    assert!(late.tool_names().is_empty(), "a confirmation only answers the turn right after the question");
     assert_eq!(chat.all_tasks().await.len(), 5);
 
     chat.say("clear completed").await;
     let cleared = chat.say("confirm").await;
-    assert_eq!(cleared.tool_names(), ["list_tasks", "delete_task"]);
+    assert_eq!(cleared.tool_names(), ["delete_all_tasks"]);
     assert!(cleared.text.contains("Deleted 1 completed task"), "{}", cleared.text);
     assert_eq!(chat.all_tasks().await.len(), 4);
 }
@@ -654,9 +649,54 @@ const CONVERSATIONS: &[Talk] = &[
     talk("edits", &["add a note to task 2: bring slides"], &["Team meeting: exists"]),
     talk("edits", &["rename the report task to Write the report"], &["Write the report: exists"]),
     // Reminders and recurrence (the tools cannot set them yet: nothing may change).
-    talk("reminders & recurrence", &["remind me about task 2 an hour before"], &["unchanged"]),
-    talk("reminders & recurrence", &["make task 3 repeat every weekday"], &["unchanged"]),
-    talk("reminders & recurrence", &["stop repeating task 2"], &["unchanged"]),
+    talk("reminders & recurrence", &["remind me about task 2 an hour before"], &["Team meeting: remind=60"]),
+    talk(
+        "reminders & recurrence",
+        &["set a reminder for task 1 30 minutes before"],
+        &["Buy groceries: remind=30"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["add dentist friday at 3pm", "remind me a day before"],
+        &["Dentist: remind=1440"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["remind me about task 2 an hour before", "turn off the reminder for it"],
+        &["Team meeting: remind=none"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["make task 3 repeat every weekday"],
+        &["Morning meeting with Bob: repeat=weekly/1/mon,tue,wed,thu,fri"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["make task 2 repeat every Mon and Thu"],
+        &["Team meeting: repeat=weekly/1/mon,thu"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["task 1 should repeat every other week"],
+        &["Buy groceries: repeat=weekly/2/"],
+    ),
+    talk("reminders & recurrence", &["add gym every thursday at 6pm"], &["Gym: repeat=weekly/1/thu"]),
+    talk(
+        "reminders & recurrence",
+        &["add pay rent on the 1st of every month"],
+        &["Pay rent: repeat=monthly/1/"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["add standup every weekday at 9am"],
+        &["Standup: repeat=weekly/1/mon,tue,wed,thu,fri"],
+    ),
+    talk(
+        "reminders & recurrence",
+        &["make task 2 repeat daily", "stop repeating"],
+        &["Team meeting: repeat=none"],
+    ),
+    talk("reminders & recurrence", &["add water plants every 3 days"], &["Water plants: repeat=daily/3/"]),
     // Clean titles.
     talk("clean titles", &["add buy bread please"], &["Buy bread: exists"]),
     talk("clean titles", &["add call the vet tomorrow at 3pm, thanks"], &["Call the vet: due=2026-11-22"]),
@@ -701,7 +741,21 @@ async fn check_fact(chat: &Chat, fact: &str) -> Result<(), String> {
         ("open", Some(task)) => !task.completed,
         ("no-due", Some(task)) => task.due_at.is_none(),
         (what, Some(task)) => {
-            if let Some(priority) = what.strip_prefix("priority=") {
+            if let Some(minutes) = what.strip_prefix("remind=") {
+                task.reminder_offset_minutes.map(|m| m.to_string()).unwrap_or_else(|| "none".into())
+                    == minutes
+            } else if let Some(rule) = what.strip_prefix("repeat=") {
+                let actual = task.recurrence.as_ref().map_or_else(
+                    || "none".to_owned(),
+                    |r| {
+                        let days = r.weekdays.as_deref().unwrap_or_default();
+                        let days: Vec<String> =
+                            days.iter().map(|d| format!("{d:?}").to_lowercase()[..3].to_owned()).collect();
+                        format!("{}/{}/{}", r.frequency.as_str(), r.interval, days.join(","))
+                    },
+                );
+                actual == rule
+            } else if let Some(priority) = what.strip_prefix("priority=") {
                 task.priority.to_string() == priority
             } else if let Some(tags) = what.strip_prefix("tags=") {
                 task.tags.join(",") == tags
