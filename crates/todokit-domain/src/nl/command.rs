@@ -172,7 +172,8 @@ impl DueWindow {
             Self::Before(date) => {
                 // Everything due before that day, however long ago.
                 let end = date.to_zoned(now.time_zone().clone()).ok()?;
-                let start = end.checked_sub(Span::new().years(20)).ok()?;
+                // Within the tools' limit for past due dates (ten years).
+                let start = end.checked_sub(Span::new().years(9)).ok()?;
                 return Some((start, end));
             }
         };
@@ -2346,7 +2347,11 @@ impl<'a> Utterance<'a> {
         let vague = self.words[first..last].iter().all(|w| {
             matches!(
                 *w,
-                "it" | "that"
+                "it" | "it's"
+                    | "its"
+                    | "that's"
+                    | "thats"
+                    | "that"
                     | "this"
                     | "them"
                     | "those"
@@ -2364,9 +2369,12 @@ impl<'a> Utterance<'a> {
             )
         });
         if vague {
-            let pronoun = self.words[first..last]
-                .iter()
-                .any(|w| matches!(*w, "it" | "that" | "this" | "them" | "those" | "these"));
+            let pronoun = self.words[first..last].iter().any(|w| {
+                matches!(
+                    *w,
+                    "it" | "it's" | "its" | "that's" | "thats" | "that" | "this" | "them" | "those" | "these"
+                )
+            });
             let older =
                 self.words[first..last].iter().any(|w| matches!(*w, "old" | "other" | "others" | "some"));
             return vec![if pronoun && !older { TaskRef::Previous } else { TaskRef::Unspecified }];

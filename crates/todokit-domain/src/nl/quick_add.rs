@@ -416,7 +416,13 @@ fn build_title(text: &str, tokens: &[Token], removed: &[bool]) -> String {
         }
     }
     let joined = kept.iter().map(|t| &text[t.raw.clone()]).collect::<Vec<_>>().join(" ");
-    capitalise(&tidy(&joined))
+    // Sentence punctuation at the end is not part of a title ("… book flights!"), but a
+    // closing quote or an ellipsis inside quotes is left alone.
+    let joined = match kept.last() {
+        Some(last) if !last.quoted => joined.trim_end_matches(['.', '!', '?']),
+        _ => joined.as_str(),
+    };
+    capitalise(&tidy(joined))
 }
 
 /// Trims separators and unwraps a title that is entirely quoted.

@@ -188,7 +188,7 @@ fn closest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
         return None;
     }
     // A known word, or a form of one ("finished", "adds"), is not a typo.
-    if candidates.iter().any(|candidate| word.starts_with(candidate) || candidate.starts_with(word)) {
+    if candidates.iter().any(|candidate| word.starts_with(candidate)) {
         return None;
     }
     let allowed = if word.chars().count() >= 7 { 2 } else { 1 };

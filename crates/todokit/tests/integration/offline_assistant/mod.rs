@@ -2,6 +2,7 @@
 //! → reply text, stored tasks, events, widgets and multi-turn state.
 
 mod harness;
+mod phrases;
 
 use chatkit::{ItemKind, TaskKind, TaskStatusIndicator, ThreadItemUpdate, ThreadStreamEvent};
 use harness::{Chat, Reply};
