@@ -3,6 +3,7 @@
 
 mod harness;
 mod phrases;
+mod property;
 
 use chatkit::{ItemKind, TaskKind, TaskStatusIndicator, ThreadItemUpdate, ThreadStreamEvent};
 use harness::{Chat, Reply};
