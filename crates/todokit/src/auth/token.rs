@@ -10,6 +10,9 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// Clock difference tolerated on `exp`, in seconds.
+const LEEWAY_SECS: u64 = 5;
+
 /// A freshly issued session token.
 #[derive(Debug, Clone)]
 pub struct SessionToken {
@@ -29,7 +32,7 @@ impl TokenKeys {
     pub fn new(secret: &[u8], ttl_days: u32) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -46,9 +49,13 @@ impl TokenKeys {
         Ok(SessionToken { token, expires_at })
     }
 
-    /// Checks signature, algorithm and expiry. `None` for anything invalid.
+    /// Checks signature, algorithm and expiry. `None` for anything invalid, and for a token
+    /// expiring later than one issued now would (plus the leeway): this server never signed it
+    /// so, and a leaked signing secret should not mint sessions that outlive its rotation.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let latest_expiry = Timestamp::now() + self.ttl + SignedDuration::from_secs(LEEWAY_SECS as i64);
+        (claims.exp <= latest_expiry.as_second()).then_some(claims)
     }
 
     pub fn ttl(&self) -> SignedDuration {
@@ -69,6 +76,20 @@ mod tests {
         let other = TokenKeys::new(&[8u8; 32], 7);
         assert!(other.verify(&issued.token).is_none());
         assert!(keys.verify("not-a-token").is_none());
+    }
+
+    #[test]
+    fn a_token_expiring_later_than_any_issued_now_is_refused() {
+        let keys = TokenKeys::new(&[7u8; 32], 7);
+        let user = Uuid::now_v7();
+        let signed = |exp: Timestamp| {
+            let claims = Claims { sub: user, iat: Timestamp::now().as_second(), exp: exp.as_second() };
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+        };
+        let now = Timestamp::now();
+        assert!(keys.verify(&signed(now + keys.ttl())).is_some(), "as issued");
+        assert!(keys.verify(&signed(now + keys.ttl() + SignedDuration::from_hours(1))).is_none());
+        assert!(keys.verify(&signed(now + SignedDuration::from_hours(24 * 3650))).is_none(), "ten years");
     }
 
     #[test]

@@ -37,6 +37,12 @@ use crate::error::AppError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The API docs (Swagger UI) as the web UI's policy, except that its styles may be inline
+/// (Swagger UI sets some): scripts only from this origin, no plugins, no framing.
+const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Longest `X-Request-Id` a client may choose. The id is echoed and written into every log line
 /// of the request, so a longer one, or one with other characters than `A-Z a-z 0-9 - _ . :`,
 /// is replaced by a fresh UUID.
@@ -142,7 +148,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth));
     let allowed_origins = std::sync::Arc::new(security::AllowedOrigins::new(&state.config.cors_origins));
     let cors = allowed_origins.cors_layer();
-    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+    let docs = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        ),
+    );
+    api.merge(docs)
         .merge(mcp)
         .merge(web::router())
         .fallback(web::fallback)

@@ -174,13 +174,15 @@ async fn forged_expired_and_orphaned_tokens_are_refused(app: TestApp) {
     let wrong_key = forge("another-secret-another-secret-another-secret", &user_id, future);
     let expired = forge(JWT_SECRET, &user_id, jiff::Timestamp::now().as_second() - 3600);
     let other_sub = forge(JWT_SECRET, &uuid::Uuid::now_v7().to_string(), future);
+    // Signed with the right key, but expiring later than any token this server issues (7 days).
+    let far_future = forge(JWT_SECRET, &user_id, jiff::Timestamp::now().as_second() + 10 * 365 * 86_400);
     let (header, rest) = token.split_once('.').unwrap();
     let (_, signature) = rest.split_once('.').unwrap();
     let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
     let payload = base64_url(&json!({"sub": user_id, "exp": future}).to_string());
     let alg_none = format!("{none_header}.{payload}.");
     let tampered = format!("{header}.{payload}.{signature}");
-    for bad in [wrong_key, expired, other_sub, alg_none, tampered, "garbage".into()] {
+    for bad in [wrong_key, expired, other_sub, far_future, alg_none, tampered, "garbage".into()] {
         app.get("/api/auth/session", &bad).await.expect_error(401, "unauthorized");
     }
 

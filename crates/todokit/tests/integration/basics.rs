@@ -43,6 +43,8 @@ async fn openapi_document_lists_every_route_and_docs_are_served() {
     assert_eq!(weekday, &serde_json::json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), "{weekday}");
     let docs = app.client.get(format!("{}/api/docs/", app.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
+    let policy = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("script-src 'self';") && policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
 }
 
