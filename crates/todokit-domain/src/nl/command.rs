@@ -2287,7 +2287,9 @@ impl<'a> Utterance<'a> {
                 refs.push(TaskRef::First);
             } else if matches!(base, "last" | "latest" | "final") {
                 refs.push(TaskRef::Last);
-            } else if let Some(n) = ordinal(base).filter(|_| base != "second" || self.w(i + 1) != "to") {
+            } else if let Some(n) =
+                ordinal(base).filter(|n| *n > 0 && (base != "second" || self.w(i + 1) != "to"))
+            {
                 refs.push(u32::try_from(n).map_or(TaskRef::Unspecified, TaskRef::Position));
             } else if !FILLER.contains(&word) && !matches!(word, "that" | "this" | "them" | "those" | "these")
             {
