@@ -157,10 +157,7 @@ fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
         RepeatFrequency::Monthly => crate::tools::FrequencyArg::Monthly,
         RepeatFrequency::Yearly => crate::tools::FrequencyArg::Yearly,
     };
-    let weekdays: Vec<String> = serde_json::to_value(repeat)
-        .ok()
-        .and_then(|value| serde_json::from_value(value["weekdays"].clone()).ok())
-        .unwrap_or_default();
+    let weekdays = repeat.weekday_names();
     RecurrenceArg::Rule(RecurrenceRuleArg {
         frequency,
         interval: Some(repeat.interval),
