@@ -141,6 +141,29 @@ describe("dashboard", () => {
     assert.equal(task.recurrence, null);
   });
 
+  test("the repeat editor speaks in words, weekdays included", async () => {
+    await page.getByRole("button", { name: "New task" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Title").fill("Gym");
+    await dialog.getByLabel("Due").fill("2031-05-05T07:00");
+    await dialog.getByLabel("Repeat", { exact: true }).selectOption("weekly");
+    await dialog.getByLabel("Every").fill("2");
+    await dialog.getByText("weeks", { exact: true }).waitFor();
+    await dialog.getByLabel("Mon", { exact: true }).check();
+    await dialog.getByLabel("Thu", { exact: true }).check();
+    await dialog.getByLabel("Ends").selectOption("count");
+    await dialog.getByLabel("Number of times").fill("10");
+    await dialog.locator(".recurrence-summary", { hasText: "Every 2 weeks on Mon, Thu · ends after 10 times" }).waitFor();
+    await screenshot(page, "task-dialog-weekdays-light");
+    await dialog.getByRole("button", { name: "Create task" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.match(await row("Gym").locator(".recurrence-badge").innerText(), /Every 2 weeks on Mon, Thu · ends after 10 times/);
+    const task = await apiTask("Gym");
+    assert.deepEqual(task.recurrence, { frequency: "weekly", interval: 2, weekdays: ["mon", "thu"], count: 10 });
+    await page.request.delete(`/api/tasks/${task.id}`, { headers: { Origin: server.baseURL } });
+    await row("Gym").waitFor({ state: "detached" });
+  });
+
   test("a validation error is shown in the dialog and nothing is saved", async () => {
     await page.getByRole("button", { name: "New task" }).click();
     const dialog = page.getByRole("dialog");
@@ -154,16 +177,25 @@ describe("dashboard", () => {
     assert.equal((await (await page.request.get("/api/tasks")).json()).total, 2);
   });
 
-  test("completing is optimistic and sticks", async () => {
+  test("completing moves the task to Done, with an undo", async () => {
     await row("Pay rent").getByRole("checkbox").check();
-    await page.locator("li.task.completed", { hasText: "Pay rent" }).waitFor();
-    await page.locator('[data-count="completed"] strong', { hasText: "1" }).waitFor();
+    await row("Pay rent").waitFor({ state: "detached" }); // the default view shows active tasks
+    await page.locator('.view-count[data-count="done"]', { hasText: "1" }).waitFor();
     assert.equal((await apiTask("Pay rent")).completed, true);
+    await page.locator("#view-done").click();
+    await page.waitForURL(/view=done/);
+    await page.locator("li.task.completed", { hasText: "Pay rent" }).waitFor();
+    await row("Water all the plants").waitFor({ state: "detached" });
+    await page.goBack();
+    await row("Water all the plants").waitFor();
   });
 
   test("filters live in the URL and survive a reload", async () => {
-    await page.getByLabel("Status", { exact: true }).selectOption("pending");
-    await page.waitForURL(/status=pending/);
+    await page.locator("#view-all").click();
+    await page.waitForURL(/view=all/);
+    await row("Pay rent").waitFor();
+    await page.locator("#view-active").click();
+    await page.waitForURL((url) => !url.search);
     await row("Pay rent").waitFor({ state: "detached" });
     await row("Water all the plants").waitFor();
     await page.getByLabel("Search tasks").fill("plants");
@@ -174,20 +206,21 @@ describe("dashboard", () => {
     await page.waitForURL(/tags=garden/);
     await page.reload();
     await row("Water all the plants").waitFor();
-    assert.equal(await page.getByLabel("Status", { exact: true }).inputValue(), "pending");
+    assert.equal(await page.locator("#view-active").getAttribute("aria-current"), "page");
     assert.equal(await page.getByLabel("Search tasks").inputValue(), "plants");
     assert.equal(await page.getByLabel("Priority", { exact: true }).inputValue(), "high");
-    assert.equal(await page.locator(".active-filters .chip").count(), 4);
+    assert.equal(await page.locator(".active-filters .chip").count(), 3);
     assert.match(await page.locator("#showing").innerText(), /Showing 1–1 of 1/);
     await page.getByLabel("Search tasks").fill("no such words");
     await page.getByText("No tasks match these filters.").waitFor();
     await screenshot(page, "dashboard-no-match-light");
     await page.locator("#filter-clear").click();
     await page.waitForURL((url) => !url.search);
-    await row("Pay rent").waitFor();
+    await row("Water all the plants").waitFor();
   });
 
-  test("delete offers undo, which brings the task back", async () => {
+  test("delete offers undo, which brings back the same task", async () => {
+    const before = await apiTask("Water all the plants");
     await row("Water all the plants").getByRole("button", { name: /^Delete/ }).click();
     await row("Water all the plants").waitFor({ state: "detached" });
     const toast = page.locator(".toast", { hasText: "Deleted “Water all the plants”" });
@@ -195,10 +228,14 @@ describe("dashboard", () => {
     assert.equal(await apiTask("Water all the plants"), undefined);
     await toast.getByRole("button", { name: "Undo" }).click();
     await row("Water all the plants").waitFor();
+    assert.equal(await row("Water all the plants").getAttribute("data-number"), String(before.number));
+    assert.match(await row("Water all the plants").locator(".task-number").innerText(), new RegExp(`#${before.number}$`));
     const restored = await apiTask("Water all the plants");
+    assert.deepEqual(restored, before, "same id, number and fields");
     assert.equal(restored.priority, "high");
     assert.deepEqual(restored.tags, ["home", "garden"]);
     assert.equal(restored.due_at, "2031-05-04T22:30:00Z");
+    assert.equal(restored.reminder_offset_minutes, 15);
   });
 
   test("XSS probes in titles and descriptions stay inert text", async () => {
@@ -288,7 +325,7 @@ describe("dashboard", () => {
 
   test("dark theme", async () => {
     await page.reload();
-    await row("Pay rent").waitFor();
+    await row("Water all the plants").waitFor();
     await page.locator("#theme-toggle").click();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
     await screenshot(page, "dashboard-dark");
@@ -301,16 +338,16 @@ describe("dashboard", () => {
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
     await screenshot(page, "dashboard-light");
     await page.setViewportSize({ width: 390, height: 844 });
-    await row("Pay rent").waitFor();
+    await row("Water all the plants").waitFor();
     await screenshot(page, "dashboard-phone-light");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   test("the session survives a reload", async () => {
-    await page.goto("/tasks?status=pending");
+    await page.goto("/tasks?view=all");
     await page.reload();
     await page.locator("#user-email", { hasText: email }).waitFor();
-    assert.ok(page.url().endsWith("/tasks?status=pending"));
+    assert.ok(page.url().endsWith("/tasks?view=all"));
     await row("Water all the plants").waitFor();
   });
 
@@ -323,7 +360,7 @@ describe("dashboard", () => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/\/tasks\?status=pending&priority=high$/);
+    await page.waitForURL(/\/tasks\?view=all&priority=high$/);
     await row("Water all the plants").waitFor();
   });
 

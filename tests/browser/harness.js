@@ -36,12 +36,16 @@ function freePort() {
   });
 }
 
-/** The real server on a free port with an empty data directory; `env` adds settings. */
-export async function startServer({ env = {} } = {}) {
+/**
+ * The real server on a free port with an empty data directory; `env` adds
+ * settings. `port` and `dataDir` start it again where an earlier one ran
+ * (after `halt()`), as a restart of the same server.
+ */
+export async function startServer({ env = {}, port = null, dataDir = null } = {}) {
   const bin = process.env.TODOKIT_BIN ? resolve(process.env.TODOKIT_BIN) : join(repoRoot, "target/debug/todokit");
   if (!existsSync(bin)) throw new Error(`todokit binary not found at ${bin}; build it or set TODOKIT_BIN`);
-  const dataDir = mkdtempSync(join(tmpdir(), "todokit-browser-"));
-  const port = await freePort();
+  dataDir ??= mkdtempSync(join(tmpdir(), "todokit-browser-"));
+  port ??= await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
@@ -61,15 +65,21 @@ export async function startServer({ env = {} } = {}) {
     if (attempt > 600) throw new Error("todokit did not become ready");
     await new Promise((r) => setTimeout(r, 50));
   }
+  async function halt() {
+    if (!exited) {
+      const done = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await done;
+    }
+  }
   return {
     baseURL,
     port,
+    dataDir,
+    /** Stops the process and keeps its data (start again with {port, dataDir}). */
+    halt,
     async stop() {
-      if (!exited) {
-        const done = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await done;
-      }
+      await halt();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -128,6 +138,17 @@ export function watchErrors(page) {
     if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`);
   });
   return errors;
+}
+
+/** Seeds tasks through the API with the page's cookies; returns them as created. */
+export async function createTasks(page, baseURL, bodies) {
+  const created = [];
+  for (const data of bodies) {
+    const response = await page.request.post("/api/tasks", { data, headers: { Origin: baseURL } });
+    if (response.status() !== 201) throw new Error(`could not create ${data.title}: ${response.status()} ${await response.text()}`);
+    created.push(await response.json());
+  }
+  return created;
 }
 
 export async function screenshot(page, name) {

@@ -52,7 +52,7 @@ after(async () => {
 });
 
 const panel = () => page.locator("#chat-panel");
-const connection = () => page.locator("#chat-connection");
+const connection = () => page.locator("#connection-status");
 const lastReply = () => panel().locator(".chat-assistant .bubble").last();
 
 async function sendMessage(text) {
@@ -81,23 +81,39 @@ describe("resilience", () => {
     assert.equal(await page.locator("#chat-input").isDisabled(), true, "no second message while a reply runs");
 
     proxy.cut();
-    await page.locator("#chat-connection[data-state='reconnecting']").waitFor();
-    assert.match(await connection().innerText(), /Reconnecting/);
+    await page.locator("#connection-status[data-state='reconnecting']").waitFor();
+    assert.match(await connection().innerText(), /Cannot reach the server/);
     await screenshot(page, "chat-reconnecting-light");
     proxy.restore();
 
-    await page.locator("#chat-connection[data-state='connected']").waitFor();
+    await page.locator("#connection-status[data-connected='true']").waitFor();
     await replyComplete();
     assert.equal(await lastReply().innerText(), LONG_REPLY);
     assert.equal(await panel().locator(".chat-assistant").count(), 1, "the reply is shown once");
     assert.equal(await panel().locator(".chat-user").count(), 1);
   });
 
-  test("going offline shows Offline, coming back shows Connected", async () => {
+  test("going offline shows it app-wide, coming back says so", async () => {
     await browser.context.setOffline(true);
-    await page.locator("#chat-connection[data-state='offline']").waitFor();
+    await page.locator("#connection-status[data-state='offline']").waitFor();
+    assert.match(await connection().innerText(), /You are offline/);
     await browser.context.setOffline(false);
-    await page.locator("#chat-connection[data-state='connected']").waitFor();
+    await page.locator("#connection-status[data-state='back']").waitFor();
+    assert.match(await connection().innerText(), /Back online/);
+  });
+
+  test("a message that could not be sent says so, and the note goes once the server is back", async () => {
+    proxy.cut();
+    const input = page.getByLabel("Message the assistant");
+    await input.fill("sent while cut off");
+    await input.press("Enter");
+    const note = panel().locator(".chat-error", { hasText: "Could not reach the server" });
+    await note.waitFor();
+    assert.equal(await input.inputValue(), "sent while cut off", "the message is back in the box");
+    proxy.restore();
+    await page.locator("#connection-status[data-connected='true']").waitFor();
+    await note.waitFor({ state: "detached" });
+    await input.fill("");
   });
 
   test("a refresh mid-reply re-attaches and shows the rest", async () => {
@@ -181,6 +197,7 @@ describe("rate limit", () => {
     const b = await launchBrowser({ baseURL: limited.baseURL });
     try {
       const p = b.context.pages()[0] || (await b.context.newPage());
+      await b.context.clock.install();
       const pageErrors = watchErrors(p);
       await signUpThroughUi(p);
       await p.getByRole("button", { name: "Open assistant" }).click();
@@ -196,6 +213,9 @@ describe("rate limit", () => {
       assert.match(await error.innerText(), /You can send again at .*\d/);
       assert.equal(await input.inputValue(), "add feed the dog", "the unsent message is kept");
       await screenshot(p, "chat-rate-limited-light");
+      // Once the limit has reset the message goes: a day later (on the page's clock) it is gone.
+      await p.clock.fastForward("25:00:00");
+      await error.waitFor({ state: "detached" });
       assert.deepEqual(pageErrors, []);
     } finally {
       await b.close();

@@ -108,36 +108,17 @@ def test_threads_retry_after_item(alice):
     assert later_id not in remaining, f"retry must delete items after {first}, but {later_id} is still there: {remaining}"
 
 
-def test_threads_add_client_tool_output(alice):
-    """With a pending client tool call (the reference script makes one) this must stream;
-    a server without client tools may refuse with a 4xx JSON error instead."""
-    thread_id, _ = alice.create_thread("use the client tool please")
-    resp = alice.send("threads.add_client_tool_output", {"thread_id": thread_id, "result": {"selection": "milk"}})
-    result = oracle.check_stream_or_client_error("threads.add_client_tool_output", resp, thread_id)
-    if isinstance(result, list) and result:
-        assert result[0].type == "stream_options", result[0].text
+# No test answers a pending client tool call or structured input: todokit runs every tool on
+# the server (FR-013) and never asks the user for structured input, so neither is ever pending
+# on its threads, and such a test could only skip (or assert in a branch never taken). What
+# todokit does with these requests, a client error, is checked below; the wire shapes of both
+# item types by crates/chatkit's own tests.
 
 
 @todokit_only
 def test_threads_add_client_tool_output_without_pending_call(alice, convo):
     resp = alice.send("threads.add_client_tool_output", {"thread_id": convo.thread_id, "result": {"x": 1}})
-    oracle.check_stream_or_client_error("threads.add_client_tool_output", resp, convo.thread_id)
-
-
-def test_threads_add_structured_input_pending_item(alice):
-    thread_id, _ = alice.create_thread("ask me when")
-    pending = [i for i in alice.items(thread_id) if i["type"] == "structured_input" and i["status"] == "pending"]
-    if not pending:
-        pytest.skip("server produced no pending structured_input item to answer")
-    item = pending[0]
-    answers = {q["id"]: {"values": ["tomorrow"], "skipped": False} for q in item["inputs"]}
-    events = alice.stream(
-        "threads.add_structured_input",
-        {"thread_id": thread_id, "item_id": item["id"], "input": {"status": "answered", "answers": answers}},
-    )
-    replaced = [e for e in events if e.type == "thread.item.replaced" and e.raw["item"]["id"] == item["id"]]
-    assert replaced, f"no thread.item.replaced for {item['id']}: {[e.text for e in events]}"
-    assert replaced[0].raw["item"]["status"] == "answered", replaced[0].text
+    oracle.check_error_response(resp)
 
 
 @todokit_only
@@ -146,7 +127,7 @@ def test_threads_add_structured_input_unknown_item(alice, convo):
         "threads.add_structured_input",
         {"thread_id": convo.thread_id, "item_id": "si_does_not_exist", "input": {"status": "skipped", "answers": {}}},
     )
-    oracle.check_stream_or_client_error("threads.add_structured_input", resp, convo.thread_id)
+    oracle.check_error_response(resp)
 
 
 def test_threads_custom_action_without_item_id(alice, convo):

@@ -65,6 +65,13 @@ impl IdSource {
         self.string(LOWER_ALPHANUMERIC, 8)
     }
 
+    /// `cmpl-` plus a UUID-shaped id, as llama-cpp-python names its completions (its chat
+    /// chunks put `chat` in front).
+    pub(crate) fn llamacpp_completion_id(&self) -> String {
+        let hex = self.string(b"0123456789abcdef", 32);
+        format!("cmpl-{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    }
+
     /// An opaque base64-looking thought signature.
     pub(crate) fn thought_signature(&self) -> String {
         format!("Cq{}==", self.string(BASE64, 62))

@@ -106,6 +106,7 @@
 //! | `first_chunk_delay_ms`, `chunk_delay_ms` | pacing; non-streaming waits `first_chunk_delay_ms` |
 //! | `error` | `{"status": 500/503/429/..., "message", "retry_after_secs", "fail_first": N}` |
 //! | `hang` | `"before_headers"`, `"after_headers"` or `{"after_chunks": N}`: then nothing until the client leaves |
+//! | `hold_after_chunks` | streaming: after N chunks wait for `FakeLlm::release_held()`, then go on |
 //! | `malformed_after_chunks` | after N chunks send one event whose data is not JSON, then go on (non-streaming: truncated body) |
 //! | `disconnect_after_chunks` | abort the connection after N chunks (no `[DONE]`) |
 //! | `shape` | `"openai"` or `"gemini"` for this reply |
@@ -142,7 +143,10 @@ pub use script::{Benchmark, Chunking, Condition, ErrorSpec, Hang, Reply, Rule, S
 
 use crate::ids::IdSource;
 use crate::script::{Choice, ConversationFacts, ScriptRun};
-use crate::wire::{Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, error_body};
+use crate::wire::{
+    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body, invalid_history_arguments,
+    prompt_tokens,
+};
 
 /// Recorded requests kept by default; older ones are dropped first.
 pub const DEFAULT_RECORD_LIMIT: usize = 1000;
@@ -164,6 +168,8 @@ struct Inner {
     run: Mutex<ScriptRun>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     ids: IdSource,
+    /// Bumped by `release_held`; a held reply goes on once it changes.
+    releases: tokio::sync::watch::Sender<u64>,
 }
 
 /// Configures a [`FakeLlm`].
@@ -203,6 +209,7 @@ impl FakeLlmBuilder {
                 starting_script: self.script,
                 requests: Mutex::new(VecDeque::new()),
                 ids: IdSource::new(),
+                releases: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -254,6 +261,11 @@ impl FakeLlm {
     /// The bodies of every recorded chat request, oldest first.
     pub fn request_bodies(&self) -> Vec<Value> {
         lock(&self.inner.requests).iter().map(|request| request.body.clone()).collect()
+    }
+
+    /// Lets every reply held by `hold_after_chunks` so far go on to its end.
+    pub fn release_held(&self) {
+        self.inner.releases.send_modify(|releases| *releases += 1);
     }
 
     /// Back to the starting script with no progress, and no recorded requests.
@@ -373,6 +385,23 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
         }
     };
     fake.record(path, headers, &request);
+    // What the server refuses before generating anything (no turn is used up).
+    let (script_shape, context_tokens) = {
+        let run = lock(&fake.inner.run);
+        (run.script.shape, run.script.context_tokens)
+    };
+    let request_shape = script_shape.unwrap_or(path_shape);
+    if let Some(limit) = context_tokens {
+        let tokens = prompt_tokens(&request);
+        if tokens > limit {
+            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit))).into_response();
+        }
+    }
+    if request_shape == Shape::LlamaCpp
+        && let Some(complaint) = invalid_history_arguments(&request)
+    {
+        return error_response(request_shape, 400, Some(&complaint), None);
+    }
     let conversation = ConversationFacts::from_messages(request.get("messages").and_then(Value::as_array));
 
     let (choice, script_shape, model_override) = {
@@ -383,9 +412,12 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     let reply = match choice {
         Choice::Fail(error, reply_shape) => {
             let shape = reply_shape.or(script_shape).unwrap_or(path_shape);
+            if let Some(body) = error.body {
+                return raw_error_response(error.status, body, error.retry_after_secs);
+            }
             return error_response(shape, error.status, error.message.as_deref(), error.retry_after_secs);
         }
-        Choice::Answer(reply) => reply,
+        Choice::Answer(reply) => *reply,
     };
     let shape = reply.shape.or(script_shape).unwrap_or(path_shape);
     tracing::debug!(?shape, path, "answering chat request");
@@ -397,12 +429,20 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     let facts = RequestFacts { body: &request, last_user_text: conversation.last_user_text.as_deref() };
     let plan = ResponsePlan::new(&reply, shape, model_override.as_deref(), &facts, &fake.inner.ids);
     let streaming = request.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    if streaming { stream_response(plan, &reply) } else { complete_response(plan, &reply).await }
+    if streaming {
+        stream_response(plan, &reply, fake.inner.releases.subscribe())
+    } else {
+        complete_response(plan, &reply).await
+    }
 }
 
-fn stream_response(plan: ResponsePlan, reply: &Reply) -> Response {
+fn stream_response(
+    plan: ResponsePlan,
+    reply: &Reply,
+    releases: tokio::sync::watch::Receiver<u64>,
+) -> Response {
     let content_type = match plan.shape {
-        Shape::Openai => "text/event-stream; charset=utf-8",
+        Shape::Openai | Shape::LlamaCpp => "text/event-stream; charset=utf-8",
         Shape::Gemini => "text/event-stream",
     };
     let frames = plan.frames(reply);
@@ -420,6 +460,8 @@ fn stream_response(plan: ResponsePlan, reply: &Reply) -> Response {
             Some(Hang::AfterChunks(count)) => Some(count),
             _ => None,
         },
+        hold_after: reply.hold_after_chunks,
+        releases,
     };
     Response::builder()
         .status(StatusCode::OK)
@@ -440,6 +482,9 @@ struct ScriptedStream {
     malformed_after: Option<usize>,
     disconnect_after: Option<usize>,
     hang_after: Option<usize>,
+    hold_after: Option<usize>,
+    /// Subscribed when the reply started: only a release after that lets it go on.
+    releases: tokio::sync::watch::Receiver<u64>,
 }
 
 impl ScriptedStream {
@@ -465,6 +510,11 @@ impl ScriptedStream {
             tokio::task::yield_now().await;
             // A body error makes hyper abort the connection without ending the chunked body.
             return Some(Err(io::Error::other("scripted disconnect")));
+        }
+        if self.hold_after == Some(self.chunks_sent) {
+            self.hold_after = None;
+            // The sender lives as long as the server; a closed channel only means shutdown.
+            let _ = self.releases.changed().await;
         }
         if self.hang_after == Some(self.chunks_sent) {
             // Ends only when hyper drops the body (client gone, connection closed, shutdown).
@@ -525,6 +575,23 @@ fn error_response(
 ) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error_body(shape, status.as_u16(), message))).into_response();
+    if let Some(seconds) = retry_after_secs {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// An error with a scripted body, typed by what it looks like (an HTML page, JSON, text).
+fn raw_error_response(status: u16, body: String, retry_after_secs: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if body.trim_start().starts_with('<') {
+        "text/html; charset=utf-8"
+    } else if serde_json::from_str::<Value>(&body).is_ok() {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     if let Some(seconds) = retry_after_secs {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }

@@ -56,6 +56,8 @@ struct Args {
 enum ShapeArg {
     Openai,
     Gemini,
+    #[value(name = "llama.cpp")]
+    LlamaCpp,
 }
 
 #[tokio::main]
@@ -81,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         script.shape = args.shape.map(|shape| match shape {
             ShapeArg::Openai => Shape::Openai,
             ShapeArg::Gemini => Shape::Gemini,
+            ShapeArg::LlamaCpp => Shape::LlamaCpp,
         });
     }
     if args.benchmark {

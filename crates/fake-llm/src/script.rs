@@ -18,6 +18,15 @@ pub enum Shape {
     /// `finish_reason: "stop"` even after tool calls, `usage` on the last chunk, and errors as a
     /// JSON array (`[{"error": {"code", "message", "status"}}]`).
     Gemini,
+    /// llama.cpp's OpenAI-compatible server as `llama-cpp-python[server]` runs it (recorded
+    /// from the real server, see `scripts/real-model-check`): Python's spaced JSON with
+    /// non-ASCII escaped, CRLF-framed events, a role-only first chunk, `logprobs: null` on
+    /// every choice, the finish reason in a chunk of its own with `delta: {}`, no usage
+    /// chunk; tool-call deltas carry `index`, `id`, `type` and the name on every fragment
+    /// (plus the legacy `function_call`). It parses the history as the server does: tool-call
+    /// arguments that are not JSON make the whole request fail (400, Python's "Extra data").
+    #[serde(rename = "llama.cpp", alias = "llamacpp")]
+    LlamaCpp,
 }
 
 /// A complete script. Every field is optional; `{}` is the echo script.
@@ -43,6 +52,10 @@ pub struct Script {
     /// Enables the built-in benchmark rules (tried after the turns, before `rules`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benchmark: Option<Benchmark>,
+    /// The model's context size: a request whose prompt (messages and tools, estimated at four
+    /// characters per token) is larger is refused with the shape's "context exceeded" 400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u64>,
 }
 
 impl Script {
@@ -153,6 +166,10 @@ pub struct Reply {
     /// Never finish the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hang: Option<Hang>,
+    /// Streaming: send this many chunks, then wait for [`crate::FakeLlm::release_held`] before
+    /// the rest (a test's synchronisation point: the reply is surely still running meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_after_chunks: Option<usize>,
     /// Send one SSE event whose data is not valid JSON after this many chunks, then carry on.
     /// Non-streaming: the body is cut off in the middle of the JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,11 +290,15 @@ pub struct ErrorSpec {
     /// the reply. A turn stays current until it has answered normally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_first: Option<u32>,
+    /// The exact body to send instead of the shape's error JSON (`{"detail": …}`, an HTML page,
+    /// plain text…); its content type follows what it looks like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
 
 impl Default for ErrorSpec {
     fn default() -> Self {
-        ErrorSpec { status: 500, message: None, retry_after_secs: None, fail_first: None }
+        ErrorSpec { status: 500, message: None, retry_after_secs: None, fail_first: None, body: None }
     }
 }
 
@@ -354,7 +375,7 @@ pub(crate) enum Choice {
     /// Answer with the scripted error.
     Fail(ErrorSpec, Option<Shape>),
     /// Answer with this reply (its `error`, if any, is spent).
-    Answer(Reply),
+    Answer(Box<Reply>),
 }
 
 impl ScriptRun {
@@ -399,7 +420,7 @@ impl ScriptRun {
             let error = reply.error.clone().unwrap_or_default();
             Choice::Fail(error, reply.shape)
         } else {
-            Choice::Answer(reply)
+            Choice::Answer(Box::new(reply))
         }
     }
 

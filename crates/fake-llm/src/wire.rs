@@ -84,6 +84,8 @@ impl ResponsePlan {
                 id: spec.id.clone().unwrap_or_else(|| match shape {
                     Shape::Openai => ids.openai_tool_call_id(),
                     Shape::Gemini => ids.gemini_tool_call_id(),
+                    // llama-cpp-python: `call__<n>_<name>_<completion id>`, set when planned.
+                    Shape::LlamaCpp => String::new(),
                 }),
                 name: spec.name.clone(),
                 arguments: spec.arguments_text(),
@@ -96,7 +98,7 @@ impl ResponsePlan {
             .collect();
         let finish_reason =
             reply.finish_reason.clone().unwrap_or_else(|| match (shape, tool_calls.is_empty()) {
-                (Shape::Openai, false) => "tool_calls".to_owned(),
+                (Shape::Openai | Shape::LlamaCpp, false) => "tool_calls".to_owned(),
                 _ => "stop".to_owned(),
             });
         let model = model_override.map(str::to_owned).unwrap_or_else(|| response_model(shape, request.body));
@@ -106,12 +108,22 @@ impl ResponsePlan {
         let completion_tokens = estimate_tokens(completion_chars);
         let include_usage =
             request.body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
+        let id = match shape {
+            Shape::Openai => ids.openai_completion_id(),
+            Shape::Gemini => ids.gemini_response_id(),
+            Shape::LlamaCpp => ids.llamacpp_completion_id(),
+        };
+        let mut tool_calls = tool_calls;
+        if shape == Shape::LlamaCpp {
+            for (position, call) in tool_calls.iter_mut().enumerate() {
+                if call.id.is_empty() {
+                    call.id = format!("call__{position}_{}_{id}", call.name);
+                }
+            }
+        }
         ResponsePlan {
             shape,
-            id: match shape {
-                Shape::Openai => ids.openai_completion_id(),
-                Shape::Gemini => ids.gemini_response_id(),
-            },
+            id,
             created: unix_seconds(),
             model,
             include_usage,
@@ -154,6 +166,25 @@ impl ResponsePlan {
                     frames.push(Frame::OpenaiUsage);
                 }
             }
+            Shape::LlamaCpp => {
+                if self.tool_calls.is_empty() {
+                    frames.push(Frame::LlamaCppRole);
+                    frames.extend(pieces.into_iter().map(Frame::Content));
+                } else {
+                    // Tool calls come alone (the server answers either a message or calls).
+                    frames.push(Frame::LlamaCppToolCallsOpen);
+                    let fragment_chars =
+                        reply.argument_fragment_chars.unwrap_or(DEFAULT_ARGUMENT_FRAGMENT_CHARS).max(1);
+                    for (index, call) in self.tool_calls.iter().enumerate() {
+                        frames.extend(
+                            char_ranges(&call.arguments, fragment_chars)
+                                .into_iter()
+                                .map(|range| Frame::LlamaCppToolCallArguments(index, range)),
+                        );
+                    }
+                }
+                frames.push(Frame::LlamaCppFinish);
+            }
             Shape::Gemini => {
                 frames.extend(pieces.into_iter().map(|range| Frame::Gemini {
                     content: Some(range),
@@ -184,6 +215,9 @@ impl ResponsePlan {
 
     /// Serializes one frame as a complete SSE event.
     pub(crate) fn render(&self, frame: &Frame) -> Bytes {
+        if self.shape == Shape::LlamaCpp {
+            return self.render_llamacpp(frame);
+        }
         let chunk = match frame {
             Frame::Done => return Bytes::from_static(b"data: [DONE]\n\n"),
             Frame::OpenaiRole => self.openai_chunk(
@@ -246,6 +280,10 @@ impl ResponsePlan {
                 choices: Vec::new(),
                 usage: Some(Some(self.usage)),
             },
+            Frame::LlamaCppRole
+            | Frame::LlamaCppToolCallsOpen
+            | Frame::LlamaCppToolCallArguments(..)
+            | Frame::LlamaCppFinish => unreachable!("llama.cpp frames are rendered by render_llamacpp"),
             Frame::Gemini { content, tool_calls, last } => Chunk {
                 id: &self.id,
                 object: "chat.completion.chunk",
@@ -268,6 +306,69 @@ impl ResponsePlan {
             },
         };
         sse_event(&chunk)
+    }
+
+    /// A llama.cpp-style event (llama-cpp-python's `json.dumps`, framed by sse-starlette).
+    fn render_llamacpp(&self, frame: &Frame) -> Bytes {
+        let chat_id = format!("chat{}", self.id);
+        let choice = |delta: LlamaDelta<'_>, finish_reason: Option<&str>| {
+            let choice = LlamaChoice { index: 0, delta, logprobs: (), finish_reason };
+            python_json(&LlamaChunk {
+                id: &chat_id,
+                model: &self.model,
+                created: self.created,
+                object: "chat.completion.chunk",
+                choices: [choice],
+            })
+        };
+        // The tool-call path of llama-cpp-python lists `object` and `created` first.
+        let tool_choice = |delta: LlamaDelta<'_>, finish_reason: Option<&str>| {
+            let choice = LlamaToolChoice { index: 0, finish_reason, logprobs: (), delta };
+            python_json(&LlamaToolChunk {
+                id: &chat_id,
+                object: "chat.completion.chunk",
+                created: self.created,
+                model: &self.model,
+                choices: [choice],
+            })
+        };
+        let json = match frame {
+            Frame::Done => return Bytes::from_static(b"data: [DONE]\r\n\r\n"),
+            Frame::LlamaCppRole => choice(LlamaDelta::Role { role: "assistant" }, None),
+            Frame::Content(range) => choice(LlamaDelta::Content { content: self.text_slice(range) }, None),
+            Frame::LlamaCppFinish if self.tool_calls.is_empty() => {
+                choice(LlamaDelta::Empty {}, Some(&self.finish_reason))
+            }
+            Frame::LlamaCppFinish => tool_choice(LlamaDelta::Calls(LlamaCalls::default()), Some(&self.finish_reason)),
+            Frame::LlamaCppToolCallsOpen => tool_choice(
+                LlamaDelta::Calls(LlamaCalls { role: Some("assistant"), ..LlamaCalls::default() }),
+                None,
+            ),
+            Frame::LlamaCppToolCallArguments(index, range) => {
+                let call = &self.tool_calls[*index];
+                let arguments = &call.arguments[range.clone()];
+                tool_choice(
+                    LlamaDelta::Calls(LlamaCalls {
+                        role: None,
+                        content: None,
+                        function_call: Some(LlamaFunction { name: &call.name, arguments }),
+                        tool_calls: Some([LlamaToolCall {
+                            index: *index,
+                            id: &call.id,
+                            kind: "function",
+                            function: LlamaFunction { name: &call.name, arguments },
+                        }]),
+                    }),
+                    None,
+                )
+            }
+            other => unreachable!("not a llama.cpp frame: {other:?}"),
+        };
+        let mut event = Vec::with_capacity(json.len() + 10);
+        event.extend_from_slice(b"data: ");
+        event.extend_from_slice(&json);
+        event.extend_from_slice(b"\r\n\r\n");
+        Bytes::from(event)
     }
 
     fn openai_chunk<'a>(&'a self, delta: Delta<'a>, finish_reason: Option<&'a str>) -> Chunk<'a> {
@@ -366,6 +467,14 @@ pub(crate) enum Frame {
     OpenaiFinish,
     /// OpenAI: `choices: []` with `usage` (only with `stream_options.include_usage`).
     OpenaiUsage,
+    /// llama.cpp: the opening chunk of a message, `delta: {"role": "assistant"}`.
+    LlamaCppRole,
+    /// llama.cpp: the opening chunk of tool calls (every delta field present, `null` but the role).
+    LlamaCppToolCallsOpen,
+    /// llama.cpp: a fragment of a tool call's arguments, with its index, id, type and name.
+    LlamaCppToolCallArguments(usize, Range<usize>),
+    /// llama.cpp: the finish reason in a chunk of its own.
+    LlamaCppFinish,
     /// Gemini: a chunk with a text piece and/or all tool calls; the last one carries the finish
     /// reason and usage.
     Gemini { content: Option<Range<usize>>, tool_calls: bool, last: bool },
@@ -448,6 +557,108 @@ struct GoogleExtra<'a> {
     thought_signature: &'a str,
 }
 
+#[derive(Serialize)]
+struct LlamaChunk<'a> {
+    id: &'a str,
+    model: &'a str,
+    created: u64,
+    object: &'static str,
+    choices: [LlamaChoice<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct LlamaChoice<'a> {
+    index: u32,
+    delta: LlamaDelta<'a>,
+    /// Always `null`.
+    logprobs: (),
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LlamaToolChunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: [LlamaToolChoice<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct LlamaToolChoice<'a> {
+    index: u32,
+    finish_reason: Option<&'a str>,
+    /// Always `null`.
+    logprobs: (),
+    delta: LlamaDelta<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LlamaDelta<'a> {
+    Role { role: &'static str },
+    Content { content: &'a str },
+    Empty {},
+    Calls(LlamaCalls<'a>),
+}
+
+/// A tool-call delta: every field present, `null` when it has nothing.
+#[derive(Serialize, Default)]
+struct LlamaCalls<'a> {
+    role: Option<&'static str>,
+    content: Option<&'a str>,
+    function_call: Option<LlamaFunction<'a>>,
+    tool_calls: Option<[LlamaToolCall<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct LlamaToolCall<'a> {
+    index: usize,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: LlamaFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct LlamaFunction<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+/// JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII escaped.
+pub(crate) fn python_json<T: Serialize>(value: &T) -> Vec<u8> {
+    struct PythonFormatter;
+    impl serde_json::ser::Formatter for PythonFormatter {
+        fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+            if first { Ok(()) } else { writer.write_all(b", ") }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+            if first { Ok(()) } else { writer.write_all(b", ") }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+            writer.write_all(b": ")
+        }
+        fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()> {
+            for character in fragment.chars() {
+                if character.is_ascii() {
+                    writer.write_all(&[character as u8])?;
+                } else {
+                    let mut units = [0u16; 2];
+                    for unit in character.encode_utf16(&mut units) {
+                        write!(writer, "\\u{unit:04x}")?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+    value.serialize(&mut serializer).expect("chunk serialization cannot fail");
+    out
+}
+
 fn sse_event(chunk: &Chunk<'_>) -> Bytes {
     let mut buffer = BytesMut::with_capacity(320).writer();
     buffer.get_mut().put_slice(b"data: ");
@@ -521,6 +732,9 @@ fn response_model(shape: Shape, body: &Value) -> String {
         (Shape::Openai, None) => "gpt-4o-mini".to_owned(),
         (Shape::Gemini, Some(model)) => model.trim_start_matches("models/").to_owned(),
         (Shape::Gemini, None) => "gemini-2.5-flash".to_owned(),
+        // llama-cpp-python reports the model's alias (or path); a client names it in `model`.
+        (Shape::LlamaCpp, Some(model)) => model.to_owned(),
+        (Shape::LlamaCpp, None) => "gemma-3-270m-it".to_owned(),
     }
 }
 
@@ -545,6 +759,13 @@ fn unix_seconds() -> u64 {
 /// "status"}}]`.
 pub(crate) fn error_body(shape: Shape, status: u16, message: Option<&str>) -> Value {
     match shape {
+        // llama-cpp-python: OpenAI's shape; anything it did not foresee is a 500.
+        Shape::LlamaCpp => json!({"error": {
+            "message": message.unwrap_or("Internal Server Error"),
+            "type": if status == 500 { "internal_server_error" } else { "invalid_request_error" },
+            "param": null,
+            "code": null,
+        }}),
         Shape::Openai => {
             let (default_message, kind, code) = match status {
                 400 => ("Invalid request.", "invalid_request_error", Value::Null),
@@ -589,9 +810,91 @@ pub(crate) fn error_body(shape: Shape, status: u16, message: Option<&str>) -> Va
     }
 }
 
+/// The 400 a provider sends for a prompt of `prompt_tokens` that does not fit `context_tokens`.
+pub(crate) fn context_exceeded_body(shape: Shape, prompt_tokens: u64, context_tokens: u64) -> Value {
+    match shape {
+        Shape::Openai => json!({"error": {
+            "message": format!("This model's maximum context length is {context_tokens} tokens. However, your \
+                messages resulted in {prompt_tokens} tokens. Please reduce the length of the messages."),
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }}),
+        Shape::LlamaCpp => json!({"error": {
+            "message": format!("This model's maximum context length is {context_tokens} tokens. However, you \
+                requested {prompt_tokens} tokens ({prompt_tokens} in the messages, None in the completion). \
+                Please reduce the length of the messages or completion."),
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }}),
+        Shape::Gemini => json!([{"error": {
+            "code": 400,
+            "message": format!("The input token count ({prompt_tokens}) exceeds the maximum number of tokens \
+                allowed ({context_tokens})."),
+            "status": "INVALID_ARGUMENT",
+        }}]),
+    }
+}
+
+/// Estimated tokens of a request's prompt: its messages and tools, four characters a token.
+pub(crate) fn prompt_tokens(body: &Value) -> u64 {
+    let tools = body.get("tools").map_or(0, |tools| tools.to_string().len());
+    let messages = body.get("messages").map_or(0, |messages| messages.to_string().len());
+    estimate_tokens(messages + tools)
+}
+
+/// Python's `json.loads` complaint about the first tool-call argument string in the history
+/// that is not JSON, as llama-cpp-python's chat templates parse them.
+pub(crate) fn invalid_history_arguments(body: &Value) -> Option<String> {
+    let messages = body.get("messages")?.as_array()?;
+    let arguments = messages
+        .iter()
+        .filter_map(|message| message.get("tool_calls").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|call| call.pointer("/function/arguments").and_then(Value::as_str));
+    for text in arguments {
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                if !text[end..].trim().is_empty() {
+                    let at = end + (text[end..].len() - text[end..].trim_start().len());
+                    return Some(format!("Extra data: line 1 column {} (char {at})", at + 1));
+                }
+            }
+            Some(Err(error)) => {
+                return Some(format!("Expecting value: line {} column {} (char {})", error.line(), error.column(), error.column().saturating_sub(1)));
+            }
+            None => return Some("Expecting value: line 1 column 1 (char 0)".to_owned()),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_json_is_spaced_and_ascii() {
+        let text = python_json(&json!({"a": [1, 2], "b": "héllo 🙂"}));
+        assert_eq!(String::from_utf8(text).unwrap(), r#"{"a": [1, 2], "b": "h\u00e9llo \ud83d\ude42"}"#);
+    }
+
+    #[test]
+    fn invalid_history_arguments_are_named_like_python() {
+        let body = |arguments: &str| {
+            json!({"messages": [{"role": "assistant", "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "x", "arguments": arguments}}]}]})
+        };
+        assert_eq!(
+            invalid_history_arguments(&body(r#"{"task_id":"3"}{"task_id":"3"}"#)).as_deref(),
+            Some("Extra data: line 1 column 16 (char 15)")
+        );
+        assert!(invalid_history_arguments(&body(r#"{"task_id": "3""#)).is_some());
+        assert_eq!(invalid_history_arguments(&body(r#"{"task_id": "3"}"#)), None);
+    }
 
     #[test]
     fn word_ranges_cover_the_text() {

@@ -711,3 +711,147 @@ async fn stamped_benchmark_words_carry_their_send_time() {
     assert!(stamps.windows(2).all(|pair| pair[0] <= pair[1]), "{stamps:?}");
     assert!(before <= stamps[0] && stamps[19] <= after, "{before} {stamps:?} {after}");
 }
+
+/// The raw bytes of a streamed response.
+async fn raw_body(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 200);
+    tokio::time::timeout(TEST_DEADLINE, response.text()).await.expect("the stream ends").unwrap()
+}
+
+/// The JSON payloads of a CRLF-framed stream, checking the framing on the way.
+fn crlf_events(body: &str) -> Vec<&str> {
+    assert!(body.ends_with("data: [DONE]\r\n\r\n"), "{body}");
+    let events: Vec<&str> = body.split("\r\n\r\n").filter(|event| !event.is_empty()).collect();
+    events
+        .iter()
+        .map(|event| event.strip_prefix("data: ").expect("every event is one data line"))
+        .filter(|data| *data != "[DONE]")
+        .collect()
+}
+
+#[tokio::test]
+async fn llama_cpp_style_text_is_spaced_crlf_framed_and_ends_with_its_own_finish_chunk() {
+    let fake = FakeLlm::new();
+    fake.set_script(Script {
+        shape: Some(Shape::LlamaCpp),
+        turns: vec![Reply::text("Voilà, done.")],
+        ..Script::default()
+    });
+    let address = start(&fake).await;
+    let mut body = chat_body("hi", true);
+    body["stream_options"] = json!({"include_usage": true});
+    let raw = raw_body(post(address, OPENAI_PATH, &body).await).await;
+    let events = crlf_events(&raw);
+    // Python's json.dumps: spaced separators, non-ASCII escaped.
+    assert!(events[0].starts_with(r#"{"id": "chatcmpl-"#), "{}", events[0]);
+    assert!(raw.contains(r#"Voil\u00e0"#) && !raw.contains('à'), "{raw}");
+    let chunks: Vec<Value> = events.iter().map(|event| serde_json::from_str(event).unwrap()).collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({"role": "assistant"}), "a role-only first chunk");
+    let last = chunks.last().unwrap();
+    assert_eq!(last["choices"][0]["delta"], json!({}), "the finish reason comes alone");
+    assert_eq!(last["choices"][0]["finish_reason"], "stop");
+    let text: String =
+        chunks.iter().filter_map(|chunk| chunk["choices"][0]["delta"]["content"].as_str()).collect();
+    assert_eq!(text, "Voilà, done.");
+    for chunk in &chunks {
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+        assert!(chunk["choices"][0].get("logprobs").is_some_and(Value::is_null), "{chunk}");
+        assert!(chunk.get("usage").is_none(), "no usage, even when asked: {chunk}");
+    }
+}
+
+#[tokio::test]
+async fn llama_cpp_style_tool_calls_repeat_index_id_and_name_on_every_fragment() {
+    let fake = FakeLlm::new();
+    fake.set_script(Script {
+        shape: Some(Shape::LlamaCpp),
+        turns: vec![Reply {
+            argument_fragment_chars: Some(4),
+            ..Reply::tool_call("complete_task", json!({"task_id": "3"}))
+        }],
+        ..Script::default()
+    });
+    let address = start(&fake).await;
+    let raw = raw_body(post(address, OPENAI_PATH, &chat_body("done with 3", true)).await).await;
+    let chunks: Vec<Value> = crlf_events(&raw).iter().map(|event| serde_json::from_str(event).unwrap()).collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let fragments: Vec<&Value> =
+        chunks.iter().filter_map(|chunk| chunk["choices"][0]["delta"]["tool_calls"].get(0)).collect();
+    assert!(fragments.len() > 2, "{raw}");
+    let mut arguments = String::new();
+    for fragment in &fragments {
+        assert_eq!(fragment["index"], 0);
+        assert_eq!(fragment["type"], "function");
+        assert_eq!(fragment["function"]["name"], "complete_task", "the name on every fragment");
+        assert!(fragment["id"].as_str().unwrap().starts_with("call__0_complete_task_cmpl-"), "{fragment}");
+        arguments.push_str(fragment["function"]["arguments"].as_str().unwrap());
+    }
+    assert_eq!(serde_json::from_str::<Value>(&arguments).unwrap(), json!({"task_id": "3"}));
+    assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[tokio::test]
+async fn llama_cpp_style_refuses_a_history_with_tool_arguments_that_are_not_json() {
+    let fake = FakeLlm::new();
+    fake.set_script(Script { shape: Some(Shape::LlamaCpp), ..Script::default() });
+    let address = start(&fake).await;
+    let history = |arguments: &str| {
+        let mut body = chat_body("and now?", true);
+        body["messages"] = json!([
+            {"role": "user", "content": "done with 3"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                "function": {"name": "complete_task", "arguments": arguments}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "{\"success\": false}"},
+            {"role": "user", "content": "and now?"},
+        ]);
+        body
+    };
+    let refused = post(address, OPENAI_PATH, &history(r#"{"task_id":"3"}{"task_id":"3"}"#)).await;
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["message"], "Extra data: line 1 column 16 (char 15)");
+    let accepted = post(address, OPENAI_PATH, &history("{}")).await;
+    assert_eq!(accepted.status(), 200);
+}
+
+#[tokio::test]
+async fn a_prompt_beyond_the_context_size_is_refused_in_each_shape() {
+    let fake = FakeLlm::new();
+    let address = start(&fake).await;
+    let long = chat_body(&"word ".repeat(400), true);
+    for (shape, path, wording) in [
+        (Shape::Openai, OPENAI_PATH, "context_length_exceeded"),
+        (Shape::LlamaCpp, OPENAI_PATH, "maximum context length is 100 tokens"),
+        (Shape::Gemini, GEMINI_PATH, "exceeds the maximum number of tokens"),
+    ] {
+        fake.set_script(Script { shape: Some(shape), context_tokens: Some(100), ..Script::default() });
+        let refused = post(address, path, &long).await;
+        assert_eq!(refused.status(), 400, "{shape:?}");
+        let body = refused.text().await.unwrap();
+        assert!(body.contains(wording), "{shape:?}: {body}");
+        assert_eq!(post(address, path, &chat_body("short", true)).await.status(), 200, "{shape:?}");
+    }
+}
+
+#[tokio::test]
+async fn scripted_error_bodies_are_sent_verbatim_with_a_fitting_content_type() {
+    let fake = FakeLlm::new();
+    let address = start(&fake).await;
+    for (body, content_type) in [
+        (r#"{"detail": "Not Found"}"#, "application/json"),
+        ("<html><title>502 Bad Gateway</title></html>", "text/html; charset=utf-8"),
+        ("upstream connect error", "text/plain; charset=utf-8"),
+    ] {
+        fake.set_script(Script {
+            fallback: Some(Reply {
+                error: Some(todokit_fake_llm::ErrorSpec { status: 502, body: Some(body.into()), ..Default::default() }),
+                ..Reply::default()
+            }),
+            ..Script::default()
+        });
+        let response = post(address, OPENAI_PATH, &chat_body("hi", true)).await;
+        assert_eq!(response.status(), 502);
+        assert_eq!(response.headers()[reqwest::header::CONTENT_TYPE], content_type);
+        assert_eq!(response.text().await.unwrap(), body);
+    }
+}

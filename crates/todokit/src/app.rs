@@ -47,7 +47,7 @@ pub struct AppState {
 impl AppState {
     /// Opens storage (applying migrations) and loads the signing secret.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
+        crate::config::create_data_dir(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let storage = storage::connect(&config.database_url()).await?;
         Self::with_storage(config, storage).await

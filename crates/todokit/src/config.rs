@@ -1,7 +1,7 @@
 //! Configuration from flags and `TODOKIT_*` environment variables.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 
@@ -148,6 +148,24 @@ impl Config {
             cors_origins: Vec::new(),
         }
     }
+}
+
+/// Creates the data directory, if it is new, accessible by its owner only (0700) whatever the
+/// umask: it holds the database and the token-signing secret. An existing directory keeps the
+/// mode its operator gave it.
+pub fn create_data_dir(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)?;
+    // The umask may have taken bits off (even the owner's): set exactly 0700.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -482,10 +482,13 @@ impl<S: ?Sized, R: ?Sized> ChatKitServer<S, R> {
         S: Store<C>,
         C: Send + Sync,
     {
-        self.store
-            .save_feedback(&params.thread_id, &params.item_ids, params.kind, ctx)
-            .await
-            .map_err(|error| ProcessError::from_store(error, thread_not_found(&params.thread_id)))?;
+        self.store.save_feedback(&params.thread_id, &params.item_ids, params.kind, ctx).await.map_err(
+            |error| {
+                ProcessError::from_store(error, || {
+                    format!("thread `{}` not found, or an item rated is not in it", params.thread_id)
+                })
+            },
+        )?;
         Ok(empty_object())
     }
 

@@ -26,7 +26,8 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyho
         );
         return Ok(existing.as_bytes().to_vec());
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    crate::config::create_data_dir(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

@@ -1,12 +1,21 @@
-//! Replies that survive the connection. A streaming ChatKit response runs as
-//! a detached task that writes its SSE frames into a buffer; HTTP clients are
-//! subscribers of that buffer. A client that goes away (network drop, tab
-//! closed, refresh) does not stop the run, and can re-attach: it receives the
-//! frames already sent, then the live ones. An explicit stop cancels the run,
-//! which saves the partial reply and a hidden "user cancelled" note.
+//! Replies that can survive the connection. A streaming ChatKit response runs
+//! as a task of its own that writes its SSE frames into a buffer; HTTP clients
+//! are subscribers of that buffer.
+//!
+//! What a client leaving means depends on the client. By default, as with the
+//! reference `openai-chatkit` server (and so for the official ChatKit UI, whose
+//! Stop button aborts the request), the request that started a reply owns it:
+//! when that client goes away the reply is cancelled. A client that opted into
+//! **detached** replies (`X-Todokit-Detach: 1`, todokit's own UI) can leave
+//! (tab closed, refresh, network drop) while the reply goes on, and re-attach:
+//! it receives the frames already sent, then the live ones. Either way an
+//! explicit stop cancels the run. A cancelled run saves the partial reply and a
+//! hidden "user cancelled" note.
 //!
 //! One run per thread at a time: a message sent to a thread that is still
-//! answering is refused with 409 (`conflict`). Replicas sharing a PostgreSQL
+//! answering is refused with 409 (`conflict`). A reply being cancelled (stopped,
+//! or its owning client gone) is waited for instead, so the next message of a
+//! client that just stopped one is never refused. Replicas sharing a PostgreSQL
 //! database also claim the thread in the database ([`SharedClaims`]), so the
 //! refusal holds on every replica, and a stop sent to any replica reaches the
 //! one running the reply (as a `run.stop_requested` live event). A reply that
@@ -22,7 +31,7 @@ use bytes::Bytes;
 use chatkit::{ThreadEventStream, ThreadStreamEvent, sse_frame};
 use futures::{Stream, StreamExt};
 use jiff::SignedDuration;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -37,18 +46,74 @@ const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(15);
 /// How often a replica renews the claims of its running replies: three
 /// chances per lease, so a slow database does not let a live claim lapse.
 const CLAIM_RENEWAL: Duration = Duration::from_secs(5);
+/// Longest wait for a cancelled reply to save what it had (a stop's answer, or a message
+/// sent right after); beyond it the thread counts as busy.
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
+/// How long a message waits for an attached reply whose client may have just left (the
+/// official ChatKit UI aborts the request and sends the next one at once): the server
+/// notices the closed connection in about a millisecond; this only bounds the wait when the
+/// other client is really still there.
+const LEAVING_CLIENT_WAIT: Duration = Duration::from_secs(2);
 
 /// One response being produced.
 pub struct Run {
     id: Uuid,
     owner: Uuid,
+    /// Whether the reply outlives the client that started it (see the module docs).
+    detached: bool,
     frames: Mutex<Vec<Bytes>>,
     /// (frames written, finished)
     progress: watch::Sender<(usize, bool)>,
-    stop: Mutex<Option<oneshot::Sender<()>>>,
+    /// Set once the run is asked to stop.
+    stop: watch::Sender<bool>,
 }
 
 impl Run {
+    /// Asks the run to stop; false when it was already asked, or has finished.
+    fn request_stop(&self) -> bool {
+        if self.progress.borrow().1 {
+            return false;
+        }
+        self.stop.send_if_modified(|stopping| !std::mem::replace(stopping, true))
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves once the run has ended and released its thread.
+    async fn finished(&self) {
+        let mut progress = self.progress.subscribe();
+        let _ = progress.wait_for(|(_, finished)| *finished).await;
+    }
+
+    /// Resolves once the run has ended, or has been asked to stop.
+    async fn finished_or_stopping(&self) {
+        let mut stop = self.stop.subscribe();
+        tokio::select! {
+            () = self.finished() => {}
+            _ = stop.wait_for(|stopping| *stopping) => {}
+        }
+    }
+
+    /// Like [`Run::subscribe`], for the client that owns an attached reply: when this
+    /// stream is dropped before the run ends (the client left), the run is cancelled.
+    pub fn subscribe_owning(self: &Arc<Self>) -> impl Stream<Item = Bytes> + Send + 'static {
+        struct CancelOnDrop(Arc<Run>);
+        impl Drop for CancelOnDrop {
+            fn drop(&mut self) {
+                if self.0.request_stop() {
+                    tracing::info!(run_id = %self.0.id, "the client of a reply left: cancelling it");
+                }
+            }
+        }
+        let guard = CancelOnDrop(self.clone());
+        self.subscribe().map(move |frame| {
+            let _owner = &guard;
+            frame
+        })
+    }
+
     fn push(&self, frame: Bytes) {
         let count = {
             let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
@@ -128,7 +193,6 @@ pub struct Reservation {
     /// with the new thread, in the same statement.
     new_thread_claim: Option<NewThreadClaim>,
     run: Arc<Run>,
-    stop: oneshot::Receiver<()>,
 }
 
 impl Drop for Reservation {
@@ -146,6 +210,11 @@ impl Drop for Reservation {
 }
 
 impl Reservation {
+    /// Whether the reply will outlive the client that asked for it.
+    pub fn is_detached(&self) -> bool {
+        self.run.detached
+    }
+
     /// The claim to save with the thread this run creates, if it creates one and claims are
     /// shared (see [`crate::chat::ChatContext`]).
     pub fn new_thread_claim(&self) -> Option<NewThreadClaim> {
@@ -183,44 +252,56 @@ impl Runs {
         Ok(holder.filter(|holder| holder.replica != shared.replica).and_then(|holder| holder.replica_url))
     }
 
-    /// Claims `thread_id` (None for a thread that does not exist yet). The
-    /// outer error is the database's, when claims are shared.
+    /// Claims `thread_id` (None for a thread that does not exist yet) for a reply that
+    /// outlives its client (`detached`) or not. The outer error is the database's, when
+    /// claims are shared.
     pub async fn reserve(
         self: &Arc<Self>,
         thread_id: Option<&str>,
         owner: UserId,
+        detached: bool,
     ) -> StorageResult<Result<Reservation, ThreadBusy>> {
-        let (stop_tx, stop) = oneshot::channel();
         let run = Arc::new(Run {
             id: Uuid::now_v7(),
             owner: owner.0,
+            detached,
             frames: Mutex::default(),
             progress: watch::channel((0, false)).0,
-            stop: Mutex::new(Some(stop_tx)),
+            stop: watch::channel(false).0,
         });
         // A reservation that holds no thread here: a new thread (not made yet) or another user's.
-        let holding_no_thread = |runs: &Arc<Self>, run, stop, new_thread_claim| Reservation {
+        let holding_no_thread = |runs: &Arc<Self>, run, new_thread_claim| Reservation {
             runs: runs.clone(),
             thread_id: None,
             claimed: false,
             new_thread_claim,
             run,
-            stop,
         };
         let Some(thread_id) = thread_id else {
             let new_thread_claim = self.shared.as_ref().map(|shared| shared.terms(&run));
-            return Ok(Ok(holding_no_thread(self, run, stop, new_thread_claim)));
+            return Ok(Ok(holding_no_thread(self, run, new_thread_claim)));
         };
-        {
-            let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
-            match by_thread.get(thread_id) {
-                Some(current) if current.owner == owner.0 => return Ok(Err(ThreadBusy)),
-                // Someone else's thread: claim nothing and say nothing; the
-                // store answers 404 as for any thread that is not theirs.
-                Some(_) => return Ok(Ok(holding_no_thread(self, run, stop, None))),
-                None => {
-                    by_thread.insert(thread_id.to_owned(), run.clone());
+        loop {
+            let current = {
+                let mut by_thread = self.by_thread.lock().unwrap_or_else(|p| p.into_inner());
+                match by_thread.get(thread_id) {
+                    Some(current) if current.owner == owner.0 => current.clone(),
+                    // Someone else's thread: claim nothing and say nothing; the
+                    // store answers 404 as for any thread that is not theirs.
+                    Some(_) => return Ok(Ok(holding_no_thread(self, run, None))),
+                    None => {
+                        by_thread.insert(thread_id.to_owned(), run.clone());
+                        break;
+                    }
                 }
+            };
+            // A reply being cancelled is waited for; so is an attached one, whose client
+            // may have just left (then it is being cancelled a moment from now).
+            let ending = current.is_stopping()
+                || !current.detached
+                    && tokio::time::timeout(LEAVING_CLIENT_WAIT, current.finished_or_stopping()).await.is_ok();
+            if !ending || tokio::time::timeout(CANCEL_WAIT, current.finished()).await.is_err() {
+                return Ok(Err(ThreadBusy));
             }
         }
         // From here on, dropping the reservation releases what it holds.
@@ -230,7 +311,6 @@ impl Runs {
             claimed: false,
             new_thread_claim: None,
             run: run.clone(),
-            stop,
         };
         if let Some(shared) = &self.shared {
             let at = now();
@@ -270,24 +350,49 @@ impl Runs {
         by_thread.get(thread_id).filter(|run| run.owner == user.0).cloned()
     }
 
-    /// Asks the user's running reply on `thread_id` to stop, here or, when
-    /// claims are shared, on the replica running it. False when none runs.
+    /// Stops the user's running reply on `thread_id`, here or, when claims are shared, on
+    /// the replica running it, and waits (a bounded while) until it has saved what it had and
+    /// freed the thread. False when none runs.
     pub async fn stop(&self, thread_id: &str, user: UserId, bus: &EventBus) -> StorageResult<bool> {
-        if self.stop_here(thread_id, user) {
+        if let Some(run) = self.find(thread_id, user) {
+            if !run.request_stop() && !run.is_stopping() {
+                return Ok(false); // it had just finished
+            }
+            if tokio::time::timeout(CANCEL_WAIT, run.finished()).await.is_err() {
+                tracing::warn!(thread_id, "a stopped reply is slow to end; answering the stop anyway");
+            }
             return Ok(true);
         }
         let Some(shared) = &self.shared else { return Ok(false) };
         if shared.storage.run_holder(thread_id, user, now()).await?.is_none() {
             return Ok(false);
         }
+        // Listen before asking, so the holder's `run.finished` cannot be missed.
+        let mut events = bus.subscribe();
         bus.publish(user, kind::RUN_STOP_REQUESTED, serde_json::json!({"thread_id": thread_id})).await;
+        let finished = async {
+            loop {
+                match events.recv().await {
+                    Ok(event)
+                        if event.kind == kind::RUN_FINISHED
+                            && event.user == user.0
+                            && event.data["thread_id"] == thread_id =>
+                    {
+                        return;
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        };
+        if tokio::time::timeout(CANCEL_WAIT, finished).await.is_err() {
+            tracing::warn!(thread_id, "a reply stopped on another replica is slow to end; answering the stop anyway");
+        }
         Ok(true)
     }
 
     fn stop_here(&self, thread_id: &str, user: UserId) -> bool {
-        let Some(run) = self.find(thread_id, user) else { return false };
-        let sender = run.stop.lock().unwrap_or_else(|p| p.into_inner()).take();
-        sender.is_some_and(|sender| sender.send(()).is_ok())
+        self.find(thread_id, user).is_some_and(|run| run.request_stop())
     }
 
     /// While claims are shared: renews this replica's claims and carries out
@@ -345,7 +450,7 @@ impl Runs {
         let mut claimed = reservation.claimed;
         // A thread this run creates is claimed by the statement that creates it.
         let claims_new_thread = reservation.new_thread_claim.is_some();
-        let mut stop = std::mem::replace(&mut reservation.stop, oneshot::channel().1);
+        let mut stop = run.stop.subscribe();
         drop(reservation);
         let task_run = run.clone();
         tokio::spawn(async move {
@@ -355,7 +460,7 @@ impl Runs {
             loop {
                 tokio::select! {
                     biased;
-                    signal = &mut stop, if !stopped => {
+                    signal = stop.wait_for(|stopping| *stopping), if !stopped => {
                         if signal.is_ok() {
                             stopped = true;
                             break;

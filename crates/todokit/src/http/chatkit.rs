@@ -1,6 +1,8 @@
 //! `POST /api/chatkit`: the ChatKit server protocol. Streaming request types
 //! answer `text/event-stream` framed exactly `data: <json>\n\n`; the others
-//! answer JSON. Errors found before a stream starts (bad request, unknown or
+//! answer JSON. A client that drops a stream cancels its reply, as with the
+//! reference server, unless it sent [`DETACH`] (then the reply goes on and can
+//! be re-attached). Errors found before a stream starts (bad request, unknown or
 //! foreign thread, locked thread, uploads) are JSON errors with a status;
 //! errors during a response are in-band ChatKit `error` events.
 
@@ -43,6 +45,7 @@ impl From<ProcessError> for AppError {
     responses(
         (status = 200, description = "text/event-stream for threads.create, threads.add_user_message, threads.add_client_tool_output, threads.add_structured_input, threads.retry_after_item, threads.custom_action; JSON otherwise"),
         (status = 400, description = "Malformed JSON, unknown type, missing params, or a feature that is not enabled"),
+        (status = 422, description = "A string breaks the input rule: control characters, an id not shaped as one, a thread title over 255 characters, over 100 items rated at once"),
         (status = 401), (status = 404, description = "Unknown thread or item (also another user's)"),
         (status = 409, description = "The thread is locked or closed, or a reply is still being written in it (on any replica sharing the database)"),
     ),
@@ -51,9 +54,13 @@ pub async fn chatkit(
     State(state): State<AppState>,
     user: AuthUser,
     RequestZone(zone): RequestZone,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
     let request = ChatServer::parse(&body)?;
+    let raw: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|error| AppError::BadRequest { code: "invalid_request", message: error.to_string() })?;
+    super::chat_input::check_request(&raw)?;
     if let Some(text) = request.params.user_text() {
         let chars = text.chars().count();
         if chars > MAX_MESSAGE_CHARS {
@@ -79,7 +86,7 @@ pub async fn chatkit(
         Some(
             state
                 .runs
-                .reserve(request.params.thread_id(), user.user_id())
+                .reserve(request.params.thread_id(), user.user_id(), detached(&headers))
                 .await?
                 .map_err(|ThreadBusy| busy())?,
         )
@@ -96,10 +103,24 @@ pub async fn chatkit(
         }
         ProcessResult::Stream(events) => {
             let reservation = reservation.ok_or_else(|| anyhow::anyhow!("a stream without a reservation"))?;
+            let detached = reservation.is_detached();
             let run = state.runs.start(reservation, events, state.events.clone());
-            Ok(sse_response(run.subscribe()))
+            if detached { Ok(sse_response(run.subscribe())) } else { Ok(sse_response(run.subscribe_owning())) }
         }
     }
+}
+
+/// The request header by which a client opts into detached replies: with `1` (or `true`),
+/// a reply goes on when the client leaves, and `GET /api/chatkit/runs/{thread_id}`
+/// re-attaches to it. Without it, leaving cancels the reply, as the official ChatKit UI
+/// expects of its Stop button.
+pub const DETACH: HeaderName = HeaderName::from_static("x-todokit-detach");
+
+fn detached(headers: &HeaderMap) -> bool {
+    headers
+        .get(DETACH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
 /// Longest accepted chat message, in characters.
@@ -132,7 +153,8 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
     params(("thread_id" = String, Path)),
     responses((status = 200, description = "text/event-stream: the running reply from its start"),
-        (status = 204, description = "No reply is running on this thread")),
+        (status = 204, description = "No reply is running on this thread"),
+        (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn attach_run(
     State(state): State<AppState>,
@@ -140,6 +162,7 @@ pub async fn attach_run(
     Path(thread_id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    super::chat_input::check_thread_id(&thread_id)?;
     if let Some(run) = state.runs.find(&thread_id, user.user_id()) {
         return Ok(sse_response(run.subscribe()));
     }
@@ -204,16 +227,18 @@ pub struct Stopped {
 
 /// Stop the reply running on a thread, on this replica or (PostgreSQL) on the
 /// one running it. The partial reply is kept, with a hidden note that the
-/// user stopped it.
+/// user stopped it; the answer comes once that is saved and the thread is free.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
     params(("thread_id" = String, Path)),
-    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread")),
+    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread"),
+        (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn stop_run(
     State(state): State<AppState>,
     user: AuthUser,
     Path(thread_id): Path<String>,
 ) -> AppResult<axum::Json<Stopped>> {
+    super::chat_input::check_thread_id(&thread_id)?;
     if state.runs.stop(&thread_id, user.user_id(), &state.events).await? {
         Ok(axum::Json(Stopped { stopped: true }))
     } else {

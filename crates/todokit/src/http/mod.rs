@@ -2,6 +2,7 @@
 //! from the same router.
 
 pub mod auth;
+pub mod chat_input;
 pub mod chatkit;
 pub mod events;
 pub mod extract;
@@ -33,6 +34,31 @@ use crate::app::AppState;
 use crate::error::AppError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest `X-Request-Id` a client may choose. The id is echoed and written into every log line
+/// of the request, so a longer one, or one with other characters than `A-Z a-z 0-9 - _ . :`,
+/// is replaced by a fresh UUID.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Drops a client's `X-Request-Id` unless it is one short, plain id (see [`MAX_REQUEST_ID_LEN`]);
+/// `SetRequestIdLayer` then gives the request a fresh one.
+async fn bounded_request_id(mut request: Request<axum::body::Body>) -> Request<axum::body::Body> {
+    let mut ids = request.headers().get_all(&REQUEST_ID).iter();
+    let acceptable = match (ids.next(), ids.next()) {
+        (Some(id), None) => is_plain_request_id(id.as_bytes()),
+        (None, _) => true,
+        (Some(_), Some(_)) => false,
+    };
+    if !acceptable {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
+fn is_plain_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
+        && id.iter().all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(byte))
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -74,6 +100,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::get_task, tasks::update_task, tasks::delete_task))
         .routes(routes!(tasks::complete_task))
         .routes(routes!(tasks::reopen_task))
+        .routes(routes!(tasks::restore_task))
         .routes(routes!(tasks::bulk_complete))
         .routes(routes!(tasks::bulk_delete))
         .routes(routes!(chatkit::chatkit))
@@ -137,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(bounded_request_id))
         .with_state(state)
 }
 

@@ -59,6 +59,7 @@ impl AllowedOrigins {
                     header::ACCEPT,
                     HeaderName::from_static("x-timezone"),
                     HeaderName::from_static("last-event-id"),
+                    crate::http::chatkit::DETACH,
                 ])
                 .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
                 .max_age(std::time::Duration::from_secs(600)),

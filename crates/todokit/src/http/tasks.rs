@@ -223,6 +223,22 @@ pub async fn delete_task(
     Ok(Json(Deleted { deleted: true, task }))
 }
 
+/// Undo a delete: the task comes back as it was (same id, number, tags, reminder and
+/// recurrence). Works for 30 minutes after the delete; later, or for an id that was never
+/// deleted, the answer is 404.
+#[utoipa::path(post, path = "/api/tasks/{task}/restore", tag = "tasks",
+    params(("task" = String, Path, description = "Id (UUID) of the deleted task")),
+    responses((status = 200, body = Task), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn restore_task(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Task>> {
+    // Only the id names a deleted task (numbers are looked up among the live ones).
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::task_not_found())?;
+    Ok(Json(state.tasks.restore(user.user_id(), id).await?))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {

@@ -2,7 +2,9 @@
 //! builds and read from disk in debug builds (edit and reload).
 //!
 //! `/` and any unknown non-API `GET` path answer `index.html`, so the client
-//! can route; `/assets/*` are the modules and styles. Unknown `/api/*` paths
+//! can route; `/assets/*` are the modules and styles; `/sw.js` is the service
+//! worker that keeps the app shell for offline use (served from the root so its
+//! scope is the whole app). Unknown `/api/*` paths
 //! keep the JSON 404. Every response revalidates by `ETag` (the file's SHA-256),
 //! so a new binary never serves stale code and an unchanged file costs a 304.
 
@@ -27,7 +29,10 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      form-action 'self'; frame-ancestors 'none'";
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/", get(index)).route("/assets/{*path}", get(asset))
+    Router::new()
+        .route("/", get(index))
+        .route("/sw.js", get(service_worker))
+        .route("/assets/{*path}", get(asset))
 }
 
 /// The fallback for paths no route claims: the page for browser navigation,
@@ -44,6 +49,10 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
 
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
+}
+
+async fn service_worker(headers: HeaderMap) -> Response {
+    serve("sw.js", &headers)
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {

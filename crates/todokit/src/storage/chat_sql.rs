@@ -491,8 +491,11 @@ macro_rules! chat_store {
                 let now = micros(crate::storage::now());
                 let mut tx = self.begin_write().await.map_err(store_error)?;
                 for item_id in item_ids {
-                    sqlx::query(
-                        "INSERT INTO chat_feedback (user_id, thread_id, item_id, kind, created_at) VALUES ($1, $2, $3, $4, $5) \
+                    // Only an item of this thread is rated; for any other id nothing is saved.
+                    let saved = sqlx::query(
+                        "INSERT INTO chat_feedback (user_id, thread_id, item_id, kind, created_at) \
+                         SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+                         (SELECT 1 FROM chat_items WHERE thread_id = $2 AND id = $3 AND user_id = $1) \
                          ON CONFLICT (thread_id, item_id) DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
                     )
                     .bind(ctx.user.0)
@@ -503,6 +506,9 @@ macro_rules! chat_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(store_error)?;
+                    if saved.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
                 }
                 tx.commit().await.map_err(store_error)
             }

@@ -166,7 +166,26 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
         patch: &TaskPatch,
         now: Timestamp,
     ) -> StorageResult<Option<Task>>;
-    async fn delete_task(&self, user: UserId, key: TaskKey) -> StorageResult<Option<Task>>;
+    /// Deletes the task and keeps it whole in `deleted_tasks` for [`restore_task`]; copies
+    /// deleted before `prune_before` are dropped in the same transaction.
+    ///
+    /// [`restore_task`]: Storage::restore_task
+    async fn delete_task(
+        &self,
+        user: UserId,
+        key: TaskKey,
+        now: Timestamp,
+        prune_before: Timestamp,
+    ) -> StorageResult<Option<Task>>;
+    /// Brings back a task deleted at or after `deleted_since`, with its id, number and every
+    /// field as they were (a parent task deleted meanwhile is forgotten). `None` if there is no
+    /// such copy; a conflict if its recurrence slot has been taken meanwhile.
+    async fn restore_task(
+        &self,
+        user: UserId,
+        id: Uuid,
+        deleted_since: Timestamp,
+    ) -> StorageResult<Option<Task>>;
     /// Completing a recurring task creates its next occurrence in the same
     /// transaction; completing again after a reopen does not duplicate it.
     async fn set_completed(
@@ -358,7 +377,30 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
     } else {
         let options =
             SqliteConnectOptions::from_str(url).context("invalid SQLite URL")?.create_if_missing(true);
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            create_private_file(options.get_filename())
+                .with_context(|| format!("cannot create {}", options.get_filename().display()))?;
+        }
         connect_sqlite(options).await
+    }
+}
+
+/// Creates the database file, if it is new, readable and writable by its owner only (0600)
+/// whatever the umask: SQLite gives its `-wal` and `-shm` files the database file's mode, so
+/// all three stay private. An existing file keeps the mode its operator gave it.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        // The umask may have taken bits off (even the owner's): set exactly 0600.
+        #[cfg(unix)]
+        Ok(_) => std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)),
+        #[cfg(not(unix))]
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
@@ -482,7 +524,7 @@ pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
 mod tests {
     use super::*;
 
-    /// Others holding the pool's connections in turn, longer in all than its acquire timeout:
+    /// Others holding the pool's connection in turn, longer in all than its acquire timeout:
     /// a read waits for its turn, as a write does, instead of failing.
     #[tokio::test]
     async fn a_read_waits_out_a_busy_pool_instead_of_failing() {
@@ -490,12 +532,11 @@ mod tests {
         let pool = patient_pool::tests::pool_of_one(&dir).await;
         sqlx::migrate!("./migrations/sqlite").run(pool.inner()).await.unwrap();
         let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
-        let holders = patient_pool::tests::queue_holders(&pool).await;
-        let task = storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await;
-        assert!(task.expect("the read answers in its turn").is_none());
-        for holder in holders {
-            holder.await.unwrap();
-        }
+        let read = async move {
+            storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await.map(|t| t.is_none())
+        };
+        let task = patient_pool::tests::while_busy_past_the_timeout(&pool, read).await;
+        assert!(task.expect("the read answers in its turn"), "no such task");
     }
 
     fn ssl_mode(url: &str) -> PgSslMode {

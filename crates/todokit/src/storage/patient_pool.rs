@@ -19,10 +19,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
+// tokio's clock (the system's, unless a test pauses it) measures the waits, as sqlx's acquire
+// timeout does, so tests can run on a paused clock whatever the machine's load.
+use tokio::time::Instant;
 
 /// Longest a statement waits for a connection while the pool is busy: a burst queues, a
 /// database that stopped answering still fails it.
@@ -137,19 +140,17 @@ impl<DB: Database> PatientPool<DB> {
 #[cfg(test)]
 pub(super) mod tests {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    use tokio::task::JoinHandle;
 
     use super::*;
 
-    /// The pool's acquire timeout in these tests: five times what a holder keeps a connection
-    /// (a hand-off may stall on a loaded machine), and under half of what they keep it in turn.
-    pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(200);
+    // No test here depends on how fast the machine is: holders hand the connection on when the
+    // test says so, and the logging test runs on tokio's paused clock.
 
-    /// How long each holder keeps its connection.
-    const HOLD: Duration = Duration::from_millis(40);
+    /// The pool's acquire timeout in these tests: a window in which a hand-off the test started
+    /// surely completes (a ping on SQLite's worker thread).
+    pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
-    /// A wait for a connection longer than this is slow (logged); from the third holder on,
-    /// every one waits past it.
+    /// A wait for a connection longer than this is slow (logged).
     const SLOW_ACQUIRE: Duration = Duration::from_millis(50);
 
     /// A pool of one SQLite connection (in `dir`) that gives up waiting for it after
@@ -168,43 +169,57 @@ pub(super) mod tests {
         PatientPool::new(pool)
     }
 
-    /// Ten holders queued for the pool's connections, each keeping one for [`HOLD`]: the pool is
-    /// busy for twice its acquire timeout, and a connection is handed out at every turn. Call
-    /// on a current-thread runtime; when it returns, the holders are in line.
-    pub async fn queue_holders<DB: Database>(pool: &PatientPool<DB>) -> Vec<JoinHandle<()>> {
-        let holders = (0..10)
-            .map(|_| {
-                let pool = pool.clone();
-                tokio::spawn(async move {
-                    let _held = pool.acquire().await.expect("each holder gets its turn");
-                    tokio::time::sleep(HOLD).await;
-                })
+    /// Runs `statement` (which needs a connection of `pool`) while the pool stays busy past its
+    /// acquire timeout, handing its one connection from one holder to another meanwhile, and
+    /// returns what it returned. Call on a current-thread runtime.
+    ///
+    /// In line for the connection: a second holder, the statement, and a plain acquire of the
+    /// pool. The first holder lets go at once, so the second holder gets the connection while
+    /// the statement waits; it keeps it until the plain acquire has timed out, which is after
+    /// the statement's own first wait timed out too. Only then is the statement's turn.
+    pub async fn while_busy_past_the_timeout<T: Send + 'static>(
+        pool: &PatientPool<sqlx::Sqlite>,
+        statement: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        let first_holder = pool.acquire().await.unwrap();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let second_holder = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let _held = pool.acquire().await.expect("the second holder gets its turn");
+                let _ = released.await;
             })
-            .collect();
-        for _ in 0..20 {
-            tokio::task::yield_now().await;
-        }
-        holders
+        };
+        let in_line = || async {
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+            }
+        };
+        in_line().await;
+        let statement = tokio::spawn(statement);
+        in_line().await;
+        let impatient = pool.inner().clone();
+        let impatient = tokio::spawn(async move { impatient.acquire().await.map(drop) });
+        in_line().await;
+        drop(first_holder);
+        assert!(
+            matches!(impatient.await.unwrap(), Err(sqlx::Error::PoolTimedOut)),
+            "the pool's own acquire gives up while the second holder keeps the connection"
+        );
+        release.send(()).unwrap();
+        second_holder.await.unwrap();
+        statement.await.unwrap()
     }
 
     #[tokio::test]
     async fn a_statement_waits_while_others_keep_getting_connections() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool_of_one(&dir).await;
-        let holders = queue_holders(&pool).await;
-        // Queued behind the holders, the pool's own acquire gives up…
-        let impatient = pool.inner().clone();
-        let impatient = tokio::spawn(async move { impatient.acquire().await.map(drop) });
         let patient = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.acquire().await.map(drop) })
+            async move { pool.acquire().await.map(drop) }
         };
-        assert!(matches!(impatient.await.unwrap(), Err(sqlx::Error::PoolTimedOut)));
-        // …and a patient one waits for its turn.
-        patient.await.unwrap().expect("the pool was busy, not broken");
-        for holder in holders {
-            holder.await.unwrap();
-        }
+        while_busy_past_the_timeout(&pool, patient).await.expect("the pool was busy, not broken");
     }
 
     /// No connection handed out for a whole acquire timeout: as for a database that stopped
@@ -218,9 +233,10 @@ pub(super) mod tests {
         assert!(matches!(waited, Ok(Err(sqlx::Error::PoolTimedOut))), "{waited:?}");
     }
 
-    /// Many statements waiting long in one burst: one warning, not one each.
+    /// Many statements waiting long in one burst: one warning where it starts, one line where it
+    /// has ended, not one each.
     #[tokio::test]
-    async fn a_burst_of_long_waits_is_logged_once() {
+    async fn a_burst_of_long_waits_is_logged_where_it_starts_and_ends() {
         #[derive(Clone, Default)]
         struct Log(Arc<std::sync::Mutex<Vec<u8>>>);
         impl std::io::Write for Log {
@@ -236,15 +252,27 @@ pub(super) mod tests {
         let writer = log.clone();
         let subscriber =
             tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-        // A current-thread runtime: every task here logs to this subscriber.
         let _logging = tracing::subscriber::set_default(subscriber);
+        let lines =
+            |text: &str| String::from_utf8(log.0.lock().unwrap().clone()).unwrap().matches(text).count();
+        let (started, ended) = ("every database connection is in use", "are handed out within");
 
         let dir = tempfile::tempdir().unwrap();
         let pool = pool_of_one(&dir).await;
-        for holder in queue_holders(&pool).await {
-            holder.await.unwrap();
+        tokio::time::pause();
+        // Within a burst, some statements wait long and some get a connection at once.
+        for _ in 0..100 {
+            pool.note_wait(SLOW_ACQUIRE * 3);
+            pool.note_wait(Duration::ZERO);
+            tokio::time::advance(Duration::from_millis(10)).await;
         }
-        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(log.matches("every database connection is in use").count(), 1, "{log}");
+        assert_eq!((lines(started), lines(ended)), (1, 0));
+        tokio::time::advance(QUIET_AFTER_BURST).await;
+        pool.note_wait(Duration::ZERO);
+        pool.note_wait(Duration::ZERO);
+        assert_eq!((lines(started), lines(ended)), (1, 1));
+        // The next burst is logged again.
+        pool.note_wait(SLOW_ACQUIRE * 3);
+        assert_eq!((lines(started), lines(ended)), (2, 1));
     }
 }

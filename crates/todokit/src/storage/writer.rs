@@ -189,12 +189,10 @@ mod tests {
     async fn a_write_waits_out_a_busy_pool_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
         let pool = patient_pool::tests::pool_of_one(&dir).await;
-        let holders = patient_pool::tests::queue_holders(&pool).await;
-        let writer = Writer::concurrent(pool);
-        writer.begin("BEGIN").await.unwrap().commit().await.expect("the write goes through in its turn");
-        for holder in holders {
-            holder.await.unwrap();
-        }
+        let writer = Writer::concurrent(pool.clone());
+        let write = async move { writer.begin("BEGIN").await?.commit().await };
+        let written = patient_pool::tests::while_busy_past_the_timeout(&pool, write).await;
+        written.expect("the write goes through in its turn");
     }
 
     /// A write that goes ahead waits for the write in progress and the one next in line only.

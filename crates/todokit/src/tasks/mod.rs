@@ -189,9 +189,26 @@ impl TaskService {
         Ok(task)
     }
 
+    /// Deletes a task; it can be brought back whole by [`restore`](Self::restore) within
+    /// [`UNDO_WINDOW`].
     pub async fn delete(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
-        let task = self.storage.delete_task(user, key).await?.ok_or(TaskError::NotFound)?;
+        let now = crate::storage::now();
+        let task = self
+            .storage
+            .delete_task(user, key, now, undo_window_start(now))
+            .await?
+            .ok_or(TaskError::NotFound)?;
         self.publish_task(user, event_kind::TASK_DELETED, &task).await;
+        Ok(task)
+    }
+
+    /// Undoes a delete made within [`UNDO_WINDOW`]: the same task (id, number and every
+    /// field) comes back. `NotFound` once the window has passed.
+    pub async fn restore(&self, user: UserId, id: uuid::Uuid) -> TaskResult<Task> {
+        let now = crate::storage::now();
+        let task =
+            self.storage.restore_task(user, id, undo_window_start(now)).await?.ok_or(TaskError::NotFound)?;
+        self.publish_task(user, event_kind::TASK_CREATED, &task).await;
         Ok(task)
     }
 
@@ -276,6 +293,15 @@ impl TaskService {
         }
         Ok(deletion)
     }
+}
+
+/// How long a deleted task can be brought back. Long enough for an undo queued while
+/// offline to reach the server; short enough that a delete soon means gone.
+pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+fn undo_window_start(now: Timestamp) -> Timestamp {
+    let window = jiff::SignedDuration::try_from(UNDO_WINDOW).expect("the undo window fits");
+    now.checked_sub(window).unwrap_or(Timestamp::MIN)
 }
 
 fn require_due(has_due: bool, patch: &TaskPatch) -> TaskResult<()> {

@@ -45,3 +45,41 @@ async fn openapi_document_lists_every_route_and_docs_are_served() {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
 }
+
+/// A client's own request id is kept when it is a short, plain id; anything else (too long,
+/// odd characters, two of them) is replaced by a fresh one, so nothing unbounded is echoed or
+/// logged.
+#[tokio::test]
+async fn a_client_chosen_request_id_is_echoed_only_when_short_and_plain() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await else { return };
+    let echoed = |ids: &[&str]| {
+        let mut request = app.client.get(format!("{}/healthz", app.url));
+        for id in ids {
+            request = request.header("x-request-id", *id);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let ids: Vec<String> = response
+                .headers()
+                .get_all("x-request-id")
+                .iter()
+                .map(|id| id.to_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+            ids.into_iter().next().unwrap()
+        }
+    };
+    let longest = "a".repeat(todokit::http::MAX_REQUEST_ID_LEN);
+    for kept in ["trace-7f3a.b_c:1", longest.as_str()] {
+        assert_eq!(echoed(&[kept]).await, kept);
+    }
+    let too_long = "a".repeat(todokit::http::MAX_REQUEST_ID_LEN + 1);
+    let huge = "b".repeat(20_000);
+    for replaced in
+        [&[too_long.as_str()][..], &[huge.as_str()], &["has space"], &["<script>"], &["x\"y"], &["a", "b"]]
+    {
+        let id = echoed(replaced).await;
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{replaced:?} was not replaced by a fresh id: {id}");
+    }
+}

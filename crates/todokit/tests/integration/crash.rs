@@ -250,7 +250,7 @@ async fn fresh_postgres_schema() -> Option<(String, String)> {
     let mut conn = match PgConnection::connect(&admin).await {
         Ok(conn) => conn,
         Err(err) if std::env::var_os("CI").is_none() => {
-            eprintln!("\n!!!!! SKIPPED: PostgreSQL crash test ({err}) !!!!!\n");
+            crate::helpers::skipped(&format!("PostgreSQL unreachable: {err}"));
             return None;
         }
         Err(err) => panic!("PostgreSQL is required in CI but unreachable: {err}"),

@@ -2,7 +2,7 @@
 
 use sqlx::{ConnectOptions, Connection};
 
-use crate::helpers;
+use crate::pg_restart::Cluster;
 
 async fn uses_tls(url: &str) -> bool {
     let mut conn = todokit::storage::postgres_options(url).unwrap().connect().await.expect("connect");
@@ -14,16 +14,15 @@ async fn uses_tls(url: &str) -> bool {
     tls
 }
 
+/// On a throwaway cluster with TLS turned on (the shared server may have it off).
 #[tokio::test]
 async fn a_loopback_postgres_is_reached_without_tls_unless_the_url_asks_for_it() {
-    let Some((admin, mut conn)) = helpers::postgres_admin().await else { return };
+    let Some(cluster) = Cluster::start_new_with_tls().await else { return };
+    let url = cluster.url();
+    let mut conn = todokit::storage::postgres_options(&url).unwrap().connect().await.expect("connect");
     let server_offers_tls: String = sqlx::query_scalar("SHOW ssl").fetch_one(&mut conn).await.unwrap();
     conn.close().await.ok();
-    let url = helpers::postgres_admin_url();
-    if !["127.0.0.1", "localhost", "[::1]"].contains(&admin.get_host()) || server_offers_tls != "on" {
-        eprintln!("SKIPPED: needs a loopback PostgreSQL with ssl = on ({url}, ssl = {server_offers_tls})");
-        return;
-    }
+    assert_eq!(server_offers_tls, "on");
     assert!(std::env::var_os("PGSSLMODE").is_none(), "unset PGSSLMODE for this test");
     let separator = if url.contains('?') { '&' } else { '?' };
 

@@ -1,8 +1,8 @@
 //! `spawn_app()` for SQLite (a temp file) and PostgreSQL (a fresh schema per
 //! test on 127.0.0.1:5432, or `TODOKIT_TEST_PG_URL`).
 
+use std::io::Write;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -85,7 +85,18 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-static PG_SKIP_ANNOUNCED: AtomicBool = AtomicBool::new(false);
+/// Reports the running test as skipped (outside CI only: callers panic in CI). libtest shows a
+/// passing test's output to no one, so the test's name is also appended to the file named by
+/// `TODOKIT_SKIPPED_LOG`, which `scripts/test` counts into a loud summary line.
+pub fn skipped(reason: &str) {
+    let test = std::thread::current().name().unwrap_or("an unnamed test").to_owned();
+    eprintln!("\n!!!!! SKIPPED {test}: {reason} !!!!!\n");
+    if let Some(path) = std::env::var_os("TODOKIT_SKIPPED_LOG") {
+        let mut log =
+            std::fs::OpenOptions::new().create(true).append(true).open(path).expect("skipped-tests log");
+        writeln!(log, "{test}: {reason}").expect("write the skipped-tests log");
+    }
+}
 
 /// A connection to the test server's admin database, or `None` (announced loudly)
 /// when PostgreSQL is unreachable outside CI.
@@ -98,12 +109,7 @@ pub async fn postgres_admin() -> Option<(PgConnectOptions, sqlx::PgConnection)> 
             if std::env::var_os("CI").is_some() {
                 panic!("PostgreSQL is required in CI but unreachable: {err}");
             }
-            if !PG_SKIP_ANNOUNCED.swap(true, Ordering::SeqCst) {
-                eprintln!(
-                    "\n!!!!! SKIPPED: PostgreSQL tests (cannot connect to {}: {err}) !!!!!\n",
-                    postgres_admin_url()
-                );
-            }
+            skipped(&format!("PostgreSQL unreachable at {}: {err}", postgres_admin_url()));
             None
         }
     }

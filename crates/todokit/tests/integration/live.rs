@@ -1,6 +1,7 @@
-//! Live sync and resilience: `/api/events`, reminders, detached chat runs
-//! (disconnect, stop, re-attach, busy threads), chat rate limits, provider
-//! errors, and two replicas on one PostgreSQL database.
+//! Live sync and resilience: `/api/events`, reminders, chat runs (detached:
+//! disconnect, re-attach; attached: a client that leaves cancels; stop, busy
+//! threads), chat rate limits, provider errors, and two replicas on one
+//! PostgreSQL database.
 
 use std::time::Duration;
 
@@ -24,11 +25,14 @@ on_both_backends!(
     task_changes_stream_to_their_owner_only,
     chat_turns_announce_threads_and_items,
     reconnecting_replays_what_was_missed_or_says_reset,
+    a_replay_holds_only_the_users_own_events,
     event_streams_are_capped_per_user,
     a_due_reminder_is_announced_once,
     reminders_skip_completed_and_deleted_tasks,
     chat_rate_limits_answer_429_with_when_it_resets,
     a_message_refused_per_minute_does_not_use_up_the_daily_quota,
+    one_users_refused_messages_leave_another_users_daily_quota_alone,
+    reminders_reach_their_owner_only,
     reply_claims_hold_until_released_or_lapsed,
 );
 
@@ -234,6 +238,67 @@ async fn reconnecting_replays_what_was_missed_or_says_reset(app: TestApp) {
     // …and the stream goes on live after the reset.
     let fifth = app.create_task(&token, json!({"title": "five"})).await;
     assert_eq!(pruned.next().await.data["task_id"], fifth["id"]);
+}
+
+async fn a_replay_holds_only_the_users_own_events(app: TestApp) {
+    replays_hold_only_the_users_own_events(&app, &app).await;
+}
+
+/// Bob's tab sleeps while Alice writes (through `written_on`), then reconnects (through
+/// `read_on`) from an event id of his own below Alice's, and from the start: he gets his own
+/// events only, and none of hers live either.
+async fn replays_hold_only_the_users_own_events(written_on: &TestApp, read_on: &TestApp) {
+    let alice = written_on.new_user().await;
+    let bob = written_on.new_user().await;
+    let mut bobs_tab = EventStream::open(read_on, &bob, None).await;
+    let bobs_first = written_on.create_task(&bob, json!({"title": "bob's first"})).await;
+    let slept_at = bobs_tab.next().await;
+    assert_eq!(slept_at.data["task_id"], bobs_first["id"]);
+    let slept_at = slept_at.id.unwrap();
+    drop(bobs_tab);
+
+    let mut alices_tab = EventStream::open(read_on, &alice, None).await;
+    let alices = written_on.create_task(&alice, json!({"title": "alice's secret"})).await;
+    let alices_path = format!("/api/tasks/{}", alices["id"].as_str().unwrap());
+    written_on.patch(&alices_path, &alice, json!({"title": "alice's secret, renamed"})).await.expect(200);
+    written_on.delete(&alices_path, &alice).await.expect(200);
+    // Alice's events lie in the range Bob replays (the test would prove nothing otherwise).
+    for _ in 0..3 {
+        let event = alices_tab.next().await;
+        assert_eq!(event.data["task_id"], alices["id"], "{event:?}");
+        assert!(event.id.unwrap() > slept_at, "{event:?} is not after {slept_at}");
+    }
+    let bobs_live = EventStream::open(read_on, &bob, None).await;
+    let bobs_marker = written_on.create_task(&bob, json!({"title": "bob's marker"})).await;
+
+    let until_marker = |mut stream: EventStream| {
+        let marker = bobs_marker["id"].clone();
+        async move {
+            let mut seen = Vec::new();
+            loop {
+                let event = stream.next().await;
+                let is_marker = event.data["task_id"] == marker;
+                seen.push((event.kind, event.data["task_id"].clone()));
+                if is_marker {
+                    return seen;
+                }
+            }
+        }
+    };
+    let created = |task: &Value| ("task.created".to_owned(), task["id"].clone());
+    let resumed = until_marker(EventStream::open(read_on, &bob, Some(slept_at)).await).await;
+    assert_eq!(resumed, [created(&bobs_marker)], "replayed after Bob's own id");
+    let from_start = until_marker(EventStream::open(read_on, &bob, Some(0)).await).await;
+    assert_eq!(from_start, [created(&bobs_first), created(&bobs_marker)], "replayed from the start");
+    assert_eq!(until_marker(bobs_live).await, [created(&bobs_marker)], "live");
+}
+
+/// The same through two replicas: Alice writes on A, Bob reads on B.
+#[tokio::test]
+async fn a_replay_through_another_replica_holds_only_the_users_own_events() {
+    let Some(a) = spawn_app(Db::Postgres).await else { return };
+    let b = a.replica(|_| {}).await.unwrap();
+    replays_hold_only_the_users_own_events(&a, &b).await;
 }
 
 async fn event_streams_are_capped_per_user(app: TestApp) {
@@ -447,22 +512,97 @@ async fn a_message_refused_per_minute_does_not_use_up_the_daily_quota(app: TestA
     assert_eq!(allowed_today, PER_DAY, "refused messages were counted against the daily quota");
 }
 
+/// A message the per-minute limit refuses is taken back from its own user's daily count, never
+/// from another user's (the counters share their window names).
+async fn one_users_refused_messages_leave_another_users_daily_quota_alone(app: TestApp) {
+    const PER_DAY: u32 = 2;
+    let new_thread = json!({"type": "threads.create", "params": {"input": user_input("hello")}});
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 0;
+            config.chat_messages_per_day = PER_DAY;
+        })
+        .await;
+    let alice = app.new_user().await;
+    for _ in 0..PER_DAY {
+        assert_eq!(chatkit(&app, &alice, new_thread.clone()).await.0, 200);
+    }
+
+    let app = app
+        .restart(|config| {
+            config.chat_messages_per_minute = 1;
+            config.chat_messages_per_day = PER_DAY;
+        })
+        .await;
+    let bob = app.new_user().await;
+    let mut refused = 0;
+    for _ in 0..6 {
+        let (status, _, body) = chatkit(&app, &bob, new_thread.clone()).await;
+        match status {
+            200 => {}
+            429 => refused += 1,
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(refused >= 3, "Bob's messages were refused: {refused}");
+
+    let (status, _, body) = chatkit(&app, &alice, new_thread.clone()).await;
+    assert_eq!(status, 429, "Alice's day is still used up: {body}");
+    assert_eq!(body["error"]["limit"], PER_DAY, "{body}");
+}
+
+/// Alice's due reminder reaches her stream and log, never Bob's (whose own reminder is due in
+/// the same pass).
+async fn reminders_reach_their_owner_only(app: TestApp) {
+    // No loop of its own in the way: the test runs the pass.
+    let app = app.restart(|config| config.reminder_interval_secs = 3600).await;
+    let alice = app.new_user().await;
+    let bob = app.new_user().await;
+    let reminded = |minutes| json!({"due_at": minutes_from_now(minutes), "reminder_offset_minutes": 30});
+    let mut bobs = reminded(5);
+    bobs["title"] = json!("bob's");
+    let bobs = app.create_task(&bob, bobs).await;
+    let mut alices = reminded(10);
+    alices["title"] = json!("alice's");
+    let alices = app.create_task(&alice, alices).await;
+    let mut bobs_tab = EventStream::open(&app, &bob, None).await;
+    let mut alices_tab = EventStream::open(&app, &alice, None).await;
+
+    assert_eq!(pass(&app).await, 2);
+    let ids = |reminders: Vec<LiveEvent>| -> Vec<Value> {
+        reminders.into_iter().map(|event| event.data["task_id"].clone()).collect()
+    };
+    assert_eq!(ids(logged_reminders(&app, &bob).await), [bobs["id"].clone()]);
+    assert_eq!(ids(logged_reminders(&app, &alice).await), [alices["id"].clone()]);
+    // Live too: each tab's first reminder is its own.
+    assert_eq!(bobs_tab.until("reminder.due").await.data["task_id"], bobs["id"]);
+    assert_eq!(alices_tab.until("reminder.due").await.data["task_id"], alices["id"]);
+}
+
 // ----- runs: a slow model, disconnects, stop, re-attach -------------------------------------
 
 const SLOW_WORDS: usize = 40;
 
-/// A fake model whose replies take a while: one word per chunk, paced.
+/// A fake model whose replies (one word per chunk) stop after their first words and go on only
+/// when the test calls `release_held`: a reply is surely still running while the test acts,
+/// however slow the machine.
 async fn slow_model() -> (FakeLlm, String) {
     let fake = FakeLlm::builder().build();
     let addr = fake.spawn().await.unwrap();
-    fake.set_script(Script {
-        rules: vec![Rule {
-            when: Default::default(),
-            respond: Reply { words: Some(SLOW_WORDS), chunk_delay_ms: 40, ..Reply::default() },
-        }],
-        ..Script::default()
-    });
+    fake.set_script(held_replies());
     (fake, format!("http://{addr}/v1"))
+}
+
+fn held_replies() -> Script {
+    // The role chunk and two words reach the client; the other words wait for the release.
+    let held = Reply { words: Some(SLOW_WORDS), hold_after_chunks: Some(3), ..Reply::default() };
+    Script { rules: vec![Rule { when: Default::default(), respond: held }], ..Script::default() }
+}
+
+/// Replies that run to their end at once, for the requests a test waits on.
+fn whole_replies() -> Script {
+    let whole = Reply { words: Some(SLOW_WORDS), ..Reply::default() };
+    Script { rules: vec![Rule { when: Default::default(), respond: whole }], ..Script::default() }
 }
 
 async fn spawn_with_model(db: Db, base_url: &str) -> Option<TestApp> {
@@ -482,8 +622,23 @@ struct ChatStream {
 }
 
 impl ChatStream {
+    /// A request as todokit's web UI sends it: its reply is detached (goes on if this
+    /// client leaves, and can be re-attached).
     async fn post(app: &TestApp, token: &str, body: Value) -> Self {
-        let response = crate::chat::post_chatkit(app, token, &body).await;
+        Self::send(app, token, body, true).await
+    }
+
+    /// A request as the official ChatKit UI sends it: leaving cancels the reply.
+    async fn post_attached(app: &TestApp, token: &str, body: Value) -> Self {
+        Self::send(app, token, body, false).await
+    }
+
+    async fn send(app: &TestApp, token: &str, body: Value, detached: bool) -> Self {
+        let mut request = app.client.post(format!("{}/api/chatkit", app.url)).bearer_auth(token).json(&body);
+        if detached {
+            request = request.header("x-todokit-detach", "1");
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200);
         Self::from(response)
     }
@@ -518,11 +673,19 @@ impl ChatStream {
         events
     }
 
-    /// Starts a reply on a new thread and reads until its first text: a reply surely running.
+    /// Starts a detached reply on a new thread and reads until its first text: a reply surely
+    /// running.
     async fn new_thread_replying(app: &TestApp, token: &str, text: &str) -> (Self, String) {
-        let mut stream =
-            Self::post(app, token, json!({"type": "threads.create", "params": {"input": user_input(text)}}))
-                .await;
+        let body = json!({"type": "threads.create", "params": {"input": user_input(text)}});
+        let mut stream = Self::post(app, token, body).await;
+        let thread_id = thread_id_of(&stream.until_text().await);
+        (stream, thread_id)
+    }
+
+    /// The same, attached to this client.
+    async fn new_thread_replying_attached(app: &TestApp, token: &str, text: &str) -> (Self, String) {
+        let body = json!({"type": "threads.create", "params": {"input": user_input(text)}});
+        let mut stream = Self::post_attached(app, token, body).await;
         let thread_id = thread_id_of(&stream.until_text().await);
         (stream, thread_id)
     }
@@ -595,9 +758,79 @@ on_both_backends_with_model!(
     stop_keeps_the_partial_reply_and_a_hidden_note,
     a_busy_thread_refuses_a_second_message,
     provider_errors_are_retryable_in_the_stream,
+    a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does,
+    the_next_message_after_leaving_or_stopping_is_never_refused,
 );
 
-async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: TestApp, _fake: FakeLlm) {
+/// The note the reference server (`openai-chatkit`, `handle_stream_cancelled`) stores, hidden,
+/// when a reply is cancelled.
+const REFERENCE_CANCELLED_NOTE: &str = "The user cancelled the stream. Stop responding to the prior request.";
+
+/// The hidden cancellation notes stored in a thread.
+async fn cancellation_notes(app: &TestApp, token: &str, thread_id: &str) -> Vec<Value> {
+    let ctx = user_context(app, token).await;
+    let items = app
+        .storage
+        .chat_store()
+        .load_thread_items(thread_id, None, 100, chatkit::SortOrder::Asc, &ctx)
+        .await
+        .unwrap();
+    items
+        .data
+        .iter()
+        .map(|item| serde_json::to_value(item).unwrap())
+        .filter(|item| item["type"] == "sdk_hidden_context")
+        .map(|item| item["content"].clone())
+        .collect()
+}
+
+async fn a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does(app: TestApp, fake: FakeLlm) {
+    let token = app.new_user().await;
+    let mut live = EventStream::open(&app, &token, None).await;
+    let (stream, thread_id) = ChatStream::new_thread_replying_attached(&app, &token, "talk slowly").await;
+    drop(stream); // the official UI's Stop: it aborts the request
+
+    let finished = live.until("run.finished").await;
+    assert_eq!(finished.data["thread_id"], thread_id);
+    assert_eq!(finished.data["stopped"], true, "the reply was cancelled, not finished");
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 1, "the partial reply is kept: {texts:?}");
+    let words = texts[0].split_whitespace().count();
+    assert!((1..SLOW_WORDS).contains(&words), "partial: {words} words");
+    assert_eq!(cancellation_notes(&app, &token, &thread_id).await, vec![json!(REFERENCE_CANCELLED_NOTE)]);
+    assert_eq!(app.get(&format!("/api/chatkit/runs/{thread_id}"), &token).await.status, 204);
+
+    // The next turn tells the model the previous answer was cancelled.
+    let (status, _, _) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("never mind")}})).await;
+    assert_eq!(status, 200);
+    let last = fake.request_bodies().pop().unwrap();
+    assert!(last["messages"].to_string().contains(REFERENCE_CANCELLED_NOTE), "{last}");
+}
+
+async fn the_next_message_after_leaving_or_stopping_is_never_refused(app: TestApp, _fake: FakeLlm) {
+    let token = app.new_user().await;
+    let message = |thread_id: &str, text: &str| json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}});
+
+    // The official UI: Stop aborts the request, and the next message follows at once.
+    let (stream, thread_id) = ChatStream::new_thread_replying_attached(&app, &token, "talk slowly").await;
+    drop(stream);
+    let (status, _, body) = chatkit(&app, &token, message(&thread_id, "shorter, please")).await;
+    assert_eq!(status, 200, "the cancelled reply freed the thread: {body}");
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 2, "the partial reply, then the full one: {texts:?}");
+    assert!(texts.iter().any(|text| text.split_whitespace().count() < SLOW_WORDS), "{texts:?}");
+
+    // todokit's UI: a detached reply stopped with the stop endpoint; the next message at once.
+    let (stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "talk slowly").await;
+    app.post(&format!("/api/chatkit/runs/{thread_id}/stop"), &token, json!({})).await.expect(200);
+    let (status, _, body) = chatkit(&app, &token, message(&thread_id, "shorter, please")).await;
+    assert_eq!(status, 200, "the stop freed the thread before it answered: {body}");
+    stream.rest().await;
+    assert_eq!(assistant_texts(&app, &token, &thread_id).await.len(), 2);
+    assert_eq!(cancellation_notes(&app, &token, &thread_id).await, vec![json!(REFERENCE_CANCELLED_NOTE)]);
+}
+
+async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: TestApp, fake: FakeLlm) {
     let token = app.new_user().await;
     let mut first = ChatStream::post(
         &app,
@@ -619,6 +852,7 @@ async fn a_reply_finishes_after_its_client_leaves_and_can_be_reattached(app: Tes
         .unwrap();
     assert_eq!(response.status(), 200, "the reply is still running");
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    fake.release_held();
     let replayed = ChatStream::from(response).rest().await;
     assert_eq!(replayed[..before.len()], before[..], "replayed from the start");
     let done = replayed
@@ -678,7 +912,7 @@ async fn stop_keeps_the_partial_reply_and_a_hidden_note(app: TestApp, _fake: Fak
         .expect_error(404, "not_found");
 }
 
-async fn a_busy_thread_refuses_a_second_message(app: TestApp, _fake: FakeLlm) {
+async fn a_busy_thread_refuses_a_second_message(app: TestApp, fake: FakeLlm) {
     let token = app.new_user().await;
     let (stream, thread_id) = ChatStream::new_thread_replying(&app, &token, "long answer").await;
     let (status, _, body) = chatkit(&app, &token, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("hurry")}})).await;
@@ -688,6 +922,7 @@ async fn a_busy_thread_refuses_a_second_message(app: TestApp, _fake: FakeLlm) {
     let intruder = app.new_user().await;
     let (status, _, _) = chatkit(&app, &intruder, json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("hi")}})).await;
     assert_eq!(status, 404);
+    fake.release_held();
     stream.rest().await;
     assert_eq!(
         assistant_texts(&app, &token, &thread_id).await.len(),
@@ -727,7 +962,8 @@ async fn provider_errors_are_retryable_in_the_stream(app: TestApp, fake: FakeLlm
 
 #[tokio::test]
 async fn replicas_share_events_chat_runs_and_the_daily_quota() {
-    let (_fake, base_url) = slow_model().await;
+    let (fake, base_url) = slow_model().await;
+    fake.set_script(whole_replies());
     let configure = |config: &mut todokit::Config| {
         config.llm.base_url = Some(base_url.clone());
         config.llm.model = Some("fake-model".into());
@@ -780,7 +1016,7 @@ async fn replicas_share_events_chat_runs_and_the_daily_quota() {
 /// clients get it. Nobody else gets anything, and a relayed request is never relayed on.
 #[tokio::test]
 async fn a_reply_is_relayed_to_clients_reattaching_through_another_replica() {
-    let (_fake, base_url) = slow_model().await;
+    let (fake, base_url) = slow_model().await;
     let configure = |config: &mut todokit::Config| {
         config.llm.base_url = Some(base_url.clone());
         config.llm.model = Some("fake-model".into());
@@ -811,6 +1047,7 @@ async fn a_reply_is_relayed_to_clients_reattaching_through_another_replica() {
         a.state.runs.find(&thread_id, user_context(&a, &token).await.user).is_some(),
         "still running on A"
     );
+    fake.release_held();
     let relayed: Vec<Value> = first_part.into_iter().chain(through_b.rest().await).collect();
     let direct = through_a.rest().await;
     assert_eq!(relayed, direct);
@@ -876,7 +1113,7 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
 
 #[tokio::test]
 async fn replicas_refuse_a_second_reply_and_pass_stops_on() {
-    let (_fake, base_url) = slow_model().await;
+    let (fake, base_url) = slow_model().await;
     let configure = |config: &mut todokit::Config| {
         config.llm.base_url = Some(base_url.clone());
         config.llm.model = Some("fake-model".into());
@@ -908,6 +1145,8 @@ async fn replicas_refuse_a_second_reply_and_pass_stops_on() {
     on_b.until_text().await;
     let (status, _, body) = chatkit(&a, &token, message(&thread_id, "hurry")).await;
     assert_eq!(status, 409, "{body}");
+    fake.set_script(whole_replies());
+    fake.release_held();
     on_b.rest().await;
     assert_eq!(chatkit(&a, &token, message(&thread_id, "now")).await.0, 200);
     assert_eq!(

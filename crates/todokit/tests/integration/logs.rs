@@ -1,7 +1,9 @@
 //! The real binary at debug level with JSON logs, driven through sign-up,
 //! sign-in, sessions, access tokens, MCP and a chat with a model: no secret
 //! ever appears in the log, every line is JSON, and each request's id
-//! (the `x-request-id` response header) is on its log lines.
+//! (the `x-request-id` response header) is on its log lines. And every model
+//! run that fails, breaks off or times out leaves exactly one warning saying
+//! which thread, which step and why.
 
 use std::process::{Command, Stdio};
 
@@ -135,4 +137,103 @@ async fn secrets_never_reach_the_log_and_requests_carry_their_id() {
         let tagged = log.lines().filter(|line| line.contains(id.as_str())).count();
         assert!(tagged > 0, "no log line carries request id {id}");
     }
+}
+
+/// Runs the binary with JSON logs against the model at `llm`, with `env` added.
+async fn start_logged_server(llm: std::net::SocketAddr, env: &[(&str, &str)]) -> (Server, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_todokit"));
+    command
+        .args(["--log-format", "json", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("TODOKIT_JWT_SECRET", JWT_SECRET)
+        .env("TODOKIT_LLM_BASE_URL", format!("http://{llm}/v1"))
+        .env("TODOKIT_LLM_API_KEY", API_KEY)
+        .env("TODOKIT_LLM_MODEL", "fake-model")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(data.path().join("server.log")).unwrap());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let server = Server { child: command.spawn().unwrap(), url: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(format!("{}/healthz", server.url)).send().await.is_ok_and(|r| r.status() == 200) {
+            return (server, data);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start: {}", std::fs::read_to_string(data.path().join("server.log")).unwrap());
+}
+
+#[tokio::test]
+async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_reason() {
+    let fake = FakeLlm::builder().api_key(API_KEY).build();
+    let llm = fake.spawn().await.unwrap();
+    let (server, data) = start_logged_server(
+        llm,
+        &[("TODOKIT_LLM_MAX_RETRIES", "0"), ("TODOKIT_LLM_IDLE_TIMEOUT_SECS", "1")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let signed_up: Value = client
+        .post(format!("{}/api/auth/sign-up", server.url))
+        .json(&json!({"email": "runs@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = signed_up["token"].as_str().unwrap().to_owned();
+
+    // Each failure on a thread of its own: (script, what the warning must name).
+    let failures = [
+        (json!({"fallback": {"error": {"status": 503, "body": "<html><title>503 Service Unavailable</title></html>"}}}), "503"),
+        (json!({"fallback": {"text": "one two three four", "hang": {"after_chunks": 2}}}), "silent"),
+        (json!({"fallback": {"text": "one two three four", "disconnect_after_chunks": 2}}), "broke"),
+        (json!({"turns": [{"tool_calls": [{"name": "list_tasks", "arguments": {}}]}],
+                "fallback": {"error": {"status": 404, "body": "{\"detail\": \"Not Found\"}"}}}), "404"),
+    ];
+    let mut threads = Vec::new();
+    for (script, _) in &failures {
+        fake.set_script(Script::from_json(&script.to_string()).unwrap());
+        let events = client
+            .post(format!("{}/api/chatkit", server.url))
+            .bearer_auth(&jwt)
+            .json(&json!({"type": "threads.create", "params": {"input": user_input("hello there")}}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(events.contains(r#""type":"error""#), "the run failed: {events}");
+        let created: Value = serde_json::from_str(events.lines().next().unwrap().strip_prefix("data: ").unwrap()).unwrap();
+        threads.push(created["thread"]["id"].as_str().unwrap().to_owned());
+    }
+    drop(server);
+
+    let log = std::fs::read_to_string(data.path().join("server.log")).unwrap();
+    let lines: Vec<Value> = log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let warnings: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["level"] == "WARN" && line["fields"]["message"] == "model run failed")
+        .collect();
+    assert_eq!(warnings.len(), failures.len(), "one warning per failed run: {warnings:#?}");
+    for ((_, reason), thread_id) in failures.iter().zip(&threads) {
+        let mine: Vec<&&Value> = warnings.iter().filter(|line| line["fields"]["thread_id"] == *thread_id).collect();
+        assert_eq!(mine.len(), 1, "exactly one warning for {thread_id}: {warnings:#?}");
+        let fields = &mine[0]["fields"];
+        assert!(fields["reason"].as_str().unwrap().contains(reason), "{fields}");
+        assert!(fields["step"].as_u64().is_some(), "{fields}");
+    }
+    // The provider's own words are in the log (not shown to the user), and the tool step counted.
+    let not_found = &warnings.iter().find(|line| line["fields"]["thread_id"] == threads[3]).unwrap()["fields"];
+    assert_eq!(not_found["step"], 2, "{not_found}");
+    assert_eq!(not_found["provider_body"], "{\"detail\": \"Not Found\"}");
 }

@@ -37,6 +37,7 @@ on_both_backends_with!(
     a_persistent_server_error_ends_in_a_retryable_error_with_nothing_half_written,
     a_stall_mid_answer_keeps_the_partial_text,
     malformed_tool_arguments_go_back_to_the_model_as_a_tool_error,
+    provider_errors_of_every_shape_become_one_sentence_with_retry_only_where_it_helps,
 );
 
 /// A server whose assistant talks to a fresh fake LLM running `script`, with
@@ -352,4 +353,32 @@ async fn a_malformed_chunk_is_skipped_and_the_answer_completes() {
     assert_eq!(streamed_reply(&events), "All good over here.");
     let stored = items(&app, &token, &thread_id).await;
     assert_eq!(message_text(&stored[1]), "All good over here.");
+}
+
+async fn provider_errors_of_every_shape_become_one_sentence_with_retry_only_where_it_helps(db: Db) {
+    let (app, fake) = with_model!(db, json!({}), |config| config.llm.max_retries = 0);
+    let token = app.new_user().await;
+    for (status, body, says, allow_retry) in [
+        (401, r#"{"error": {"message": "Incorrect API key provided: sk-abc***xyz", "type": "invalid_request_error"}}"#, "TODOKIT_LLM_API_KEY", false),
+        (404, r#"{"detail": "Not Found"}"#, "TODOKIT_LLM_MODEL", false),
+        (400, r#"{"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"}]}"#, "could not process", false),
+        (502, "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", "unavailable", true),
+        (503, "upstream connect error or disconnect/reset before headers", "unavailable", true),
+        (429, r#"{"error": {"message": "Rate limit reached", "type": "requests"}}"#, "too many requests", true),
+    ] {
+        let script = json!({"fallback": {"error": {"status": status, "body": body}}});
+        fake.set_script(Script::from_json(&script.to_string()).unwrap());
+        let (thread_id, events) = start(&app, &token, "hello").await;
+        let errors: Vec<&Value> = events.iter().filter(|e| e["type"] == "error").collect();
+        assert_eq!(errors.len(), 1, "{status}: {events:?}");
+        let message = errors[0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{status}: {message}");
+        assert_eq!(errors[0]["allow_retry"], allow_retry, "{status}: {message}");
+        // One short sentence of ours: none of the provider's words, markup or secrets.
+        for leak in ["<", "nginx", "sk-abc", "Not Found", "Field required", "upstream", "Rate limit reached"] {
+            assert!(!message.contains(leak), "{status}: {message}");
+        }
+        assert!(message.len() < 250, "{message}");
+        assert_eq!(item_types(&items(&app, &token, &thread_id).await), ["user_message"], "nothing half-written");
+    }
 }

@@ -18,6 +18,8 @@ on_both_backends!(
     sorting_and_pagination,
     tag_counts,
     bulk_complete_and_confirmed_bulk_delete,
+    undo_of_a_delete_restores_the_same_task,
+    restore_is_per_user_once_and_within_the_window,
 );
 
 fn titles(list: &Value) -> Vec<String> {
@@ -370,10 +372,29 @@ async fn list_filters_by_status_priority_tags_and_search(app: TestApp) {
     assert_eq!(counted["counts"], json!({"total": 4, "pending": 3, "completed": 1}));
 }
 
+/// A zone away from UTC where it is now between 06:00 and 18:00, so the day the test reckons
+/// is still the server's day when it answers, whatever the hour the test runs at.
+fn a_zone_in_the_middle_of_its_day() -> (&'static str, jiff::Zoned) {
+    let zones = [
+        "Pacific/Auckland",
+        "Asia/Tokyo",
+        "Asia/Kolkata",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Pacific/Honolulu",
+    ];
+    let now = jiff::Timestamp::now();
+    zones
+        .into_iter()
+        .map(|name| (name, now.in_tz(name).unwrap()))
+        .find(|(_, local)| (6..18).contains(&local.hour()))
+        .expect("one of the zones is in the middle of its day at any hour")
+}
+
 async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
     let token = app.new_user().await;
-    let zone = jiff::tz::TimeZone::get("Pacific/Auckland").unwrap();
-    let now = jiff::Zoned::now().with_time_zone(zone);
+    let (zone, now) = a_zone_in_the_middle_of_its_day();
     let today_noon = now.start_of_day().unwrap().checked_add(jiff::Span::new().hours(12)).unwrap();
     let in_three_days = today_noon.checked_add(jiff::Span::new().days(3)).unwrap();
     let in_ten_days = today_noon.checked_add(jiff::Span::new().days(10)).unwrap();
@@ -386,7 +407,7 @@ async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
         app.create_task(&token, json!({"title": title, "due_at": due.timestamp().to_string()})).await;
     }
     app.create_task(&token, json!({"title": "someday"})).await;
-    let query = |q: &str| format!("/api/tasks?timezone=Pacific/Auckland&sort=due&{q}");
+    let query = |q: &str| format!("/api/tasks?timezone={zone}&sort=due&{q}");
     assert_eq!(titles(&app.get(&query("due=today"), &token).await.expect(200)), ["today"]);
     assert_eq!(titles(&app.get(&query("due=week"), &token).await.expect(200)), ["today", "soon"]);
     assert_eq!(titles(&app.get(&query("due=overdue"), &token).await.expect(200)), ["late"]);
@@ -399,7 +420,7 @@ async fn due_windows_follow_the_callers_time_zone(app: TestApp) {
         .client
         .get(format!("{}/api/tasks?due=today", app.url))
         .bearer_auth(&token)
-        .header("x-timezone", "Pacific/Auckland")
+        .header("x-timezone", zone)
         .send()
         .await
         .unwrap();
@@ -484,4 +505,74 @@ async fn bulk_complete_and_confirmed_bulk_delete(app: TestApp) {
         .expect(200);
     assert_eq!(deleted["deleted_count"], 2);
     assert_eq!(titles(&app.get("/api/tasks", &token).await.expect(200)), ["c"]);
+}
+
+async fn undo_of_a_delete_restores_the_same_task(app: TestApp) {
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "first"})).await;
+    let parent = app
+        .create_task(
+            &token,
+            json!({"title": "Water the plants", "description": "balcony", "priority": "high",
+                   "tags": ["home", "garden"], "due_at": "2031-05-04T18:30:00Z",
+                   "reminder_offset_minutes": 30,
+                   "recurrence": {"frequency": "weekly", "interval": 2, "count": 5}}),
+        )
+        .await;
+    // Completing makes the next occurrence, linked to this one.
+    let done =
+        app.post(&format!("/api/tasks/{}/complete", parent["id"].as_str().unwrap()), &token, json!({})).await;
+    let next = done.expect(200)["next_instance"].clone();
+    assert_eq!(next["number"], 3);
+
+    let id = next["id"].as_str().unwrap();
+    let deleted = app.delete(&format!("/api/tasks/{id}"), &token).await.expect(200);
+    assert_eq!(deleted["task"]["id"], next["id"]);
+    app.get(&format!("/api/tasks/{id}"), &token).await.expect_error(404, "not_found");
+    assert_eq!(app.get("/api/tasks/tags", &token).await.expect(200)["tags"][0]["count"], 1);
+
+    let restored = app.post(&format!("/api/tasks/{id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(restored, next, "every field comes back as it was");
+    assert_eq!(app.get("/api/tasks/3", &token).await.expect(200), next, "found by its number again");
+    let tags = app.get("/api/tasks/tags", &token).await.expect(200);
+    assert_eq!(tags["tags"], json!([{"name": "garden", "count": 2}, {"name": "home", "count": 2}]));
+    // The number is still not given to anybody else.
+    assert_eq!(app.create_task(&token, json!({"title": "later"})).await["number"], 4);
+
+    // A parent deleted meanwhile: the restored task simply loses the link.
+    let parent_id = parent["id"].as_str().unwrap();
+    app.delete(&format!("/api/tasks/{id}"), &token).await.expect(200);
+    app.delete(&format!("/api/tasks/{parent_id}"), &token).await.expect(200);
+    let orphan = app.post(&format!("/api/tasks/{id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(orphan["number"], 3);
+    assert!(orphan.get("parent_task_id").is_none_or(Value::is_null), "{orphan}");
+    let back = app.post(&format!("/api/tasks/{parent_id}/restore"), &token, json!({})).await.expect(200);
+    assert_eq!(back["number"], 2);
+    assert_eq!(back["completed"], true);
+}
+
+async fn restore_is_per_user_once_and_within_the_window(app: TestApp) {
+    let owner = app.new_user().await;
+    let intruder = app.new_user().await;
+    let task = app.create_task(&owner, json!({"title": "mine"})).await;
+    let id = task["id"].as_str().unwrap();
+    app.delete(&format!("/api/tasks/{id}"), &owner).await.expect(200);
+
+    let path = format!("/api/tasks/{id}/restore");
+    app.post(&path, &intruder, json!({})).await.expect_error(404, "not_found");
+    app.post("/api/tasks/not-a-uuid/restore", &owner, json!({})).await.expect_error(404, "not_found");
+    app.post("/api/tasks/1/restore", &owner, json!({})).await.expect_error(404, "not_found");
+    app.post(&path, &owner, json!({})).await.expect(200);
+    // Restoring twice, or a task that was never deleted, finds nothing to bring back.
+    app.post(&path, &owner, json!({})).await.expect_error(404, "not_found");
+    assert_eq!(app.get("/api/tasks", &owner).await.expect(200)["total"], 1);
+
+    // Past the undo window the copy no longer counts (the storage is asked as if later).
+    app.delete(&format!("/api/tasks/{id}"), &owner).await.expect(200);
+    let session = app.get("/api/auth/session", &owner).await.expect(200);
+    let user = todokit::tasks::model::UserId(session["user"]["id"].as_str().unwrap().parse().unwrap());
+    let after_the_window = todokit::storage::now() + jiff::SignedDuration::from_secs(1);
+    let found = app.storage.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
+    assert!(found.is_none(), "a copy deleted before the window is not restored");
+    app.post(&path, &owner, json!({})).await.expect(200);
 }

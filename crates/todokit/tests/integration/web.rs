@@ -33,6 +33,21 @@ async fn the_page_is_served_with_a_strict_policy_and_revalidates_by_etag() {
 }
 
 #[tokio::test]
+async fn the_service_worker_is_served_from_the_root_and_keeps_every_module() {
+    let Some(app) = spawn_app(Db::Sqlite).await else { return };
+    let worker = app.client.get(format!("{}/sw.js", app.url)).send().await.unwrap();
+    assert_eq!(worker.status(), 200);
+    assert_eq!(worker.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
+    let source = worker.text().await.unwrap();
+    // A module left out of the shell list would be missing when the page opens offline.
+    let modules = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/web/assets/js")).unwrap();
+    for module in modules {
+        let name = module.unwrap().file_name().into_string().unwrap();
+        assert!(source.contains(&format!("\"/assets/js/{name}\"")), "sw.js does not keep {name}");
+    }
+}
+
+#[tokio::test]
 async fn client_routes_get_the_page_while_unknown_api_and_asset_paths_stay_404() {
     let Some(app) = spawn_app(Db::Sqlite).await else { return };
     for path in ["/tasks", "/sign-in", "/tasks/anything?status=pending"] {

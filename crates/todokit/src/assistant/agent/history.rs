@@ -1,4 +1,5 @@
-//! The thread's stored items as Chat Completions messages, within a budget.
+//! The thread's stored items as Chat Completions messages, within a budget of
+//! estimated tokens.
 
 use std::collections::HashSet;
 
@@ -12,6 +13,11 @@ use crate::chat::ChatContext;
 pub(crate) const TOOL_ROUND_TYPE: &str = "todokit.tool_round";
 
 const PAGE_SIZE: usize = 100;
+/// Bytes of JSON per token, on the low side (JSON, ids and non-English text tokenize worse
+/// than prose), so the estimate errs towards too many tokens.
+const BYTES_PER_TOKEN: usize = 3;
+/// Tokens a chat template adds around each message (role markers).
+const TOKENS_PER_MESSAGE: usize = 4;
 /// Hard cap on items read per turn, whatever their size.
 const MAX_ITEMS: usize = 2_000;
 
@@ -52,10 +58,22 @@ impl ToolRound {
         Self { kind: TOOL_ROUND_TYPE.to_owned(), text, text_item_ids, tool_calls, results }
     }
 
-    /// The assistant tool-call message followed by one tool message per call.
+    /// The assistant tool-call message followed by one tool message per call. Arguments
+    /// that are not a JSON object go back as `{}`: they were answered with an error and never
+    /// ran, and servers that parse the history (llama.cpp) refuse the whole request over them.
     pub fn messages(&self) -> Vec<ChatMessage> {
-        let mut messages =
-            vec![ChatMessage::Assistant { content: self.text.clone(), tool_calls: self.tool_calls.clone() }];
+        let tool_calls = self
+            .tool_calls
+            .iter()
+            .map(|call| {
+                let mut call = call.clone();
+                if !is_json_object(&call.function.arguments) {
+                    call.function.arguments = "{}".to_owned();
+                }
+                call
+            })
+            .collect();
+        let mut messages = vec![ChatMessage::Assistant { content: self.text.clone(), tool_calls }];
         messages.extend(self.results.iter().map(|result| ChatMessage::Tool {
             tool_call_id: result.tool_call_id.clone(),
             content: result.content.clone(),
@@ -75,27 +93,41 @@ impl ToolRound {
     }
 }
 
+fn is_json_object(text: &str) -> bool {
+    matches!(serde_json::from_str::<serde_json::Value>(text), Ok(serde_json::Value::Object(_)))
+}
+
+/// Estimated tokens of a message as a model sees it.
+pub(crate) fn estimate_tokens(message: &ChatMessage) -> usize {
+    estimate_tokens_of_json(&serde_json::to_string(message).unwrap_or_default()) + TOKENS_PER_MESSAGE
+}
+
+/// Estimated tokens of a piece of JSON (the tool list, an item).
+pub(crate) fn estimate_tokens_of_json(json: &str) -> usize {
+    json.len().div_ceil(BYTES_PER_TOKEN)
+}
+
 /// Loads the newest items of a thread (about twice the budget, so the cut can
 /// fall on a unit boundary) and converts them.
 pub(crate) async fn load(
     store: &dyn Store<ChatContext>,
     thread_id: &str,
     ctx: &ChatContext,
-    budget_chars: usize,
+    budget_tokens: usize,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     let mut newest_first = Vec::new();
-    let mut loaded_chars = 0usize;
+    let mut loaded_tokens = 0usize;
     let mut after: Option<String> = None;
     loop {
         let page =
             store.load_thread_items(thread_id, after.as_deref(), PAGE_SIZE, SortOrder::Desc, ctx).await?;
         for item in page.data {
-            loaded_chars += serde_json::to_string(&item).map_or(0, |json| json.len());
+            loaded_tokens += serde_json::to_string(&item).map_or(0, |json| estimate_tokens_of_json(&json));
             newest_first.push(item);
         }
         if !page.has_more
             || page.after.is_none()
-            || loaded_chars > budget_chars.saturating_mul(2)
+            || loaded_tokens > budget_tokens.saturating_mul(2)
             || newest_first.len() >= MAX_ITEMS
         {
             break;
@@ -103,7 +135,7 @@ pub(crate) async fn load(
         after = page.after;
     }
     newest_first.reverse();
-    Ok(fit_budget(units(&newest_first), budget_chars))
+    Ok(fit_budget(units(&newest_first), budget_tokens))
 }
 
 /// Groups items into units that are kept or dropped whole: a user message,
@@ -141,14 +173,14 @@ pub(crate) fn units(items: &[ThreadItem]) -> Vec<Vec<ChatMessage>> {
     units
 }
 
-/// The newest units whose total size fits `budget_chars` (the newest is kept
+/// The newest units whose estimated tokens fit `budget_tokens` (the newest is kept
 /// even when alone it is larger), starting at a user message when possible.
-pub(crate) fn fit_budget(units: Vec<Vec<ChatMessage>>, budget_chars: usize) -> Vec<ChatMessage> {
+pub(crate) fn fit_budget(units: Vec<Vec<ChatMessage>>, budget_tokens: usize) -> Vec<ChatMessage> {
     let mut total = 0usize;
     let mut kept = 0usize;
     for unit in units.iter().rev() {
-        let size: usize = unit.iter().map(ChatMessage::size).sum();
-        if kept > 0 && total + size > budget_chars {
+        let size: usize = unit.iter().map(estimate_tokens).sum();
+        if kept > 0 && total + size > budget_tokens {
             break;
         }
         total += size;
@@ -256,14 +288,41 @@ mod tests {
             user("m4", "what did I add?"),
         ];
         let all = units(&items);
-        let newest_three: usize = all[1..].iter().flatten().map(ChatMessage::size).sum();
+        let newest_three: usize = all[1..].iter().flatten().map(estimate_tokens).sum();
         let messages = fit_budget(all.clone(), newest_three);
         // The round and answer fit, but the window must not start mid-conversation.
         assert_eq!(messages, vec![ChatMessage::user("what did I add?")]);
-        let everything: usize = all.iter().flatten().map(ChatMessage::size).sum();
+        let everything: usize = all.iter().flatten().map(estimate_tokens).sum();
         assert_eq!(fit_budget(all.clone(), everything).len(), 5);
         // The newest unit is kept even when it alone exceeds the budget.
         assert_eq!(fit_budget(all, 1), vec![ChatMessage::user("what did I add?")]);
+    }
+
+    #[test]
+    fn arguments_that_are_not_a_json_object_go_back_as_an_empty_object() {
+        let call = |arguments: &str| ToolCall {
+            id: "c1".into(),
+            kind: "function".into(),
+            function: FunctionCall { name: "complete_task".into(), arguments: arguments.into() },
+            extra_content: None,
+        };
+        let result = ToolResult { tool_call_id: "c1".into(), name: "complete_task".into(), content: "{}".into(), is_error: true };
+        for (sent, replayed) in [
+            (r#"{"task_id":"3"}{"task_id":"3"}"#, "{}"),
+            (r#"{"task_id": "3""#, "{}"),
+            ("[1]", "{}"),
+            (r#"{"task_id":"3"}"#, r#"{"task_id":"3"}"#),
+        ] {
+            let round = ToolRound::new(None, vec![], vec![call(sent)], vec![result.clone()]);
+            match &round.messages()[0] {
+                ChatMessage::Assistant { tool_calls, .. } => {
+                    assert_eq!(tool_calls[0].function.arguments, replayed, "{sent}")
+                }
+                other => panic!("{other:?}"),
+            }
+            // What the round stores keeps what the model sent.
+            assert_eq!(round.tool_calls[0].function.arguments, sent);
+        }
     }
 
     #[test]

@@ -148,11 +148,12 @@ struct HarnessOptions {
     shape: Shape,
     gate: Option<Arc<Barrier>>,
     configure: fn(&mut LlmConfig),
+    clock: Option<super::Clock>,
 }
 
 impl Default for HarnessOptions {
     fn default() -> Self {
-        Self { shape: Shape::Openai, gate: None, configure: |_| {} }
+        Self { shape: Shape::Openai, gate: None, configure: |_| {}, clock: None }
     }
 }
 
@@ -173,10 +174,15 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
         zone: UserZone::parse("Europe/Berlin").unwrap(),
     });
 
+    // llama.cpp's server answers on OpenAI's path; the script names its style.
+    let script = match options.shape {
+        Shape::LlamaCpp => Script { shape: Some(Shape::LlamaCpp), ..script },
+        _ => script,
+    };
     let fake = FakeLlm::builder().api_key(API_KEY).script(script).build();
     let address = fake.spawn().await.unwrap();
     let base_url = match options.shape {
-        Shape::Openai => format!("http://{address}/v1"),
+        Shape::Openai | Shape::LlamaCpp => format!("http://{address}/v1"),
         Shape::Gemini => format!("http://{address}/v1beta/openai/"),
     };
     let mut config = LlmConfig::new(&base_url, Some(ApiKey::new(API_KEY)), "test-model").unwrap();
@@ -188,7 +194,10 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     let store: DynChatStore = storage.chat_store();
     let tools =
         Arc::new(TestTools { tasks: TaskService::new(storage), calls: Mutex::default(), gate: options.gate });
-    let responder = LlmResponder::new(LlmClient::new(config).unwrap(), tools.clone(), store.clone());
+    let mut responder = LlmResponder::new(LlmClient::new(config).unwrap(), tools.clone(), store.clone());
+    if let Some(clock) = options.clock {
+        responder = responder.with_clock(clock);
+    }
     let server = ChatKitServer::new(store.clone(), Arc::new(responder));
     Harness { server, store, fake, tools, ctx, _dir: dir }
 }
@@ -395,7 +404,10 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
     assert_eq!(requests[0]["stream"], true);
     assert_eq!(requests[0]["tools"].as_array().unwrap().len(), 4);
     let system = requests[0]["messages"][0]["content"].as_str().unwrap();
-    assert!(system.contains("Europe/Berlin") && system.contains("delete_all_tasks"), "{system}");
+    assert!(system.contains("delete_all_tasks") && !system.contains("Europe/Berlin"), "{system}");
+    // The time and zone come last, with the user's message.
+    let user = requests[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(user.starts_with("add buy milk\n\n[Context: now is ") && user.contains("Europe/Berlin"), "{user}");
 }
 
 #[tokio::test]
@@ -485,12 +497,12 @@ async fn delete_all_is_confirmed_over_two_turns_with_the_history_sent_again() {
     let turn_two = &requests[2];
     assert_eq!(roles(turn_two), ["system", "user", "assistant", "tool", "assistant", "user"]);
     let sent = messages(turn_two);
-    assert_eq!(sent[1]["content"], "delete all my tasks");
+    assert_eq!(sent[1]["content"], "delete all my tasks", "only the newest message carries the context");
     assert_eq!(sent[2]["tool_calls"][0]["function"]["name"], "delete_all_tasks");
     assert_eq!(sent[2]["tool_calls"][0]["function"]["arguments"], r#"{"confirmed":false}"#);
     assert!(sent[3]["content"].as_str().unwrap().contains("requires_confirmation"));
     assert_eq!(sent[4]["content"], "You have 2 tasks. Reply “yes” to delete them all.");
-    assert_eq!(sent[5]["content"], "yes");
+    assert!(sent[5]["content"].as_str().unwrap().starts_with("yes\n\n[Context: "), "{}", sent[5]);
 }
 
 #[tokio::test]
@@ -532,7 +544,7 @@ async fn tool_calls_finishing_with_stop_still_run() {
 async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
     let mut limited = Reply::text("Hello!");
     limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), message: None });
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), ..ErrorSpec::default() });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     assert_eq!(error_event(&events), None);
@@ -544,7 +556,7 @@ async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
 async fn a_retry_after_beyond_the_bound_ends_the_turn_at_once() {
     let mut limited = Reply::text("Hello!");
     limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), message: None });
+        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), ..ErrorSpec::default() });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     let (message, allow_retry) = error_event(&events).expect("an error event");
@@ -604,10 +616,30 @@ async fn a_stall_mid_answer_keeps_the_partial_text_and_reports_the_timeout() {
     .await;
     let (events, thread_id) = h.start("hi").await;
     assert!(error_event(&events).expect("an error event").0.contains("too long"));
-    // The role chunk and two words arrived before the stall; they are kept.
-    assert_eq!(answers(&events), vec!["one two "]);
-    let stored = h.items(&thread_id).await;
-    assert!(stored.iter().any(|item| item.type_name() == "assistant_message"));
+    // The fake sends the role chunk and two words, then nothing: however slow the machine
+    // (whenever the timeout fires), the kept text is exactly what streamed before it, never
+    // more than was sent before the stall, and saved as it was shown.
+    let streamed: String = events
+        .iter()
+        .filter_map(|event| match event {
+            ThreadStreamEvent::ThreadItemUpdated { update: ThreadItemUpdate::TextDelta { delta, .. }, .. } => {
+                Some(delta.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!("one two ".starts_with(&streamed), "{streamed:?}");
+    assert_eq!(answers(&events), [streamed.clone()].into_iter().filter(|text| !text.is_empty()).collect::<Vec<_>>());
+    let stored: Vec<String> = h
+        .items(&thread_id)
+        .await
+        .into_iter()
+        .filter_map(|item| match item.kind {
+            ItemKind::AssistantMessage { content } => Some(content.iter().map(|part| part.text.as_str()).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, answers(&events));
 }
 
 #[tokio::test]
@@ -691,4 +723,139 @@ async fn text_before_tool_calls_is_shown_and_sent_back_once() {
     assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant", "user"]);
     assert_eq!(sent[2]["content"], "Sure, adding it.");
     assert_eq!(sent[2]["tool_calls"][0]["function"]["name"], "create_task");
+}
+
+#[tokio::test]
+async fn an_invalid_tool_call_costs_one_step_not_the_thread() {
+    // llama.cpp's style: it once streamed the arguments twice, and refuses every later request
+    // whose history holds arguments that are not JSON ("Extra data").
+    let mut doubled = ToolCallSpec::new("complete_task", json!({}));
+    doubled.raw_arguments = Some(r#"{"task_id":"1"}{"task_id":"1"}"#.into());
+    let options = HarnessOptions { shape: Shape::LlamaCpp, ..HarnessOptions::default() };
+    let h = harness_with(
+        script(vec![
+            calls(vec![doubled]),
+            Reply::tool_call("complete_task", json!({"task_id": "1", "completed": true})),
+            Reply::text("Done: “Water plants”."),
+            Reply::text("You have no pending tasks."),
+        ]),
+        options,
+    )
+    .await;
+    h.tools
+        .tasks
+        .create(h.ctx.user, TaskInput { title: "Water plants".into(), ..TaskInput::default() }, &h.ctx.zone)
+        .await
+        .unwrap();
+    let (events, thread_id) = h.start("I watered the plants").await;
+    assert_eq!(error_event(&events), None, "{events:?}");
+    assert_eq!(answers(&events), ["Done: “Water plants”."]);
+    assert_eq!(h.tool_calls(), ["complete_task"], "the doubled call ran nothing");
+    assert_eq!(h.task_titles().await, vec![("Water plants".to_owned(), true)]);
+
+    // The next message in the thread works: the history sends `{}` for the bad call.
+    let next = h.say(&thread_id, "anything left?").await;
+    assert_eq!(error_event(&next), None, "{next:?}");
+    assert_eq!(answers(&next), ["You have no pending tasks."]);
+    let requests = h.requests();
+    assert_eq!(requests.len(), 4);
+    for request in &requests[1..] {
+        let replayed = &messages(request)[2]["tool_calls"][0];
+        assert_eq!(replayed["function"]["name"], "complete_task", "the repeated name is not doubled");
+        assert_eq!(replayed["function"]["arguments"], "{}", "{request}");
+        assert!(messages(request)[3]["content"].as_str().unwrap().contains("invalid_arguments"));
+    }
+}
+
+#[tokio::test]
+async fn the_prompt_keeps_a_stable_prefix_and_puts_the_time_last() {
+    // A controlled clock: the two turns are seven minutes apart without waiting for them.
+    let now = Arc::new(Mutex::new("2026-12-07T09:00:30Z".parse::<jiff::Timestamp>().unwrap()));
+    let read = now.clone();
+    let options = HarnessOptions {
+        clock: Some(Arc::new(move || *read.lock().unwrap())),
+        ..HarnessOptions::default()
+    };
+    let h = harness_with(
+        script(vec![
+            Reply::tool_call("create_task", json!({"title": "Buy milk"})),
+            Reply::text("Added."),
+            Reply::text("Anything else?"),
+        ]),
+        options,
+    )
+    .await;
+    let (_, thread_id) = h.start("add buy milk").await;
+    *now.lock().unwrap() = "2026-12-07T09:07:10Z".parse().unwrap();
+    h.say(&thread_id, "thanks").await;
+
+    let requests = h.requests();
+    assert_eq!(requests.len(), 3);
+    // What a server renders first (instructions, then tools) is byte-identical at 10:00 and
+    // 10:07 Berlin time, so its prefix cache holds.
+    let prefix = |request: &Value| (messages(request)[0].to_string(), request["tools"].to_string());
+    assert_eq!(prefix(&requests[0]), prefix(&requests[2]));
+    assert!(!prefix(&requests[2]).0.contains("10:0"), "no time in the instructions");
+    // Within a turn everything before the newest step is unchanged too.
+    assert_eq!(messages(&requests[0])[..2], messages(&requests[1])[..2]);
+    // The time and zone ride at the very end: on the newest user message only.
+    let last_user = |request: &Value| {
+        messages(request).iter().rev().find(|message| message["role"] == "user").unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(last_user(&requests[0]).contains("10:00 in the user's time zone Europe/Berlin (UTC+01:00)"));
+    assert!(last_user(&requests[2]).starts_with("thanks\n\n[Context: now is Monday, December 7, 2026, 10:07"));
+    let text = requests[2].to_string();
+    assert_eq!(text.matches("[Context: now").count(), 1, "older messages go back as they were: {text}");
+}
+
+#[tokio::test]
+async fn an_answer_cut_off_at_the_length_limit_says_so() {
+    let mut cut = Reply::text("Here are your tasks: one, two, thr");
+    cut.finish_reason = Some("length".into());
+    let h = harness(script(vec![cut])).await;
+    let (events, thread_id) = h.start("list everything in detail").await;
+    assert_eq!(error_event(&events), None);
+    let answer = &answers(&events)[0];
+    assert!(answer.starts_with("Here are your tasks: one, two, thr…"), "{answer}");
+    assert!(answer.contains("cut off") && answer.contains("length limit"), "{answer}");
+    let stored = h.items(&thread_id).await;
+    assert!(
+        stored.iter().any(|item| matches!(&item.kind, ItemKind::AssistantMessage { content }
+            if content[0].text == *answer)),
+        "saved with the note"
+    );
+}
+
+#[tokio::test]
+async fn a_history_beyond_the_model_context_is_retried_with_the_current_turn_only() {
+    let h = harness(script(vec![Reply::text("First."), Reply::text("Second."), Reply::text("Third.")])).await;
+    let (_, thread_id) = h.start(&format!("remember this: {}", "long words ".repeat(1_000))).await;
+    h.say(&thread_id, "and this").await;
+    // The model's server now holds less than the thread: it refuses the long request, as
+    // llama-cpp-python does; the turn is retried without the earlier turns and answers.
+    let mut smaller = h.fake.script();
+    smaller.turns = vec![Reply::text("Short answer.")];
+    smaller.context_tokens = Some(2_000);
+    h.fake.set_script(smaller);
+    let events = h.say(&thread_id, "what now?").await;
+    assert_eq!(error_event(&events), None, "{events:?}");
+    assert_eq!(answers(&events), ["Short answer."]);
+    let requests = h.requests();
+    let retried = requests.last().unwrap();
+    assert_eq!(roles(retried), ["system", "user"], "only the current turn");
+    assert!(messages(retried)[1]["content"].as_str().unwrap().starts_with("what now?"));
+    assert!(roles(&requests[requests.len() - 2]).len() > 2, "the first try sent the history");
+}
+
+#[tokio::test]
+async fn a_turn_that_alone_exceeds_the_context_says_what_to_do_without_retry() {
+    let h = harness(Script { context_tokens: Some(10), ..Script::default() }).await;
+    let (events, _) = h.start("hello").await;
+    let (message, allow_retry) = error_event(&events).expect("an error event");
+    assert!(message.contains("too long") && message.contains("new conversation"), "{message}");
+    assert!(!allow_retry, "the same request would fail again");
+    assert_eq!(h.requests().len(), 1, "nothing shorter to try");
 }

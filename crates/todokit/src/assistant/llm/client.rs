@@ -19,11 +19,13 @@ use super::wire::{
     error_message,
 };
 
-/// Why a model call failed. [`LlmError::user_message`] is what a person sees.
+/// Why a model call failed. [`LlmError::user_message`] is the one sentence a person sees;
+/// the provider's own words stay in the error (and the log).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LlmError {
+    /// `message` is the human part of the provider's body; `body` the body itself (shortened).
     #[error("provider answered HTTP {status}: {message}")]
-    Http { status: u16, message: String, retry_after: Option<Duration> },
+    Http { status: u16, message: String, body: String, retry_after: Option<Duration> },
     #[error("cannot reach the provider: {0}")]
     Connect(String),
     #[error("no response from the provider within {0:?}")]
@@ -38,10 +40,44 @@ pub enum LlmError {
     Setup(String),
 }
 
+/// How providers word "the prompt does not fit the model's context" (lower case): OpenAI's
+/// code, llama.cpp, vLLM, Gemini, llama-cpp-python / OpenAI ("maximum context length"), and
+/// a few other common servers.
+const CONTEXT_EXCEEDED_WORDINGS: &[&str] = &[
+    "context_length_exceeded",
+    "exceeds the available context size",
+    "exceed_context_size",
+    "maximum context length",
+    "exceeds the maximum number of tokens",
+    "context window",
+    "prompt is too long",
+    "too many tokens",
+];
+
 impl LlmError {
-    /// A message for the person chatting: what happened and what to do.
+    /// Whether the provider refused the request because the prompt is too long for the model.
+    pub fn is_context_exceeded(&self) -> bool {
+        let said = |text: &str| {
+            let text = text.to_lowercase();
+            CONTEXT_EXCEEDED_WORDINGS.iter().any(|wording| text.contains(wording))
+        };
+        match self {
+            LlmError::Http { status, message, body, .. } if (400..500).contains(status) && *status != 429 => {
+                said(message) || said(body)
+            }
+            LlmError::Provider(message) => said(message),
+            _ => false,
+        }
+    }
+
+    /// A message for the person chatting: one sentence on what happened and what to do.
+    /// Configuration problems say what the operator must fix.
     pub fn user_message(&self) -> String {
         match self {
+            _ if self.is_context_exceeded() => "This conversation is too long for the AI model, even shortened. \
+                 Please start a new conversation; the administrator can also raise the model's context size \
+                 or lower TODOKIT_LLM_CONTEXT_TOKENS."
+                .to_owned(),
             LlmError::Http { status: 429, retry_after, .. } => match retry_after {
                 Some(wait) if wait.as_secs() > 0 => {
                     let seconds = wait.as_secs();
@@ -53,17 +89,23 @@ impl LlmError {
                 _ => "The AI model is receiving too many requests right now. Please try again in a moment."
                     .to_owned(),
             },
-            LlmError::Http { status: 401 | 403, .. } => {
-                "The AI model refused todokit's credentials. Ask your administrator to check the API key."
-                    .to_owned()
+            LlmError::Http { status: 401 | 403, .. } => "The AI model refused todokit's credentials: \
+                 the administrator must check the API key (TODOKIT_LLM_API_KEY)."
+                .to_owned(),
+            LlmError::Http { status: 404, .. } => "The AI model was not found at the configured provider: \
+                 the administrator must check the model name (TODOKIT_LLM_MODEL) and base URL \
+                 (TODOKIT_LLM_BASE_URL)."
+                .to_owned(),
+            LlmError::Http { status: 408, .. } => {
+                "The AI model took too long to respond. Please try again.".to_owned()
             }
             LlmError::Http { status, .. } if *status >= 500 => {
                 format!("The AI model is unavailable right now (error {status}). Please try again.")
             }
-            LlmError::Http { status, message, .. } => {
-                let message: String = message.chars().take(200).collect();
-                format!("The AI model could not process this conversation (error {status}: {message}).")
-            }
+            LlmError::Http { status, .. } => format!(
+                "The AI model could not process this conversation (error {status}). \
+                 Try rephrasing your message, or start a new conversation."
+            ),
             LlmError::Connect(_) => "Couldn't reach the AI model. Please try again.".to_owned(),
             LlmError::FirstTokenTimeout(_) | LlmError::IdleTimeout(_) => {
                 "The AI model took too long to respond. Please try again.".to_owned()
@@ -72,16 +114,39 @@ impl LlmError {
                 "The AI model's answer was interrupted. Please try again.".to_owned()
             }
             LlmError::Setup(_) => {
-                "The AI model is not set up correctly. Please contact your administrator.".to_owned()
+                "The AI model is not set up correctly: the administrator must check todokit's model settings."
+                    .to_owned()
             }
         }
     }
 
-    /// Whether offering "Retry" to the user makes sense (not for bad credentials).
+    /// Whether offering "Retry" can help: not for a configuration problem, nor for a request
+    /// the provider refused as it is (the same request would be refused again).
     pub fn allow_retry(&self) -> bool {
-        !matches!(self, LlmError::Http { status: 401 | 403, .. } | LlmError::Setup(_))
+        match self {
+            LlmError::Http { status, .. } => {
+                matches!(status, 408 | 409 | 425 | 429) || *status >= 500
+            }
+            LlmError::Provider(_) => !self.is_context_exceeded(),
+            LlmError::Setup(_) => false,
+            LlmError::Connect(_)
+            | LlmError::FirstTokenTimeout(_)
+            | LlmError::IdleTimeout(_)
+            | LlmError::Interrupted(_) => true,
+        }
+    }
+
+    /// The provider's raw answer, when there was one, for the log.
+    pub fn provider_body(&self) -> Option<&str> {
+        match self {
+            LlmError::Http { body, .. } => Some(body),
+            _ => None,
+        }
     }
 }
+
+/// Longest provider error body kept for the log, in characters.
+const MAX_LOGGED_BODY_CHARS: usize = 2_000;
 
 /// A Chat Completions client for one configured provider. Cheap to clone.
 #[derive(Clone)]
@@ -145,7 +210,8 @@ impl LlmClient {
             };
             let delay = delay.filter(|_| failure.retryable && retries < self.config.max_retries);
             let Some(delay) = delay else {
-                tracing::warn!(error = %failure.error, retries, model = %self.config.model, "model request failed");
+                // The run that asked logs the failure once, with its thread and step.
+                tracing::debug!(error = %failure.error, retries, model = %self.config.model, "model request failed");
                 return Err(failure.error);
             };
             retries += 1;
@@ -186,7 +252,12 @@ impl LlmClient {
                 retryable: status == StatusCode::TOO_MANY_REQUESTS
                     || status == StatusCode::REQUEST_TIMEOUT
                     || status.is_server_error(),
-                error: LlmError::Http { status: status.as_u16(), message: error_message(&text), retry_after },
+                error: LlmError::Http {
+                    status: status.as_u16(),
+                    message: error_message(&text),
+                    body: text.chars().take(MAX_LOGGED_BODY_CHARS).collect(),
+                    retry_after,
+                },
             });
         }
         let mut stream = ChatStream {
@@ -385,14 +456,55 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
     }
 
+    fn http(status: u16, body: &str) -> LlmError {
+        LlmError::Http { status, message: error_message(body), body: body.to_owned(), retry_after: None }
+    }
+
     #[test]
-    fn user_messages_are_human_and_retry_is_offered_except_for_bad_keys() {
-        let limited =
-            LlmError::Http { status: 429, message: "x".into(), retry_after: Some(Duration::from_secs(30)) };
+    fn user_messages_are_one_human_sentence_and_retry_is_offered_only_where_it_can_help() {
+        let limited = LlmError::Http {
+            status: 429,
+            message: "x".into(),
+            body: "x".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
         assert!(limited.user_message().contains("about 30 seconds"));
         assert!(limited.allow_retry());
-        let unauthorized = LlmError::Http { status: 401, message: "x".into(), retry_after: None };
-        assert!(!unauthorized.allow_retry());
-        assert!(LlmError::FirstTokenTimeout(Duration::from_secs(1)).user_message().contains("too long"));
+        for (error, says, retry) in [
+            (http(401, r#"{"error":{"message":"Incorrect API key provided: sk-abc"}}"#), "TODOKIT_LLM_API_KEY", false),
+            (http(404, r#"{"detail":"Model gemma-x not found"}"#), "TODOKIT_LLM_MODEL", false),
+            (http(400, "<html><title>400 Bad Request</title></html>"), "could not process", false),
+            (http(422, r#"{"detail":[{"msg":"Field required"}]}"#), "could not process", false),
+            (http(503, "upstream connect error"), "unavailable", true),
+            (http(502, "<html><head><title>502 Bad Gateway</title></head></html>"), "unavailable", true),
+            (LlmError::FirstTokenTimeout(Duration::from_secs(1)), "too long", true),
+            (LlmError::Provider("boom".into()), "interrupted", true),
+        ] {
+            let message = error.user_message();
+            assert!(message.contains(says), "{error:?}: {message}");
+            assert_eq!(error.allow_retry(), retry, "{error:?}");
+            // The provider's words (HTML, keys, model names) never reach the user.
+            for leak in ["<", "sk-abc", "gemma-x", "Field required", "upstream"] {
+                assert!(!message.contains(leak), "{message}");
+            }
+            assert!(message.ends_with('.') && message.len() < 250, "{message}");
+        }
+    }
+
+    #[test]
+    fn context_overflow_is_recognised_in_every_common_wording() {
+        for body in [
+            r#"{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#,
+            r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":5000,"n_ctx":4096}}"#,
+            r#"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion).","type":"BadRequestError","param":null,"code":400}"#,
+            r#"[{"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}}]"#,
+        ] {
+            let error = http(400, body);
+            assert!(error.is_context_exceeded(), "{body}");
+            assert!(!error.allow_retry());
+            assert!(error.user_message().contains("too long"), "{}", error.user_message());
+        }
+        assert!(!http(400, r#"{"error":{"message":"Extra data: line 1 column 16 (char 15)"}}"#).is_context_exceeded());
+        assert!(!http(500, "maximum context length").is_context_exceeded(), "a server error is not about the prompt");
     }
 }

@@ -21,7 +21,11 @@ const DEFAULT_RUN_TIMEOUT_SECS: u64 = 120;
 const DEFAULT_MAX_RETRIES: u32 = 2;
 const DEFAULT_MAX_RETRY_WAIT_SECS: u64 = 20;
 const DEFAULT_MAX_STEPS: u32 = 8;
-const DEFAULT_HISTORY_CHARS: usize = 60_000;
+/// Fits most hosted models with room to spare and keeps a long thread's requests cheap;
+/// a smaller local model's server says when it is too much, and the run retries shorter.
+const DEFAULT_CONTEXT_TOKENS: u64 = 16_000;
+/// The smallest budget accepted: the instructions and tools alone take about 3,000 tokens.
+const MIN_CONTEXT_TOKENS: u64 = 1_000;
 
 /// An API key. Its `Debug` and `Display` never show the value, so it cannot
 /// end up in logs by accident.
@@ -116,9 +120,10 @@ pub struct LlmArgs {
     #[arg(long = "llm-max-steps", env = "TODOKIT_LLM_MAX_STEPS", default_value_t = DEFAULT_MAX_STEPS, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_steps: u32,
 
-    /// Approximate size of the thread history sent to the model, in characters.
-    #[arg(long = "llm-history-chars", env = "TODOKIT_LLM_HISTORY_CHARS", default_value_t = DEFAULT_HISTORY_CHARS)]
-    pub history_chars: usize,
+    /// Context budget of one model request, in estimated tokens: instructions, tools,
+    /// history and room for the answer. The oldest turns are left out to fit.
+    #[arg(long = "llm-context-tokens", env = "TODOKIT_LLM_CONTEXT_TOKENS", default_value_t = DEFAULT_CONTEXT_TOKENS, value_parser = clap::value_parser!(u64).range(MIN_CONTEXT_TOKENS..))]
+    pub context_tokens: u64,
 }
 
 impl Default for LlmArgs {
@@ -137,7 +142,7 @@ impl Default for LlmArgs {
             max_retries: DEFAULT_MAX_RETRIES,
             max_retry_wait_secs: DEFAULT_MAX_RETRY_WAIT_SECS,
             max_steps: DEFAULT_MAX_STEPS,
-            history_chars: DEFAULT_HISTORY_CHARS,
+            context_tokens: DEFAULT_CONTEXT_TOKENS,
         }
     }
 }
@@ -203,7 +208,8 @@ pub struct LlmConfig {
     /// Longest wait before a retry (also the bound on `Retry-After`).
     pub max_retry_wait: Duration,
     pub max_steps: usize,
-    pub history_chars: usize,
+    /// Context budget of one request, in estimated tokens (see [`crate::assistant::agent`]).
+    pub context_tokens: usize,
 }
 
 impl LlmConfig {
@@ -228,7 +234,7 @@ impl LlmConfig {
             retry_base_delay: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(args.max_retry_wait_secs),
             max_steps: args.max_steps as usize,
-            history_chars: args.history_chars,
+            context_tokens: args.context_tokens as usize,
         })
     }
 
@@ -281,7 +287,7 @@ impl LlmArgs {
         config.max_retries = self.max_retries;
         config.max_retry_wait = Duration::from_secs(self.max_retry_wait_secs);
         config.max_steps = self.max_steps.max(1) as usize;
-        config.history_chars = self.history_chars;
+        config.context_tokens = self.context_tokens.max(MIN_CONTEXT_TOKENS) as usize;
         Ok(Some(config))
     }
 }
@@ -322,10 +328,15 @@ mod tests {
             "llama3.2",
             "--llm-run-timeout",
             "60",
+            "--llm-context-tokens",
+            "8000",
         ])
         .unwrap();
         let llm = config.llm.resolve().unwrap().unwrap();
         assert_eq!((llm.model.as_str(), llm.run_timeout), ("llama3.2", Duration::from_secs(60)));
+        assert_eq!(llm.context_tokens, 8000);
+        let too_small = crate::Config::try_parse_from(["todokit", "--llm-context-tokens", "10"]);
+        assert!(too_small.is_err(), "a budget smaller than the instructions is refused");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Our own tolerant Chat Completions wire types, and the accumulator that turns
 //! streamed chunks into one assistant turn.
 //!
-//! Tolerated deviations from OpenAI's shape (all seen on Gemini's endpoint):
-//! tool-call deltas without `index`, tool calls carrying `extra_content`
-//! (`google.thought_signature` / `vertex.thought_signature`) that must be sent
-//! back, tool calls finishing with `finish_reason: "stop"`, usage chunks with
-//! empty `choices`, and unknown fields anywhere.
+//! Tolerated deviations from OpenAI's shape: tool-call deltas without `index`,
+//! tool calls carrying `extra_content` (`google.thought_signature` /
+//! `vertex.thought_signature`) that must be sent back, tool calls finishing
+//! with `finish_reason: "stop"`, usage chunks with empty `choices` (all seen on
+//! Gemini's endpoint); the name and id repeated on every tool-call fragment,
+//! `null` for every absent delta field, CRLF-framed events and no usage at all
+//! (llama-cpp-python's server); unknown fields anywhere.
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -44,11 +46,6 @@ impl ChatMessage {
 
     pub fn assistant(content: impl Into<String>) -> Self {
         Self::Assistant { content: Some(content.into()), tool_calls: Vec::new() }
-    }
-
-    /// Rough size for the history budget: the length of its JSON.
-    pub fn size(&self) -> usize {
-        serde_json::to_string(self).map_or(0, |json| json.len())
     }
 }
 
@@ -260,7 +257,10 @@ impl TurnAccumulator {
                         call.id = call_delta.id.filter(|id| !id.is_empty());
                     }
                     if let Some(function) = call_delta.function {
-                        if let Some(name) = function.name {
+                        // llama-cpp-python repeats the whole name on every fragment.
+                        if let Some(name) = function.name
+                            && name != call.name
+                        {
                             call.name.push_str(&name);
                         }
                         if let Some(arguments) = function.arguments {
@@ -338,8 +338,10 @@ impl TurnAccumulator {
     }
 }
 
-/// The human part of a provider error body: OpenAI's `{"error":{"message"}}`,
-/// Gemini's `[{"error":{"message"}}]`, or the raw text (shortened).
+/// The human part of a provider error body, in every common shape: OpenAI's
+/// `{"error":{"message"}}`, Gemini's `[{"error":{"message"}}]`, `{"error": "…"}`,
+/// `{"message"}`, FastAPI's `{"detail": "…"}` / `{"detail": [{"msg"}]}`, an HTML page (its
+/// title, else its text) or plain text; shortened to 300 characters.
 pub(crate) fn error_message(body: &str) -> String {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let error = parsed.as_ref().map(|value| match value {
@@ -347,14 +349,53 @@ pub(crate) fn error_message(body: &str) -> String {
         other => other.clone(),
     });
     let message = error.as_ref().and_then(|value| {
+        let detail = value.get("detail").map(|detail| match detail {
+            Value::Array(problems) => {
+                problems.iter().filter_map(|problem| problem.get("msg")).cloned().next().unwrap_or(Value::Null)
+            }
+            Value::Object(_) => detail.get("message").cloned().unwrap_or(Value::Null),
+            other => other.clone(),
+        });
         value
             .pointer("/error/message")
-            .or_else(|| value.get("message"))
-            .or_else(|| value.get("error").filter(|error| error.is_string()))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+            .cloned()
+            .or_else(|| value.get("message").cloned())
+            .or_else(|| value.get("error").filter(|error| error.is_string()).cloned())
+            .or(detail)
+            .and_then(|message| message.as_str().map(str::to_owned))
     });
-    message.unwrap_or_else(|| body.chars().take(300).collect())
+    let text = message.unwrap_or_else(|| {
+        if body.trim_start().starts_with('<') { html_text(body) } else { body.trim().to_owned() }
+    });
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    text.chars().take(300).collect()
+}
+
+/// What a person would read first on an HTML error page: its `<title>`, else its text.
+fn html_text(html: &str) -> String {
+    let lower = html.to_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
+        && start + "<title>".len() <= end
+    {
+        let title = html[start + "<title>".len()..end].trim();
+        if !title.is_empty() {
+            return title.to_owned();
+        }
+    }
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for character in html.chars() {
+        match character {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(character),
+            _ => {}
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -473,12 +514,23 @@ mod tests {
     }
 
     #[test]
-    fn error_bodies_of_both_shapes_give_their_message() {
+    fn error_bodies_of_every_common_shape_give_their_message() {
         assert_eq!(error_message(r#"{"error":{"message":"Rate limit","type":"requests"}}"#), "Rate limit");
         assert_eq!(
             error_message(r#"[{"error":{"code":429,"message":"Exhausted","status":"X"}}]"#),
             "Exhausted"
         );
         assert_eq!(error_message("upstream connect error"), "upstream connect error");
+        assert_eq!(error_message(r#"{"detail":"Model not loaded"}"#), "Model not loaded");
+        assert_eq!(
+            error_message(r#"{"detail":[{"loc":["body","messages"],"msg":"Field required","type":"missing"}]}"#),
+            "Field required"
+        );
+        assert_eq!(error_message(r#"{"error":"model not found"}"#), "model not found");
+        assert_eq!(
+            error_message("<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"),
+            "502 Bad Gateway"
+        );
+        assert_eq!(error_message("<html><body><h1>Oops</h1>\n<p>try later</p></body></html>"), "Oops try later");
     }
 }

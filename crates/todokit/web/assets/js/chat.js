@@ -1,19 +1,55 @@
 // The assistant panel: thread history (new / rename / delete), the open
 // thread with streaming Markdown replies, live tool progress, task widgets with
-// working buttons, retry, stop, suggestions and a connection indicator.
+// working buttons, retry, stop and suggestions.
+//
+// Where the window is wide enough the panel docks beside the list; narrower,
+// it is a modal overlay: a backdrop, the rest of the page inert (so focus
+// stays in the panel), Esc closes, and focus returns to what opened it. The
+// connection status is the app's own (main.js), not the panel's.
 
 import { ApiError } from "./api.js";
 import { ThreadState, assistantText, attachRun, chatRequest, chatStream, loadThread, stopRun, userText } from "./chatkit.js";
 import { debounce, h, icon, replace } from "./dom.js";
 import { formatFull, formatTime } from "./format.js";
-import { announce, connectionState, onChange } from "./live.js";
+import { announce, onChange } from "./live.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderWidget } from "./widgets.js";
 
 const THREAD_KEY = "todokit.thread";
 const OPEN_KEY = "todokit.chatOpen";
 const SUGGESTIONS = ["Create a task called Buy groceries", "List all my tasks", "Mark task #1 as complete", "What's overdue?"];
-const CONNECTION_LABELS = { connected: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
+/** Below this width the panel covers the page (as a modal) instead of docking beside it. */
+const OVERLAY_QUERY = "(max-width: 1023px)";
+
+/**
+ * Status emoji in replies ("✅ Added …", "⚠️ overdue") become drawn icons with
+ * a text name: without an emoji font they would render as empty boxes, and
+ * their meaning should not rest on a glyph alone.
+ */
+const STATUS_EMOJI = new Map([
+  ["✅", ["check", "Done", "ok"]],
+  ["✔️", ["check", "Done", "ok"]],
+  ["❌", ["x", "Failed", "bad"]],
+  ["⚠️", ["alert", "Warning", "warn"]],
+  ["⚠", ["alert", "Warning", "warn"]],
+]);
+const STATUS_PATTERN = /(✅|✔️|❌|⚠️|⚠)/u;
+
+function withStatusIcons(fragment) {
+  const walker = document.createTreeWalker(fragment, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (STATUS_PATTERN.test(walker.currentNode.data)) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = node.data.split(STATUS_PATTERN).filter(Boolean);
+    node.replaceWith(
+      ...parts.map((part) => {
+        const status = STATUS_EMOJI.get(part);
+        return status ? h("span", { class: `status-icon status-${status[2]}` }, icon(status[0], status[1])) : document.createTextNode(part);
+      }),
+    );
+  }
+  return fragment;
+}
 
 export function createChat() {
   let state = new ThreadState();
@@ -24,7 +60,8 @@ export function createChat() {
   let running = null;
   let streamingItemId = null;
   let progress = null;
-  let failure = null; // {message, retry: bool, quiet: bool}
+  let failure = null; // {message, retry: bool, quiet: bool, network: bool, until: Date}
+  let failureTimer = null;
   let dropped = false; // the stream broke off; re-attach when back online
   let stopRequested = false;
   let finishedHere = null; // thread whose reply this tab just streamed to its end
@@ -35,9 +72,6 @@ export function createChat() {
   const itemEls = new Map();
 
   // ----- elements ----------------------------------------------------------
-  const connectionDot = h("span", { class: "connection-dot", "aria-hidden": "true" });
-  const connectionLabel = h("span", { class: "connection-label" });
-  const connection = h("span", { class: "connection", id: "chat-connection", role: "status" }, connectionDot, connectionLabel);
   const threadTitle = h("p", { class: "chat-thread-title", id: "chat-thread-title" });
   const messages = h("div", { class: "chat-messages", id: "chat-messages", "aria-live": "polite", "aria-relevant": "additions text" });
   const statusLine = h("div", { class: "chat-status", "aria-live": "polite" });
@@ -88,7 +122,7 @@ export function createChat() {
         { class: "chat-heading" },
         h("h2", { id: "chat-heading" }, "AI Assistant"),
         h("p", { class: "chat-subtitle" }, "Ask me to create, list, or manage your tasks"),
-        h("div", { class: "chat-header-meta" }, connection, threadTitle),
+        h("div", { class: "chat-header-meta" }, threadTitle),
       ),
       h("div", { class: "chat-header-actions" }, historyButton, newButton, closeButton),
     ),
@@ -99,12 +133,18 @@ export function createChat() {
   );
 
   const unreadBadge = h("span", { class: "unread-badge", hidden: true, "aria-hidden": "true" });
-  const fab = h(
+  // In the top bar, never floating over the list (it used to cover rows' buttons).
+  const toggle = h(
     "button",
-    { type: "button", class: "chat-fab", id: "chat-open", "aria-label": "Open assistant", "aria-controls": "chat-panel", "aria-expanded": "false", on: { click: () => setOpen(panel.hidden) } },
+    { type: "button", class: "button chat-toggle", id: "chat-open", "aria-label": "Open assistant", "aria-controls": "chat-panel", "aria-expanded": "false", on: { click: () => setOpen(panel.hidden) } },
     icon("chat"),
+    h("span", { class: "hide-narrow" }, "Assistant"),
     unreadBadge,
   );
+  const backdrop = h("div", { class: "chat-backdrop", hidden: true, on: { click: () => setOpen(false) } });
+  let background = []; // what the overlay makes inert
+  let opener = null;
+  const overlayQuery = window.matchMedia(OVERLAY_QUERY);
 
   // ----- composer ------------------------------------------------------------
   input.addEventListener("keydown", (event) => {
@@ -175,13 +215,14 @@ export function createChat() {
           input.value = text;
           autosize();
         }
-        failure = { message: "Could not reach the server. Your message is back in the box; send it again when the connection is back.", retry: false, quiet: true };
+        failure = { message: "Could not reach the server. Your message is back in the box; send it again when the connection is back.", retry: false, quiet: true, network: true };
       } else {
         dropped = true;
         failure = {
           message: "Connection lost. The reply goes on on the server and will appear here when the connection is back.",
           retry: false,
           quiet: true,
+          network: true,
         };
       }
     } finally {
@@ -217,7 +258,7 @@ export function createChat() {
       const at = err.resetsAt ? new Date(err.resetsAt) : err.retryAfter != null ? new Date(Date.now() + err.retryAfter * 1000) : null;
       const when = at && !Number.isNaN(at.getTime()) ? ` You can send again at ${formatResetTime(at)}.` : "";
       const limit = err.limit ? ` of ${err.limit} message${err.limit === 1 ? "" : "s"}` : "";
-      return { message: `You have reached the chat limit${limit}.${when}`, retry: false, rateLimited: true };
+      return { message: `You have reached the chat limit${limit}.${when}`, retry: false, rateLimited: true, until: at };
     }
     if (err.status === 422 || err.status === 400) return { message: err.message, retry: false };
     return { message: err.message || "The assistant could not answer.", retry: false };
@@ -535,9 +576,6 @@ export function createChat() {
   }
 
   function renderChrome() {
-    const conn = connectionState();
-    connection.dataset.state = conn;
-    replace(connectionLabel, CONNECTION_LABELS[conn] || conn);
     replace(threadTitle, state.thread?.title || (threadId ? "" : "New conversation"));
     const busy = Boolean(running);
     sendButton.hidden = busy;
@@ -546,7 +584,7 @@ export function createChat() {
     panel.classList.toggle("busy", busy);
     unreadBadge.hidden = unread === 0;
     replace(unreadBadge, String(unread));
-    fab.setAttribute("aria-label", unread ? `Open assistant (${unread} unread)` : "Open assistant");
+    toggle.setAttribute("aria-label", unread ? `Open assistant (${unread} unread)` : "Open assistant");
   }
 
   function renderMessages() {
@@ -607,7 +645,7 @@ export function createChat() {
         return h(
           "div",
           { class: ["chat-item", "chat-assistant", streaming && "streaming"], dataset: { itemId: item.id } },
-          h("div", { class: "bubble markdown" }, renderMarkdown(assistantText(item))),
+          h("div", { class: "bubble markdown" }, withStatusIcons(renderMarkdown(assistantText(item)))),
           time,
         );
       }
@@ -628,32 +666,45 @@ export function createChat() {
     }
   }
 
+  /**
+   * One compact block per action: a single step shows only its line (no
+   * summary repeating it); the line says what is happening, then what
+   * happened — the server words it, so "Done" is never claimed before the
+   * tool has answered.
+   */
   function workflowView(item) {
     const wf = item.workflow || { tasks: [] };
-    const summary = wf.summary?.title || (wf.type === "reasoning" ? "Thinking" : "Working");
+    const steps = (wf.tasks || []).filter(Boolean);
+    const summary = wf.summary?.title || (wf.type === "reasoning" ? "Thinking" : null);
+    const showSummary = summary && (steps.length !== 1 || wf.type === "reasoning");
     return h(
       "div",
       { class: "chat-item chat-workflow", dataset: { itemId: item.id } },
-      h("div", { class: "workflow-summary" }, summary),
-      h("ul", { class: "workflow-tasks" }, (wf.tasks || []).filter(Boolean).map((task) => h("li", {}, workflowTask(task)))),
+      showSummary && h("div", { class: "workflow-summary" }, summary),
+      h("ul", { class: "workflow-tasks" }, steps.map((task) => h("li", {}, workflowTask(task)))),
     );
   }
 
   function workflowTask(task) {
     const status = task.status_indicator || "none";
     const label = task.title || task.content || task.type;
-    const mark = status === "loading" ? h("span", { class: "spinner", "aria-hidden": "true" }) : status === "complete" ? icon("check") : h("span", { class: "dot" });
-    const suffix = status === "loading" ? " — Executing…" : status === "complete" ? " — Done" : "";
+    const mark =
+      status === "loading"
+        ? h("span", { class: "spinner", role: "img", "aria-label": "In progress" })
+        : status === "complete"
+          ? icon("check", "Finished")
+          : h("span", { class: "dot", "aria-hidden": "true" });
     return h(
       "span",
       { class: ["workflow-task", `status-${status}`] },
       mark,
-      h("span", {}, label, h("span", { class: "workflow-state" }, suffix)),
+      h("span", { class: "workflow-label" }, label),
       task.title && task.content && task.type !== "thought" ? h("span", { class: "workflow-detail" }, task.content) : null,
     );
   }
 
   function renderStatus() {
+    scheduleExpiry();
     const parts = [];
     if (running && progress) parts.push(h("span", { class: "thinking" }, h("span", { class: "spinner", "aria-hidden": "true" }), progress));
     if (failure) {
@@ -673,16 +724,52 @@ export function createChat() {
     renderChrome();
   }
 
+  /** A rate-limit message goes away once sending works again. */
+  function scheduleExpiry() {
+    clearTimeout(failureTimer);
+    const until = failure?.until;
+    if (!until) return;
+    const shown = failure;
+    const clear = () => {
+      if (failure !== shown) return;
+      failure = null;
+      renderStatus();
+    };
+    const wait = until.getTime() - Date.now();
+    if (wait <= 0) queueMicrotask(clear);
+    else failureTimer = setTimeout(clear, Math.min(wait, 2 ** 31 - 1));
+  }
+
   function scrollDown() {
     messages.scrollTop = messages.scrollHeight;
   }
 
   // ----- open / close ----------------------------------------------------------
-  function setOpen(open) {
-    panel.hidden = !open;
+  const overlaid = () => overlayQuery.matches;
+
+  /** Docked or overlay, as the window's width says; the page behind an overlay is inert. */
+  function applyLayout() {
+    const open = !panel.hidden;
+    const overlay = open && overlaid();
     document.body.classList.toggle("chat-open", open);
-    fab.setAttribute("aria-expanded", String(open));
+    document.body.classList.toggle("chat-overlay", overlay);
+    backdrop.hidden = !overlay;
+    panel.setAttribute("role", overlay ? "dialog" : "complementary");
+    if (overlay) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
+    for (const el of background) el.inert = overlay;
+  }
+
+  function setOpen(open) {
+    if (open === !panel.hidden) {
+      if (open) input.focus();
+      return;
+    }
+    if (open) opener = document.activeElement;
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
     sessionStorage.setItem(OPEN_KEY, open ? "1" : "");
+    applyLayout();
     if (open) {
       unread = 0;
       renderChrome();
@@ -690,12 +777,18 @@ export function createChat() {
       input.focus();
       scrollDown();
     } else {
-      fab.focus();
+      const back = opener?.isConnected && !opener.closest("#chat-panel") ? opener : toggle;
+      opener = null;
+      back.focus();
     }
   }
 
+  overlayQuery.addEventListener("change", applyLayout);
   panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !event.defaultPrevented && window.matchMedia("(max-width: 720px)").matches) setOpen(false);
+    if (event.key === "Escape" && !event.defaultPrevented && overlaid()) {
+      event.preventDefault();
+      setOpen(false);
+    }
   });
 
   // The open thread as saved, when it changed elsewhere and this tab is not streaming it.
@@ -707,8 +800,12 @@ export function createChat() {
   }, 150);
 
   const unsubscribe = [
-    onChange("connection", renderChrome),
     onChange("reconnected", () => {
+      // "Could not reach the server" is stale once it can be reached.
+      if (failure?.network && !running) {
+        failure = null;
+        renderStatus();
+      }
       // Back after a drop, a refresh of the stream, or a reset: the saved
       // thread, then the reply still running on it.
       if (threadId && !running) resume(threadId);
@@ -751,13 +848,23 @@ export function createChat() {
 
   return {
     panel,
-    fab,
+    toggle,
+    backdrop,
     open: () => setOpen(true),
+    /** The parts of the page an overlay makes inert. */
+    setBackground(elements) {
+      background = elements;
+      applyLayout();
+    },
     destroy() {
       running?.controller.abort(); // stop listening; the reply itself goes on
+      clearTimeout(failureTimer);
+      overlayQuery.removeEventListener("change", applyLayout);
+      for (const el of background) el.inert = false;
       unsubscribe.forEach((fn) => fn());
       panel.remove();
-      fab.remove();
+      backdrop.remove();
+      toggle.remove();
     },
   };
 }

@@ -38,12 +38,12 @@ export async function chatRequest(type, params = {}, { signal } = {}) {
  * Streaming request: calls `onEvent(event)` for each SSE event until the body
  * ends. Rejects with ApiError for a non-200 answer, with the fetch error on a
  * network drop, and with an AbortError when `signal` aborts (which only stops
- * listening: the reply goes on on the server until `stopRun`).
+ * listening: the reply is detached, so it goes on on the server until `stopRun`).
  */
 export async function chatStream(type, params, { signal, onEvent }) {
   const response = await send(ENDPOINT, {
     method: "POST",
-    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream", "X-Todokit-Detach": "1" }),
     body: JSON.stringify({ type, params, metadata: {} }),
     signal,
   });

@@ -57,21 +57,42 @@ export function toLocalInput(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** Stable hue per tag name. */
+/**
+ * Stable hue per tag name, from a palette that stays clear of the reds and
+ * oranges that mean "overdue" and "high priority".
+ */
+const TAG_HUES = [210, 190, 168, 145, 120, 235, 258, 280, 300, 200, 155, 225];
 export function tagHue(tag) {
   let hash = 0;
   for (const ch of tag) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return hash % 360;
+  return TAG_HUES[hash % TAG_HUES.length];
 }
 
+const UNITS = { daily: ["day", "days"], weekly: ["week", "weeks"], monthly: ["month", "months"], yearly: ["year", "years"] };
+export const WEEKDAYS = [
+  ["mon", "Mon"],
+  ["tue", "Tue"],
+  ["wed", "Wed"],
+  ["thu", "Thu"],
+  ["fri", "Fri"],
+  ["sat", "Sat"],
+  ["sun", "Sun"],
+];
+
+/** "Every 2 weeks on Mon, Thu · ends after 10 times". */
 export function describeRecurrence(rule) {
   if (!rule) return "";
-  const unit = { daily: "day", weekly: "week", monthly: "month", yearly: "year" }[rule.frequency] || rule.frequency;
-  const every = rule.interval > 1 ? `Every ${rule.interval} ${unit}s` : `Every ${unit}`;
-  const limits = [];
-  if (rule.count) limits.push(`${rule.count} times`);
-  if (rule.until) limits.push(`until ${dayFormat.format(new Date(rule.until))}`);
-  return limits.length ? `${every}, ${limits.join(", ")}` : every;
+  const [one, many] = UNITS[rule.frequency] || [rule.frequency, rule.frequency];
+  const interval = rule.interval || 1;
+  let words = interval > 1 ? `Every ${interval} ${many}` : `Every ${one}`;
+  if (rule.frequency === "weekly" && Array.isArray(rule.weekdays) && rule.weekdays.length) {
+    const names = WEEKDAYS.filter(([key]) => rule.weekdays.includes(key)).map(([, name]) => name);
+    words += ` on ${names.join(", ")}`;
+  }
+  const until = rule.until || rule.end_date;
+  if (rule.count) words += ` · ends after ${rule.count} time${rule.count === 1 ? "" : "s"}`;
+  else if (until) words += ` · ends ${dayFormat.format(new Date(until))}`;
+  return words;
 }
 
 export const REMINDER_CHOICES = [

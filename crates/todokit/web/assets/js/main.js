@@ -10,11 +10,12 @@ import { authView, landingView, loadSession, signOut } from "./auth.js";
 import { createChat } from "./chat.js";
 import { createDashboard } from "./dashboard.js";
 import { h, icon, replace } from "./dom.js";
-import { announce, connectEventStream, disconnectEventStream, onChange } from "./live.js";
+import { announce, connectEventStream, connectionState, disconnectEventStream, onChange } from "./live.js";
+import { forgetUser, rememberUser, rememberedUser, syncQueueWhenOnline } from "./offline.js";
 import { notificationControl, watchReminders } from "./reminders.js";
+import { openShortcuts } from "./shortcuts.js";
 import { createSettings } from "./settings.js";
 import { applyTheme, currentTheme, toggleTheme } from "./theme.js";
-import { toast } from "./toast.js";
 
 applyTheme();
 
@@ -39,7 +40,10 @@ function teardownShell() {
   shell.chat.destroy();
   shell.settings?.destroy();
   shell.stopReminders();
+  shell.stopQueue();
+  shell.stopStatus();
   shell = null;
+  document.body.classList.remove("chat-open", "chat-overlay");
   disconnectEventStream();
 }
 
@@ -59,6 +63,7 @@ function render() {
         notice,
         onSignedIn(newSession) {
           session = newSession;
+          rememberUser(session);
           expiredNotice = null;
           navigate(next, { replace: true });
         },
@@ -94,7 +99,7 @@ function render() {
 }
 
 function buildShell() {
-  const dashboard = createDashboard();
+  const dashboard = createDashboard({ user: session.user });
   const chat = createChat();
   const themeButton = h("button", {
     type: "button",
@@ -118,24 +123,32 @@ function buildShell() {
     "header",
     { class: "topbar" },
     h("a", { href: "#main", class: "skip-link" }, "Skip to tasks"),
-    h("a", { href: "/tasks", class: "brand", "data-link": true }, h("span", { class: "brand-mark" }, icon("check")), "todokit"),
+    h("a", { href: "/tasks", class: "brand", "data-link": true }, h("span", { class: "brand-mark" }, icon("check")), h("span", { class: "brand-name" }, "todokit")),
     h(
       "div",
       { class: "topbar-actions" },
       h("span", { class: "user-email", id: "user-email", title: "Signed in" }, session.user.email),
+      chat.toggle,
       notificationControl({ compact: true }),
       themeButton,
+      h(
+        "button",
+        { type: "button", class: "icon-button", id: "shortcuts-open", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)", on: { click: (event) => openShortcuts(event.currentTarget) } },
+        h("span", { class: "key-glyph", "aria-hidden": "true" }, "?"),
+      ),
       h("a", { href: "/settings", class: "icon-button", id: "settings-link", "aria-label": "Settings", title: "Settings", "data-link": true }, icon("settings")),
       h(
         "button",
-        { type: "button", class: "button subtle", id: "sign-out", on: { click: onSignOut } },
+        { type: "button", class: "button subtle", id: "sign-out", "aria-label": "Sign out", on: { click: onSignOut } },
         icon("signout"),
         h("span", { class: "hide-narrow" }, "Sign out"),
       ),
     ),
   );
+  const status = connectionBanner();
   const main = h("main", { id: "main", class: "workspace", tabindex: "-1" }, dashboard.el);
-  const el = h("div", { class: "shell" }, header, main, chat.panel, chat.fab);
+  const el = h("div", { class: "shell" }, header, status.el, main, chat.backdrop, chat.panel);
+  chat.setBackground([header, status.el, main]);
   const built = {
     el,
     dashboard,
@@ -152,9 +165,47 @@ function buildShell() {
       }
     },
     stopReminders: watchReminders(openTask),
+    stopQueue: syncQueueWhenOnline(session.user),
+    stopStatus: status.stop,
   };
   connectEventStream({ onClosed: checkSession });
   return built;
+}
+
+const CONNECTION_TEXT = {
+  offline: "You are offline. Your list is shown as last seen; quick add, completing and deleting are kept and sent when you are back online.",
+  reconnecting: "Cannot reach the server. Trying again… Quick add, completing and deleting are kept and sent when it answers.",
+  back: "Back online.",
+};
+
+/**
+ * The one connection status of the app: a polite live region under the top
+ * bar, silent while all is well, and a short "Back online" after a drop.
+ */
+function connectionBanner() {
+  const text = h("span", { class: "connection-text" });
+  const el = h("div", { class: "connection-status", id: "connection-status", role: "status", "aria-live": "polite" }, h("span", { class: "connection-dot", "aria-hidden": "true" }), text);
+  let backTimer = null;
+  function show(state) {
+    clearTimeout(backTimer);
+    el.dataset.state = state === "connected" && el.dataset.state && el.dataset.state !== "connected" ? "back" : state;
+    replace(text, CONNECTION_TEXT[el.dataset.state] || "");
+    el.classList.toggle("quiet", el.dataset.state === "connected");
+    if (el.dataset.state === "back") {
+      el.dataset.connected = "true";
+      backTimer = setTimeout(() => {
+        el.dataset.state = "connected";
+        el.classList.add("quiet");
+        replace(text);
+      }, 4000);
+    } else {
+      el.dataset.connected = String(state === "connected");
+    }
+  }
+  el.dataset.state = "connected";
+  show(connectionState());
+  const stop = onChange("connection", ({ state }) => show(state));
+  return { el, stop: () => (stop(), clearTimeout(backTimer)) };
 }
 
 /** Opens a task's edit dialog (from a reminder), on the dashboard. */
@@ -183,6 +234,7 @@ async function onSignOut() {
     /* signing out locally is what matters */
   }
   sessionStorage.clear();
+  forgetUser(session?.user);
   session = null;
   announce("session", { signedOut: true });
   navigate("/", { replace: true });
@@ -191,6 +243,7 @@ async function onSignOut() {
 // A 401 from any API call: the session expired or was signed out elsewhere.
 setUnauthorizedHandler(() => {
   if (!session) return;
+  rememberUser(null);
   session = null;
   expiredNotice = "Your session has expired. Sign in again to continue where you were.";
   const here = location.pathname + location.search;
@@ -201,6 +254,7 @@ setUnauthorizedHandler(() => {
 // Signing out in one tab signs out the others.
 onChange("session", (detail) => {
   if (detail.local || !detail.signedOut || !session) return;
+  forgetUser(session.user);
   session = null;
   teardownShell();
   navigate("/", { replace: true });
@@ -214,15 +268,22 @@ document.addEventListener("click", (event) => {
   navigate(link.getAttribute("href"));
 });
 
-// Global shortcuts: "/" focuses search, "n" the quick-add box, "c" the assistant.
+// Global shortcuts (listed by the "?" dialog): "/" search, "n" quick add,
+// "c" the assistant, "?" the list of shortcuts.
 document.addEventListener("keydown", (event) => {
   if (!shell || event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey) return;
   const target = event.target;
   if (target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
-  if (event.key === "/") {
+  if (event.key === "?") {
+    event.preventDefault();
+    openShortcuts(document.activeElement);
+    return;
+  }
+  const onTasks = location.pathname === "/tasks";
+  if (event.key === "/" && onTasks) {
     event.preventDefault();
     document.getElementById("filter-search")?.focus();
-  } else if (event.key === "n") {
+  } else if (event.key === "n" && onTasks) {
     event.preventDefault();
     shell.dashboard.focusQuickAdd();
   } else if (event.key === "c") {
@@ -236,13 +297,33 @@ window.addEventListener("popstate", () => {
   else shell.show("tasks");
 });
 
+/**
+ * Who is signed in. Without a remembered sign-in only the signed-in pages ask
+ * (so the landing and sign-in pages log no 401); the server says whether a
+ * sign-in still holds, and while it cannot be reached the remembered user
+ * opens the app on the list this browser saw last.
+ */
 async function start() {
-  try {
-    session = await loadSession();
-  } catch (err) {
-    toast(`Could not reach the server: ${err.message}`, { kind: "error", timeout: 0 });
+  const remembered = rememberedUser();
+  const protectedRoute = location.pathname === "/tasks" || location.pathname === "/settings";
+  if (remembered || protectedRoute) {
+    try {
+      session = await loadSession();
+      rememberUser(session);
+    } catch {
+      session = remembered ? { user: remembered.user, offline: true } : null;
+    }
   }
   render();
+}
+
+// The app shell is cached by a service worker so the page opens without the
+// server. Browsers allow that on https and localhost only; elsewhere the app
+// simply needs the server to open.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {
+    /* not essential: the app works without it, only not offline */
+  });
 }
 
 start();

@@ -191,7 +191,7 @@ export function createSettings() {
       h("p", { class: "muted" }, "todokit is an MCP server with the same task tools the assistant uses. Point your client at this address and send a token as a Bearer header."),
       h("div", { class: "secret-row" }, h("code", { id: "mcp-url" }, mcpUrl), copyButton(() => mcpUrl, "MCP URL", "mcp-url-copy")),
       h("p", {}, "For example, in ", h("code", {}, ".mcp.json"), " (Claude Code, Cursor, VS Code):"),
-      h("div", { class: "code-block" }, h("pre", { id: "mcp-config" }, sampleConfig), copyButton(() => sampleConfig, "Configuration", "mcp-config-copy")),
+      h("div", { class: "code-block" }, h("pre", { id: "mcp-config", tabindex: "0", "aria-label": "MCP client configuration" }, sampleConfig), copyButton(() => sampleConfig, "Configuration", "mcp-config-copy")),
       h(
         "p",
         { class: "muted" },

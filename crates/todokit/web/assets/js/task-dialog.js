@@ -3,11 +3,13 @@
 
 import { api } from "./api.js";
 import { h, icon } from "./dom.js";
-import { REMINDER_CHOICES, toLocalInput } from "./format.js";
+import { REMINDER_CHOICES, WEEKDAYS, describeRecurrence, toLocalInput } from "./format.js";
 
 let counter = 0;
 
+/** Resolves with the saved task, or null; focus goes back to what opened it. */
 export function openTaskDialog(task = null) {
+  const opener = document.activeElement;
   return new Promise((resolve) => {
     const id = (name) => `task-${name}-${counter}`;
     counter++;
@@ -70,31 +72,45 @@ export function openTaskDialog(task = null) {
     });
     const endKind = h(
       "select",
-      { id: id("end"), "aria-label": "Ends" },
+      { id: id("end") },
       [
-        ["never", "Never ends"],
-        ["count", "After a number of times"],
-        ["until", "On a date"],
+        ["never", "never"],
+        ["count", "after"],
+        ["until", "on"],
       ].map(([value, label]) =>
         h("option", { value, selected: (rule?.count ? "count" : rule?.until ? "until" : "never") === value }, label),
       ),
     );
-    const count = h("input", { type: "number", min: 1, max: 100, value: rule?.count || 10, "aria-label": "Occurrences" });
+    const count = h("input", { id: id("count"), type: "number", min: 1, max: 100, value: rule?.count || 10, "aria-label": "Number of times" });
+    const countUnit = h("span", { class: "unit", "aria-hidden": "true" }, "times");
+    const unit = h("span", { class: "unit", id: id("unit") });
+    const summary = h("p", { class: "hint recurrence-summary", id: id("recurrence-summary"), "aria-live": "polite" });
+    // Weekly rules may name their days ("every 2 weeks on Mon, Thu"); none means the due date's day.
+    const dayBoxes = WEEKDAYS.map(([key, name]) =>
+      h("input", { type: "checkbox", value: key, id: id(`day-${key}`), checked: Boolean(rule?.weekdays?.includes(key)), dataset: { weekday: key }, "aria-label": name }),
+    );
+    const weekdays = h(
+      "fieldset",
+      { class: "weekdays" },
+      h("legend", {}, "On"),
+      WEEKDAYS.map(([key, name], i) => h("label", { class: "weekday", for: id(`day-${key}`) }, dayBoxes[i], h("span", { "aria-hidden": "true" }, name))),
+    );
     const until = h("input", {
       type: "date",
       value: rule?.until ? toLocalInput(rule.until).slice(0, 10) : "",
       "aria-label": "Last date",
     });
+    interval.setAttribute("aria-describedby", id("unit"));
     const error = h("p", { class: "form-error", role: "alert", hidden: true });
     const save = h("button", { type: "submit", class: "button primary" }, editing ? "Save" : "Create task");
 
     const recurrenceDetails = h(
       "div",
-      { class: "field-row" },
-      h("label", { class: "inline" }, "Every ", interval),
-      endKind,
-      count,
-      until,
+      { class: "recurrence-details" },
+      h("div", { class: "field-row" }, h("label", { class: "inline", for: id("interval") }, "Every"), interval, unit),
+      weekdays,
+      h("div", { class: "field-row" }, h("label", { class: "inline", for: id("end") }, "Ends"), endKind, count, countUnit, until),
+      summary,
     );
 
     function sync() {
@@ -102,10 +118,18 @@ export function openTaskDialog(task = null) {
       remind.disabled = !hasDue;
       offset.disabled = !hasDue || !remind.checked;
       recurrenceDetails.hidden = !frequency.value;
-      count.hidden = endKind.value !== "count";
+      count.hidden = countUnit.hidden = endKind.value !== "count";
       until.hidden = endKind.value !== "until";
+      weekdays.hidden = frequency.value !== "weekly";
+      const n = Number(interval.value) || 1;
+      const units = { daily: ["day", "days"], weekly: ["week", "weeks"], monthly: ["month", "months"], yearly: ["year", "years"] }[frequency.value];
+      unit.textContent = units ? units[n === 1 ? 0 : 1] : "";
+      countUnit.textContent = Number(count.value) === 1 ? "time" : "times";
+      summary.textContent = frequency.value ? describeRecurrence(body().recurrence) : "";
     }
     for (const el of [due, remind, frequency, endKind]) el.addEventListener("change", sync);
+    for (const el of [interval, count, until]) el.addEventListener("input", sync);
+    for (const el of dayBoxes) el.addEventListener("change", sync);
     due.addEventListener("input", sync);
 
     function body() {
@@ -113,6 +137,9 @@ export function openTaskDialog(task = null) {
         ? {
             frequency: frequency.value,
             interval: Number(interval.value) || 1,
+            ...(frequency.value === "weekly" && dayBoxes.some((box) => box.checked)
+              ? { weekdays: dayBoxes.filter((box) => box.checked).map((box) => box.value) }
+              : {}),
             ...(endKind.value === "count" ? { count: Number(count.value) || 1 } : {}),
             ...(endKind.value === "until" && until.value
               ? { until: new Date(`${until.value}T23:59:59`).toISOString() }
@@ -224,6 +251,7 @@ export function openTaskDialog(task = null) {
       done = true;
       dialog.close();
       dialog.remove();
+      if (opener?.isConnected) opener.focus();
       resolve(result);
     }
     dialog.addEventListener("cancel", (event) => {

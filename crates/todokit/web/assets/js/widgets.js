@@ -74,7 +74,8 @@ function render(node, ctx) {
     case "Button": {
       const button = h(
         "button",
-        { type: "button", class: cls("button", "small", node.style === "primary" || node.color === "primary" ? "primary" : "", node.color === "danger" && "danger") },
+        // Destructive buttons are secondary (outlined, red text), never the loudest thing in a card.
+        { type: "button", class: cls("button", "small", node.style === "primary" || node.color === "primary" ? "primary" : "", node.color === "danger" && "danger-secondary") },
         text(node.label),
       );
       if (node.onClickAction) actionable(button, node.onClickAction, node, ctx);
