@@ -351,7 +351,7 @@ pub(crate) fn error_message(body: &str) -> String {
     let message = error.as_ref().and_then(|value| {
         let detail = value.get("detail").map(|detail| match detail {
             Value::Array(problems) => {
-                problems.iter().filter_map(|problem| problem.get("msg")).cloned().next().unwrap_or(Value::Null)
+                problems.iter().find_map(|problem| problem.get("msg")).cloned().unwrap_or(Value::Null)
             }
             Value::Object(_) => detail.get("message").cloned().unwrap_or(Value::Null),
             other => other.clone(),
