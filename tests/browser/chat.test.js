@@ -45,12 +45,8 @@ describe("chat", () => {
     const reply = panel.locator(".chat-assistant:not(.streaming) .bubble").last();
     await reply.waitFor();
     assert.match(await reply.innerText(), /milk/i);
-    // The offline assistant's first reply ends with a hint in _italics_ that holds a code span
-    // with underscores: it renders as <em> around <code>, with no underscore left over.
-    const hint = reply.locator("em", { hasText: "built-in offline assistant" });
-    await hint.waitFor();
-    assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
-    assert.doesNotMatch(await reply.innerText(), /(^|\s)_|_$/m);
+    // Routine replies carry no note about configuring a model (it comes with "help", below).
+    assert.doesNotMatch(await reply.innerText(), /GEMINI_API_KEY/);
     // "✅ Added …": the emoji is drawn as a named icon, never left to an emoji font.
     assert.equal(await reply.locator(".status-icon [role=img][aria-label=Done]").count(), 1);
     assert.doesNotMatch(await reply.innerText(), /✅/u);
@@ -71,6 +67,19 @@ describe("chat", () => {
     await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
     await screenshot(page, "chat-reply-dark");
     await page.evaluate(() => document.documentElement.setAttribute("data-theme", "light"));
+
+    // "help" ends with the hint in _italics_ that holds a code span with underscores: it
+    // renders as <em> around <code>, with no underscore left over.
+    await input.fill("help");
+    await input.press("Enter");
+    await panel.locator(".chat-user .bubble", { hasText: "help" }).waitFor();
+    const help = panel.locator(".chat-assistant:not(.streaming) .bubble", { hasText: "Here's what I can do" }).last();
+    await help.waitFor();
+    const hint = help.locator("em", { hasText: "built-in offline assistant" });
+    await hint.waitFor();
+    assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
+    assert.doesNotMatch(await help.innerText(), /(^|\s)_|_$/m);
+    await page.locator("#chat-send").waitFor();
   });
 
   test("a second tab sees the task and the conversation", async () => {

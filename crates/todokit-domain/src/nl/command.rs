@@ -93,8 +93,11 @@ pub enum TaskRef {
     /// "the third one", "the 2nd": a position in the list shown last (a task number when no
     /// list was shown).
     Position(u32),
-    /// "it", "that", "them", "this one": the task(s) the conversation was just about.
+    /// "it", "that", "this one": the task the conversation was just about (when it was about
+    /// several, the caller asks which).
     Previous,
+    /// "them", "those", "both": every task the conversation was just about.
+    PreviousAll,
     /// "the groceries task" → "groceries"; match case-insensitively against titles.
     Title(String),
     /// "my task", "it", "the old ones": no usable reference, so ask which task.
@@ -2287,7 +2290,9 @@ impl<'a> Utterance<'a> {
                 refs.push(TaskRef::First);
             } else if matches!(base, "last" | "latest" | "final") {
                 refs.push(TaskRef::Last);
-            } else if let Some(n) = ordinal(base).filter(|_| base != "second" || self.w(i + 1) != "to") {
+            } else if let Some(n) =
+                ordinal(base).filter(|n| *n > 0 && (base != "second" || self.w(i + 1) != "to"))
+            {
                 refs.push(u32::try_from(n).map_or(TaskRef::Unspecified, TaskRef::Position));
             } else if !FILLER.contains(&word) && !matches!(word, "that" | "this" | "them" | "those" | "these")
             {
@@ -2341,8 +2346,13 @@ impl<'a> Utterance<'a> {
         if first >= last {
             let pointed = self.words[start..end]
                 .iter()
-                .any(|w| matches!(*w, "it" | "that" | "this" | "them" | "those" | "these"));
-            return vec![if pointed { TaskRef::Previous } else { TaskRef::Unspecified }];
+                .any(|w| matches!(*w, "it" | "that" | "this" | "them" | "those" | "these" | "both"));
+            let plural = self.words[start..end].iter().any(|w| is_plural_pronoun(w));
+            return vec![match (pointed, plural) {
+                (true, true) => TaskRef::PreviousAll,
+                (true, false) => TaskRef::Previous,
+                _ => TaskRef::Unspecified,
+            }];
         }
         let vague = self.words[first..last].iter().all(|w| {
             matches!(
@@ -2356,6 +2366,7 @@ impl<'a> Utterance<'a> {
                     | "them"
                     | "those"
                     | "these"
+                    | "both"
                     | "old"
                     | "some"
                     | "stuff"
@@ -2372,12 +2383,26 @@ impl<'a> Utterance<'a> {
             let pronoun = self.words[first..last].iter().any(|w| {
                 matches!(
                     *w,
-                    "it" | "it's" | "its" | "that's" | "thats" | "that" | "this" | "them" | "those" | "these"
+                    "it" | "it's"
+                        | "its"
+                        | "that's"
+                        | "thats"
+                        | "that"
+                        | "this"
+                        | "them"
+                        | "those"
+                        | "these"
+                        | "both"
                 )
             });
             let older =
                 self.words[first..last].iter().any(|w| matches!(*w, "old" | "other" | "others" | "some"));
-            return vec![if pronoun && !older { TaskRef::Previous } else { TaskRef::Unspecified }];
+            let plural = self.words[first..last].iter().any(|w| is_plural_pronoun(w));
+            return vec![match (pronoun && !older, plural) {
+                (true, true) => TaskRef::PreviousAll,
+                (true, false) => TaskRef::Previous,
+                _ => TaskRef::Unspecified,
+            }];
         }
         vec![title_ref(&tidy(self.raw(first, last)))]
     }
@@ -2444,6 +2469,10 @@ fn shift_unit(word: &str) -> Option<ShiftUnit> {
         "month" | "months" | "mo" => ShiftUnit::Months,
         _ => return None,
     })
+}
+
+fn is_plural_pronoun(word: &str) -> bool {
+    matches!(word, "them" | "those" | "these" | "both" | "they")
 }
 
 fn is_status_word(word: &str) -> bool {

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 
 use super::date::{day_number, weekday_word};
 use super::token::{Token, digits, small_number};
+use crate::task::{DomainError, Frequency, Recurrence, Weekday as TaskWeekday};
 
 /// How often a task repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +66,30 @@ impl Repeat {
             month = month.checked_add(jiff::Span::new().months(1)).ok()?;
         }
         None
+    }
+
+    /// The domain rule (a monthly day of the month is carried by the first due date, which
+    /// quick-add sets to it). Fails only on an interval out of the domain's range.
+    pub fn to_recurrence(&self) -> Result<Recurrence, DomainError> {
+        let frequency = match self.frequency {
+            RepeatFrequency::Daily => Frequency::Daily,
+            RepeatFrequency::Weekly => Frequency::Weekly,
+            RepeatFrequency::Monthly => Frequency::Monthly,
+            RepeatFrequency::Yearly => Frequency::Yearly,
+        };
+        if self.weekdays.is_empty() {
+            Recurrence::new(frequency, self.interval)
+        } else {
+            Recurrence::weekly_on(
+                self.weekdays.iter().map(|day| TaskWeekday::from_civil(*day)),
+                self.interval,
+            )
+        }
+    }
+
+    /// The weekdays as the tools and the REST API spell them: "mon", "tue" …
+    pub fn weekday_names(&self) -> Vec<String> {
+        self.weekdays.iter().map(|day| short_weekday(*day).to_lowercase()).collect()
     }
 
     /// A short description: "every Mon and Thu", "every 2 weeks", "monthly on the 15th".

@@ -36,6 +36,15 @@ pub struct ParsedTask {
     #[schema(value_type = Option<String>, example = "high")]
     priority: Option<todokit_domain::Priority>,
     tags: Vec<String>,
+    /// A recurrence phrase ("every Thursday", "every weekday", "on the 15th of every month"),
+    /// as `POST /api/tasks` takes it; `due_at` is then its first occurrence.
+    #[schema(value_type = Option<Object>)]
+    recurrence: Option<todokit_domain::Recurrence>,
+    /// The recurrence in words, for a chip: "every Mon and Thu", "every other week".
+    recurrence_text: Option<String>,
+    /// A reminder phrase ("remind me an hour before"): minutes before `due_at`, as
+    /// `POST /api/tasks` takes it.
+    reminder_offset_minutes: Option<u32>,
     /// The zone the date was read in.
     time_zone: String,
 }
@@ -63,6 +72,9 @@ pub async fn parse_task(
         due_has_time: parsed.due_has_time,
         priority: parsed.priority,
         tags: parsed.tags,
+        recurrence: parsed.repeat.as_ref().and_then(|repeat| repeat.to_recurrence().ok()),
+        recurrence_text: parsed.repeat.as_ref().map(|repeat| repeat.describe()),
+        reminder_offset_minutes: parsed.reminder_minutes,
         time_zone: zone.name().to_owned(),
     }))
 }

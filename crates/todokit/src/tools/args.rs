@@ -182,12 +182,14 @@ pub struct CreateTaskArgs {
     pub description: Option<String>,
     /// When the task is due: RFC 3339 in the user's time zone (e.g. 2026-11-22T17:00:00-05:00)
     /// or words such as "tomorrow at 5pm", "friday", "in 3 days".
+    #[serde(alias = "due_at")]
     pub due_date: Option<String>,
     /// low, medium (default) or high; synonyms such as "urgent" or "someday" are understood.
     pub priority: Option<String>,
     /// Tags such as ["shopping", "home"].
     pub tags: Option<Vec<String>>,
     /// A reminder before the due time (needs due_date): minutes (30) or words ("an hour before").
+    #[serde(alias = "reminder_minutes_before", alias = "reminder_offset_minutes")]
     pub reminder: Option<ReminderArg>,
     /// Make the task repeat (needs due_date): words ("every Monday and Thursday") or a rule
     /// {frequency, interval, weekdays, count, until}.
@@ -220,7 +222,7 @@ pub struct UpdateTaskArgs {
     pub description: Option<Option<String>>,
     /// New due time: RFC 3339 in the user's time zone, or words such as "tomorrow at 5pm"
     /// (clear it with clear: ["due_date"]).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, alias = "due_at", deserialize_with = "double_option")]
     #[schemars(with = "Option<String>")]
     pub due_date: Option<Option<String>>,
     /// low, medium or high (synonyms understood).
@@ -233,7 +235,12 @@ pub struct UpdateTaskArgs {
     pub remove_tags: Option<Vec<String>>,
     /// A reminder before the due time: minutes (30) or words ("an hour before"); clear it with
     /// clear: ["reminder"].
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        alias = "reminder_minutes_before",
+        alias = "reminder_offset_minutes",
+        deserialize_with = "double_option"
+    )]
     #[schemars(with = "Option<ReminderArg>")]
     pub reminder: Option<Option<ReminderArg>>,
     /// How the task repeats: words ("every weekday") or a rule {frequency, interval, weekdays,
@@ -305,8 +312,15 @@ pub struct DeleteAllTasksArgs {
     pub expected_count: Option<u64>,
 }
 
-/// Accepted spellings that are not in the advertised schemas (older clients send them).
-const ARGUMENT_ALIASES: &[&str] = &["confirmed"];
+/// Accepted spellings that are not in the advertised schemas, with the field each stands for:
+/// older clients send `confirmed`, and models echo the names they read in results and the REST
+/// API (`reminder_minutes_before`, `due_at`).
+const ARGUMENT_ALIASES: &[(&str, &str)] = &[
+    ("confirmed", "confirm"),
+    ("reminder_minutes_before", "reminder"),
+    ("reminder_offset_minutes", "reminder"),
+    ("due_at", "due_date"),
+];
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -413,8 +427,11 @@ pub fn decode_arguments<T: DeserializeOwned + JsonSchema>(tool: &str, arguments:
     let known = schema["properties"].as_object();
     let unknown: Vec<&String> = object
         .keys()
-        .filter(|key| !known.is_some_and(|known| known.contains_key(*key)))
-        .filter(|key| !ARGUMENT_ALIASES.contains(&key.as_str()))
+        .filter(|key| {
+            let advertised = |name: &str| schema["properties"].get(name).is_some();
+            !advertised(key)
+                && !ARGUMENT_ALIASES.iter().any(|(alias, field)| alias == key && advertised(field))
+        })
         .collect();
     if let Some(first) = unknown.first() {
         let expected: Vec<&String> = known.map(|known| known.keys().collect()).unwrap_or_default();

@@ -372,6 +372,15 @@ async fn every_task_field_through_the_tools(app: TestApp) {
     assert!(hour["message"].as_str().unwrap().contains("reminder set to 1 hour before"), "{hour}");
     let fifteen = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder": 15})).await);
     assert_eq!(fifteen["task"]["reminder_minutes_before"], 15);
+    // The names a model reads in results (and the REST API) are understood too.
+    let echoed =
+        ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "reminder_minutes_before": 20})).await);
+    assert_eq!(echoed["task"]["reminder_minutes_before"], 20);
+    failed(
+        tools.call(&ctx, "list_tasks", json!({"due_at": "tomorrow"})).await,
+        "Invalid arguments",
+        "unknown field `due_at`",
+    );
     let no_reminder = ok(tools.call(&ctx, "update_task", json!({"task_id": 2, "clear": ["reminder"]})).await);
     assert!(no_reminder["task"].get("reminder_minutes_before").is_none(), "{no_reminder}");
     assert!(no_reminder["message"].as_str().unwrap().contains("reminder removed"));

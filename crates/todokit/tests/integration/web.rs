@@ -93,6 +93,22 @@ async fn parse_reads_the_line_in_the_callers_zone_and_saves_nothing(app: TestApp
     assert_eq!(none["due_at"], serde_json::Value::Null);
     assert_eq!(none["priority"], serde_json::Value::Null);
 
+    // Recurrence and reminder chips come from the same parser, in the shape POST /api/tasks takes.
+    let gym = app
+        .post(
+            "/api/tasks/parse",
+            &token,
+            json!({"text": "gym every Mon and Thu at 6pm, remind me an hour before"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(gym["title"], "Gym");
+    assert_eq!(gym["recurrence"], json!({"frequency": "weekly", "interval": 1, "weekdays": ["mon", "thu"]}));
+    assert_eq!(gym["recurrence_text"], "every Mon and Thu");
+    assert_eq!(gym["reminder_offset_minutes"], 60);
+    assert_eq!(none["recurrence"], serde_json::Value::Null);
+    assert_eq!(none["reminder_offset_minutes"], serde_json::Value::Null);
+
     app.post("/api/tasks/parse", &token, json!({"text": "x".repeat(2001)}))
         .await
         .expect_error(422, "validation_failed");

@@ -59,6 +59,7 @@ fn render_ref(task: &TaskRef) -> String {
         TaskRef::Title(title) => format!("{title:?}"),
         TaskRef::Position(n) => format!("pos{n}"),
         TaskRef::Previous => "it".into(),
+        TaskRef::PreviousAll => "them".into(),
         TaskRef::Unspecified => "?".into(),
     }
 }

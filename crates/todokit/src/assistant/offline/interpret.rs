@@ -157,10 +157,7 @@ fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
         RepeatFrequency::Monthly => crate::tools::FrequencyArg::Monthly,
         RepeatFrequency::Yearly => crate::tools::FrequencyArg::Yearly,
     };
-    let weekdays: Vec<String> = serde_json::to_value(repeat)
-        .ok()
-        .and_then(|value| serde_json::from_value(value["weekdays"].clone()).ok())
-        .unwrap_or_default();
+    let weekdays = repeat.weekday_names();
     RecurrenceArg::Rule(RecurrenceRuleArg {
         frequency,
         interval: Some(repeat.interval),
@@ -771,12 +768,17 @@ impl<'a> Interpreter<'a> {
     }
 
     fn ask_which(&mut self, phrase: &str, matches: &[TaskView], purpose: Purpose) {
+        // The conversation is about these now: "the second one" counts in this list.
         self.state.pending = Some(Pending::Which {
             utterance: self.utterance.clone(),
             candidates: matches.iter().take(SHOWN_IN_LIST).cloned().collect(),
         });
         self.state.last_list = matches.iter().take(SHOWN_IN_LIST).cloned().collect();
-        let mut lines = vec![format!("I found {} tasks matching “{phrase}”:", matches.len())];
+        let mut lines = vec![if phrase == "it" {
+            format!("We were talking about {} tasks:", matches.len())
+        } else {
+            format!("I found {} tasks matching “{phrase}”:", matches.len())
+        }];
         lines.extend(matches.iter().take(SHOWN_IN_LIST).map(|task| self.bullet(task)));
         let example = matches.iter().find_map(|task| task.number).unwrap_or(1);
         lines.push(format!(
@@ -805,9 +807,21 @@ impl<'a> Interpreter<'a> {
         purpose: Purpose,
         allow_several: bool,
     ) -> Result<Vec<Target>, StreamClosed> {
+        // The answer to "which one?" stands in for the reference that was ambiguous.
+        if matches!(reference, TaskRef::Title(_) | TaskRef::Previous)
+            && let Some(chosen) = self.forced.take()
+        {
+            return Ok(vec![Target::Known(chosen)]);
+        }
         match reference {
             TaskRef::Number(number) => Ok(vec![Target::Number(*number)]),
-            TaskRef::Previous => {
+            TaskRef::Previous if self.state.last_tasks.len() > 1 => {
+                // "it" after several tasks: ask which, with them as the choices.
+                let candidates = self.state.last_tasks.clone();
+                self.ask_which("it", &candidates, purpose);
+                Ok(Vec::new())
+            }
+            TaskRef::Previous | TaskRef::PreviousAll => {
                 if self.state.last_tasks.is_empty() {
                     self.say("Which task do you mean? Tell me its number or its title — say *show my tasks* to see them.");
                     return Ok(Vec::new());
@@ -834,9 +848,6 @@ impl<'a> Interpreter<'a> {
                 let list = &self.state.last_list;
                 let pick = if *reference == TaskRef::First { list.first() } else { list.last() };
                 Ok(pick.cloned().map(Target::Known).into_iter().collect())
-            }
-            TaskRef::Title(_) if self.forced.is_some() => {
-                Ok(self.forced.take().map(Target::Known).into_iter().collect())
             }
             TaskRef::First | TaskRef::Last => {
                 let arguments = ListTasksArgs {
@@ -970,9 +981,18 @@ impl<'a> Interpreter<'a> {
     }
 
     async fn delete(&mut self, reference: TaskRef) -> Step {
-        for target in
-            self.resolve(&reference, Purpose::Delete, matches!(reference, TaskRef::Previous)).await?
-        {
+        let targets = self.resolve(&reference, Purpose::Delete, true).await?;
+        if targets.len() > 1 && !self.confirmed {
+            // Deleting several at once is confirmed first, like any bulk delete.
+            let mut lines = vec![format!("⚠️ This will permanently delete **{} tasks**:", targets.len())];
+            lines.extend(targets.iter().map(|target| format!("- {}", target.short())));
+            lines.push("Are you sure? Reply **yes** to confirm or **no** to keep them.".to_owned());
+            self.say(lines.join("\n"));
+            self.state.pending =
+                Some(Pending::Confirm { utterance: self.utterance.clone(), expected_count: None });
+            return Ok(());
+        }
+        for target in targets {
             self.delete_one(target).await?;
         }
         Ok(())

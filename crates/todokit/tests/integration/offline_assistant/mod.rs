@@ -624,6 +624,27 @@ const CONVERSATIONS: &[Talk] = &[
     talk("follow-ups", &["mark task 1 done", "undo that"], &["Buy groceries: open"]),
     talk("follow-ups", &["rename task 2 to Weekly sync", "take that back"], &["Team meeting: exists"]),
     talk("follow-ups", &["add pick up parcel", "rename it to collect parcel"], &["Collect parcel: exists"]),
+    // "it" after a list of several asks which; "them" means all of them (deleting asks first).
+    talk(
+        "follow-ups",
+        &["show my tasks", "mark it done"],
+        &["Buy groceries: open", "Team meeting: open", "Finish the report: open"],
+    ),
+    talk(
+        "follow-ups",
+        &["show my tasks", "mark it done", "the second one"],
+        &["Buy groceries: done", "Team meeting: open"],
+    ),
+    talk(
+        "follow-ups",
+        &["what's pending?", "delete them"],
+        &["Buy groceries: exists", "Team meeting: exists"],
+    ),
+    talk(
+        "follow-ups",
+        &["what's pending?", "delete them", "yes"],
+        &["Buy groceries: gone", "Team meeting: gone", "Call mom: exists"],
+    ),
     talk("follow-ups", &["add pick up parcel", "move it to monday"], &["Pick up parcel: due=2026-11-23"]),
     // Typos, synonyms, polite wrappers.
     talk("typos & synonyms", &["compelte task 1"], &["Buy groceries: done"]),
