@@ -294,9 +294,10 @@ pub async fn complete_task(
     let completed = if body.iter().all(u8::is_ascii_whitespace) {
         true
     } else {
-        serde_json::from_slice::<CompleteBody>(&body)
+        // `null` is the same as no body.
+        serde_json::from_slice::<Option<CompleteBody>>(&body)
             .map_err(|err| AppError::BadRequest { code: "invalid_json", message: err.to_string() })?
-            .completed
+            .is_none_or(|body| body.completed)
     };
     Ok(Json(state.tasks.set_completed(user.user_id(), task_key(&task)?, completed).await?))
 }
