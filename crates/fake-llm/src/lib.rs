@@ -144,8 +144,8 @@ pub use script::{Benchmark, Chunking, Condition, ErrorSpec, Hang, Reply, Rule, S
 use crate::ids::IdSource;
 use crate::script::{Choice, ConversationFacts, ScriptRun};
 use crate::wire::{
-    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body,
-    invalid_history_arguments, prompt_tokens,
+    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body, invalid_history_arguments,
+    prompt_tokens,
 };
 
 /// Recorded requests kept by default; older ones are dropped first.
@@ -394,8 +394,7 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     if let Some(limit) = context_tokens {
         let tokens = prompt_tokens(&request);
         if tokens > limit {
-            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit)))
-                .into_response();
+            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit))).into_response();
         }
     }
     if request_shape == Shape::LlamaCpp
