@@ -19,6 +19,34 @@ pub const DESCRIPTION_MAX_CHARS: usize = 4000;
 pub const MAX_TAGS: usize = 20;
 /// Maximum length of one tag, in Unicode scalar values.
 pub const TAG_MAX_CHARS: usize = 50;
+/// The JSON-Schema pattern (ECMA-262, also read by Python's `re`) of a [`Title`] as a client may
+/// send it: optional whitespace, then 1–255 characters without control characters that neither
+/// start nor end with whitespace, then optional whitespace (trimmed away).
+pub const TITLE_PATTERN: &str = concat!(
+    r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"(?:[^\u0000-\u001f\u007f-\u009f]{0,253}",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?",
+    r"[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+);
+/// The JSON-Schema pattern of a [`Description`]: at most 4000 characters once trimmed, newlines,
+/// carriage returns and tabs allowed, no other control character; all-whitespace is empty.
+pub const DESCRIPTION_PATTERN: &str = concat!(
+    r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"(?:[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"(?:[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,3998}",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?",
+    r"[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+);
+/// The JSON-Schema pattern of one tag: at most 50 characters once trimmed, no control
+/// characters; an empty (or all-whitespace) tag is dropped.
+pub const TAG_PATTERN: &str = concat!(
+    r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"(?:[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"(?:[^\u0000-\u001f\u007f-\u009f]{0,48}",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?",
+    r"[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+);
 /// Largest reminder offset: four weeks, in minutes.
 pub const REMINDER_OFFSET_MAX_MINUTES: u32 = 4 * 7 * 24 * 60;
 /// Smallest and largest recurrence interval.

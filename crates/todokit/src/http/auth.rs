@@ -19,7 +19,15 @@ use crate::storage::User;
 
 #[derive(Deserialize, ToSchema)]
 pub struct Credentials {
+    /// At most 255 characters, `name@domain.tld`; matched without regard to case.
+    #[schema(
+        max_length = 255,
+        pattern = r"^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@.\u0000-\u001f\u007f-\u009f]+(?:\.[^\s@.\u0000-\u001f\u007f-\u009f]+)+$",
+        example = "ada@example.com"
+    )]
     email: String,
+    /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
 }
 
@@ -192,7 +200,7 @@ pub async fn sign_out(State(state): State<AppState>) -> Response {
 
 /// The current session.
 #[utoipa::path(get, path = "/api/auth/session", tag = "auth", responses((status = 200, body = Session), (status = 401)),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("cookie" = [])))]
 pub async fn session(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Session>> {
     let record = state
         .storage

@@ -39,9 +39,58 @@ impl From<ProcessError> for AppError {
     }
 }
 
+/// The envelope of every ChatKit request; `params` depends on `type` (see the ChatKit
+/// server protocol).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the body only: requests are parsed by `ChatServer::parse`.
+pub struct ChatKitRequest {
+    #[schema(inline)]
+    r#type: ChatKitRequestType,
+    /// The request's parameters, as the protocol defines them for `type`.
+    params: serde_json::Map<String, serde_json::Value>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum ChatKitRequestType {
+    #[schema(rename = "threads.create")]
+    ThreadsCreate,
+    #[schema(rename = "threads.add_user_message")]
+    ThreadsAddUserMessage,
+    #[schema(rename = "threads.add_client_tool_output")]
+    ThreadsAddClientToolOutput,
+    #[schema(rename = "threads.add_structured_input")]
+    ThreadsAddStructuredInput,
+    #[schema(rename = "threads.retry_after_item")]
+    ThreadsRetryAfterItem,
+    #[schema(rename = "threads.custom_action")]
+    ThreadsCustomAction,
+    #[schema(rename = "threads.get_by_id")]
+    ThreadsGetById,
+    #[schema(rename = "threads.list")]
+    ThreadsList,
+    #[schema(rename = "threads.update")]
+    ThreadsUpdate,
+    #[schema(rename = "threads.delete")]
+    ThreadsDelete,
+    #[schema(rename = "threads.sync_custom_action")]
+    ThreadsSyncCustomAction,
+    #[schema(rename = "items.list")]
+    ItemsList,
+    #[schema(rename = "items.feedback")]
+    ItemsFeedback,
+    #[schema(rename = "attachments.create")]
+    AttachmentsCreate,
+    #[schema(rename = "attachments.delete")]
+    AttachmentsDelete,
+    #[schema(rename = "input.transcribe")]
+    InputTranscribe,
+}
+
 /// One endpoint for every ChatKit request type (`{type, params, metadata?}`).
 #[utoipa::path(post, path = "/api/chatkit", tag = "chat",
-    request_body(content = Object, description = "A ChatKit request: {type, params, metadata?}"),
+    request_body(content = ChatKitRequest, description = "A ChatKit request: {type, params, metadata?}"),
     responses(
         (status = 200, description = "text/event-stream for threads.create, threads.add_user_message, threads.add_client_tool_output, threads.add_structured_input, threads.retry_after_item, threads.custom_action; JSON otherwise"),
         (status = 400, description = "Malformed JSON, unknown type, missing params, or a feature that is not enabled"),
@@ -155,7 +204,7 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 /// (sharing PostgreSQL) is writing is relayed from that replica. 204 when no
 /// reply is running.
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
-    params(("thread_id" = String, Path)),
+    params(("thread_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The thread id: 1–128 letters, digits, `_` or `-`")),
     responses((status = 200, description = "text/event-stream: the running reply from its start"),
         (status = 204, description = "No reply is running on this thread"),
         (status = 422, description = "The thread id is not shaped as an id")),
@@ -233,7 +282,7 @@ pub struct Stopped {
 /// one running it. The partial reply is kept, with a hidden note that the
 /// user stopped it; the answer comes once that is saved and the thread is free.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
-    params(("thread_id" = String, Path)),
+    params(("thread_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The thread id: 1–128 letters, digits, `_` or `-`")),
     responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread"),
         (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod openapi;
 pub mod parse;
 pub mod security;
 pub mod tasks;
@@ -26,8 +27,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
@@ -68,35 +68,9 @@ fn is_plain_request_id(id: &[u8]) -> bool {
         && id.iter().all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(byte))
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "todokit", description = "Self-hosted task manager with an AI assistant."),
-    modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "health"))
-)]
-struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
-            ),
-        );
-        components.add_security_scheme(
-            "cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(extract::AUTH_COOKIE))),
-        );
-    }
-}
-
 /// The API routes and their OpenAPI description, built together.
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(auth::sign_up))
@@ -118,7 +92,9 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parse::parse_task))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonResponses, &mut document);
+    (router, document)
 }
 
 /// The OpenAPI document, e.g. for snapshot tests.

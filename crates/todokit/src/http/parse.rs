@@ -51,7 +51,7 @@ pub struct ParsedTask {
 
 /// Parse a quick-add line without saving anything.
 #[utoipa::path(post, path = "/api/tasks/parse", tag = "tasks", request_body = ParseRequest,
-    responses((status = 200, body = ParsedTask), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ParsedTask), (status = 401), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn parse_task(
     _user: AuthUser,
     RequestZone(zone): RequestZone,

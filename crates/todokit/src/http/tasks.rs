@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::tasks::model::{BulkOutcome, Completion, SortKey, SortOrder, TagCount, Task, TaskCounts, TaskKey};
 use crate::tasks::{DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput};
+use todokit_domain::Priority;
 
 impl From<TaskError> for AppError {
     fn from(err: TaskError) -> Self {
@@ -35,6 +36,8 @@ pub struct FilterParams {
     /// all (default), pending, completed or overdue.
     status: Option<StatusFilter>,
     /// low, medium or high.
+    #[schema(value_type = Option<Priority>)]
+    #[param(value_type = Option<Priority>)]
     priority: Option<String>,
     /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
     tags: Vec<String>,
@@ -55,7 +58,7 @@ impl FilterParams {
     fn criteria(self) -> ListCriteria {
         ListCriteria {
             status: self.status.unwrap_or_default(),
-            priority: self.priority.filter(|p| !p.is_empty()),
+            priority: self.priority,
             tags: self.tags.iter().flat_map(|t| t.split(',')).map(str::to_owned).collect(),
             due: self.due,
             due_before: self.due_before,
@@ -76,6 +79,7 @@ pub struct ListParams {
     /// all (default), pending, completed or overdue.
     status: Option<StatusFilter>,
     /// low, medium or high.
+    #[param(value_type = Option<Priority>)]
     priority: Option<String>,
     /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
     tags: Vec<String>,
@@ -94,8 +98,11 @@ pub struct ListParams {
     sort: Option<SortKey>,
     /// asc or desc; each sort key has a natural default.
     order: Option<SortOrder>,
+    /// How many matching tasks to skip.
+    #[param(maximum = 4_294_967_295_u32)]
     offset: u32,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -121,6 +128,26 @@ impl ListParams {
     }
 }
 
+/// The query parameters that name one of a fixed set of values. The query extractor reads
+/// `status=` as if `status` were absent; an empty choice is refused instead, as any other
+/// value outside the set is.
+const CHOICE_PARAMETERS: [&str; 5] = ["status", "priority", "due", "sort", "order"];
+
+fn reject_empty_choices(query: Option<&str>) -> AppResult<()> {
+    let pairs = query.unwrap_or_default().split('&').map(|pair| pair.split_once('=').unwrap_or((pair, "")));
+    for (name, value) in pairs {
+        if let Some(name) = CHOICE_PARAMETERS.iter().find(|choice| **choice == name)
+            && value.is_empty()
+        {
+            return Err(AppError::validation(
+                name,
+                format!("{name} must not be empty (leave it out instead)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TaskList {
     tasks: Vec<Task>,
@@ -134,7 +161,7 @@ pub struct TaskList {
 
 /// Create a task.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = TaskInput,
-    responses((status = 201, body = Task), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 201, body = Task), (status = 401), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn create_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -147,13 +174,15 @@ pub async fn create_task(
 
 /// List tasks with filters, sorting and pagination.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListParams),
-    responses((status = 200, body = TaskList), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = TaskList), (status = 401), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     user: AuthUser,
     RequestZone(zone): RequestZone,
+    uri: axum::http::Uri,
     Query(params): Query<ListParams>,
 ) -> AppResult<Json<TaskList>> {
+    reject_empty_choices(uri.query())?;
     let criteria = params.criteria();
     let page = state.tasks.list(user.user_id(), &criteria, &zone).await?;
     let counts = state.tasks.counts(user.user_id(), &ListCriteria::default(), &zone).await?;
@@ -172,7 +201,7 @@ pub struct TagList {
 }
 
 /// Tags in use, most used first.
-#[utoipa::path(get, path = "/api/tasks/tags", tag = "tasks", responses((status = 200, body = TagList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/tasks/tags", tag = "tasks", responses((status = 200, body = TagList)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn list_tags(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<TagList>> {
     Ok(Json(TagList { tags: state.tasks.tags(user.user_id()).await? }))
 }
@@ -180,7 +209,7 @@ pub async fn list_tags(State(state): State<AppState>, user: AuthUser) -> AppResu
 /// One task, by id or number.
 #[utoipa::path(get, path = "/api/tasks/{task}", tag = "tasks",
     params(("task" = String, Path, description = "Task id (UUID) or number (`3` or `#3`)")),
-    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Task), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn get_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -192,7 +221,7 @@ pub async fn get_task(
 /// Change some fields of a task; `null` clears a field.
 #[utoipa::path(patch, path = "/api/tasks/{task}", tag = "tasks", request_body = TaskPatchInput,
     params(("task" = String, Path, description = "Task id or number")),
-    responses((status = 200, body = Task), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = Task), (status = 404), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn update_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -213,7 +242,7 @@ pub struct Deleted {
 /// Delete a task.
 #[utoipa::path(delete, path = "/api/tasks/{task}", tag = "tasks",
     params(("task" = String, Path, description = "Task id or number")),
-    responses((status = 200, body = Deleted), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Deleted), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn delete_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -228,7 +257,7 @@ pub async fn delete_task(
 /// deleted, the answer is 404.
 #[utoipa::path(post, path = "/api/tasks/{task}/restore", tag = "tasks",
     params(("task" = String, Path, description = "Id (UUID) of the deleted task")),
-    responses((status = 200, body = Task), (status = 404), (status = 409)), security(("bearer" = [])))]
+    responses((status = 200, body = Task), (status = 404), (status = 409)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn restore_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -254,7 +283,7 @@ fn yes() -> bool {
 /// Complete (or reopen) a task. Completing a recurring task creates its next occurrence.
 #[utoipa::path(post, path = "/api/tasks/{task}/complete", tag = "tasks", request_body(content = Option<CompleteBody>),
     params(("task" = String, Path, description = "Task id or number")),
-    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn complete_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -265,9 +294,10 @@ pub async fn complete_task(
     let completed = if body.iter().all(u8::is_ascii_whitespace) {
         true
     } else {
-        serde_json::from_slice::<CompleteBody>(&body)
+        // `null` is the same as no body.
+        serde_json::from_slice::<Option<CompleteBody>>(&body)
             .map_err(|err| AppError::BadRequest { code: "invalid_json", message: err.to_string() })?
-            .completed
+            .is_none_or(|body| body.completed)
     };
     Ok(Json(state.tasks.set_completed(user.user_id(), task_key(&task)?, completed).await?))
 }
@@ -275,7 +305,7 @@ pub async fn complete_task(
 /// Reopen a completed task.
 #[utoipa::path(post, path = "/api/tasks/{task}/reopen", tag = "tasks",
     params(("task" = String, Path, description = "Task id or number")),
-    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Completion), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn reopen_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -296,7 +326,7 @@ pub struct BulkCompleteBody {
 
 /// Complete (or reopen) every task matching the filter.
 #[utoipa::path(post, path = "/api/tasks/bulk/complete", tag = "tasks", request_body = BulkCompleteBody,
-    responses((status = 200, body = BulkOutcome)), security(("bearer" = [])))]
+    responses((status = 200, body = BulkOutcome)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn bulk_complete(
     State(state): State<AppState>,
     user: AuthUser,
@@ -316,7 +346,17 @@ pub struct BulkDeleteBody {
     #[serde(flatten)]
     filter: FilterParams,
     /// Must be true: deleting many tasks is never implicit.
+    #[schema(schema_with = must_be_true, required = true)]
     confirm: bool,
+}
+
+/// `true`, the only value that is accepted.
+fn must_be_true() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some("Must be true: deleting many tasks is never implicit."))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -326,7 +366,7 @@ pub struct BulkDeleted {
 
 /// Delete every task matching the filter (requires `"confirm": true`).
 #[utoipa::path(post, path = "/api/tasks/bulk/delete", tag = "tasks", request_body = BulkDeleteBody,
-    responses((status = 200, body = BulkDeleted), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = BulkDeleted), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn bulk_delete(
     State(state): State<AppState>,
     user: AuthUser,

@@ -27,10 +27,22 @@ impl From<AccessTokenError> for AppError {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccessToken {
-    /// What the token is for, e.g. "Claude Desktop".
+    /// What the token is for, e.g. "Claude Desktop": 1–100 characters once trimmed, no
+    /// control characters.
+    #[schema(schema_with = token_name)]
     name: String,
     /// Days until the token stops working (1–3650); no expiry when left out.
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
+}
+
+fn token_name() -> utoipa::openapi::Object {
+    let mut schema = crate::tasks::schema::title();
+    // The title's pattern with the name's limit: 1 + {0,98} + 1 characters.
+    schema.pattern = schema.pattern.map(|pattern| pattern.replace("{0,253}", "{0,98}"));
+    schema.description = Some("1–100 characters once trimmed, no control characters.".into());
+    schema.examples = vec![serde_json::json!("Claude Desktop")];
+    schema
 }
 
 /// A token as listed: never the secret.
@@ -82,7 +94,7 @@ pub struct AccessTokenList {
 
 /// Create a personal access token. The secret is in the response only.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = NewAccessToken,
-    responses((status = 201, body = CreatedAccessToken), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 201, body = CreatedAccessToken), (status = 401), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn create_token(
     State(state): State<AppState>,
     user: AuthUser,
@@ -95,7 +107,7 @@ pub async fn create_token(
 
 /// The caller's personal access tokens, newest first (revoked ones included).
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens",
-    responses((status = 200, body = AccessTokenList), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = AccessTokenList), (status = 401)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<AccessTokenList>> {
     let tokens = state.storage.list_access_tokens(user.id).await?;
     Ok(Json(AccessTokenList { tokens: tokens.into_iter().map(Into::into).collect() }))
@@ -104,7 +116,7 @@ pub async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> AppRe
 /// Revoke a token; it stops working at once.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens",
     params(("id" = Uuid, Path, description = "Token id")),
-    responses((status = 200, body = AccessTokenView), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = AccessTokenView), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: AuthUser,

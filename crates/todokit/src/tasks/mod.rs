@@ -40,19 +40,73 @@ impl TaskError {
 
 pub type TaskResult<T> = Result<T, TaskError>;
 
+/// The documented shapes of the text fields, from the same rules the domain types enforce
+/// (lengths count characters after trimming; see `todokit_domain::task`).
+pub mod schema {
+    use todokit_domain::task::{DESCRIPTION_PATTERN, TAG_PATTERN, TITLE_PATTERN};
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    use utoipa::openapi::{Array, Object};
+
+    pub fn title() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(TITLE_PATTERN))
+            .description(Some("1–255 characters once trimmed, no control characters."))
+            .examples(["Buy groceries"])
+            .build()
+    }
+
+    fn description_builder(nullable: bool) -> ObjectBuilder {
+        let schema_type = if nullable {
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            utoipa::openapi::schema::SchemaType::new(Type::String)
+        };
+        ObjectBuilder::new().schema_type(schema_type).pattern(Some(DESCRIPTION_PATTERN)).description(Some(
+            "At most 4000 characters once trimmed; newlines and tabs allowed, no other control \
+             characters. Empty means none.",
+        ))
+    }
+
+    pub fn description() -> Object {
+        description_builder(false).build()
+    }
+
+    /// `null` clears the description.
+    pub fn nullable_description() -> Object {
+        description_builder(true).build()
+    }
+
+    pub fn tags() -> Array {
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String).pattern(Some(TAG_PATTERN)))
+            .max_items(Some(todokit_domain::MAX_TAGS))
+            .description(Some(
+                "At most 20 tags of at most 50 characters each, no control characters; trimmed and \
+                 lower-cased, empty ones dropped, duplicates kept once.",
+            ))
+            .build()
+    }
+}
+
 /// Fields of a new task as they arrive from a client, before validation.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskInput {
+    #[schema(schema_with = schema::title)]
     pub title: String,
+    #[schema(schema_with = schema::description, required = false)]
     pub description: Option<String>,
-    /// low, medium (default) or high.
+    /// low, medium (default) or high (case-insensitive; synonyms such as "urgent" are read too).
+    #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
+    #[schema(schema_with = schema::tags, required = false)]
     pub tags: Option<Vec<String>>,
     /// RFC 3339 with an offset (`2026-11-22T17:00:00-05:00`); a value without
     /// an offset is read in the request's time zone.
     pub due_at: Option<String>,
-    /// Minutes before `due_at`; requires a due time.
+    /// Minutes before `due_at` (0–40320, four weeks); requires a due time.
+    #[schema(minimum = 0, maximum = 40320)]
     pub reminder_offset_minutes: Option<i64>,
     pub recurrence: Option<Recurrence>,
     #[serde(default)]
@@ -64,17 +118,21 @@ pub struct TaskInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatchInput {
+    #[schema(schema_with = schema::title, required = false)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::nullable_description, required = false)]
     pub description: Option<Option<String>>,
+    /// low, medium or high (case-insensitive; synonyms such as "urgent" are read too).
+    #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
+    #[schema(schema_with = schema::tags, required = false)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub due_at: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 40320)]
     pub reminder_offset_minutes: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Recurrence>)]

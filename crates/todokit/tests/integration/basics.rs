@@ -41,6 +41,39 @@ async fn openapi_document_lists_every_route_and_docs_are_served() {
     assert!(weekdays.to_string().contains("Weekday"), "{weekdays}");
     let weekday = &doc["components"]["schemas"]["Weekday"]["enum"];
     assert_eq!(weekday, &serde_json::json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), "{weekday}");
+    // Every reference names something the document defines (SortKey and SortOrder once did not).
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/").skip(1) {
+        let path = reference.split('"').next().unwrap();
+        let (kind, name) = path.split_once('/').unwrap();
+        assert!(doc["components"][kind].get(name).is_some(), "{path} is referenced but not defined");
+    }
+    // Every authenticated operation declares 401, every operation with a body the errors a body
+    // can cause, and every error has the `{"error":{…}}` body.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let declares = |status: &str| responses.contains_key(status);
+            if operation.get("security").is_some() {
+                assert!(declares("401"), "{method} {path} does not declare 401");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(declares(status), "{method} {path} does not declare {status}");
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let body = response.to_string();
+                    assert!(
+                        body.contains("#/components/responses/")
+                            || body.contains("#/components/schemas/Error"),
+                        "{method} {path} {status} has no error body: {body}"
+                    );
+                }
+            }
+        }
+    }
     let docs = app.client.get(format!("{}/api/docs/", app.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     let policy = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
