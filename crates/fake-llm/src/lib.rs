@@ -14,7 +14,7 @@
 //!   `usage`), Gemini-style ids, and errors as `[{"error": {"code", "message", "status"}}]`.
 //!
 //! * **llama.cpp** as `llama-cpp-python[server]` serves it (script `"shape": "llama.cpp"`, on the
-//!   OpenAI path): Python's spaced JSON with non-ASCII escaped, `\r\n\r\n`-framed events, a
+//!   OpenAI path): Python's spaced JSON with non-ASCII escaped, a
 //!   role-only first chunk, `logprobs: null` everywhere, the finish reason in a chunk of its own
 //!   (`delta: {}` after text), no usage chunk; tool-call fragments repeat `index`, `id`, `type`
 //!   and the name (plus the legacy `function_call`). Like the real server it parses the

@@ -20,7 +20,7 @@ pub enum Shape {
     Gemini,
     /// llama.cpp's OpenAI-compatible server as `llama-cpp-python[server]` runs it (recorded
     /// from the real server, see `scripts/real-model-check`): Python's spaced JSON with
-    /// non-ASCII escaped, CRLF-framed events, a role-only first chunk, `logprobs: null` on
+    /// non-ASCII escaped, a role-only first chunk, `logprobs: null` on
     /// every choice, the finish reason in a chunk of its own with `delta: {}`, no usage
     /// chunk; tool-call deltas carry `index`, `id`, `type` and the name on every fragment
     /// (plus the legacy `function_call`). It parses the history as the server does: tool-call

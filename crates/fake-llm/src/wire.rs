@@ -308,7 +308,7 @@ impl ResponsePlan {
         sse_event(&chunk)
     }
 
-    /// A llama.cpp-style event (llama-cpp-python's `json.dumps`, framed by sse-starlette).
+    /// A llama.cpp-style event (llama-cpp-python's `json.dumps`, framed by sse-starlette with `\n\n`).
     fn render_llamacpp(&self, frame: &Frame) -> Bytes {
         let chat_id = format!("chat{}", self.id);
         let choice = |delta: LlamaDelta<'_>, finish_reason: Option<&str>| {
@@ -333,7 +333,7 @@ impl ResponsePlan {
             })
         };
         let json = match frame {
-            Frame::Done => return Bytes::from_static(b"data: [DONE]\r\n\r\n"),
+            Frame::Done => return Bytes::from_static(b"data: [DONE]\n\n"),
             Frame::LlamaCppRole => choice(LlamaDelta::Role { role: "assistant" }, None),
             Frame::Content(range) => choice(LlamaDelta::Content { content: self.text_slice(range) }, None),
             Frame::LlamaCppFinish if self.tool_calls.is_empty() => {
@@ -369,7 +369,7 @@ impl ResponsePlan {
         let mut event = Vec::with_capacity(json.len() + 10);
         event.extend_from_slice(b"data: ");
         event.extend_from_slice(&json);
-        event.extend_from_slice(b"\r\n\r\n");
+        event.extend_from_slice(b"\n\n");
         Bytes::from(event)
     }
 

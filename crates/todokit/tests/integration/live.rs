@@ -820,6 +820,44 @@ async fn a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does(a
     assert!(last["messages"].to_string().contains(REFERENCE_CANCELLED_NOTE), "{last}");
 }
 
+/// The official UI's Stop while the model has not said a word yet (a slow local model's
+/// first token can take many seconds): the server notices the closed connection although it has
+/// nothing to write, and cancels.
+#[tokio::test]
+async fn a_client_that_leaves_before_the_first_token_cancels_too() {
+    let fake = FakeLlm::builder().build();
+    let addr = fake.spawn().await.unwrap();
+    fake.set_script(Script {
+        fallback: Some(Reply { hang: Some(todokit_fake_llm::Hang::AfterHeaders), ..Reply::default() }),
+        ..Script::default()
+    });
+    let base_url = format!("http://{addr}/v1");
+    let Some(app) = spawn_app_with(Db::Sqlite, move |config| {
+        config.llm.base_url = Some(base_url);
+        config.llm.model = Some("fake-model".into());
+        // Far beyond PATIENCE: only the client leaving can end this reply in time.
+        config.llm.first_token_timeout_secs = 600;
+        config.llm.run_timeout_secs = 600;
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.new_user().await;
+    let mut live = EventStream::open(&app, &token, None).await;
+    let body = json!({"type": "threads.create", "params": {"input": user_input("think hard")}});
+    let mut stream = ChatStream::post_attached(&app, &token, body).await;
+    let mut started = Vec::new();
+    while started.last().is_none_or(|event: &Value| event["type"] != "stream_options") {
+        started.push(stream.next().await.expect("the reply starts"));
+    }
+    let thread_id = thread_id_of(&started);
+    drop(stream);
+    let finished = live.until("run.finished").await;
+    assert_eq!((&finished.data["thread_id"], &finished.data["stopped"]), (&json!(thread_id), &json!(true)));
+    assert_eq!(cancellation_notes(&app, &token, &thread_id).await, vec![json!(REFERENCE_CANCELLED_NOTE)]);
+}
+
 async fn the_next_message_after_leaving_or_stopping_is_never_refused(app: TestApp, _fake: FakeLlm) {
     let token = app.new_user().await;
     let message = |thread_id: &str, text: &str| json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}});

@@ -38,6 +38,8 @@ on_both_backends_with!(
     a_stall_mid_answer_keeps_the_partial_text,
     malformed_tool_arguments_go_back_to_the_model_as_a_tool_error,
     provider_errors_of_every_shape_become_one_sentence_with_retry_only_where_it_helps,
+    a_doubled_tool_call_from_llama_cpp_costs_one_step_and_the_thread_goes_on,
+    a_thread_longer_than_the_model_context_is_never_stuck,
 );
 
 /// A server whose assistant talks to a fresh fake LLM running `script`, with
@@ -406,4 +408,65 @@ async fn provider_errors_of_every_shape_become_one_sentence_with_retry_only_wher
             "nothing half-written"
         );
     }
+}
+
+async fn a_doubled_tool_call_from_llama_cpp_costs_one_step_and_the_thread_goes_on(db: Db) {
+    // As seen from llama.cpp's server: arguments streamed twice, and every later request
+    // refused (400 "Extra data") while the history holds them.
+    let (app, fake) = with_model!(
+        db,
+        json!({"shape": "llama.cpp", "turns": [
+            {"tool_calls": [{"name": "complete_task", "raw_arguments": "{\"task_id\":\"1\"}{\"task_id\":\"1\"}"}]},
+            {"text": "Which task do you mean?"},
+            {"text": "You have one pending task: Water plants."}
+        ]})
+    );
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "Water plants"})).await;
+    let (thread_id, events) = start(&app, &token, "I watered the plants").await;
+    assert_no_error(&events);
+    assert_eq!(streamed_reply(&events), "Which task do you mean?");
+    let (status, next, body) = chatkit(
+        &app,
+        &token,
+        json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("what is left?")}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_no_error(&next);
+    assert_eq!(streamed_reply(&next), "You have one pending task: Water plants.");
+    let last = fake.request_bodies().pop().unwrap();
+    let replayed = last["messages"].as_array().unwrap().iter().find(|m| m["role"] == "assistant").unwrap();
+    assert_eq!(replayed["tool_calls"][0]["function"]["arguments"], "{}", "{last}");
+}
+
+async fn a_thread_longer_than_the_model_context_is_never_stuck(db: Db) {
+    let (app, fake) = with_model!(db, json!({"fallback": {"text": "Noted."}}));
+    let token = app.new_user().await;
+    let long = format!("keep this in mind: {}", "a long note ".repeat(750));
+    let (thread_id, _) = start(&app, &token, &long).await;
+    // The model server now holds less than the thread but more than the newest turn: the
+    // first request minus most of the long note (the fake counts four characters a token).
+    let first = fake.request_bodies()[0].clone();
+    let first_tokens = (first["messages"].to_string().len() + first["tools"].to_string().len()) / 4;
+    let script = json!({"context_tokens": first_tokens - 1_000, "fallback": {"text": "Still here."}});
+    fake.set_script(Script::from_json(&script.to_string()).unwrap());
+    for text in ["next", "and next"] {
+        let (status, events, body) = chatkit(
+            &app,
+            &token,
+            json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input(text)}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_no_error(&events);
+        assert_eq!(streamed_reply(&events), "Still here.");
+    }
+    let bodies = fake.request_bodies();
+    let answered = bodies.last().unwrap();
+    assert_eq!(
+        answered["messages"].as_array().unwrap().len(),
+        2,
+        "system and the newest message: {answered}"
+    );
 }

@@ -6,7 +6,7 @@
 //! `vertex.thought_signature`) that must be sent back, tool calls finishing
 //! with `finish_reason: "stop"`, usage chunks with empty `choices` (all seen on
 //! Gemini's endpoint); the name and id repeated on every tool-call fragment,
-//! `null` for every absent delta field, CRLF-framed events and no usage at all
+//! `null` for every absent delta field and no usage at all
 //! (llama-cpp-python's server); unknown fields anywhere.
 
 use serde::{Deserialize, Serialize, Serializer};
