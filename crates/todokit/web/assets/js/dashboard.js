@@ -432,8 +432,11 @@ export function createDashboard({ user }) {
     list.setAttribute("aria-busy", "true");
     if (!lastTasks.length) skeleton();
     try {
-      const [page, today, upcoming, overdue, tags] = await Promise.all([
-        api.get(`/api/tasks?${listQuery(filters)}`),
+      // The list first: if the session has ended, that one request says so and nothing
+      // more is asked (each refused request is a red line in the browser's console).
+      const page = await api.get(`/api/tasks?${listQuery(filters)}`);
+      if (seq !== loadSeq) return;
+      const [today, upcoming, overdue, tags] = await Promise.all([
         viewCount("today"),
         viewCount("upcoming"),
         viewCount("overdue"),
