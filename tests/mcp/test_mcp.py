@@ -22,6 +22,7 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -237,6 +238,80 @@ def test_every_tool_works(server):
         read = await session.read_resource("todokit://tasks/pending")
         pending = json.loads(read.contents[0].text)
         assert [t["title"] for t in pending["tasks"]] == ["Pending one"]
+
+    run_http(server, secret, body)
+
+
+FORMAT_CHECKER = FormatChecker()
+# Formats JSON Schema does not define: a strict validator with format checking refuses them.
+NON_STANDARD_FORMATS = {"int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float", "double"}
+
+
+def walk(schema):
+    if isinstance(schema, dict):
+        yield schema
+        for value in schema.values():
+            yield from walk(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from walk(value)
+
+
+def strict_validator(schema: dict) -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema)
+    for node in walk(schema):
+        assert node.get("format") not in NON_STANDARD_FORMATS, node
+        # Gemini's function declarations take one type per schema, never a list with "null".
+        assert not isinstance(node.get("type"), list), node
+    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+
+
+def test_tool_metadata_schemas_and_results_are_strict(server):
+    assert {"date-time", "uuid"} <= set(FORMAT_CHECKER.checkers), "format checking is on"
+    _, jwt = server.new_user()
+    secret = server.new_access_token(jwt)["token_secret"]
+
+    async def body(session):
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert set(tools) == TOOL_NAMES
+        inputs, outputs = {}, {}
+        for name, tool in tools.items():
+            assert tool.title and tool.annotations.title == tool.title, name
+            assert tool.output_schema is not None, name
+            inputs[name] = strict_validator(tool.input_schema)
+            outputs[name] = strict_validator(tool.output_schema)
+        hints = {name: tool.annotations for name, tool in tools.items()}
+        assert hints["list_tasks"].read_only_hint is True and hints["list_tasks"].idempotent_hint is True
+        assert [n for n, h in hints.items() if h.read_only_hint] == ["list_tasks"]
+        assert {n for n, h in hints.items() if h.destructive_hint} == {"delete_task", "delete_all_tasks"}
+        assert {n for n, h in hints.items() if h.idempotent_hint} == {"list_tasks", "update_task", "complete_task"}
+
+        async def checked(name, arguments):
+            inputs[name].validate(arguments)
+            result, value = await call(session, name, arguments)
+            assert result.is_error is not True, value
+            errors = [e.message for e in outputs[name].iter_errors(value)]
+            assert errors == [], (name, value, errors)
+            return value
+
+        created = await checked(
+            "create_task",
+            {"title": "Stand-up #work", "description": "daily sync", "due_date": "2031-10-30T09:00:00-04:00",
+             "reminder": "30 minutes before", "recurrence": {"frequency": "weekly", "weekdays": ["mon", "thu"], "count": 10}},
+        )
+        assert created["task"]["recurrence"]["weekdays"] == ["mon", "thu"]
+        await checked("create_task", {"title": "Read", "priority": "low"})
+        await checked("list_tasks", {"status": "pending", "tags": ["work"], "sort": "due", "limit": 10})
+        await checked("update_task", {"task_id": 1, "add_tags": ["team"], "reminder": 15, "recurrence": "every weekday"})
+        await checked("update_task", {"task_id": "#2", "clear": ["tags"], "due_date": "2031-11-01T10:00:00Z"})
+        completed = await checked("complete_task", {"task_id": 1, "completed": True})
+        assert completed["next_task"]["number"] == 3
+        await checked("complete_all_tasks", {"priority": "low"})
+        ask = await checked("delete_all_tasks", {"status": "completed"})
+        assert ask["requires_confirmation"] is True and ask["task_count"] == 2
+        done = await checked("delete_all_tasks", {"status": "completed", "confirm": True, "expected_count": 2})
+        assert [t["number"] for t in done["tasks"]] == [1, 2]
+        await checked("delete_task", {"task_id": 3})
 
     run_http(server, secret, body)
 

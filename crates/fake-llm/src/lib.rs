@@ -13,7 +13,14 @@
 //!   `finish_reason: "stop"` even after tool calls (on the last content chunk, together with
 //!   `usage`), Gemini-style ids, and errors as `[{"error": {"code", "message", "status"}}]`.
 //!
-//! Both also answer without streaming (`chat.completion` JSON), and `GET /v1/models` /
+//! * **llama.cpp** as `llama-cpp-python[server]` serves it (script `"shape": "llama.cpp"`, on the
+//!   OpenAI path): Python's spaced JSON with non-ASCII escaped, `\r\n\r\n`-framed events, a
+//!   role-only first chunk, `logprobs: null` everywhere, the finish reason in a chunk of its own
+//!   (`delta: {}` after text), no usage chunk; tool-call fragments repeat `index`, `id`, `type`
+//!   and the name (plus the legacy `function_call`). Like the real server it parses the
+//!   history: tool-call arguments that are not JSON fail the request (400, "Extra data: …").
+//!
+//! All answer without streaming too (`chat.completion` JSON), and `GET /v1/models` /
 //! `GET /v1beta/openai/models` list a model. When an API key is configured, requests without
 //! `Authorization: Bearer <key>` get `401` in the OpenAI error shape.
 //!
@@ -70,10 +77,13 @@
 //!     {"when": {"user_contains": "break"}, "respond": {"text": "a b c", "disconnect_after_chunks": 2}},
 //!     {"when": {"last_is_tool_result": true}, "respond": {"text": "Done."}}
 //!   ],
-//!   "fallback": {"text": "I did not understand."}
+//!   "fallback": {"text": "I did not understand."},
+//!   "context_tokens": 8192
 //! }
 //! ```
 //!
+//! With `context_tokens`, a request whose prompt (messages and tools, four characters a token) is
+//! larger is refused with the shape's "context exceeded" 400, whatever the script says.
 //! The first request here fails with `429` and `Retry-After: 1`; the retry gets two parallel
 //! tool calls; the next request gets the text. Later requests go through the rules.
 //!
@@ -104,12 +114,12 @@
 //! | `chunk` | `{"words": K}` (default `{"words": 1}`) or `{"chars": K}` per content chunk |
 //! | `argument_fragment_chars` | OpenAI shape: characters per argument fragment (default 12) |
 //! | `first_chunk_delay_ms`, `chunk_delay_ms` | pacing; non-streaming waits `first_chunk_delay_ms` |
-//! | `error` | `{"status": 500/503/429/..., "message", "retry_after_secs", "fail_first": N}` |
+//! | `error` | `{"status": 500/503/429/..., "message", "retry_after_secs", "fail_first": N, "body": "<sent verbatim: {\"detail\": …}, HTML, text>"}` |
 //! | `hang` | `"before_headers"`, `"after_headers"` or `{"after_chunks": N}`: then nothing until the client leaves |
 //! | `hold_after_chunks` | streaming: after N chunks wait for `FakeLlm::release_held()`, then go on |
 //! | `malformed_after_chunks` | after N chunks send one event whose data is not JSON, then go on (non-streaming: truncated body) |
 //! | `disconnect_after_chunks` | abort the connection after N chunks (no `[DONE]`) |
-//! | `shape` | `"openai"` or `"gemini"` for this reply |
+//! | `shape` | `"openai"`, `"gemini"` or `"llama.cpp"` for this reply |
 //! | `finish_reason` | override the reported finish reason |
 //! | `stamp_content` | OpenAI shape: each text piece becomes `@<send time in µs since the Unix epoch> ` (benchmarks) |
 //!
@@ -144,8 +154,8 @@ pub use script::{Benchmark, Chunking, Condition, ErrorSpec, Hang, Reply, Rule, S
 use crate::ids::IdSource;
 use crate::script::{Choice, ConversationFacts, ScriptRun};
 use crate::wire::{
-    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body, invalid_history_arguments,
-    prompt_tokens,
+    Frame, MALFORMED_EVENT, RequestFacts, ResponsePlan, context_exceeded_body, error_body,
+    invalid_history_arguments, prompt_tokens,
 };
 
 /// Recorded requests kept by default; older ones are dropped first.
@@ -394,7 +404,8 @@ async fn chat(fake: FakeLlm, path: &str, path_shape: Shape, headers: &HeaderMap,
     if let Some(limit) = context_tokens {
         let tokens = prompt_tokens(&request);
         if tokens > limit {
-            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit))).into_response();
+            return (StatusCode::BAD_REQUEST, Json(context_exceeded_body(request_shape, tokens, limit)))
+                .into_response();
         }
     }
     if request_shape == Shape::LlamaCpp

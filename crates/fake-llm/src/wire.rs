@@ -339,7 +339,9 @@ impl ResponsePlan {
             Frame::LlamaCppFinish if self.tool_calls.is_empty() => {
                 choice(LlamaDelta::Empty {}, Some(&self.finish_reason))
             }
-            Frame::LlamaCppFinish => tool_choice(LlamaDelta::Calls(LlamaCalls::default()), Some(&self.finish_reason)),
+            Frame::LlamaCppFinish => {
+                tool_choice(LlamaDelta::Calls(LlamaCalls::default()), Some(&self.finish_reason))
+            }
             Frame::LlamaCppToolCallsOpen => tool_choice(
                 LlamaDelta::Calls(LlamaCalls { role: Some("assistant"), ..LlamaCalls::default() }),
                 None,
@@ -630,16 +632,28 @@ struct LlamaFunction<'a> {
 pub(crate) fn python_json<T: Serialize>(value: &T) -> Vec<u8> {
     struct PythonFormatter;
     impl serde_json::ser::Formatter for PythonFormatter {
-        fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
             if first { Ok(()) } else { writer.write_all(b", ") }
         }
-        fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
             if first { Ok(()) } else { writer.write_all(b", ") }
         }
         fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
             writer.write_all(b": ")
         }
-        fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()> {
+        fn write_string_fragment<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            fragment: &str,
+        ) -> std::io::Result<()> {
             for character in fragment.chars() {
                 if character.is_ascii() {
                     writer.write_all(&[character as u8])?;
@@ -864,7 +878,12 @@ pub(crate) fn invalid_history_arguments(body: &Value) -> Option<String> {
                 }
             }
             Some(Err(error)) => {
-                return Some(format!("Expecting value: line {} column {} (char {})", error.line(), error.column(), error.column().saturating_sub(1)));
+                return Some(format!(
+                    "Expecting value: line {} column {} (char {})",
+                    error.line(),
+                    error.column(),
+                    error.column().saturating_sub(1)
+                ));
             }
             None => return Some("Expecting value: line 1 column 1 (char 0)".to_owned()),
         }

@@ -773,7 +773,8 @@ async fn llama_cpp_style_tool_calls_repeat_index_id_and_name_on_every_fragment()
     });
     let address = start(&fake).await;
     let raw = raw_body(post(address, OPENAI_PATH, &chat_body("done with 3", true)).await).await;
-    let chunks: Vec<Value> = crlf_events(&raw).iter().map(|event| serde_json::from_str(event).unwrap()).collect();
+    let chunks: Vec<Value> =
+        crlf_events(&raw).iter().map(|event| serde_json::from_str(event).unwrap()).collect();
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let fragments: Vec<&Value> =
         chunks.iter().filter_map(|chunk| chunk["choices"][0]["delta"]["tool_calls"].get(0)).collect();
@@ -844,7 +845,11 @@ async fn scripted_error_bodies_are_sent_verbatim_with_a_fitting_content_type() {
     ] {
         fake.set_script(Script {
             fallback: Some(Reply {
-                error: Some(todokit_fake_llm::ErrorSpec { status: 502, body: Some(body.into()), ..Default::default() }),
+                error: Some(todokit_fake_llm::ErrorSpec {
+                    status: 502,
+                    body: Some(body.into()),
+                    ..Default::default()
+                }),
                 ..Reply::default()
             }),
             ..Script::default()

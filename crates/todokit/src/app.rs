@@ -2,20 +2,24 @@
 //! both `main` and the tests.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
+
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{PasswordHasher, SignInThrottle, TokenKeys, load_or_create_secret};
+use crate::auth::{PasswordHasher, Throttle, TokenKeys, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
 use crate::chat::runs::Runs;
 use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
 use crate::config::Config;
 use crate::events::EventBus;
+use crate::http::client_address::{ClientAddress, TrustedProxies};
+use crate::http::connections::ConnectionLimits;
 use crate::http::events::StreamCounter;
 use crate::storage::{self, Backend, DbHealth, DynStorage};
 use crate::tasks::TaskService;
@@ -35,7 +39,12 @@ pub struct AppState {
     pub chat_limits: ChatLimits,
     pub event_streams: Arc<StreamCounter>,
     pub tokens: Arc<TokenKeys>,
-    pub throttle: Arc<SignInThrottle>,
+    /// Failed sign-ins, per account and client address (15 minutes).
+    pub throttle: Arc<Throttle>,
+    /// Sign-ups per client address (an hour).
+    pub sign_ups: Arc<Throttle>,
+    /// Whose forwarding headers name the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Every password hash and verification goes through here, so a burst of
     /// sign-ups or sign-ins queues instead of running out of memory.
     pub passwords: PasswordHasher,
@@ -55,6 +64,7 @@ impl AppState {
 
     pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+        let trusted_proxies = Arc::new(TrustedProxies::parse(&config.trusted_proxies)?);
         let passwords = match config.password_hash_concurrency {
             0 => PasswordHasher::per_cpu(),
             limit => PasswordHasher::new(limit),
@@ -75,7 +85,9 @@ impl AppState {
         }
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
-            throttle: Arc::new(SignInThrottle::new(config.signin_attempts)),
+            throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60))),
+            sign_ups: Arc::new(Throttle::new(Duration::from_secs(60 * 60))),
+            trusted_proxies,
             tasks,
             chat: chat_server(chat_store, assistant),
             events,
@@ -96,6 +108,12 @@ impl AppState {
             config: Arc::new(config),
         })
     }
+}
+
+/// After a failed accept (e.g. out of file descriptors), waits a moment instead of spinning.
+async fn wait_after_accept_error(error: std::io::Error) {
+    tracing::warn!(%error, "could not accept a connection");
+    tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
 /// The whole application as a router.
@@ -124,14 +142,14 @@ pub async fn serve(
     if let Some(url) = advertised {
         state.runs.advertise(url);
     }
-    // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds the
-    // first event back until the headers are acknowledged (the client's delayed ACK, ~40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let limits = ConnectionLimits::new(
+        usize::try_from(state.config.max_connections).unwrap_or(usize::MAX),
+        usize::try_from(state.config.max_connections_per_address).unwrap_or(usize::MAX),
+    );
+    let header_timeout =
+        Some(Duration::from_secs(state.config.header_timeout_secs)).filter(|timeout| !timeout.is_zero());
+    let trusted_proxies = state.trusted_proxies.clone();
+    let router = app(state);
     let signal = {
         let stopping = stopping.clone();
         async move {
@@ -139,12 +157,59 @@ pub async fn serve(
             stopping.cancel();
         }
     };
-    let served = axum::serve(listener, service).with_graceful_shutdown(signal).await;
+    tokio::pin!(signal);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    wait_after_accept_error(error).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        // A trusted proxy carries many clients: only the total cap applies to it.
+        let proxied = trusted_proxies.trusts(peer.ip());
+        let Some(admitted) = limits.admit(peer.ip(), !proxied) else {
+            tracing::debug!(%peer, "connection closed at once: over the connection limits");
+            continue;
+        };
+        // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds
+        // the first event back until the headers are acknowledged (the client's delayed ACK).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+        let router = router.clone();
+        let trusted_proxies = trusted_proxies.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                let client = trusted_proxies.client_address(peer.ip(), request.headers());
+                request.extensions_mut().insert(ClientAddress(client));
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(router.clone(), request)
+            });
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+            drop(admitted);
+        });
+    }
+    drop(listener);
+    // In-flight requests (running chat replies included) finish; live event streams end with
+    // `stopping`.
+    connections.shutdown().await;
     stopping.cancel();
     let _ = background.await;
     served_all.cancel();
     if let Some(claim_keeper) = claim_keeper {
         let _ = claim_keeper.await;
     }
-    served
+    Ok(())
 }

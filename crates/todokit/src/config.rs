@@ -52,9 +52,34 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Failed sign-ins allowed per account and per client address within 15 minutes.
+    /// Seconds a client may take to send a request's headers, counted from when its
+    /// connection opens or its previous response ends: so also how long an idle keep-alive
+    /// connection stays open. 0 = no limit.
+    #[arg(long, env = "TODOKIT_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    pub header_timeout_secs: u64,
+
+    /// Connections served at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "TODOKIT_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+
+    /// Connections served at once from one client address.
+    #[arg(long, env = "TODOKIT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+
+    /// Failed sign-ins allowed per account from one client address within 15 minutes. One
+    /// address (e.g. a shared office or NAT address) may fail ten times as many in all before
+    /// it is held back, and one account ten times as many from all addresses.
     #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
+
+    /// Accounts that may be created from one client address per hour (0 = no limit).
+    #[arg(long, env = "TODOKIT_SIGNUPS_PER_HOUR", default_value_t = 50)]
+    pub signups_per_hour: u32,
+
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose `Forwarded` and
+    /// `X-Forwarded-For` headers name the client. From any other peer those headers are ignored.
+    #[arg(long, env = "TODOKIT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 
     /// Password hashes and checks (sign-up, sign-in) run at once, each using about
     /// 19 MiB; more wait their turn. 0 = one per CPU core.
@@ -135,7 +160,12 @@ impl Config {
             token_ttl_days: 7,
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            header_timeout_secs: 20,
+            max_connections: 512,
+            max_connections_per_address: 64,
             signin_attempts: 10,
+            signups_per_hour: 0,
+            trusted_proxies: Vec::new(),
             password_hash_concurrency: 0,
             chat_messages_per_minute: 20,
             chat_messages_per_day: 100,

@@ -20,7 +20,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig, Tool,
+    ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -91,19 +91,40 @@ impl McpServer {
         }
     }
 
-    /// The tools as MCP describes them: the executor's own definitions.
+    /// The tools as MCP describes them: the executor's own definitions, with a human title,
+    /// the schema of a successful result (`outputSchema`) and behaviour hints.
     pub fn tools(&self) -> Vec<Tool> {
         self.tools
             .definitions()
             .into_iter()
             .map(|definition| {
-                let schema = match definition.parameters {
-                    Value::Object(map) => map,
-                    _ => Default::default(),
-                };
-                Tool::new(definition.name, definition.description, Arc::new(schema))
+                let mut tool = Tool::new(
+                    definition.name,
+                    definition.description,
+                    Arc::new(json_object(definition.parameters)),
+                );
+                if let Some(metadata) = self.tools.metadata(definition.name) {
+                    let annotations = ToolAnnotations::with_title(metadata.title)
+                        .read_only(metadata.hints.read_only)
+                        .destructive(metadata.hints.destructive)
+                        .idempotent(metadata.hints.idempotent)
+                        // The tools reach the user's own tasks and nothing else.
+                        .open_world(false);
+                    tool = tool
+                        .with_title(metadata.title)
+                        .with_raw_output_schema(Arc::new(json_object(metadata.output_schema)))
+                        .with_annotations(annotations);
+                }
+                tool
             })
             .collect()
+    }
+}
+
+fn json_object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Default::default(),
     }
 }
 
@@ -114,7 +135,7 @@ impl ServerHandler for McpServer {
             .with_instructions(
                 "todokit task manager. Tasks are numbered per user; refer to them by number (3 or \"#3\"). \
                  Send due dates as RFC 3339 in the user's time zone. delete_all_tasks needs a second call \
-                 with confirmed: true after the user agrees.",
+                 with confirm: true and expected_count after the user agrees.",
             )
     }
 

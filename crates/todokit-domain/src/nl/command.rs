@@ -5,7 +5,9 @@ use jiff::{Span, Zoned};
 
 use super::date::find_date;
 use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, skip_politeness, tidy};
+use super::repeat::{Repeat, find_reminder, find_repeat};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
+use super::typo::{Guess, correct};
 use crate::task::Priority;
 
 /// What the user wants the assistant to do.
@@ -30,16 +32,15 @@ pub enum Command {
     Complete(TaskRef),
     /// Mark a task not complete.
     Reopen(TaskRef),
-    /// Mark every pending task complete.
-    CompleteAll,
-    /// Mark every completed task pending again.
-    ReopenAll,
+    /// Mark every pending task matching the filter complete ("finish every task tagged home").
+    CompleteAll(ListFilter),
+    /// Mark every completed task matching the filter pending again.
+    ReopenAll(ListFilter),
     /// Delete one task.
     Delete(TaskRef),
-    /// Delete all tasks (two-step: the caller asks for confirmation first).
-    DeleteAll,
-    /// Delete completed tasks ("clear completed").
-    DeleteCompleted,
+    /// Delete every task matching the filter (two-step: the caller asks for confirmation
+    /// first). "Clear completed" is the filter `status = completed`.
+    DeleteAll(ListFilter),
     /// "yes", "confirm", "do it".
     Confirm,
     /// "no", "cancel", "never mind".
@@ -52,6 +53,11 @@ pub enum Command {
     SetPriority(TaskRef, Priority),
     /// Change a task's due date/time.
     Reschedule(TaskRef, NewDue),
+    /// Any other change to one task: tags, priority steps, moving the due date by an amount,
+    /// clearing fields, reminders, recurrence.
+    Edit(TaskRef, Edit),
+    /// Take back the assistant's last change in this conversation.
+    Undo,
     /// Several commands in one message ("add a task to buy milk and mark task 1 as complete").
     Sequence(Vec<Command>),
     /// "help", "what can you do?"
@@ -84,6 +90,11 @@ pub enum TaskRef {
     First,
     /// "my last task", "the last one".
     Last,
+    /// "the third one", "the 2nd": a position in the list shown last (a task number when no
+    /// list was shown).
+    Position(u32),
+    /// "it", "that", "them", "this one": the task(s) the conversation was just about.
+    Previous,
     /// "the groceries task" → "groceries"; match case-insensitively against titles.
     Title(String),
     /// "my task", "it", "the old ones": no usable reference, so ask which task.
@@ -103,6 +114,8 @@ pub struct ListFilter {
     pub search: Option<String>,
     /// Only tasks due in this window.
     pub due: Option<DueWindow>,
+    /// A bare word before "tasks" ("my work tasks"): a tag when the user has it, else a search.
+    pub topic: Option<String>,
     /// Requested order; `None` means the default (due date, nulls last).
     pub sort: Option<SortKey>,
 }
@@ -130,20 +143,44 @@ pub enum DueWindow {
     Tomorrow,
     /// Due this week (Monday 00:00 to the next Monday 00:00).
     ThisWeek,
+    /// Due next week (Monday to Monday).
+    NextWeek,
+    /// Due this weekend (Saturday 00:00 to Monday 00:00; on a Sunday, the rest of it).
+    ThisWeekend,
+    /// Due from now to the end of the day `n` days ahead ("in the next 3 days").
+    NextDays(u32),
+    /// Due before the start of this day ("before Friday").
+    Before(jiff::civil::Date),
 }
 
 impl DueWindow {
     /// The half-open window `[start, end)` in the zone of `now`.
     pub fn bounds(self, now: &Zoned) -> Option<(Zoned, Zoned)> {
         let today = now.start_of_day().ok()?;
+        let since_monday = i64::from(now.weekday().since(Weekday::Monday));
+        let monday = today.checked_sub(Span::new().days(since_monday)).ok()?;
         let (start, days) = match self {
-            Self::Today => (today, 1),
+            Self::Today => (today.clone(), 1),
             Self::Tomorrow => (today.checked_add(Span::new().days(1)).ok()?, 1),
-            Self::ThisWeek => {
-                let since_monday = i64::from(now.weekday().since(Weekday::Monday));
-                (today.checked_sub(Span::new().days(since_monday)).ok()?, 7)
+            Self::ThisWeek => (monday, 7),
+            Self::NextWeek => (monday.checked_add(Span::new().days(7)).ok()?, 7),
+            Self::ThisWeekend => {
+                let saturday = monday.checked_add(Span::new().days(5)).ok()?;
+                (saturday.clone().max(today.clone()), if now.weekday() == Weekday::Sunday { 1 } else { 2 })
+            }
+            Self::NextDays(n) => (now.clone(), i64::from(n.min(3650)) + 1),
+            Self::Before(date) => {
+                // Everything due before that day, however long ago.
+                let end = date.to_zoned(now.time_zone().clone()).ok()?;
+                // Within the tools' limit for past due dates (ten years).
+                let start = end.checked_sub(Span::new().years(9)).ok()?;
+                return Some((start, end));
             }
         };
+        if let Self::NextDays(_) = self {
+            let end = today.checked_add(Span::new().days(days)).ok()?;
+            return Some((start, end));
+        }
         let end = start.checked_add(Span::new().days(days)).ok()?;
         Some((start, end))
     }
@@ -162,6 +199,84 @@ pub enum SortKey {
     Created,
 }
 
+/// A change to one task other than title, notes, priority and due date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// "tag it with work", "add #home to task 3".
+    AddTags(Vec<String>),
+    /// "take the #work tag off task 2".
+    RemoveTags(Vec<String>),
+    /// "remove all tags from it".
+    ClearTags,
+    /// "raise the priority of task 2", "make it more urgent".
+    RaisePriority,
+    /// "lower the priority", "make it less important".
+    LowerPriority,
+    /// "postpone it by 2 days", "push it back a week", "bring it forward an hour" (negative).
+    ShiftDue(Shift),
+    /// "remove the due date", "unschedule it".
+    ClearDue,
+    /// "remind me an hour before" (`Some(60)`), "turn off the reminder" (`None`).
+    Reminder(Option<u32>),
+    /// "make it repeat every Wednesday", "stop repeating" (`None`).
+    Repeat(Option<Repeat>),
+    /// "remove the notes from task 2".
+    ClearNotes,
+}
+
+/// An amount of time to move a due date by; negative is earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shift {
+    /// How many units (negative: earlier).
+    pub amount: i64,
+    /// The unit.
+    pub unit: ShiftUnit,
+}
+
+/// The unit of a [`Shift`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftUnit {
+    /// Minutes.
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Calendar days.
+    Days,
+    /// Weeks.
+    Weeks,
+    /// Calendar months.
+    Months,
+}
+
+impl Shift {
+    /// As a calendar span.
+    pub fn span(self) -> Span {
+        let amount = self.amount.clamp(-100_000, 100_000);
+        match self.unit {
+            ShiftUnit::Minutes => Span::new().minutes(amount),
+            ShiftUnit::Hours => Span::new().hours(amount),
+            ShiftUnit::Days => Span::new().days(amount),
+            ShiftUnit::Weeks => Span::new().weeks(amount),
+            ShiftUnit::Months => Span::new().months(amount.clamp(-1200, 1200)),
+        }
+    }
+
+    /// "2 days later", "1 hour earlier".
+    pub fn describe(self) -> String {
+        let unit = match self.unit {
+            ShiftUnit::Minutes => "minute",
+            ShiftUnit::Hours => "hour",
+            ShiftUnit::Days => "day",
+            ShiftUnit::Weeks => "week",
+            ShiftUnit::Months => "month",
+        };
+        let n = self.amount.unsigned_abs();
+        let plural = if n == 1 { "" } else { "s" };
+        let direction = if self.amount < 0 { "earlier" } else { "later" };
+        format!("{n} {unit}{plural} {direction}")
+    }
+}
+
 /// The new due date of a [`Command::Reschedule`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDue {
@@ -174,10 +289,63 @@ pub struct NewDue {
     pub has_time: bool,
 }
 
+/// A message read as a command, with the typos that were corrected on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// What the user wants.
+    pub command: Command,
+    /// Command words that were only guessed ("delte" read as "delete").
+    pub guesses: Vec<Guess>,
+    /// The message with those guesses applied (what a confirmation would run).
+    pub corrected: String,
+}
+
+impl Parsed {
+    /// Whether a destructive verb was guessed from a typo (the caller asks before acting).
+    pub fn guessed_destructive(&self) -> bool {
+        let destructive = |command: &Command| matches!(command, Command::Delete(_) | Command::DeleteAll(_));
+        let commands = match &self.command {
+            Command::Sequence(commands) => commands.iter().any(destructive),
+            other => destructive(other),
+        };
+        commands && self.guesses.iter().any(|guess| DESTRUCTIVE_VERBS.contains(&guess.read_as))
+    }
+}
+
+const DESTRUCTIVE_VERBS: &[&str] = &["delete", "remove", "erase", "clear", "cancel"];
+
 /// Interprets one chat message. Never panics; anything it cannot read is [`Command::Unclear`].
 pub fn parse_command(text: &str, now: &Zoned) -> Command {
-    parse_at_depth(text, now, 0)
+    parse_message(text, now).command
 }
+
+/// Like [`parse_command`], first correcting typos of command words and reporting them.
+pub fn parse_message(text: &str, now: &Zoned) -> Parsed {
+    let (corrected, guesses) = correct(text);
+    Parsed { command: parse_at_depth(&corrected, now, 0), guesses, corrected }
+}
+
+/// Politeness and filler that can end any message ("… for me please", "… thanks").
+const TRAILING_FILLER: &[&[&str]] = &[
+    &["please"],
+    &["pls"],
+    &["plz"],
+    &["thanks"],
+    &["thx"],
+    &["ty"],
+    &["thank", "you"],
+    &["for", "me"],
+    &["if", "you", "can"],
+    &["if", "possible"],
+    &["would", "you"],
+    &["could", "you"],
+    &["will", "you"],
+    &["real", "quick"],
+    &["now"],
+    &["ok"],
+    &["okay"],
+    &["right", "now"],
+];
 
 /// Stands in for quoted words when matching keywords, so "'delete'" is never a verb.
 const QUOTED: &str = "\u{0}";
@@ -195,7 +363,17 @@ fn parse_at_depth(text: &str, now: &Zoned, depth: u8) -> Command {
         return Command::AddMissingTitle;
     }
     // Drop punctuation-only tokens ("-", "!!!") so they never break a phrase.
-    let tokens: Vec<Token> = tokens.into_iter().filter(|t| !t.norm.is_empty()).collect();
+    let mut tokens: Vec<Token> = tokens.into_iter().filter(|t| !t.norm.is_empty()).collect();
+    // "… for me please": filler at the end never carries meaning (a quoted title keeps it).
+    while let Some(suffix) = TRAILING_FILLER.iter().find(|suffix| {
+        tokens.len() > suffix.len()
+            && tokens[tokens.len() - suffix.len()..]
+                .iter()
+                .zip(suffix.iter())
+                .all(|(t, w)| !t.quoted && t.norm == *w)
+    }) {
+        tokens.truncate(tokens.len() - suffix.len());
+    }
     let words: Vec<String> =
         tokens.iter().map(|t| if t.quoted { QUOTED.to_owned() } else { t.norm.clone() }).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -245,6 +423,14 @@ impl<'a> Utterance<'a> {
             return Command::Unclear;
         }
         if let Some(command) = self.small_talk(start) {
+            return command;
+        }
+        if self.is_undo(start) {
+            return Command::Undo;
+        }
+        if depth < 3
+            && let Some(command) = self.correction(start, depth)
+        {
             return command;
         }
         if depth < 3
@@ -438,6 +624,88 @@ impl<'a> Utterance<'a> {
         None
     }
 
+    /// "undo", "undo that", "take that back", "revert the last change".
+    fn is_undo(&self, start: usize) -> bool {
+        let words = &self.words[start..];
+        let rest_is_filler = |from: usize| {
+            words[from.min(words.len())..].iter().all(|w| {
+                matches!(
+                    *w,
+                    "that"
+                        | "it"
+                        | "this"
+                        | "the"
+                        | "last"
+                        | "change"
+                        | "changes"
+                        | "action"
+                        | "one"
+                        | "thing"
+                        | "my"
+                        | "please"
+                        | "what"
+                        | "you"
+                        | "just"
+                        | "did"
+                )
+            })
+        };
+        match words {
+            ["undo" | "revert" | "unundo", ..] => rest_is_filler(1),
+            ["oops" | "whoops", "undo" | "revert", ..] => rest_is_filler(2),
+            ["take" | "put" | "change" | "set", "that" | "it", "back", ..] => rest_is_filler(3),
+            ["go", "back"] => true,
+            _ => false,
+        }
+    }
+
+    /// "actually Friday", "no, make it low", "I meant 6pm", "sorry, high priority": a change to
+    /// the task just talked about.
+    fn correction(&self, start: usize, depth: u8) -> Option<Command> {
+        let mut at = start;
+        let mut marked = false;
+        loop {
+            let before = at;
+            match (self.w(at), self.w(at + 1)) {
+                (
+                    "actually" | "no" | "nope" | "nah" | "sorry" | "oops" | "wait" | "correction" | "rather"
+                    | "hmm",
+                    _,
+                ) => at += 1,
+                ("i", "meant" | "mean") => at += 2,
+                ("i", "said") => at += 2,
+                ("make" | "change", "that" | "it") if marked && !matches!(self.w(at + 2), "to" | "into") => {
+                    at += 2
+                }
+                ("make" | "change", "that" | "it") if marked => at += 3,
+                ("not", _) if marked => at += 1,
+                _ => {}
+            }
+            if at == before {
+                break;
+            }
+            marked = true;
+        }
+        if !marked || at >= self.len() {
+            return None;
+        }
+        if let Some(new_due) = self.date_covering(at, self.len(), true) {
+            return Some(Command::Reschedule(TaskRef::Previous, new_due));
+        }
+        if let Some(priority) = self.priority_phrase(at, self.len()) {
+            return Some(Command::SetPriority(TaskRef::Previous, priority));
+        }
+        let refs = self.refs(at, self.len());
+        if let Some(found) = find_repeat(&refs)
+            && found.first == 0
+            && found.end == refs.len()
+        {
+            return Some(Command::Edit(TaskRef::Previous, Edit::Repeat(Some(found.value))));
+        }
+        let rest = parse_at_depth(self.raw(at, self.len()), self.now, depth + 1);
+        is_actionable(&rest).then_some(rest)
+    }
+
     /// "X and Y" / "X then Y" where Y starts with a command verb and both halves make sense.
     fn split_sequence(&self, start: usize, depth: u8) -> Option<Command> {
         for joint in start + 1..self.len() {
@@ -475,12 +743,15 @@ impl<'a> Utterance<'a> {
         let next = self.w(start + 1);
         if (verb == "how" && next == "many") || verb == "count" || self.has_phrase(&["number", "of", "tasks"])
         {
-            return Command::Count(self.list_filter(start));
+            return Command::Count(self.list_filter(start, self.len()));
         }
         if let Some(command) = self.bulk(start) {
             return command;
         }
         if let Some(command) = self.describe(start) {
+            return command;
+        }
+        if let Some(command) = self.edit(start) {
             return command;
         }
         if let Some(command) = self.complete_or_reopen(start) {
@@ -508,76 +779,602 @@ impl<'a> Utterance<'a> {
 
     fn bulk(&self, start: usize) -> Option<Command> {
         let verb = self.w(start);
+        let end = self.len();
         let all = self.has_any(&["all", "every", "everything", "each"]);
-        let completed_words = self.has_any(&["completed", "done", "finished", "complete"]);
-        let negated = self.has_any(&[
-            "incomplete",
-            "uncompleted",
-            "undone",
-            "pending",
-            "unfinished",
-            "uncomplete",
-            "not",
-            "open",
-        ]);
+        let plural = self.has_any(&["tasks", "todos", "ones", "items", "to-dos"]);
         match verb {
-            "mark" | "complete" | "finish" | "check" | "tick" | "set" | "close" if all => {
-                if negated
-                    && verb == "mark"
-                    && !self.has_phrase(&["pending", "tasks", "as", "complete"])
-                    && !self.has_phrase(&["pending", "tasks", "as", "completed"])
-                    && !self.has_phrase(&["pending", "tasks", "as", "done"])
-                {
-                    return Some(Command::ReopenAll);
-                }
-                (verb != "mark" || completed_words).then_some(Command::CompleteAll)
-            }
-            "reopen" | "uncomplete" | "unmark" if all => Some(Command::ReopenAll),
-            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
-            | "nuke" => {
-                let completed_only = completed_words
-                    && self.words[start + 1..].iter().all(|w| {
-                        matches!(
-                            *w,
-                            "completed"
-                                | "done"
-                                | "finished"
-                                | "complete"
-                                | "tasks"
-                                | "my"
-                                | "the"
-                                | "all"
-                                | "ones"
-                                | "items"
-                                | "todos"
-                        )
-                    });
-                if completed_only {
-                    return Some(Command::DeleteCompleted);
-                }
-                let whole_list = all
-                    || (matches!(verb, "clear" | "wipe" | "purge" | "nuke")
-                        && self.words[start + 1..].iter().all(|w| {
-                            matches!(
-                                *w,
-                                "my" | "the"
-                                    | "list"
-                                    | "tasks"
-                                    | "todo"
-                                    | "todos"
-                                    | "out"
-                                    | "completed"
-                                    | "done"
-                                    | "finished"
-                            )
-                        }));
-                if !whole_list {
+            "mark" | "complete" | "finish" | "check" | "tick" | "set" | "close" | "reopen" | "uncomplete"
+            | "unmark" | "uncheck"
+                if all || plural =>
+            {
+                let state = self.trailing_state(start + 1);
+                let (filter_end, reopen) = match state {
+                    Some((state_start, reopen)) => (state_start, reopen),
+                    None if matches!(verb, "mark" | "set") => return None,
+                    None => (end, matches!(verb, "reopen" | "uncomplete" | "unmark" | "uncheck")),
+                };
+                let mut filter = self.list_filter(start + 1, filter_end);
+                if !all && filter.is_everything() {
                     return None;
                 }
-                if completed_words { Some(Command::DeleteCompleted) } else { Some(Command::DeleteAll) }
+                if filter.status != StatusFilter::Overdue {
+                    filter.status = StatusFilter::All;
+                }
+                Some(if reopen { Command::ReopenAll(filter) } else { Command::CompleteAll(filter) })
+            }
+            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
+            | "nuke"
+                if !(self.has_any(&[
+                    "tag",
+                    "tags",
+                    "label",
+                    "labels",
+                    "reminder",
+                    "reminders",
+                    "note",
+                    "notes",
+                    "description",
+                ]) && self.has_any(&["from", "off", "on"])) =>
+            {
+                const LIST_WORDS: &[&str] = &[
+                    "my",
+                    "the",
+                    "list",
+                    "tasks",
+                    "todo",
+                    "todos",
+                    "out",
+                    "all",
+                    "everything",
+                    "whole",
+                    "entire",
+                ];
+                let whole_list = matches!(verb, "clear" | "wipe" | "purge" | "nuke")
+                    && self.words[start + 1..].iter().all(|w| LIST_WORDS.contains(w) || is_status_word(w));
+                let filter = self.list_filter(start + 1, end);
+                if all
+                    || whole_list
+                    || (plural && !filter.is_everything())
+                    || (filter.status == StatusFilter::Completed
+                        && self.words[start + 1..].iter().all(|w| {
+                            LIST_WORDS.contains(w) || is_status_word(w) || matches!(*w, "ones" | "items")
+                        }))
+                {
+                    return Some(Command::DeleteAll(filter));
+                }
+                None
             }
             _ => None,
         }
+    }
+
+    // ----- other edits: tags, priority steps, shifts, clearing, reminders, recurrence -----
+
+    fn edit(&self, start: usize) -> Option<Command> {
+        let end = self.len();
+        let verb = self.w(start);
+        let words = &self.words[start..end];
+        let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+        const REMOVERS: &[&str] = &[
+            "remove",
+            "delete",
+            "clear",
+            "drop",
+            "cancel",
+            "erase",
+            "take",
+            "strip",
+            "unset",
+            "disable",
+            "turn",
+            "stop",
+            "no",
+            "don't",
+            "dont",
+            "doesn't",
+            "doesnt",
+            "not",
+            "without",
+            "end",
+            "kill",
+            "get",
+            "shouldn't",
+        ];
+        const REPEAT_WORDS: &[&str] = &[
+            "repeat",
+            "repeating",
+            "repeats",
+            "recurrence",
+            "recurring",
+            "recur",
+            "repetition",
+            "recurs",
+            "repeated",
+        ];
+        const REMINDER_WORDS: &[&str] =
+            &["reminder", "reminders", "alert", "alerts", "notification", "notifications", "alarm"];
+        const GLUE: &[&str] = &[
+            "the", "a", "an", "from", "on", "of", "for", "to", "about", "off", "in", "at", "it's", "its",
+            "any", "more", "anymore", "longer", "should", "be", "is", "needs", "need", "have", "has", "with",
+            "and", "please", "me", "so", "that", "my", "all", "up", "by",
+        ];
+        let is_remover = REMOVERS.contains(&verb) || (verb == "i" && has(&["don't", "dont"]));
+
+        // Recurrence: "make it repeat every Wednesday", "stop repeating the gym task".
+        if has(REPEAT_WORDS)
+            && (is_remover || has(&["don't", "dont", "doesn't", "doesnt", "not", "no", "stop", "shouldn't"]))
+            || (matches!(verb, "make" | "set" | "mark")
+                && has(&["one-off", "one-time", "once", "non-recurring"]))
+        {
+            let used = self.mark(start, end, |w| {
+                REMOVERS.contains(&w)
+                    || REPEAT_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(
+                        w,
+                        "make"
+                            | "set"
+                            | "mark"
+                            | "one-off"
+                            | "one-time"
+                            | "once"
+                            | "non-recurring"
+                            | "longer"
+                            | "off"
+                            | "anymore"
+                    )
+            });
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::Repeat(None)));
+        }
+        let refs = self.refs(start, end);
+        // "task 3 should repeat weekly" names a task; "task: gym every monday" adds one.
+        let names_a_task = digits(self.w(start + 1).trim_start_matches('#')).is_some();
+        let adds_a_task = match verb {
+            "task" | "todo" => !names_a_task,
+            _ => matches!(verb, "add" | "create" | "new" | "i" | "need" | "gotta" | "don't" | "dont"),
+        };
+        let add_like = adds_a_task
+            && !has(&["tag", "tags", "label", "labels", "reminder", "note", "notes"])
+            && !words.iter().any(|w| w.starts_with('#') && verb == "add" && has(&["to", "on"]));
+        if let Some(found) = find_repeat(&refs)
+            && !add_like
+            && (has(REPEAT_WORDS)
+                || matches!(
+                    verb,
+                    "make" | "set" | "change" | "update" | "switch" | "turn" | "schedule" | "have"
+                ))
+            && !(verb == "remind" && self.w(start + 2) == "to")
+            && (names_a_task
+                || self
+                    .add(start)
+                    .is_none_or(|_| has(REPEAT_WORDS) && !matches!(verb, "add" | "create" | "new")))
+        {
+            let mut used = self.mark(start, end, |w| {
+                REPEAT_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(
+                        w,
+                        "make"
+                            | "set"
+                            | "change"
+                            | "update"
+                            | "switch"
+                            | "turn"
+                            | "schedule"
+                            | "have"
+                            | "let"
+                            | "every"
+                    )
+            });
+            used[found.first..found.end].iter_mut().for_each(|u| *u = true);
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::Repeat(Some(found.value))));
+        }
+
+        // Reminders: "remind me an hour before", "turn off the reminder for task 2".
+        if has(REMINDER_WORDS) && is_remover || (has(&["don't", "dont"]) && has(&["remind"])) {
+            let used = self.mark(start, end, |w| {
+                REMOVERS.contains(&w)
+                    || REMINDER_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(w, "remind" | "off" | "i" | "want")
+            });
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::Reminder(None)));
+        }
+        if let Some(found) = find_reminder(&refs)
+            && (has(REMINDER_WORDS) || matches!(verb, "remind" | "alert" | "notify" | "ping" | "warn"))
+            && find_date(self.text, &self.refs(start, end), self.now)
+                .is_none_or(|date| (date.first..date.end).any(|i| i >= found.first && i < found.end))
+            && !(verb == "remind" && self.w(start + 2) == "to")
+        {
+            let mut used = self.mark(start, end, |w| {
+                REMINDER_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(
+                        w,
+                        "remind"
+                            | "set"
+                            | "add"
+                            | "put"
+                            | "give"
+                            | "create"
+                            | "make"
+                            | "alert"
+                            | "notify"
+                            | "ping"
+                            | "warn"
+                            | "change"
+                            | "update"
+                    )
+            });
+            used[found.first..found.end].iter_mut().for_each(|u| *u = true);
+            return Some(Command::Edit(
+                self.ref_outside(start, end, &used),
+                Edit::Reminder(Some(found.value)),
+            ));
+        }
+
+        // Tags.
+        if let Some(command) = self.tag_edit(start, end) {
+            return Some(command);
+        }
+
+        // Clearing the due date or the notes: "remove the due date from task 2", "unschedule it".
+        let due_words = has(&["deadline", "due", "date", "dates", "deadlines", "duedate"]);
+        if is_remover && due_words && (!has(&["task", "tasks"]) || has(&["from", "on", "of", "for", "off"]))
+            || verb == "unschedule"
+            || (matches!(verb, "make" | "mark" | "set") && has(&["undated", "unscheduled", "no-date"]))
+        {
+            let used = self.mark(start, end, |w| {
+                REMOVERS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(
+                        w,
+                        "deadline"
+                            | "due"
+                            | "date"
+                            | "dates"
+                            | "deadlines"
+                            | "duedate"
+                            | "unschedule"
+                            | "make"
+                            | "mark"
+                            | "set"
+                            | "undated"
+                            | "unscheduled"
+                            | "time"
+                            | "no-date"
+                            | "rid"
+                    )
+            });
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::ClearDue));
+        }
+        if is_remover
+            && has(&["note", "notes", "description", "details", "comment", "comments"])
+            && !has(&["task", "tasks"])
+            || is_remover
+                && has(&["note", "notes", "description"])
+                && has(&["from", "on", "of", "for", "off"])
+        {
+            let used = self.mark(start, end, |w| {
+                REMOVERS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(w, "note" | "notes" | "description" | "details" | "comment" | "comments")
+            });
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::ClearNotes));
+        }
+
+        // Priority steps: "raise the priority of task 2", "make it more urgent", "bump it up".
+        const UP: &[&str] =
+            &["raise", "increase", "boost", "escalate", "higher", "more", "up", "upgrade", "bump"];
+        const DOWN: &[&str] = &["lower", "decrease", "reduce", "less", "down", "downgrade", "drop", "demote"];
+        let about_priority = has(&["priority", "urgent", "important", "urgency", "importance", "prio"]);
+        let step_verb = matches!(
+            verb,
+            "raise"
+                | "increase"
+                | "boost"
+                | "escalate"
+                | "lower"
+                | "decrease"
+                | "reduce"
+                | "downgrade"
+                | "make"
+                | "set"
+                | "bump"
+                | "drop"
+                | "up"
+                | "move"
+                | "demote"
+                | "upgrade"
+        );
+        if step_verb
+            && (about_priority || matches!(verb, "bump" | "demote" | "upgrade" | "escalate"))
+            && !self.has_date_after(start)
+        {
+            let up = has(UP) && !has(DOWN)
+                || (verb == "bump" && !has(DOWN))
+                || matches!(verb, "escalate" | "upgrade");
+            let down = has(DOWN) && !(verb == "bump" && has(&["up"])) || verb == "demote";
+            let exact = self.priority_phrase_anywhere(start, end);
+            if (up || down)
+                && exact.is_none_or(|_| has(&["more", "less"]))
+                && !(verb == "bump" && self.duration_at(start, end).is_some())
+            {
+                let used = self.mark(start, end, |w| {
+                    UP.contains(&w)
+                        || DOWN.contains(&w)
+                        || GLUE.contains(&w)
+                        || matches!(
+                            w,
+                            "priority"
+                                | "urgent"
+                                | "important"
+                                | "urgency"
+                                | "importance"
+                                | "prio"
+                                | "make"
+                                | "set"
+                                | "move"
+                                | "its"
+                                | "it's"
+                                | "notch"
+                                | "level"
+                                | "one"
+                        )
+                });
+                let edit = if up && !down { Edit::RaisePriority } else { Edit::LowerPriority };
+                return Some(Command::Edit(self.ref_outside(start, end, &used), edit));
+            }
+        }
+
+        // Moving the due date by an amount: "postpone it by 2 days", "push the report back a week".
+        if matches!(
+            verb,
+            "postpone"
+                | "push"
+                | "delay"
+                | "defer"
+                | "move"
+                | "shift"
+                | "bump"
+                | "snooze"
+                | "put"
+                | "kick"
+                | "bring"
+                | "pull"
+                | "reschedule"
+                | "give"
+        ) && let Some((shift_first, shift_end, mut shift)) = self.duration_at(start + 1, end)
+        {
+            let earlier = has(&["forward", "earlier", "sooner", "up", "ahead"])
+                && !has(&["back", "later", "out"])
+                || matches!(verb, "bring" | "pull");
+            if earlier {
+                shift.amount = -shift.amount;
+            }
+            let mut used = self.mark(start, end, |w| {
+                GLUE.contains(&w)
+                    || matches!(
+                        w,
+                        "back"
+                            | "later"
+                            | "forward"
+                            | "earlier"
+                            | "sooner"
+                            | "out"
+                            | "ahead"
+                            | "off"
+                            | "extra"
+                            | "another"
+                            | "more"
+                    )
+            });
+            used[0] = true;
+            used[shift_first - start..shift_end - start].iter_mut().for_each(|u| *u = true);
+            return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::ShiftDue(shift)));
+        }
+        None
+    }
+
+    /// Whether a date expression follows the verb ("bump it to friday").
+    fn has_date_after(&self, start: usize) -> bool {
+        let refs = self.refs(start + 1, self.len());
+        find_date(self.text, &refs, self.now).is_some()
+    }
+
+    fn priority_phrase_anywhere(&self, start: usize, end: usize) -> Option<Priority> {
+        (start..end).find_map(|i| self.priority_phrase(i, end))
+    }
+
+    /// "2 days", "a week", "an hour", "30 min", "3d" — not after "in"/"within" (a date).
+    fn duration_at(&self, start: usize, end: usize) -> Option<(usize, usize, Shift)> {
+        for i in start..end {
+            if i > 0 && matches!(self.w(i - 1), "in" | "within") {
+                continue;
+            }
+            let word = self.w(i);
+            let (amount, unit, unit_end) =
+                if let Some(split) = word.find(|c: char| !c.is_ascii_digit()).filter(|&at| at > 0) {
+                    let unit = shift_unit(&word[split..]);
+                    match (digits(&word[..split]), unit) {
+                        (Some(n), Some(unit)) => (n, unit, i + 1),
+                        _ => continue,
+                    }
+                } else {
+                    let amount = if matches!(word, "a" | "an" | "one") {
+                        1
+                    } else if word == "half"
+                        && matches!(self.w(i + 1), "an" | "a")
+                        && shift_unit(self.w(i + 2)) == Some(ShiftUnit::Hours)
+                    {
+                        return Some((i, i + 3, Shift { amount: 30, unit: ShiftUnit::Minutes }));
+                    } else if let Some(n) = small_number(word) {
+                        n
+                    } else {
+                        continue;
+                    };
+                    let (unit_at, amount) =
+                        if matches!(self.w(i + 1), "more" | "extra" | "additional" | "further") {
+                            (i + 2, amount)
+                        } else {
+                            (i + 1, amount)
+                        };
+                    match shift_unit(self.w(unit_at)) {
+                        Some(unit) if unit_at < end => (amount, unit, unit_at + 1),
+                        _ => continue,
+                    }
+                };
+            return Some((i, unit_end, Shift { amount, unit }));
+        }
+        None
+    }
+
+    /// Tag edits: "tag it with work", "add #home to task 3", "take the #work tag off task 2",
+    /// "remove all tags from it", "untag task 4".
+    fn tag_edit(&self, start: usize, end: usize) -> Option<Command> {
+        let verb = self.w(start);
+        let words = &self.words[start..end];
+        let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+        let hashtags: Vec<String> = words
+            .iter()
+            .filter_map(|w| w.strip_prefix('#'))
+            .filter(|t| !t.is_empty() && digits(t).is_none())
+            .map(str::to_owned)
+            .collect();
+        let tag_noun = has(&["tag", "tags", "label", "labels"]);
+        let adding = matches!(verb, "tag" | "label" | "retag")
+            || (matches!(verb, "add" | "put" | "attach" | "apply" | "stick" | "give")
+                && (tag_noun || !hashtags.is_empty())
+                && has(&["to", "on", "onto"]));
+        let removing = matches!(verb, "untag" | "unlabel")
+            || (matches!(verb, "remove" | "delete" | "drop" | "take" | "strip" | "clear" | "detach" | "get")
+                && (tag_noun || !hashtags.is_empty()));
+        if !adding && !removing {
+            return None;
+        }
+        // Names: hashtags, else the word after "tag"/"as"/"with", else the word before "tag".
+        let mut names = hashtags;
+        let mut used = self.mark(start, end, |w| {
+            w.starts_with('#')
+                || matches!(
+                    w,
+                    "tag"
+                        | "tags"
+                        | "label"
+                        | "labels"
+                        | "the"
+                        | "a"
+                        | "from"
+                        | "off"
+                        | "to"
+                        | "on"
+                        | "onto"
+                        | "of"
+                        | "with"
+                        | "as"
+                        | "and"
+                        | "all"
+                        | "its"
+                        | "it's"
+                        | "any"
+                        | "rid"
+                        | "tagged"
+                )
+        });
+        used[0] = true;
+        if names.is_empty() {
+            let mut named_at = None;
+            for i in start + 1..end {
+                let w = self.w(i);
+                let next = self.w(i + 1);
+                if matches!(w, "tag" | "label" | "as" | "with" | "tagged")
+                    && !matches!(
+                        next,
+                        "from" | "to" | "on" | "off" | "onto" | "of" | "the" | "it" | "task" | "\u{0}"
+                    )
+                    && i + 1 < end
+                    && !(w == "tag" && verb == "tag")
+                {
+                    named_at = Some(i + 1);
+                    break;
+                }
+                if matches!(w, "tag" | "label")
+                    && i > start + 1
+                    && !matches!(
+                        self.w(i - 1),
+                        "the"
+                            | "a"
+                            | "all"
+                            | "any"
+                            | "its"
+                            | "it's"
+                            | "remove"
+                            | "delete"
+                            | "add"
+                            | "put"
+                            | "take"
+                            | "clear"
+                            | "drop"
+                    )
+                {
+                    named_at = Some(i - 1);
+                    break;
+                }
+            }
+            if verb == "tag" && named_at.is_none() && end > start + 2 {
+                named_at = Some(end - 1);
+            }
+            if let Some(at) = named_at {
+                let name = self.w(at);
+                if name != QUOTED && !name.is_empty() {
+                    names.push(name.trim_start_matches('#').to_owned());
+                    used[at - start] = true;
+                    // "tag it work and errands"
+                    let mut more = at + 1;
+                    while matches!(self.w(more), "and" | "&")
+                        && more + 1 < end
+                        && !matches!(self.w(more + 1), "task" | "the")
+                    {
+                        names.push(self.w(more + 1).to_owned());
+                        used[more - start] = true;
+                        used[more + 1 - start] = true;
+                        more += 2;
+                    }
+                }
+            }
+        }
+        let task = self.ref_outside(start, end, &used);
+        if adding {
+            if names.is_empty() {
+                return Some(Command::Unclear);
+            }
+            return Some(Command::Edit(task, Edit::AddTags(names)));
+        }
+        if names.is_empty() || has(&["all"]) {
+            return Some(Command::Edit(task, Edit::ClearTags));
+        }
+        Some(Command::Edit(task, Edit::RemoveTags(names)))
+    }
+
+    /// Marks the tokens of `start..end` a phrase used (`used[i - start]`): the verb and every
+    /// word `is_used` accepts.
+    fn mark(&self, start: usize, end: usize, is_used: impl Fn(&str) -> bool) -> Vec<bool> {
+        let mut used: Vec<bool> = (start..end).map(|i| is_used(self.w(i))).collect();
+        if let Some(first) = used.first_mut() {
+            *first = true;
+        }
+        used
+    }
+
+    /// The task named by the tokens a phrase did not use; nothing left means "the task we were
+    /// just talking about".
+    fn ref_outside(&self, start: usize, end: usize, used: &[bool]) -> TaskRef {
+        let unused: Vec<usize> = (start..end).filter(|&i| !used[i - start]).collect();
+        let (Some(&first), Some(&last)) = (unused.first(), unused.last()) else {
+            // "it" was consumed as glue, or there was no object at all.
+            return TaskRef::Previous;
+        };
+        self.task_refs(first, last + 1).into_iter().next().unwrap_or(TaskRef::Previous)
     }
 
     // ----- complete / reopen -----
@@ -608,19 +1405,27 @@ impl<'a> Utterance<'a> {
             {
                 Some(self.per_ref(start + 1, end, true))
             }
-            "i" | "i've" | "ive" | "just" | "finally" => {
+            "i" | "i've" | "ive" | "just" | "finally" | "already" | "we" | "we've" => {
                 let mut at = start + 1;
-                while matches!(self.w(at), "have" | "just" | "already" | "finally") {
+                while matches!(self.w(at), "have" | "just" | "already" | "finally" | "now" | "went" | "and") {
                     at += 1;
                 }
-                if verb != "i" {
-                    at = start + 1;
-                    while matches!(self.w(at), "just" | "finally" | "already") {
-                        at += 1;
-                    }
+                if matches!(self.w(at), "finished" | "completed" | "done" | "did" | "complete") {
+                    let from = if self.w(at + 1) == "with" { at + 2 } else { at + 1 };
+                    return Some(self.per_ref(from, end, false));
                 }
-                matches!(self.w(at), "finished" | "completed" | "done" | "did" | "complete")
-                    .then(|| self.per_ref(at + 1, end, false))
+                // "I've paid the water bill", "just called mom": a task done, named by what was done.
+                if matches!(self.w(at), "didn't" | "haven't" | "havent" | "didnt" | "not") {
+                    return None;
+                }
+                (is_past_tense(self.w(at)) && at + 1 < end).then(|| self.per_ref(at + 1, end, false))
+            }
+            word if is_past_tense(word)
+                && !is_command_verb(word)
+                && start + 1 < end
+                && !self.has_any(&["what", "which", "when", "?", "how", "tasks", "did"]) =>
+            {
+                Some(self.per_ref(start + 1, end, false))
             }
             _ => {
                 // "task 3 done", "the report is finished"
@@ -948,7 +1753,7 @@ impl<'a> Utterance<'a> {
         let next = self.w(start + 1);
         let adds = match verb {
             "add" | "create" | "new" | "remind" | "remember" | "todo" | "task" | "jot" | "note" => true,
-            "make" | "schedule" | "set" | "put" | "save" => {
+            "make" | "schedule" | "set" | "save" => {
                 // An article is required: "make task 4 urgent" is an update, not an add.
                 let mut at = start + 1;
                 if matches!(self.w(at), "me" | "up") {
@@ -964,6 +1769,11 @@ impl<'a> Utterance<'a> {
                 matches!(self.w(at), "task" | "todo" | "to-do" | "reminder")
             }
             "don't" | "dont" => next == "forget",
+            // "put oat milk on my list", "jot down call the bank", "stick bread on the list"
+            "put" | "stick" | "pop" | "throw" | "write" | "pencil" => {
+                matches!(next, "down" | "in" | "a" | "an")
+                    || self.has_any(&["list", "todo", "to-do", "todos", "tasks"])
+            }
             "do" => next == "not" && self.w(start + 2) == "forget",
             "i" | "need" | "gotta" | "must" => {
                 matches!(
@@ -1092,7 +1902,12 @@ impl<'a> Utterance<'a> {
         if !(STARTERS.contains(&verb) || task_words) {
             return None;
         }
-        let filter = self.list_filter(start);
+        let mut filter = self.list_filter(start, self.len());
+        // "what's next?": the pending tasks, soonest first.
+        if self.has_any(&["next"]) && filter.due.is_none() && filter.status == StatusFilter::All {
+            filter.status = StatusFilter::Pending;
+            filter.sort.get_or_insert(SortKey::Due);
+        }
         if filter == ListFilter::default()
             && !task_words
             && !matches!(verb, "show" | "list" | "display" | "view" | "sort" | "agenda")
@@ -1103,9 +1918,9 @@ impl<'a> Utterance<'a> {
         Some(Command::List(filter))
     }
 
-    fn list_filter(&self, start: usize) -> ListFilter {
+    fn list_filter(&self, start: usize, end: usize) -> ListFilter {
         let mut filter = ListFilter::default();
-        let end = self.len();
+        let end = end.min(self.len());
         // Search text consumes the rest of the message, so the other filters only look before it.
         let mut scan_end = end;
         for i in start..end {
@@ -1149,7 +1964,7 @@ impl<'a> Utterance<'a> {
             {
                 body_end -= 1;
             }
-            let text = tidy(self.raw(body_start, body_end));
+            let text = tidy(self.raw(body_start, body_end).trim_end_matches(['?', '!', '.']));
             if !text.is_empty() {
                 filter.search = Some(text);
                 scan_end = i;
@@ -1190,13 +2005,26 @@ impl<'a> Utterance<'a> {
         {
             filter.status = StatusFilter::Pending;
         }
-        if has("today") || has("tonight") {
+        if let Some(window) = self.due_window(start, scan_end) {
+            filter.due = Some(window);
+        } else if has("today") || has("tonight") {
             filter.due = Some(DueWindow::Today);
         } else if has("tomorrow") {
             filter.due = Some(DueWindow::Tomorrow);
+        } else if phrase(&["next", "week"]) {
+            filter.due = Some(DueWindow::NextWeek);
+        } else if has("weekend") {
+            filter.due = Some(DueWindow::ThisWeekend);
         } else if phrase(&["this", "week"]) || has("week") || phrase(&["due", "soon"]) || has("upcoming") {
             filter.due = Some(DueWindow::ThisWeek);
         }
+        // "including done ones", "even the finished ones": everything.
+        if (has("including") || has("include") || phrase(&["even", "the"]) || has("incl"))
+            && filter.status == StatusFilter::Completed
+        {
+            filter.status = StatusFilter::All;
+        }
+        filter.topic = self.topic_word(start, scan_end, &filter);
         for (i, w) in words.iter().enumerate() {
             let next = words.get(i + 1).copied().unwrap_or(QUOTED);
             if next == "priority"
@@ -1252,6 +2080,164 @@ impl<'a> Utterance<'a> {
         filter
     }
 
+    /// "in the next 3 days", "within 2 weeks", "before friday", "by monday".
+    fn due_window(&self, start: usize, end: usize) -> Option<DueWindow> {
+        for i in start..end {
+            let (w, next) = (self.w(i), self.w(i + 1));
+            let amount_at = match (w, next) {
+                ("next" | "coming", _)
+                    if i > start && matches!(self.w(i - 1), "the" | "in" | "within" | "over") =>
+                {
+                    i + 1
+                }
+                ("within", _) => i + 1,
+                _ => usize::MAX,
+            };
+            if amount_at != usize::MAX {
+                let (amount, unit_at) = match small_number(self.w(amount_at)) {
+                    Some(n) if self.w(amount_at) != "a" => (n, amount_at + 1),
+                    _ => (1, amount_at),
+                };
+                let days = match self.w(unit_at) {
+                    "day" | "days" => amount,
+                    "week" | "weeks" if w != "next" || amount != 1 || self.w(amount_at) != "week" => {
+                        amount * 7
+                    }
+                    "hours" | "hour" => 0,
+                    _ => continue,
+                };
+                return u32::try_from(days).ok().map(DueWindow::NextDays);
+            }
+            if matches!(w, "before" | "until" | "till") {
+                let refs = self.refs(i + 1, end);
+                if let Some(found) = find_date(self.text, &refs, self.now)
+                    && found.first == 0
+                {
+                    return Some(DueWindow::Before(found.at.date()));
+                }
+            }
+        }
+        None
+    }
+
+    /// A single unknown word right before "tasks" ("my work tasks", "any home stuff").
+    fn topic_word(&self, start: usize, end: usize, filter: &ListFilter) -> Option<String> {
+        if filter.tag.is_some() || filter.search.is_some() {
+            return None;
+        }
+        let noun = (start + 1..end).find(|&i| {
+            matches!(self.w(i), "tasks" | "task" | "todos" | "stuff" | "items" | "things" | "ones" | "to-dos")
+        })?;
+        let word = self.w(noun - 1);
+        const KNOWN: &[&str] = &[
+            "my",
+            "the",
+            "all",
+            "any",
+            "your",
+            "our",
+            "of",
+            "open",
+            "pending",
+            "completed",
+            "done",
+            "finished",
+            "overdue",
+            "late",
+            "upcoming",
+            "priority",
+            "high",
+            "low",
+            "medium",
+            "urgent",
+            "important",
+            "critical",
+            "other",
+            "remaining",
+            "outstanding",
+            "incomplete",
+            "unfinished",
+            "active",
+            "current",
+            "today's",
+            "tomorrow's",
+            "old",
+            "new",
+            "recent",
+            "these",
+            "those",
+            "what",
+            "which",
+            "show",
+            "list",
+            "see",
+            "view",
+            "display",
+            "many",
+            "much",
+            "more",
+            "some",
+            "today",
+            "tomorrow",
+            "week",
+            "weekend",
+            "every",
+            "each",
+            "are",
+            "is",
+            "do",
+            "did",
+            "have",
+            "i",
+            "me",
+            "a",
+            "an",
+            "next",
+            "due",
+            "tagged",
+            "with",
+            "that",
+            "for",
+            "were",
+            "was",
+            "still",
+            "left",
+            "get",
+            "give",
+            "find",
+            "search",
+            "high-priority",
+            "low-priority",
+            "normal",
+            "top",
+            "biggest",
+            "most",
+            "first",
+            "last",
+            "sort",
+            "sorted",
+            "newest",
+            "oldest",
+            "latest",
+            "all",
+            "to-do",
+            "todo",
+            "count",
+            "number",
+            "total",
+            "including",
+        ];
+        if word == QUOTED
+            || KNOWN.contains(&word)
+            || digits(word).is_some()
+            || word.len() < 2
+            || word.starts_with('#')
+        {
+            return None;
+        }
+        Some(word.to_owned())
+    }
+
     // ----- task references -----
 
     fn task_ref(&self, start: usize, end: usize) -> TaskRef {
@@ -1302,7 +2288,7 @@ impl<'a> Utterance<'a> {
             } else if matches!(base, "last" | "latest" | "final") {
                 refs.push(TaskRef::Last);
             } else if let Some(n) = ordinal(base).filter(|_| base != "second" || self.w(i + 1) != "to") {
-                refs.push(u32::try_from(n).map_or(TaskRef::Unspecified, TaskRef::Number));
+                refs.push(u32::try_from(n).map_or(TaskRef::Unspecified, TaskRef::Position));
             } else if !FILLER.contains(&word) && !matches!(word, "that" | "this" | "them" | "those" | "these")
             {
                 all_positional = false;
@@ -1353,12 +2339,19 @@ impl<'a> Utterance<'a> {
             last -= 1;
         }
         if first >= last {
-            return vec![TaskRef::Unspecified];
+            let pointed = self.words[start..end]
+                .iter()
+                .any(|w| matches!(*w, "it" | "that" | "this" | "them" | "those" | "these"));
+            return vec![if pointed { TaskRef::Previous } else { TaskRef::Unspecified }];
         }
         let vague = self.words[first..last].iter().all(|w| {
             matches!(
                 *w,
-                "it" | "that"
+                "it" | "it's"
+                    | "its"
+                    | "that's"
+                    | "thats"
+                    | "that"
                     | "this"
                     | "them"
                     | "those"
@@ -1376,9 +2369,96 @@ impl<'a> Utterance<'a> {
             )
         });
         if vague {
-            return vec![TaskRef::Unspecified];
+            let pronoun = self.words[first..last].iter().any(|w| {
+                matches!(
+                    *w,
+                    "it" | "it's" | "its" | "that's" | "thats" | "that" | "this" | "them" | "those" | "these"
+                )
+            });
+            let older =
+                self.words[first..last].iter().any(|w| matches!(*w, "old" | "other" | "others" | "some"));
+            return vec![if pronoun && !older { TaskRef::Previous } else { TaskRef::Unspecified }];
         }
         vec![title_ref(&tidy(self.raw(first, last)))]
+    }
+}
+
+/// Past-tense verbs that say a task was done ("paid", "called", "booked").
+fn is_past_tense(word: &str) -> bool {
+    const IRREGULAR: &[&str] = &[
+        "paid", "bought", "sent", "did", "made", "wrote", "took", "got", "went", "gave", "sold", "read",
+        "ran", "brought", "caught", "drove", "found", "fed", "met", "rang", "swept", "sang", "spoke",
+        "taught", "threw", "won", "built", "kept", "left", "lent", "paid", "sorted", "fixed", "washed",
+        "cleaned", "mowed", "sewn", "done",
+    ];
+    const NOT_DONE: &[&str] = &[
+        "added",
+        "created",
+        "deleted",
+        "removed",
+        "changed",
+        "updated",
+        "moved",
+        "renamed",
+        "needed",
+        "wanted",
+        "scheduled",
+        "completed",
+        "finished",
+        "tagged",
+        "labeled",
+        "labelled",
+        "named",
+        "called-off",
+        "missed",
+        "forgotten",
+        "forgot",
+        "postponed",
+        "delayed",
+        "reopened",
+        "marked",
+        "listed",
+        "planned",
+        "started",
+        "asked",
+        "wondered",
+        "noticed",
+        "meant",
+        "said",
+        "used",
+        "tried",
+    ];
+    if NOT_DONE.contains(&word) {
+        return false;
+    }
+    IRREGULAR.contains(&word)
+        || (word.len() >= 5 && word.ends_with("ed") && word.chars().all(char::is_alphabetic))
+}
+
+fn shift_unit(word: &str) -> Option<ShiftUnit> {
+    Some(match word {
+        "minute" | "minutes" | "min" | "mins" | "m" => ShiftUnit::Minutes,
+        "hour" | "hours" | "hr" | "hrs" | "h" => ShiftUnit::Hours,
+        "day" | "days" | "d" => ShiftUnit::Days,
+        "week" | "weeks" | "wk" | "wks" | "w" => ShiftUnit::Weeks,
+        "month" | "months" | "mo" => ShiftUnit::Months,
+        _ => return None,
+    })
+}
+
+fn is_status_word(word: &str) -> bool {
+    matches!(word, "completed" | "done" | "finished" | "complete" | "checked" | "ticked")
+}
+
+impl ListFilter {
+    /// No filter at all: every task.
+    pub fn is_everything(&self) -> bool {
+        self.status == StatusFilter::All
+            && self.priority.is_none()
+            && self.tag.is_none()
+            && self.search.is_none()
+            && self.due.is_none()
+            && self.topic.is_none()
     }
 }
 

@@ -786,9 +786,9 @@ fn compact_duration(word: &str) -> Option<(i64, Unit)> {
 
 /// Full weekday names always; abbreviations ("fri", "sat") only after a lead word or
 /// "this"/"next", because "sat" and "sun" are ordinary English words.
-fn weekday_word(word: &str, allow_abbreviation: bool) -> Option<Weekday> {
+pub(crate) fn weekday_word(word: &str, allow_abbreviation: bool) -> Option<Weekday> {
     let full = match word {
-        "monday" | "mondays" => Some(Weekday::Monday),
+        "monday" => Some(Weekday::Monday),
         "tuesday" => Some(Weekday::Tuesday),
         "wednesday" => Some(Weekday::Wednesday),
         "thursday" => Some(Weekday::Thursday),
@@ -831,7 +831,7 @@ fn month_word(word: &str) -> Option<i8> {
 }
 
 /// A day of the month as "1", "01", "1st", "21st".
-fn day_number(word: &str) -> Option<i8> {
+pub(crate) fn day_number(word: &str) -> Option<i8> {
     let day = digits(word).filter(|_| word.len() <= 2).or_else(|| ordinal(word))?;
     i8::try_from(day).ok().filter(|d| (1..=31).contains(d))
 }

@@ -61,13 +61,18 @@
 mod command;
 mod date;
 mod quick_add;
+mod repeat;
 mod token;
+mod typo;
 
 pub use command::{
-    Command, DueWindow, ListFilter, NewDue, OffTopicKind, SortKey, StatusFilter, TaskRef, parse_command,
+    Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, Shift, ShiftUnit, SortKey,
+    StatusFilter, TaskRef, parse_command, parse_message,
 };
 pub use date::{DEFAULT_DUE_TIME, DateMatch, parse_datetime};
 pub use quick_add::{QuickAdd, parse_quick_add};
+pub use repeat::{Repeat, RepeatFrequency};
+pub use typo::Guess;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@ use jiff::Zoned;
 use serde::Serialize;
 
 use super::date::find_date;
+use super::repeat::{Repeat, anchored_due, find_reminder, find_repeat};
 use super::token::{Token, tokenize};
 use crate::task::Priority;
 
@@ -26,6 +27,11 @@ pub struct QuickAdd {
     /// Tags from "#hashtags", "tagged with X", "tags X, Y", "labeled X": lower-cased, trimmed,
     /// de-duplicated, in order of appearance.
     pub tags: Vec<String>,
+    /// A recurrence phrase ("every Thursday", "every other week", "on the 15th of every month").
+    /// When it names days and no date was given, `due` is the first of them.
+    pub repeat: Option<Repeat>,
+    /// A reminder phrase ("remind me an hour before"): minutes before `due`.
+    pub reminder_minutes: Option<u32>,
 }
 
 /// Parses a quick-add line such as "Call mom tomorrow at 5pm #family !high".
@@ -36,14 +42,28 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
     let tokens = tokenize(text);
     let mut removed = vec![false; tokens.len()];
     let description = take_description(text, &tokens, &mut removed);
+    let repeat = take_phrase(&tokens, &mut removed, find_repeat);
+    // "every Tuesday evening": the part of day after the rule is its time.
+    let repeat_time = repeat.as_ref().and_then(|_| take_part_of_day(&tokens, &mut removed));
+    let reminder_minutes = take_phrase(&tokens, &mut removed, find_reminder);
     let first_date = take_dates(text, &tokens, &mut removed, now);
     let priority = take_priority(&tokens, &mut removed);
     let tags = take_tags(text, &tokens, &mut removed);
     // Removing priority words and tags can join the words of another date
     // phrase ("this !low morning"); take those too, keeping the first date.
     let later_date = take_dates(text, &tokens, &mut removed, now);
-    let (due, due_has_time) = match first_date.or(later_date) {
-        Some((at, has_time)) => (Some(at), has_time),
+    let mut dated = first_date.or(later_date);
+    if dated.is_none()
+        && let Some(time) = repeat_time
+        && let Ok(at) = now.date().to_datetime(time).to_zoned(now.time_zone().clone())
+    {
+        dated = Some((at, true, false));
+    }
+    if let Some(repeat) = &repeat {
+        dated = anchored_due(repeat, dated, now).map(|(at, has_time)| (at, has_time, true));
+    }
+    let (due, due_has_time) = match dated {
+        Some((at, has_time, _)) => (Some(at), has_time),
         None => (None, false),
     };
     let mut title = build_title(text, &tokens, &removed);
@@ -61,7 +81,36 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
         let rest = format!("{} {}", &title[..found.start], &title[found.end..]);
         title = capitalise(&tidy(&rest.split_whitespace().collect::<Vec<_>>().join(" ")));
     }
-    QuickAdd { title, description, due, due_has_time, priority, tags }
+    QuickAdd { title, description, due, due_has_time, priority, tags, repeat, reminder_minutes }
+}
+
+/// A part-of-day word ("morning", "evening") right after removed tokens: its usual time.
+fn take_part_of_day(tokens: &[Token], removed: &mut [bool]) -> Option<jiff::civil::Time> {
+    let index = (1..tokens.len()).find(|&i| removed[i - 1] && !removed[i] && !tokens[i].quoted)?;
+    let time = match tokens[index].text() {
+        "morning" | "mornings" => jiff::civil::time(9, 0, 0, 0),
+        "afternoon" | "afternoons" => jiff::civil::time(15, 0, 0, 0),
+        "evening" | "evenings" => jiff::civil::time(19, 0, 0, 0),
+        "night" | "nights" => jiff::civil::time(20, 0, 0, 0),
+        _ => return None,
+    };
+    removed[index] = true;
+    Some(time)
+}
+
+/// Removes the first phrase `find` recognises among the tokens still in play.
+fn take_phrase<T>(
+    tokens: &[Token],
+    removed: &mut [bool],
+    find: fn(&[&Token]) -> Option<super::repeat::Found<T>>,
+) -> Option<T> {
+    let active = active_indices(removed);
+    let refs: Vec<&Token> = active.iter().map(|&i| &tokens[i]).collect();
+    let found = find(&refs)?;
+    for &index in &active[found.first..found.end] {
+        removed[index] = true;
+    }
+    Some(found.value)
 }
 
 /// "description: …", "notes: …", "with note …": everything after it is the description.
@@ -91,7 +140,12 @@ fn active_indices(removed: &[bool]) -> Vec<usize> {
 }
 
 /// Removes every date expression; the first one is the due date.
-fn take_dates(text: &str, tokens: &[Token], removed: &mut [bool], now: &Zoned) -> Option<(Zoned, bool)> {
+fn take_dates(
+    text: &str,
+    tokens: &[Token],
+    removed: &mut [bool],
+    now: &Zoned,
+) -> Option<(Zoned, bool, bool)> {
     let mut due = None;
     // Bounded: each round removes at least one token.
     for _ in 0..tokens.len() {
@@ -104,7 +158,7 @@ fn take_dates(text: &str, tokens: &[Token], removed: &mut [bool], now: &Zoned) -
             removed[index] = true;
         }
         if due.is_none() {
-            due = Some((found.at, found.has_time));
+            due = Some((found.at, found.has_time, found.has_date));
         }
     }
     due
@@ -274,19 +328,101 @@ fn tag_list(tokens: &[Token], start: usize, removed: &[bool]) -> Vec<usize> {
 }
 
 /// Words left dangling at the end once a phrase after them was removed ("… and #tag").
-const DANGLING: &[&str] = &["and", "with", "due", "on", "at", "by", "for", "&", "-", ""];
+const DANGLING: &[&str] = &[
+    "and",
+    "with",
+    "due",
+    "on",
+    "at",
+    "by",
+    "for",
+    "&",
+    "-",
+    "",
+    "to",
+    "in",
+    "from",
+    "until",
+    "till",
+    "before",
+    "of",
+    "or",
+    "but",
+    "the",
+    "a",
+    "an",
+    "starting",
+    "every",
+    "each",
+    "repeat",
+    "repeating",
+    "recurring",
+];
+
+/// Politeness and filler at the end of a title ("… please", "… too", "… for me thanks").
+fn strip_trailing_filler(kept: &mut Vec<&Token>) {
+    const TRAILING: &[&[&str]] = &[
+        &["please"],
+        &["pls"],
+        &["plz"],
+        &["thanks"],
+        &["thx"],
+        &["ty"],
+        &["thank", "you"],
+        &["too"],
+        &["also"],
+        &["as", "well"],
+        &["for", "me"],
+        &["ok"],
+        &["okay"],
+        &["if", "you", "can"],
+        &["if", "possible"],
+        &["will", "you"],
+        &["would", "you"],
+        &["could", "you"],
+        &["right", "now"],
+        &["real", "quick"],
+        &["asap"],
+        &["cheers"],
+        &["x"],
+    ];
+    loop {
+        let words: Vec<&str> = kept.iter().map(|t| if t.quoted { "\u{0}" } else { t.text() }).collect();
+        let Some(suffix) = TRAILING
+            .iter()
+            .find(|suffix| words.len() > suffix.len() && words[words.len() - suffix.len()..] == ***suffix)
+        else {
+            return;
+        };
+        kept.truncate(kept.len() - suffix.len());
+    }
+}
 
 /// Rebuilds the title from the tokens that were not removed.
 fn build_title(text: &str, tokens: &[Token], removed: &[bool]) -> String {
     let mut kept: Vec<&Token> = (0..tokens.len()).filter(|&i| !removed[i]).map(|i| &tokens[i]).collect();
     let lead = lead_in_len(&kept);
     kept.drain(..lead);
-    strip_list_suffix(&mut kept);
-    while kept.last().is_some_and(|t| !t.quoted && DANGLING.contains(&t.text())) {
-        kept.pop();
+    // Filler and list suffixes can hide each other ("… to my list please"): strip until stable.
+    loop {
+        let before = kept.len();
+        strip_list_suffix(&mut kept);
+        strip_trailing_filler(&mut kept);
+        while kept.last().is_some_and(|t| !t.quoted && DANGLING.contains(&t.text())) {
+            kept.pop();
+        }
+        if kept.len() == before {
+            break;
+        }
     }
     let joined = kept.iter().map(|t| &text[t.raw.clone()]).collect::<Vec<_>>().join(" ");
-    capitalise(&tidy(&joined))
+    // Sentence punctuation at the end is not part of a title ("… book flights!"), but a
+    // closing quote or an ellipsis inside quotes is left alone.
+    let joined = match kept.last() {
+        Some(last) if !last.quoted => joined.trim_end_matches(['.', '!', '?']),
+        _ => joined.as_str(),
+    };
+    capitalise(&tidy(joined))
 }
 
 /// Trims separators and unwraps a title that is entirely quoted.
@@ -381,10 +517,10 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
     }
     let verb = word(at);
     let verb_len = match (verb, word(at + 1)) {
-        ("set" | "jot" | "write" | "note", "up" | "down") => 2,
+        ("set" | "jot" | "write" | "note" | "pencil", "up" | "down" | "in") => 2,
         (
             "add" | "create" | "new" | "make" | "put" | "schedule" | "set" | "setup" | "note" | "jot"
-            | "save" | "log" | "record" | "write" | "enter",
+            | "save" | "log" | "record" | "write" | "enter" | "stick" | "pop" | "throw" | "pencil",
             _,
         ) => 1,
         ("task" | "todo" | "to-do" | "reminder", _) if tokens.get(at).is_some_and(|t| t.colon) => {
@@ -424,7 +560,10 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
         return at;
     }
     // Without "task", only the unambiguous verbs are lead-ins: "make dinner" is a title.
-    if matches!(verb, "add" | "create" | "new") {
+    if matches!(verb, "add" | "create" | "new" | "jot" | "stick" | "pop" | "throw" | "pencil")
+        || (verb_len == 2 && verb != "set")
+        || (verb == "put" && !matches!(word(at), "away" | "up" | "out" | "on" | "off" | "back"))
+    {
         return start + verb_len;
     }
     start
@@ -459,8 +598,17 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
                 _,
                 _,
             ) => at += 1,
+            ("would", "you", "mind") => at += 3,
             ("can" | "could" | "would" | "will", "you", _) => at += 2,
             ("i'd" | "id", "like", "to") => at += 3,
+            ("i'd" | "id" | "i", "like" | "need" | "want", "you") if word(at + 3) == "to" => at += 4,
+            ("i", "would", "like") if word(at + 3) == "you" && word(at + 4) == "to" => at += 5,
+            (
+                "um" | "uh" | "umm" | "erm" | "oh" | "well" | "alright" | "right" | "hmm" | "yo" | "oi",
+                _,
+                _,
+            ) => at += 1,
+            ("for", "me", _) if at > 0 => at += 2,
             ("i", "would", "like") if word(at + 3) == "to" => at += 4,
             ("i", "want", "to") if is_command_verb(word(at + 3)) => at += 3,
             ("i", "wanna", verb) if is_command_verb(verb) => at += 2,

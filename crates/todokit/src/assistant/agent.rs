@@ -319,7 +319,11 @@ impl Agent {
                 }
                 ChatStreamItem::Finished(turn) => {
                     if turn.finish_reason.as_deref() == Some("length") && turn.tool_calls.is_empty() {
-                        let note = if out.message.is_some() { format!("…\n\n{CUT_OFF_NOTE}") } else { CUT_OFF_NOTE.to_owned() };
+                        let note = if out.message.is_some() {
+                            format!("…\n\n{CUT_OFF_NOTE}")
+                        } else {
+                            CUT_OFF_NOTE.to_owned()
+                        };
                         out.text(&note).await?;
                     }
                     out.close_message().await?;
@@ -451,7 +455,12 @@ impl Agent {
             })
             .unwrap_or_default();
         if summary.is_empty() {
-            tracing::warn!(thread_id, step, reason = "the model returned an empty answer", "model run failed");
+            tracing::warn!(
+                thread_id,
+                step,
+                reason = "the model returned an empty answer",
+                "model run failed"
+            );
             return Err(ResponseError::custom(
                 "The AI model returned an empty answer. Please try again.",
                 true,

@@ -39,7 +39,7 @@ pub const ACTION_REOPEN: &str = "task.reopen";
 pub const ACTION_DELETE: &str = "task.delete";
 
 /// A task as read from a tool result (`task`, or an element of `tasks`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskView {
     pub id: String,
     /// The per-user number shown as `#3`.

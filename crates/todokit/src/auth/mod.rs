@@ -11,5 +11,5 @@ mod token;
 pub use email::Email;
 pub use password::{Password, PasswordHasher, UNKNOWN_ACCOUNT_HASH};
 pub use secret::load_or_create_secret;
-pub use throttle::SignInThrottle;
+pub use throttle::Throttle;
 pub use token::{Claims, SessionToken, TokenKeys};

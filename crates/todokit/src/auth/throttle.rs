@@ -2,69 +2,83 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Counts failed sign-ins per key (account and client address) in a sliding
-/// window, so password guessing is slowed per account and per source.
-pub struct SignInThrottle {
-    max_failures: u32,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+/// Counts events (failed sign-ins, sign-ups) per key in a sliding window, so each key can be
+/// held to a limit of its own.
+pub struct Throttle {
+    window: Duration,
+    events: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
-impl SignInThrottle {
-    pub fn new(max_failures: u32) -> Self {
-        Self { max_failures, failures: Mutex::new(HashMap::new()) }
+/// Most distinct keys kept before the ones with no event in the window are dropped.
+const MAX_KEYS: usize = 100_000;
+
+impl Throttle {
+    pub fn new(window: Duration) -> Self {
+        Self { window, events: Mutex::new(HashMap::new()) }
     }
 
-    /// Seconds until the earliest of `keys` may try again, if any is blocked.
-    pub fn blocked_for(&self, keys: &[&str]) -> Option<u64> {
+    /// Seconds until every key is under its limit again, when one of `limits` (key, most
+    /// events in the window; 0 = no limit) has been reached.
+    pub fn blocked_for(&self, limits: &[(&str, u32)]) -> Option<u64> {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        keys.iter()
-            .filter_map(|key| {
-                let attempts = failures.get_mut(*key)?;
-                attempts.retain(|at| now.duration_since(*at) < WINDOW);
-                (attempts.len() as u32 >= self.max_failures).then(|| {
-                    let oldest = attempts.first().copied().unwrap_or(now);
-                    WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1)
+        let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        limits
+            .iter()
+            .filter(|(_, limit)| *limit > 0)
+            .filter_map(|(key, limit)| {
+                let times = events.get_mut(*key)?;
+                times.retain(|at| now.duration_since(*at) < self.window);
+                let count = u32::try_from(times.len()).unwrap_or(u32::MAX);
+                (count >= *limit).then(|| {
+                    // The window must pass over the oldest events until one fewer than the limit
+                    // is left.
+                    let frees_a_place = times[times.len() - *limit as usize];
+                    self.window.saturating_sub(now.duration_since(frees_a_place)).as_secs().max(1)
                 })
             })
             .max()
     }
 
-    pub fn record_failure(&self, keys: &[&str]) {
+    pub fn record(&self, keys: &[&str]) {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if failures.len() > 100_000 {
-            // Bound memory under a spray of random keys: drop entries with no recent failure.
-            failures.retain(|_, attempts| attempts.last().is_some_and(|at| now.duration_since(*at) < WINDOW));
+        let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if events.len() > MAX_KEYS {
+            // Bound memory under a spray of random keys: drop keys with no recent event.
+            events.retain(|_, times| times.last().is_some_and(|at| now.duration_since(*at) < self.window));
         }
         for key in keys {
-            failures.entry((*key).to_owned()).or_default().push(now);
+            events.entry((*key).to_owned()).or_default().push(now);
         }
     }
 
-    pub fn record_success(&self, account_key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(account_key);
+    pub fn forget(&self, key: &str) {
+        let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        events.remove(key);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::SignInThrottle;
+    use std::time::Duration;
+
+    use super::Throttle;
 
     #[test]
-    fn blocks_after_the_limit_per_key() {
-        let throttle = SignInThrottle::new(3);
+    fn each_key_is_held_to_its_own_limit() {
+        let throttle = Throttle::new(Duration::from_secs(900));
+        let limits = [("pair:a@1", 3), ("addr:1", 5)];
         for _ in 0..3 {
-            assert!(throttle.blocked_for(&["acct:a", "ip:1"]).is_none());
-            throttle.record_failure(&["acct:a", "ip:1"]);
+            assert!(throttle.blocked_for(&limits).is_none());
+            throttle.record(&["pair:a@1", "addr:1"]);
         }
-        assert!(throttle.blocked_for(&["acct:a"]).is_some());
-        assert!(throttle.blocked_for(&["ip:1"]).is_some());
-        assert!(throttle.blocked_for(&["acct:b", "ip:2"]).is_none());
-        throttle.record_success("acct:a");
-        assert!(throttle.blocked_for(&["acct:a"]).is_none());
+        assert!(throttle.blocked_for(&limits).is_some(), "the pair reached its limit");
+        assert!(throttle.blocked_for(&[("pair:b@1", 3), ("addr:1", 5)]).is_none(), "another account");
+        throttle.record(&["pair:b@1", "addr:1"]);
+        throttle.record(&["pair:c@1", "addr:1"]);
+        assert!(throttle.blocked_for(&[("pair:d@1", 3), ("addr:1", 5)]).is_some(), "the address's ceiling");
+        assert!(throttle.blocked_for(&[("pair:d@2", 3), ("addr:2", 5)]).is_none(), "another address");
+        assert!(throttle.blocked_for(&[("addr:1", 0)]).is_none(), "0 is no limit");
+        throttle.forget("addr:1");
+        assert!(throttle.blocked_for(&[("addr:1", 5)]).is_none());
     }
 }

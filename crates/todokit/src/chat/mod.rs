@@ -16,7 +16,7 @@ use chatkit::{
 use crate::assistant::agent::LlmResponder;
 use crate::assistant::llm::{LlmClient, LlmConfig};
 use crate::assistant::offline::OfflineResponder;
-use crate::tools::{ToolContext, ToolExecutor};
+use crate::tools::{TaskTools, ToolContext};
 
 pub use live_store::LiveStore;
 
@@ -63,11 +63,7 @@ pub struct Assistant {
 }
 
 impl Assistant {
-    pub fn new(
-        llm: Option<LlmConfig>,
-        tools: Arc<dyn ToolExecutor>,
-        store: DynChatStore,
-    ) -> anyhow::Result<Self> {
+    pub fn new(llm: Option<LlmConfig>, tools: Arc<TaskTools>, store: DynChatStore) -> anyhow::Result<Self> {
         let offline = Arc::new(OfflineResponder::new(tools.clone(), store.clone()));
         let model = llm.as_ref().map(|config| format!("{} ({})", config.model, config.base_url));
         let conversation: Arc<dyn Responder<ChatContext>> = match llm {

@@ -299,7 +299,9 @@ impl Runs {
             // may have just left (then it is being cancelled a moment from now).
             let ending = current.is_stopping()
                 || !current.detached
-                    && tokio::time::timeout(LEAVING_CLIENT_WAIT, current.finished_or_stopping()).await.is_ok();
+                    && tokio::time::timeout(LEAVING_CLIENT_WAIT, current.finished_or_stopping())
+                        .await
+                        .is_ok();
             if !ending || tokio::time::timeout(CANCEL_WAIT, current.finished()).await.is_err() {
                 return Ok(Err(ThreadBusy));
             }
@@ -386,7 +388,10 @@ impl Runs {
             }
         };
         if tokio::time::timeout(CANCEL_WAIT, finished).await.is_err() {
-            tracing::warn!(thread_id, "a reply stopped on another replica is slow to end; answering the stop anyway");
+            tracing::warn!(
+                thread_id,
+                "a reply stopped on another replica is slow to end; answering the stop anyway"
+            );
         }
         Ok(true)
     }

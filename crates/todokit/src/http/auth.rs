@@ -1,8 +1,6 @@
 //! Sign-up, sign-in, sign-out and the current session.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -12,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::client_address::ClientAddress;
 use super::extract::{AUTH_COOKIE, AuthUser, Json};
 use crate::app::AppState;
 use crate::auth::{Email, Password, SessionToken, UNKNOWN_ACCOUNT_HASH};
@@ -97,15 +96,31 @@ fn signed_in(state: &AppState, status: StatusCode, message: &'static str, user: 
 
 /// Create an account and sign in.
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "auth", request_body = Credentials,
-    responses((status = 201, body = SignedIn), (status = 400), (status = 409)))]
+    responses((status = 201, body = SignedIn), (status = 400), (status = 409), (status = 429)))]
 pub async fn sign_up(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Json(credentials): Json<Credentials>,
 ) -> AppResult<Response> {
     let email = Email::parse(&credentials.email)
         .map_err(|message| AppError::Validation { field: Some("email"), message: message.into() })?;
     let password = Password::parse(credentials.password)
         .map_err(|message| AppError::Validation { field: Some("password"), message })?;
+    // Counted before the (deliberately slow) hash: a flood of sign-ups from one address would
+    // otherwise keep the hashers busy for everyone.
+    let address_key = format!("signup:{client}");
+    if let Some(retry_after_secs) =
+        state.sign_ups.blocked_for(&[(&address_key, state.config.signups_per_hour)])
+    {
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "Too many accounts created from this address; try again in {} minutes",
+                retry_after_secs.div_ceil(60)
+            ),
+            retry_after_secs,
+        });
+    }
+    state.sign_ups.record(&[&address_key]);
     let hash = state.passwords.hash(password).await?;
     let user =
         state.storage.create_user(email.as_str(), email.normalized(), &hash, crate::storage::now()).await?;
@@ -118,14 +133,23 @@ pub async fn sign_up(
     responses((status = 200, body = SignedIn), (status = 401), (status = 429)))]
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Json(credentials): Json<Credentials>,
 ) -> AppResult<Response> {
     let invalid = || AppError::Unauthorized("Invalid email or password".into());
-    let account_key = format!("acct:{}", credentials.email.trim().to_lowercase());
-    let address_key = format!("addr:{}", peer.ip());
-    let keys = [account_key.as_str(), address_key.as_str()];
-    if let Some(retry_after_secs) = state.throttle.blocked_for(&keys) {
+    // Counted per account and address together, so one client guessing (or mistyping) never
+    // locks out the others behind the same address, nor the account's owner elsewhere. The
+    // address and the account each have a ceiling ten times higher, against guessing many
+    // accounts from one address or one account from many.
+    let account = credentials.email.trim().to_lowercase();
+    let pair_key = format!("pair:{account}@{client}");
+    let address_key = format!("addr:{client}");
+    let account_key = format!("acct:{account}");
+    let keys = [pair_key.as_str(), address_key.as_str(), account_key.as_str()];
+    let per_pair = state.config.signin_attempts;
+    let ceiling = per_pair.saturating_mul(10);
+    let limits = [(keys[0], per_pair), (keys[1], ceiling), (keys[2], ceiling)];
+    if let Some(retry_after_secs) = state.throttle.blocked_for(&limits) {
         return Err(AppError::TooManyRequests {
             message: format!(
                 "Too many failed sign-in attempts; try again in {} minutes",
@@ -135,7 +159,7 @@ pub async fn sign_in(
         });
     }
     let Ok(email) = Email::parse(&credentials.email) else {
-        state.throttle.record_failure(&keys);
+        state.throttle.record(&keys);
         return Err(invalid());
     };
     let stored = state.storage.user_credentials(email.normalized()).await?;
@@ -143,11 +167,11 @@ pub async fn sign_in(
     let matches = state.passwords.verify(credentials.password, hash).await?;
     match stored {
         Some(stored) if matches => {
-            state.throttle.record_success(&account_key);
+            state.throttle.forget(&pair_key);
             signed_in(&state, StatusCode::OK, "Signed in", stored.user)
         }
         _ => {
-            state.throttle.record_failure(&keys);
+            state.throttle.record(&keys);
             Err(invalid())
         }
     }

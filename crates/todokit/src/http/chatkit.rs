@@ -105,7 +105,11 @@ pub async fn chatkit(
             let reservation = reservation.ok_or_else(|| anyhow::anyhow!("a stream without a reservation"))?;
             let detached = reservation.is_detached();
             let run = state.runs.start(reservation, events, state.events.clone());
-            if detached { Ok(sse_response(run.subscribe())) } else { Ok(sse_response(run.subscribe_owning())) }
+            if detached {
+                Ok(sse_response(run.subscribe()))
+            } else {
+                Ok(sse_response(run.subscribe_owning()))
+            }
         }
     }
 }

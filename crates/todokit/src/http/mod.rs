@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod chat_input;
 pub mod chatkit;
+pub mod client_address;
+pub mod connections;
 pub mod events;
 pub mod extract;
 pub mod health;
@@ -158,7 +160,11 @@ pub fn router(state: AppState) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
+                let client = request
+                    .extensions()
+                    .get::<client_address::ClientAddress>()
+                    .map_or_else(|| "-".to_owned(), |client| client.0.to_string());
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id, client)
             }),
         )
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

@@ -421,14 +421,17 @@ pub fn decode_arguments<T: DeserializeOwned + JsonSchema>(tool: &str, arguments:
         let expected: Vec<&str> = expected.iter().map(|key| key.as_str()).collect();
         return Err(format!("{tool}: unknown field `{first}`; the fields are {}", expected.join(", ")));
     }
-    let filter_part: serde_json::Map<String, Value> = object
-        .iter()
-        .filter(|(key, _)| tool_schema::<TaskFilterArgs>()["properties"].get(key.as_str()).is_some())
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    deserialize_explained::<T>(tool, arguments).map_err(|(named_field, message)| {
+    deserialize_explained::<T>(tool, arguments.clone()).map_err(|(named_field, message)| {
         // Serde loses the field's name inside a flattened part (the shared filter is the only
         // one): decoding that part alone finds it.
+        let filter_schema = tool_schema::<TaskFilterArgs>();
+        let filter_part: serde_json::Map<String, Value> = arguments
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| filter_schema["properties"].get(key.as_str()).is_some())
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
         match deserialize_explained::<TaskFilterArgs>(tool, Value::Object(filter_part)) {
             Err((true, filter_message)) if !named_field => filter_message,
             _ => message,

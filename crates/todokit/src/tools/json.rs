@@ -260,7 +260,9 @@ fn specs() -> Vec<ToolSpec> {
                           names them.",
             parameters: parameters_schema::<CompleteAllTasksArgs>(),
             output_schema: output_schema::<BulkCompletionOutcome>(),
-            hints: hints(false, false, true),
+            // Not idempotent: completing a recurring task creates its next occurrence, which a
+            // second call with the same filter may complete in turn.
+            hints: hints(false, false, false),
         },
         ToolSpec {
             name: DELETE_ALL_TASKS,

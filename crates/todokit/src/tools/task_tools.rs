@@ -240,13 +240,16 @@ impl TaskTools {
                 "✅ {verb} {} of {} {filter}: {}",
                 outcome.updated_count,
                 outcome.total_count,
-                name_tasks(&changed)
+                name_tasks(&changed, changed.len() as u64)
             );
             if outcome.skipped_count > 0 {
                 message.push_str(&format!(" ({} already {state})", outcome.skipped_count));
             }
             if !next_tasks.is_empty() {
-                message.push_str(&format!("; next occurrences created: {}", name_tasks(&next_tasks)));
+                message.push_str(&format!(
+                    "; next occurrences created: {}",
+                    name_tasks(&next_tasks, next_tasks.len() as u64)
+                ));
             }
             message.push('.');
             message
@@ -302,7 +305,7 @@ impl TaskTools {
             let message = format!(
                 "This will permanently delete {what}: {}. Ask the user to confirm (\"yes\"), then call \
                  delete_all_tasks again with the same filter, confirm: true and expected_count: {count}.",
-                name_tasks(&tasks)
+                name_tasks(&tasks, count)
             );
             return Ok(BulkDeletionOutcome {
                 message,
@@ -333,7 +336,7 @@ impl TaskTools {
         let message = if count == 0 {
             format!("No {filter} found; nothing was deleted.")
         } else {
-            format!("🗑️ Deleted {count} {}: {}.", filter_noun(&filter, count), name_tasks(&deleted))
+            format!("🗑️ Deleted {count} {}: {}.", filter_noun(&filter, count), name_tasks(&deleted, count))
         };
         Ok(BulkDeletionOutcome {
             message,
@@ -687,12 +690,13 @@ fn filter_noun(filter: &str, count: u64) -> String {
     if count == 1 { filter.replacen("tasks", "task", 1) } else { filter.to_owned() }
 }
 
-/// "#1 Buy milk, #4 Call Bob and 3 more".
-fn name_tasks(tasks: &[TaskRef]) -> String {
+/// "#1 Buy milk, #4 Call Bob, and 3 more": the first tasks of `total`.
+fn name_tasks(tasks: &[TaskRef], total: u64) -> String {
     let mut names: Vec<String> =
         tasks.iter().take(NAMED_IN_MESSAGE).map(|t| format!("#{} {}", t.number, t.title)).collect();
-    if tasks.len() > NAMED_IN_MESSAGE {
-        names.push(format!("and {} more", tasks.len() - NAMED_IN_MESSAGE));
+    let named = names.len() as u64;
+    if total > named {
+        names.push(format!("and {} more", total - named));
     }
     names.join(", ")
 }
@@ -798,6 +802,17 @@ mod tests {
         assert_eq!(task_key(&TaskIdArg::Text(id.to_string())).ok(), Some(TaskKey::Id(id)));
         assert!(task_key(&TaskIdArg::Number(-1)).is_err());
         assert!(task_key(&TaskIdArg::Text("groceries".into())).is_err());
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_the_true_remainder() {
+        let tasks: Vec<TaskRef> = (1..=30)
+            .map(|n| TaskRef { id: uuid::Uuid::now_v7(), number: n, title: format!("t{n}") })
+            .collect();
+        let named = name_tasks(&tasks, 250);
+        assert!(named.starts_with("#1 t1, #2 t2"), "{named}");
+        assert!(named.ends_with("#20 t20, and 230 more"), "{named}");
+        assert_eq!(name_tasks(&tasks[..2], 2), "#1 t1, #2 t2");
     }
 
     #[test]

@@ -174,11 +174,9 @@ async fn start_logged_server(llm: std::net::SocketAddr, env: &[(&str, &str)]) ->
 async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_reason() {
     let fake = FakeLlm::builder().api_key(API_KEY).build();
     let llm = fake.spawn().await.unwrap();
-    let (server, data) = start_logged_server(
-        llm,
-        &[("TODOKIT_LLM_MAX_RETRIES", "0"), ("TODOKIT_LLM_IDLE_TIMEOUT_SECS", "1")],
-    )
-    .await;
+    let (server, data) =
+        start_logged_server(llm, &[("TODOKIT_LLM_MAX_RETRIES", "0"), ("TODOKIT_LLM_IDLE_TIMEOUT_SECS", "1")])
+            .await;
     let client = reqwest::Client::new();
     let signed_up: Value = client
         .post(format!("{}/api/auth/sign-up", server.url))
@@ -193,11 +191,17 @@ async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_
 
     // Each failure on a thread of its own: (script, what the warning must name).
     let failures = [
-        (json!({"fallback": {"error": {"status": 503, "body": "<html><title>503 Service Unavailable</title></html>"}}}), "503"),
+        (
+            json!({"fallback": {"error": {"status": 503, "body": "<html><title>503 Service Unavailable</title></html>"}}}),
+            "503",
+        ),
         (json!({"fallback": {"text": "one two three four", "hang": {"after_chunks": 2}}}), "silent"),
         (json!({"fallback": {"text": "one two three four", "disconnect_after_chunks": 2}}), "broke"),
-        (json!({"turns": [{"tool_calls": [{"name": "list_tasks", "arguments": {}}]}],
-                "fallback": {"error": {"status": 404, "body": "{\"detail\": \"Not Found\"}"}}}), "404"),
+        (
+            json!({"turns": [{"tool_calls": [{"name": "list_tasks", "arguments": {}}]}],
+                "fallback": {"error": {"status": 404, "body": "{\"detail\": \"Not Found\"}"}}}),
+            "404",
+        ),
     ];
     let mut threads = Vec::new();
     for (script, _) in &failures {
@@ -213,7 +217,8 @@ async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_
             .await
             .unwrap();
         assert!(events.contains(r#""type":"error""#), "the run failed: {events}");
-        let created: Value = serde_json::from_str(events.lines().next().unwrap().strip_prefix("data: ").unwrap()).unwrap();
+        let created: Value =
+            serde_json::from_str(events.lines().next().unwrap().strip_prefix("data: ").unwrap()).unwrap();
         threads.push(created["thread"]["id"].as_str().unwrap().to_owned());
     }
     drop(server);
@@ -226,14 +231,16 @@ async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_
         .collect();
     assert_eq!(warnings.len(), failures.len(), "one warning per failed run: {warnings:#?}");
     for ((_, reason), thread_id) in failures.iter().zip(&threads) {
-        let mine: Vec<&&Value> = warnings.iter().filter(|line| line["fields"]["thread_id"] == *thread_id).collect();
+        let mine: Vec<&&Value> =
+            warnings.iter().filter(|line| line["fields"]["thread_id"] == *thread_id).collect();
         assert_eq!(mine.len(), 1, "exactly one warning for {thread_id}: {warnings:#?}");
         let fields = &mine[0]["fields"];
         assert!(fields["reason"].as_str().unwrap().contains(reason), "{fields}");
         assert!(fields["step"].as_u64().is_some(), "{fields}");
     }
     // The provider's own words are in the log (not shown to the user), and the tool step counted.
-    let not_found = &warnings.iter().find(|line| line["fields"]["thread_id"] == threads[3]).unwrap()["fields"];
+    let not_found =
+        &warnings.iter().find(|line| line["fields"]["thread_id"] == threads[3]).unwrap()["fields"];
     assert_eq!(not_found["step"], 2, "{not_found}");
     assert_eq!(not_found["provider_body"], "{\"detail\": \"Not Found\"}");
 }

@@ -73,9 +73,37 @@ async fn mcp_requires_a_token_and_an_allowed_host() {
     let listed: Vec<Value> = body["result"]["tools"].as_array().unwrap().clone();
     let expected: Vec<Value> = todokit::tools::definitions()
         .into_iter()
-        .map(|d| json!({"name": d.name, "description": d.description, "inputSchema": d.parameters}))
+        .map(|d| {
+            let metadata = todokit::tools::metadata(d.name).unwrap();
+            let hints = metadata.hints;
+            json!({
+                "name": d.name,
+                "title": metadata.title,
+                "description": d.description,
+                "inputSchema": d.parameters,
+                "outputSchema": metadata.output_schema,
+                "annotations": {
+                    "title": metadata.title,
+                    "readOnlyHint": hints.read_only,
+                    "destructiveHint": hints.destructive,
+                    "idempotentHint": hints.idempotent,
+                    "openWorldHint": false,
+                },
+            })
+        })
         .collect();
     assert_eq!(listed, expected);
+    let hint = |name: &str, key: &str| {
+        listed.iter().find(|tool| tool["name"] == name).unwrap()["annotations"][key].as_bool().unwrap()
+    };
+    assert!(hint("list_tasks", "readOnlyHint"));
+    assert!(hint("delete_task", "destructiveHint") && hint("delete_all_tasks", "destructiveHint"));
+    assert!(!hint("create_task", "readOnlyHint") && !hint("create_task", "destructiveHint"));
+    assert!(hint("complete_task", "idempotentHint") && !hint("create_task", "idempotentHint"));
+    assert!(
+        !hint("complete_all_tasks", "idempotentHint"),
+        "a recurring task's next occurrence would be completed too"
+    );
 }
 
 #[tokio::test]

@@ -360,12 +360,32 @@ async fn provider_errors_of_every_shape_become_one_sentence_with_retry_only_wher
     let (app, fake) = with_model!(db, json!({}), |config| config.llm.max_retries = 0);
     let token = app.new_user().await;
     for (status, body, says, allow_retry) in [
-        (401, r#"{"error": {"message": "Incorrect API key provided: sk-abc***xyz", "type": "invalid_request_error"}}"#, "TODOKIT_LLM_API_KEY", false),
+        (
+            401,
+            r#"{"error": {"message": "Incorrect API key provided: sk-abc***xyz", "type": "invalid_request_error"}}"#,
+            "TODOKIT_LLM_API_KEY",
+            false,
+        ),
         (404, r#"{"detail": "Not Found"}"#, "TODOKIT_LLM_MODEL", false),
-        (400, r#"{"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"}]}"#, "could not process", false),
-        (502, "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", "unavailable", true),
+        (
+            400,
+            r#"{"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"}]}"#,
+            "could not process",
+            false,
+        ),
+        (
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>",
+            "unavailable",
+            true,
+        ),
         (503, "upstream connect error or disconnect/reset before headers", "unavailable", true),
-        (429, r#"{"error": {"message": "Rate limit reached", "type": "requests"}}"#, "too many requests", true),
+        (
+            429,
+            r#"{"error": {"message": "Rate limit reached", "type": "requests"}}"#,
+            "too many requests",
+            true,
+        ),
     ] {
         let script = json!({"fallback": {"error": {"status": status, "body": body}}});
         fake.set_script(Script::from_json(&script.to_string()).unwrap());
@@ -376,10 +396,15 @@ async fn provider_errors_of_every_shape_become_one_sentence_with_retry_only_wher
         assert!(message.contains(says), "{status}: {message}");
         assert_eq!(errors[0]["allow_retry"], allow_retry, "{status}: {message}");
         // One short sentence of ours: none of the provider's words, markup or secrets.
-        for leak in ["<", "nginx", "sk-abc", "Not Found", "Field required", "upstream", "Rate limit reached"] {
+        for leak in ["<", "nginx", "sk-abc", "Not Found", "Field required", "upstream", "Rate limit reached"]
+        {
             assert!(!message.contains(leak), "{status}: {message}");
         }
         assert!(message.len() < 250, "{message}");
-        assert_eq!(item_types(&items(&app, &token, &thread_id).await), ["user_message"], "nothing half-written");
+        assert_eq!(
+            item_types(&items(&app, &token, &thread_id).await),
+            ["user_message"],
+            "nothing half-written"
+        );
     }
 }

@@ -299,6 +299,30 @@ fn tool_definitions() {
         ]
     );
     insta::assert_json_snapshot!(definitions);
+
+    // Every schema stays in the dialect Gemini's function declarations accept and strict
+    // validators compile: one type per schema (never with "null"), standard formats only.
+    fn check(tool: &str, schema: &Value) {
+        match schema {
+            Value::Object(object) => {
+                assert!(!object.get("type").is_some_and(Value::is_array), "{tool}: a type list in {schema}");
+                assert!(!object.get("enum").is_some_and(|e| e.as_array().unwrap().contains(&Value::Null)));
+                if let Some(format) = object.get("format").and_then(Value::as_str) {
+                    assert!(["date-time", "uuid"].contains(&format), "{tool}: format {format}");
+                }
+                object.values().for_each(|value| check(tool, value));
+            }
+            Value::Array(items) => items.iter().for_each(|value| check(tool, value)),
+            _ => {}
+        }
+    }
+    for definition in &definitions {
+        let metadata = todokit::tools::metadata(definition.name).unwrap();
+        check(definition.name, &definition.parameters);
+        check(definition.name, &metadata.output_schema);
+        assert_eq!(metadata.output_schema["type"], "object");
+        assert!(metadata.output_schema["required"].as_array().unwrap().contains(&json!("success")));
+    }
 }
 
 async fn every_task_field_through_the_tools(app: TestApp) {
@@ -702,4 +726,91 @@ fn no_bulk_call_changes_a_task_outside_its_filter() {
             })
         })
         .unwrap();
+}
+
+/// The issue's reports, through the chat with a scripted model: "mark all high priority tasks
+/// as done" completes only those, "delete all my low priority tasks" counts, names and deletes
+/// only those after a yes, and "remind me 30 minutes before / repeat every Monday and Thursday /
+/// take the work tag off" reach the task.
+#[tokio::test]
+async fn the_model_reaches_every_field_and_bulk_calls_stay_in_their_filter() {
+    use crate::chat::{chatkit, user_input};
+    let script = json!({"turns": [
+        {"tool_calls": [{"name": "complete_all_tasks", "arguments": {"priority": "high"}}]},
+        {"text": "Done."},
+        {"tool_calls": [{"name": "delete_all_tasks", "arguments": {"priority": "low"}}]},
+        {"text": "That deletes 1 low-priority task. Sure?"},
+        {"tool_calls": [{"name": "delete_all_tasks", "arguments": {"priority": "low", "confirm": true, "expected_count": 1}}]},
+        {"text": "Deleted."},
+        {"tool_calls": [{"name": "update_task", "arguments": {"task_id": 3, "due_date": "2031-10-30T09:00:00Z",
+            "reminder": "30 minutes before", "recurrence": "every Monday and Thursday", "remove_tags": ["work"]}}]},
+        {"text": "Updated."}
+    ]});
+    let Some((app, fake)) =
+        crate::helpers::app_with_model(crate::helpers::Db::Sqlite, "/v1", script, |config| {
+            config.llm.max_retries = 0
+        })
+        .await
+    else {
+        return;
+    };
+    let token = app.new_user().await;
+    for (title, priority) in [("Ship release", "high"), ("Water plants", "low"), ("Sort emails", "medium")] {
+        app.create_task(&token, json!({"title": title, "priority": priority, "tags": ["work", "home"]}))
+            .await;
+    }
+    let (status, events, body) = chatkit(
+        &app,
+        &token,
+        json!({"type": "threads.create", "params": {"input": user_input("mark all high priority tasks as done")}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let thread = events[0]["thread"]["id"].as_str().unwrap().to_owned();
+    let completed = |number: i64| {
+        let app = &app;
+        let token = &token;
+        async move { app.get(&format!("/api/tasks/{number}"), token).await.expect(200)["completed"].clone() }
+    };
+    assert_eq!(
+        (completed(1).await, completed(2).await, completed(3).await),
+        (json!(true), json!(false), json!(false))
+    );
+    let tool_result = fake.request_bodies()[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        tool_result.contains("#1 Ship release") && tool_result.contains("high-priority"),
+        "{tool_result}"
+    );
+
+    let say = |text: &'static str| {
+        let app = &app;
+        let token = &token;
+        let thread = thread.clone();
+        async move {
+            let body = json!({"type": "threads.add_user_message", "params": {"thread_id": thread, "input": user_input(text)}});
+            let (status, _, body) = chatkit(app, token, body).await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    say("delete all my low priority tasks").await;
+    assert_eq!(app.get("/api/tasks", &token).await.expect(200)["total"], 3, "nothing deleted before yes");
+    say("yes").await;
+    let left = app.get("/api/tasks?sort=title", &token).await.expect(200);
+    let left: Vec<&str> =
+        left["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(left, ["Ship release", "Sort emails"]);
+
+    say("remind me 30 minutes before, repeat it every Monday and Thursday and take the work tag off").await;
+    let task = app.get("/api/tasks/3", &token).await.expect(200);
+    assert_eq!(task["reminder_offset_minutes"], 30);
+    assert_eq!(task["recurrence"]["weekdays"], json!(["mon", "thu"]));
+    assert_eq!(task["tags"], json!(["home"]));
 }

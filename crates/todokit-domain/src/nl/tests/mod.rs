@@ -7,7 +7,7 @@ mod quick_add_table;
 
 use jiff::Zoned;
 
-use super::{Command, ListFilter, NewDue, QuickAdd, StatusFilter, TaskRef};
+use super::{Command, Edit, ListFilter, NewDue, QuickAdd, StatusFilter, TaskRef};
 
 /// Saturday 2026-11-21 10:00 in New York (the table's default "now").
 pub(super) fn new_york_now() -> Zoned {
@@ -39,6 +39,12 @@ pub(super) fn render_quick_add(quick: &QuickAdd) -> String {
     if !quick.tags.is_empty() {
         out.push_str(&format!(" tags={}", quick.tags.join(",")));
     }
+    if let Some(repeat) = &quick.repeat {
+        out.push_str(&format!(" repeat={:?}", repeat.describe()));
+    }
+    if let Some(minutes) = quick.reminder_minutes {
+        out.push_str(&format!(" remind={minutes}m"));
+    }
     if let Some(description) = &quick.description {
         out.push_str(&format!(" desc={description:?}"));
     }
@@ -51,6 +57,8 @@ fn render_ref(task: &TaskRef) -> String {
         TaskRef::First => "first".into(),
         TaskRef::Last => "last".into(),
         TaskRef::Title(title) => format!("{title:?}"),
+        TaskRef::Position(n) => format!("pos{n}"),
+        TaskRef::Previous => "it".into(),
         TaskRef::Unspecified => "?".into(),
     }
 }
@@ -72,6 +80,9 @@ fn render_filter(filter: &ListFilter) -> String {
     if let Some(due) = filter.due {
         parts.push(format!("due={due:?}").to_lowercase());
     }
+    if let Some(topic) = &filter.topic {
+        parts.push(format!("topic={topic}"));
+    }
     if let Some(sort) = filter.sort {
         parts.push(format!("sort={sort:?}").to_lowercase());
     }
@@ -83,6 +94,23 @@ fn render_due(due: &NewDue) -> String {
         (true, true) => short_local(&due.at),
         (true, false) => due.at.strftime("%F").to_string(),
         (false, _) => format!("time {}", due.at.strftime("%R")),
+    }
+}
+
+fn render_edit(edit: &Edit) -> String {
+    match edit {
+        Edit::AddTags(tags) => format!("+tags={}", tags.join(",")),
+        Edit::RemoveTags(tags) => format!("-tags={}", tags.join(",")),
+        Edit::ClearTags => "tags=none".into(),
+        Edit::RaisePriority => "priority+".into(),
+        Edit::LowerPriority => "priority-".into(),
+        Edit::ShiftDue(shift) => format!("shift={:+}{:?}", shift.amount, shift.unit).to_lowercase(),
+        Edit::ClearDue => "due=none".into(),
+        Edit::Reminder(Some(minutes)) => format!("remind={minutes}m"),
+        Edit::Reminder(None) => "remind=none".into(),
+        Edit::Repeat(Some(repeat)) => format!("repeat={:?}", repeat.describe()),
+        Edit::Repeat(None) => "repeat=none".into(),
+        Edit::ClearNotes => "notes=none".into(),
     }
 }
 
@@ -99,11 +127,17 @@ pub(super) fn render(command: &Command) -> String {
         Command::Count(filter) => joined("count", render_filter(filter)),
         Command::Complete(task) => format!("complete {}", render_ref(task)),
         Command::Reopen(task) => format!("reopen {}", render_ref(task)),
-        Command::CompleteAll => "complete-all".into(),
-        Command::ReopenAll => "reopen-all".into(),
+        Command::CompleteAll(filter) => joined("complete-all", render_filter(filter)),
+        Command::ReopenAll(filter) => joined("reopen-all", render_filter(filter)),
         Command::Delete(task) => format!("delete {}", render_ref(task)),
-        Command::DeleteAll => "delete-all".into(),
-        Command::DeleteCompleted => "delete-completed".into(),
+        Command::DeleteAll(filter)
+            if *filter == ListFilter { status: StatusFilter::Completed, ..ListFilter::default() } =>
+        {
+            "delete-completed".into()
+        }
+        Command::DeleteAll(filter) => joined("delete-all", render_filter(filter)),
+        Command::Edit(task, edit) => format!("edit {} {}", render_ref(task), render_edit(edit)),
+        Command::Undo => "undo".into(),
         Command::Confirm => "confirm".into(),
         Command::Deny => "deny".into(),
         Command::Rename(task, title) => format!("rename {} {title:?}", render_ref(task)),

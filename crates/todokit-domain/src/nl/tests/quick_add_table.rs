@@ -28,7 +28,7 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("iPhone repair tomorrow", "\"iPhone repair\" due=2026-11-22 23:59"),
     ("add buy milk to my shopping list", "\"Buy milk\""),
     ("add walk the dog to my list", "\"Walk the dog\""),
-    ("water plants every morning", "\"Water plants every morning\""),
+    ("water plants every morning", "\"Water plants\" due=2026-11-21 23:59 repeat=\"every day\""),
     (
         "please add a new task: \"Book flights\" description: check prices on Kayak first",
         "\"Book flights\" desc=\"check prices on Kayak first\"",
@@ -65,7 +65,35 @@ const QUICK_ADD: &[(&str, &str)] = &[
     ("Buy gift for mom's birthday on Dec 12", "\"Buy gift for mom's birthday\" due=2026-12-12 23:59"),
     ("Renew library books 12/05", "\"Renew library books\" due=2026-12-05 23:59"),
     ("call the plumber at 5", "\"Call the plumber\" due=2026-11-21 17:00"),
-    ("gym at 6pm every day", "\"Gym every day\" due=2026-11-21 18:00"),
+    ("gym at 6pm every day", "\"Gym\" due=2026-11-21 18:00 repeat=\"every day\""),
+    ("Gym every Thursday at 6pm", "\"Gym\" due=2026-11-26 18:00 repeat=\"every Thu\""),
+    ("standup every weekday at 9am", "\"Standup\" due=2026-11-23 09:00 repeat=\"every weekday\""),
+    ("call grandma every Mon and Thu", "\"Call grandma\" due=2026-11-23 23:59 repeat=\"every Mon and Thu\""),
+    (
+        "pay rent on the 1st of every month",
+        "\"Pay rent\" due=2026-12-01 23:59 repeat=\"every month on the 1st\"",
+    ),
+    (
+        "team retro every other week starting monday",
+        "\"Team retro\" due=2026-11-23 23:59 repeat=\"every other week\"",
+    ),
+    (
+        "budget review on the 15th of every month, remind me a day before",
+        "\"Budget review\" due=2026-12-15 23:59 repeat=\"every month on the 15th\" remind=1440m",
+    ),
+    ("dentist friday 3pm remind me an hour before", "\"Dentist\" due=2026-11-27 15:00 remind=60m"),
+    (
+        "dentist on friday at 3pm, remind me 30 minutes before please",
+        "\"Dentist\" due=2026-11-27 15:00 remind=30m",
+    ),
+    ("Add milk to my list please", "\"Milk\""),
+    ("buy stamps too", "\"Buy stamps\""),
+    ("email the landlord, thanks", "\"Email the landlord\""),
+    ("weekly review friday", "\"Weekly review\" due=2026-11-27 23:59"),
+    (
+        "take out the bins every tuesday evening",
+        "\"Take out the bins\" due=2026-11-24 19:00 repeat=\"every Tue\"",
+    ),
     (
         "Finish the quarterly report by next friday with note include Q3 numbers",
         "\"Finish the quarterly report\" due=2026-11-27 23:59 desc=\"include Q3 numbers\"",

@@ -306,7 +306,12 @@ mod tests {
             function: FunctionCall { name: "complete_task".into(), arguments: arguments.into() },
             extra_content: None,
         };
-        let result = ToolResult { tool_call_id: "c1".into(), name: "complete_task".into(), content: "{}".into(), is_error: true };
+        let result = ToolResult {
+            tool_call_id: "c1".into(),
+            name: "complete_task".into(),
+            content: "{}".into(),
+            is_error: true,
+        };
         for (sent, replayed) in [
             (r#"{"task_id":"3"}{"task_id":"3"}"#, "{}"),
             (r#"{"task_id": "3""#, "{}"),

@@ -410,7 +410,10 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
     assert!(system.contains("delete_all_tasks") && !system.contains("Europe/Berlin"), "{system}");
     // The time and zone come last, with the user's message.
     let user = requests[0]["messages"][1]["content"].as_str().unwrap();
-    assert!(user.starts_with("add buy milk\n\n[Context: now is ") && user.contains("Europe/Berlin"), "{user}");
+    assert!(
+        user.starts_with("add buy milk\n\n[Context: now is ") && user.contains("Europe/Berlin"),
+        "{user}"
+    );
 }
 
 #[tokio::test]
@@ -546,8 +549,12 @@ async fn tool_calls_finishing_with_stop_still_run() {
 #[tokio::test]
 async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
     let mut limited = Reply::text("Hello!");
-    limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(0), fail_first: Some(1), ..ErrorSpec::default() });
+    limited.error = Some(ErrorSpec {
+        status: 429,
+        retry_after_secs: Some(0),
+        fail_first: Some(1),
+        ..ErrorSpec::default()
+    });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     assert_eq!(error_event(&events), None);
@@ -558,8 +565,12 @@ async fn a_rate_limit_with_retry_after_is_retried_before_the_first_token() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_bound_ends_the_turn_at_once() {
     let mut limited = Reply::text("Hello!");
-    limited.error =
-        Some(ErrorSpec { status: 429, retry_after_secs: Some(3600), fail_first: Some(1), ..ErrorSpec::default() });
+    limited.error = Some(ErrorSpec {
+        status: 429,
+        retry_after_secs: Some(3600),
+        fail_first: Some(1),
+        ..ErrorSpec::default()
+    });
     let h = harness(script(vec![limited])).await;
     let (events, _) = h.start("hi").await;
     let (message, allow_retry) = error_event(&events).expect("an error event");
@@ -625,20 +636,26 @@ async fn a_stall_mid_answer_keeps_the_partial_text_and_reports_the_timeout() {
     let streamed: String = events
         .iter()
         .filter_map(|event| match event {
-            ThreadStreamEvent::ThreadItemUpdated { update: ThreadItemUpdate::TextDelta { delta, .. }, .. } => {
-                Some(delta.as_str())
-            }
+            ThreadStreamEvent::ThreadItemUpdated {
+                update: ThreadItemUpdate::TextDelta { delta, .. },
+                ..
+            } => Some(delta.as_str()),
             _ => None,
         })
         .collect();
     assert!("one two ".starts_with(&streamed), "{streamed:?}");
-    assert_eq!(answers(&events), [streamed.clone()].into_iter().filter(|text| !text.is_empty()).collect::<Vec<_>>());
+    assert_eq!(
+        answers(&events),
+        [streamed.clone()].into_iter().filter(|text| !text.is_empty()).collect::<Vec<_>>()
+    );
     let stored: Vec<String> = h
         .items(&thread_id)
         .await
         .into_iter()
         .filter_map(|item| match item.kind {
-            ItemKind::AssistantMessage { content } => Some(content.iter().map(|part| part.text.as_str()).collect()),
+            ItemKind::AssistantMessage { content } => {
+                Some(content.iter().map(|part| part.text.as_str()).collect())
+            }
             _ => None,
         })
         .collect();
@@ -775,10 +792,8 @@ async fn the_prompt_keeps_a_stable_prefix_and_puts_the_time_last() {
     // A controlled clock: the two turns are seven minutes apart without waiting for them.
     let now = Arc::new(Mutex::new("2026-12-07T09:00:30Z".parse::<jiff::Timestamp>().unwrap()));
     let read = now.clone();
-    let options = HarnessOptions {
-        clock: Some(Arc::new(move || *read.lock().unwrap())),
-        ..HarnessOptions::default()
-    };
+    let options =
+        HarnessOptions { clock: Some(Arc::new(move || *read.lock().unwrap())), ..HarnessOptions::default() };
     let h = harness_with(
         script(vec![
             Reply::tool_call("create_task", json!({"title": "Buy milk"})),
@@ -809,7 +824,9 @@ async fn the_prompt_keeps_a_stable_prefix_and_puts_the_time_last() {
             .to_owned()
     };
     assert!(last_user(&requests[0]).contains("10:00 in the user's time zone Europe/Berlin (UTC+01:00)"));
-    assert!(last_user(&requests[2]).starts_with("thanks\n\n[Context: now is Monday, December 7, 2026, 10:07"));
+    assert!(
+        last_user(&requests[2]).starts_with("thanks\n\n[Context: now is Monday, December 7, 2026, 10:07")
+    );
     let text = requests[2].to_string();
     assert_eq!(text.matches("[Context: now").count(), 1, "older messages go back as they were: {text}");
 }

@@ -74,10 +74,12 @@ impl LlmError {
     /// Configuration problems say what the operator must fix.
     pub fn user_message(&self) -> String {
         match self {
-            _ if self.is_context_exceeded() => "This conversation is too long for the AI model, even shortened. \
+            _ if self.is_context_exceeded() => {
+                "This conversation is too long for the AI model, even shortened. \
                  Please start a new conversation; the administrator can also raise the model's context size \
                  or lower TODOKIT_LLM_CONTEXT_TOKENS."
-                .to_owned(),
+                    .to_owned()
+            }
             LlmError::Http { status: 429, retry_after, .. } => match retry_after {
                 Some(wait) if wait.as_secs() > 0 => {
                     let seconds = wait.as_secs();
@@ -124,9 +126,7 @@ impl LlmError {
     /// the provider refused as it is (the same request would be refused again).
     pub fn allow_retry(&self) -> bool {
         match self {
-            LlmError::Http { status, .. } => {
-                matches!(status, 408 | 409 | 425 | 429) || *status >= 500
-            }
+            LlmError::Http { status, .. } => matches!(status, 408 | 409 | 425 | 429) || *status >= 500,
             LlmError::Provider(_) => !self.is_context_exceeded(),
             LlmError::Setup(_) => false,
             LlmError::Connect(_)
@@ -471,7 +471,11 @@ mod tests {
         assert!(limited.user_message().contains("about 30 seconds"));
         assert!(limited.allow_retry());
         for (error, says, retry) in [
-            (http(401, r#"{"error":{"message":"Incorrect API key provided: sk-abc"}}"#), "TODOKIT_LLM_API_KEY", false),
+            (
+                http(401, r#"{"error":{"message":"Incorrect API key provided: sk-abc"}}"#),
+                "TODOKIT_LLM_API_KEY",
+                false,
+            ),
             (http(404, r#"{"detail":"Model gemma-x not found"}"#), "TODOKIT_LLM_MODEL", false),
             (http(400, "<html><title>400 Bad Request</title></html>"), "could not process", false),
             (http(422, r#"{"detail":[{"msg":"Field required"}]}"#), "could not process", false),
@@ -504,7 +508,13 @@ mod tests {
             assert!(!error.allow_retry());
             assert!(error.user_message().contains("too long"), "{}", error.user_message());
         }
-        assert!(!http(400, r#"{"error":{"message":"Extra data: line 1 column 16 (char 15)"}}"#).is_context_exceeded());
-        assert!(!http(500, "maximum context length").is_context_exceeded(), "a server error is not about the prompt");
+        assert!(
+            !http(400, r#"{"error":{"message":"Extra data: line 1 column 16 (char 15)"}}"#)
+                .is_context_exceeded()
+        );
+        assert!(
+            !http(500, "maximum context length").is_context_exceeded(),
+            "a server error is not about the prompt"
+        );
     }
 }

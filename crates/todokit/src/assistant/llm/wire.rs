@@ -351,7 +351,7 @@ pub(crate) fn error_message(body: &str) -> String {
     let message = error.as_ref().and_then(|value| {
         let detail = value.get("detail").map(|detail| match detail {
             Value::Array(problems) => {
-                problems.iter().filter_map(|problem| problem.get("msg")).cloned().next().unwrap_or(Value::Null)
+                problems.iter().find_map(|problem| problem.get("msg")).cloned().unwrap_or(Value::Null)
             }
             Value::Object(_) => detail.get("message").cloned().unwrap_or(Value::Null),
             other => other.clone(),
@@ -523,14 +523,21 @@ mod tests {
         assert_eq!(error_message("upstream connect error"), "upstream connect error");
         assert_eq!(error_message(r#"{"detail":"Model not loaded"}"#), "Model not loaded");
         assert_eq!(
-            error_message(r#"{"detail":[{"loc":["body","messages"],"msg":"Field required","type":"missing"}]}"#),
+            error_message(
+                r#"{"detail":[{"loc":["body","messages"],"msg":"Field required","type":"missing"}]}"#
+            ),
             "Field required"
         );
         assert_eq!(error_message(r#"{"error":"model not found"}"#), "model not found");
         assert_eq!(
-            error_message("<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"),
+            error_message(
+                "<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"
+            ),
             "502 Bad Gateway"
         );
-        assert_eq!(error_message("<html><body><h1>Oops</h1>\n<p>try later</p></body></html>"), "Oops try later");
+        assert_eq!(
+            error_message("<html><body><h1>Oops</h1>\n<p>try later</p></body></html>"),
+            "Oops try later"
+        );
     }
 }

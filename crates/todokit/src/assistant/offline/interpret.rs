@@ -1,42 +1,26 @@
 //! Performs a parsed [`Command`] through the task tools and writes the reply.
 
 use chatkit::StreamClosed;
-use jiff::Zoned;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use jiff::{Timestamp, Zoned};
 use todokit_domain::Priority;
 use todokit_domain::nl::{
-    Command, DueWindow, ListFilter, NewDue, OffTopicKind, QuickAdd, SortKey, StatusFilter, TaskRef,
+    Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, QuickAdd, SortKey, StatusFilter,
+    TaskRef, parse_message,
 };
 
+use super::conversation::{Change, Conversation, Pending};
 use super::turn::Turn;
-use crate::assistant::widgets::{DateContext, TaskView, is_not_found, task_of, tasks_of};
-use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
+use crate::assistant::widgets::{DateContext, TaskView};
+use crate::tools::{
+    CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, ListOutcome, ListTasksArgs,
+    RecurrenceArg, RecurrenceRuleArg, ReminderArg, SortArg, StatusArg, TaskFilterArgs, TaskIdArg, TaskIdArgs,
+    TaskOutcome, TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs,
+};
 
 /// How many tasks one listing asks for (the tools' maximum page).
-const LIST_LIMIT: u64 = 100;
+const LIST_LIMIT: u32 = 100;
 /// How many tasks a list reply shows before offering to filter.
 const SHOWN_IN_LIST: usize = 25;
-
-/// Which tasks a bulk delete removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum BulkDelete {
-    /// Every task (`delete_all_tasks`).
-    DeleteAll,
-    /// Completed tasks only ("clear completed"), deleted one by one with `delete_task`.
-    DeleteCompleted,
-}
-
-/// A destructive bulk action waiting for the user's "yes" on the next turn. Stored as the
-/// content of a hidden context item, so it is tagged to be recognisable in history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename = "todokit.offline.pending_confirmation")]
-pub(super) struct PendingConfirmation {
-    pub action: BulkDelete,
-    /// How many tasks it would delete, as told to the user.
-    pub task_count: u64,
-}
 
 /// What a turn did.
 #[derive(Debug, Default)]
@@ -44,18 +28,36 @@ pub(super) struct Outcome {
     pub paragraphs: Vec<String>,
     /// Tasks created or changed (shown in a widget).
     pub changed: Vec<TaskView>,
-    pub pending: Option<PendingConfirmation>,
+    /// The reply asked for the model hint (help, or a message it could not read).
+    pub wants_hint: bool,
 }
 
 type Step = Result<(), StreamClosed>;
 
 pub(super) struct Interpreter<'a> {
-    pub tools: &'a dyn ToolExecutor,
+    pub tools: &'a TaskTools,
     pub ctx: &'a ToolContext,
     pub now: Zoned,
     pub dates: DateContext,
     pub turn: &'a mut Turn,
     pub outcome: Outcome,
+    /// The thread's memory; `pending` was taken out before the turn and is set again only
+    /// when this reply asks something.
+    pub state: Conversation,
+    /// The task picked by answering "which one?", used for the reference that was ambiguous.
+    pub forced: Option<TaskView>,
+    /// The user said "yes" to this (deleting what it names may go ahead).
+    pub confirmed: bool,
+    /// The message being run (corrected), for a question to re-run it.
+    pub utterance: String,
+    /// This turn's changes, for undo.
+    pub changes: Vec<Change>,
+    /// This turn leaves nothing to undo (it was an undo, or a bulk delete).
+    pub undoing: bool,
+    /// The count the user agreed to delete (with `confirmed`).
+    pub expected_count: Option<u64>,
+    /// The tasks this turn was about ("it" next time).
+    pub referred: Vec<TaskView>,
 }
 
 /// What an action on one task is, for tool titles and clarifying questions.
@@ -68,6 +70,7 @@ enum Purpose {
     Describe,
     Prioritise,
     Reschedule,
+    Edit,
 }
 
 impl Purpose {
@@ -81,6 +84,7 @@ impl Purpose {
             Self::Describe => format!("add a note to task {n}: …"),
             Self::Prioritise => format!("make task {n} high priority"),
             Self::Reschedule => format!("move task {n} to friday"),
+            Self::Edit => format!("tag task {n} with work"),
         }
     }
 
@@ -98,10 +102,10 @@ enum Target {
 }
 
 impl Target {
-    fn task_id(&self) -> String {
+    fn task_id(&self) -> TaskIdArg {
         match self {
-            Target::Known(task) => task.id.clone(),
-            Target::Number(number) => number.to_string(),
+            Target::Known(task) => TaskIdArg::Text(task.id.clone()),
+            Target::Number(number) => TaskIdArg::Number(i64::from(*number)),
         }
     }
 
@@ -126,16 +130,44 @@ fn rfc3339(at: &Zoned) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-fn message_of(output: &ToolOutput) -> String {
-    ["message", "error"]
-        .iter()
-        .find_map(|key| output.value.get(*key).and_then(Value::as_str))
-        .unwrap_or("the task tool failed")
-        .to_owned()
+/// A task as the tools returned it, in the form replies and widgets use.
+fn view(task: &ToolTask) -> TaskView {
+    TaskView {
+        id: task.id.to_string(),
+        number: Some(task.number),
+        title: task.title.clone(),
+        description: task.description.clone(),
+        due_at: task.due_date.as_deref().and_then(|due| due.parse::<Timestamp>().ok()),
+        priority: task.priority.to_string(),
+        completed: task.completed,
+        tags: task.tags.clone(),
+    }
 }
 
-fn count_field(output: &ToolOutput, keys: &[&str]) -> Option<u64> {
-    keys.iter().find_map(|key| output.value.get(*key).and_then(Value::as_u64))
+fn views(outcome: &Result<ListOutcome, ToolError>) -> Vec<TaskView> {
+    outcome.as_ref().map(|list| list.tasks.iter().map(view).collect()).unwrap_or_default()
+}
+
+/// The rule the tools take for a parsed recurrence.
+fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
+    use todokit_domain::nl::RepeatFrequency;
+    let frequency = match repeat.frequency {
+        RepeatFrequency::Daily => crate::tools::FrequencyArg::Daily,
+        RepeatFrequency::Weekly => crate::tools::FrequencyArg::Weekly,
+        RepeatFrequency::Monthly => crate::tools::FrequencyArg::Monthly,
+        RepeatFrequency::Yearly => crate::tools::FrequencyArg::Yearly,
+    };
+    let weekdays: Vec<String> = serde_json::to_value(repeat)
+        .ok()
+        .and_then(|value| serde_json::from_value(value["weekdays"].clone()).ok())
+        .unwrap_or_default();
+    RecurrenceArg::Rule(RecurrenceRuleArg {
+        frequency,
+        interval: Some(repeat.interval),
+        weekdays: (!weekdays.is_empty()).then_some(weekdays),
+        count: None,
+        until: None,
+    })
 }
 
 fn plural(count: u64, one: &str, many: &str) -> String {
@@ -161,7 +193,18 @@ fn loosely_matches(phrase: &str, title: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty() && !FILLER_WORDS.contains(word))
         .collect();
-    !words.is_empty() && words.iter().all(|word| title.contains(stem(word)))
+    let title_words: Vec<&str> =
+        title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|word| title.contains(stem(word)) || title_words.iter().any(|known| is_typo_of(word, known)))
+}
+
+/// "grocries" for "groceries": one edit apart (two for long words).
+fn is_typo_of(typed: &str, word: &str) -> bool {
+    let length = typed.chars().count();
+    length >= 4 && strsim::osa_distance(typed, word) <= if length >= 7 { 2 } else { 1 }
 }
 
 /// "morning meetings" asks for every match; "the dentist task" for one.
@@ -172,6 +215,64 @@ fn is_plural_phrase(phrase: &str) -> bool {
     })
 }
 
+fn hashtags(tags: &[String]) -> String {
+    tags.iter().map(|tag| format!("#{}", tag.to_lowercase())).collect::<Vec<_>>().join(" ")
+}
+
+/// The candidate an answer to "which one?" names: its number ("7", "#7"), its place in the
+/// question's list ("the second one"), or words of its title ("the passport one").
+pub(super) fn pick(candidates: &[TaskView], answer: &str) -> Option<TaskView> {
+    let words: Vec<String> = answer
+        .split(|c: char| !(c.is_alphanumeric() || c == '#'))
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    const ORDINALS: [&str; 10] =
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    for word in &words {
+        let digits = word.trim_start_matches('#').trim_end_matches(|c: char| c.is_alphabetic());
+        if let Ok(n) = digits.parse::<i64>() {
+            if let Some(task) = candidates.iter().find(|task| task.number == Some(n)) {
+                return Some(task.clone());
+            }
+            if word.ends_with("st") || word.ends_with("nd") || word.ends_with("rd") || word.ends_with("th") {
+                return usize::try_from(n).ok().and_then(|n| candidates.get(n.checked_sub(1)?)).cloned();
+            }
+        }
+        if let Some(position) = ORDINALS.iter().position(|ordinal| ordinal == word) {
+            return candidates.get(position).cloned();
+        }
+        if word == "last" {
+            return candidates.last().cloned();
+        }
+    }
+    const FILLER: &[&str] = &[
+        "the", "one", "a", "an", "task", "i", "mean", "meant", "that", "this", "please", "yes", "it's",
+        "its", "number", "no", "about", "with",
+    ];
+    let phrase: Vec<&str> = words.iter().map(String::as_str).filter(|word| !FILLER.contains(word)).collect();
+    if phrase.is_empty() {
+        return None;
+    }
+    let phrase = phrase.join(" ");
+    let matching: Vec<&TaskView> =
+        candidates.iter().filter(|task| loosely_matches(&phrase, &task.title)).collect();
+    match matching.as_slice() {
+        [only] => Some((*only).clone()),
+        _ => None,
+    }
+}
+
+/// "30 minutes before", "1 hour before", "at the due time".
+fn reminder_words(minutes: u32) -> String {
+    match minutes {
+        0 => "at the due time".to_owned(),
+        m if m % 1440 == 0 => format!("{} before", plural(u64::from(m / 1440), "day", "days")),
+        m if m % 60 == 0 => format!("{} before", plural(u64::from(m / 60), "hour", "hours")),
+        m => format!("{} before", plural(u64::from(m), "minute", "minutes")),
+    }
+}
+
 fn priority_word(priority: &str) -> &str {
     match priority {
         "high" => "🔴 high",
@@ -180,35 +281,88 @@ fn priority_word(priority: &str) -> &str {
     }
 }
 
-impl Interpreter<'_> {
+impl<'a> Interpreter<'a> {
     fn say(&mut self, text: impl Into<String>) {
         self.outcome.paragraphs.push(text.into());
     }
 
-    async fn call(
-        &mut self,
-        name: &str,
-        arguments: Value,
-        title: &str,
-        icon: &str,
-    ) -> Result<ToolOutput, StreamClosed> {
-        self.turn.call_tool(self.tools, self.ctx, name, arguments, title, icon).await
+    fn tools(&self) -> (&'a TaskTools, &'a ToolContext) {
+        (self.tools, self.ctx)
     }
 
-    /// Runs the commands of one message. `pending` is the confirmation the previous turn
-    /// asked for; it applies only when this message is just "yes" or "no".
-    pub(super) async fn run(&mut self, commands: Vec<Command>, pending: Option<PendingConfirmation>) -> Step {
-        match (commands.as_slice(), pending) {
-            ([Command::Confirm], Some(pending)) => return self.confirm_bulk_delete(pending.action).await,
-            ([Command::Deny], Some(pending)) => {
-                self.say(format!(
-                    "Okay, I won't delete anything — your {} safe.",
-                    if pending.task_count == 1 { "task is".to_owned() } else { "tasks are".to_owned() }
-                ));
-                return Ok(());
+    async fn list_call(
+        &mut self,
+        args: ListTasksArgs,
+        title: &str,
+    ) -> Result<Result<ListOutcome, ToolError>, StreamClosed> {
+        let (tools, ctx) = self.tools();
+        self.turn.step(title, "search", tools.list_tasks(ctx, args)).await
+    }
+
+    /// Every task, soonest first (one page).
+    async fn all_tasks(&mut self, title: &str) -> Result<Vec<TaskView>, StreamClosed> {
+        let args = ListTasksArgs { limit: Some(LIST_LIMIT), ..ListTasksArgs::default() };
+        Ok(views(&self.list_call(args, title).await?))
+    }
+
+    /// Runs one message. `pending` is the question the previous reply asked; it is answered
+    /// by this message or dropped.
+    pub(super) async fn run(&mut self, parsed: Parsed, pending: Option<Pending>) -> Step {
+        match pending {
+            Some(Pending::Confirm { utterance, expected_count }) => match parsed.command {
+                Command::Confirm => {
+                    self.confirmed = true;
+                    self.expected_count = expected_count;
+                    return self.run_text(&utterance).await;
+                }
+                Command::Deny => {
+                    self.say("Okay, I won't change anything.");
+                    return Ok(());
+                }
+                _ => {}
+            },
+            Some(Pending::Which { utterance, candidates }) => {
+                if parsed.command == Command::Deny {
+                    self.say("Okay, never mind.");
+                    return Ok(());
+                }
+                if let Some(choice) = pick(&candidates, &parsed.corrected) {
+                    self.forced = Some(choice);
+                    return self.run_text(&utterance).await;
+                }
             }
-            _ => {}
+            None => {}
         }
+        if parsed.guessed_destructive() {
+            let guessed: Vec<String> = parsed
+                .guesses
+                .iter()
+                .map(|guess| format!("“{}” as *{}*", guess.typed, guess.read_as))
+                .collect();
+            self.say(format!(
+                "Just checking — I read {}. Did you mean **{}**? Reply **yes** to go ahead or **no** to leave \
+                 everything as it is.",
+                guessed.join(", "),
+                parsed.corrected.trim()
+            ));
+            self.state.pending = Some(Pending::Confirm { utterance: parsed.corrected, expected_count: None });
+            return Ok(());
+        }
+        self.utterance = parsed.corrected.clone();
+        let mut commands = Vec::new();
+        flatten(parsed.command, &mut commands);
+        for command in commands {
+            self.execute(command).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a stored message again (after "yes" or after "which one?" was answered).
+    async fn run_text(&mut self, utterance: &str) -> Step {
+        let parsed = parse_message(utterance, &self.now);
+        self.utterance = utterance.to_owned();
+        let mut commands = Vec::new();
+        flatten(parsed.command, &mut commands);
         for command in commands {
             self.execute(command).await?;
         }
@@ -234,11 +388,12 @@ impl Interpreter<'_> {
             Command::Count(filter) => self.count(filter).await,
             Command::Complete(target) => self.set_completed(target, true).await,
             Command::Reopen(target) => self.set_completed(target, false).await,
-            Command::CompleteAll => self.set_all_completed(true).await,
-            Command::ReopenAll => self.set_all_completed(false).await,
+            Command::CompleteAll(filter) => self.set_all_completed(filter, true).await,
+            Command::ReopenAll(filter) => self.set_all_completed(filter, false).await,
             Command::Delete(target) => self.delete(target).await,
-            Command::DeleteAll => self.ask_bulk_delete(BulkDelete::DeleteAll).await,
-            Command::DeleteCompleted => self.ask_bulk_delete(BulkDelete::DeleteCompleted).await,
+            Command::DeleteAll(filter) => self.delete_all(filter).await,
+            Command::Edit(target, edit) => self.edit(target, edit).await,
+            Command::Undo => self.undo().await,
             Command::Confirm => {
                 self.say("There's nothing waiting for your confirmation. What would you like to do?");
                 Ok(())
@@ -260,6 +415,7 @@ impl Interpreter<'_> {
             }
             Command::Help => {
                 self.say(HELP);
+                self.outcome.wants_hint = true;
                 Ok(())
             }
             Command::Greeting => {
@@ -288,10 +444,13 @@ impl Interpreter<'_> {
                 Ok(())
             }
             Command::Unclear => {
-                self.say(
-                    "Sorry, I didn't quite get that. I can add, list, complete, change and delete tasks — \
-                     for example *add buy milk tomorrow* or *mark task 2 done*. Type **help** to see more.",
-                );
+                let understood = self.understood();
+                self.say(format!(
+                    "Sorry, I didn't quite get that{understood}. Nothing was changed. I can add, list, complete, \
+                     change and delete tasks — for example *add buy milk tomorrow*, *move task 2 to friday* or \
+                     *mark task 2 done*. Type **help** to see more."
+                ));
+                self.outcome.wants_hint = true;
                 Ok(())
             }
         }
@@ -331,75 +490,87 @@ impl Interpreter<'_> {
     // ----- add ----------------------------------------------------------------------------
 
     async fn add(&mut self, quick: QuickAdd) -> Step {
-        let mut arguments = json!({"title": quick.title});
-        if let Some(description) = &quick.description {
-            arguments["description"] = json!(description);
-        }
-        if let Some(due) = &quick.due {
-            arguments["due_date"] = json!(rfc3339(due));
-        }
-        if let Some(priority) = quick.priority {
-            arguments["priority"] = json!(priority.to_string());
-        }
-        if !quick.tags.is_empty() {
-            arguments["tags"] = json!(quick.tags);
-        }
+        let args = CreateTaskArgs {
+            title: quick.title.clone(),
+            description: quick.description.clone(),
+            due_date: quick.due.as_ref().map(rfc3339),
+            priority: quick.priority.map(|priority| priority.to_string()),
+            tags: (!quick.tags.is_empty()).then(|| quick.tags.clone()),
+            reminder: quick
+                .reminder_minutes
+                .filter(|_| quick.due.is_some())
+                .map(|m| ReminderArg::Minutes(i64::from(m))),
+            recurrence: quick.repeat.as_ref().filter(|_| quick.due.is_some()).map(recurrence_arg),
+        };
         let title = format!("Creating task “{}”", quick.title);
-        let output = self.call("create_task", arguments, &title, "write").await?;
-        match task_of(&output).filter(|_| !output.is_error) {
-            Some(task) => {
+        let (tools, ctx) = self.tools();
+        match self.turn.step(&title, "write", tools.create_task(ctx, args)).await? {
+            Ok(created) => {
+                let task = view(&created.task);
                 let priority_named = quick.priority.is_some();
-                self.say(format!("✅ Added **{}**{}.", task.title, self.details(&task, priority_named)));
+                let mut reply =
+                    format!("✅ Added **{}**{}", task.label(), self.details(&task, priority_named));
+                if let Some(repeat) = &created.task.recurrence.as_ref().and(quick.repeat.as_ref()) {
+                    reply.push_str(&format!(", repeating {}", repeat.describe()));
+                }
+                if let Some(minutes) = created.task.reminder_minutes_before {
+                    reply.push_str(&format!(", reminder {}", reminder_words(minutes)));
+                }
+                reply.push('.');
+                if quick.reminder_minutes.is_some() && quick.due.is_none() {
+                    reply.push_str(" A reminder needs a due time — tell me when it's due (e.g. *move it to friday 3pm*).");
+                }
+                self.say(reply);
+                self.changes.push(Change::Created { task: task.clone() });
+                self.referred.push(task.clone());
                 self.outcome.changed.push(task);
             }
-            None => self.say(format!("I couldn't add that task: {}", message_of(&output))),
+            Err(error) => self.say(format!("I couldn't add that task: {error}")),
         }
         Ok(())
     }
 
     // ----- list and count -----------------------------------------------------------------
 
-    fn list_arguments(&self, filter: &ListFilter) -> Value {
-        let mut arguments = json!({"limit": LIST_LIMIT});
-        let status = match filter.status {
-            StatusFilter::All => "all",
-            StatusFilter::Pending => "pending",
-            StatusFilter::Completed => "completed",
-            StatusFilter::Overdue => {
+    fn filter_arguments(&self, filter: &ListFilter) -> TaskFilterArgs {
+        let mut args = TaskFilterArgs {
+            status: match filter.status {
+                StatusFilter::All => StatusArg::All,
+                StatusFilter::Pending => StatusArg::Pending,
+                StatusFilter::Completed => StatusArg::Completed,
                 // Resolved here against the responder's clock, so results follow the same "now"
                 // as the dates in the reply.
-                arguments["due_before"] = json!(rfc3339(&self.now));
-                "pending"
-            }
+                StatusFilter::Overdue => StatusArg::Pending,
+            },
+            priority: filter.priority.map(|priority| priority.to_string()),
+            tags: filter.tag.as_ref().map(|tag| vec![tag.clone()]),
+            search: filter.search.clone(),
+            ..TaskFilterArgs::default()
         };
-        arguments["status"] = json!(status);
-        if let Some(priority) = filter.priority {
-            arguments["priority"] = json!(priority.to_string());
-        }
-        if let Some(tag) = &filter.tag {
-            arguments["tags"] = json!([tag]);
-        }
-        if let Some(search) = &filter.search {
-            arguments["search"] = json!(search);
-        }
+        let mut before = (filter.status == StatusFilter::Overdue).then(|| self.now.clone());
         if let Some((start, end)) = filter.due.and_then(|window| window.bounds(&self.now)) {
-            arguments["due_after"] = json!(rfc3339(&start));
-            let before = match arguments.get("due_before").and_then(Value::as_str) {
-                Some(existing) if existing < rfc3339(&end).as_str() => existing.to_owned(),
-                _ => rfc3339(&end),
-            };
-            arguments["due_before"] = json!(before);
+            args.due_after = Some(rfc3339(&start));
+            before = Some(match before {
+                Some(existing) if existing < end => existing,
+                _ => end,
+            });
         }
-        if let Some(sort) = filter.sort {
-            let key = match sort {
-                SortKey::Due => "due",
-                SortKey::Priority => "priority",
-                SortKey::Title => "title",
-                SortKey::Created => "created",
-            };
-            arguments["sort"] = json!(key);
+        args.due_before = before.as_ref().map(rfc3339);
+        args
+    }
+
+    fn list_arguments(&self, filter: &ListFilter) -> ListTasksArgs {
+        ListTasksArgs {
+            filter: self.filter_arguments(filter),
+            sort: filter.sort.map(|sort| match sort {
+                SortKey::Due => SortArg::Due,
+                SortKey::Priority => SortArg::Priority,
+                SortKey::Title => SortArg::Title,
+                SortKey::Created => SortArg::Created,
+            }),
+            order: None,
+            limit: Some(LIST_LIMIT),
         }
-        arguments
     }
 
     /// "pending high-priority tasks tagged #work due today".
@@ -425,6 +596,12 @@ impl Interpreter<'_> {
             Some(DueWindow::Today) => words.push("due today".to_owned()),
             Some(DueWindow::Tomorrow) => words.push("due tomorrow".to_owned()),
             Some(DueWindow::ThisWeek) => words.push("due this week".to_owned()),
+            Some(DueWindow::NextWeek) => words.push("due next week".to_owned()),
+            Some(DueWindow::ThisWeekend) => words.push("due this weekend".to_owned()),
+            Some(DueWindow::NextDays(n)) => {
+                words.push(format!("due in the next {}", plural(u64::from(n), "day", "days")))
+            }
+            Some(DueWindow::Before(date)) => words.push(format!("due before {}", date.strftime("%a %b %-d"))),
             None => {}
         }
         words.join(" ")
@@ -438,18 +615,38 @@ impl Interpreter<'_> {
             && filter.due.is_none()
     }
 
-    async fn list(&mut self, filter: ListFilter) -> Step {
+    /// "my work tasks": a tag when the user has that tag, otherwise a search.
+    async fn resolve_topic(&mut self, filter: &mut ListFilter) -> Step {
+        let Some(topic) = filter.topic.take() else { return Ok(()) };
+        let args = ListTasksArgs {
+            filter: TaskFilterArgs { tags: Some(vec![topic.clone()]), ..TaskFilterArgs::default() },
+            limit: Some(1),
+            ..ListTasksArgs::default()
+        };
+        let tagged = self.list_call(args, "Checking tags").await?;
+        if tagged.is_ok_and(|list| list.total > 0) {
+            filter.tag = Some(topic);
+        } else {
+            filter.search = Some(topic);
+        }
+        Ok(())
+    }
+
+    async fn list(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let arguments = self.list_arguments(&filter);
         let title = match &filter.search {
             Some(search) => format!("Searching tasks for “{search}”"),
             None => "Listing tasks".to_owned(),
         };
-        let output = self.call("list_tasks", arguments, &title, "search").await?;
-        if output.is_error {
-            self.say(format!("I couldn't list your tasks: {}", message_of(&output)));
-            return Ok(());
-        }
-        let tasks = tasks_of(&output);
+        let output = match self.list_call(arguments, &title).await? {
+            Ok(output) => output,
+            Err(error) => {
+                self.say(format!("I couldn't list your tasks: {error}"));
+                return Ok(());
+            }
+        };
+        let tasks: Vec<TaskView> = output.tasks.iter().map(view).collect();
         let described = Self::describe_filter(&filter);
         if tasks.is_empty() {
             let reply = if Self::is_unfiltered(&filter) {
@@ -466,9 +663,14 @@ impl Interpreter<'_> {
             self.say(reply);
             return Ok(());
         }
-        let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64).max(tasks.len() as u64);
+        let total = output.total.max(tasks.len() as u64);
         let (pending, completed): (Vec<&TaskView>, Vec<&TaskView>) =
             tasks.iter().partition(|task| !task.completed);
+        // Shown pending first, then completed: that order is what "the third one" counts.
+        let shown: Vec<TaskView> =
+            pending.iter().chain(completed.iter()).take(SHOWN_IN_LIST).map(|task| (*task).clone()).collect();
+        self.state.last_list = shown.clone();
+        self.referred = shown;
         let mut lines = vec![match filter.sort {
             Some(SortKey::Created) => format!("Here are your {described}, newest first:"),
             Some(SortKey::Priority) => format!("Here are your {described} by priority:"),
@@ -504,18 +706,19 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    async fn count(&mut self, filter: ListFilter) -> Step {
+    async fn count(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
         let arguments = self.list_arguments(&filter);
-        let output = self.call("list_tasks", arguments, "Counting tasks", "analytics").await?;
-        if output.is_error {
-            self.say(format!("I couldn't count your tasks: {}", message_of(&output)));
-            return Ok(());
-        }
-        let tasks = tasks_of(&output);
-        let listed_pending = tasks.iter().filter(|task| !task.completed).count() as u64;
-        let total = count_field(&output, &["total"]).unwrap_or(tasks.len() as u64);
-        let pending = count_field(&output, &["pending"]).unwrap_or(listed_pending);
-        let completed = count_field(&output, &["completed"]).unwrap_or(total.saturating_sub(pending));
+        let (tools, ctx) = self.tools();
+        let output =
+            match self.turn.step("Counting tasks", "analytics", tools.list_tasks(ctx, arguments)).await? {
+                Ok(output) => output,
+                Err(error) => {
+                    self.say(format!("I couldn't count your tasks: {error}"));
+                    return Ok(());
+                }
+            };
+        let (total, pending, completed) = (output.total, output.pending, output.completed);
         let reply = if total == 0 && Self::is_unfiltered(&filter) {
             "You don't have any tasks yet. Want to add one? Try *add call mom tomorrow at 5pm*.".to_owned()
         } else if filter.status == StatusFilter::All {
@@ -536,17 +739,17 @@ impl Interpreter<'_> {
     /// Finds the tasks a title phrase refers to: the tool's text search first, then a looser
     /// word match (plurals, word order) over all tasks.
     async fn find_by_title(&mut self, phrase: &str) -> Result<Vec<TaskView>, StreamClosed> {
-        let arguments = json!({"search": phrase, "limit": LIST_LIMIT});
-        let output =
-            self.call("list_tasks", arguments, &format!("Searching tasks for “{phrase}”"), "search").await?;
-        let found = tasks_of(&output);
+        let arguments = ListTasksArgs {
+            filter: TaskFilterArgs { search: Some(phrase.to_owned()), ..TaskFilterArgs::default() },
+            limit: Some(LIST_LIMIT),
+            ..ListTasksArgs::default()
+        };
+        let found = views(&self.list_call(arguments, &format!("Searching tasks for “{phrase}”")).await?);
         if !found.is_empty() {
             return Ok(found);
         }
-        let output = self
-            .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking through your tasks", "search")
-            .await?;
-        Ok(tasks_of(&output).into_iter().filter(|task| loosely_matches(phrase, &task.title)).collect())
+        let all = self.all_tasks("Looking through your tasks").await?;
+        Ok(all.into_iter().filter(|task| loosely_matches(phrase, &task.title)).collect())
     }
 
     /// Narrows title matches: an exact title wins, then the only task in the preferred state.
@@ -568,11 +771,16 @@ impl Interpreter<'_> {
     }
 
     fn ask_which(&mut self, phrase: &str, matches: &[TaskView], purpose: Purpose) {
+        self.state.pending = Some(Pending::Which {
+            utterance: self.utterance.clone(),
+            candidates: matches.iter().take(SHOWN_IN_LIST).cloned().collect(),
+        });
+        self.state.last_list = matches.iter().take(SHOWN_IN_LIST).cloned().collect();
         let mut lines = vec![format!("I found {} tasks matching “{phrase}”:", matches.len())];
         lines.extend(matches.iter().take(SHOWN_IN_LIST).map(|task| self.bullet(task)));
         let example = matches.iter().find_map(|task| task.number).unwrap_or(1);
         lines.push(format!(
-            "\nWhich one do you mean? Tell me its number — e.g. *{}*.",
+            "\nWhich one do you mean? Tell me its number or a word of its title — e.g. *{}*.",
             purpose.example(example)
         ));
         self.say(lines.join("\n"));
@@ -599,11 +807,45 @@ impl Interpreter<'_> {
     ) -> Result<Vec<Target>, StreamClosed> {
         match reference {
             TaskRef::Number(number) => Ok(vec![Target::Number(*number)]),
+            TaskRef::Previous => {
+                if self.state.last_tasks.is_empty() {
+                    self.say("Which task do you mean? Tell me its number or its title — say *show my tasks* to see them.");
+                    return Ok(Vec::new());
+                }
+                Ok(self.state.last_tasks.iter().cloned().map(Target::Known).collect())
+            }
+            TaskRef::Position(position) => {
+                let index = *position as usize;
+                if self.state.last_list.is_empty() {
+                    return Ok(vec![Target::Number(*position)]);
+                }
+                match self.state.last_list.get(index.wrapping_sub(1)) {
+                    Some(task) => Ok(vec![Target::Known(task.clone())]),
+                    None => {
+                        self.say(format!(
+                            "The list I showed has only {} — which one do you mean?",
+                            plural(self.state.last_list.len() as u64, "task", "tasks")
+                        ));
+                        Ok(Vec::new())
+                    }
+                }
+            }
+            TaskRef::First | TaskRef::Last if !self.state.last_list.is_empty() => {
+                let list = &self.state.last_list;
+                let pick = if *reference == TaskRef::First { list.first() } else { list.last() };
+                Ok(pick.cloned().map(Target::Known).into_iter().collect())
+            }
+            TaskRef::Title(_) if self.forced.is_some() => {
+                Ok(self.forced.take().map(Target::Known).into_iter().collect())
+            }
             TaskRef::First | TaskRef::Last => {
-                let arguments = json!({"status": "pending", "sort": "due", "limit": LIST_LIMIT});
-                let output =
-                    self.call("list_tasks", arguments, "Finding your pending tasks", "search").await?;
-                let tasks = tasks_of(&output);
+                let arguments = ListTasksArgs {
+                    filter: TaskFilterArgs { status: StatusArg::Pending, ..TaskFilterArgs::default() },
+                    sort: Some(SortArg::Due),
+                    limit: Some(LIST_LIMIT),
+                    ..ListTasksArgs::default()
+                };
+                let tasks = views(&self.list_call(arguments, "Finding your pending tasks").await?);
                 let pick = if *reference == TaskRef::First { tasks.first() } else { tasks.last() };
                 match pick {
                     Some(task) => Ok(vec![Target::Known(task.clone())]),
@@ -651,15 +893,20 @@ impl Interpreter<'_> {
     }
 
     /// Handles a single-task tool result: the updated task, or a reply explaining the failure.
-    fn changed_task(&mut self, output: &ToolOutput, target: &Target, verb: &str) -> Option<TaskView> {
-        if is_not_found(output) {
-            self.say_not_found(target);
-            return None;
-        }
-        match task_of(output).filter(|_| !output.is_error) {
-            Some(task) => Some(task),
-            None => {
-                self.say(format!("I couldn't {verb} that task: {}", message_of(output)));
+    fn changed_task(
+        &mut self,
+        result: Result<ToolTask, ToolError>,
+        target: &Target,
+        verb: &str,
+    ) -> Option<TaskView> {
+        match result {
+            Ok(task) => Some(view(&task)),
+            Err(ToolError::TaskNotFound { .. }) => {
+                self.say_not_found(target);
+                None
+            }
+            Err(error) => {
+                self.say(format!("I couldn't {verb} that task: {error}"));
                 None
             }
         }
@@ -669,21 +916,30 @@ impl Interpreter<'_> {
 
     async fn set_completed(&mut self, reference: TaskRef, completed: bool) -> Step {
         let purpose = if completed { Purpose::Complete } else { Purpose::Reopen };
-        let Some(target) = self.resolve_one(&reference, purpose).await? else { return Ok(()) };
+        for target in self.resolve(&reference, purpose, true).await? {
+            self.set_completed_one(target, completed).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_completed_one(&mut self, target: Target, completed: bool) -> Step {
         let (title, icon) = if completed {
             (format!("Completing {}", target.short()), "check-circle")
         } else {
             (format!("Reopening {}", target.short()), "reload")
         };
-        let arguments = json!({"task_id": target.task_id(), "completed": completed});
-        let output = self.call("complete_task", arguments, &title, icon).await?;
+        let args = CompleteTaskArgs { task_id: target.task_id(), completed };
+        let (tools, ctx) = self.tools();
+        let result = self.turn.step(&title, icon, tools.complete_task(ctx, args)).await?;
         let verb = if completed { "complete" } else { "reopen" };
-        let Some(task) = self.changed_task(&output, &target, verb) else { return Ok(()) };
-        let was = match (&target, output.value.get("old_status"), output.value.get("new_status")) {
-            (_, Some(old), Some(new)) if old == new => Some(completed),
-            (Target::Known(before), ..) => Some(before.completed),
-            _ => None,
+        let (next_task, was) = match &result {
+            Ok(outcome) => (outcome.next_task.as_ref().map(view), Some(outcome.old_status == "completed")),
+            Err(_) => (None, None),
         };
+        let Some(task) = self.changed_task(result.map(|outcome| outcome.task), &target, verb) else {
+            return Ok(());
+        };
+        self.referred.push(task.clone());
         if was == Some(completed) {
             let state = if completed { "already complete" } else { "not completed yet" };
             self.say(format!("**{}** is {state}.", task.title));
@@ -692,7 +948,7 @@ impl Interpreter<'_> {
         let reply = if completed {
             let mut reply = format!("✅ Marked **{}** as complete.", task.title);
             // Completing a recurring task creates its next occurrence.
-            if let Some(next) = output.value.get("next_task").and_then(TaskView::from_json) {
+            if let Some(next) = next_task {
                 let when = next
                     .due_at
                     .map(|due| format!(", due {}", self.dates.format_due(due)))
@@ -704,43 +960,58 @@ impl Interpreter<'_> {
             format!("✅ Reopened **{}** — it's pending again.", task.title)
         };
         self.say(reply);
+        self.changes.push(Change::Completion {
+            task_id: task.id.clone(),
+            title: task.title.clone(),
+            completed,
+        });
         self.outcome.changed.push(task);
         Ok(())
     }
 
     async fn delete(&mut self, reference: TaskRef) -> Step {
-        let Some(target) = self.resolve_one(&reference, Purpose::Delete).await? else { return Ok(()) };
-        let title = format!("Deleting {}", target.short());
-        let output =
-            self.call("delete_task", json!({"task_id": target.task_id()}), &title, "empty-circle").await?;
-        if is_not_found(&output) {
-            self.say_not_found(&target);
-        } else if output.is_error {
-            self.say(format!("I couldn't delete that task: {}", message_of(&output)));
-        } else {
-            let name = task_of(&output).map(|task| task.title).or(match &target {
-                Target::Known(task) => Some(task.title.clone()),
-                Target::Number(_) => None,
-            });
-            match name {
-                Some(name) => self.say(format!("✅ Deleted **{name}**.")),
-                None => self.say(format!("✅ Deleted {}.", target.short())),
-            }
+        for target in
+            self.resolve(&reference, Purpose::Delete, matches!(reference, TaskRef::Previous)).await?
+        {
+            self.delete_one(target).await?;
         }
         Ok(())
     }
 
+    async fn delete_one(&mut self, target: Target) -> Step {
+        let title = format!("Deleting {}", target.short());
+        let (tools, ctx) = self.tools();
+        let args = TaskIdArgs { task_id: target.task_id() };
+        let result = self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?;
+        if let Some(task) = self.changed_task(result.map(|outcome| outcome.task), &target, "delete") {
+            self.say(format!("✅ Deleted **{}**.", task.label()));
+            self.changes.push(Change::Deleted { task });
+        }
+        Ok(())
+    }
+
+    /// Applies `patch` (its `task_id` is set here) and remembers the task as it was, for undo.
     async fn update(
         &mut self,
         target: &Target,
-        patch: Value,
+        mut patch: UpdateTaskArgs,
         title: &str,
         icon: &str,
     ) -> Result<Option<TaskView>, StreamClosed> {
-        let mut arguments = patch;
-        arguments["task_id"] = json!(target.task_id());
-        let output = self.call("update_task", arguments, title, icon).await?;
-        Ok(self.changed_task(&output, target, "update"))
+        let before = match target {
+            Target::Known(task) => Some(task.clone()),
+            Target::Number(_) => self.known(target.clone()).await?,
+        };
+        let Some(before) = before else { return Ok(None) };
+        patch.task_id = TaskIdArg::Text(before.id.clone());
+        let (tools, ctx) = self.tools();
+        let result = self.turn.step(title, icon, tools.update_task(ctx, patch)).await?;
+        let after = self.changed_task(result.map(|outcome: TaskOutcome| outcome.task), target, "update");
+        if let Some(after) = &after {
+            self.changes.push(Change::Updated { before });
+            self.referred.push(after.clone());
+        }
+        Ok(after)
     }
 
     async fn rename(&mut self, reference: TaskRef, new_title: String) -> Step {
@@ -752,8 +1023,14 @@ impl Interpreter<'_> {
             return Ok(());
         }
         let Some(target) = self.resolve_one(&reference, Purpose::Rename).await? else { return Ok(()) };
+        let target = match self.known(target).await? {
+            Some(task) => Target::Known(task),
+            None => return Ok(()),
+        };
         let title = format!("Renaming {}", target.short());
-        let Some(task) = self.update(&target, json!({"title": new_title}), &title, "write-alt").await? else {
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.title = Some(new_title);
+        let Some(task) = self.update(&target, patch, &title, "write-alt").await? else {
             return Ok(());
         };
         let old = match &target {
@@ -768,7 +1045,8 @@ impl Interpreter<'_> {
     async fn describe(&mut self, reference: TaskRef, description: String) -> Step {
         let Some(target) = self.resolve_one(&reference, Purpose::Describe).await? else { return Ok(()) };
         let title = format!("Updating {}", target.short());
-        let patch = json!({"description": description});
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.description = Some(Some(description.clone()));
         let Some(task) = self.update(&target, patch, &title, "notebook-pencil").await? else { return Ok(()) };
         self.say(format!("✅ Updated **{}** — note: “{description}”.", task.title));
         self.outcome.changed.push(task);
@@ -778,7 +1056,8 @@ impl Interpreter<'_> {
     async fn set_priority(&mut self, reference: TaskRef, priority: Priority) -> Step {
         let Some(target) = self.resolve_one(&reference, Purpose::Prioritise).await? else { return Ok(()) };
         let title = format!("Setting {} to {priority} priority", target.short());
-        let patch = json!({"priority": priority.to_string()});
+        let mut patch = UpdateTaskArgs::new(target.task_id());
+        patch.priority = Some(priority.to_string());
         let Some(task) = self.update(&target, patch, &title, "star").await? else { return Ok(()) };
         self.say(format!("✅ **{}** is now **{priority}** priority.", task.title));
         self.outcome.changed.push(task);
@@ -791,10 +1070,8 @@ impl Interpreter<'_> {
         match target {
             Target::Known(task) => Ok(Some(task)),
             Target::Number(number) => {
-                let output = self
-                    .call("list_tasks", json!({"limit": LIST_LIMIT}), "Looking up the task", "search")
-                    .await?;
-                let found = tasks_of(&output).into_iter().find(|task| task.number == Some(i64::from(number)));
+                let all = self.all_tasks("Looking up the task").await?;
+                let found = all.into_iter().find(|task| task.number == Some(i64::from(number)));
                 if found.is_none() {
                     self.say_not_found(&target);
                 }
@@ -830,7 +1107,8 @@ impl Interpreter<'_> {
             }
             let at = self.new_due(task.as_ref(), &due);
             let title = format!("Rescheduling {}", target.short());
-            let patch = json!({"due_date": rfc3339(&at)});
+            let mut patch = UpdateTaskArgs::new(target.task_id());
+            patch.due_date = Some(Some(rfc3339(&at)));
             if let Some(task) = self.update(&target, patch, &title, "calendar").await? {
                 moved.push(task);
             }
@@ -851,126 +1129,361 @@ impl Interpreter<'_> {
         Ok(())
     }
 
-    // ----- bulk changes --------------------------------------------------------------------
+    // ----- other edits and undo ------------------------------------------------------------
 
-    async fn set_all_completed(&mut self, completed: bool) -> Step {
-        let (title, icon) = if completed {
-            ("Completing all pending tasks", "check-circle")
-        } else {
-            ("Reopening all completed tasks", "reload")
-        };
-        let output = self.call("complete_all_tasks", json!({"completed": completed}), title, icon).await?;
-        if output.is_error {
-            self.say(format!("I couldn't update your tasks: {}", message_of(&output)));
-            return Ok(());
+    async fn edit(&mut self, reference: TaskRef, edit: Edit) -> Step {
+        for target in self.resolve(&reference, Purpose::Edit, true).await? {
+            let Some(task) = self.known(target.clone()).await? else { continue };
+            let target = Target::Known(task.clone());
+            let mut patch = UpdateTaskArgs::new(target.task_id());
+            let said = match &edit {
+                Edit::AddTags(tags) => {
+                    patch.add_tags = Some(tags.clone());
+                    format!("tagged {}", hashtags(tags))
+                }
+                Edit::RemoveTags(tags) => {
+                    let lower: Vec<String> = tags.iter().map(|tag| tag.to_lowercase()).collect();
+                    if !task.tags.iter().any(|tag| lower.contains(tag)) {
+                        self.say(format!("**{}** isn't tagged {}.", task.title, hashtags(tags)));
+                        continue;
+                    }
+                    patch.remove_tags = Some(lower);
+                    format!("no longer tagged {}", hashtags(tags))
+                }
+                Edit::ClearTags => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Tags]);
+                    "has no tags now".to_owned()
+                }
+                Edit::RaisePriority | Edit::LowerPriority => {
+                    let raise = edit == Edit::RaisePriority;
+                    let next = match (task.priority.as_str(), raise) {
+                        ("low", true) => "medium",
+                        (_, true) => "high",
+                        ("high", false) => "medium",
+                        (_, false) => "low",
+                    };
+                    if next == task.priority {
+                        let edge = if raise { "highest" } else { "lowest" };
+                        self.say(format!("**{}** is already at the {edge} priority ({next}).", task.title));
+                        continue;
+                    }
+                    patch.priority = Some(next.to_owned());
+                    format!("is now **{next}** priority")
+                }
+                Edit::ShiftDue(shift) => {
+                    let Some(due) = task.due_at else {
+                        self.say(format!(
+                            "**{}** has no due date to move — tell me a day instead, e.g. *move it to friday*.",
+                            task.title
+                        ));
+                        continue;
+                    };
+                    let zone = self.now.time_zone().clone();
+                    let Ok(moved) = due.to_zoned(zone).checked_add(shift.span()) else {
+                        self.say("That would move it too far.");
+                        continue;
+                    };
+                    patch.due_date = Some(Some(rfc3339(&moved)));
+                    format!("moved {}", shift.describe())
+                }
+                Edit::ClearDue => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::DueDate]);
+                    "has no due date now".to_owned()
+                }
+                Edit::ClearNotes => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Description]);
+                    "has no notes now".to_owned()
+                }
+                Edit::Reminder(Some(minutes)) => {
+                    if task.due_at.is_none() {
+                        self.say(format!(
+                            "**{}** has no due time to remind you before — tell me when it's due first, e.g. \
+                             *move it to friday 3pm*.",
+                            task.title
+                        ));
+                        continue;
+                    }
+                    patch.reminder = Some(Some(ReminderArg::Minutes(i64::from(*minutes))));
+                    format!("will remind you {}", reminder_words(*minutes))
+                }
+                Edit::Reminder(None) => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Reminder]);
+                    "has no reminder now".to_owned()
+                }
+                Edit::Repeat(Some(repeat)) => {
+                    if task.due_at.is_none() {
+                        // A repeating task needs a first occurrence.
+                        let first = repeat
+                            .first_day(self.now.date())
+                            .unwrap_or(self.now.date())
+                            .to_datetime(todokit_domain::nl::DEFAULT_DUE_TIME)
+                            .to_zoned(self.now.time_zone().clone())
+                            .ok();
+                        patch.due_date = Some(first.as_ref().map(rfc3339));
+                    }
+                    patch.recurrence = Some(Some(recurrence_arg(repeat)));
+                    format!("repeats {}", repeat.describe())
+                }
+                Edit::Repeat(None) => {
+                    patch.clear = Some(vec![crate::tools::ClearableField::Recurrence]);
+                    "no longer repeats".to_owned()
+                }
+            };
+            let title = format!("Updating {}", target.short());
+            if let Some(after) = self.update(&target, patch, &title, "write-alt").await? {
+                let due = match (&edit, after.due_at) {
+                    (Edit::ShiftDue(_) | Edit::Repeat(Some(_)), Some(at)) => {
+                        format!(" — due {}", self.dates.format_due(at))
+                    }
+                    _ => String::new(),
+                };
+                self.say(format!("✅ **{}** {said}{due}.", after.label()));
+                self.outcome.changed.push(after);
+            }
         }
-        let updated = count_field(&output, &["updated_count"]).unwrap_or(0);
-        let total = count_field(&output, &["total_count"]);
-        let reply = match (updated, total, completed) {
-            (0, Some(0), _) => "You don't have any tasks yet. Want to add one?".to_owned(),
-            (0, _, true) => "All your tasks are already complete. 🎉".to_owned(),
-            (0, _, false) => "None of your tasks are completed, so there's nothing to reopen.".to_owned(),
-            (n, _, true) => format!("✅ {} marked as complete.", plural(n, "task", "tasks")),
-            (n, _, false) => format!("✅ {} reopened.", plural(n, "task", "tasks")),
-        };
-        self.say(reply);
         Ok(())
     }
 
-    /// Step one of a bulk delete: count, then ask. Nothing is deleted.
-    async fn ask_bulk_delete(&mut self, action: BulkDelete) -> Step {
-        let output = match action {
-            BulkDelete::DeleteAll => {
-                let arguments = json!({"confirmed": false});
-                self.call("delete_all_tasks", arguments, "Counting tasks to delete", "analytics").await?
-            }
-            BulkDelete::DeleteCompleted => {
-                let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
-                self.call("list_tasks", arguments, "Finding completed tasks", "search").await?
-            }
-        };
-        if output.is_error {
-            self.say(format!("I couldn't check your tasks: {}", message_of(&output)));
+    /// Takes back the last change of this conversation.
+    async fn undo(&mut self) -> Step {
+        let steps = std::mem::take(&mut self.state.last_change);
+        if steps.is_empty() {
+            self.say("There's nothing for me to undo in this conversation.");
             return Ok(());
         }
-        let count = count_field(&output, &["task_count", "total"]).unwrap_or(0);
-        let completed_only = action == BulkDelete::DeleteCompleted;
-        if count == 0 {
-            self.say(if completed_only {
-                "You don't have any completed tasks to clear."
-            } else {
-                "You don't have any tasks to delete."
+        let (tools, ctx) = self.tools();
+        let zone = self.now.time_zone().clone();
+        let mut done = Vec::new();
+        for step in steps.into_iter().rev() {
+            match step {
+                Change::Created { task } => {
+                    let title = format!("Deleting “{}”", task.title);
+                    let args = TaskIdArgs { task_id: TaskIdArg::Text(task.id.clone()) };
+                    if self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?.is_ok() {
+                        done.push(format!("removed **{}** again", task.title));
+                    }
+                }
+                Change::Deleted { task } => {
+                    let args = CreateTaskArgs {
+                        title: task.title.clone(),
+                        description: task.description.clone(),
+                        due_date: task.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))),
+                        priority: Some(task.priority.clone()),
+                        tags: Some(task.tags.clone()),
+                        ..CreateTaskArgs::default()
+                    };
+                    let title = format!("Restoring “{}”", task.title);
+                    if let Ok(created) = self.turn.step(&title, "write", tools.create_task(ctx, args)).await?
+                    {
+                        let mut restored = view(&created.task);
+                        if task.completed {
+                            let args = CompleteTaskArgs {
+                                task_id: TaskIdArg::Text(restored.id.clone()),
+                                completed: true,
+                            };
+                            if let Ok(outcome) =
+                                self.turn.step(&title, "check-circle", tools.complete_task(ctx, args)).await?
+                            {
+                                restored = view(&outcome.task);
+                            }
+                        }
+                        done.push(format!("restored **{}**", restored.label()));
+                        self.referred.push(restored);
+                    }
+                }
+                Change::Completion { task_id, title, completed } => {
+                    let args = CompleteTaskArgs { task_id: TaskIdArg::Text(task_id), completed: !completed };
+                    let step = format!("Restoring “{title}”");
+                    if let Ok(outcome) =
+                        self.turn.step(&step, "reload", tools.complete_task(ctx, args)).await?
+                    {
+                        let after = view(&outcome.task);
+                        let state = if completed { "open again" } else { "complete again" };
+                        done.push(format!("marked **{}** {state}", after.label()));
+                        self.referred.push(after.clone());
+                        self.outcome.changed.push(after);
+                    }
+                }
+                Change::Updated { before } => {
+                    let mut patch = UpdateTaskArgs::new(TaskIdArg::Text(before.id.clone()));
+                    patch.title = Some(before.title.clone());
+                    patch.description = Some(before.description.clone());
+                    patch.priority = Some(before.priority.clone());
+                    patch.tags = Some(before.tags.clone());
+                    patch.due_date = Some(before.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))));
+                    patch.completed = Some(before.completed);
+                    let title = format!("Restoring “{}”", before.title);
+                    if let Ok(outcome) =
+                        self.turn.step(&title, "reload", tools.update_task(ctx, patch)).await?
+                    {
+                        let after = view(&outcome.task);
+                        done.push(format!("put **{}** back as it was", after.label()));
+                        self.referred.push(after.clone());
+                        self.outcome.changed.push(after);
+                    }
+                }
+            }
+        }
+        if done.is_empty() {
+            self.say("I couldn't undo that — the task may have changed or been deleted since.");
+        } else {
+            self.say(format!("↩️ Undone: I {}.", done.join(", ")));
+        }
+        // An undo is not itself undone by the next "undo".
+        self.undoing = true;
+        Ok(())
+    }
+
+    /// What an unreadable message still told us, for the reply.
+    fn understood(&self) -> String {
+        let found = todokit_domain::nl::parse_datetime(&self.utterance, &self.now);
+        match found {
+            Some(found) => format!(
+                " — I saw a date ({}) but not what to do with it; try *add … {}* or *move task 2 to {}*",
+                self.dates.format_due(found.at.timestamp()),
+                &self.utterance[found.start..found.end].trim(),
+                &self.utterance[found.start..found.end].trim()
+            ),
+            None => String::new(),
+        }
+    }
+
+    // ----- bulk changes --------------------------------------------------------------------
+
+    async fn set_all_completed(&mut self, mut filter: ListFilter, completed: bool) -> Step {
+        self.resolve_topic(&mut filter).await?;
+        let described = Self::describe_filter(&ListFilter { status: StatusFilter::All, ..filter.clone() });
+        let args =
+            CompleteAllTasksArgs { filter: self.filter_arguments(&filter), completed: Some(completed) };
+        let (title, icon) = if completed {
+            (format!("Completing all {described}"), "check-circle")
+        } else {
+            (format!("Reopening all {described}"), "reload")
+        };
+        let (tools, ctx) = self.tools();
+        let outcome = match self.turn.step(&title, icon, tools.complete_all_tasks(ctx, args)).await? {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.say(format!("I couldn't update your tasks: {error}"));
+                return Ok(());
+            }
+        };
+        if outcome.updated_count == 0 {
+            self.say(match (outcome.total_count, completed) {
+                (0, _) if filter.is_everything() => {
+                    "You don't have any tasks yet. Want to add one?".to_owned()
+                }
+                (0, _) => format!("I didn't find any {described}."),
+                (_, true) => format!("All your {described} are already complete. 🎉"),
+                (_, false) => {
+                    format!("None of your {described} are completed, so there's nothing to reopen.")
+                }
             });
             return Ok(());
         }
-        let what = match (completed_only, count) {
-            (true, 1) => "your **1 completed task**".to_owned(),
-            (true, n) => format!("all **{n} completed tasks**"),
-            (false, 1) => "your **only task**".to_owned(),
-            (false, n) => format!("all **{n} of your tasks**"),
-        };
-        self.say(format!(
-            "⚠️ This will permanently delete {what}. Are you sure? Reply **yes** to confirm or **no** to keep them."
-        ));
-        self.outcome.pending = Some(PendingConfirmation { action, task_count: count });
-        Ok(())
-    }
-
-    /// Step two, after "yes".
-    async fn confirm_bulk_delete(&mut self, action: BulkDelete) -> Step {
-        let deleted = match action {
-            BulkDelete::DeleteAll => {
-                let arguments = json!({"confirmed": true});
-                let output =
-                    self.call("delete_all_tasks", arguments, "Deleting all tasks", "empty-circle").await?;
-                if output.is_error {
-                    self.say(format!("I couldn't delete your tasks: {}", message_of(&output)));
-                    return Ok(());
-                }
-                count_field(&output, &["deleted_count"]).unwrap_or(0)
-            }
-            BulkDelete::DeleteCompleted => self.delete_completed().await?,
-        };
-        let kind = if action == BulkDelete::DeleteCompleted { "completed " } else { "" };
-        self.say(if deleted == 0 {
-            "There was nothing left to delete.".to_owned()
-        } else {
-            format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" })
-        });
-        Ok(())
-    }
-
-    /// Deletes the completed tasks (as they are now, not as counted) and returns how many.
-    async fn delete_completed(&mut self) -> Result<u64, StreamClosed> {
-        let mut deleted = 0;
-        // A page at a time; each round deletes what it listed, so the next starts afresh.
-        for _ in 0..MAX_DELETE_ROUNDS {
-            let arguments = json!({"status": "completed", "limit": LIST_LIMIT});
-            let output = self.call("list_tasks", arguments, "Finding completed tasks", "search").await?;
-            let tasks = tasks_of(&output);
-            if tasks.is_empty() {
-                break;
-            }
-            let mut progress = false;
-            for task in tasks {
-                let title = format!("Deleting “{}”", task.title);
-                let output =
-                    self.call("delete_task", json!({"task_id": task.id}), &title, "empty-circle").await?;
-                if !output.is_error {
-                    deleted += 1;
-                    progress = true;
-                }
-            }
-            if !progress {
-                break;
-            }
+        let verb = if completed { "marked as complete" } else { "reopened" };
+        let mut lines = vec![format!("✅ {} {verb}:", plural(outcome.updated_count, "task", "tasks"))];
+        lines.extend(
+            outcome.tasks.iter().take(SHOWN_IN_LIST).map(|task| format!("- #{} {}", task.number, task.title)),
+        );
+        self.say(lines.join("\n"));
+        for task in &outcome.tasks {
+            let changed = TaskView {
+                id: task.id.to_string(),
+                number: Some(task.number),
+                title: task.title.clone(),
+                description: None,
+                due_at: None,
+                priority: String::new(),
+                completed,
+                tags: Vec::new(),
+            };
+            self.changes.push(Change::Completion {
+                task_id: changed.id.clone(),
+                title: changed.title.clone(),
+                completed,
+            });
+            self.referred.push(changed);
         }
-        Ok(deleted)
+        Ok(())
+    }
+
+    /// Deleting by filter: the first time it counts, names the tasks when there are few and
+    /// asks; after "yes" the tool deletes exactly that many matching tasks (or nothing, if the
+    /// set changed in between).
+    async fn delete_all(&mut self, mut filter: ListFilter) -> Step {
+        self.resolve_topic(&mut filter).await?;
+        let described = Self::describe_filter(&filter);
+        let completed_only =
+            filter == ListFilter { status: StatusFilter::Completed, ..ListFilter::default() };
+        let confirmed = self.confirmed.then_some(self.expected_count).flatten();
+        let args = DeleteAllTasksArgs {
+            filter: self.filter_arguments(&filter),
+            confirm: confirmed.is_some(),
+            expected_count: confirmed,
+        };
+        let title = if confirmed.is_some() {
+            format!("Deleting all {described}")
+        } else {
+            format!("Counting {described} to delete")
+        };
+        let (tools, ctx) = self.tools();
+        let outcome = match self.turn.step(&title, "empty-circle", tools.delete_all_tasks(ctx, args)).await? {
+            Ok(outcome) => outcome,
+            Err(ToolError::TasksChanged(_)) => {
+                self.say("Your tasks changed since I asked, so I didn't delete anything. Ask me again to see what matches now.");
+                return Ok(());
+            }
+            Err(error) => {
+                self.say(format!("I couldn't delete those tasks: {error}"));
+                return Ok(());
+            }
+        };
+        if outcome.task_count == 0 {
+            self.say(if filter.is_everything() {
+                "You don't have any tasks to delete.".to_owned()
+            } else if completed_only {
+                "You don't have any completed tasks to clear.".to_owned()
+            } else {
+                format!("You don't have any {described} to delete.")
+            });
+            return Ok(());
+        }
+        if outcome.requires_confirmation {
+            let count = outcome.task_count;
+            let what = if filter.is_everything() {
+                if count == 1 {
+                    "your **only task**".to_owned()
+                } else {
+                    format!("all **{count} of your tasks**")
+                }
+            } else if completed_only {
+                if count == 1 {
+                    "your **1 completed task**".to_owned()
+                } else {
+                    format!("all **{count} completed tasks**")
+                }
+            } else {
+                format!("**{}** ({described})", plural(count, "task", "tasks"))
+            };
+            let mut lines = vec![format!("⚠️ This will permanently delete {what}.")];
+            if count <= 10 {
+                lines.extend(outcome.tasks.iter().map(|task| format!("- #{} {}", task.number, task.title)));
+            }
+            lines.push("Are you sure? Reply **yes** to confirm or **no** to keep them.".to_owned());
+            self.say(lines.join("\n"));
+            self.state.pending =
+                Some(Pending::Confirm { utterance: self.utterance.clone(), expected_count: Some(count) });
+            return Ok(());
+        }
+        let deleted = outcome.deleted_count;
+        let kind = if completed_only { "completed " } else { "" };
+        self.say(format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" }));
+        // Tasks deleted in bulk cannot be brought back by "undo".
+        self.undoing = true;
+        Ok(())
     }
 }
-
-/// Upper bound on list-then-delete rounds when clearing completed tasks.
-const MAX_DELETE_ROUNDS: usize = 20;
 
 const HELP: &str = "Here's what I can do — just type naturally:\n\
 - **Add**: *add call mom tomorrow at 5pm #family*, *remind me to pay rent on Dec 1, high priority*\n\

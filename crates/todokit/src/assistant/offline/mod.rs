@@ -1,9 +1,10 @@
 //! The offline assistant: the embedded default when no model is configured.
 //!
 //! A deterministic command interpreter. Each user message is read with
-//! [`todokit_domain::nl::parse_command`] against "now" in the user's zone and performed by
-//! calling the same task tools an LLM would (through a [`ToolExecutor`]), so the rules live
-//! in one place. Replies stream through the same ChatKit events as a model's:
+//! [`todokit_domain::nl::parse_message`] against "now" in the user's zone and performed by
+//! calling the typed methods of [`TaskTools`] — the same tools an LLM calls through their JSON
+//! adapter — so the rules live in one place. Replies stream through the same ChatKit events as
+//! a model's:
 //!
 //! 1. each tool call is a task of one `custom` workflow item (`thread.item.added`, then
 //!    `workflow.task.added` with a spinner, `workflow.task.updated` when the tool returns,
@@ -11,40 +12,24 @@
 //! 2. the answer is an `assistant_message` streamed as `content_part.added`, a few
 //!    `text_delta`s, `content_part.done` and `thread.item.done`;
 //! 3. after a turn that created or changed tasks, a task widget (see
-//!    [`crate::assistant::widgets`]) whose buttons complete, reopen or delete a task;
-//! 4. when it asked to confirm a delete-all, a `hidden_context_item` recording the question.
+//!    [`crate::assistant::widgets`]) whose buttons complete, reopen or delete a task.
 //!
 //! # State between turns
 //!
-//! - **Pending confirmation.** "Delete all my tasks" counts (the tool unconfirmed), asks, and
-//!   ends the turn with a hidden item `{"type": "todokit.offline.pending_confirmation",
-//!   "action": "delete_all" | "delete_completed", "task_count": n}`.
-//!   The next turn reads the items since the previous user message through the
-//!   [`Store`]; if that hidden item is there and the new message is just "yes"/"confirm" the
-//!   deletion runs, "no" cancels, and anything else lets it lapse (it is never carried
-//!   further than one turn).
-//! - **Model hint.** The first reply in a thread mentions that configuring a model unlocks
-//!   free-form conversation; the thread's server-only metadata
-//!   (`offline_model_hint_shown`) records that it was said.
+//! A [`conversation::Conversation`] is kept in the thread's server-only metadata (key
+//! `offline_conversation`), saved with the thread, so it survives a restart and works on any
+//! replica: the task(s) the last reply was about ("it", "them"), the last list shown ("the
+//! third one"), a pending question (a confirmation, or "which one?" with its candidates) and
+//! how to undo the last change. A question is answered by the next message or dropped.
 //!
-//! # Tool contract relied on
+//! - **Confirmations.** Deleting by filter ("delete all my low priority tasks") counts, lists
+//!   the tasks when there are few and asks; "yes" runs the message again, confirmed, and
+//!   deletes exactly what matches then. A delete whose verb was only guessed from a typo
+//!   ("delte task 3") asks first as well.
+//! - **Model hint.** The note about configuring a model is given at most once per thread,
+//!   only with *help* or a message it could not read (`offline_model_hint_shown`).
 //!
-//! Arguments (the tools reject unknown fields): `create_task {title, description?, due_date?
-//! (RFC 3339 with offset), priority?, tags?}`; `list_tasks {status? (all|pending|completed),
-//! priority?, tags?, search?, due_after?, due_before?, sort? (due|priority|title|created),
-//! limit?}`; `update_task {task_id, title? | description? | priority? | due_date?}`;
-//! `complete_task {task_id, completed}`; `delete_task {task_id}`; `complete_all_tasks
-//! {completed}`; `delete_all_tasks {confirmed}`. `task_id` is the task's id, or its number as
-//! a string. Time windows ("overdue", "due today") are sent as `due_before`/`due_after`
-//! computed from the responder's clock, so one "now" governs the whole reply. "Clear
-//! completed" lists completed tasks and deletes them one by one after the confirmation.
-//!
-//! Results: `task` / `tasks` objects with `id`, `number`, `title`, `due_date` (or `due_at`),
-//! `priority`, `completed`, `tags`; list counts `total`/`pending`/`completed`; `old_status` /
-//! `new_status` and `next_task` from `complete_task`; `task_count` (unconfirmed delete-all),
-//! `deleted_count`, `updated_count`, `total_count`; failures `{success:false, error, message}`
-//! with `error` containing "not found" for a missing task.
-
+mod conversation;
 mod interpret;
 mod turn;
 
@@ -52,18 +37,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatkit::{
-    Action, ItemKind, ProcessError, Responder, ResponseError, ResponseStream, SortOrder, Store,
-    SyncCustomActionResponse, ThreadHandle, ThreadItem, ThreadMetadata, ThreadStreamEvent, new_message_id,
-    response_stream,
+    Action, ItemKind, ProcessError, Responder, ResponseError, ResponseStream, Store,
+    SyncCustomActionResponse, ThreadHandle, ThreadItem, ThreadMetadata, ThreadStreamEvent, response_stream,
 };
 use jiff::Timestamp;
 use serde_json::Value;
-use todokit_domain::nl::parse_command;
+use todokit_domain::nl::parse_message;
 
 use crate::assistant::widgets::{DateContext, TaskRow, TaskView, apply_task_action, task_widget_item};
 use crate::chat::ChatContext;
-use crate::tools::{ToolContext, ToolExecutor};
-use interpret::{Interpreter, Outcome, PendingConfirmation, flatten};
+use crate::tools::{TaskTools, ToolContext};
+use conversation::{Conversation, STATE_KEY};
+use interpret::{Interpreter, Outcome};
 use turn::Turn;
 
 /// Where "now" comes from. Tests pass a fixed instant.
@@ -75,13 +60,10 @@ const HINT_SHOWN_KEY: &str = "offline_model_hint_shown";
 const MODEL_HINT: &str = "_I'm the built-in offline assistant, so I understand task commands like these. \
 For free-form conversation, configure a model — for example set `GEMINI_API_KEY`._";
 
-/// How many recent items are read to find the previous turn's pending confirmation.
-const HISTORY_WINDOW: usize = 20;
-
 /// The offline assistant. Cheap to clone.
 #[derive(Clone)]
 pub struct OfflineResponder {
-    tools: Arc<dyn ToolExecutor>,
+    tools: Arc<TaskTools>,
     store: Arc<dyn Store<ChatContext>>,
     clock: Clock,
 }
@@ -89,7 +71,7 @@ pub struct OfflineResponder {
 impl OfflineResponder {
     /// An assistant that performs commands through `tools` and reads thread history from
     /// `store` (the same store the ChatKit server uses). Uses the system clock.
-    pub fn new(tools: Arc<dyn ToolExecutor>, store: Arc<dyn Store<ChatContext>>) -> Self {
+    pub fn new(tools: Arc<TaskTools>, store: Arc<dyn Store<ChatContext>>) -> Self {
         Self { tools, store, clock: Arc::new(Timestamp::now) }
     }
 
@@ -103,33 +85,6 @@ impl OfflineResponder {
         DateContext::at((self.clock)(), ctx.zone.tz())
     }
 
-    /// The confirmation the previous assistant turn asked for, if any.
-    async fn pending_confirmation(
-        &self,
-        thread_id: &str,
-        user_message_id: &str,
-        ctx: &ChatContext,
-    ) -> Result<Option<PendingConfirmation>, ResponseError> {
-        let recent = self
-            .store
-            .load_thread_items(thread_id, None, HISTORY_WINDOW, SortOrder::Desc, ctx)
-            .await
-            .map_err(ResponseError::internal)?;
-        for item in recent.data {
-            match item.kind {
-                _ if item.id == user_message_id => continue,
-                ItemKind::UserMessage { .. } => break,
-                ItemKind::HiddenContext { content } => {
-                    if let Ok(pending) = serde_json::from_value::<PendingConfirmation>(content) {
-                        return Ok(Some(pending));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(None)
-    }
-
     async fn turn(
         &self,
         turn: &mut Turn,
@@ -141,22 +96,15 @@ impl OfflineResponder {
             return Ok((Outcome::default(), false));
         };
         let text: String = content.iter().map(|part| part.text()).collect();
-        // Title and hint flag change together, so the client gets one `thread.updated`.
-        let give_hint = thread.update(|metadata| {
+        let mut state = thread.update(|metadata| {
             if metadata.title.is_none() {
                 metadata.title = super::thread_title(user_message);
             }
-            metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true)) != Some(Value::Bool(true))
+            Conversation::load(&metadata.metadata)
         });
-        // A thread made by this request has asked nothing yet.
-        let pending = if thread.is_new() {
-            None
-        } else {
-            self.pending_confirmation(&thread.id(), &user_message.id, ctx).await?
-        };
+        let pending = state.pending.take();
         let now = (self.clock)().to_zoned(ctx.zone.tz().clone());
-        let mut commands = Vec::new();
-        flatten(parse_command(&text, &now), &mut commands);
+        let parsed = parse_message(&text, &now);
         let mut interpreter = Interpreter {
             tools: self.tools.as_ref(),
             ctx,
@@ -164,9 +112,31 @@ impl OfflineResponder {
             now,
             turn,
             outcome: Outcome::default(),
+            state,
+            forced: None,
+            confirmed: false,
+            utterance: parsed.corrected.clone(),
+            changes: Vec::new(),
+            undoing: false,
+            expected_count: None,
+            referred: Vec::new(),
         };
-        interpreter.run(commands, pending).await?;
-        Ok((interpreter.outcome, give_hint))
+        interpreter.run(parsed, pending).await?;
+        let Interpreter { mut state, changes, referred, undoing, outcome, .. } = interpreter;
+        if !changes.is_empty() || undoing {
+            state.last_change = changes;
+        }
+        if !referred.is_empty() {
+            state.last_tasks = dedupe(referred);
+        }
+        // The hint goes with help or a message it could not read, once per thread.
+        let give_hint = outcome.wants_hint
+            && thread.update(|metadata| {
+                metadata.metadata.insert(HINT_SHOWN_KEY.to_owned(), Value::Bool(true))
+                    != Some(Value::Bool(true))
+            });
+        thread.update(|metadata| metadata.metadata.insert(STATE_KEY.to_owned(), state.to_value()));
+        Ok((outcome, give_hint))
     }
 
     async fn respond_to(
@@ -188,14 +158,20 @@ impl OfflineResponder {
             let item = task_widget_item(turn.thread_id(), &rows, &self.dates(&ctx));
             turn.add_item(item).await?;
         }
-        if let Some(pending) = outcome.pending {
-            let content = serde_json::to_value(pending).map_err(ResponseError::internal)?;
-            let item =
-                ThreadItem::new(new_message_id(), turn.thread_id(), ItemKind::HiddenContext { content });
-            turn.add_item(item).await?;
-        }
         Ok(())
     }
+}
+
+/// The tasks in first-mention order, each once, in its latest state.
+fn dedupe(tasks: Vec<TaskView>) -> Vec<TaskView> {
+    let mut latest: Vec<TaskView> = Vec::new();
+    for task in tasks {
+        match latest.iter_mut().find(|seen| seen.id == task.id) {
+            Some(seen) => *seen = task,
+            None => latest.push(task),
+        }
+    }
+    latest
 }
 
 /// One widget row per changed task, in first-change order, showing its latest state.

@@ -6,9 +6,6 @@ use chatkit::{
     ThreadItem, ThreadItemUpdate, ThreadStreamEvent, Workflow, WorkflowKind, WorkflowSummary, new_id,
     new_message_id,
 };
-use serde_json::Value;
-
-use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
 
 /// How many `text_delta` events a reply is split into (at most).
 const TEXT_CHUNKS: usize = 4;
@@ -40,16 +37,13 @@ impl Turn {
         &self.thread_id
     }
 
-    /// Runs one tool, shown as a workflow task that spins until the tool returns.
-    pub(super) async fn call_tool(
+    /// Runs one tool call (`call`), shown as a workflow task that spins until it returns.
+    pub(super) async fn step<T>(
         &mut self,
-        tools: &dyn ToolExecutor,
-        ctx: &ToolContext,
-        name: &str,
-        arguments: Value,
         title: &str,
         icon: &str,
-    ) -> Result<ToolOutput, StreamClosed> {
+        call: impl Future<Output = T>,
+    ) -> Result<T, StreamClosed> {
         if self.workflow.is_none() {
             let workflow =
                 Workflow { kind: WorkflowKind::Custom, tasks: Vec::new(), summary: None, expanded: false };
@@ -72,7 +66,7 @@ impl Turn {
         if let Some(open) = &mut self.workflow {
             open.tasks.push(loading);
         }
-        let output = tools.call(ctx, name, arguments).await;
+        let output = call.await;
         let complete = custom_task(title, icon, TaskStatusIndicator::Complete);
         self.sink
             .send(ThreadStreamEvent::ThreadItemUpdated {

@@ -1,11 +1,8 @@
 //! Drives the offline assistant through the real ChatKit server core with a real SQLite
-//! task database and the real SQL chat store on the same database. The only stand-in:
-//! `ServiceTools`, a thin executor of the seven tools over `TaskService` (replaced by the
-//! real `TaskTools` once merged).
+//! task database, the real SQL chat store on the same database and the real `TaskTools`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chatkit::{
     ChatKitServer, ItemKind, ProcessResult, SortOrder, ThreadItem, ThreadItemUpdate, ThreadStreamEvent,
 };
@@ -15,228 +12,56 @@ use serde_json::{Value, json};
 use todokit::assistant::offline::OfflineResponder;
 use todokit::chat::ChatContext;
 use todokit::storage::DynChatStore;
-use todokit::tasks::model::{SortKey, Task, TaskKey, UserId};
-use todokit::tasks::{
-    ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone,
-};
-use todokit::tools::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
+use todokit::tasks::model::{SortKey, Task, UserId};
+use todokit::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
+use todokit::tools::{TaskTools, ToolContext};
 
 /// Saturday 2026-11-21 10:00 in New York: the assistant's fixed "now".
 pub const NOW: &str = "2026-11-21T15:00:00Z";
 
-/// The seven tools over `TaskService`, recording every call.
-pub struct ServiceTools {
-    tasks: TaskService,
-    calls: Mutex<Vec<(String, Value)>>,
-}
-
-fn text_arg(arguments: &Value, key: &str) -> Option<String> {
-    arguments.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn task_key(arguments: &Value) -> Result<TaskKey, TaskError> {
-    let raw = match arguments.get("task_id") {
-        Some(Value::String(raw)) => raw.clone(),
-        Some(Value::Number(number)) => number.to_string(),
-        _ => String::new(),
-    };
-    TaskKey::parse(&raw).ok_or(TaskError::NotFound)
-}
-
-fn status(raw: Option<&str>) -> StatusFilter {
-    match raw {
-        Some("pending") => StatusFilter::Pending,
-        Some("completed") => StatusFilter::Completed,
-        Some("overdue") => StatusFilter::Overdue,
-        _ => StatusFilter::All,
+/// The tool a workflow step ran, read from its title (the assistant calls the typed tools
+/// directly, so the steps it shows are the record of what it did).
+fn tool_of_step(title: &str) -> &'static str {
+    let starts = |prefix: &str| title.starts_with(prefix);
+    if starts("Creating task") {
+        "create_task"
+    } else if starts("Completing all") || starts("Reopening all") {
+        "complete_all_tasks"
+    } else if starts("Deleting all") || (starts("Counting") && title.ends_with("to delete")) {
+        "delete_all_tasks"
+    } else if starts("Completing") || starts("Reopening") {
+        "complete_task"
+    } else if starts("Deleting") {
+        "delete_task"
+    } else if starts("Renaming") || starts("Updating") || starts("Setting") || starts("Rescheduling") {
+        "update_task"
+    } else {
+        "list_tasks"
     }
 }
 
-/// The argument names each tool accepts (the real tools reject unknown fields too).
-fn accepted_arguments(tool: &str) -> &'static [&'static str] {
-    match tool {
-        "create_task" => &["title", "description", "due_date", "priority", "tags"],
-        "list_tasks" => &[
-            "status",
-            "priority",
-            "tags",
-            "due",
-            "due_before",
-            "due_after",
-            "search",
-            "sort",
-            "order",
-            "limit",
-        ],
-        "update_task" => &["task_id", "title", "description", "due_date", "priority", "tags", "completed"],
-        "delete_task" => &["task_id"],
-        "complete_task" => &["task_id", "completed"],
-        "complete_all_tasks" => &["completed"],
-        "delete_all_tasks" => &["confirmed"],
-        _ => &[],
-    }
-}
-
-/// A task as the tools return it: local times with the user's offset.
-fn task_json(task: &Task, zone: &UserZone) -> Value {
-    let local = |ts: Timestamp| ts.to_zoned(zone.tz().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
-    json!({
-        "id": task.id, "number": task.number, "title": task.title, "description": task.description,
-        "priority": task.priority, "tags": task.tags, "due_date": task.due_at.map(local),
-        "completed": task.completed,
-    })
-}
-
-impl ServiceTools {
-    async fn run(&self, ctx: &ToolContext, name: &str, arguments: &Value) -> Result<Value, TaskError> {
-        let (user, zone) = (ctx.user, &ctx.zone);
-        let accepted = accepted_arguments(name);
-        if let Some(unknown) = arguments
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(key, _)| key)
-            .find(|key| !accepted.contains(&key.as_str()))
-        {
-            return Err(TaskError::InvalidField {
-                field: "arguments",
-                message: format!("unknown field `{unknown}` for {name}"),
-            });
-        }
-        match name {
-            "create_task" => {
-                let input = TaskInput {
-                    title: text_arg(arguments, "title").unwrap_or_default(),
-                    description: text_arg(arguments, "description"),
-                    priority: text_arg(arguments, "priority"),
-                    tags: arguments.get("tags").and_then(|tags| serde_json::from_value(tags.clone()).ok()),
-                    due_at: text_arg(arguments, "due_date"),
-                    ..TaskInput::default()
-                };
-                let task = self.tasks.create(user, input, zone).await?;
-                Ok(
-                    json!({"success": true, "task": task_json(&task, zone), "message": format!("✅ Task created: {}", task.title)}),
-                )
-            }
-            "list_tasks" => {
-                let criteria = ListCriteria {
-                    status: status(arguments.get("status").and_then(Value::as_str)),
-                    priority: text_arg(arguments, "priority"),
-                    tags: arguments
-                        .get("tags")
-                        .and_then(|tags| serde_json::from_value(tags.clone()).ok())
-                        .unwrap_or_default(),
-                    due_before: text_arg(arguments, "due_before"),
-                    due_after: text_arg(arguments, "due_after"),
-                    search: text_arg(arguments, "search"),
-                    sort: arguments
-                        .get("sort")
-                        .and_then(|sort| serde_json::from_value::<SortKey>(sort.clone()).ok()),
-                    limit: arguments.get("limit").and_then(Value::as_u64).map(|limit| limit as u32),
-                    ..ListCriteria::default()
-                };
-                let page = self.tasks.list(user, &criteria, zone).await?;
-                let counts = self.tasks.counts(user, &criteria, zone).await?;
-                Ok(json!({
-                    "success": true, "tasks": page.tasks.iter().map(|task| task_json(task, zone)).collect::<Vec<_>>(), "total": counts.total, "pending": counts.pending,
-                    "completed": counts.completed,
-                    "message": format!("Found {} tasks", counts.total),
-                }))
-            }
-            "update_task" => {
-                let patch = TaskPatchInput {
-                    title: text_arg(arguments, "title"),
-                    description: text_arg(arguments, "description").map(Some),
-                    priority: text_arg(arguments, "priority"),
-                    due_at: text_arg(arguments, "due_date").map(Some),
-                    ..TaskPatchInput::default()
-                };
-                let task = self.tasks.update(user, task_key(arguments)?, patch, zone).await?;
-                Ok(
-                    json!({"success": true, "task": task_json(&task, zone), "message": format!("✅ Task updated: {}", task.title)}),
-                )
-            }
-            "delete_task" => {
-                let task = self.tasks.delete(user, task_key(arguments)?).await?;
-                Ok(
-                    json!({"success": true, "task": task_json(&task, zone), "message": format!("Deleted {}", task.title)}),
-                )
-            }
-            "complete_task" => {
-                let completed = arguments.get("completed").and_then(Value::as_bool).unwrap_or(true);
-                let key = task_key(arguments)?;
-                let before = self.tasks.get(user, key).await?;
-                let done = self.tasks.set_completed(user, key, completed).await?;
-                let state = |completed: bool| if completed { "completed" } else { "pending" };
-                Ok(json!({
-                    "success": true, "task": task_json(&done.task, zone), "message": "ok",
-                    "old_status": state(before.completed), "new_status": state(completed),
-                }))
-            }
-            "complete_all_tasks" => {
-                let completed = arguments.get("completed").and_then(Value::as_bool).unwrap_or(true);
-                let outcome = self
-                    .tasks
-                    .set_completed_matching(user, &ListCriteria::default(), zone, completed)
-                    .await?;
-                Ok(json!({
-                    "success": true, "updated_count": outcome.updated_count,
-                    "skipped_count": outcome.skipped_count, "total_count": outcome.total_count, "message": "ok",
-                }))
-            }
-            "delete_all_tasks" => {
-                let criteria = ListCriteria::default();
-                if arguments.get("confirmed").and_then(Value::as_bool) == Some(true) {
-                    let deleted = self.tasks.delete_matching(user, &criteria, zone).await?;
-                    Ok(json!({"success": true, "deleted_count": deleted, "message": "ok"}))
-                } else {
-                    let counts = self.tasks.counts(user, &criteria, zone).await?;
-                    Ok(json!({
-                        "success": true, "requires_confirmation": true, "task_count": counts.total,
-                        "message": "Say yes to confirm",
-                    }))
-                }
-            }
-            other => Err(TaskError::InvalidField { field: "tool", message: format!("unknown tool {other}") }),
-        }
-    }
-}
-
-#[async_trait]
-impl ToolExecutor for ServiceTools {
-    fn definitions(&self) -> Vec<ToolDefinition> {
-        Vec::new()
-    }
-
-    async fn call(&self, ctx: &ToolContext, name: &str, arguments: Value) -> ToolOutput {
-        self.calls.lock().unwrap().push((name.to_owned(), arguments.clone()));
-        match self.run(ctx, name, &arguments).await {
-            Ok(value) => ToolOutput { value, is_error: false },
-            Err(TaskError::NotFound) => ToolOutput {
-                value: json!({
-                    "success": false, "error": "Task not found",
-                    "message": format!("Could not find task with ID {}", arguments["task_id"]),
-                }),
-                is_error: true,
-            },
-            Err(error) => ToolOutput {
-                value: json!({"success": false, "error": error.to_string(), "message": error.to_string()}),
-                is_error: true,
-            },
-        }
-    }
-}
-
-/// One response: every event, the final assistant text and the tool calls made.
+/// One response: every event and the final assistant text.
 pub struct Reply {
     pub events: Vec<ThreadStreamEvent>,
     pub text: String,
-    pub calls: Vec<(String, Value)>,
 }
 
 impl Reply {
-    pub fn tool_names(&self) -> Vec<&str> {
-        self.calls.iter().map(|(name, _)| name.as_str()).collect()
+    /// The tools run, in order (one workflow step each).
+    pub fn tool_names(&self) -> Vec<&'static str> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                ThreadStreamEvent::ThreadItemUpdated {
+                    update: ThreadItemUpdate::WorkflowTaskAdded { task, .. },
+                    ..
+                } => match &task.kind {
+                    chatkit::TaskKind::Custom { title: Some(title), .. } => Some(tool_of_step(title)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
     }
 
     /// Finished items of one type, in order.
@@ -268,7 +93,6 @@ impl Reply {
 /// A signed-in user talking to the offline assistant in one thread at a time.
 pub struct Chat {
     server: ChatKitServer<dyn chatkit::Store<ChatContext>, OfflineResponder>,
-    tools: Arc<ServiceTools>,
     pub tasks: TaskService,
     pub ctx: ChatContext,
     pub thread_id: Option<String>,
@@ -289,7 +113,7 @@ impl Chat {
         let user =
             storage.create_user("a@example.com", "a@example.com", "x", Timestamp::now()).await.unwrap();
         let tasks = TaskService::new(storage.clone());
-        let tools = Arc::new(ServiceTools { tasks: tasks.clone(), calls: Mutex::new(Vec::new()) });
+        let tools = Arc::new(TaskTools::new(tasks.clone()));
         let store: DynChatStore = storage.chat_store();
         let now: Timestamp = NOW.parse().unwrap();
         let responder = OfflineResponder::new(tools.clone(), store.clone()).with_clock(move || now);
@@ -297,7 +121,6 @@ impl Chat {
             ChatContext::from(ToolContext { user: UserId(user.id), zone: UserZone::parse(zone).unwrap() });
         Chat {
             server: ChatKitServer::new(store, Arc::new(responder)),
-            tools,
             tasks,
             ctx,
             thread_id: None,
@@ -325,7 +148,6 @@ impl Chat {
             self.storage.create_user("b@example.com", "b@example.com", "x", Timestamp::now()).await.unwrap();
         Chat {
             server: self.server.clone(),
-            tools: self.tools.clone(),
             tasks: self.tasks.clone(),
             ctx: ChatContext::from(ToolContext { user: UserId(user.id), zone: self.ctx.zone.clone() }),
             thread_id: None,
@@ -378,12 +200,10 @@ impl Chat {
                 json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": input}})
             }
         };
-        self.tools.calls.lock().unwrap().clear();
         let events = self.stream(body).await;
         if let Some(ThreadStreamEvent::ThreadCreated { thread }) = events.first() {
             self.thread_id = Some(thread.id.clone());
         }
-        let calls = std::mem::take(&mut *self.tools.calls.lock().unwrap());
         let text = events
             .iter()
             .rev()
@@ -397,7 +217,7 @@ impl Chat {
                 _ => None,
             })
             .unwrap_or_default();
-        Reply { events, text, calls }
+        Reply { events, text }
     }
 
     /// `threads.custom_action` from a widget item.

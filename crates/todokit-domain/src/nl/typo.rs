@@ -1,0 +1,278 @@
+//! Typo tolerance for command words: "delte task 3", "compelte the report", "tomorow".
+//!
+//! Only words that steer the command are corrected — the verb at the start of a message and a
+//! short list of keywords anywhere — and only to a word one or two edits away (two for long
+//! words). Titles are never corrected here: a title is matched against the user's tasks
+//! instead, where a typo is measured against what exists.
+
+use super::quick_add::skip_politeness;
+use super::token::{Token, tokenize};
+
+/// A word corrected to a keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    /// As typed (lower case).
+    pub typed: String,
+    /// The keyword it was read as.
+    pub read_as: &'static str,
+}
+
+/// Verbs a message can start with.
+const VERBS: &[&str] = &[
+    "add",
+    "create",
+    "delete",
+    "remove",
+    "complete",
+    "finish",
+    "mark",
+    "show",
+    "list",
+    "rename",
+    "change",
+    "update",
+    "move",
+    "reschedule",
+    "postpone",
+    "search",
+    "reopen",
+    "prioritize",
+    "undo",
+    "cancel",
+    "remind",
+    "schedule",
+    "display",
+    "erase",
+    "clear",
+];
+
+/// Words that matter wherever they are.
+const KEYWORDS: &[&str] = &[
+    "tomorrow",
+    "tonight",
+    "today",
+    "priority",
+    "complete",
+    "completed",
+    "overdue",
+    "pending",
+    "urgent",
+    "important",
+    "reminder",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekday",
+    "weekend",
+    "every",
+];
+
+/// Ordinary words near a verb or keyword that must stay as typed.
+const KEEP: &[&str] = &[
+    "make",
+    "more",
+    "love",
+    "lost",
+    "last",
+    "lust",
+    "mask",
+    "park",
+    "bark",
+    "dark",
+    "mart",
+    "fund",
+    "fine",
+    "fins",
+    "done",
+    "gone",
+    "none",
+    "bone",
+    "shoe",
+    "snow",
+    "slow",
+    "show",
+    "shop",
+    "adds",
+    "odd",
+    "today",
+    "toady",
+    "modal",
+    "model",
+    "compete",
+    "competed",
+    "delight",
+    "remote",
+    "remover",
+    "cancer",
+    "create",
+    "crate",
+    "updated",
+    "change",
+    "charge",
+    "chance",
+    "finnish",
+    "finish",
+    "march",
+    "match",
+    "mark",
+    "marks",
+    "marked",
+    "moves",
+    "mover",
+    "movie",
+    "remain",
+    "reopen",
+    "every",
+    "ever",
+    "very",
+    "even",
+    "event",
+    "evening",
+    "everyday",
+    "prioritise",
+    "friday",
+    "fried",
+    "monday",
+    "sunday",
+    "undo",
+    "under",
+    "lists",
+    "listen",
+    "clean",
+    "clear",
+    "cleared",
+    "clearly",
+    "dentist",
+    "schedule",
+    "display",
+    "search",
+    "research",
+    "delete",
+    "remove",
+    "complete",
+    "rename",
+    "update",
+    "tonight",
+    "tomorrow",
+    "pending",
+    "spending",
+    "sending",
+    "bending",
+    "ending",
+    "urgent",
+    "important",
+    "reminder",
+    "erase",
+    "erased",
+    "rinse",
+    "cause",
+    "pause",
+    "pose",
+    "post",
+    "posted",
+    "ensure",
+    "secure",
+];
+
+/// Restricted Damerau–Levenshtein distance (a swap of two neighbours is one edit).
+fn distance(a: &str, b: &str) -> usize {
+    strsim::osa_distance(a, b)
+}
+
+fn closest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    if word.chars().count() < 4 || !word.chars().all(|c| c.is_alphabetic()) || KEEP.contains(&word) {
+        return None;
+    }
+    // A known word, or a form of one ("finished", "adds"), is not a typo.
+    if candidates.iter().any(|candidate| word.starts_with(candidate)) {
+        return None;
+    }
+    let allowed = if word.chars().count() >= 7 { 2 } else { 1 };
+    let mut best: Option<(&'static str, usize)> = None;
+    let mut tie = false;
+    for &candidate in candidates {
+        // Same first letter, or a swap of the first two: most typos keep the start.
+        let first_ok = candidate.chars().next() == word.chars().next()
+            || candidate.chars().nth(1) == word.chars().next();
+        if !first_ok {
+            continue;
+        }
+        let d = distance(word, candidate);
+        if d > allowed {
+            continue;
+        }
+        match best {
+            Some((_, best_d)) if d > best_d => {}
+            Some((_, best_d)) if d == best_d => tie = true,
+            _ => {
+                best = Some((candidate, d));
+                tie = false;
+            }
+        }
+    }
+    if tie { None } else { best.map(|(candidate, _)| candidate) }
+}
+
+/// The text with command words corrected, and what was guessed.
+pub fn correct(text: &str) -> (String, Vec<Guess>) {
+    let tokens = tokenize(text);
+    let refs: Vec<&Token> = tokens.iter().filter(|t| !t.norm.is_empty()).collect();
+    let verb_at = skip_politeness(&refs, 0);
+    let mut replacements: Vec<(std::ops::Range<usize>, &'static str)> = Vec::new();
+    let mut guesses = Vec::new();
+    for (index, token) in refs.iter().enumerate() {
+        if token.quoted {
+            continue;
+        }
+        let word = token.text();
+        let guess =
+            if index == verb_at { closest(word, VERBS).or_else(|| closest(word, KEYWORDS)) } else { None }
+                .or_else(|| if word.chars().count() >= 5 { closest(word, KEYWORDS) } else { None });
+        if let Some(read_as) = guess {
+            replacements.push((token.core.clone(), read_as));
+            guesses.push(Guess { typed: word.to_owned(), read_as });
+        }
+    }
+    if replacements.is_empty() {
+        return (text.to_owned(), guesses);
+    }
+    let mut corrected = String::with_capacity(text.len());
+    let mut last = 0;
+    for (range, word) in replacements {
+        corrected.push_str(&text[last..range.start]);
+        corrected.push_str(word);
+        last = range.end;
+    }
+    corrected.push_str(&text[last..]);
+    (corrected, guesses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_words_are_corrected() {
+        assert_eq!(correct("delte task 3").0, "delete task 3");
+        assert_eq!(correct("pls compelte the report").0, "pls complete the report");
+        assert_eq!(correct("Remvoe the dentist").0, "remove the dentist");
+        assert_eq!(correct("add call mom tomorow").0, "add call mom tomorrow");
+        assert_eq!(correct("shwo my tasks").0, "show my tasks");
+        assert_eq!(correct("mark task 2 as compelted").0, "mark task 2 as completed");
+        assert_eq!(correct("make it high priorty").0, "make it high priority");
+    }
+
+    #[test]
+    fn ordinary_words_and_titles_stay() {
+        for text in
+            ["make dinner", "park the car", "done 3", "add Tomo's gift", "buy a bike", "'delte' the word"]
+        {
+            assert_eq!(correct(text).0, text, "{text}");
+        }
+        assert!(correct("show my tasks").1.is_empty());
+    }
+}
