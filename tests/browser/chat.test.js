@@ -62,6 +62,13 @@ describe("chat", () => {
     }, tasks[0].due_at);
     assert.deepEqual(local, { hours: 17, minutes: 0, tomorrow: true });
     assert.match(await row(page, "milk").locator(".due-badge").innerText(), /Tomorrow 5:00/);
+    // The created task's card: the default priority draws no badge, Delete is outlined.
+    const card = page.locator("#chat-panel .chat-widget");
+    await card.locator(".w-text", { hasText: "#1 Buy milk" }).waitFor();
+    assert.equal(await card.locator(".badge").count(), 0, "no Medium badge");
+    const del = card.getByRole("button", { name: "Delete" });
+    assert.match(await del.getAttribute("class"), /danger-secondary/);
+    assert.doesNotMatch(await del.getAttribute("class"), /\bprimary\b/);
     await screenshot(page, "chat-reply-light");
     await page.emulateMedia({ colorScheme: "dark" });
     await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
@@ -94,6 +101,38 @@ describe("chat", () => {
     await second.locator("#chat-panel .chat-user .bubble", { hasText: "add buy milk tomorrow at 5pm" }).waitFor();
     await second.locator("#chat-panel .chat-assistant .bubble", { hasText: /milk/i }).first().waitFor();
     await second.close();
+  });
+
+  test("completing by chat: one compact step, the sentence, and no card repeating it", async () => {
+    const panel = page.locator("#chat-panel");
+    const input = page.getByLabel("Message the assistant");
+    const before = await panel.locator(".chat-widget").count();
+    await input.fill("mark task 1 as complete");
+    await input.press("Enter");
+    await panel.locator(".chat-assistant:not(.streaming) .bubble", { hasText: "Marked" }).waitFor();
+    await page.locator("#chat-send").waitFor();
+    await row(page, "milk").waitFor({ state: "detached" });
+    assert.equal(await panel.locator(".chat-widget").count(), before, "no card after a completion");
+    const step = panel.locator(".chat-workflow").last();
+    assert.equal(await step.locator(".workflow-task").count(), 1);
+    assert.equal(await step.locator(".workflow-summary").count(), 0, "no summary repeating the one step");
+    // A task that is not there: the reply says so and nothing new is offered.
+    await input.fill("mark task 99 as complete");
+    await input.press("Enter");
+    await panel.locator(".chat-assistant:not(.streaming) .bubble", { hasText: /couldn't find task #99/i }).waitFor();
+    await page.locator("#chat-send").waitFor();
+    assert.equal(await panel.locator(".chat-widget").count(), before);
+    await screenshot(page, "chat-complete-light");
+    // Help ends with the offline assistant's hint in _italics_ holding a code span with
+    // underscores: it renders as <em> around <code>, with no underscore left over.
+    await input.fill("help");
+    await input.press("Enter");
+    const reply = panel.locator(".chat-assistant:not(.streaming) .bubble").last();
+    const hint = reply.locator("em", { hasText: "built-in offline assistant" });
+    await hint.waitFor();
+    assert.equal(await hint.locator("code").innerText(), "GEMINI_API_KEY");
+    assert.doesNotMatch(await reply.innerText(), /(^|\s)_|_$/m);
+    await page.locator("#chat-send").waitFor();
   });
 
   test("threads can be renamed and deleted", async () => {

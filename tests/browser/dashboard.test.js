@@ -352,10 +352,20 @@ describe("dashboard", () => {
   });
 
   test("an expired session asks to sign in and returns to the same view", async () => {
+    const { logged, refused, stop } = watchNetwork(page);
     await browser.context.clearCookies();
     await page.getByLabel("Priority", { exact: true }).selectOption("high");
     await page.waitForURL(/\/sign-in\?next=/);
     await page.getByText("Your session has expired").waitFor();
+    await page.waitForLoadState("networkidle");
+    stop();
+    // Nothing tells a tab beforehand that its session ended elsewhere: the first request is
+    // the server's to refuse, and Chromium logs that refusal red. It is the only one: the app
+    // signs out at once and asks nothing more.
+    assert.equal(refused.length, 1, refused.join("\n"));
+    assert.match(refused[0], /^401 /);
+    assert.equal(logged.length, 1, logged.join("\n"));
+    assert.match(logged[0], /status of 401/);
     await screenshot(page, "session-expired-light");
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
@@ -365,9 +375,14 @@ describe("dashboard", () => {
   });
 
   test("sign out returns to the landing page and protects the dashboard", async () => {
+    const { logged, refused, stop } = watchNetwork(page);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL((url) => url.pathname === "/");
     await page.getByRole("link", { name: "Create an account" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    stop();
+    assert.deepEqual(refused, [], "nothing asked after signing out");
+    assert.deepEqual(logged, []);
     await page.goto("/tasks");
     await page.waitForURL(/\/sign-in\?next=%2Ftasks/);
     assert.equal((await page.request.get("/api/tasks")).status(), 401);
@@ -377,6 +392,17 @@ describe("dashboard", () => {
     await page.locator(".form-error", { hasText: "Invalid email or password" }).waitFor();
     await screenshot(page, "sign-in-light");
   });
+
+  /** Refused requests and every red console line (failed resources included) until `stop()`. */
+  function watchNetwork(p) {
+    const logged = [];
+    const refused = [];
+    const onConsole = (msg) => msg.type() === "error" && logged.push(msg.text());
+    const onResponse = (response) => response.status() >= 400 && refused.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    p.on("console", onConsole);
+    p.on("response", onResponse);
+    return { logged, refused, stop: () => (p.off("console", onConsole), p.off("response", onResponse)) };
+  }
 
   test("no script errors or CSP violations happened", () => {
     assert.deepEqual(errors, []);

@@ -330,6 +330,22 @@ describe("focus", () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  test("every view's tab counts what the view lists", async () => {
+    await page.goto("/tasks");
+    const counts = {};
+    for (const view of ["today", "upcoming", "overdue", "done", "all", "active"]) {
+      await page.locator(`#view-${view}`).click();
+      await page.locator(`#view-${view}[aria-current="page"]`).waitFor();
+      await page.locator('ul.task-list[aria-label="Tasks"]:not([aria-busy])').waitFor();
+      const shown = await page.locator("li.task").count();
+      const count = await page.locator(`.view-count[data-count="${view}"]`).innerText();
+      assert.equal(count, String(shown), `${view}: the tab says ${count}, the view lists ${shown}`);
+      counts[view] = shown;
+    }
+    assert.ok(counts.today > 0 && counts.upcoming > 0 && counts.overdue > 0, JSON.stringify(counts));
+    assert.ok(counts.today >= counts.overdue, "overdue tasks are today's work too");
+  });
+
   test("views: Today, Upcoming grouped by day, Overdue, Done, all in the URL", async () => {
     await page.goto("/tasks?view=today");
     await row("Renew the passport").waitFor(); // overdue counts as today's work

@@ -65,17 +65,24 @@ describe("offline", () => {
     await page.locator("#quick-add").press("Enter");
     await page.locator(".toast", { hasText: "will be added when the connection is back" }).waitFor();
     await page.locator("#offline-note", { hasText: "2 changes waiting to be sent" }).waitFor();
-    // Editing needs the server: it says so instead of failing in the dialog.
+    // A full edit is queued too, and the list shows it at once.
     await row("Call the bank").getByRole("button", { name: /^Edit/ }).click();
-    await page.locator(".toast", { hasText: "Editing needs a connection" }).waitFor();
-    assert.equal(await page.getByRole("dialog").count(), 0);
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Title").fill("Call the bank about the card");
+    await dialog.getByLabel("Priority").selectOption("high");
+    await dialog.getByLabel("Tags").fill("money");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(".toast", { hasText: "Your changes to “Call the bank” will be saved when the connection is back" }).waitFor();
+    await row("Call the bank about the card").locator(".priority-high").waitFor();
+    await page.locator("#offline-note", { hasText: "3 changes waiting to be sent" }).waitFor();
     await screenshot(page, "offline-cached-list-light");
   });
 
   test("the server is back: the queue is sent in order and the list is live again", async () => {
     server = await startServer({ port: server.port, dataDir: server.dataDir });
     await page.locator("#connection-status[data-connected='true']").waitFor({ timeout: 30000 });
-    await page.locator(".toast", { hasText: "Sent 2 changes made while offline." }).waitFor();
+    await page.locator(".toast", { hasText: "Sent 3 changes made while offline." }).waitFor();
     await row("Water the plants").waitFor();
     await page.locator("#offline-note").waitFor({ state: "hidden" });
     assert.equal((await serverTask("Buy stamps")).completed, true);
@@ -83,21 +90,35 @@ describe("offline", () => {
     assert.deepEqual(added.tags, ["home"]);
     assert.ok(added.due_at, "the quick-add line was read by the server when sent");
     assert.equal(await row("Buy stamps").count(), 0, "done, so out of the Active view");
+    const edited = await serverTask("Call the bank about the card");
+    assert.equal(edited.priority, "high");
+    assert.deepEqual(edited.tags, ["money"]);
+    assert.equal(await serverTask("Call the bank"), undefined);
   });
 
   test("a queued change the server refuses is dropped with a clear note", async () => {
     proxy.cut();
-    await row("Call the bank").getByRole("checkbox").check();
-    await page.locator(".toast", { hasText: "“Call the bank” will be marked done" }).waitFor();
-    // Meanwhile, somewhere else, the task is deleted.
-    const task = await serverTask("Call the bank");
-    const deleted = await page.request.delete(`${server.baseURL}/api/tasks/${task.id}`, { headers: { Origin: server.baseURL } });
-    assert.equal(deleted.status(), 200);
+    await row("Return the library books").getByRole("button", { name: /^Edit/ }).click();
+    await page.getByRole("dialog").getByLabel("Description").fill("Two of them are overdue");
+    await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+    await page.locator(".toast", { hasText: "Your changes to “Return the library books” will be saved" }).waitFor();
+    await row("Call the bank about the card").getByRole("checkbox").check();
+    await page.locator(".toast", { hasText: "“Call the bank about the card” will be marked done" }).waitFor();
+    // Meanwhile, somewhere else, both tasks are deleted.
+    for (const title of ["Return the library books", "Call the bank about the card"]) {
+      const task = await serverTask(title);
+      const deleted = await page.request.delete(`${server.baseURL}/api/tasks/${task.id}`, { headers: { Origin: server.baseURL } });
+      assert.equal(deleted.status(), 200);
+    }
     proxy.restore();
-    const note = page.locator(".offline-refused");
-    await note.waitFor({ timeout: 30000 });
-    assert.match(await note.innerText(), /Marking “Call the bank” done was not done: the task no longer exists/);
-    await row("Call the bank").waitFor({ state: "detached" });
+    const notes = page.locator(".offline-refused");
+    await notes.nth(1).waitFor({ timeout: 30000 });
+    const texts = await notes.allInnerTexts();
+    assert.match(texts.join("\n"), /Saving your changes to “Return the library books” was not done: the task no longer exists/);
+    assert.match(texts.join("\n"), /Marking “Call the bank about the card” done was not done: the task no longer exists/);
+    // In the order they were made.
+    assert.ok(texts.findIndex((t) => /library/.test(t)) < texts.findIndex((t) => /bank/.test(t)), texts.join(" | "));
+    await row("Call the bank about the card").waitFor({ state: "detached" });
     await screenshot(page, "offline-refused-light");
   });
 

@@ -148,6 +148,49 @@ describe("resilience", () => {
     }
   });
 
+  test("a reply started elsewhere a moment ago: the message is held back, the reply shown, nothing refused", async () => {
+    const refused = [];
+    const logged = [];
+    const onResponse = (response) => response.status() >= 400 && refused.push(`${response.status()} ${response.url()}`);
+    const onConsole = (msg) => msg.type() === "error" && logged.push(msg.text());
+    page.on("response", onResponse);
+    page.on("console", onConsole);
+    try {
+      // Another client starts a reply; this tab sends before it has heard of it (its live
+      // stream says so a moment later, and re-attaching takes two more requests).
+      await page.evaluate(async () => {
+        const threadId = sessionStorage.getItem("todokit.thread");
+        const response = await fetch("/api/chatkit", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-Todokit-Detach": "1" },
+          body: JSON.stringify({
+            type: "threads.add_user_message",
+            params: { thread_id: threadId, input: { content: [{ type: "input_text", text: "slow from elsewhere" }], attachments: [], inference_options: {} } },
+            metadata: {},
+          }),
+        });
+        if (!response.ok) throw new Error(`could not start the other reply: ${response.status}`);
+        const input = document.getElementById("chat-input");
+        input.value = "my own message";
+        input.closest("form").requestSubmit();
+        response.body.cancel();
+      });
+      await panel().locator(".chat-error", { hasText: "A reply is still being written" }).waitFor();
+      await panel().locator(".chat-user .bubble", { hasText: "slow from elsewhere" }).waitFor();
+      assert.equal(await page.getByLabel("Message the assistant").inputValue(), "my own message", "kept to send later");
+      await panel().locator(".chat-assistant:not(.streaming) .bubble", { hasText: "THE END" }).nth(3).waitFor();
+      await page.locator("#chat-send").waitFor();
+      await panel().locator(".chat-error").waitFor({ state: "detached" });
+      assert.equal(await panel().locator(".chat-user .bubble", { hasText: "my own message" }).count(), 0, "not sent behind the user's back");
+      assert.deepEqual(refused, [], "the server was asked first, not refused");
+      assert.deepEqual(logged, []);
+    } finally {
+      page.off("response", onResponse);
+      page.off("console", onConsole);
+      await page.getByLabel("Message the assistant").fill("");
+    }
+  });
+
   test("stop ends the reply on the server and keeps the partial text", async () => {
     await sendMessage("slow, but I will stop you");
     await replyStarted();
@@ -160,8 +203,8 @@ describe("resilience", () => {
     // Saved as it was: a refresh shows the same partial reply.
     await page.reload();
     await panel().locator(".chat-user .bubble", { hasText: "slow, but I will stop you" }).waitFor();
-    await panel().locator(".chat-assistant").nth(3).waitFor();
-    assert.equal(await panel().locator(".chat-assistant").count(), 4);
+    await panel().locator(".chat-assistant").nth(4).waitFor();
+    assert.equal(await panel().locator(".chat-assistant").count(), 5);
     assert.ok(!(await lastReply().innerText()).includes("THE END"));
     assert.match(await lastReply().innerText(), /^w1 /);
     assert.equal(await page.locator("#chat-input").isDisabled(), false);
@@ -199,6 +242,10 @@ describe("rate limit", () => {
       const p = b.context.pages()[0] || (await b.context.newPage());
       await b.context.clock.install();
       const pageErrors = watchErrors(p);
+      const logged = [];
+      p.on("console", (msg) => msg.type() === "error" && logged.push(msg.text()));
+      const refusals = [];
+      p.on("response", (response) => response.status() === 429 && refusals.push(response.url()));
       await signUpThroughUi(p);
       await p.getByRole("button", { name: "Open assistant" }).click();
       const input = p.getByLabel("Message the assistant");
@@ -213,6 +260,16 @@ describe("rate limit", () => {
       assert.match(await error.innerText(), /You can send again at .*\d/);
       assert.equal(await input.inputValue(), "add feed the dog", "the unsent message is kept");
       await screenshot(p, "chat-rate-limited-light");
+      // Sending again before the reset: the client knows the answer and says it itself.
+      await p.locator("#chat-panel .chat-error").evaluate((el) => el.remove());
+      await input.press("Enter");
+      await error.waitFor();
+      assert.equal(await input.inputValue(), "add feed the dog");
+      assert.equal(refusals.length, 1, "asked the server only once");
+      // That one refusal could not be foreseen (nothing tells the client its count before it
+      // sends), and Chromium logs any 4xx fetch as a failed resource: it is the only red line.
+      assert.equal(logged.length, 1, logged.join("\n"));
+      assert.match(logged[0], /status of 429/);
       // Once the limit has reset the message goes: a day later (on the page's clock) it is gone.
       await p.clock.fastForward("25:00:00");
       await error.waitFor({ state: "detached" });

@@ -77,6 +77,7 @@ use tokio::time::{Instant, timeout_at};
 use crate::assistant::llm::{
     AssistantTurn, ChatMessage, ChatStreamItem, LlmClient, LlmError, StreamEvent, ToolList, ToolSpec,
 };
+use crate::assistant::widgets;
 use crate::chat::ChatContext;
 use crate::tasks::UserZone;
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
@@ -219,6 +220,8 @@ impl Agent {
             );
         };
         let mut last_round: Option<ToolRound> = None;
+        // Successful tool results of the turn, for its task card (see `widgets`).
+        let mut results: Vec<(String, Value)> = Vec::new();
         let mut step = 0;
         while step < config.max_steps {
             step += 1;
@@ -262,11 +265,19 @@ impl Agent {
                     );
                     return Ok(());
                 }
-                return self
-                    .finish_without_tools(&mut out, &thread.id(), step, &turn, last_round.as_ref())
-                    .await;
+                self.finish_without_tools(&mut out, &thread.id(), step, &turn, last_round.as_ref()).await?;
+                let rows = widgets::card_tasks(results.iter().map(|(name, value)| (name.as_str(), value)));
+                if !rows.is_empty() {
+                    let dates = widgets::DateContext::at((self.clock)(), ctx.zone.tz());
+                    let item = widgets::task_widget_item(&thread.id(), &rows, &dates);
+                    out.send(ThreadStreamEvent::ThreadItemDone { item }).await?;
+                }
+                return Ok(());
             }
             let round = self.run_tools(&ctx, turn, &mut out, deadline).await?;
+            results.extend(round.results.iter().filter(|result| !result.is_error).filter_map(|result| {
+                Some((result.name.clone(), serde_json::from_str(&result.content).ok()?))
+            }));
             conversation.messages.extend(round.messages());
             last_round = Some(round);
             if Instant::now() >= deadline {
@@ -375,9 +386,14 @@ impl Agent {
         let mut outputs: Vec<Option<ToolOutput>> = vec![None; turn.tool_calls.len()];
         while let Some((position, output)) = running.next().await {
             let description = &descriptions[position];
-            let title = if output.is_error { &description.failed } else { &description.done };
+            // A failed call is never shown as done: its words say so and it gets no check mark.
+            let (title, status) = if output.is_error {
+                (&description.failed, TaskStatusIndicator::None)
+            } else {
+                (&description.done, TaskStatusIndicator::Complete)
+            };
             let detail = output_message(&output);
-            out.set_task(position, title, description.icon, detail, TaskStatusIndicator::Complete).await?;
+            out.set_task(position, title, description.icon, detail, status).await?;
             outputs[position] = Some(output);
         }
         drop(running);

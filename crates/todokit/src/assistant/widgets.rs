@@ -1,12 +1,26 @@
-//! Task widgets shown in the chat after a turn that changed tasks, and the server-handled
-//! actions their buttons send. Shared by the offline assistant and the LLM agent.
+//! Task widgets shown in the chat after a turn that created or edited tasks, and the
+//! server-handled actions their buttons send. Shared by the offline assistant and the LLM agent.
+//!
+//! # When a card is shown
+//!
+//! A card is shown only where it adds something to the reply's sentence: for the tasks a turn
+//! **created, edited or reopened** and left pending, one card with a row per task, as it now
+//! is, with its Done and Delete buttons (the next thing one does with such a task). A task the
+//! turn completed or deleted gets no card: the one-line confirmation says all there is and the
+//! list shows the rest. Lists get no card either (the reply lists them). Both assistants follow
+//! this rule: the LLM agent through [`card_tasks`] on its tool results, the offline assistant
+//! through [`card_rows`] on the tasks it changed.
+//!
+//! # What a card shows
 //!
 //! A widget is a ChatKit `Card` with one row per task. Each row is a component with the id
-//! `task_<task id>` holding the title, due date, tags, a priority `Badge` and two `Button`s
-//! whose `onClickAction` is `{type: "task.complete" | "task.reopen" | "task.delete",
-//! payload: {task_id}, handler: "server"}`. [`apply_task_action`] runs the matching tool and
-//! returns the widget item with that row rebuilt, ready for `thread.item.replaced` (or
-//! `sync_action`'s `updated_item`).
+//! `task_<task id>` holding the title, due date, tags, badges and two `Button`s whose
+//! `onClickAction` is `{type: "task.complete" | "task.reopen" | "task.delete", payload:
+//! {task_id}, handler: "server"}`. Badges follow the task list's rule: the default (medium)
+//! priority has none, only high priority and overdue draw colour, and every badge says its
+//! meaning in words. The destructive button is secondary (outlined), never solid.
+//! [`apply_task_action`] runs the matching tool and returns the widget item with that row
+//! rebuilt, ready for `thread.item.replaced` (or `sync_action`'s `updated_item`).
 
 use chatkit::{Action, ItemKind, ThreadItem, new_message_id};
 use jiff::Timestamp;
@@ -132,16 +146,23 @@ impl TaskRow {
     }
 }
 
-/// Where dates are shown: the user's zone and today's date there.
+/// Where dates are shown: the user's zone, today's date there and the instant "overdue" is
+/// measured against.
 #[derive(Debug, Clone)]
 pub struct DateContext {
     pub zone: TimeZone,
     pub today: Date,
+    pub now: Timestamp,
 }
 
 impl DateContext {
     pub fn at(now: Timestamp, zone: &TimeZone) -> Self {
-        Self { zone: zone.clone(), today: now.to_zoned(zone.clone()).date() }
+        Self { zone: zone.clone(), today: now.to_zoned(zone.clone()).date(), now }
+    }
+
+    /// Pending and due before now.
+    pub fn is_overdue(&self, task: &TaskView) -> bool {
+        !task.completed && task.due_at.is_some_and(|due| due < self.now)
     }
 
     pub fn format_due(&self, due: Timestamp) -> String {
@@ -167,17 +188,17 @@ fn button(label: &str, icon: &str, action: &str, task_id: &str, extra: Value) ->
     button
 }
 
-fn priority_badge(priority: &str) -> Value {
-    let color = match priority {
-        "high" => "danger",
-        "low" => "secondary",
-        _ => "warning",
-    };
-    let mut label = priority.to_owned();
-    if let Some(first) = label.get_mut(0..1) {
-        first.make_ascii_uppercase();
+/// No badge for the default priority; high draws colour, low stays neutral.
+fn priority_badge(priority: &str) -> Option<Value> {
+    match priority {
+        "high" => {
+            Some(json!({"type": "Badge", "label": "High priority", "color": "danger", "variant": "soft"}))
+        }
+        "low" => Some(
+            json!({"type": "Badge", "label": "Low priority", "color": "secondary", "variant": "outline"}),
+        ),
+        _ => None,
     }
-    json!({"type": "Badge", "label": label, "color": color, "variant": "soft"})
 }
 
 /// One row: a component with the id `task_<task id>`.
@@ -208,17 +229,33 @@ pub fn task_row(row: &TaskRow, dates: &DateContext) -> Value {
     } else {
         if task.completed {
             children.push(json!({"type": "Badge", "label": "Done", "color": "success", "variant": "soft"}));
-            children.push(button("Reopen", "reload", ACTION_REOPEN, &task.id, json!({"variant": "outline"})));
+            children.push(button(
+                "Reopen",
+                "reload",
+                ACTION_REOPEN,
+                &task.id,
+                json!({"style": "secondary", "variant": "outline"}),
+            ));
         } else {
-            children.push(priority_badge(&task.priority));
-            children.push(button("Done", "check", ACTION_COMPLETE, &task.id, json!({"variant": "outline"})));
+            if dates.is_overdue(task) {
+                children
+                    .push(json!({"type": "Badge", "label": "Overdue", "color": "danger", "variant": "soft"}));
+            }
+            children.extend(priority_badge(&task.priority));
+            children.push(button(
+                "Done",
+                "check",
+                ACTION_COMPLETE,
+                &task.id,
+                json!({"style": "secondary", "variant": "outline"}),
+            ));
         }
         children.push(button(
             "Delete",
             "empty-circle",
             ACTION_DELETE,
             &task.id,
-            json!({"variant": "ghost", "color": "danger"}),
+            json!({"style": "secondary", "variant": "outline", "color": "danger"}),
         ));
     }
     json!({
@@ -282,6 +319,35 @@ fn find_component<'a>(node: &'a mut Value, id: &str) -> Option<&'a mut Value> {
         return Some(node);
     }
     node.get_mut("children")?.as_array_mut()?.iter_mut().find_map(|child| find_component(child, id))
+}
+
+/// Tools whose result can earn its task a card (see the module docs).
+pub const CARD_TOOLS: &[&str] = &["create_task", "update_task", "complete_task"];
+
+/// The rows of a turn's card from the tasks it changed, in change order: each task once, in
+/// its latest state, and only if that state is pending. Empty means no card.
+pub fn card_rows(changed: impl IntoIterator<Item = TaskView>) -> Vec<TaskRow> {
+    let mut latest: Vec<TaskView> = Vec::new();
+    for task in changed {
+        match latest.iter_mut().find(|seen| seen.id == task.id) {
+            Some(seen) => *seen = task,
+            None => latest.push(task),
+        }
+    }
+    latest.into_iter().filter(|task| !task.completed).map(TaskRow::Current).collect()
+}
+
+/// [`card_rows`] from a turn's tool results, given as `(tool name, result)`: the tasks of the
+/// successful [`CARD_TOOLS`] calls.
+pub fn card_tasks<'a>(results: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Vec<TaskRow> {
+    card_rows(
+        results
+            .into_iter()
+            .filter(|(name, result)| {
+                CARD_TOOLS.contains(name) && result.get("success").and_then(Value::as_bool) != Some(false)
+            })
+            .filter_map(|(_, result)| result.get("task").and_then(TaskView::from_json)),
+    )
 }
 
 /// A widget button press, parsed from a custom action.
@@ -483,6 +549,79 @@ mod tests {
         assert!(text.contains(r#""payload":{"task_id":"b"},"type":"task.reopen""#));
         assert!(text.contains(r#""payload":{"task_id":"a"},"type":"task.complete""#));
         assert!(!replace_task_row(&mut card, &TaskRow::Current(task("zzz", true)), &dates));
+    }
+
+    fn badges(row: &Value) -> Vec<String> {
+        row["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "Badge")
+            .map(|c| c["label"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn badges_follow_the_list_rule_and_say_their_meaning_in_words() {
+        let dates = dates();
+        let with = |priority: &str, due: &str, completed: bool| {
+            TaskView::from_json(&json!({
+                "id": "a", "number": 1, "title": "Pay rent", "priority": priority,
+                "completed": completed, "tags": [], "due_at": due,
+            }))
+            .unwrap()
+        };
+        let later = "2026-11-22T22:00:00Z";
+        let earlier = "2026-11-21T14:00:00Z";
+        // The default priority draws nothing.
+        assert!(badges(&task_row(&TaskRow::Current(with("medium", later, false)), &dates)).is_empty());
+        assert_eq!(
+            badges(&task_row(&TaskRow::Current(with("high", later, false)), &dates)),
+            ["High priority"]
+        );
+        assert_eq!(badges(&task_row(&TaskRow::Current(with("low", later, false)), &dates)), ["Low priority"]);
+        assert_eq!(badges(&task_row(&TaskRow::Current(with("medium", earlier, false)), &dates)), ["Overdue"]);
+        assert_eq!(badges(&task_row(&TaskRow::Current(with("high", earlier, true)), &dates)), ["Done"]);
+        // Colour only for high priority and overdue.
+        let text = task_row(&TaskRow::Current(with("low", earlier, false)), &dates).to_string();
+        assert!(!text.contains(r#""color":"warning""#), "{text}");
+    }
+
+    #[test]
+    fn the_destructive_button_is_secondary_and_outlined() {
+        let row = task_row(&TaskRow::Current(task("a", false)), &dates());
+        let buttons: Vec<&Value> =
+            row["children"].as_array().unwrap().iter().filter(|c| c["type"] == "Button").collect();
+        let delete = buttons.iter().find(|b| b["label"] == "Delete").unwrap();
+        assert_eq!(delete["style"], "secondary");
+        assert_eq!(delete["variant"], "outline");
+        assert_eq!(delete["color"], "danger");
+        assert!(buttons.iter().all(|b| b["variant"] != "solid" && b["style"] != "primary"));
+    }
+
+    #[test]
+    fn cards_show_the_tasks_left_pending_by_creates_edits_and_reopens() {
+        let created =
+            json!({"success": true, "task": {"id": "a", "number": 1, "title": "A", "completed": false}});
+        let edited =
+            json!({"success": true, "task": {"id": "a", "number": 1, "title": "A2", "completed": false}});
+        let completed =
+            json!({"success": true, "task": {"id": "b", "number": 2, "title": "B", "completed": true}});
+        let reopened =
+            json!({"success": true, "task": {"id": "c", "number": 3, "title": "C", "completed": false}});
+        let listed = json!({"success": true, "tasks": [{"id": "d", "title": "D"}]});
+        let failed = json!({"success": false, "error": "not_found", "message": "Task not found"});
+        let rows = card_tasks([
+            ("create_task", &created),
+            ("complete_task", &completed),
+            ("update_task", &edited),
+            ("list_tasks", &listed),
+            ("delete_task", &failed),
+            ("complete_task", &reopened),
+        ]);
+        let titles: Vec<String> = rows.iter().map(|row| row.task().title.clone()).collect();
+        assert_eq!(titles, ["A2", "C"]);
+        assert!(card_tasks([("complete_task", &completed), ("list_tasks", &listed)]).is_empty());
     }
 
     #[test]

@@ -319,7 +319,8 @@ async fn malformed_tool_arguments_go_back_to_the_model_as_a_tool_error(db: Db) {
     assert_eq!(list["total"], 1, "the bad call ran nothing; the corrected one ran once: {list}");
     assert_eq!(list["tasks"][0]["title"], "Buy milk");
     let stored = items(&app, &token, &thread_id).await;
-    assert_eq!(item_types(&stored), ["user_message", "workflow", "workflow", "assistant_message"]);
+    // The created task's card comes last.
+    assert_eq!(item_types(&stored), ["user_message", "workflow", "workflow", "assistant_message", "widget"]);
 }
 
 #[tokio::test]

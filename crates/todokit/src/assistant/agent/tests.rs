@@ -393,7 +393,10 @@ async fn a_single_tool_call_streams_progress_then_the_answer() {
     );
     let items = h.items(&thread_id).await;
     let kinds: Vec<&str> = items.iter().map(ThreadItem::type_name).collect();
-    assert_eq!(kinds, ["user_message", "workflow", "hidden_context_item", "assistant_message"]);
+    // The created task's card comes last (see "When a card is shown" in `widgets`).
+    assert_eq!(kinds, ["user_message", "workflow", "hidden_context_item", "assistant_message", "widget"]);
+    let card = serde_json::to_string(items.last().unwrap()).unwrap();
+    assert!(card.contains("Buy milk") && card.contains("task.complete"), "{card}");
     let requests = h.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(roles(&requests[1]), ["system", "user", "assistant", "tool"]);

@@ -176,14 +176,8 @@ fn dedupe(tasks: Vec<TaskView>) -> Vec<TaskView> {
 
 /// One widget row per changed task, in first-change order, showing its latest state.
 fn latest_states(changed: Vec<TaskView>) -> Vec<TaskRow> {
-    let mut latest: Vec<TaskView> = Vec::new();
-    for task in changed {
-        match latest.iter_mut().find(|seen| seen.id == task.id) {
-            Some(seen) => *seen = task,
-            None => latest.push(task),
-        }
-    }
-    latest.into_iter().map(TaskRow::Current).collect()
+    // Only the ones left pending: see "When a card is shown" in `widgets`.
+    crate::assistant::widgets::card_rows(changed)
 }
 
 #[async_trait]

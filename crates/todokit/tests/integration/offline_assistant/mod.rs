@@ -425,7 +425,7 @@ async fn a_turn_streams_like_a_model() {
             "delta",
             "assistant_message.content_part.done",
             "thread.item.done assistant_message",
-            "thread.item.done widget",
+            // No card: a completed task's one-line confirmation says all there is.
         ]
     );
     assert!(reply.deltas().len() >= 2, "the reply is streamed in several deltas");
@@ -527,13 +527,26 @@ async fn widget_buttons_complete_reopen_and_delete() {
     );
 }
 
+/// The card shows the tasks a turn created, edited or reopened and left pending, one row
+/// each; completing or deleting gets the one-line confirmation only.
 #[tokio::test]
-async fn a_turn_that_changes_several_tasks_shows_one_row_each() {
+async fn a_card_shows_only_the_tasks_left_pending() {
     let mut chat = Chat::with_tasks().await;
     let reply: Reply = chat.say("complete 1 and 2").await;
+    assert!(reply.done_items("widget").is_empty(), "{}", reply.text);
+    let reply: Reply = chat.say("delete task 3").await;
+    assert!(reply.done_items("widget").is_empty(), "{}", reply.text);
+
+    let reply: Reply = chat.say("add buy eggs and mark task 4 as complete").await;
     let widget = widget_of(reply.done_items("widget")[0]);
-    let rows = widget["children"].as_array().unwrap().iter().filter(|c| c["type"] == "Row").count();
-    assert_eq!(rows, 2);
+    let rows: Vec<&Value> =
+        widget["children"].as_array().unwrap().iter().filter(|c| c["type"] == "Row").collect();
+    assert_eq!(rows.len(), 1, "{widget}");
+    assert!(rows[0].to_string().contains("Buy eggs"), "{widget}");
+
+    let reply: Reply = chat.say("reopen 1").await;
+    let widget = widget_of(reply.done_items("widget")[0]).to_string();
+    assert!(widget.contains("task.complete") && !widget.contains("task.reopen"), "{widget}");
 }
 
 #[tokio::test]

@@ -162,16 +162,82 @@ export function createChat() {
   function onSubmit(event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || running || available === false) return;
+    if (!text || running || checking || available === false) return;
     input.value = "";
     autosize();
     send(text);
   }
 
-  function send(text) {
+  async function send(text) {
     const messageInput = { content: [{ type: "input_text", text }], attachments: [], inference_options: {} };
+    if (stillLimited(text)) return;
+    if (threadId && (await replyRunning(threadId, text))) return;
     if (threadId) return runStream("threads.add_user_message", { thread_id: threadId, input: messageInput }, { text });
     return runStream("threads.create", { input: messageInput }, { text });
+  }
+
+  /**
+   * Asks first whether a reply is still being written in the thread (one
+   * started in another tab or by the MCP that this tab has not heard of yet),
+   * rather than letting the server refuse the message with a 409 — which the
+   * browser would log as a failed request. When one is, it is shown and the
+   * message goes back in the box. Only a reply starting in the instant between
+   * the question and the message still meets the 409 (handled the same way).
+   */
+  let checking = false;
+  async function replyRunning(id, text) {
+    checking = true;
+    const listen = new AbortController();
+    let read = null;
+    try {
+      read = await attachRun(id, { signal: listen.signal });
+    } catch {
+      return false; // the message itself will say what is wrong
+    } finally {
+      listen.abort();
+      checking = false;
+    }
+    if (!read || id !== threadId) return Boolean(read);
+    failure = busyFailure();
+    if (!input.value) {
+      input.value = text;
+      autosize();
+    }
+    renderStatus();
+    resume(id);
+    return true;
+  }
+
+  /**
+   * After a 429 the client knows when sending works again: until then it says
+   * so itself instead of asking the server to refuse once more. (The first
+   * refusal cannot be foreseen: nothing tells the client its count before it
+   * sends, so that one 429 is the server's to give.)
+   */
+  let limited = null; // {until: Date, limit}
+  function stillLimited(text) {
+    if (!limited || !(limited.until > Date.now())) return false;
+    failure = rateFailure(limited.until, limited.limit);
+    if (!input.value) {
+      input.value = text;
+      autosize();
+    }
+    renderStatus();
+    return true;
+  }
+
+  function rateFailure(at, limitCount) {
+    const when = at && !Number.isNaN(at.getTime()) ? ` You can send again at ${formatResetTime(at)}.` : "";
+    const limit = limitCount ? ` of ${limitCount} message${limitCount === 1 ? "" : "s"}` : "";
+    return { message: `You have reached the chat limit${limit}.${when}`, retry: false, rateLimited: true, until: at };
+  }
+
+  function busyFailure() {
+    return {
+      message: "A reply is still being written in this conversation. It is shown here; send your message when it is done.",
+      retry: false,
+      busy: true,
+    };
   }
 
   // ----- streaming -----------------------------------------------------------
@@ -247,18 +313,11 @@ export function createChat() {
 
   function describeError(err) {
     if (err.status === 404) return { message: "The assistant is not available on this server.", retry: false };
-    if (err.status === 409) {
-      return {
-        message: "A reply is still being written in this conversation. It is shown here; send your message when it is done.",
-        retry: false,
-        busy: true,
-      };
-    }
+    if (err.status === 409) return busyFailure();
     if (err.status === 429) {
       const at = err.resetsAt ? new Date(err.resetsAt) : err.retryAfter != null ? new Date(Date.now() + err.retryAfter * 1000) : null;
-      const when = at && !Number.isNaN(at.getTime()) ? ` You can send again at ${formatResetTime(at)}.` : "";
-      const limit = err.limit ? ` of ${err.limit} message${err.limit === 1 ? "" : "s"}` : "";
-      return { message: `You have reached the chat limit${limit}.${when}`, retry: false, rateLimited: true, until: at };
+      limited = at && !Number.isNaN(at.getTime()) ? { until: at, limit: err.limit } : null;
+      return rateFailure(at, err.limit);
     }
     if (err.status === 422 || err.status === 400) return { message: err.message, retry: false };
     return { message: err.message || "The assistant could not answer.", retry: false };
@@ -681,22 +740,27 @@ export function createChat() {
       "div",
       { class: "chat-item chat-workflow", dataset: { itemId: item.id } },
       showSummary && h("div", { class: "workflow-summary" }, summary),
-      h("ul", { class: "workflow-tasks" }, steps.map((task) => h("li", {}, workflowTask(task)))),
+      h("ul", { class: "workflow-tasks" }, steps.map((task) => h("li", {}, workflowTask(task, Boolean(wf.summary))))),
     );
   }
 
-  function workflowTask(task) {
+  function workflowTask(task, finished = false) {
     const status = task.status_indicator || "none";
     const label = task.title || task.content || task.type;
+    // A step of a finished workflow that never completed is one whose tool failed: the
+    // server words it ("Couldn't …") and it gets a warning mark, never a check.
+    const failed = finished && status === "none" && task.type === "custom";
     const mark =
       status === "loading"
         ? h("span", { class: "spinner", role: "img", "aria-label": "In progress" })
         : status === "complete"
           ? icon("check", "Finished")
-          : h("span", { class: "dot", "aria-hidden": "true" });
+          : failed
+            ? icon("alert", "Failed")
+            : h("span", { class: "dot", "aria-hidden": "true" });
     return h(
       "span",
-      { class: ["workflow-task", `status-${status}`] },
+      { class: ["workflow-task", `status-${status}`, failed && "failed"] },
       mark,
       h("span", { class: "workflow-label" }, label),
       task.title && task.content && task.type !== "thought" ? h("span", { class: "workflow-detail" }, task.content) : null,

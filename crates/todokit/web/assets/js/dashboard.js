@@ -11,7 +11,7 @@
 import { ApiError, api } from "./api.js";
 import { debounce, h, icon, replace } from "./dom.js";
 import { describeRecurrence, dueUrgency, formatDue, formatFull, tagHue } from "./format.js";
-import { announce, connectionState, onChange } from "./live.js";
+import { announce, onChange } from "./live.js";
 import { describeAge, enqueue, isNetworkError, loadSnapshot, pendingChanges, saveSnapshot, withQueuedChanges } from "./offline.js";
 import { openTaskDialog } from "./task-dialog.js";
 import { toast } from "./toast.js";
@@ -404,8 +404,10 @@ export function createDashboard({ user }) {
       "aria-label": "New task",
       on: {
         click: async () => {
-          if (refuseWhileOffline("Creating a task in the full form")) return;
-          const task = await openTaskDialog(null);
+          const task = await openTaskDialog(null, {
+            onOffline: (body) => queueSave({ kind: "add", title: body.title, body }, `“${body.title}” will be added`),
+          });
+          if (task?.queued) return;
           if (task) {
             focusPlan = { id: task.id, control: "edit" };
             toast(`Created “${task.title}” as #${task.number}`, { kind: "success", timeout: 3000 });
@@ -430,14 +432,19 @@ export function createDashboard({ user }) {
     list.setAttribute("aria-busy", "true");
     if (!lastTasks.length) skeleton();
     try {
-      const [page, overdue, tags] = await Promise.all([
-        api.get(`/api/tasks?${listQuery(filters)}`),
-        api.get("/api/tasks?status=overdue&limit=1"),
+      // The list first: if the session has ended, that one request says so and nothing
+      // more is asked (each refused request is a red line in the browser's console).
+      const page = await api.get(`/api/tasks?${listQuery(filters)}`);
+      if (seq !== loadSeq) return;
+      const [today, upcoming, overdue, tags] = await Promise.all([
+        viewCount("today"),
+        viewCount("upcoming"),
+        viewCount("overdue"),
         api.get("/api/tasks/tags"),
       ]);
       if (seq !== loadSeq) return;
       lastTasks = page.tasks;
-      const snapshot = { page, overdueCount: overdue.total, tags: tags.tags };
+      const snapshot = { page, todayCount: today.total, upcomingCount: upcoming.total, overdueCount: overdue.total, tags: tags.tags };
       saveSnapshot(user, filters.view, snapshot);
       render(snapshot);
     } catch (err) {
@@ -461,11 +468,18 @@ export function createDashboard({ user }) {
     }
   }
 
+  /** How many tasks a smart view holds: its own query, one row, the list's `total`. */
+  function viewCount(view) {
+    const params = new URLSearchParams(VIEWS[view].query());
+    params.set("limit", "1");
+    return api.get(`/api/tasks?${params}`);
+  }
+
   function retryButton() {
     return h("button", { type: "button", class: "button small", on: { click: load } }, "Retry");
   }
 
-  function render({ page, overdueCount, tags }, savedAt = null) {
+  function render({ page, todayCount, upcomingCount, overdueCount, tags }, savedAt = null) {
     replace(
       tagSelect,
       h("option", { value: "" }, tags.length ? "Any tag" : "No tags yet"),
@@ -474,7 +488,7 @@ export function createDashboard({ user }) {
     tagSelect.disabled = !tags.length;
 
     const c = page.counts;
-    const viewCounts = { active: c.pending, overdue: overdueCount, done: c.completed, all: c.total };
+    const viewCounts = { active: c.pending, today: todayCount, upcoming: upcomingCount, overdue: overdueCount, done: c.completed, all: c.total };
     for (const tab of viewTabs) {
       const count = viewCounts[tab.dataset.view];
       const countEl = tab.querySelector(".view-count");
@@ -643,11 +657,11 @@ export function createDashboard({ user }) {
     return badges.length ? h("div", { class: "task-meta" }, badges) : null;
   }
 
-  /** Edits need the server; say so plainly instead of failing inside the dialog. */
-  function refuseWhileOffline(what) {
-    if (connectionState() === "connected" && snapshotAt === null) return false;
-    toast(`${what} needs a connection. Quick add, completing and deleting work offline.`, { kind: "warning" });
-    return true;
+  /** A dialog's save the server could not be reached for: kept, to be sent in order. */
+  function queueSave(change, words) {
+    enqueue(user, change);
+    toast(`You are offline. ${words} when the connection is back.`, { kind: "info" });
+    renderOfflineNote();
   }
 
   async function toggle(task, row, checkbox) {
@@ -688,13 +702,18 @@ export function createDashboard({ user }) {
   }
 
   async function edit(task) {
-    if (refuseWhileOffline("Editing")) return;
-    const saved = await openTaskDialog(task);
-    if (saved) {
-      focusPlan = { id: saved.id, control: "edit" };
-      toast(`Saved “${saved.title}”`, { kind: "success", timeout: 3000 });
-      announce("tasks");
+    const saved = await openTaskDialog(task, {
+      onOffline: (patch) => queueSave({ kind: "update", id: task.id, title: task.title, patch }, `Your changes to “${task.title}” will be saved`),
+    });
+    if (!saved) return;
+    focusPlan = { id: saved.id, control: "edit" };
+    if (saved.queued) {
+      // Shown at once on this browser's copy of the list.
+      load();
+      return;
     }
+    toast(`Saved “${saved.title}”`, { kind: "success", timeout: 3000 });
+    announce("tasks");
   }
 
   async function remove(task, row) {

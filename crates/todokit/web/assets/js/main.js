@@ -173,8 +173,8 @@ function buildShell() {
 }
 
 const CONNECTION_TEXT = {
-  offline: "You are offline. Your list is shown as last seen; quick add, completing and deleting are kept and sent when you are back online.",
-  reconnecting: "Cannot reach the server. Trying again… Quick add, completing and deleting are kept and sent when it answers.",
+  offline: "You are offline. Your list is shown as last seen; changes you make are kept and sent when you are back online.",
+  reconnecting: "Cannot reach the server. Trying again… Changes you make are kept and sent when it answers.",
   back: "Back online.",
 };
 

@@ -4,7 +4,9 @@
 // one user is left for the next person on the same browser.
 //
 // Queued changes: {kind: "create", text} (the quick-add line, read by the
-// server when sent), {kind: "complete", id, title, completed} and
+// server when sent), {kind: "add", title, body} (the full form's new task),
+// {kind: "update", id, title, patch} (the edit dialog's save, the fields as
+// the dialog sends them), {kind: "complete", id, title, completed} and
 // {kind: "delete", id, title}. A change the server refuses (the task was
 // deleted meanwhile, say) is dropped with a note; one that cannot be sent
 // yet stays, and so does everything after it.
@@ -71,16 +73,28 @@ export function pendingChanges(user) {
 
 /**
  * The saved list as it will be once the queue is sent: deleted tasks gone,
- * completed ones marked (and gone from views of active tasks).
+ * edits applied, completed ones marked (and gone from views of active tasks).
  */
 export function withQueuedChanges(user, tasks, { activeOnly = false } = {}) {
   const queue = read(queueKey(user), []);
   const deleted = new Set(queue.filter((c) => c.kind === "delete").map((c) => c.id));
   const completed = new Map(queue.filter((c) => c.kind === "complete").map((c) => [c.id, c.completed]));
+  const edits = queue.filter((c) => c.kind === "update");
   return tasks
     .filter((task) => !deleted.has(task.id))
+    .map((task) => edits.filter((c) => c.id === task.id).reduce((t, c) => ({ ...t, ...localPatch(c.patch) }), task))
     .map((task) => (completed.has(task.id) ? { ...task, completed: completed.get(task.id) } : task))
     .filter((task) => !(activeOnly && task.completed));
+}
+
+/** An edit as the list shows it: the dialog's local wall time read as this browser's time. */
+function localPatch(patch) {
+  const shown = { ...patch };
+  if (typeof patch.due_at === "string") {
+    const due = new Date(patch.due_at);
+    shown.due_at = Number.isNaN(due.getTime()) ? null : due.toISOString();
+  }
+  return shown;
 }
 
 /** The signed-in user, remembered so the app can open while the server is down. */
@@ -112,6 +126,10 @@ async function send(change) {
       }
       return api.post("/api/tasks", body);
     }
+    case "add":
+      return api.post("/api/tasks", change.body);
+    case "update":
+      return api.patch(`/api/tasks/${change.id}`, change.patch);
     case "complete":
       return api.post(`/api/tasks/${change.id}/complete`, { completed: change.completed });
     case "delete":
@@ -123,6 +141,8 @@ async function send(change) {
 
 function describe(change) {
   if (change.kind === "create") return `Adding “${change.text.trim()}”`;
+  if (change.kind === "add") return `Adding “${change.title}”`;
+  if (change.kind === "update") return `Saving your changes to “${change.title}”`;
   if (change.kind === "complete") return `Marking “${change.title}” ${change.completed ? "done" : "not done"}`;
   return `Deleting “${change.title}”`;
 }

@@ -1,14 +1,19 @@
 // The create / edit dialog: title, description, priority, tags, due date and
 // time, reminder and recurrence. Resolves with the saved task, or null.
+//
+// When the server cannot be reached, `onOffline(body)` (if given) keeps the
+// save for later and the dialog resolves with the task as it will be, marked
+// `queued: true`.
 
 import { api } from "./api.js";
+import { isNetworkError } from "./offline.js";
 import { h, icon } from "./dom.js";
 import { REMINDER_CHOICES, WEEKDAYS, describeRecurrence, toLocalInput } from "./format.js";
 
 let counter = 0;
 
 /** Resolves with the saved task, or null; focus goes back to what opened it. */
-export function openTaskDialog(task = null) {
+export function openTaskDialog(task = null, { onOffline = null } = {}) {
   const opener = document.activeElement;
   return new Promise((resolve) => {
     const id = (name) => `task-${name}-${counter}`;
@@ -174,12 +179,14 @@ export function openTaskDialog(task = null) {
       save.disabled = true;
       try {
         let saved;
-        if (editing) {
-          saved = await api.patch(`/api/tasks/${task.id}`, payload);
-        } else {
-          const create = { ...payload };
-          for (const key of Object.keys(create)) if (create[key] === null) delete create[key];
-          saved = await api.post("/api/tasks", create);
+        const sent = editing ? payload : { ...payload };
+        if (!editing) for (const key of Object.keys(sent)) if (sent[key] === null) delete sent[key];
+        try {
+          saved = editing ? await api.patch(`/api/tasks/${task.id}`, sent) : await api.post("/api/tasks", sent);
+        } catch (err) {
+          if (!onOffline || !isNetworkError(err)) throw err;
+          onOffline(sent);
+          saved = { ...(task || {}), ...sent, queued: true };
         }
         finish(saved);
       } catch (err) {
