@@ -37,13 +37,14 @@ impl Turn {
         &self.thread_id
     }
 
-    /// Runs one tool call (`call`), shown as a workflow task that spins until it returns.
-    pub(super) async fn step<T>(
+    /// Runs one tool call (`call`), shown as a workflow task that spins until it returns. A
+    /// call that failed is never shown as done: it gets no check mark.
+    pub(super) async fn step<T, E>(
         &mut self,
         title: &str,
         icon: &str,
-        call: impl Future<Output = T>,
-    ) -> Result<T, StreamClosed> {
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, StreamClosed> {
         if self.workflow.is_none() {
             let workflow =
                 Workflow { kind: WorkflowKind::Custom, tasks: Vec::new(), summary: None, expanded: false };
@@ -67,7 +68,8 @@ impl Turn {
             open.tasks.push(loading);
         }
         let output = call.await;
-        let complete = custom_task(title, icon, TaskStatusIndicator::Complete);
+        let status = if output.is_ok() { TaskStatusIndicator::Complete } else { TaskStatusIndicator::None };
+        let complete = custom_task(title, icon, status);
         self.sink
             .send(ThreadStreamEvent::ThreadItemUpdated {
                 item_id,

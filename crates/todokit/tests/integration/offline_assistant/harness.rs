@@ -64,6 +64,22 @@ impl Reply {
             .collect()
     }
 
+    /// How each workflow step ended (its last status), in order.
+    pub fn step_statuses(&self) -> Vec<chatkit::TaskStatusIndicator> {
+        let mut statuses = Vec::new();
+        for event in &self.events {
+            if let ThreadStreamEvent::ThreadItemUpdated {
+                update: ThreadItemUpdate::WorkflowTaskUpdated { task_index, task },
+                ..
+            } = event
+            {
+                statuses.resize(statuses.len().max(task_index + 1), chatkit::TaskStatusIndicator::Loading);
+                statuses[*task_index] = task.status_indicator;
+            }
+        }
+        statuses
+    }
+
     /// Finished items of one type, in order.
     pub fn done_items(&self, type_name: &str) -> Vec<&ThreadItem> {
         self.events

@@ -260,6 +260,15 @@ async fn create_passes_priority_tags_and_a_local_date_to_the_tool() {
     assert_eq!(chat.task("Buy groceries").await.unwrap().tags, vec!["shopping".to_owned()]);
 }
 
+/// A step whose tool failed is never shown as done (no check mark before "I couldn't find it").
+#[tokio::test]
+async fn a_failed_step_gets_no_check_mark() {
+    use chatkit::TaskStatusIndicator as Status;
+    let mut chat = Chat::with_tasks().await;
+    assert_eq!(chat.say("mark task 99 as done").await.step_statuses(), vec![Status::None]);
+    assert_eq!(chat.say("mark task 1 as done").await.step_statuses(), vec![Status::Complete]);
+}
+
 #[tokio::test]
 async fn changes_reach_the_database() {
     let mut chat = Chat::with_tasks().await;
