@@ -111,6 +111,12 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub mcp_allowed_hosts: Vec<String>,
 
+    /// Browser origins (`https://host[:port]`, comma-separated) allowed to call the MCP
+    /// endpoint besides the server's own. A request with any other `Origin` header gets 403
+    /// (DNS-rebinding protection); requests without one (non-browser clients) pass.
+    #[arg(long, env = "TODOKIT_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub mcp_allowed_origins: Vec<String>,
+
     /// Origins (`https://host[:port]`, comma-separated) allowed to call the API from
     /// the browser with credentials (CORS), e.g. where the ChatKit UI is hosted.
     /// Empty (the default) keeps CORS closed; the server's own origin always works.
@@ -175,6 +181,7 @@ impl Config {
             log_format: LogFormat::Text,
             llm: crate::assistant::llm::LlmArgs::default(),
             mcp_allowed_hosts: Vec::new(),
+            mcp_allowed_origins: Vec::new(),
             cors_origins: Vec::new(),
         }
     }

@@ -1,7 +1,9 @@
 mod cli;
 
 use clap::Parser;
+use std::io::IsTerminal;
 use todokit::config::{Config, LogFormat};
+
 use tracing_subscriber::EnvFilter;
 
 /// glibc malloc keeps freed memory in per-thread arenas (argon2 alone needs ~19 MiB per
@@ -45,7 +47,11 @@ fn use_small_pages() {
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only on a terminal: not in files, pipes or journald.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -121,7 +121,11 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let mcp = Router::new()
         .nest_service("/mcp", crate::mcp::http_service(&state))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::mcp::require_auth))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(crate::mcp::allowed_origins(&state)),
+            crate::mcp::require_allowed_origin,
+        ));
     let allowed_origins = std::sync::Arc::new(security::AllowedOrigins::new(&state.config.cors_origins));
     let cors = allowed_origins.cors_layer();
     let docs = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(

@@ -38,6 +38,14 @@ impl AllowedOrigins {
         )
     }
 
+    /// Adds the origin of `url` (e.g. the advertise URL), if it has one.
+    pub fn with_origin_of(mut self, url: Option<&str>) -> Self {
+        if let Some(origin) = url.and_then(normalise_origin) {
+            self.0.push(origin);
+        }
+        self
+    }
+
     fn contains(&self, origin: &str) -> bool {
         self.0.iter().any(|allowed| allowed == origin)
     }
@@ -142,7 +150,25 @@ fn origin_is_allowed(headers: &HeaderMap, uri: &Uri, allowed: &AllowedOrigins) -
         None => headers.get(header::REFERER).and_then(|r| r.to_str().ok()).and_then(normalise_origin),
     };
     let Some(origin) = presented else { return false };
-    if allowed.contains(&origin) {
+    is_own_or_allowed(&origin, headers, uri, allowed)
+}
+
+/// For `/mcp` (MCP Streamable HTTP, DNS-rebinding protection): a request without an
+/// `Origin` header (a non-browser client) passes; one with an `Origin` passes only if it
+/// is the server's own origin (the request's `Host`) or in `allowed`.
+pub fn mcp_origin_is_allowed(headers: &HeaderMap, uri: &Uri, allowed: &AllowedOrigins) -> bool {
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    let Some(value) = origins.next() else { return true };
+    if origins.next().is_some() {
+        return false;
+    }
+    let Some(origin) = value.to_str().ok().and_then(normalise_origin) else { return false };
+    is_own_or_allowed(&origin, headers, uri, allowed)
+}
+
+/// The origin (normalised) is in `allowed` or names the request's own host.
+fn is_own_or_allowed(origin: &str, headers: &HeaderMap, uri: &Uri, allowed: &AllowedOrigins) -> bool {
+    if allowed.contains(origin) {
         return true;
     }
     let own_host = headers
@@ -151,7 +177,7 @@ fn origin_is_allowed(headers: &HeaderMap, uri: &Uri, allowed: &AllowedOrigins) -
         .or_else(|| uri.authority().map(|a| a.as_str()))
         .map(str::to_ascii_lowercase);
     own_host
-        .is_some_and(|host| authority_of(&origin).is_some_and(|authority| same_authority(&authority, &host)))
+        .is_some_and(|host| authority_of(origin).is_some_and(|authority| same_authority(&authority, &host)))
 }
 
 /// `scheme://host[:port]` of an origin or URL, lower case; `None` for `null` or garbage.
@@ -248,6 +274,31 @@ mod tests {
             &uri,
             &list
         ));
+    }
+
+    #[test]
+    fn mcp_requests_pass_without_origin_or_with_their_own_or_a_listed_one() {
+        let uri = Uri::from_static("/mcp");
+        let list = allowed(&["https://inspector.example"]);
+        let cases = [
+            (None, true),
+            (Some("http://localhost:8080"), true),
+            (Some("https://inspector.example"), true),
+            (Some("https://evil.example"), false),
+            (Some("http://localhost:8081"), false),
+            (Some("null"), false),
+            (Some("garbage"), false),
+        ];
+        for (origin, expected) in cases {
+            let mut map = headers(&[("host", "localhost:8080")]);
+            if let Some(origin) = origin {
+                map.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+            }
+            assert_eq!(mcp_origin_is_allowed(&map, &uri, &list), expected, "{origin:?}");
+        }
+        let mut twice = headers(&[("host", "localhost:8080"), ("origin", "http://localhost:8080")]);
+        twice.append(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!mcp_origin_is_allowed(&twice, &uri, &list));
     }
 
     #[test]

@@ -244,3 +244,39 @@ async fn every_failed_model_run_is_logged_once_at_warn_with_its_thread_step_and_
     assert_eq!(not_found["step"], 2, "{not_found}");
     assert_eq!(not_found["provider_body"], "{\"detail\": \"Not Found\"}");
 }
+
+/// Text logs (the default format) written to a file carry no colour codes: they are
+/// only for a terminal.
+#[tokio::test]
+async fn text_logs_written_to_a_file_have_no_colour_codes() {
+    let data = tempfile::tempdir().unwrap();
+    let log_path = data.path().join("server.log");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_todokit"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_clear()
+        .env("RUST_LOG", "debug")
+        .env("TODOKIT_JWT_SECRET", JWT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..600 {
+        if client.get(format!("{}/healthz", server.url)).send().await.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = client.get(format!("{}/api/tasks", server.url)).send().await;
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(ready, "the server did not start: {log}");
+    assert!(log.lines().count() > 2 && log.contains(" INFO "), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file: {log:?}");
+}
