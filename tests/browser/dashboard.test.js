@@ -393,6 +393,16 @@ describe("dashboard", () => {
     await screenshot(page, "sign-in-light");
   });
 
+  test("a sign-in link whose next would leave the site lands on the tasks", async () => {
+    // Browsers read "/\\host" as "//host": only a path on this origin is followed.
+    await page.goto(`/sign-in?next=${encodeURIComponent("/\\evil.example/")}`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/tasks");
+    assert.equal(new URL(page.url()).origin, await page.evaluate(() => location.origin));
+  });
+
   /** Refused requests and every red console line (failed resources included) until `stop()`. */
   function watchNetwork(p) {
     const logged = [];

@@ -30,8 +30,16 @@ function navigate(path, { replace: replaceState = false } = {}) {
 }
 
 function safeNext(value) {
-  // Only same-origin paths, never "//host" or a scheme.
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/sign-") ? value : "/tasks";
+  // Only a path on this origin: never "//host", "/\\host" (browsers read it as "//host") or a scheme.
+  if (!value || !value.startsWith("/")) return "/tasks";
+  let url;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
+    return "/tasks";
+  }
+  if (url.origin !== location.origin || url.pathname.startsWith("/sign-")) return "/tasks";
+  return url.pathname + url.search + url.hash;
 }
 
 function teardownShell() {
