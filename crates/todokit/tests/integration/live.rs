@@ -818,6 +818,11 @@ async fn a_client_that_leaves_cancels_its_attached_reply_as_the_reference_does(a
     assert_eq!(status, 200);
     let last = fake.request_bodies().pop().unwrap();
     assert!(last["messages"].to_string().contains(REFERENCE_CANCELLED_NOTE), "{last}");
+    // In the user's role, as the reference sends it, and never breaking the alternation that
+    // strict chat templates (Gemma's on llama.cpp) require.
+    let roles: Vec<&str> =
+        last["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"], "{last}");
 }
 
 /// The official UI's Stop while the model has not said a word yet (a slow local model's

@@ -141,11 +141,17 @@ pub(crate) async fn load(
 /// Groups items into units that are kept or dropped whole: a user message,
 /// an assistant message, or a tool round (a call is never separated from its
 /// result).
+///
+/// Hidden notes (e.g. "the user cancelled the stream") go to the model in the user's role, worded
+/// as the reference server words them, at the head of the next user message: a system message
+/// mid-history, or two user messages in a row, is refused by chat templates that require strict
+/// alternation (Gemma's on llama.cpp).
 pub(crate) fn units(items: &[ThreadItem]) -> Vec<Vec<ChatMessage>> {
     let rounds: Vec<Option<ToolRound>> = items.iter().map(ToolRound::from_item).collect();
     let covered: HashSet<&str> =
         rounds.iter().flatten().flat_map(|round| round.text_item_ids.iter().map(String::as_str)).collect();
     let mut units = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for (item, round) in items.iter().zip(&rounds) {
         if let Some(round) = round {
             units.push(round.messages());
@@ -155,7 +161,8 @@ pub(crate) fn units(items: &[ThreadItem]) -> Vec<Vec<ChatMessage>> {
             ItemKind::UserMessage { content, quoted_text, .. } => {
                 let text = user_text(content, quoted_text.as_deref());
                 if !text.is_empty() {
-                    units.push(vec![ChatMessage::user(text)]);
+                    notes.push(text);
+                    units.push(vec![ChatMessage::user(std::mem::take(&mut notes).join("\n\n"))]);
                 }
             }
             ItemKind::AssistantMessage { content } if !covered.contains(item.id.as_str()) => {
@@ -164,13 +171,23 @@ pub(crate) fn units(items: &[ThreadItem]) -> Vec<Vec<ChatMessage>> {
                     units.push(vec![ChatMessage::assistant(text)]);
                 }
             }
-            // Notes such as "the user cancelled the previous answer".
-            ItemKind::SdkHiddenContext { content } => units.push(vec![ChatMessage::system(content.clone())]),
+            ItemKind::SdkHiddenContext { content } => notes.push(hidden_note(content)),
             // Workflows repeat what the rounds hold; widgets and the rest are UI only.
             _ => {}
         }
     }
+    if !notes.is_empty() {
+        units.push(vec![ChatMessage::user(notes.join("\n\n"))]);
+    }
     units
+}
+
+/// A hidden note as the reference server (`openai-chatkit`'s `sdk_hidden_context_to_input`)
+/// words it for the model.
+fn hidden_note(content: &str) -> String {
+    format!(
+        "Hidden context for the agent (not shown to the user):\n<HiddenContext>\n{content}\n</HiddenContext>"
+    )
 }
 
 /// The newest units whose estimated tokens fit `budget_tokens` (the newest is kept
@@ -277,6 +294,33 @@ mod tests {
         }
         assert!(matches!(&messages[2], ChatMessage::Tool { tool_call_id, .. } if tool_call_id == "c1"));
         assert_eq!(messages[3], ChatMessage::assistant("Added."));
+    }
+
+    #[test]
+    fn a_cancellation_note_leads_the_next_user_message_so_roles_alternate() {
+        let note = "The user cancelled the stream. Stop responding to the prior request.";
+        let items = vec![
+            user("m1", "tell me a story"),
+            assistant("m2", "Once upon"),
+            item("m3", ItemKind::SdkHiddenContext { content: note.into() }),
+            user("m4", "shorter, please"),
+        ];
+        let messages: Vec<_> = units(&items).into_iter().flatten().collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(messages[1], ChatMessage::assistant("Once upon"));
+        match &messages[2] {
+            ChatMessage::User { content } => {
+                assert!(content.starts_with("Hidden context for the agent"), "{content}");
+                assert!(content.contains(note) && content.ends_with("\n\nshorter, please"), "{content}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A note with no message after it yet is still sent, as the user's.
+        let messages: Vec<_> = units(&items[..3]).into_iter().flatten().collect();
+        assert!(
+            matches!(&messages[2], ChatMessage::User { content } if content.contains(note)),
+            "{messages:?}"
+        );
     }
 
     #[test]
