@@ -806,7 +806,7 @@ impl<'a> Utterance<'a> {
                 Some(if reopen { Command::ReopenAll(filter) } else { Command::CompleteAll(filter) })
             }
             "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
-            | "nuke"
+            | "nuke" | "scrap" | "ditch" | "nix"
                 if !(self.has_any(&[
                     "tag",
                     "tags",
@@ -1518,7 +1518,8 @@ impl<'a> Utterance<'a> {
     fn delete(&self, start: usize) -> Option<Command> {
         let end = self.len();
         let from = match self.w(start) {
-            "delete" | "remove" | "erase" | "trash" | "drop" | "discard" | "del" | "rm" => start + 1,
+            "delete" | "remove" | "erase" | "trash" | "drop" | "discard" | "del" | "rm" | "scrap"
+            | "ditch" | "nix" => start + 1,
             "cancel" if start + 1 < end => start + 1,
             "get" if self.w(start + 1) == "rid" && self.w(start + 2) == "of" => start + 3,
             _ => return None,
@@ -2330,6 +2331,8 @@ impl<'a> Utterance<'a> {
                     | "tasks"
                     | "todo"
                     | "item"
+                    | "thing"
+                    | "things"
                     | "one"
                     | "ones"
                     | "reminder"

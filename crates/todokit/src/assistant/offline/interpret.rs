@@ -180,7 +180,8 @@ fn stem(word: &str) -> &str {
     if cut.len() >= 3 { cut } else { word }
 }
 
-const FILLER_WORDS: &[&str] = &["the", "my", "a", "an", "task", "tasks", "one", "ones", "to", "do", "todo"];
+const FILLER_WORDS: &[&str] =
+    &["the", "my", "a", "an", "task", "tasks", "one", "ones", "thing", "things", "to", "do", "todo"];
 
 /// Whether every meaningful word of `phrase` (stemmed) occurs in `title`.
 fn loosely_matches(phrase: &str, title: &str) -> bool {
