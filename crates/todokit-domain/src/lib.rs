@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod interchange;
 pub mod nl;
 pub mod task;
 
