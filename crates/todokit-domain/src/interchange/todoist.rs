@@ -178,19 +178,21 @@ pub fn parse_todoist_csv(
     // Whether a note may attach to the last draft (false after a section row).
     let mut note_target = false;
     let mut rows = 0usize;
+    let mut lines = LineCounter { input, byte: 0, line: 1 };
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(err) => {
-                let line = err.position().map(|p| p.line());
+                let line = err.position().map(|p| lines.line_at(p.byte()));
                 return Err(ImportError {
                     line,
                     message: format!("not a readable CSV row ({})", csv_error_kind(&err)),
                 });
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        // The csv crate's own line count skips blank lines, so count newlines up to the row.
+        let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
         rows += 1;
         if rows > MAX_IMPORT_ROWS {
             return Err(ImportError::at(line, format!("too many rows; the limit is {MAX_IMPORT_ROWS}")));
@@ -217,7 +219,7 @@ pub fn parse_todoist_csv(
             }
             "note" => {
                 if let Some(draft) = drafts.last_mut().filter(|_| note_target) {
-                    let note = content.trim();
+                    let note = normalise_newlines(content.trim());
                     if !note.is_empty() {
                         push_paragraph(&mut draft.description, &format!("Comment: {note}"));
                         check_description(&draft.description, line)?;
@@ -271,6 +273,29 @@ pub fn parse_todoist_csv(
     drafts.into_iter().map(Draft::finish).collect()
 }
 
+/// Turns record start offsets (which only grow) into 1-based line numbers, in linear time overall.
+struct LineCounter<'a> {
+    input: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX).min(self.input.len());
+        // A record's position is where the previous one ended: skip the blank lines between.
+        while matches!(self.input.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        if byte > self.byte {
+            let newlines = self.input[self.byte..byte].iter().filter(|b| **b == b'\n').count();
+            self.line += newlines as u64;
+            self.byte = byte;
+        }
+        self.line
+    }
+}
+
 /// The cells of one `task` row.
 struct Row<'a> {
     line: u64,
@@ -321,7 +346,7 @@ impl Row<'_> {
         if let Some(full) = full_title {
             push_paragraph(&mut description, &full);
         }
-        push_paragraph(&mut description, self.description.trim());
+        push_paragraph(&mut description, &normalise_newlines(self.description.trim()));
         if let Some(parent) = parent.filter(|_| indent > 1) {
             push_paragraph(&mut description, &format!("Sub-task of: {parent}"));
         }
@@ -444,6 +469,11 @@ fn section_to_tag(name: &str) -> Option<String> {
     let tag: String = tag.chars().take(TAG_MAX_CHARS).collect();
     let tag = tag.trim().to_owned();
     (!tag.is_empty()).then_some(tag)
+}
+
+/// CRLF and lone CR (Windows exports) → LF.
+fn normalise_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 fn push_paragraph(description: &mut String, paragraph: &str) {
