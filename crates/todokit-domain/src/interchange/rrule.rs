@@ -58,7 +58,17 @@ pub enum RruleError {
 /// `series_start` is the due time of the series' first occurrence in the task's zone, when known:
 /// it lets month-end clamping and a COUNT+UNTIL pair be written faithfully (see the module docs).
 pub fn to_rrule(rule: &Recurrence, series_start: Option<&Zoned>) -> String {
-    rrule_with_count(rule, series_start, rule.count)
+    rrule_with_count(rule, series_start, rule.count, &UntilForm::DateTime)
+}
+
+/// How `UNTIL` is written: it must have the value type of `DTSTART` (RFC 5545 §3.3.10).
+#[derive(Debug, Clone)]
+pub(crate) enum UntilForm {
+    /// `UNTIL=20270101T000000Z`, for a UTC or zoned date-time `DTSTART`.
+    DateTime,
+    /// `UNTIL=20261231`, for an all-day `DTSTART;VALUE=DATE` of a task due at the end of its day in
+    /// this zone: the last date whose end-of-day due time is not after the instant.
+    Date(TimeZone),
 }
 
 /// The RRULE for the rest of a series from its occurrence number `done` on (0 = the first): the
@@ -68,6 +78,15 @@ pub fn to_rrule_from_occurrence(
     rule: &Recurrence,
     series_start: Option<&Zoned>,
     done: u32,
+) -> Option<String> {
+    rrule_for_export(rule, series_start, done, UntilForm::DateTime)
+}
+
+pub(crate) fn rrule_for_export(
+    rule: &Recurrence,
+    series_start: Option<&Zoned>,
+    done: u32,
+    until_form: UntilForm,
 ) -> Option<String> {
     let count = match rule.count {
         Some(count) if done >= count => return None,
@@ -84,7 +103,7 @@ pub fn to_rrule_from_occurrence(
         }
     }
     let count = shifted.count.and(count);
-    Some(rrule_with_count(&shifted, series_start, count))
+    Some(rrule_with_count(&shifted, series_start, count, &until_form))
 }
 
 /// Whether the last occurrence allowed by `count` comes no later than `until`.
@@ -98,7 +117,12 @@ fn count_ends_first(rule: &Recurrence, start: &Zoned, until: Timestamp) -> bool 
     }
 }
 
-fn rrule_with_count(rule: &Recurrence, series_start: Option<&Zoned>, count: Option<u32>) -> String {
+fn rrule_with_count(
+    rule: &Recurrence,
+    series_start: Option<&Zoned>,
+    count: Option<u32>,
+    until_form: &UntilForm,
+) -> String {
     let mut out = String::from("FREQ=");
     out.push_str(match rule.frequency {
         Frequency::Daily => "DAILY",
@@ -132,7 +156,20 @@ fn rrule_with_count(rule: &Recurrence, series_start: Option<&Zoned>, count: Opti
         let _ = write!(out, ";COUNT={count}");
     }
     if let Some(until) = until {
-        let _ = write!(out, ";UNTIL={}", format_utc(until));
+        match until_form {
+            UntilForm::DateTime => {
+                let _ = write!(out, ";UNTIL={}", format_utc(until));
+            }
+            UntilForm::Date(zone) => {
+                let local = until.to_zoned(zone.clone());
+                let day = if local.time() >= crate::nl::DEFAULT_DUE_TIME {
+                    local.date()
+                } else {
+                    local.date().yesterday().unwrap_or(local.date())
+                };
+                let _ = write!(out, ";UNTIL={}", day.strftime("%Y%m%d"));
+            }
+        }
     }
     out
 }
