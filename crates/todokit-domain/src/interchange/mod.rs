@@ -10,9 +10,11 @@
 pub mod ical;
 pub mod ical_writer;
 pub mod rrule;
+pub mod task_csv;
 
 pub use ical::{CalendarOptions, Component, tasks_to_icalendar};
 pub use rrule::{RruleError, parse_rrule, to_rrule, to_rrule_from_occurrence};
+pub use task_csv::{CSV_HEADER, tasks_to_csv};
 pub mod todoist;
 
 pub use todoist::{
