@@ -402,12 +402,13 @@ fn parse_byday(text: &str) -> Result<Vec<Weekday>, RruleError> {
         .map(|item| {
             let item = item.trim();
             weekday_from_code(item).ok_or_else(|| {
-                if item.len() > 2 && item.is_char_boundary(item.len() - 2) {
-                    if weekday_from_code(&item[item.len() - 2..]).is_some() {
-                        return RruleError::Unsupported(format!(
-                            "BYDAY={item}: \"the n-th weekday of the month\" is not supported"
-                        ));
-                    }
+                if let Some(code) = item.len().checked_sub(2).and_then(|at| item.get(at..))
+                    && item.len() > 2
+                    && weekday_from_code(code).is_some()
+                {
+                    return RruleError::Unsupported(format!(
+                        "BYDAY={item}: \"the n-th weekday of the month\" is not supported"
+                    ));
                 }
                 RruleError::Syntax(format!("unknown BYDAY day \"{}\"", short(item)))
             })
