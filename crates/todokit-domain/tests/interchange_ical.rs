@@ -78,6 +78,7 @@ fn options(component: Component) -> CalendarOptions {
         component,
         name: Some("Ann's tasks".to_owned()),
         include_completed: true,
+        refresh_interval_minutes: Some(60),
     }
 }
 
@@ -115,6 +116,8 @@ fn vtodo_export_reads_back() {
     assert_eq!(root_value("PRODID").as_deref(), Some("-//todokit//test//EN"));
     assert_eq!(root_value("CALSCALE").as_deref(), Some("GREGORIAN"));
     assert_eq!(root_value("X-WR-CALNAME").as_deref(), Some("Ann's tasks"));
+    assert_eq!(root_value("REFRESH-INTERVAL").as_deref(), Some("PT60M"));
+    assert_eq!(root_value("X-PUBLISHED-TTL").as_deref(), Some("PT60M"));
 
     let todos: Vec<&Parsed> = calendar.components.iter().filter(|c| c.name == "VTODO").collect();
     assert_eq!(todos.len(), 4);

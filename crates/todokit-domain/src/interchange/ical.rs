@@ -80,6 +80,9 @@ pub struct CalendarOptions {
     pub name: Option<String>,
     /// Whether completed tasks are included.
     pub include_completed: bool,
+    /// How often subscribers should poll, in minutes (RFC 7986 `REFRESH-INTERVAL` and the
+    /// widely read `X-PUBLISHED-TTL`); `None` leaves it to the client. For the feed.
+    pub refresh_interval_minutes: Option<u32>,
 }
 
 impl Default for CalendarOptions {
@@ -90,6 +93,7 @@ impl Default for CalendarOptions {
             component: Component::Todo,
             name: None,
             include_completed: true,
+            refresh_interval_minutes: None,
         }
     }
 }
@@ -129,6 +133,10 @@ pub fn tasks_to_icalendar(tasks: &[Task], options: &CalendarOptions) -> String {
     if let Some(name) = &options.name {
         w.text("NAME", name);
         w.text("X-WR-CALNAME", name);
+    }
+    if let Some(minutes) = options.refresh_interval_minutes.filter(|m| *m > 0) {
+        w.raw("REFRESH-INTERVAL;VALUE=DURATION", &format!("PT{minutes}M"));
+        w.raw("X-PUBLISHED-TTL", &format!("PT{minutes}M"));
     }
     write_timezones(&mut w, &entries);
     for entry in &entries {
