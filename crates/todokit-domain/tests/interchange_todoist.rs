@@ -127,6 +127,16 @@ fn columns_are_found_by_name_in_any_order_and_case() {
 }
 
 #[test]
+fn labels_and_markers_leave_the_title() {
+    let tasks = parse(&format!(
+        "{HEADER}task,\"* Plan trip @travel, then @home. (mail me@example.com)\",,4,1,,,,,\n"
+    ))
+    .unwrap();
+    assert_eq!(tasks[0].title.as_str(), "Plan trip then (mail me@example.com)");
+    assert_eq!(tags(&tasks[0]), ["travel", "home"]);
+}
+
+#[test]
 fn long_titles_are_cut_and_kept_whole_in_the_description() {
     let long = format!("{} end", "word ".repeat(80).trim());
     let tasks = parse(&format!("{HEADER}task,{long},Body,4,1,,,,,\n")).unwrap();

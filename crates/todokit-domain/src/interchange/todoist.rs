@@ -9,7 +9,7 @@
 //! | column | Todoist's meaning | todokit |
 //! |---|---|---|
 //! | `TYPE` | `task`, `section` or `note` ("a comment to the task in the row above"); exports also write `meta` rows (view settings such as `view_style=list`) | see below; matched case-insensitively; any other value fails the import |
-//! | `CONTENT` | task name, section name or note text; "add labels by typing `@labelname`" | title; each `@label` becomes a tag and leaves the title |
+//! | `CONTENT` | task name, section name or note text; "add labels by typing `@labelname`" | title; each `@label` becomes a tag and leaves the title; Markdown is kept as written; a leading `* ` (Todoist's mark of an uncompletable task) is dropped |
 //! | `DESCRIPTION` | task description | description |
 //! | `PRIORITY` | 1–4, "1 … p1 (highest priority)", "4 … p4 (lowest priority)" | see [`todoist_priority`] |
 //! | `INDENT` | 1 = top level, 2 = sub-task, 3 = sub-sub-task … | todokit has no sub-tasks: flattened, and the description gets a line `Sub-task of: <parent title>` |
@@ -440,8 +440,13 @@ fn split_labels(content: &str) -> (String, Vec<String>) {
     let cleaned: String = content.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let mut words = Vec::new();
     let mut labels = Vec::new();
+    // "* " marks an uncompletable task (a heading) in Todoist: a marker, not part of the name.
+    let cleaned = cleaned.trim_start();
+    let cleaned = cleaned.strip_prefix("* ").unwrap_or(cleaned);
     for word in cleaned.split_whitespace() {
-        match word.strip_prefix('@') {
+        // "@home," at the end of a clause: the punctuation is not part of the label.
+        let label = word.strip_prefix('@').map(|l| l.trim_end_matches([',', '.', ';', ':', '!', '?', ')']));
+        match label {
             Some(label) if !label.is_empty() && !label.starts_with('@') => labels.push(label.to_owned()),
             _ => words.push(word),
         }
