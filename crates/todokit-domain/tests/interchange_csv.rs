@@ -3,8 +3,9 @@
 
 use jiff::Timestamp;
 use proptest::prelude::*;
+use todokit_domain::Task;
 use todokit_domain::interchange::task_csv::{guard_cell, task_row, unguard_cell};
-use todokit_domain::interchange::{CSV_HEADER, Task, tasks_to_csv};
+use todokit_domain::interchange::{CSV_HEADER, tasks_to_csv};
 use todokit_domain::{Frequency, Priority, Recurrence, Weekday};
 
 fn ts(text: &str) -> Timestamp {

@@ -3,8 +3,9 @@
 
 use icalendar::parser::{Component as Parsed, read_calendar, unfold};
 use jiff::Timestamp;
+use todokit_domain::Task;
 use todokit_domain::interchange::ical::{before_duration, ical_priority, priority_from_ical};
-use todokit_domain::interchange::{CalendarOptions, Component, Task, tasks_to_icalendar};
+use todokit_domain::interchange::{CalendarOptions, Component, tasks_to_icalendar};
 use todokit_domain::{Frequency, Priority, Recurrence, Weekday};
 
 fn ts(text: &str) -> Timestamp {

@@ -4,9 +4,9 @@
 use jiff::{Timestamp, Zoned};
 use proptest::prelude::*;
 use todokit_domain::interchange::{
-    ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, NewTask, parse_todoist_csv, todoist_priority,
+    ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, parse_todoist_csv, todoist_priority,
 };
-use todokit_domain::{Frequency, Priority, Recurrence, Weekday};
+use todokit_domain::{Frequency, NewTask, Priority, Recurrence, Weekday};
 
 const TEMPLATE: &[u8] = include_bytes!("fixtures/todoist_template.csv");
 const BAD_DATE: &[u8] = include_bytes!("fixtures/todoist_bad_date.csv");

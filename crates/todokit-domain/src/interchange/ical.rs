@@ -56,10 +56,10 @@ use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan, Zoned};
 
-use super::Task;
 use super::ical_writer::ContentWriter;
 use super::rrule::{UntilForm, format_utc, rrule_for_export};
 use crate::nl::DEFAULT_DUE_TIME;
+use crate::record::Task;
 use crate::task::Priority;
 
 /// Length of the VEVENT for a task due at a time of day.

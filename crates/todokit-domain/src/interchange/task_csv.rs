@@ -25,8 +25,8 @@
 //! dates, `true`/`false`, RRULEs, priorities) can start with one, so only user text is ever
 //! changed.
 
-use super::Task;
 use super::rrule::to_rrule;
+use crate::record::Task;
 
 /// The header row, in column order.
 pub const CSV_HEADER: [&str; 13] = [

@@ -47,7 +47,7 @@ use crate::task::{
     validate_due_at,
 };
 
-use super::NewTask;
+use crate::record::NewTask;
 
 /// Largest accepted file: 5 MiB.
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;

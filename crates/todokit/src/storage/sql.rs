@@ -61,115 +61,6 @@ fn order_by(sort: SortKey, order: SortOrder) -> &'static str {
     }
 }
 
-/// A task built in Rust from a validated input, ready to insert.
-fn new_task_record(task: &NewTask, number: i64, now: Timestamp) -> Task {
-    let id = Uuid::now_v7();
-    let recurring = task.recurrence.is_some() && task.due_at.is_some();
-    Task {
-        id,
-        number,
-        title: task.title.as_str().to_owned(),
-        description: task.description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty()),
-        priority: task.priority,
-        tags: task.tags.as_slice().to_vec(),
-        due_at: task.due_at,
-        time_zone: task.time_zone.clone(),
-        reminder_offset_minutes: task.reminder.map(|r| r.minutes()),
-        reminder_sent: false,
-        recurrence: task.recurrence.clone(),
-        parent_task_id: None,
-        completed: task.completed,
-        completed_at: task.completed.then_some(now),
-        created_at: now,
-        updated_at: now,
-        occurrence_index: 0,
-        series_id: recurring.then_some(id),
-        series_start_at: if recurring { task.due_at } else { None },
-    }
-}
-
-/// Applies a validated patch to a stored task. Returns whether anything changed.
-fn apply_patch(task: &mut Task, patch: &TaskPatch) -> bool {
-    let before = task.clone();
-    if let Some(title) = &patch.title {
-        task.title = title.as_str().to_owned();
-    }
-    if let Some(description) = &patch.description {
-        task.description = description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty());
-    }
-    if let Some(priority) = patch.priority {
-        task.priority = priority;
-    }
-    if let Some(tags) = &patch.tags {
-        task.tags = tags.as_slice().to_vec();
-    }
-    if let Some(zone) = &patch.time_zone {
-        task.time_zone = zone.clone();
-    }
-    if let Some(due_at) = patch.due_at {
-        if task.due_at != due_at {
-            // A new due time is a new schedule: reminders fire again.
-            task.reminder_sent = false;
-        }
-        task.due_at = due_at;
-    }
-    if let Some(reminder) = patch.reminder {
-        task.reminder_offset_minutes = reminder.map(|r| r.minutes());
-        task.reminder_sent = false;
-    }
-    if let Some(recurrence) = &patch.recurrence {
-        task.recurrence = recurrence.clone();
-    }
-    // The series restarts from the current due time whenever the schedule changes.
-    let schedule_changed = before.due_at != task.due_at || before.recurrence != task.recurrence;
-    if schedule_changed {
-        match (task.recurrence.is_some(), task.due_at) {
-            (true, Some(due)) => {
-                task.series_id = Some(Uuid::now_v7());
-                task.series_start_at = Some(due);
-                task.occurrence_index = 0;
-            }
-            _ => {
-                task.series_id = None;
-                task.series_start_at = None;
-                task.occurrence_index = 0;
-            }
-        }
-    }
-    *task != before || task.series_id != before.series_id
-}
-
-/// The next occurrence of a recurring task, if the rule allows one.
-fn next_occurrence(task: &Task, number: i64, now: Timestamp) -> Option<Task> {
-    let recurrence: &Recurrence = task.recurrence.as_ref()?;
-    let series_id = task.series_id?;
-    let series_start = task.series_start_at?;
-    let zone = jiff::tz::TimeZone::get(&task.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let index = task.occurrence_index + 1;
-    let due = recurrence.occurrence_due(series_start, &zone, index)?;
-    Some(Task {
-        id: Uuid::now_v7(),
-        number,
-        title: task.title.clone(),
-        description: task.description.clone(),
-        priority: task.priority,
-        tags: task.tags.clone(),
-        due_at: Some(due),
-        time_zone: task.time_zone.clone(),
-        reminder_offset_minutes: task.reminder_offset_minutes,
-        reminder_sent: false,
-        recurrence: task.recurrence.clone(),
-        parent_task_id: Some(task.id),
-        completed: false,
-        completed_at: None,
-        created_at: now,
-        updated_at: now,
-        occurrence_index: index,
-        series_id: Some(series_id),
-        series_start_at: Some(series_start),
-    })
-}
-
 fn decode_priority(raw: &str) -> anyhow::Result<Priority> {
     Priority::parse(raw).map_err(|err| anyhow::anyhow!("stored priority {raw:?}: {err}"))
 }
@@ -252,52 +143,21 @@ macro_rules! sql_storage {
                 })
             }
 
-            async fn allocate_number(
-                tx: &mut super::writer::WriteTransaction<$db>,
-                user: Uuid,
-            ) -> Result<i64, sqlx::Error> {
-                sqlx::query_scalar(
-                    "UPDATE users SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq",
-                )
-                .bind(user)
-                .fetch_all(&mut **tx)
-                .await?
-                .first()
-                .copied()
-                .ok_or(sqlx::Error::RowNotFound)
-            }
-
-            /// Inserts `task`, numbered `task.number` (the database indexes its tags).
-            async fn insert_task(
-                tx: &mut super::writer::WriteTransaction<$db>,
-                user: Uuid,
-                task: &Task,
-            ) -> super::StorageResult<()> {
-                // The number is the last parameter, so the fields bind the same way when the
-                // database draws the number itself (`insert_new_task`).
-                let insert = sqlx::query(concat!(
-                    "INSERT INTO tasks (",
-                    task_columns!(),
-                    ", user_id, priority_rank, search_text) VALUES ($1, $22, $2, $3, $4, $5, $6, $7, $8, \
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-                ));
-                Self::bind_task_fields(insert, user, task)?.bind(task.number).execute(&mut **tx).await?;
-                Ok(())
-            }
-
             /// Inserts a new task with the user's next number, drawn by the database as it inserts,
             /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
-            async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
+            /// The only way a task gets its number: new tasks and next occurrences alike.
+            async fn insert_new_task<'e, E>(executor: E, user: Uuid, mut task: Task) -> super::StorageResult<Task>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
                 let insert = sqlx::query(Self::INSERT_NEW_TASK);
-                let row = Self::bind_task_fields(insert, user, &task)?
-                    .fetch_one(&mut *self.writer.acquire().await?)
-                    .await?;
+                let row = Self::bind_task_fields(insert, user, &task)?.fetch_one(executor).await?;
                 task.number = sqlx::Row::try_get(&row, "number")?;
                 Ok(task)
             }
 
-            /// Binds every field of `task` but its number, as `$1`–`$21` in `insert_task`'s order
-            /// (also `save_task`'s).
+            /// Binds every field of `task` but its number, as `$1`–`$21` in `INSERT_NEW_TASK`'s
+            /// order (also `save_task`'s).
             fn bind_task_fields<'q>(
                 query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
                 user: Uuid,
@@ -332,7 +192,7 @@ macro_rules! sql_storage {
                 user: Uuid,
                 task: &Task,
             ) -> super::StorageResult<()> {
-                // `insert_task`'s parameters; the number, `parent_task_id` ($14) and
+                // `INSERT_NEW_TASK`'s parameters; the number, `parent_task_id` ($14) and
                 // `created_at` ($17) never change.
                 let update = sqlx::query(
                     "UPDATE tasks SET title = $2, description = $3, priority = $4, tags = $5, due_at = $6, \
@@ -378,6 +238,30 @@ macro_rules! sql_storage {
                         .await?
                     }
                 };
+                Ok(row.as_ref().map(Self::decode_task).transpose()?)
+            }
+
+            /// Loads a task to change it in `tx`, its row locked until commit where the backend
+            /// needs it (`LOCK_ROWS`): no other write lands between this read and the write built
+            /// from it, so rules checked on what it returns hold when that write commits.
+            async fn load_task_for_write(
+                tx: &mut super::writer::WriteTransaction<$db>,
+                user: Uuid,
+                key: crate::tasks::model::TaskKey,
+            ) -> super::StorageResult<Option<Task>> {
+                use crate::tasks::model::TaskKey;
+                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!(
+                    "SELECT ",
+                    task_columns!(),
+                    " FROM tasks WHERE user_id = "
+                ));
+                builder.push_bind(user);
+                match key {
+                    TaskKey::Id(id) => builder.push(" AND id = ").push_bind(id),
+                    TaskKey::Number(number) => builder.push(" AND number = ").push_bind(number),
+                };
+                builder.push(Self::LOCK_ROWS);
+                let row = builder.build().fetch_optional(&mut **tx).await?;
                 Ok(row.as_ref().map(Self::decode_task).transpose()?)
             }
 
@@ -435,12 +319,9 @@ macro_rules! sql_storage {
                 now: Timestamp,
             ) -> super::StorageResult<crate::tasks::model::Completion> {
                 use crate::tasks::model::Completion;
-                if task.completed == completed {
+                if !task.set_completed(completed, now) {
                     return Ok(Completion { task, next_instance: None });
                 }
-                task.completed = completed;
-                task.completed_at = completed.then_some(now);
-                task.updated_at = now;
                 Self::save_task(tx, user, &task).await?;
                 let mut next_instance = None;
                 if completed && task.recurrence.is_some() {
@@ -451,12 +332,10 @@ macro_rules! sql_storage {
                     .bind(i64::from(task.occurrence_index) + 1)
                     .fetch_optional(&mut **tx)
                     .await?;
-                    if already_exists.is_none() && next_occurrence(&task, 0, now).is_some() {
-                        let number = Self::allocate_number(tx, user).await?;
-                        if let Some(next) = next_occurrence(&task, number, now) {
-                            Self::insert_task(tx, user, &next).await?;
-                            next_instance = Some(next);
-                        }
+                    if already_exists.is_none()
+                        && let Some(next) = task.next_occurrence(now)
+                    {
+                        next_instance = Some(Self::insert_new_task(&mut **tx, user, next).await?);
                     }
                 }
                 Ok(Completion { task, next_instance })
@@ -573,7 +452,7 @@ macro_rules! sql_storage {
                 now: Timestamp,
             ) -> super::StorageResult<Task> {
                 // Numbered by the database as it is inserted.
-                self.insert_new_task(user.0, new_task_record(task, 0, now)).await
+                Self::insert_new_task(&mut *self.writer.acquire().await?, user.0, Task::new(task, now)).await
             }
 
             async fn get_task(
@@ -592,11 +471,11 @@ macro_rules! sql_storage {
                 now: Timestamp,
             ) -> super::StorageResult<Option<Task>> {
                 let mut tx = self.begin_write().await?;
-                let Some(mut task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                let Some(mut task) = Self::load_task_for_write(&mut tx, user.0, key).await? else {
                     return Ok(None);
                 };
-                if apply_patch(&mut task, patch) {
-                    task.updated_at = now;
+                // The patch's rules are checked on the row this transaction holds.
+                if task.apply(patch, now).map_err(super::StorageError::Invalid)? {
                     Self::save_task(&mut tx, user.0, &task).await?;
                     tx.commit().await?;
                 }
@@ -699,7 +578,7 @@ macro_rules! sql_storage {
                 now: Timestamp,
             ) -> super::StorageResult<Option<crate::tasks::model::Completion>> {
                 let mut tx = self.begin_write().await?;
-                let Some(task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                let Some(task) = Self::load_task_for_write(&mut tx, user.0, key).await? else {
                     return Ok(None);
                 };
                 let completion = Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
@@ -767,7 +646,7 @@ macro_rules! sql_storage {
                 let mut tx = self.begin_write().await?;
                 let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
-                builder.push(" ORDER BY number ASC");
+                builder.push(" ORDER BY number ASC").push(Self::LOCK_ROWS);
                 let rows = builder.build().fetch_all(&mut *tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let mut outcome = crate::tasks::model::BulkOutcome { total_count: tasks.len() as u64, ..Default::default() };
@@ -1026,7 +905,7 @@ macro_rules! sql_storage {
                 let mut tx = self.begin_write().await?;
                 let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
-                builder.push(" ORDER BY number ASC");
+                builder.push(" ORDER BY number ASC").push(Self::LOCK_ROWS);
                 let rows = builder.build().fetch_all(&mut *tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let matched = tasks.len() as u64;
@@ -1059,6 +938,10 @@ const EVENTS_CHANNEL: &str = "todokit_events";
 const EVENTS_ORDER_LOCK: i64 = 0x746f_646f_6b69_7401;
 
 impl SqliteStorage {
+    /// What a read inside a write transaction adds to hold its rows until commit: nothing, as
+    /// `BEGIN IMMEDIATE` already keeps every other writer out.
+    const LOCK_ROWS: &'static str = "";
+
     /// `insert_new_task`'s statement. SQLite has no data-modifying `WITH`: the insert numbers
     /// the task from the user's sequence, and a trigger moves the sequence up in the same
     /// statement (migration 0009). One statement is one hand-off to the connection's thread,
@@ -1109,6 +992,10 @@ impl SqliteStorage {
 }
 
 impl PostgresStorage {
+    /// What a read inside a write transaction adds to hold its rows until commit, so a
+    /// concurrent update cannot land between the read and the write built from it.
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
     /// `insert_new_task`'s statement: the user's row stays locked for the number only while it
     /// runs, not across round trips, so one user's concurrent creates queue far less.
     const INSERT_NEW_TASK: &'static str = concat!(
