@@ -117,7 +117,7 @@ fn priorities_map_in_order() {
 
 #[test]
 fn columns_are_found_by_name_in_any_order_and_case() {
-    let input = "timezone,Priority,content,Extra,type\nAsia/Tokyo,1,Call Bo @phone,x,Task\n";
+    let input = "timezone,Priority,content,Extra,type\nasia/tokyo,1,Call Bo @phone,x,Task\n";
     let tasks = parse(input).unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title.as_str(), "Call Bo");

@@ -357,11 +357,13 @@ impl Row<'_> {
         let tags = Tags::parse(&tag_list).map_err(|err| ImportError::at(line, err.to_string()))?;
 
         let (zone, time_zone) = match self.timezone.trim() {
-            "" => (default_zone.clone(), default_zone_name.to_owned()),
+            "" => (default_zone.clone(), default_zone.iana_name().unwrap_or(default_zone_name).to_owned()),
             name => {
                 let zone = TimeZone::get(name)
                     .map_err(|_| ImportError::at(line, format!("unknown TIMEZONE \"{}\"", short(name))))?;
-                (zone, name.to_owned())
+                // The canonical spelling ("europe/berlin" → "Europe/Berlin").
+                let name = zone.iana_name().unwrap_or(name).to_owned();
+                (zone, name)
             }
         };
         let (due_at, recurrence) = parse_date(self.date, self.date_lang, &now.to_zoned(zone), line)?;
