@@ -105,6 +105,67 @@ fn an_unparseable_date_fails_the_file_naming_its_line() {
 }
 
 #[test]
+fn todoist_recurring_forms() {
+    let berlin = |text: &str| -> Timestamp { text.parse::<Zoned>().unwrap().timestamp() };
+    let weekly_mon = Recurrence::weekly_on([Weekday::Mon], 1).unwrap();
+    let cases: Vec<(&str, Option<Timestamp>, Recurrence)> = vec![
+        (
+            "every monday until dec 31",
+            Some(berlin("2026-12-07T23:59:59[Europe/Berlin]")),
+            Recurrence { until: Some(berlin("2026-12-31T23:59:59[Europe/Berlin]")), ..weekly_mon.clone() },
+        ),
+        (
+            "every day starting Jan 1 2027 ending Mar 1 2027",
+            Some(berlin("2027-01-01T23:59:59[Europe/Berlin]")),
+            Recurrence {
+                until: Some(berlin("2027-03-01T23:59:59[Europe/Berlin]")),
+                ..Recurrence::new(Frequency::Daily, 1).unwrap()
+            },
+        ),
+        (
+            "every day for 5 times",
+            Some(berlin("2026-12-07T23:59:59[Europe/Berlin]")),
+            Recurrence { count: Some(5), ..Recurrence::new(Frequency::Daily, 1).unwrap() },
+        ),
+        (
+            "every jan 27",
+            Some(berlin("2027-01-27T23:59:59[Europe/Berlin]")),
+            Recurrence::new(Frequency::Yearly, 1).unwrap(),
+        ),
+        (
+            "every 27 January",
+            Some(berlin("2027-01-27T23:59:59[Europe/Berlin]")),
+            Recurrence::new(Frequency::Yearly, 1).unwrap(),
+        ),
+        (
+            "every 3 months",
+            Some(berlin("2026-12-07T23:59:59[Europe/Berlin]")),
+            Recurrence::new(Frequency::Monthly, 3).unwrap(),
+        ),
+    ];
+    for (date, due, rule) in cases {
+        let tasks =
+            parse(&format!("{HEADER}task,T,,4,1,,,{date},en,\n")).unwrap_or_else(|e| panic!("{date}: {e}"));
+        assert_eq!(tasks[0].due_at, due, "{date}");
+        assert_eq!(tasks[0].recurrence.as_ref(), Some(&rule), "{date}");
+    }
+    for (date, message) in [
+        ("every 3rd friday", "n-th weekday of a month"),
+        ("every last monday", "n-th weekday of a month"),
+        ("every first Tuesdays", "n-th weekday of a month"),
+        ("every monday until 2026-12-01", "ends before it starts"),
+        ("every monday until whenever", "could not understand"),
+        ("tomorrow until friday", "could not understand"),
+        ("every tomorrow", "could not understand"),
+        ("every day for 500 times", "recurrence count must be 1–100"),
+    ] {
+        let err = parse(&format!("{HEADER}task,T,,4,1,,,{date},en,\n")).unwrap_err();
+        assert_eq!(err.line, Some(2), "{date}: {err}");
+        assert!(err.message.contains(message), "{date}: {err}");
+    }
+}
+
+#[test]
 fn priorities_map_in_order() {
     assert_eq!(todoist_priority("1"), Some(Priority::High));
     assert_eq!(todoist_priority(" 2 "), Some(Priority::Medium));

@@ -14,7 +14,7 @@
 //! | `PRIORITY` | 1–4, "1 … p1 (highest priority)", "4 … p4 (lowest priority)" | see [`todoist_priority`] |
 //! | `INDENT` | 1 = top level, 2 = sub-task, 3 = sub-sub-task … | todokit has no sub-tasks: flattened, and the description gets a line `Sub-task of: <parent title>` |
 //! | `AUTHOR`, `RESPONSIBLE` | `name (id)` | ignored (single-user tasks) |
-//! | `DATE` | natural language ("every monday", "tomorrow 5pm", "Dec 24") | parsed by todokit's own date and repeat grammar ([`crate::nl`]) against `now` in the row's zone; a recurring phrase sets the recurrence |
+//! | `DATE` | natural language ("every monday", "tomorrow 5pm", "Dec 24") | parsed by todokit's own date and repeat grammar ([`crate::nl`]) against `now` in the row's zone; a recurring phrase sets the recurrence, with Todoist's `until …`/`ending …`/`for N times` ends and yearly `every jan 27`; `every 3rd friday` (n-th weekday) is refused — see `parse_date` |
 //! | `DATE_LANG` | the language of `DATE` (`en`) | the grammar is English; other languages are tried and fail with the language named if not understood |
 //! | `TIMEZONE` | IANA zone of the date | the task's zone; empty → the importing user's zone; unknown → error |
 //! | `DURATION`, `DURATION_UNIT`, `DEADLINE`, `DEADLINE_LANG`, anything else | newer exports | ignored |
@@ -41,10 +41,10 @@
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
-use crate::nl::parse_quick_add;
+use crate::nl::{DEFAULT_DUE_TIME, parse_datetime, parse_quick_add};
 use crate::task::{
-    DESCRIPTION_MAX_CHARS, Description, Priority, TAG_MAX_CHARS, TITLE_MAX_CHARS, Tags, Title,
-    validate_due_at,
+    DESCRIPTION_MAX_CHARS, Description, Frequency, Priority, Recurrence, TAG_MAX_CHARS, TITLE_MAX_CHARS,
+    Tags, Title, Weekday, validate_due_at,
 };
 
 use crate::record::NewTask;
@@ -144,7 +144,7 @@ struct Draft {
     tags: Tags,
     due_at: Option<Timestamp>,
     time_zone: String,
-    recurrence: Option<crate::task::Recurrence>,
+    recurrence: Option<Recurrence>,
 }
 
 /// Parses a Todoist CSV template export into new tasks, in file order.
@@ -393,47 +393,164 @@ impl Draft {
 }
 
 /// A DATE cell → due time and recurrence, using todokit's quick-add grammar. The whole cell must
-/// be understood: any word left over is an error.
+/// be understood: any word left over is an error, and a phrase that says "every" never silently
+/// becomes a one-off.
+///
+/// On top of the grammar, Todoist's recurring forms are read here: an end (`every monday until
+/// dec 31`, `… ending mar 1`) sets the rule's `until` (the end of that day), `… for 5 times` its
+/// count, and `every jan 27` / `every 27 jan` is yearly. "The n-th weekday of the month"
+/// (`every 3rd friday`, `every last monday`) cannot be expressed in todokit and is an error
+/// rather than a wrong rule.
 fn parse_date(
     text: &str,
     lang: &str,
     now: &Zoned,
     line: u64,
-) -> Result<(Option<Timestamp>, Option<crate::task::Recurrence>), ImportError> {
+) -> Result<(Option<Timestamp>, Option<Recurrence>), ImportError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok((None, None));
     }
-    // Bound the work on hostile input; no real date phrase is this long.
-    const MAX_DATE_CHARS: usize = 200;
-    let parsed = (text.chars().count() <= MAX_DATE_CHARS).then(|| parse_quick_add(text, now));
-    let understood = parsed.filter(|q| {
-        q.title.is_empty()
-            && q.tags.is_empty()
-            && q.priority.is_none()
-            && q.description.is_none()
-            && q.reminder_minutes.is_none()
-            && (q.due.is_some() || q.repeat.is_some())
-    });
-    let Some(parsed) = understood else {
+    let not_understood = || {
         let lang = lang.trim();
         let hint = if lang.is_empty() || lang.eq_ignore_ascii_case("en") {
             String::new()
         } else {
             format!(" (DATE_LANG is \"{}\"; todokit reads English dates)", short(lang))
         };
+        ImportError::at(line, format!("could not understand the date \"{}\"{hint}", short(text)))
+    };
+    // Bound the work on hostile input; no real date phrase is this long.
+    const MAX_DATE_CHARS: usize = 200;
+    if text.chars().count() > MAX_DATE_CHARS {
+        return Err(not_understood());
+    }
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    if let Some(phrase) = nth_weekday_phrase(&words) {
         return Err(ImportError::at(
             line,
-            format!("could not understand the date \"{}\"{hint}", short(text)),
+            format!(
+                "\"{}\" repeats on the n-th weekday of a month, which todokit cannot do yet",
+                short(&phrase)
+            ),
         ));
+    }
+    let (main, end) = split_end(&words);
+    let says_every = main.first().is_some_and(|w| matches!(w.as_str(), "every" | "each" | "ev"));
+    let main_text = main.join(" ");
+
+    let (due, mut recurrence) = match understood(&main_text, now) {
+        Some((due, Some(repeat))) => {
+            (due, Some(repeat.to_recurrence().map_err(|err| ImportError::at(line, err.to_string()))?))
+        }
+        // "every jan 27": a date that names a month, every year.
+        Some((Some(_), None)) if says_every => {
+            let rest = main[1..].join(" ");
+            let names_month = main[1..].iter().any(|w| is_month_word(w));
+            match understood(&rest, now) {
+                Some((Some(due), None)) if names_month => (
+                    Some(due),
+                    Some(
+                        Recurrence::new(Frequency::Yearly, 1)
+                            .map_err(|err| ImportError::at(line, err.to_string()))?,
+                    ),
+                ),
+                _ => return Err(not_understood()),
+            }
+        }
+        Some((due, None)) => (due, None),
+        None => return Err(not_understood()),
     };
-    let recurrence = parsed
-        .repeat
-        .as_ref()
-        .map(|repeat| repeat.to_recurrence())
-        .transpose()
-        .map_err(|err| ImportError::at(line, err.to_string()))?;
-    Ok((parsed.due.map(|due| due.timestamp()), recurrence))
+
+    if let Some(end) = end {
+        let Some(rule) = recurrence.as_mut() else { return Err(not_understood()) };
+        match end {
+            End::Until(until_words) => {
+                let until_text = until_words.join(" ");
+                let found = parse_datetime(&until_text, now).filter(|m| {
+                    m.has_date
+                        && until_text[..m.start].trim().is_empty()
+                        && until_text[m.end..].trim().is_empty()
+                });
+                let Some(found) = found else { return Err(not_understood()) };
+                let until = if found.has_time {
+                    found.at.timestamp()
+                } else {
+                    // "until dec 31" includes Dec 31.
+                    let end_of_day = found.at.date().to_datetime(DEFAULT_DUE_TIME);
+                    end_of_day.to_zoned(now.time_zone().clone()).map_err(|_| not_understood())?.timestamp()
+                };
+                if due.is_some_and(|due| due > until) {
+                    return Err(ImportError::at(line, format!("\"{}\" ends before it starts", short(text))));
+                }
+                rule.until = Some(until);
+            }
+            End::Count(count) => rule.count = Some(count),
+        }
+        *rule = rule.clone().validate().map_err(|err| ImportError::at(line, err.to_string()))?;
+    }
+    Ok((due, recurrence))
+}
+
+/// The quick-add grammar's reading of `text` when it is nothing but a date and/or a repeat.
+fn understood(text: &str, now: &Zoned) -> Option<(Option<Timestamp>, Option<crate::nl::Repeat>)> {
+    if text.is_empty() {
+        return None;
+    }
+    let q = parse_quick_add(text, now);
+    let clean = q.title.is_empty()
+        && q.tags.is_empty()
+        && q.priority.is_none()
+        && q.description.is_none()
+        && q.reminder_minutes.is_none()
+        && (q.due.is_some() || q.repeat.is_some());
+    clean.then(|| (q.due.map(|due| due.timestamp()), q.repeat))
+}
+
+/// How a recurring DATE ends.
+enum End {
+    /// "until dec 31", "ending mar 1 2027": the words after the keyword.
+    Until(Vec<String>),
+    /// "for 5 times".
+    Count(u32),
+}
+
+/// Splits a trailing "until …" / "ending …" / "for N times" off the (lower-cased) words.
+fn split_end(words: &[String]) -> (&[String], Option<End>) {
+    if let [head @ .., for_word, n, times] = words
+        && for_word == "for"
+        && matches!(times.as_str(), "times" | "time" | "occurrences")
+        && let Ok(count) = n.parse::<u32>()
+    {
+        return (head, Some(End::Count(count)));
+    }
+    match words.iter().position(|w| w == "until" || w == "ending") {
+        Some(at) if at > 0 => (&words[..at], Some(End::Until(words[at + 1..].to_vec()))),
+        _ => (words, None),
+    }
+}
+
+/// "every 3rd friday", "every last monday", "each first tue": the phrase, if present.
+fn nth_weekday_phrase(words: &[String]) -> Option<String> {
+    words.windows(3).find_map(|w| {
+        let every = matches!(w[0].as_str(), "every" | "each" | "ev");
+        let ordinal = matches!(w[1].as_str(), "first" | "second" | "third" | "fourth" | "fifth" | "last")
+            || ["st", "nd", "rd", "th"].iter().any(|suffix| {
+                w[1].strip_suffix(suffix)
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            });
+        let day = w[2].trim_end_matches([',', '.']);
+        let weekday =
+            Weekday::parse(day).is_ok() || day.strip_suffix('s').is_some_and(|d| Weekday::parse(d).is_ok());
+        (every && ordinal && weekday).then(|| w.join(" "))
+    })
+}
+
+fn is_month_word(word: &str) -> bool {
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let word = word.trim_end_matches([',', '.']);
+    word.len() >= 3 && MONTHS.iter().any(|m| word.starts_with(m)) && word.chars().all(char::is_alphabetic)
 }
 
 /// Splits `@labels` out of CONTENT: the title (single-spaced, control characters as spaces) and
