@@ -6,7 +6,7 @@ pub mod model;
 mod zone;
 
 use jiff::{Timestamp, ToSpan, Zoned};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use todokit_domain::{
     Description, DomainError, Priority, Recurrence, ReminderOffset, Tags, Title, validate_due_at,
 };
@@ -18,6 +18,7 @@ use model::{
     BulkDeletion, BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts,
     TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
+pub use todokit_domain::query::{DueWindow, StatusFilter};
 pub use zone::UserZone;
 
 #[derive(Debug, thiserror::Error)]
@@ -156,28 +157,6 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusFilter {
-    #[default]
-    All,
-    Pending,
-    Completed,
-    /// Pending and due before now.
-    Overdue,
-}
-
-/// Due-date windows, evaluated in the caller's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DueWindow {
-    Overdue,
-    Today,
-    /// From the start of today until the end of the seventh day.
-    Week,
-    Month,
 }
 
 /// Listing criteria before they are resolved against the clock and zone.
