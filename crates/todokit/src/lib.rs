@@ -12,6 +12,7 @@ pub mod assistant;
 pub mod auth;
 pub mod background;
 pub mod chat;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -22,4 +23,5 @@ pub mod tasks;
 pub mod tools;
 
 pub use app::{AppState, app, serve};
+pub use clock::Clock;
 pub use config::Config;

@@ -40,7 +40,7 @@ impl TaskTools {
 
     /// `create_task`: a new task; tags in the title ("#home") join `tags`.
     pub async fn create_task(&self, ctx: &ToolContext, args: CreateTaskArgs) -> ToolResult<TaskOutcome> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let (title, found_tags) = split_title_tags(&args.title, &ctx.zone, now);
         let mut tags = args.tags.unwrap_or_default();
         tags.extend(found_tags);
@@ -111,7 +111,7 @@ impl TaskTools {
 
     /// `update_task`: changes the fields given, clears those in `clear`.
     pub async fn update_task(&self, ctx: &ToolContext, args: UpdateTaskArgs) -> ToolResult<TaskOutcome> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let key = task_key(&args.task_id)?;
         let failure = |e| tool_error(e, Some(&args.task_id));
         let before = self.tasks.get(ctx.user, key).await.map_err(failure)?;
@@ -340,7 +340,7 @@ impl TaskTools {
 
     /// The listing criteria of a tool filter; due bounds may be words, read in the user's zone.
     fn criteria(&self, filter: &TaskFilterArgs, zone: &UserZone) -> ToolResult<ListCriteria> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let bound = |raw: &Option<String>, field: &str| -> ToolResult<Option<String>> {
             raw.as_deref().map(|raw| resolve_due(raw, field, zone, now).map(|ts| ts.to_string())).transpose()
         };
