@@ -6,6 +6,7 @@
 //! - [`http`]: routes, extractors and the OpenAPI document
 //! - [`tools`]: the seven task tools; [`mcp`]: the MCP server over them
 //! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
+//! - [`clock`]: where the server reads the time (held in [`AppState`])
 
 pub mod app;
 pub mod assistant;
