@@ -134,7 +134,9 @@ async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Res
     match action {
         TokenAction::Create { email, name, expires_in_days } => {
             let user = user_id(storage, &email).await?;
-            let (token, secret) = create_access_token(storage, user, &name, expires_in_days).await?;
+            let (token, secret) =
+                create_access_token(storage, user, &name, expires_in_days, todokit::Clock::system().now())
+                    .await?;
             eprintln!(
                 "Created token {} ({}). Copy the secret now; it is not shown again:",
                 token.id, token.name
@@ -154,7 +156,7 @@ async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Res
         TokenAction::Revoke { email, id } => {
             let user = user_id(storage, &email).await?;
             let token = storage
-                .revoke_access_token(user, id, todokit::storage::now())
+                .revoke_access_token(user, id, todokit::Clock::system().now())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("{email} has no access token {id}"))?;
             println!("Revoked {}", describe(&token));

@@ -6,12 +6,14 @@
 //! - [`http`]: routes, extractors and the OpenAPI document
 //! - [`tools`]: the seven task tools; [`mcp`]: the MCP server over them
 //! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
+//! - [`clock`]: where the server reads the time (held in [`AppState`])
 
 pub mod app;
 pub mod assistant;
 pub mod auth;
 pub mod background;
 pub mod chat;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -22,4 +24,5 @@ pub mod tasks;
 pub mod tools;
 
 pub use app::{AppState, app, serve};
+pub use clock::Clock;
 pub use config::Config;

@@ -8,6 +8,8 @@ use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, s
 use super::repeat::{Repeat, find_reminder, find_repeat};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
 use super::typo::{Guess, correct};
+use super::words::{BULK_DELETE_VERBS, DELETE_VERBS, DESTRUCTIVE_VERBS, WHOLE_LIST_VERBS};
+use crate::query::{SortKey, StatusFilter};
 use crate::task::Priority;
 
 /// What the user wants the assistant to do.
@@ -119,25 +121,15 @@ pub struct ListFilter {
     pub due: Option<DueWindow>,
     /// A bare word before "tasks" ("my work tasks"): a tag when the user has it, else a search.
     pub topic: Option<String>,
-    /// Requested order; `None` means the default (due date, nulls last).
+    /// Requested order (never [`SortKey::Updated`]: no phrase asks for it); `None` means the
+    /// default (due date, nulls last).
     pub sort: Option<SortKey>,
 }
 
-/// Completion-state filter.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum StatusFilter {
-    /// Everything.
-    #[default]
-    All,
-    /// Not completed.
-    Pending,
-    /// Completed.
-    Completed,
-    /// Not completed and due before now.
-    Overdue,
-}
-
-/// A due-date window, relative to the user's local day.
+/// A due-date window as people say it, relative to the user's local day ("tomorrow", "this
+/// weekend", "in the next 3 days"), resolved to bounds by [`DueWindow::bounds`]. Richer than the
+/// API's named windows ([`crate::DueWindow`]), and its "this week" is the calendar week (Monday
+/// to Monday) where the API's `week` is the next seven days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueWindow {
     /// Due today (local midnight to midnight).
@@ -187,19 +179,6 @@ impl DueWindow {
         let end = start.checked_add(Span::new().days(days)).ok()?;
         Some((start, end))
     }
-}
-
-/// Sort order for listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// Due date ascending, undated last.
-    Due,
-    /// Priority, high first.
-    Priority,
-    /// Title, alphabetically.
-    Title,
-    /// Creation time, newest first.
-    Created,
 }
 
 /// A change to one task other than title, notes, priority and due date.
@@ -314,8 +293,6 @@ impl Parsed {
         commands && self.guesses.iter().any(|guess| DESTRUCTIVE_VERBS.contains(&guess.read_as))
     }
 }
-
-const DESTRUCTIVE_VERBS: &[&str] = &["delete", "remove", "erase", "clear", "cancel"];
 
 /// Interprets one chat message. Never panics; anything it cannot read is [`Command::Unclear`].
 pub fn parse_command(text: &str, now: &Zoned) -> Command {
@@ -805,9 +782,8 @@ impl<'a> Utterance<'a> {
                 }
                 Some(if reopen { Command::ReopenAll(filter) } else { Command::CompleteAll(filter) })
             }
-            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
-            | "nuke" | "scrap" | "ditch" | "nix"
-                if !(self.has_any(&[
+            verb if BULK_DELETE_VERBS.contains(&verb)
+                && !(self.has_any(&[
                     "tag",
                     "tags",
                     "label",
@@ -832,7 +808,7 @@ impl<'a> Utterance<'a> {
                     "whole",
                     "entire",
                 ];
-                let whole_list = matches!(verb, "clear" | "wipe" | "purge" | "nuke")
+                let whole_list = WHOLE_LIST_VERBS.contains(&verb)
                     && self.words[start + 1..].iter().all(|w| LIST_WORDS.contains(w) || is_status_word(w));
                 let filter = self.list_filter(start + 1, end);
                 if all
@@ -1518,8 +1494,7 @@ impl<'a> Utterance<'a> {
     fn delete(&self, start: usize) -> Option<Command> {
         let end = self.len();
         let from = match self.w(start) {
-            "delete" | "remove" | "erase" | "trash" | "drop" | "discard" | "del" | "rm" | "scrap"
-            | "ditch" | "nix" => start + 1,
+            verb if DELETE_VERBS.contains(&verb) => start + 1,
             "cancel" if start + 1 < end => start + 1,
             "get" if self.w(start + 1) == "rid" && self.w(start + 2) == "of" => start + 3,
             _ => return None,

@@ -131,7 +131,7 @@ pub async fn sign_up(
     state.sign_ups.record(&[&address_key]);
     let hash = state.passwords.hash(password).await?;
     let user =
-        state.storage.create_user(email.as_str(), email.normalized(), &hash, crate::storage::now()).await?;
+        state.storage.create_user(email.as_str(), email.normalized(), &hash, state.clock.now()).await?;
     tracing::info!(user = %user.id, "account created");
     signed_in(&state, StatusCode::CREATED, "Account created successfully", user)
 }

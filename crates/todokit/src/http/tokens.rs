@@ -101,7 +101,8 @@ pub async fn create_token(
     Json(input): Json<NewAccessToken>,
 ) -> AppResult<(StatusCode, Json<CreatedAccessToken>)> {
     let (token, secret) =
-        create_access_token(&state.storage, user.id, &input.name, input.expires_in_days).await?;
+        create_access_token(&state.storage, user.id, &input.name, input.expires_in_days, state.clock.now())
+            .await?;
     Ok((StatusCode::CREATED, Json(CreatedAccessToken { token: token.into(), token_secret: secret })))
 }
 
@@ -125,6 +126,6 @@ pub async fn revoke_token(
     let not_found = || AppError::NotFound("No such access token".into());
     let id = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
     let token =
-        state.storage.revoke_access_token(user.id, id, crate::storage::now()).await?.ok_or_else(not_found)?;
+        state.storage.revoke_access_token(user.id, id, state.clock.now()).await?.ok_or_else(not_found)?;
     Ok(Json(token.into()))
 }

@@ -242,6 +242,8 @@ pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
     async fn latest_event_id(&self, user: UserId) -> StorageResult<i64>;
     /// Deletes events created before `before`.
     async fn prune_events(&self, before: Timestamp) -> StorageResult<u64>;
+    /// Deletes the rate-limit counters whose window ended before `now`.
+    async fn prune_rate_counters(&self, now: Timestamp) -> StorageResult<u64>;
     /// Forwards events published by any replica into `sink`. Returns false
     /// when the backend has no cross-process fan-out (SQLite).
     async fn listen_for_events(
@@ -510,6 +512,9 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
 
 /// The current time at the precision the database keeps (microseconds), so
 /// what a write returns equals what a later read returns.
+///
+/// Only the chat store reads it (chatkit's `Store` methods carry no time); everything else is
+/// given the time by the caller, from the application's [`crate::Clock`].
 pub fn now() -> Timestamp {
     let now = Timestamp::now();
     Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)

@@ -740,12 +740,19 @@ macro_rules! sql_storage {
             }
 
             async fn prune_events(&self, before: Timestamp) -> super::StorageResult<u64> {
-                let events = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(&mut *self.writer.acquire().await?).await?;
-                sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
-                    .bind(micros(crate::storage::now()))
+                let events = sqlx::query("DELETE FROM events WHERE created_at < $1")
+                    .bind(micros(before))
                     .execute(&mut *self.writer.acquire().await?)
                     .await?;
                 Ok(events.rows_affected())
+            }
+
+            async fn prune_rate_counters(&self, now: Timestamp) -> super::StorageResult<u64> {
+                let counters = sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
+                    .bind(micros(now))
+                    .execute(&mut *self.writer.acquire().await?)
+                    .await?;
+                Ok(counters.rows_affected())
             }
 
             async fn listen_for_events(

@@ -34,6 +34,7 @@ on_both_backends!(
     one_users_refused_messages_leave_another_users_daily_quota_alone,
     reminders_reach_their_owner_only,
     reply_claims_hold_until_released_or_lapsed,
+    a_background_pass_prunes_old_events_and_ended_rate_windows_separately,
 );
 
 /// Upper bound for waiting on something the server is about to do; never a
@@ -327,7 +328,7 @@ fn minutes_from_now(minutes: i64) -> String {
 
 /// A background pass now, as the server's own loop would do it.
 async fn pass(app: &TestApp) -> u64 {
-    todokit::background::run_pass(&app.state, todokit::storage::now()).await.unwrap().reminders_sent
+    todokit::background::run_pass(&app.state, app.state.clock.now()).await.unwrap().reminders_sent
 }
 
 /// Every `reminder.due` in the user's event log, read through `/api/events`
@@ -1144,7 +1145,10 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
             let storage = if writer % 2 == 0 { a.storage.clone() } else { b.storage.clone() };
             tokio::spawn(async move {
                 for n in 0..APPENDS {
-                    storage.append_events(&batch(writer, n), &[], todokit::storage::now()).await.unwrap();
+                    storage
+                        .append_events(&batch(writer, n), &[], todokit::Clock::system().now())
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -1220,7 +1224,7 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     let other = user_context(&app, &app.new_user().await).await.user;
     let storage = &app.storage;
     let lease = SignedDuration::from_secs(30);
-    let start = todokit::storage::now();
+    let start = todokit::Clock::system().now();
     let (first_run, second_run) = (Uuid::now_v7(), Uuid::now_v7());
     let (replica_a, replica_b) = (Uuid::new_v4(), Uuid::new_v4());
     let claim = |run_id, replica, expires_at| RunClaim {
@@ -1347,4 +1351,28 @@ async fn event_streams_end_when_the_server_shuts_down() {
     // …and the stream ends cleanly.
     let end = tokio::time::timeout(PATIENCE, events.body.next()).await.unwrap();
     assert!(end.is_none_or(|chunk| chunk.is_err() || chunk.unwrap().is_empty()));
+}
+
+/// The background pass prunes the event log and the rate-limit counters as two steps: pruning
+/// events leaves every counter alone, and only counters whose window ended go.
+async fn a_background_pass_prunes_old_events_and_ended_rate_windows_separately(app: TestApp) {
+    use todokit::storage::RateWindow;
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "an event"})).await;
+    let email = format!("counted-{}@example.com", uuid::Uuid::new_v4().simple());
+    let now = todokit::Clock::system().now();
+    let user =
+        todokit::tasks::model::UserId(app.storage.create_user(&email, &email, "x", now).await.unwrap().id);
+    let hour = jiff::SignedDuration::from_hours(1);
+    let ended = RateWindow { key: "ended", expires_at: now - hour };
+    let open = RateWindow { key: "open", expires_at: now + hour };
+    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 1]);
+
+    // Every event is older than a cutoff in the future; no counter goes with them.
+    assert!(app.storage.prune_events(now + hour).await.unwrap() >= 1);
+    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [2, 2]);
+
+    // The counters whose window ended before now go; the open one keeps counting.
+    assert!(app.storage.prune_rate_counters(now).await.unwrap() >= 1);
+    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 3]);
 }

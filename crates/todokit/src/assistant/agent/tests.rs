@@ -166,7 +166,7 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     let storage =
         crate::storage::connect(&format!("sqlite:{}", dir.path().join("tasks.db").display())).await.unwrap();
     let user = storage
-        .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::storage::now())
+        .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::Clock::system().now())
         .await
         .unwrap();
     let ctx = ChatContext::from(ToolContext {
