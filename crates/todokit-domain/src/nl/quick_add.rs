@@ -231,11 +231,8 @@ fn locate_until(text: &str, tokens: &[Token], removed: &[bool], now: &Zoned) -> 
         if matches!(word, "ending" | "ends") && refs.get(start).is_some_and(|t| t.text() == "on") {
             start += 1;
         }
-        let Some(found) =
-            find_date(text, &refs[start..], now).filter(|found| found.first == 0 && found.has_date)
-        else {
-            return None;
-        };
+        let found =
+            find_date(text, &refs[start..], now).filter(|found| found.first == 0 && found.has_date)?;
         // "until dec 24 at 5pm": the time is the rule's, the end is the day.
         let found = if found.has_time {
             (1..found.end)
@@ -275,12 +272,12 @@ fn fit_part_of_day<'a>(
     mut words: impl Iterator<Item = &'a str>,
 ) -> Zoned {
     let bare = words.all(|word| {
-        !word.contains(':')
-            && !word.ends_with("am")
-            && !word.ends_with("pm")
-            && !matches!(word, "a.m." | "p.m." | "noon" | "midnight" | "midday")
-            && !(word.starts_with('0') && word.len() > 1)
-            && !digits(word).is_some_and(|hour| hour > 12)
+        let marked = word.contains(':')
+            || word.ends_with("am")
+            || word.ends_with("pm")
+            || matches!(word, "a.m." | "p.m." | "noon" | "midnight" | "midday")
+            || (word.starts_with('0') && word.len() > 1);
+        !marked && digits(word).is_none_or(|hour| hour <= 12)
     });
     let range = match part.hour() {
         9 => 4..12,

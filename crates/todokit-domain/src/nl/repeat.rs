@@ -3,6 +3,19 @@
 //!
 //! Both work on tokens and report which ones they used, so quick-add can take them out of the
 //! title and the command parser can read them as edits ("make it repeat every Monday").
+//!
+//! A rule may end: "for 5 times" / "5 times" / "for 10 weeks" set [`Repeat::count`] here;
+//! "until dec 31" / "ending jan 31" / "till friday" need "now" and are read by quick-add into
+//! [`Repeat::until`]. "every day except weekends" (or any weekdays) leaves days out of a daily
+//! or weekly rule; "once a week" is weekly; "every month on the last day" is the 31st, which
+//! the domain clamps.
+//!
+//! Phrases todokit's `Recurrence` cannot express are found by [`find_unsupported_repeat`] and
+//! are never read as some other rule: the n-th weekday of a month ("every 3rd friday", "every
+//! last monday", "first monday of every month", "every second tuesday of the month"; plain
+//! "every second tuesday" is every other Tuesday), several times per unit ("twice a week"),
+//! more often than daily ("every 2 hours", "hourly") and exceptions other than weekdays
+//! ("except holidays").
 
 use jiff::Zoned;
 use jiff::civil::{Date, Weekday};
@@ -274,9 +287,7 @@ fn unsupported_at(words: &Words, start: usize) -> Option<(usize, &'static str)> 
         at += 1;
     }
     let every = words.is(at, &["every", "each", "evry"]);
-    if every {
-        at += 1;
-    } else if words.is(at, &["the"]) {
+    if every || words.is(at, &["the"]) {
         at += 1;
     }
     // "every 3rd friday", "every last monday", "first monday of every month",

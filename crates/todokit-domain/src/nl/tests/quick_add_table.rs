@@ -269,3 +269,36 @@ fn recurrence_table() {
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The rule quick-add hands over ends where the phrase said: "until" includes its day, "for N
+/// times" counts the first occurrence.
+#[test]
+fn recurrence_ends_reach_the_domain_rule() {
+    let now = new_york_now();
+    let tz = now.time_zone().clone();
+    let series = |text: &str| -> Vec<String> {
+        let quick = parse_quick_add(text, &now);
+        let rule = quick.repeat.expect(text).to_recurrence().expect(text);
+        let start = quick.due.expect(text).timestamp();
+        (0..20)
+            .map_while(|n| rule.occurrence_due(start, &tz, n))
+            .map(|at| at.to_zoned(tz.clone()).strftime("%F").to_string())
+            .collect()
+    };
+    assert_eq!(
+        series("gym every monday until dec 14"),
+        ["2026-11-23", "2026-11-30", "2026-12-07", "2026-12-14"]
+    );
+    assert_eq!(series("stretch every other day for 3 times"), ["2026-11-21", "2026-11-23", "2026-11-25"]);
+    assert_eq!(
+        series("pay bills every month on the last day for 4 times"),
+        ["2026-12-31", "2027-01-31", "2027-02-28", "2027-03-31"]
+    );
+    assert_eq!(
+        series("walk daily except weekends until nov 27"),
+        ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
+    );
+    // An impossible count is reported by the domain rule, not dropped.
+    let quick = parse_quick_add("every day for 500 times", &now);
+    assert!(quick.repeat.expect("rule").to_recurrence().is_err());
+}
