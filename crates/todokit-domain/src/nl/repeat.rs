@@ -454,7 +454,13 @@ fn count_at(words: &Words, at: usize, repeat: &Repeat) -> Option<(u32, usize)> {
         "year" | "years" => RepeatFrequency::Yearly,
         _ => return None,
     };
-    (unit == repeat.frequency && number % repeat.interval == 0).then(|| (number / repeat.interval, at + 2))
+    // "every day for 2 weeks": 14 days.
+    let number = match (repeat.frequency, unit) {
+        (RepeatFrequency::Daily, RepeatFrequency::Weekly) => number.checked_mul(7)?,
+        (frequency, unit) if frequency == unit => number,
+        _ => return None,
+    };
+    (number % repeat.interval == 0).then(|| (number / repeat.interval, at + 2))
 }
 
 /// A rule starting exactly at `at`; returns it and the index after it.

@@ -182,6 +182,15 @@ const RECURRENCE: &[(&str, &str)] = &[
         "\"Retro\" due=2026-11-21 23:59 repeat=\"every other week, 5 times\" count=5",
     ),
     (
+        "antibiotics every day for 2 weeks",
+        "\"Antibiotics\" due=2026-11-21 23:59 repeat=\"every day, 14 times\" count=14",
+    ),
+    // Several weekdays per week: "for 2 weeks" is no plain count, so it stays in the title.
+    (
+        "gym every mon and thu for 2 weeks",
+        "\"Gym for 2 weeks\" due=2026-11-23 23:59 repeat=\"every Mon and Thu\"",
+    ),
+    (
         "workout every mon and thu 8 times",
         "\"Workout\" due=2026-11-23 23:59 repeat=\"every Mon and Thu, 8 times\" count=8",
     ),
