@@ -14,7 +14,7 @@
 //! | `PRIORITY` | 1–4, "1 … p1 (highest priority)", "4 … p4 (lowest priority)" | see [`todoist_priority`] |
 //! | `INDENT` | 1 = top level, 2 = sub-task, 3 = sub-sub-task … | todokit has no sub-tasks: flattened, and the description gets a line `Sub-task of: <parent title>` |
 //! | `AUTHOR`, `RESPONSIBLE` | `name (id)` | ignored (single-user tasks) |
-//! | `DATE` | natural language ("every monday", "tomorrow 5pm", "Dec 24") | parsed by todokit's own date and repeat grammar ([`crate::nl`]) against `now` in the row's zone; a recurring phrase sets the recurrence, with Todoist's `until …`/`ending …`/`for N times` ends and yearly `every jan 27`; `every 3rd friday` (n-th weekday) is refused — see `parse_date` |
+//! | `DATE` | natural language ("every monday", "tomorrow 5pm", "Dec 24") | parsed by todokit's own date and repeat grammar ([`crate::nl`]) against `now` in the row's zone; a recurring phrase sets the recurrence, with Todoist's `until …`/`ending …`/`for N times` ends (read by the grammar) and yearly `every jan 27`; a rule todokit cannot keep (`every 3rd friday`, `twice a week`) is refused — see `parse_date` |
 //! | `DATE_LANG` | the language of `DATE` (`en`) | the grammar is English; other languages are tried and fail with the language named if not understood |
 //! | `TIMEZONE` | IANA zone of the date | the task's zone; empty → the importing user's zone; unknown → error |
 //! | `DURATION`, `DURATION_UNIT`, `DEADLINE`, `DEADLINE_LANG`, anything else | newer exports | ignored |
@@ -41,10 +41,10 @@
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
-use crate::nl::{DEFAULT_DUE_TIME, parse_datetime, parse_quick_add};
+use crate::nl::{QuickAdd, parse_quick_add};
 use crate::task::{
     DESCRIPTION_MAX_CHARS, Description, Frequency, Priority, Recurrence, TAG_MAX_CHARS, TITLE_MAX_CHARS,
-    Tags, Title, Weekday, validate_due_at,
+    Tags, Title, validate_due_at,
 };
 
 use crate::record::NewTask;
@@ -396,11 +396,11 @@ impl Draft {
 /// be understood: any word left over is an error, and a phrase that says "every" never silently
 /// becomes a one-off.
 ///
-/// On top of the grammar, Todoist's recurring forms are read here: an end (`every monday until
-/// dec 31`, `… ending mar 1`) sets the rule's `until` (the end of that day), `… for 5 times` its
-/// count, and `every jan 27` / `every 27 jan` is yearly. "The n-th weekday of the month"
-/// (`every 3rd friday`, `every last monday`) cannot be expressed in todokit and is an error
-/// rather than a wrong rule.
+/// The grammar reads Todoist's recurring forms itself: an end (`every monday until dec 31`,
+/// `… ending mar 1`) sets the rule's `until` (the end of that day), `… for 5 times` its count,
+/// and a rule todokit cannot keep ("the n-th weekday of the month": `every 3rd friday`, `every
+/// last monday`; `twice a week`; `every 2 hours`) is an error rather than a wrong rule. Only
+/// `every jan 27` / `every 27 jan` (yearly) is read here.
 fn parse_date(
     text: &str,
     lang: &str,
@@ -425,125 +425,50 @@ fn parse_date(
     if text.chars().count() > MAX_DATE_CHARS {
         return Err(not_understood());
     }
-    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-    if let Some(phrase) = nth_weekday_phrase(&words) {
-        return Err(ImportError::at(
-            line,
-            format!(
-                "\"{}\" repeats on the n-th weekday of a month, which todokit cannot do yet",
-                short(&phrase)
-            ),
-        ));
+    let parsed = parse_quick_add(text, now);
+    if let Some(why) = &parsed.repeat_unsupported {
+        return Err(ImportError::at(line, format!("cannot import the date \"{}\": {why}", short(text))));
     }
-    let (main, end) = split_end(&words);
-    let says_every = main.first().is_some_and(|w| matches!(w.as_str(), "every" | "each" | "ev"));
-    let main_text = main.join(" ");
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    let says_every = words.first().is_some_and(|w| matches!(w.as_str(), "every" | "each" | "ev"));
+    // An end ("until …") only ends a rule the grammar read; on a one-off date it is not understood.
+    let names_end = words.iter().any(|w| matches!(w.as_str(), "until" | "till" | "ending"));
 
-    let (due, mut recurrence) = match understood(&main_text, now) {
+    match understood(parsed) {
         Some((due, Some(repeat))) => {
-            (due, Some(repeat.to_recurrence().map_err(|err| ImportError::at(line, err.to_string()))?))
+            Ok((due, Some(repeat.to_recurrence().map_err(|err| ImportError::at(line, err.to_string()))?)))
         }
+        _ if names_end => Err(not_understood()),
         // "every jan 27": a date that names a month, every year.
         Some((Some(_), None)) if says_every => {
-            let rest = main[1..].join(" ");
-            let names_month = main[1..].iter().any(|w| is_month_word(w));
-            match understood(&rest, now) {
-                Some((Some(due), None)) if names_month => (
+            let rest = words[1..].join(" ");
+            let names_month = words[1..].iter().any(|w| is_month_word(w));
+            match understood(parse_quick_add(&rest, now)) {
+                Some((Some(due), None)) if names_month => Ok((
                     Some(due),
                     Some(
                         Recurrence::new(Frequency::Yearly, 1)
                             .map_err(|err| ImportError::at(line, err.to_string()))?,
                     ),
-                ),
-                _ => return Err(not_understood()),
+                )),
+                _ => Err(not_understood()),
             }
         }
-        Some((due, None)) => (due, None),
-        None => return Err(not_understood()),
-    };
-
-    if let Some(end) = end {
-        let Some(rule) = recurrence.as_mut() else { return Err(not_understood()) };
-        match end {
-            End::Until(until_words) => {
-                let until_text = until_words.join(" ");
-                let found = parse_datetime(&until_text, now).filter(|m| {
-                    m.has_date
-                        && until_text[..m.start].trim().is_empty()
-                        && until_text[m.end..].trim().is_empty()
-                });
-                let Some(found) = found else { return Err(not_understood()) };
-                let until = if found.has_time {
-                    found.at.timestamp()
-                } else {
-                    // "until dec 31" includes Dec 31.
-                    let end_of_day = found.at.date().to_datetime(DEFAULT_DUE_TIME);
-                    end_of_day.to_zoned(now.time_zone().clone()).map_err(|_| not_understood())?.timestamp()
-                };
-                if due.is_some_and(|due| due > until) {
-                    return Err(ImportError::at(line, format!("\"{}\" ends before it starts", short(text))));
-                }
-                rule.until = Some(until);
-            }
-            End::Count(count) => rule.count = Some(count),
-        }
-        *rule = rule.clone().validate().map_err(|err| ImportError::at(line, err.to_string()))?;
+        Some((due, None)) => Ok((due, None)),
+        None => Err(not_understood()),
     }
-    Ok((due, recurrence))
 }
 
-/// The quick-add grammar's reading of `text` when it is nothing but a date and/or a repeat.
-fn understood(text: &str, now: &Zoned) -> Option<(Option<Timestamp>, Option<crate::nl::Repeat>)> {
-    if text.is_empty() {
-        return None;
-    }
-    let q = parse_quick_add(text, now);
+/// The quick-add grammar's reading of a text when it is nothing but a date and/or a repeat.
+fn understood(q: QuickAdd) -> Option<(Option<Timestamp>, Option<crate::nl::Repeat>)> {
     let clean = q.title.is_empty()
         && q.tags.is_empty()
         && q.priority.is_none()
         && q.description.is_none()
         && q.reminder_minutes.is_none()
+        && q.repeat_unsupported.is_none()
         && (q.due.is_some() || q.repeat.is_some());
     clean.then(|| (q.due.map(|due| due.timestamp()), q.repeat))
-}
-
-/// How a recurring DATE ends.
-enum End {
-    /// "until dec 31", "ending mar 1 2027": the words after the keyword.
-    Until(Vec<String>),
-    /// "for 5 times".
-    Count(u32),
-}
-
-/// Splits a trailing "until …" / "ending …" / "for N times" off the (lower-cased) words.
-fn split_end(words: &[String]) -> (&[String], Option<End>) {
-    if let [head @ .., for_word, n, times] = words
-        && for_word == "for"
-        && matches!(times.as_str(), "times" | "time" | "occurrences")
-        && let Ok(count) = n.parse::<u32>()
-    {
-        return (head, Some(End::Count(count)));
-    }
-    match words.iter().position(|w| w == "until" || w == "ending") {
-        Some(at) if at > 0 => (&words[..at], Some(End::Until(words[at + 1..].to_vec()))),
-        _ => (words, None),
-    }
-}
-
-/// "every 3rd friday", "every last monday", "each first tue": the phrase, if present.
-fn nth_weekday_phrase(words: &[String]) -> Option<String> {
-    words.windows(3).find_map(|w| {
-        let every = matches!(w[0].as_str(), "every" | "each" | "ev");
-        let ordinal = matches!(w[1].as_str(), "first" | "second" | "third" | "fourth" | "fifth" | "last")
-            || ["st", "nd", "rd", "th"].iter().any(|suffix| {
-                w[1].strip_suffix(suffix)
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            });
-        let day = w[2].trim_end_matches([',', '.']);
-        let weekday =
-            Weekday::parse(day).is_ok() || day.strip_suffix('s').is_some_and(|d| Weekday::parse(d).is_ok());
-        (every && ordinal && weekday).then(|| w.join(" "))
-    })
 }
 
 fn is_month_word(word: &str) -> bool {

@@ -4,8 +4,8 @@ use jiff::Zoned;
 use serde::Serialize;
 
 use super::date::find_date;
-use super::repeat::{Repeat, anchored_due, find_reminder, find_repeat};
-use super::token::{Token, tokenize};
+use super::repeat::{Repeat, anchored_due, find_reminder, find_repeat, find_unsupported_repeat};
+use super::token::{Token, digits, tokenize};
 use crate::task::Priority;
 
 /// The result of [`parse_quick_add`]. Nothing here is validated yet: run `title` through
@@ -30,6 +30,10 @@ pub struct QuickAdd {
     /// A recurrence phrase ("every Thursday", "every other week", "on the 15th of every month").
     /// When it names days and no date was given, `due` is the first of them.
     pub repeat: Option<Repeat>,
+    /// A recurrence phrase todokit cannot keep, and why: "every 3rd friday" (n-th weekday of a
+    /// month), "twice a week", "every 2 hours", or a rule that ends before its first occurrence.
+    /// Its words stay in `title` and set nothing; callers should say so rather than save.
+    pub repeat_unsupported: Option<String>,
     /// A reminder phrase ("remind me an hour before"): minutes before `due`.
     pub reminder_minutes: Option<u32>,
 }
@@ -38,15 +42,107 @@ pub struct QuickAdd {
 ///
 /// The title keeps everything that is not a recognised phrase. Text inside quotes is literal:
 /// `Create a task called 'Call mom tonight'` keeps "tonight" in the title and sets no due date.
+///
+/// A recurrence phrase todokit cannot keep ("every 3rd friday", "twice a week") or one that
+/// would end before it starts stays in the title word for word, is not read as a date either,
+/// and is explained in [`QuickAdd::repeat_unsupported`].
 pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
+    let quick = parse(text, now, false);
+    match (&quick.repeat, &quick.due) {
+        (Some(Repeat { until: Some(until), .. }), Some(due)) if due > until => {
+            let mut kept = parse(text, now, true);
+            kept.repeat_unsupported.get_or_insert_with(|| {
+                format!(
+                    "the repeat would end ({}) before its first occurrence ({})",
+                    until.strftime("%a %b %-d, %Y"),
+                    due.strftime("%a %b %-d, %Y")
+                )
+            });
+            kept
+        }
+        (Some(Repeat { until: None, .. }), _) if names_unread_end(&quick.title) => {
+            let mut kept = parse(text, now, true);
+            kept.repeat_unsupported
+                .get_or_insert_with(|| "could not read the date the repeat ends on".to_owned());
+            kept
+        }
+        _ => quick,
+    }
+}
+
+/// Whether a title still holds an end for a rule ("until march") that was not read as a date.
+fn names_unread_end(title: &str) -> bool {
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let words: Vec<String> = title.split_whitespace().map(str::to_lowercase).collect();
+    words.windows(2).any(|pair| {
+        let next = pair[1].trim_end_matches([',', '.']);
+        matches!(pair[0].as_str(), "until" | "till" | "til" | "ending" | "through" | "thru")
+            && (next.chars().next().is_some_and(|c| c.is_ascii_digit())
+                || matches!(next, "end" | "next" | "the")
+                || (next.len() >= 3
+                    && next.chars().all(char::is_alphabetic)
+                    && MONTHS.iter().any(|month| next.starts_with(month))))
+    })
+}
+
+fn parse(text: &str, now: &Zoned, keep_repeat: bool) -> QuickAdd {
     let tokens = tokenize(text);
     let mut removed = vec![false; tokens.len()];
     let description = take_description(text, &tokens, &mut removed);
-    let repeat = take_phrase(&tokens, &mut removed, find_repeat);
-    // "every Tuesday evening": the part of day after the rule is its time.
-    let repeat_time = repeat.as_ref().and_then(|_| take_part_of_day(&tokens, &mut removed));
+    // Phrases kept in the title as written: hidden from the other phrases, restored at the end.
+    let mut kept = vec![false; tokens.len()];
+    let repeat_unsupported = locate(&tokens, &removed, find_unsupported_repeat).map(|(why, span)| {
+        for index in span {
+            kept[index] = true;
+            removed[index] = true;
+        }
+        why
+    });
+    let located = locate(&tokens, &removed, find_repeat);
+    let mut repeat_span = Vec::new();
+    let mut repeat = located.map(|(repeat, span)| {
+        for &index in &span {
+            removed[index] = true;
+        }
+        repeat_span = span;
+        repeat
+    });
+    // "every monday until dec 31": the end of the rule, not its due date.
+    if let Some(repeat) = &mut repeat
+        && let Some((until, span)) = locate_until(text, &tokens, &removed, now)
+    {
+        repeat.until = Some(until);
+        for index in span {
+            removed[index] = true;
+            repeat_span.push(index);
+        }
+    }
+    if keep_repeat {
+        for &index in &repeat_span {
+            kept[index] = true;
+        }
+        repeat = None;
+    }
+    // "every Tuesday evening": the part of day after the rule is its time; "every morning" too.
+    let part_of_day_in_rule = repeat_span.iter().find_map(|&index| part_of_day(tokens[index].text()));
+    let repeat_time =
+        repeat.as_ref().and_then(|_| take_part_of_day(&tokens, &mut removed).or(part_of_day_in_rule));
     let reminder_minutes = take_phrase(&tokens, &mut removed, find_reminder);
+    let before_dates = removed.clone();
     let first_date = take_dates(text, &tokens, &mut removed, now);
+    // "every morning at 7": a bare hour follows the rule's part of day (7:00, not 19:00).
+    let first_date = match (first_date, part_of_day_in_rule) {
+        (Some((at, true, has_date)), Some(part)) => {
+            let date_words =
+                (0..tokens.len()).filter(|&i| removed[i] && !before_dates[i]).map(|i| tokens[i].text());
+            let fitted = fit_part_of_day(at, part, date_words);
+            // Only a time was given and it moved into the past: the next such time.
+            let fitted = if has_date { fitted } else { next_at(fitted.time(), now).unwrap_or(fitted) };
+            Some((fitted, true, has_date))
+        }
+        (first_date, _) => first_date,
+    };
     let priority = take_priority(&tokens, &mut removed);
     let tags = take_tags(text, &tokens, &mut removed);
     // Removing priority words and tags can join the words of another date
@@ -55,7 +151,8 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
     let mut dated = first_date.or(later_date);
     if dated.is_none()
         && let Some(time) = repeat_time
-        && let Ok(at) = now.date().to_datetime(time).to_zoned(now.time_zone().clone())
+        // "every morning" at 10:00 starts tomorrow morning.
+        && let Some(at) = next_at(time, now)
     {
         dated = Some((at, true, false));
     }
@@ -66,13 +163,19 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
         Some((at, has_time, _)) => (Some(at), has_time),
         None => (None, false),
     };
+    for (index, keep) in kept.iter().enumerate() {
+        if *keep {
+            removed[index] = false;
+        }
+    }
     let mut title = build_title(text, &tokens, &removed);
     let (mut due, mut due_has_time) = (due, due_has_time);
     // Trimming words around the title can leave a phrase that reads as a date
     // on its own ("by 3"); it belongs to the schedule, not the title. Quoted
-    // words are never dates.
+    // words and kept phrases are never dates.
     let has_quoted_words = (0..tokens.len()).any(|i| !removed[i] && tokens[i].quoted);
-    for _ in 0..if has_quoted_words { 0 } else { 4 } {
+    let keeps_phrase = kept.contains(&true);
+    for _ in 0..if has_quoted_words || keeps_phrase { 0 } else { 4 } {
         let Some(found) = super::parse_datetime(&title, now) else { break };
         if due.is_none() {
             due = Some(found.at.clone());
@@ -81,19 +184,136 @@ pub fn parse_quick_add(text: &str, now: &Zoned) -> QuickAdd {
         let rest = format!("{} {}", &title[..found.start], &title[found.end..]);
         title = capitalise(&tidy(&rest.split_whitespace().collect::<Vec<_>>().join(" ")));
     }
-    QuickAdd { title, description, due, due_has_time, priority, tags, repeat, reminder_minutes }
+    QuickAdd {
+        title,
+        description,
+        due,
+        due_has_time,
+        priority,
+        tags,
+        repeat,
+        repeat_unsupported,
+        reminder_minutes,
+    }
+}
+
+/// The first phrase `find` recognises among the tokens still in play, with the indices of its
+/// tokens.
+fn locate<T>(
+    tokens: &[Token],
+    removed: &[bool],
+    find: fn(&[&Token]) -> Option<super::repeat::Found<T>>,
+) -> Option<(T, Vec<usize>)> {
+    let active = active_indices(removed);
+    let refs: Vec<&Token> = active.iter().map(|&i| &tokens[i]).collect();
+    let found = find(&refs)?;
+    Some((found.value, active[found.first..found.end].to_vec()))
+}
+
+/// "until dec 31", "till friday", "ending on 2027-03-01", "through jan 5": the last instant a
+/// rule may fall on (the end of that day when no time is named) and the phrase's tokens.
+fn locate_until(text: &str, tokens: &[Token], removed: &[bool], now: &Zoned) -> Option<(Zoned, Vec<usize>)> {
+    let active = active_indices(removed);
+    let refs: Vec<&Token> = active.iter().map(|&i| &tokens[i]).collect();
+    (0..refs.len()).find_map(|at| {
+        let word = if refs[at].quoted { "" } else { refs[at].text() };
+        if !matches!(word, "until" | "till" | "til" | "through" | "thru" | "ending" | "ends" | "up") {
+            return None;
+        }
+        let mut start = at + 1;
+        if word == "up" {
+            // "up to dec 31", "up until dec 31"
+            if !refs.get(start).is_some_and(|t| matches!(t.text(), "to" | "until" | "till")) {
+                return None;
+            }
+            start += 1;
+        }
+        if matches!(word, "ending" | "ends") && refs.get(start).is_some_and(|t| t.text() == "on") {
+            start += 1;
+        }
+        let found =
+            find_date(text, &refs[start..], now).filter(|found| found.first == 0 && found.has_date)?;
+        // "until dec 24 at 5pm": the time is the rule's, the end is the day.
+        let found = if found.has_time {
+            (1..found.end)
+                .rev()
+                .find_map(|end| {
+                    find_date(text, &refs[start..start + end], now)
+                        .filter(|m| m.first == 0 && m.end == end && m.has_date && !m.has_time)
+                })
+                .unwrap_or(found)
+        } else {
+            found
+        };
+        let until = if found.has_time {
+            found.at
+        } else {
+            found.at.date().to_datetime(super::DEFAULT_DUE_TIME).to_zoned(now.time_zone().clone()).ok()?
+        };
+        Some((until, active[at..start + found.end].to_vec()))
+    })
+}
+
+/// The next `time` of day from `now`: today's, or tomorrow's once it has passed.
+fn next_at(time: jiff::civil::Time, now: &Zoned) -> Option<Zoned> {
+    let today = now.date().to_datetime(time).to_zoned(now.time_zone().clone()).ok()?;
+    if today >= *now {
+        return Some(today);
+    }
+    now.date().tomorrow().ok()?.to_datetime(time).to_zoned(now.time_zone().clone()).ok()
+}
+
+/// Moves a bare hour ("at 7", "at 8") by twelve hours when that puts it in the part of day the
+/// rule named ("every morning at 7" is 07:00, "every evening at 8" 20:00); a time with am/pm,
+/// minutes or a 24-hour leading zero is left as written.
+fn fit_part_of_day<'a>(
+    at: Zoned,
+    part: jiff::civil::Time,
+    mut words: impl Iterator<Item = &'a str>,
+) -> Zoned {
+    let bare = words.all(|word| {
+        let marked = word.contains(':')
+            || word.ends_with("am")
+            || word.ends_with("pm")
+            || matches!(word, "a.m." | "p.m." | "noon" | "midnight" | "midday")
+            || (word.starts_with('0') && word.len() > 1);
+        !marked && digits(word).is_none_or(|hour| hour <= 12)
+    });
+    let range = match part.hour() {
+        9 => 4..12,
+        15 => 12..18,
+        19 => 17..24,
+        _ => 18..24,
+    };
+    let hour = at.hour();
+    if !bare || range.contains(&hour) || !range.contains(&((hour + 12) % 24)) {
+        return at;
+    }
+    let shifted = if hour >= 12 {
+        at.time().checked_sub(jiff::Span::new().hours(12))
+    } else {
+        at.time().checked_add(jiff::Span::new().hours(12))
+    };
+    shifted
+        .ok()
+        .and_then(|time| at.date().to_datetime(time).to_zoned(at.time_zone().clone()).ok())
+        .unwrap_or(at)
+}
+
+fn part_of_day(word: &str) -> Option<jiff::civil::Time> {
+    Some(match word {
+        "morning" | "mornings" => jiff::civil::time(9, 0, 0, 0),
+        "afternoon" | "afternoons" => jiff::civil::time(15, 0, 0, 0),
+        "evening" | "evenings" => jiff::civil::time(19, 0, 0, 0),
+        "night" | "nights" | "nightly" => jiff::civil::time(20, 0, 0, 0),
+        _ => return None,
+    })
 }
 
 /// A part-of-day word ("morning", "evening") right after removed tokens: its usual time.
 fn take_part_of_day(tokens: &[Token], removed: &mut [bool]) -> Option<jiff::civil::Time> {
     let index = (1..tokens.len()).find(|&i| removed[i - 1] && !removed[i] && !tokens[i].quoted)?;
-    let time = match tokens[index].text() {
-        "morning" | "mornings" => jiff::civil::time(9, 0, 0, 0),
-        "afternoon" | "afternoons" => jiff::civil::time(15, 0, 0, 0),
-        "evening" | "evenings" => jiff::civil::time(19, 0, 0, 0),
-        "night" | "nights" => jiff::civil::time(20, 0, 0, 0),
-        _ => return None,
-    };
+    let time = part_of_day(tokens[index].text()).filter(|_| tokens[index].text() != "nightly")?;
     removed[index] = true;
     Some(time)
 }

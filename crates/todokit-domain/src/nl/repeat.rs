@@ -3,6 +3,19 @@
 //!
 //! Both work on tokens and report which ones they used, so quick-add can take them out of the
 //! title and the command parser can read them as edits ("make it repeat every Monday").
+//!
+//! A rule may end: "for 5 times" / "5 times" / "for 10 weeks" set [`Repeat::count`] here;
+//! "until dec 31" / "ending jan 31" / "till friday" need "now" and are read by quick-add into
+//! [`Repeat::until`]. "every day except weekends" (or any weekdays) leaves days out of a daily
+//! or weekly rule; "once a week" is weekly; "every month on the last day" is the 31st, which
+//! the domain clamps.
+//!
+//! Phrases todokit's `Recurrence` cannot express are found by [`find_unsupported_repeat`] and
+//! are never read as some other rule: the n-th weekday of a month ("every 3rd friday", "every
+//! last monday", "first monday of every month", "every second tuesday of the month"; plain
+//! "every second tuesday" is every other Tuesday), several times per unit ("twice a week"),
+//! more often than daily ("every 2 hours", "hourly") and exceptions other than weekdays
+//! ("except holidays").
 
 use jiff::Zoned;
 use jiff::civil::{Date, Weekday};
@@ -37,14 +50,22 @@ pub struct Repeat {
     /// due date's weekday". Serialized as `"mon"`, `"tue"` …
     #[serde(serialize_with = "weekday_names", skip_serializing_if = "Vec::is_empty")]
     pub weekdays: Vec<Weekday>,
-    /// Monthly rules on a day of the month ("on the 15th of every month").
+    /// Monthly rules on a day of the month ("on the 15th of every month"). 31 is also "the last
+    /// day of the month": the domain clamps it to shorter months' last day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub month_day: Option<i8>,
+    /// Total number of occurrences, the first included ("for 5 times", "5 times").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// No occurrence is due after this ("until Dec 31" = the end of Dec 31 in the user's zone).
+    /// Only quick-add sets it: reading the date needs "now".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Zoned>,
 }
 
 impl Repeat {
     fn every(frequency: RepeatFrequency, interval: u32) -> Self {
-        Repeat { frequency, interval, weekdays: Vec::new(), month_day: None }
+        Repeat { frequency, interval, weekdays: Vec::new(), month_day: None, count: None, until: None }
     }
 
     /// The first day on or after `today` that the rule falls on, when the rule names days
@@ -57,11 +78,15 @@ impl Repeat {
         }
         let day = self.month_day?;
         let mut month = today.first_of_month();
-        for _ in 0..3 {
-            let last = month.last_of_month().day();
-            let candidate = month.with().day(day.min(last)).build().ok()?;
-            if candidate >= today {
-                return Some(candidate);
+        // The series is computed from its first occurrence, clamping each later month, so it
+        // must start in a month that has the day: "every 31st" from Nov 21 starts Dec 31 (then
+        // Jan 31, Feb 28, Mar 31 …); starting Nov 30 would make every later one the 30th.
+        for _ in 0..4 {
+            if month.last_of_month().day() >= day {
+                let candidate = month.with().day(day).build().ok()?;
+                if candidate >= today {
+                    return Some(candidate);
+                }
             }
             month = month.checked_add(jiff::Span::new().months(1)).ok()?;
         }
@@ -69,8 +94,16 @@ impl Repeat {
     }
 
     /// The domain rule (a monthly day of the month is carried by the first due date, which
-    /// quick-add sets to it). Fails only on an interval out of the domain's range.
+    /// quick-add sets to it), with its count and end. Fails on an interval or count out of the
+    /// domain's range.
     pub fn to_recurrence(&self) -> Result<Recurrence, DomainError> {
+        let mut rule = self.to_open_recurrence()?;
+        rule.count = self.count;
+        rule.until = self.until.as_ref().map(Zoned::timestamp);
+        rule.validate()
+    }
+
+    fn to_open_recurrence(&self) -> Result<Recurrence, DomainError> {
         let frequency = match self.frequency {
             RepeatFrequency::Daily => Frequency::Daily,
             RepeatFrequency::Weekly => Frequency::Weekly,
@@ -111,7 +144,17 @@ impl Repeat {
             text = if self.interval == 1 { format!("every {days}") } else { format!("{text} on {days}") };
         }
         if let Some(day) = self.month_day {
-            text.push_str(&format!(" on the {}", ordinal_suffix(day)));
+            if day == 31 {
+                text.push_str(" on the last day");
+            } else {
+                text.push_str(&format!(" on the {}", ordinal_suffix(day)));
+            }
+        }
+        if let Some(count) = self.count {
+            text.push_str(&format!(", {count} times"));
+        }
+        if let Some(until) = &self.until {
+            text.push_str(&format!(" until {}", until.strftime("%a %b %-d, %Y")));
         }
         text
     }
@@ -119,6 +162,16 @@ impl Repeat {
 
 const WORKDAYS: [Weekday; 5] =
     [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday];
+
+const ALL_DAYS: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
 
 fn short_weekday(day: Weekday) -> &'static str {
     match day {
@@ -180,13 +233,136 @@ impl Words<'_> {
 const REPEAT_VERBS: &[&str] =
     &["repeat", "repeats", "repeating", "repeated", "recurring", "recur", "recurs", "recurrent"];
 
-/// Finds the first recurrence phrase.
+/// Finds the first recurrence phrase todokit can keep. `None` as well when the first phrase
+/// is one it cannot ([`find_unsupported_repeat`]), so no part of it is misread as a rule.
 pub(crate) fn find_repeat(tokens: &[&Token]) -> Option<Found<Repeat>> {
-    let words = Words { tokens };
-    (0..tokens.len()).find_map(|start| repeat_at(&words, start))
+    match scan(tokens)? {
+        Scanned::Rule(found) => Some(found),
+        Scanned::Unsupported(_) => None,
+    }
 }
 
-fn repeat_at(words: &Words, start: usize) -> Option<Found<Repeat>> {
+/// Finds a recurrence phrase that todokit's rules cannot express ("every 3rd friday", "twice a
+/// week", "every 2 hours", "every day except holidays"): the value explains why, naming the
+/// phrase. Callers refuse it (or keep it in the title) instead of saving a different rule.
+pub(crate) fn find_unsupported_repeat(tokens: &[&Token]) -> Option<Found<String>> {
+    match scan(tokens)? {
+        Scanned::Rule(_) => None,
+        Scanned::Unsupported(found) => Some(found),
+    }
+}
+
+enum Scanned {
+    Rule(Found<Repeat>),
+    Unsupported(Found<String>),
+}
+
+/// The first phrase, supported or not, from the left.
+fn scan(tokens: &[&Token]) -> Option<Scanned> {
+    let words = Words { tokens };
+    (0..tokens.len()).find_map(|start| {
+        if let Some((end, why)) = unsupported_at(&words, start) {
+            let phrase: Vec<&str> = tokens[start..end].iter().map(|t| t.text()).collect();
+            let value = format!("\"{}\": {why}", phrase.join(" "));
+            return Some(Scanned::Unsupported(Found { value, first: start, end }));
+        }
+        repeat_at(&words, start)
+    })
+}
+
+const NTH_WEEKDAY: &str = "todokit cannot repeat on the n-th weekday of a month yet";
+const SEVERAL_TIMES: &str = "todokit cannot repeat several times per day, week or month; name the days instead (\"every mon and thu\")";
+const SUB_DAILY: &str = "todokit cannot repeat more often than once a day";
+const EXCEPT: &str =
+    "todokit can only leave weekdays out of a daily or weekly repeat (\"every day except weekends\")";
+
+/// A phrase at `start` that reads as a rule todokit has no way to keep: the index after it and
+/// why.
+fn unsupported_at(words: &Words, start: usize) -> Option<(usize, &'static str)> {
+    let mut at = start;
+    if words.is(at, REPEAT_VERBS) {
+        at += 1;
+    }
+    if words.is(at, &["on"]) {
+        at += 1;
+    }
+    let every = words.is(at, &["every", "each", "evry"]);
+    if every || words.is(at, &["the"]) {
+        at += 1;
+    }
+    // "every 3rd friday", "every last monday", "first monday of every month",
+    // "every second tuesday of the month" (but "every second tuesday" is every other one).
+    if let Some(nth) = nth_word(words.at(at))
+        && any_weekday(words.at(at + 1)).is_some()
+    {
+        let (suffix_end, monthly) = month_suffix(words, at + 2, every);
+        if monthly || (every && !matches!(nth, "second" | "other")) {
+            return Some((suffix_end, NTH_WEEKDAY));
+        }
+    }
+    // "twice a week", "3 times a month", "twice weekly"
+    let several = match words.at(at) {
+        "twice" | "thrice" => Some(at + 1),
+        word if small_number(word).is_some_and(|n| n >= 2) && words.is(at + 1, &["times", "x"]) => {
+            Some(at + 2)
+        }
+        _ => None,
+    };
+    if !every && let Some(after) = several {
+        if words.is(after, &["a", "per", "each", "every"])
+            && words.is(after + 1, &["day", "week", "month", "year", "fortnight"])
+        {
+            return Some((after + 2, SEVERAL_TIMES));
+        }
+        if words.is(after, &["daily", "weekly", "monthly", "yearly", "annually"]) {
+            return Some((after + 1, SEVERAL_TIMES));
+        }
+    }
+    // "every 2 hours", "every hour", "every 30 minutes", "hourly"
+    if every {
+        let unit = if small_number(words.at(at)).is_some() || words.is(at, &["other", "half"]) {
+            at + 1
+        } else {
+            at
+        };
+        if words.is(unit, &["hour", "hours", "hr", "hrs", "minute", "minutes", "min", "mins"]) {
+            return Some((unit + 1, SUB_DAILY));
+        }
+    } else if at == start && words.is(at, &["hourly"]) && ends_phrase(words, at + 1) {
+        return Some((at + 1, SUB_DAILY));
+    }
+    None
+}
+
+/// Ordinals that pick a weekday within a month.
+fn nth_word(word: &str) -> Option<&str> {
+    match word {
+        "first" | "second" | "third" | "fourth" | "fifth" | "last" | "1st" | "2nd" | "3rd" | "4th"
+        | "5th" => Some(word),
+        _ => None,
+    }
+}
+
+/// "of every month", "of the month", "each month", "monthly", "in the month": the index after
+/// it and whether it says the month recurs (or `every` already said so).
+fn month_suffix(words: &Words, at: usize, every: bool) -> (usize, bool) {
+    let month = ["month", "months"];
+    if words.is(at, &["of", "in"]) && words.is(at + 1, &["every", "each"]) && words.is(at + 2, &month) {
+        return (at + 3, true);
+    }
+    if words.is(at, &["of", "in"]) && words.is(at + 1, &["the", "a"]) && words.is(at + 2, &month) {
+        return (at + 3, every);
+    }
+    if words.is(at, &["every", "each", "a", "per"]) && words.is(at + 1, &month) {
+        return (at + 2, true);
+    }
+    if words.is(at, &["monthly"]) {
+        return (at + 1, true);
+    }
+    (at, false)
+}
+
+fn repeat_at(words: &Words, start: usize) -> Option<Scanned> {
     // Lead words that belong to the phrase: "repeat every", "repeating weekly", "on every".
     let mut at = start;
     let mut lead = false;
@@ -201,10 +377,90 @@ fn repeat_at(words: &Words, start: usize) -> Option<Found<Repeat>> {
         at += 1;
     }
     // A bare "repeating" without how often is too vague to be a rule.
-    let (repeat, end) = rule_at(words, at)?;
+    let (mut repeat, mut end) = rule_at(words, at)?;
     let first = if lead || start == at { start } else { at };
+    // "every day except weekends", "every weekday except friday"
+    if words.is(end, &["except", "excluding", "but"]) {
+        let list_at = if words.is(end, &["but"]) && words.is(end + 1, &["not"]) { end + 2 } else { end + 1 };
+        if words.is(end, &["but"]) && list_at == end + 1 {
+            // "daily but …" is no exception.
+        } else {
+            match except_days(words, list_at) {
+                Some((days, after)) if leave_out(&mut repeat, &days) => end = after,
+                _ => {
+                    let phrase: Vec<&str> = words.tokens[first..].iter().map(|t| t.text()).collect();
+                    let value = format!("\"{}\": {EXCEPT}", phrase.join(" "));
+                    return Some(Scanned::Unsupported(Found { value, first, end: words.tokens.len() }));
+                }
+            }
+        }
+    }
+    // "for 5 times", "5 times", "for 10 weeks"
+    if let Some((count, after)) = count_at(words, end, &repeat) {
+        repeat.count = Some(count);
+        end = after;
+    }
     // "on the 15th of every month": the day comes first.
-    Some(Found { value: repeat, first, end })
+    Some(Scanned::Rule(Found { value: repeat, first, end }))
+}
+
+/// The days after "except": "weekends", "saturdays and sundays", "friday".
+fn except_days(words: &Words, at: usize) -> Option<(Vec<Weekday>, usize)> {
+    let at = if words.is(at, &["on", "the"]) { at + 1 } else { at };
+    if words.is(at, &["weekends", "weekend"]) {
+        return Some((vec![Weekday::Saturday, Weekday::Sunday], at + 1));
+    }
+    if words.is(at, &["weekdays", "workdays"]) {
+        return Some((WORKDAYS.to_vec(), at + 1));
+    }
+    weekday_list_at(words, at)
+}
+
+/// Takes `days` out of a daily (every day) or weekly-on-days (every week) rule.
+fn leave_out(repeat: &mut Repeat, days: &[Weekday]) -> bool {
+    if repeat.interval != 1 || repeat.count.is_some() {
+        return false;
+    }
+    let from: Vec<Weekday> = match repeat.frequency {
+        RepeatFrequency::Daily => ALL_DAYS.to_vec(),
+        RepeatFrequency::Weekly if !repeat.weekdays.is_empty() => repeat.weekdays.clone(),
+        _ => return false,
+    };
+    let left: Vec<Weekday> = from.into_iter().filter(|day| !days.contains(day)).collect();
+    if left.is_empty() || left.len() == 7 {
+        return false;
+    }
+    repeat.frequency = RepeatFrequency::Weekly;
+    repeat.weekdays = left;
+    true
+}
+
+/// "for 5 times", "5 times", "for 5 occurrences", "for 10 weeks" (when the unit is the rule's and
+/// the rule repeats once per unit).
+fn count_at(words: &Words, at: usize, repeat: &Repeat) -> Option<(u32, usize)> {
+    let at = if words.is(at, &["for"]) { at + 1 } else { at };
+    let number = small_number(words.at(at)).filter(|n| (1..=100_000).contains(n))?;
+    let number = u32::try_from(number).ok()?;
+    if words.is(at + 1, &["times", "time", "occurrences", "occurrence"]) && !words.is(at, &["a", "an"]) {
+        return Some((number, at + 2));
+    }
+    if !words.is(at - 1, &["for"]) || repeat.weekdays.len() > 1 || repeat.month_day.is_some() {
+        return None;
+    }
+    let unit = match words.at(at + 1) {
+        "day" | "days" => RepeatFrequency::Daily,
+        "week" | "weeks" => RepeatFrequency::Weekly,
+        "month" | "months" => RepeatFrequency::Monthly,
+        "year" | "years" => RepeatFrequency::Yearly,
+        _ => return None,
+    };
+    // "every day for 2 weeks": 14 days.
+    let number = match (repeat.frequency, unit) {
+        (RepeatFrequency::Daily, RepeatFrequency::Weekly) => number.checked_mul(7)?,
+        (frequency, unit) if frequency == unit => number,
+        _ => return None,
+    };
+    (number % repeat.interval == 0).then(|| (number / repeat.interval, at + 2))
 }
 
 /// A rule starting exactly at `at`; returns it and the index after it.
@@ -259,6 +515,29 @@ fn rule_at(words: &Words, at: usize) -> Option<(Repeat, usize)> {
         let mut repeat = Repeat::every(Weekly, 1);
         repeat.weekdays = days;
         return Some((repeat, end));
+    }
+    // "once a week", "once every 2 weeks", "once a month"
+    if word == "once" && words.is(at + 1, &["a", "per", "every", "each"]) {
+        let mut interval = 1;
+        let mut unit_at = at + 2;
+        if words.is(at + 1, &["every"])
+            && let Some(n) = small_number(words.at(unit_at)).filter(|n| (2..=365).contains(n))
+        {
+            interval = n as u32;
+            unit_at += 1;
+        }
+        let frequency = match words.at(unit_at) {
+            "day" | "days" => Daily,
+            "week" | "weeks" => Weekly,
+            "fortnight" => {
+                interval *= 2;
+                Weekly
+            }
+            "month" | "months" => Monthly,
+            "year" | "years" => Yearly,
+            _ => return None,
+        };
+        return Some((Repeat::every(frequency, interval), unit_at + 1));
     }
     if !words.is(at, &["every", "each", "evry", "every-other"]) {
         return None;
@@ -320,9 +599,11 @@ fn rule_at(words: &Words, at: usize) -> Option<(Repeat, usize)> {
         repeat.weekdays = vec![Weekday::Saturday, Weekday::Sunday];
         return Some((repeat, unit_at + 1));
     }
-    // "every 15th", "every 1st of the month"
-    if let Some(day) = day_number(unit).filter(|_| digits(unit).is_none()) {
-        let mut end = unit_at + 1;
+    // "every 15th", "every 1st of the month", "every last day of the month"
+    let last_day = unit == "last" && words.is(unit_at + 1, &["day"]);
+    let month_day = if last_day { Some(31) } else { day_number(unit).filter(|_| digits(unit).is_none()) };
+    if let Some(day) = month_day.filter(|_| interval == 1) {
+        let mut end = unit_at + if last_day { 2 } else { 1 };
         if words.is(end, &["of"])
             && words.is(end + 1, &["the", "each", "every"])
             && words.is(end + 2, &["month"])
@@ -357,6 +638,9 @@ fn ends_phrase(words: &Words, index: usize) -> bool {
                 | "starting"
                 | "until"
                 | "till"
+                | "ending"
+                | "except"
+                | "excluding"
                 | "by"
                 | "in"
                 | "with"
@@ -395,6 +679,10 @@ fn month_day_at(words: &Words, at: usize) -> Option<(i8, usize)> {
         at += 1;
     }
     let word = words.at(at);
+    // "the last day": the 31st, which the domain clamps to shorter months' last day.
+    if word == "last" && words.is(at + 1, &["day"]) {
+        return Some((31, at + 2));
+    }
     // A bare number is too ambiguous ("monthly 3 reports"); an ordinal is needed.
     if digits(word).is_some() {
         return None;
@@ -670,9 +958,19 @@ mod tests {
             rule("on the 15th of every month").first_day(saturday),
             Some(jiff::civil::date(2026, 12, 15))
         );
+        // The series starts in a month that has the day, so the later months clamp correctly
+        // (Mar 31 → Apr 30 → May 31), instead of every later one becoming the 28th.
         assert_eq!(
             rule("every 31st").first_day(jiff::civil::date(2027, 2, 2)),
-            Some(jiff::civil::date(2027, 2, 28))
+            Some(jiff::civil::date(2027, 3, 31))
+        );
+        assert_eq!(
+            rule("every 30th").first_day(jiff::civil::date(2027, 2, 2)),
+            Some(jiff::civil::date(2027, 3, 30))
+        );
+        assert_eq!(
+            rule("every month on the last day").first_day(saturday),
+            Some(jiff::civil::date(2026, 12, 31))
         );
         assert_eq!(rule("daily").first_day(saturday), None);
     }
