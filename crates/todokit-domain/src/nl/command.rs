@@ -5,7 +5,7 @@ use jiff::{Span, Zoned};
 
 use super::date::find_date;
 use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, skip_politeness, tidy};
-use super::repeat::{Repeat, find_reminder, find_repeat};
+use super::repeat::{Repeat, find_reminder, find_repeat, find_unsupported_repeat};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
 use super::typo::{Guess, correct};
 use super::words::{BULK_DELETE_VERBS, DELETE_VERBS, DESTRUCTIVE_VERBS, WHOLE_LIST_VERBS};
@@ -202,6 +202,9 @@ pub enum Edit {
     Reminder(Option<u32>),
     /// "make it repeat every Wednesday", "stop repeating" (`None`).
     Repeat(Option<Repeat>),
+    /// "make task 3 repeat every 3rd friday": a rule todokit cannot keep, and why (nothing is
+    /// changed; the user is told).
+    RepeatUnsupported(String),
     /// "remove the notes from task 2".
     ClearNotes,
 }
@@ -947,6 +950,22 @@ impl<'a> Utterance<'a> {
             });
             used[found.first..found.end].iter_mut().for_each(|u| *u = true);
             return Some(Command::Edit(self.ref_outside(start, end, &used), Edit::Repeat(Some(found.value))));
+        }
+        // "make task 3 repeat every 3rd friday": refused by name rather than misread.
+        if has(REPEAT_WORDS)
+            && !add_like
+            && let Some(found) = find_unsupported_repeat(&refs)
+        {
+            let mut used = self.mark(start, end, |w| {
+                REPEAT_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(w, "make" | "set" | "change" | "have" | "let")
+            });
+            used[found.first..found.end].iter_mut().for_each(|u| *u = true);
+            return Some(Command::Edit(
+                self.ref_outside(start, end, &used),
+                Edit::RepeatUnsupported(found.value),
+            ));
         }
 
         // Reminders: "remind me an hour before", "turn off the reminder for task 2".

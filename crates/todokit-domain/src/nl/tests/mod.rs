@@ -112,6 +112,7 @@ fn render_edit(edit: &Edit) -> String {
         Edit::Repeat(Some(repeat)) => format!("repeat={:?}", repeat.describe()),
         Edit::Repeat(None) => "repeat=none".into(),
         Edit::ClearNotes => "notes=none".into(),
+        Edit::RepeatUnsupported(why) => format!("repeat-refused={why:?}"),
     }
 }
 

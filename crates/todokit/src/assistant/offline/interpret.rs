@@ -162,8 +162,8 @@ fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
         frequency,
         interval: Some(repeat.interval),
         weekdays: (!weekdays.is_empty()).then_some(weekdays),
-        count: None,
-        until: None,
+        count: repeat.count,
+        until: repeat.until.as_ref().map(|until| until.timestamp().to_string()),
     })
 }
 
@@ -515,6 +515,10 @@ impl<'a> Interpreter<'a> {
                     reply.push_str(&format!(", reminder {}", reminder_words(minutes)));
                 }
                 reply.push('.');
+                if let Some(why) = &quick.repeat_unsupported {
+                    // The phrase stayed in the title: say why, so the user can rephrase or edit.
+                    reply.push_str(&format!(" It can't repeat that way: {why}."));
+                }
                 if quick.reminder_minutes.is_some() && quick.due.is_none() {
                     reply.push_str(" A reminder needs a due time — tell me when it's due (e.g. *move it to friday 3pm*).");
                 }
@@ -1241,6 +1245,10 @@ impl<'a> Interpreter<'a> {
                 Edit::Repeat(None) => {
                     patch.clear = Some(vec![crate::tools::ClearableField::Recurrence]);
                     "no longer repeats".to_owned()
+                }
+                Edit::RepeatUnsupported(why) => {
+                    self.say(format!("I can't make **{}** repeat that way: {why}.", task.title));
+                    continue;
                 }
             };
             let title = format!("Updating {}", target.short());

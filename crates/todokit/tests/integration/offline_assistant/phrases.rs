@@ -11,7 +11,8 @@
 //! in all), and `Title: state` with state one of `done`, `open`, `gone`, `exists`,
 //! `priority=P`, `tags=a,b`, `no-due`, `due=PHRASE` (the day a canonical phrase such as
 //! "tomorrow" or "in 4 days" names, read by the date parser, whose own table tests it),
-//! `remind=N|none`, `repeat=weekly/1/mon,thu|none`.
+//! `remind=N|none`, `repeat=weekly/1/mon,thu|none`, `repeat-count=N|none`, `repeat-until=PHRASE` (the
+//! day the rule ends, read like `due=`).
 //!
 //! The seed, relative to today (UTC): #1 Buy groceries (tomorrow 18:00, #shopping),
 //! #2 Team meeting (in 2 days 09:00, high), #3 Morning meeting with Bob (in 3 days 09:00),
@@ -156,6 +157,13 @@ fn check(fact: &str, tasks: &[Task], seeded: &str, reply: &str, now: &Zoned) -> 
             } else if let Some(phrase) = state.strip_prefix("due=") {
                 let day = todokit_domain::nl::parse_datetime(phrase, now).map(|found| found.at.date());
                 task.due_at.map(|due| due.to_zoned(now.time_zone().clone()).date()) == day && day.is_some()
+            } else if let Some(count) = state.strip_prefix("repeat-count=") {
+                let actual = task.recurrence.as_ref().and_then(|r| r.count);
+                actual.map_or_else(|| "none".to_owned(), |n| n.to_string()) == count
+            } else if let Some(phrase) = state.strip_prefix("repeat-until=") {
+                let day = todokit_domain::nl::parse_datetime(phrase, now).map(|found| found.at.date());
+                let until = task.recurrence.as_ref().and_then(|r| r.until);
+                until.map(|until| until.to_zoned(now.time_zone().clone()).date()) == day && day.is_some()
             } else if let Some(minutes) = state.strip_prefix("remind=") {
                 task.reminder_offset_minutes.map_or_else(|| "none".to_owned(), |m| m.to_string()) == minutes
             } else if let Some(rule) = state.strip_prefix("repeat=") {
