@@ -138,13 +138,15 @@ macro_rules! chat_store {
                     .bind(micros(first_item.created_at));
                 let start = Self::bind_claim(start, claim);
                 // A new thread starts a reply: its write goes ahead of the other replies' (`writer`).
-                let mut connection = self.writer.acquire_ahead().await.map_err(store_error)?;
-                match start.execute(&mut *connection).await {
+                let started = self
+                    .writer
+                    .write_ahead(async |connection| Ok::<_, sqlx::Error>(start.execute(connection).await))
+                    .await
+                    .map_err(store_error)?;
+                match started {
                     Ok(_) => Ok(ThreadSaved::Created),
                     // The id is taken (nothing was written): the caller's own thread is updated.
                     Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                        // Its turn ends before the next writes take theirs (`writer`'s one rule).
-                        drop(connection);
                         let saved = self.upsert_thread(thread, ctx).await?;
                         self.upsert_items(&thread.id, std::slice::from_ref(first_item), user).await?;
                         Ok(saved)
@@ -168,8 +170,9 @@ macro_rules! chat_store {
                 let insert = Self::bind_claim(Self::bind_thread(sqlx::query(sql), row, user), claim);
                 // Every row is read (`fetch_all`), so the statement has finished
                 // before the connection goes back to the pool.
-                let inserted = insert
-                    .fetch_all(&mut *self.writer.acquire().await.map_err(store_error)?)
+                let inserted = self
+                    .writer
+                    .write(async |connection| insert.fetch_all(connection).await)
                     .await
                     .map_err(store_error)?;
                 Ok(!inserted.is_empty())
@@ -209,7 +212,7 @@ macro_rules! chat_store {
 
             /// Updates the caller's own thread. False when there is none.
             async fn update_thread(&self, row: &ThreadRow<'_>, user: Uuid) -> Result<bool, StoreError> {
-                let updated = sqlx::query(
+                let updated = self.writer.write(async |connection| sqlx::query(
                     "UPDATE chat_threads SET title = $1, status = $2, allowed_image_domains = $3, metadata = $4, \
                      updated_at = $5 WHERE id = $6 AND user_id = $7",
                 )
@@ -219,9 +222,7 @@ macro_rules! chat_store {
                 .bind(&row.metadata)
                 .bind(row.saved_at)
                 .bind(&row.thread.id)
-                .bind(user)
-                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                .await
+                .bind(user).execute(connection).await).await
                 .map_err(store_error)?;
                 Ok(updated.rows_affected() > 0)
             }
@@ -270,10 +271,8 @@ macro_rules! chat_store {
                         " ORDER BY v.column5 \
                          ON CONFLICT (thread_id, id) DO UPDATE SET item_type = excluded.item_type, data = excluded.data",
                     );
-                let saved = insert
-                    .build()
-                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                    .await
+                let saved = self.writer.write(async |connection| insert
+                    .build().execute(connection).await).await
                     .map_err(store_error)?;
                 if saved.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
@@ -323,11 +322,9 @@ macro_rules! chat_store {
             }
 
             async fn delete_thread(&self, thread_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
-                let deleted = sqlx::query("DELETE FROM chat_threads WHERE id = $1 AND user_id = $2")
+                let deleted = self.writer.write(async |connection| sqlx::query("DELETE FROM chat_threads WHERE id = $1 AND user_id = $2")
                     .bind(thread_id)
-                    .bind(ctx.user.0)
-                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                    .await
+                    .bind(ctx.user.0).execute(connection).await).await
                     .map_err(store_error)?;
                 if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
             }
@@ -448,12 +445,10 @@ macro_rules! chat_store {
 
             async fn delete_thread_item(&self, thread_id: &str, item_id: &str, ctx: &crate::chat::ChatContext) -> Result<(), StoreError> {
                 self.require_thread(thread_id, ctx.user.0).await?;
-                sqlx::query("DELETE FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
+                self.writer.write(async |connection| sqlx::query("DELETE FROM chat_items WHERE thread_id = $1 AND id = $2 AND user_id = $3")
                     .bind(thread_id)
                     .bind(item_id)
-                    .bind(ctx.user.0)
-                    .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                    .await
+                    .bind(ctx.user.0).execute(connection).await).await
                     .map_err(store_error)?;
                 Ok(())
             }
@@ -466,16 +461,14 @@ macro_rules! chat_store {
             ) -> Result<(), StoreError> {
                 let (created_at, seq) =
                     self.item_position(thread_id, item_id, ctx.user.0).await?.ok_or(StoreError::NotFound)?;
-                sqlx::query(
+                self.writer.write(async |connection| sqlx::query(
                     "DELETE FROM chat_items WHERE thread_id = $1 AND user_id = $2 \
                      AND (created_at > $3 OR (created_at = $3 AND seq > $4))",
                 )
                 .bind(thread_id)
                 .bind(ctx.user.0)
                 .bind(created_at)
-                .bind(seq)
-                .execute(&mut *self.writer.acquire().await.map_err(store_error)?)
-                .await
+                .bind(seq).execute(connection).await).await
                 .map_err(store_error)?;
                 Ok(())
             }
@@ -489,7 +482,7 @@ macro_rules! chat_store {
             ) -> Result<(), StoreError> {
                 self.require_thread(thread_id, ctx.user.0).await?;
                 let now = micros(crate::storage::now());
-                let mut tx = self.begin_write().await.map_err(store_error)?;
+                let saved = self.writer.transaction(async |tx| {
                 for item_id in item_ids {
                     // Only an item of this thread is rated; for any other id nothing is saved.
                     let saved = sqlx::query(
@@ -503,14 +496,16 @@ macro_rules! chat_store {
                     .bind(item_id)
                     .bind(feedback_name(kind))
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
+                    .execute(&mut **tx)
+                    .await?;
                     if saved.rows_affected() == 0 {
-                        return Err(StoreError::NotFound);
+                        return Ok(Err(StoreError::NotFound));
                     }
                 }
-                tx.commit().await.map_err(store_error)
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(Ok(()))
+                }).await.map_err(store_error)?;
+                saved
             }
         }
 

@@ -195,7 +195,7 @@ const DELETED_PER_STATEMENT: usize = 500;
 const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
 
 macro_rules! sql_storage {
-    ($name:ident, $db:ty, $backend:expr, $begin_write:literal) => {
+    ($name:ident, $db:ty, $backend:expr) => {
         /// Reads use `pool`; every statement that writes uses `writer` (one
         /// connection on SQLite, the same pool on PostgreSQL). Both wait out a busy pool.
         #[derive(Clone)]
@@ -217,10 +217,6 @@ macro_rules! sql_storage {
 
             pub fn writer(&self) -> &super::writer::Writer<$db> {
                 &self.writer
-            }
-
-            pub(super) async fn begin_write(&self) -> Result<super::writer::WriteTransaction<$db>, sqlx::Error> {
-                self.writer.begin($begin_write).await
             }
 
             fn decode_task(row: &<$db as sqlx::Database>::Row) -> anyhow::Result<Task> {
@@ -288,10 +284,8 @@ macro_rules! sql_storage {
             /// Inserts a new task with the user's next number, drawn by the database as it inserts,
             /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
             async fn insert_new_task(&self, user: Uuid, mut task: Task) -> super::StorageResult<Task> {
-                let insert = sqlx::query(Self::INSERT_NEW_TASK);
-                let row = Self::bind_task_fields(insert, user, &task)?
-                    .fetch_one(&mut *self.writer.acquire().await?)
-                    .await?;
+                let insert = Self::bind_task_fields(sqlx::query(Self::INSERT_NEW_TASK), user, &task)?;
+                let row = self.writer.write(async |connection| insert.fetch_one(connection).await).await?;
                 task.number = sqlx::Row::try_get(&row, "number")?;
                 Ok(task)
             }
@@ -486,7 +480,7 @@ macro_rules! sql_storage {
                 now: Timestamp,
             ) -> super::StorageResult<super::User> {
                 let id = Uuid::now_v7();
-                let result = sqlx::query(
+                let result = self.writer.write(async |connection| sqlx::query(
                     "INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $5)",
                 )
@@ -494,9 +488,7 @@ macro_rules! sql_storage {
                 .bind(email)
                 .bind(email_normalized)
                 .bind(password_hash)
-                .bind(micros(now))
-                .execute(&mut *self.writer.acquire().await?)
-                .await;
+                .bind(micros(now)).execute(connection).await).await;
                 match result {
                     Ok(_) => Ok(super::User { id, email: email.to_owned(), created_at: now }),
                     Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
@@ -558,10 +550,8 @@ macro_rules! sql_storage {
             }
 
             async fn delete_user(&self, id: Uuid) -> super::StorageResult<bool> {
-                let result = sqlx::query("DELETE FROM users WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *self.writer.acquire().await?)
-                    .await?;
+                let result = self.writer.write(async |connection| sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id).execute(connection).await).await?;
                 self.known_users.forget(id);
                 Ok(result.rows_affected() > 0)
             }
@@ -591,16 +581,17 @@ macro_rules! sql_storage {
                 patch: &TaskPatch,
                 now: Timestamp,
             ) -> super::StorageResult<Option<Task>> {
-                let mut tx = self.begin_write().await?;
-                let Some(mut task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                self.writer.transaction(async |tx| {
+                let Some(mut task) = Self::load_task(&mut **tx, user.0, key).await? else {
                     return Ok(None);
                 };
                 if apply_patch(&mut task, patch) {
                     task.updated_at = now;
-                    Self::save_task(&mut tx, user.0, &task).await?;
+                    Self::save_task(tx, user.0, &task).await?;
                     tx.commit().await?;
                 }
                 Ok(Some(task))
+                }).await
             }
 
             async fn delete_task(
@@ -610,18 +601,18 @@ macro_rules! sql_storage {
                 now: Timestamp,
                 prune_before: Timestamp,
             ) -> super::StorageResult<Option<Task>> {
-                let mut tx = self.begin_write().await?;
-                let Some(task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                self.writer.transaction(async |tx| {
+                let Some(task) = Self::load_task(&mut **tx, user.0, key).await? else {
                     return Ok(None);
                 };
                 sqlx::query("DELETE FROM deleted_tasks WHERE deleted_at < $1")
                     .bind(micros(prune_before))
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 // An earlier copy of the same task (deleted, restored, deleted again) is replaced.
                 sqlx::query("DELETE FROM deleted_tasks WHERE id = $1")
                     .bind(task.id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 sqlx::query(concat!(
                     "INSERT INTO deleted_tasks (deleted_at, user_id, priority_rank, search_text, ",
@@ -633,15 +624,16 @@ macro_rules! sql_storage {
                 .bind(micros(now))
                 .bind(task.id)
                 .bind(user.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
                     .bind(task.id)
                     .bind(user.0)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 tx.commit().await?;
                 Ok(Some(task))
+                }).await
             }
 
             async fn restore_task(
@@ -650,7 +642,7 @@ macro_rules! sql_storage {
                 id: Uuid,
                 deleted_since: Timestamp,
             ) -> super::StorageResult<Option<Task>> {
-                let mut tx = self.begin_write().await?;
+                self.writer.transaction(async |tx| {
                 // The link to a parent deleted meanwhile would break the foreign key.
                 sqlx::query(
                     "UPDATE deleted_tasks SET parent_task_id = NULL WHERE id = $1 AND user_id = $2 \
@@ -659,7 +651,7 @@ macro_rules! sql_storage {
                 )
                 .bind(id)
                 .bind(user.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 let restored = sqlx::query(concat!(
                     "INSERT INTO tasks (user_id, priority_rank, search_text, ",
@@ -671,7 +663,7 @@ macro_rules! sql_storage {
                 .bind(id)
                 .bind(user.0)
                 .bind(micros(deleted_since))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await;
                 let restored = match restored {
                     Ok(result) => result.rows_affected(),
@@ -685,10 +677,11 @@ macro_rules! sql_storage {
                 if restored == 0 {
                     return Ok(None);
                 }
-                sqlx::query("DELETE FROM deleted_tasks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                let task = Self::load_task(&mut *tx, user.0, crate::tasks::model::TaskKey::Id(id)).await?;
+                sqlx::query("DELETE FROM deleted_tasks WHERE id = $1").bind(id).execute(&mut **tx).await?;
+                let task = Self::load_task(&mut **tx, user.0, crate::tasks::model::TaskKey::Id(id)).await?;
                 tx.commit().await?;
                 Ok(task)
+                }).await
             }
 
             async fn set_completed(
@@ -698,13 +691,14 @@ macro_rules! sql_storage {
                 completed: bool,
                 now: Timestamp,
             ) -> super::StorageResult<Option<crate::tasks::model::Completion>> {
-                let mut tx = self.begin_write().await?;
-                let Some(task) = Self::load_task(&mut *tx, user.0, key).await? else {
+                self.writer.transaction(async |tx| {
+                let Some(task) = Self::load_task(&mut **tx, user.0, key).await? else {
                     return Ok(None);
                 };
-                let completion = Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
+                let completion = Self::complete_in_tx(tx, user.0, task, completed, now).await?;
                 tx.commit().await?;
                 Ok(Some(completion))
+                }).await
             }
 
             async fn list_tasks(
@@ -764,11 +758,11 @@ macro_rules! sql_storage {
                 completed: bool,
                 now: Timestamp,
             ) -> super::StorageResult<crate::tasks::model::BulkOutcome> {
-                let mut tx = self.begin_write().await?;
+                self.writer.transaction(async |tx| {
                 let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
                 builder.push(" ORDER BY number ASC");
-                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let rows = builder.build().fetch_all(&mut **tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let mut outcome = crate::tasks::model::BulkOutcome { total_count: tasks.len() as u64, ..Default::default() };
                 for task in tasks {
@@ -776,12 +770,13 @@ macro_rules! sql_storage {
                         outcome.skipped_count += 1;
                         continue;
                     }
-                    let changed = Self::complete_in_tx(&mut tx, user.0, task, completed, now).await?;
+                    let changed = Self::complete_in_tx(tx, user.0, task, completed, now).await?;
                     outcome.updated_count += 1;
                     outcome.changed.push(changed);
                 }
                 tx.commit().await?;
                 Ok(outcome)
+                }).await
             }
 
             async fn append_events(
@@ -861,11 +856,9 @@ macro_rules! sql_storage {
             }
 
             async fn prune_events(&self, before: Timestamp) -> super::StorageResult<u64> {
-                let events = sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(&mut *self.writer.acquire().await?).await?;
-                sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
-                    .bind(micros(crate::storage::now()))
-                    .execute(&mut *self.writer.acquire().await?)
-                    .await?;
+                let events = self.writer.write(async |connection| sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(connection).await).await?;
+                self.writer.write(async |connection| sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
+                    .bind(micros(crate::storage::now())).execute(connection).await).await?;
                 Ok(events.rows_affected())
             }
 
@@ -896,7 +889,7 @@ macro_rules! sql_storage {
                      RETURNING window_key, count",
                 );
                 // Every row is read, so the autocommit statement is over when this returns.
-                let rows = insert.build().fetch_all(&mut *self.writer.acquire().await?).await?;
+                let rows = self.writer.write(async |connection| insert.build().fetch_all(connection).await).await?;
                 let mut counts = std::collections::HashMap::with_capacity(rows.len());
                 for row in &rows {
                     counts.insert(row.try_get::<String, _>("window_key")?, row.try_get::<i64, _>("count")?);
@@ -909,13 +902,11 @@ macro_rules! sql_storage {
                 user: crate::tasks::model::UserId,
                 key: &str,
             ) -> super::StorageResult<()> {
-                sqlx::query(
+                self.writer.write(async |connection| sqlx::query(
                     "UPDATE rate_counters SET count = count - 1 WHERE user_id = $1 AND window_key = $2 AND count > 0",
                 )
                 .bind(user.0)
-                .bind(key)
-                .execute(&mut *self.writer.acquire().await?)
-                .await?;
+                .bind(key).execute(connection).await).await?;
                 Ok(())
             }
 
@@ -948,7 +939,7 @@ macro_rules! sql_storage {
                 // The SELECT is the ownership check. Taken over: a lapsed claim (its replica
                 // stopped renewing it) and one of this replica's own, which its caller only asks
                 // for when no run of its holds the thread (a release that failed left it behind).
-                let result = sqlx::query(
+                let result = self.writer.write(async |connection| sqlx::query(
                     "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
                      SELECT id, user_id, $3, $4, $5, $7 FROM chat_threads WHERE id = $1 AND user_id = $2 \
                      ON CONFLICT (thread_id) DO UPDATE SET user_id = excluded.user_id, run_id = excluded.run_id, \
@@ -961,9 +952,7 @@ macro_rules! sql_storage {
                 .bind(run.replica)
                 .bind(micros(run.expires_at))
                 .bind(micros(now))
-                .bind(&run.replica_url)
-                .execute(&mut *self.writer.acquire().await?)
-                .await?;
+                .bind(&run.replica_url).execute(connection).await).await?;
                 Ok(result.rows_affected() == 1)
             }
 
@@ -984,11 +973,9 @@ macro_rules! sql_storage {
             }
 
             async fn release_run(&self, thread_id: &str, run_id: Uuid) -> super::StorageResult<()> {
-                sqlx::query("DELETE FROM chat_runs WHERE thread_id = $1 AND run_id = $2")
+                self.writer.write(async |connection| sqlx::query("DELETE FROM chat_runs WHERE thread_id = $1 AND run_id = $2")
                     .bind(thread_id)
-                    .bind(run_id)
-                    .execute(&mut *self.writer.acquire().await?)
-                    .await?;
+                    .bind(run_id).execute(connection).await).await?;
                 Ok(())
             }
 
@@ -1003,16 +990,14 @@ macro_rules! sql_storage {
                         ids.push_bind(*run);
                     }
                     update.push(")");
-                    renewed += update.build().execute(&mut *self.writer.acquire().await?).await?.rows_affected();
+                    renewed += self.writer.write(async |connection| update.build().execute(connection).await).await?.rows_affected();
                 }
                 Ok(renewed)
             }
 
             async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
-                let result = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
-                    .bind(task)
-                    .execute(&mut *self.writer.acquire().await?)
-                    .await?;
+                let result = self.writer.write(async |connection| sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
+                    .bind(task).execute(connection).await).await?;
                 Ok(result.rows_affected() == 1)
             }
 
@@ -1023,11 +1008,11 @@ macro_rules! sql_storage {
                 expected_count: Option<u64>,
             ) -> super::StorageResult<crate::tasks::model::BulkDeletion> {
                 // One write transaction: the tasks counted are exactly the tasks deleted.
-                let mut tx = self.begin_write().await?;
+                self.writer.transaction(async |tx| {
                 let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
                 builder.push(" ORDER BY number ASC");
-                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let rows = builder.build().fetch_all(&mut **tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let matched = tasks.len() as u64;
                 if expected_count.is_some_and(|expected| expected != matched) {
@@ -1041,17 +1026,18 @@ macro_rules! sql_storage {
                         ids.push_bind(task.id);
                     }
                     builder.push(")");
-                    builder.build().execute(&mut *tx).await?;
+                    builder.build().execute(&mut **tx).await?;
                 }
                 tx.commit().await?;
                 Ok(crate::tasks::model::BulkDeletion { matched, deleted: tasks })
+                }).await
             }
         }
     };
 }
 
-sql_storage!(SqliteStorage, sqlx::Sqlite, super::Backend::Sqlite, "BEGIN IMMEDIATE");
-sql_storage!(PostgresStorage, sqlx::Postgres, super::Backend::Postgres, "BEGIN");
+sql_storage!(SqliteStorage, sqlx::Sqlite, super::Backend::Sqlite);
+sql_storage!(PostgresStorage, sqlx::Postgres, super::Backend::Postgres);
 
 /// Channel used for cross-replica event fan-out on PostgreSQL.
 const EVENTS_CHANNEL: &str = "todokit_events";
@@ -1097,7 +1083,10 @@ impl SqliteStorage {
                 .push_bind(micros(now));
         });
         insert.push(" RETURNING id");
-        Ok(insert.build_query_scalar().fetch_all(&mut *self.writer.acquire().await?).await?)
+        Ok(self
+            .writer
+            .write(async |connection| insert.build_query_scalar().fetch_all(connection).await)
+            .await?)
     }
 
     async fn spawn_event_listener(
@@ -1142,7 +1131,7 @@ impl PostgresStorage {
         let users: Vec<Uuid> = events.iter().map(|event| event.user.0).collect();
         let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
         let data: Vec<String> = events.iter().map(|event| event.data.to_string()).collect();
-        let appended: Vec<(i64, String)> = sqlx::query_as(
+        let appended: Vec<(i64, String)> = self.writer.write(async |connection| sqlx::query_as(
             "WITH released AS ( \
                  DELETE FROM chat_runs c USING unnest($7::text[], $8::uuid[]) AS r(thread_id, run_id) \
                  WHERE c.thread_id = r.thread_id AND c.run_id = r.run_id), \
@@ -1164,9 +1153,7 @@ impl PostgresStorage {
         .bind(micros(now))
         .bind(EVENTS_CHANNEL)
         .bind(released_threads)
-        .bind(released_runs)
-        .fetch_all(&mut *self.writer.acquire().await?)
-        .await?;
+        .bind(released_runs).fetch_all(connection).await).await?;
         Ok(appended.into_iter().map(|(id, _)| id).collect())
     }
 

@@ -72,7 +72,7 @@ macro_rules! token_storage {
         #[async_trait]
         impl AccessTokenStorage for $name {
             async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()> {
-                sqlx::query(
+                self.writer.write(async |connection| sqlx::query(
                     "INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, \
                      last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
@@ -84,9 +84,7 @@ macro_rules! token_storage {
                 .bind(micros(token.created_at))
                 .bind(token.last_used_at.map(micros))
                 .bind(token.expires_at.map(micros))
-                .bind(token.revoked_at.map(micros))
-                .execute(&mut *self.writer().acquire().await?)
-                .await?;
+                .bind(token.revoked_at.map(micros)).execute(connection).await).await?;
                 Ok(())
             }
 
@@ -107,14 +105,12 @@ macro_rules! token_storage {
                 id: Uuid,
                 now: Timestamp,
             ) -> StorageResult<Option<AccessToken>> {
-                sqlx::query(
+                self.writer.write(async |connection| sqlx::query(
                     "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
                 )
                 .bind(micros(now))
                 .bind(id)
-                .bind(user)
-                .execute(&mut *self.writer().acquire().await?)
-                .await?;
+                .bind(user).execute(connection).await).await?;
                 let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(id)
@@ -134,15 +130,13 @@ macro_rules! token_storage {
             }
 
             async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()> {
-                sqlx::query(
+                self.writer.write(async |connection| sqlx::query(
                     "UPDATE access_tokens SET last_used_at = $1 WHERE id = $2 \
                      AND (last_used_at IS NULL OR last_used_at < $3)",
                 )
                 .bind(micros(now))
                 .bind(id)
-                .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000)
-                .execute(&mut *self.writer().acquire().await?)
-                .await?;
+                .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000).execute(connection).await).await?;
                 Ok(())
             }
         }
