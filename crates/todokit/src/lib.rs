@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mcp;
+pub mod persistence;
 pub mod storage;
 pub mod tasks;
 pub mod tools;

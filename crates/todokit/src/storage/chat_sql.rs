@@ -510,12 +510,12 @@ macro_rules! chat_store {
         }
 
         #[async_trait::async_trait]
-        impl super::ChatStore for $name {
+        impl crate::chat::ChatStore for $name {
             async fn save_thread_reporting(
                 &self,
                 thread: &ThreadMetadata,
                 ctx: &crate::chat::ChatContext,
-            ) -> Result<super::ThreadSaved, StoreError> {
+            ) -> Result<ThreadSaved, StoreError> {
                 self.upsert_thread(thread, ctx).await
             }
 
@@ -524,7 +524,7 @@ macro_rules! chat_store {
                 thread: &ThreadMetadata,
                 first_item: &ThreadItem,
                 ctx: &crate::chat::ChatContext,
-            ) -> Result<super::ThreadSaved, StoreError> {
+            ) -> Result<ThreadSaved, StoreError> {
                 self.start_new_thread(thread, first_item, ctx).await
             }
         }
@@ -568,4 +568,5 @@ impl PostgresStorage {
     );
 }
 
-use super::{NewThreadClaim, PostgresStorage, SqliteStorage, ThreadSaved};
+use super::{PostgresStorage, SqliteStorage};
+use crate::chat::{NewThreadClaim, ThreadSaved};

@@ -194,6 +194,13 @@ const DELETED_PER_STATEMENT: usize = 500;
 /// thousands of replies running on one replica.
 const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
 
+/// A row of `chat_runs`: who holds the thread.
+#[derive(sqlx::FromRow)]
+struct RunHolderRow {
+    replica: Uuid,
+    replica_url: Option<String>,
+}
+
 macro_rules! sql_storage {
     ($name:ident, $db:ty, $backend:expr) => {
         /// Reads use `pool`; every statement that writes uses `writer` (one
@@ -213,10 +220,6 @@ macro_rules! sql_storage {
             /// A connection for one read; it waits out a busy pool, as writes do.
             pub(super) async fn read_connection(&self) -> Result<sqlx::pool::PoolConnection<$db>, sqlx::Error> {
                 self.pool.acquire().await
-            }
-
-            pub fn writer(&self) -> &super::writer::Writer<$db> {
-                &self.writer
             }
 
             fn decode_task(row: &<$db as sqlx::Database>::Row) -> anyhow::Result<Task> {
@@ -458,27 +461,26 @@ macro_rules! sql_storage {
         }
 
         #[async_trait::async_trait]
-        impl super::Storage for $name {
+        impl crate::persistence::Database for $name {
             fn backend(&self) -> super::Backend {
                 $backend
-            }
-
-            fn chat_store(&self) -> super::DynSqlChatStore {
-                std::sync::Arc::new(self.clone())
             }
 
             async fn ping(&self) -> super::StorageResult<()> {
                 sqlx::query("SELECT 1").execute(self.pool.inner()).await?;
                 Ok(())
             }
+        }
 
+        #[async_trait::async_trait]
+        impl crate::auth::Accounts for $name {
             async fn create_user(
                 &self,
                 email: &str,
                 email_normalized: &str,
                 password_hash: &str,
                 now: Timestamp,
-            ) -> super::StorageResult<super::User> {
+            ) -> super::StorageResult<crate::auth::User> {
                 let id = Uuid::now_v7();
                 let result = self.writer.write(async |connection| sqlx::query(
                     "INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) \
@@ -490,7 +492,7 @@ macro_rules! sql_storage {
                 .bind(password_hash)
                 .bind(micros(now)).execute(connection).await).await;
                 match result {
-                    Ok(_) => Ok(super::User { id, email: email.to_owned(), created_at: now }),
+                    Ok(_) => Ok(crate::auth::User { id, email: email.to_owned(), created_at: now }),
                     Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
                         Err(super::StorageError::Conflict("Email already registered".into()))
                     }
@@ -501,7 +503,7 @@ macro_rules! sql_storage {
             async fn user_credentials(
                 &self,
                 email_normalized: &str,
-            ) -> super::StorageResult<Option<super::UserCredentials>> {
+            ) -> super::StorageResult<Option<crate::auth::UserCredentials>> {
                 use sqlx::Row;
                 let row = sqlx::query(
                     "SELECT id, email, password_hash, created_at FROM users WHERE email_normalized = $1",
@@ -510,8 +512,8 @@ macro_rules! sql_storage {
                 .fetch_optional(&mut *self.read_connection().await?)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                Ok(Some(super::UserCredentials {
-                    user: super::User {
+                Ok(Some(crate::auth::UserCredentials {
+                    user: crate::auth::User {
                         id: row.try_get("id")?,
                         email: row.try_get("email")?,
                         created_at: from_micros(row.try_get("created_at")?)?,
@@ -520,14 +522,14 @@ macro_rules! sql_storage {
                 }))
             }
 
-            async fn user_by_id(&self, id: Uuid) -> super::StorageResult<Option<super::User>> {
+            async fn user_by_id(&self, id: Uuid) -> super::StorageResult<Option<crate::auth::User>> {
                 use sqlx::Row;
                 let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *self.read_connection().await?)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
-                Ok(Some(super::User {
+                Ok(Some(crate::auth::User {
                     id: row.try_get("id")?,
                     email: row.try_get("email")?,
                     created_at: from_micros(row.try_get("created_at")?)?,
@@ -555,7 +557,10 @@ macro_rules! sql_storage {
                 self.known_users.forget(id);
                 Ok(result.rows_affected() > 0)
             }
+        }
 
+        #[async_trait::async_trait]
+        impl crate::tasks::TaskRepository for $name {
             async fn create_task(
                 &self,
                 user: crate::tasks::model::UserId,
@@ -779,10 +784,76 @@ macro_rules! sql_storage {
                 }).await
             }
 
+            async fn delete_matching(
+                &self,
+                user: crate::tasks::model::UserId,
+                filter: &TaskFilter,
+                expected_count: Option<u64>,
+            ) -> super::StorageResult<crate::tasks::model::BulkDeletion> {
+                // One write transaction: the tasks counted are exactly the tasks deleted.
+                self.writer.transaction(async |tx| {
+                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
+                Self::push_filter(&mut builder, user.0, filter);
+                builder.push(" ORDER BY number ASC");
+                let rows = builder.build().fetch_all(&mut **tx).await?;
+                let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
+                let matched = tasks.len() as u64;
+                if expected_count.is_some_and(|expected| expected != matched) {
+                    return Ok(crate::tasks::model::BulkDeletion { matched, deleted: Vec::new() });
+                }
+                for chunk in tasks.chunks(DELETED_PER_STATEMENT) {
+                    let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks WHERE user_id = ");
+                    builder.push_bind(user.0).push(" AND id IN (");
+                    let mut ids = builder.separated(", ");
+                    for task in chunk {
+                        ids.push_bind(task.id);
+                    }
+                    builder.push(")");
+                    builder.build().execute(&mut **tx).await?;
+                }
+                tx.commit().await?;
+                Ok(crate::tasks::model::BulkDeletion { matched, deleted: tasks })
+                }).await
+            }
+
+            async fn due_reminders(
+                &self,
+                now: Timestamp,
+                limit: u32,
+            ) -> super::StorageResult<Vec<(crate::tasks::model::UserId, Task)>> {
+                use sqlx::Row;
+                let rows = sqlx::query(concat!(
+                    "SELECT user_id, ",
+                    task_columns!(),
+                    " FROM tasks WHERE reminder_sent = FALSE AND completed = FALSE AND due_at IS NOT NULL \
+                     AND reminder_offset_minutes IS NOT NULL AND due_at - reminder_offset_minutes * 60000000 <= $1 \
+                     ORDER BY due_at LIMIT $2"
+                ))
+                .bind(micros(now))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.read_connection().await?)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let user: Uuid = row.try_get("user_id").map_err(anyhow::Error::from)?;
+                        Ok((crate::tasks::model::UserId(user), Self::decode_task(row)?))
+                    })
+                    .collect()
+            }
+
+            async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
+                let result = self.writer.write(async |connection| sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
+                    .bind(task).execute(connection).await).await?;
+                Ok(result.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::events::EventLog for $name {
             async fn append_events(
                 &self,
                 events: &[crate::events::NewEvent],
-                releases: &[super::ClaimRelease],
+                releases: &[crate::events::ClaimRelease],
                 now: Timestamp,
             ) -> super::StorageResult<Vec<crate::events::Event>> {
                 if events.is_empty() && releases.is_empty() {
@@ -857,8 +928,6 @@ macro_rules! sql_storage {
 
             async fn prune_events(&self, before: Timestamp) -> super::StorageResult<u64> {
                 let events = self.writer.write(async |connection| sqlx::query("DELETE FROM events WHERE created_at < $1").bind(micros(before)).execute(connection).await).await?;
-                self.writer.write(async |connection| sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
-                    .bind(micros(crate::storage::now())).execute(connection).await).await?;
                 Ok(events.rows_affected())
             }
 
@@ -868,11 +937,14 @@ macro_rules! sql_storage {
             ) -> anyhow::Result<bool> {
                 Self::spawn_event_listener(self.pool.inner(), sink).await
             }
+        }
 
+        #[async_trait::async_trait]
+        impl crate::chat::RateCounters for $name {
             async fn hit_rate_counters(
                 &self,
                 user: crate::tasks::model::UserId,
-                windows: &[super::RateWindow<'_>],
+                windows: &[crate::chat::RateWindow<'_>],
             ) -> super::StorageResult<Vec<i64>> {
                 use sqlx::Row;
                 if windows.is_empty() {
@@ -897,6 +969,12 @@ macro_rules! sql_storage {
                 Ok(windows.iter().map(|window| counts.get(window.key).copied().unwrap_or(1)).collect())
             }
 
+            async fn remove_expired_rate_counters(&self, now: Timestamp) -> super::StorageResult<()> {
+                self.writer.write(async |connection| sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
+                    .bind(micros(now)).execute(connection).await).await?;
+                Ok(())
+            }
+
             async fn unhit_rate_counter(
                 &self,
                 user: crate::tasks::model::UserId,
@@ -909,33 +987,11 @@ macro_rules! sql_storage {
                 .bind(key).execute(connection).await).await?;
                 Ok(())
             }
+        }
 
-            async fn due_reminders(
-                &self,
-                now: Timestamp,
-                limit: u32,
-            ) -> super::StorageResult<Vec<(crate::tasks::model::UserId, Task)>> {
-                use sqlx::Row;
-                let rows = sqlx::query(concat!(
-                    "SELECT user_id, ",
-                    task_columns!(),
-                    " FROM tasks WHERE reminder_sent = FALSE AND completed = FALSE AND due_at IS NOT NULL \
-                     AND reminder_offset_minutes IS NOT NULL AND due_at - reminder_offset_minutes * 60000000 <= $1 \
-                     ORDER BY due_at LIMIT $2"
-                ))
-                .bind(micros(now))
-                .bind(i64::from(limit))
-                .fetch_all(&mut *self.read_connection().await?)
-                .await?;
-                rows.iter()
-                    .map(|row| {
-                        let user: Uuid = row.try_get("user_id").map_err(anyhow::Error::from)?;
-                        Ok((crate::tasks::model::UserId(user), Self::decode_task(row)?))
-                    })
-                    .collect()
-            }
-
-            async fn claim_run(&self, run: &super::RunClaim, now: Timestamp) -> super::StorageResult<bool> {
+        #[async_trait::async_trait]
+        impl crate::chat::RunClaims for $name {
+            async fn claim_run(&self, run: &crate::chat::RunClaim, now: Timestamp) -> super::StorageResult<bool> {
                 // The SELECT is the ownership check. Taken over: a lapsed claim (its replica
                 // stopped renewing it) and one of this replica's own, which its caller only asks
                 // for when no run of its holds the thread (a release that failed left it behind).
@@ -961,15 +1017,16 @@ macro_rules! sql_storage {
                 thread_id: &str,
                 user: crate::tasks::model::UserId,
                 now: Timestamp,
-            ) -> super::StorageResult<Option<super::RunHolder>> {
-                Ok(sqlx::query_as(
+            ) -> super::StorageResult<Option<crate::chat::RunHolder>> {
+                let holder: Option<RunHolderRow> = sqlx::query_as(
                     "SELECT replica, replica_url FROM chat_runs WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
                 )
                 .bind(thread_id)
                 .bind(user.0)
                 .bind(micros(now))
                 .fetch_optional(&mut *self.read_connection().await?)
-                .await?)
+                .await?;
+                Ok(holder.map(|row| crate::chat::RunHolder { replica: row.replica, replica_url: row.replica_url }))
             }
 
             async fn release_run(&self, thread_id: &str, run_id: Uuid) -> super::StorageResult<()> {
@@ -994,45 +1051,8 @@ macro_rules! sql_storage {
                 }
                 Ok(renewed)
             }
-
-            async fn mark_reminder_sent(&self, task: Uuid) -> super::StorageResult<bool> {
-                let result = self.writer.write(async |connection| sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
-                    .bind(task).execute(connection).await).await?;
-                Ok(result.rows_affected() == 1)
-            }
-
-            async fn delete_matching(
-                &self,
-                user: crate::tasks::model::UserId,
-                filter: &TaskFilter,
-                expected_count: Option<u64>,
-            ) -> super::StorageResult<crate::tasks::model::BulkDeletion> {
-                // One write transaction: the tasks counted are exactly the tasks deleted.
-                self.writer.transaction(async |tx| {
-                let mut builder = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
-                Self::push_filter(&mut builder, user.0, filter);
-                builder.push(" ORDER BY number ASC");
-                let rows = builder.build().fetch_all(&mut **tx).await?;
-                let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
-                let matched = tasks.len() as u64;
-                if expected_count.is_some_and(|expected| expected != matched) {
-                    return Ok(crate::tasks::model::BulkDeletion { matched, deleted: Vec::new() });
-                }
-                for chunk in tasks.chunks(DELETED_PER_STATEMENT) {
-                    let mut builder = sqlx::QueryBuilder::<$db>::new("DELETE FROM tasks WHERE user_id = ");
-                    builder.push_bind(user.0).push(" AND id IN (");
-                    let mut ids = builder.separated(", ");
-                    for task in chunk {
-                        ids.push_bind(task.id);
-                    }
-                    builder.push(")");
-                    builder.build().execute(&mut **tx).await?;
-                }
-                tx.commit().await?;
-                Ok(crate::tasks::model::BulkDeletion { matched, deleted: tasks })
-                }).await
-            }
         }
+
     };
 }
 
@@ -1065,11 +1085,11 @@ impl SqliteStorage {
     async fn insert_events(
         &self,
         events: &[crate::events::NewEvent],
-        releases: &[super::ClaimRelease],
+        releases: &[crate::events::ClaimRelease],
         now: Timestamp,
     ) -> super::StorageResult<Vec<i64>> {
         for release in releases {
-            super::Storage::release_run(self, &release.thread_id, release.run_id).await?;
+            crate::chat::RunClaims::release_run(self, &release.thread_id, release.run_id).await?;
         }
         if events.is_empty() {
             return Ok(Vec::new());
@@ -1123,7 +1143,7 @@ impl PostgresStorage {
     async fn insert_events(
         &self,
         events: &[crate::events::NewEvent],
-        releases: &[super::ClaimRelease],
+        releases: &[crate::events::ClaimRelease],
         now: Timestamp,
     ) -> super::StorageResult<Vec<i64>> {
         let released_threads: Vec<&str> = releases.iter().map(|release| release.thread_id.as_str()).collect();

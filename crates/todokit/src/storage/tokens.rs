@@ -1,52 +1,12 @@
-//! Personal access tokens: stored as the SHA-256 of the secret, never the
-//! secret itself. The same SQL serves both backends (see `sql.rs`).
+//! Personal access tokens (`auth::AccessTokens`): stored as the SHA-256 of the secret, never
+//! the secret itself. The same SQL serves both backends (see `sql.rs`).
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::{PostgresStorage, SqliteStorage, StorageResult, from_micros, micros};
-
-/// A personal access token as stored (without any secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessToken {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub name: String,
-    /// The first characters of the secret, to tell tokens apart in a list.
-    pub prefix: String,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-    pub expires_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-}
-
-impl AccessToken {
-    /// Neither revoked nor expired at `now`.
-    pub fn is_active(&self, now: Timestamp) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires| expires > now)
-    }
-}
-
-#[async_trait]
-pub trait AccessTokenStorage: Send + Sync {
-    async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()>;
-    /// The user's tokens, newest first, revoked ones included.
-    async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>>;
-    /// Revokes one of the user's tokens (idempotent); `None` when the user has no such token.
-    async fn revoke_access_token(
-        &self,
-        user: Uuid,
-        id: Uuid,
-        now: Timestamp,
-    ) -> StorageResult<Option<AccessToken>>;
-    async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>>;
-    /// Records a use; skipped when the last recorded use is recent, to spare writes.
-    async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;
-}
-
-/// How stale `last_used_at` may get before a use is written again, in seconds.
-pub const LAST_USED_PRECISION_SECS: i64 = 60;
+use crate::auth::{AccessToken, AccessTokens, access_token::LAST_USED_PRECISION_SECS};
 
 const COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at";
 
@@ -70,7 +30,7 @@ macro_rules! token_storage {
         }
 
         #[async_trait]
-        impl AccessTokenStorage for $name {
+        impl AccessTokens for $name {
             async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()> {
                 self.writer.write(async |connection| sqlx::query(
                     "INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, \

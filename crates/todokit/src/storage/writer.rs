@@ -246,7 +246,13 @@ mod tests {
         let in_progress = {
             let writer = writer.clone();
             tokio::spawn(async move {
-                writer.write(async |_| Ok::<_, sqlx::Error>(write_ends.await.unwrap())).await.unwrap()
+                writer
+                    .write(async |_| {
+                        write_ends.await.unwrap();
+                        Ok::<_, sqlx::Error>(())
+                    })
+                    .await
+                    .unwrap()
             })
         };
         for _ in 0..10 {

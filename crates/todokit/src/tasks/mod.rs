@@ -3,7 +3,10 @@
 //! rules (validation, numbering, recurrence, time windows) live here once.
 
 pub mod model;
+mod repository;
 mod zone;
+
+use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::{Deserialize, Serialize};
@@ -13,11 +16,12 @@ use todokit_domain::{
 use utoipa::ToSchema;
 
 use crate::events::{EventBus, kind as event_kind};
-use crate::storage::{DynStorage, StorageError};
+use crate::persistence::StorageError;
 use model::{
     BulkDeletion, BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts,
     TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
+pub use repository::TaskRepository;
 pub use zone::UserZone;
 
 #[derive(Debug, thiserror::Error)]
@@ -188,12 +192,12 @@ pub struct ListCriteria {
 
 #[derive(Clone)]
 pub struct TaskService {
-    storage: DynStorage,
+    storage: Arc<dyn TaskRepository>,
     events: Option<EventBus>,
 }
 
 impl TaskService {
-    pub fn new(storage: DynStorage) -> Self {
+    pub fn new(storage: Arc<dyn TaskRepository>) -> Self {
         Self { storage, events: None }
     }
 

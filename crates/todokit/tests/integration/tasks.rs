@@ -572,7 +572,7 @@ async fn restore_is_per_user_once_and_within_the_window(app: TestApp) {
     let session = app.get("/api/auth/session", &owner).await.expect(200);
     let user = todokit::tasks::model::UserId(session["user"]["id"].as_str().unwrap().parse().unwrap());
     let after_the_window = todokit::storage::now() + jiff::SignedDuration::from_secs(1);
-    let found = app.storage.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
+    let found = app.storage.tasks.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
     assert!(found.is_none(), "a copy deleted before the window is not restored");
     app.post(&path, &owner, json!({})).await.expect(200);
 }

@@ -45,10 +45,14 @@ async fn access_tokens_authenticate_and_revoke_at_once(app: TestApp) {
     // Expiry: a token past its expiry is refused at once.
     let user = uuid::Uuid::parse_str(session["user"]["id"].as_str().unwrap()).unwrap();
     let past = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1);
-    let (expired, expired_secret) =
-        todokit::auth::access_token::issue_access_token(&app.storage, user, "expired", Some(past))
-            .await
-            .unwrap();
+    let (expired, expired_secret) = todokit::auth::access_token::issue_access_token(
+        &*app.storage.access_tokens,
+        user,
+        "expired",
+        Some(past),
+    )
+    .await
+    .unwrap();
     app.get("/api/tasks", &expired_secret).await.expect_error(401, "unauthorized");
     let listed = app.get("/api/tokens", &jwt).await.expect(200);
     let shown = listed["tokens"]
