@@ -49,7 +49,7 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> StorageResult<PassOut
     let retention = SignedDuration::from_hours(i64::from(state.config.event_retention_hours));
     let cutoff = now.checked_sub(retention).unwrap_or(Timestamp::MIN);
     let events_pruned = state.repos.events.prune_events(cutoff).await?;
-    state.repos.rate_counters.remove_expired_rate_counters(crate::storage::now()).await?;
+    state.repos.rate_counters.prune_rate_counters(crate::storage::now()).await?;
     Ok(PassOutcome { reminders_sent, events_pruned })
 }
 

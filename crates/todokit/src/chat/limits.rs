@@ -23,8 +23,8 @@ pub trait RateCounters: Send + Sync + 'static {
     async fn hit_rate_counters(&self, user: UserId, windows: &[RateWindow<'_>]) -> StorageResult<Vec<i64>>;
     /// Takes one back from the user's counter `key`, for a message another limit refused.
     async fn unhit_rate_counter(&self, user: UserId, key: &str) -> StorageResult<()>;
-    /// Deletes the counters that expired before `now`.
-    async fn remove_expired_rate_counters(&self, now: Timestamp) -> StorageResult<()>;
+    /// Deletes the rate-limit counters whose window ended before `now`.
+    async fn prune_rate_counters(&self, now: Timestamp) -> StorageResult<u64>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +46,8 @@ pub struct LimitExceeded {
 
 impl ChatLimits {
     /// Counts one message; `Err` when it is over a limit. Both counters are counted in one
-    /// statement (two write transactions per message were ~30 % of a chat turn's server CPU,
-    /// measured). A message the per-minute limit refuses is taken back from the daily quota,
+    /// statement (two were a large share of a chat turn's cost: `bench/RESULTS-notes.md`). A
+    /// message the per-minute limit refuses is taken back from the daily quota,
     /// so retrying too fast does not use it up.
     pub async fn check(
         &self,

@@ -2,15 +2,17 @@
 //! `events::EventLog`, `auth::{Accounts, AccessTokens}`, `chat::{ChatStore, RateCounters,
 //! RunClaims}`), opened together by [`connect`].
 //!
-//! Both backends run the same SQL text (see `sql.rs`); each has its own
-//! migrations under `migrations/<backend>/`. Every query is parameterized and
-//! scoped by the owning user.
+//! Each backend is plain code in its own module (`sqlite/`, `postgres/`: one file per
+//! repository); `shared.rs` holds what both encode the same way, and `sql.rs` the task
+//! repository, still shared by both through one macro. Each backend has its own migrations under
+//! `migrations/<backend>/`. Every query is parameterized and scoped by the owning user.
 
-mod chat_sql;
 mod known_users;
 mod patient_pool;
+mod postgres;
+mod shared;
 mod sql;
-mod tokens;
+mod sqlite;
 mod writer;
 
 use std::str::FromStr;
@@ -30,7 +32,8 @@ use crate::persistence::Database;
 use crate::persistence::{Backend, StorageError, StorageResult};
 use crate::tasks::TaskRepository;
 use patient_pool::PatientPool;
-use sql::{PostgresStorage, SqliteStorage};
+use postgres::PostgresStorage;
+use sqlite::SqliteStorage;
 
 /// One handle per repository, all on one database (what [`connect`] opens). Cheap to clone.
 #[derive(Clone)]
@@ -164,9 +167,8 @@ pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Rep
 }
 
 /// Connections opened at start beside the one that applies the migrations, for the event
-/// listener and the first requests. A new connection is mostly waiting (a TLS handshake when
-/// the server offers TLS: ~100–150 ms measured here), so opening them side by side instead of
-/// one after another took start to ready on PostgreSQL from ~290 to ~185 ms (measured here).
+/// listener and the first requests. A new connection is mostly waiting, so opening them side by
+/// side shortens start to ready (`bench/RESULTS-notes.md`, "Mechanisms and what they measured").
 const CONNECTIONS_OPENED_AT_START: usize = 3;
 
 /// How long a PostgreSQL connection may sit idle in the pool and still be used without a ping
@@ -237,7 +239,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = patient_pool::tests::pool_of_one(&dir).await;
         sqlx::migrate!("./migrations/sqlite").run(pool.inner()).await.unwrap();
-        let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
+        let storage = SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
         let read = async move {
             storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await.map(|t| t.is_none())
         };
