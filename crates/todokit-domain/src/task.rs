@@ -139,11 +139,18 @@ pub enum DomainError {
     /// The due date is more than [`DUE_AT_MAX_YEARS_AHEAD`] years in the future.
     #[error("due date must not be more than 100 years in the future")]
     DueAtTooFarInFuture,
+    /// A recurrence rule or a reminder is set on a task that has no due time.
+    #[error("{field} requires a due date (due_at)")]
+    NeedsDueDate {
+        /// The field being set, as the API names it: "recurrence" or "reminder_offset_minutes".
+        field: &'static str,
+    },
 }
 
 impl DomainError {
     /// The name of the field that failed: "title", "description", "tags", "priority",
-    /// "reminder_offset", "recurrence" or "due_at".
+    /// "reminder_offset", "recurrence" or "due_at"; for [`DomainError::NeedsDueDate`], the field
+    /// being set ("recurrence" or "reminder_offset_minutes").
     pub fn field(&self) -> &'static str {
         match self {
             Self::TitleLength { .. } | Self::TitleControlCharacter => "title",
@@ -156,6 +163,7 @@ impl DomainError {
             | Self::RecurrenceWeekdaysNeedWeekly { .. }
             | Self::UnknownWeekday { .. } => "recurrence",
             Self::DueAtTooFarInPast | Self::DueAtTooFarInFuture => "due_at",
+            Self::NeedsDueDate { field } => field,
         }
     }
 }

@@ -149,6 +149,7 @@ impl From<StorageError> for AppError {
             StorageError::Conflict(message) => Self::Conflict(message),
             StorageError::Unavailable(message) => Self::Unavailable(message),
             StorageError::Other(err) => Self::Internal(err),
+            StorageError::Invalid(err) => err.into(),
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum StorageError {
     /// The database cannot be reached right now.
     #[error("{0}")]
     Unavailable(String),
+    /// A domain rule refused the change, checked on the row read inside the write.
+    #[error(transparent)]
+    Invalid(todokit_domain::DomainError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

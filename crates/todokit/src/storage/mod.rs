@@ -3,15 +3,14 @@
 //! RunClaims}`), opened together by [`connect`].
 //!
 //! Each backend is plain code in its own module (`sqlite/`, `postgres/`: one file per
-//! repository); `shared.rs` holds what both encode the same way, and `sql.rs` the task
-//! repository, still shared by both through one macro. Each backend has its own migrations under
-//! `migrations/<backend>/`. Every query is parameterized and scoped by the owning user.
+//! repository); `shared.rs` holds what both encode the same way. Each backend has its own
+//! migrations under `migrations/<backend>/`. Every query is parameterized and scoped by the
+//! owning user.
 
 mod known_users;
 mod patient_pool;
 mod postgres;
 mod shared;
-mod sql;
 mod sqlite;
 mod writer;
 

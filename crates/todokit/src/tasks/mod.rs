@@ -33,7 +33,17 @@ pub enum TaskError {
     #[error("Task not found")]
     NotFound,
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for TaskError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            // A domain rule checked inside the write (see `TaskService::update`).
+            StorageError::Invalid(err) => Self::Invalid(err),
+            err => Self::Storage(err),
+        }
+    }
 }
 
 impl TaskError {
@@ -238,14 +248,9 @@ impl TaskService {
     ) -> TaskResult<Task> {
         let now = crate::storage::now();
         let patch = parse_patch(input, zone, now)?;
-        if patch.recurrence.as_ref().is_some_and(Option::is_some)
-            || patch.reminder.as_ref().is_some_and(Option::is_some)
-        {
-            // Recurrence and reminders need a due time, either already set or in this patch.
-            let current = self.get(user, key).await?;
-            let due_after_patch = patch.due_at.unwrap_or(current.due_at);
-            require_due(due_after_patch.is_some(), &patch)?;
-        }
+        // Storage applies the patch to the row its write transaction read (`Task::apply`), which
+        // refuses a recurrence or reminder on a task left without a due time: a concurrent
+        // update cannot slip in between the check and the write.
         let task = self.storage.update_task(user, key, &patch, now).await?.ok_or(TaskError::NotFound)?;
         self.publish_task(user, event_kind::TASK_UPDATED, &task).await;
         Ok(task)
@@ -366,18 +371,6 @@ fn undo_window_start(now: Timestamp) -> Timestamp {
     now.checked_sub(window).unwrap_or(Timestamp::MIN)
 }
 
-fn require_due(has_due: bool, patch: &TaskPatch) -> TaskResult<()> {
-    if has_due {
-        return Ok(());
-    }
-    let field = if patch.recurrence.as_ref().is_some_and(Option::is_some) {
-        "recurrence"
-    } else {
-        "reminder_offset_minutes"
-    };
-    Err(TaskError::field(field, format!("{field} requires a due date (due_at)")))
-}
-
 /// Reads a due time: RFC 3339 with an offset, or a civil date-time (or date,
 /// meaning 09:00) in the caller's zone.
 pub fn parse_due(raw: &str, zone: &UserZone, now: Timestamp) -> TaskResult<Timestamp> {
@@ -426,17 +419,7 @@ pub fn parse_new_task(input: TaskInput, zone: &UserZone, now: Timestamp) -> Task
         recurrence,
         completed: input.completed,
     };
-    if task.due_at.is_none() {
-        if task.recurrence.is_some() {
-            return Err(TaskError::field("recurrence", "recurrence requires a due date (due_at)"));
-        }
-        if task.reminder.is_some() {
-            return Err(TaskError::field(
-                "reminder_offset_minutes",
-                "reminder_offset_minutes requires a due date (due_at)",
-            ));
-        }
-    }
+    task.check()?;
     Ok(task)
 }
 

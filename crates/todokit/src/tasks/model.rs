@@ -2,48 +2,14 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use todokit_domain::{Description, Priority, Recurrence, ReminderOffset, Tags, Title};
+use todokit_domain::Priority;
+pub use todokit_domain::record::{NewTask, Task, TaskPatch};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Whose data a request touches. Always taken from the authenticated context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserId(pub Uuid);
-
-/// A task as stored. Timestamps are UTC; `time_zone` is the IANA zone the
-/// due time was set in, used for DST-safe recurrence.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Task {
-    pub id: Uuid,
-    /// Per-user number (#1, #2, …), never reused.
-    pub number: i64,
-    pub title: String,
-    pub description: Option<String>,
-    #[schema(value_type = String, example = "medium")]
-    pub priority: Priority,
-    pub tags: Vec<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Timestamp>,
-    pub time_zone: String,
-    pub reminder_offset_minutes: Option<u32>,
-    pub reminder_sent: bool,
-    pub recurrence: Option<Recurrence>,
-    pub parent_task_id: Option<Uuid>,
-    pub completed: bool,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<Timestamp>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-    /// Occurrence number within a recurring series (0 for the first).
-    #[serde(skip)]
-    pub occurrence_index: u32,
-    #[serde(skip)]
-    pub series_id: Option<Uuid>,
-    #[serde(skip)]
-    pub series_start_at: Option<Timestamp>,
-}
 
 /// How a request names a task: by id or by its per-user number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,45 +27,6 @@ impl TaskKey {
             return (number > 0).then_some(Self::Number(number));
         }
         Uuid::parse_str(raw).ok().map(Self::Id)
-    }
-}
-
-/// A validated new task.
-#[derive(Debug, Clone)]
-pub struct NewTask {
-    pub title: Title,
-    pub description: Option<Description>,
-    pub priority: Priority,
-    pub tags: Tags,
-    pub due_at: Option<Timestamp>,
-    pub time_zone: String,
-    pub reminder: Option<ReminderOffset>,
-    pub recurrence: Option<Recurrence>,
-    pub completed: bool,
-}
-
-/// A validated partial update. `Some(None)` clears a nullable field.
-#[derive(Debug, Clone, Default)]
-pub struct TaskPatch {
-    pub title: Option<Title>,
-    pub description: Option<Option<Description>>,
-    pub priority: Option<Priority>,
-    pub tags: Option<Tags>,
-    pub due_at: Option<Option<Timestamp>>,
-    pub time_zone: Option<String>,
-    pub reminder: Option<Option<ReminderOffset>>,
-    pub recurrence: Option<Option<Recurrence>>,
-}
-
-impl TaskPatch {
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.description.is_none()
-            && self.priority.is_none()
-            && self.tags.is_none()
-            && self.due_at.is_none()
-            && self.reminder.is_none()
-            && self.recurrence.is_none()
     }
 }
 

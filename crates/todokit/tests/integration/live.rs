@@ -35,6 +35,7 @@ on_both_backends!(
     one_users_refused_messages_leave_another_users_daily_quota_alone,
     reminders_reach_their_owner_only,
     reply_claims_hold_until_released_or_lapsed,
+    a_background_pass_prunes_old_events_and_ended_rate_windows_separately,
 );
 
 /// Upper bound for waiting on something the server is about to do; never a
@@ -1379,4 +1380,29 @@ async fn event_streams_end_when_the_server_shuts_down() {
     // …and the stream ends cleanly.
     let end = tokio::time::timeout(PATIENCE, events.body.next()).await.unwrap();
     assert!(end.is_none_or(|chunk| chunk.is_err() || chunk.unwrap().is_empty()));
+}
+
+/// The background pass prunes the event log and the rate-limit counters as two steps: pruning
+/// events leaves every counter alone, and only counters whose window ended go.
+async fn a_background_pass_prunes_old_events_and_ended_rate_windows_separately(app: TestApp) {
+    use todokit::chat::RateWindow;
+    let token = app.new_user().await;
+    app.create_task(&token, json!({"title": "an event"})).await;
+    let email = format!("counted-{}@example.com", uuid::Uuid::new_v4().simple());
+    let now = todokit::storage::now();
+    let user = todokit::tasks::model::UserId(
+        app.storage.accounts.create_user(&email, &email, "x", now).await.unwrap().id,
+    );
+    let hour = jiff::SignedDuration::from_hours(1);
+    let ended = RateWindow { key: "ended", expires_at: now - hour };
+    let open = RateWindow { key: "open", expires_at: now + hour };
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 1]);
+
+    // Every event is older than a cutoff in the future; no counter goes with them.
+    assert!(app.storage.events.prune_events(now + hour).await.unwrap() >= 1);
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [2, 2]);
+
+    // The counters whose window ended before now go; the open one keeps counting.
+    assert!(app.storage.rate_counters.prune_rate_counters(now).await.unwrap() >= 1);
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 3]);
 }

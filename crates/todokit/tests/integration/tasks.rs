@@ -10,6 +10,7 @@ on_both_backends!(
     every_validation_rule_has_a_clear_error,
     tasks_are_found_by_id_number_or_hash_number,
     patch_changes_and_clears_fields,
+    a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule,
     completing_a_recurring_task_creates_the_next_once,
     monthly_recurrence_is_calendar_correct_and_stops_at_count,
     weekly_on_weekdays_repeats_on_the_listed_days_across_dst,
@@ -209,6 +210,74 @@ async fn patch_changes_and_clears_fields(app: TestApp) {
     app.patch("/api/tasks/1", &token, json!({})).await.expect_error(422, "validation_failed");
     app.patch("/api/tasks/1", &token, json!({"title": ""})).await.expect_error(422, "validation_failed");
     assert_eq!(app.get("/api/tasks/1", &token).await.expect(200)["title"], "Final");
+}
+
+/// The rule that a reminder or rule needs a due time holds against concurrent updates: it is
+/// checked on the row the update's own write transaction reads, not on an earlier read.
+async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: TestApp) {
+    use todokit::persistence::StorageError;
+    use todokit::tasks::model::{NewTask, TaskKey, TaskPatch, UserId};
+    use todokit_domain::{Recurrence, ReminderOffset, Tags, Title};
+
+    // Storage itself refuses the patch on a task without a due time.
+    // Stored at microsecond precision, so the task read back equals the one created.
+    let now = jiff::Timestamp::from_microsecond(jiff::Timestamp::now().as_microsecond()).unwrap();
+    let email = format!("rule-{}@example.com", uuid::Uuid::new_v4().simple());
+    let user = UserId(app.storage.accounts.create_user(&email, &email, "not a hash", now).await.unwrap().id);
+    let undated = NewTask {
+        title: Title::parse("Undated").unwrap(),
+        description: None,
+        priority: Default::default(),
+        tags: Tags::parse(Vec::<String>::new()).unwrap(),
+        due_at: None,
+        time_zone: "UTC".into(),
+        reminder: None,
+        recurrence: None,
+        completed: false,
+    };
+    let task = app.storage.tasks.create_task(user, &undated, now).await.unwrap();
+    let rule = Recurrence::new(todokit_domain::Frequency::Daily, 1).unwrap();
+    for (patch, field) in [
+        (
+            TaskPatch { reminder: Some(Some(ReminderOffset::new(30).unwrap())), ..Default::default() },
+            "reminder_offset_minutes",
+        ),
+        (TaskPatch { recurrence: Some(Some(rule)), ..Default::default() }, "recurrence"),
+    ] {
+        match app.storage.tasks.update_task(user, TaskKey::Id(task.id), &patch, now).await {
+            Err(StorageError::Invalid(err)) => assert_eq!(err.field(), field),
+            other => panic!("{field}: expected the rule to refuse the patch, got {other:?}"),
+        }
+    }
+    let unchanged = app.storage.tasks.get_task(user, TaskKey::Id(task.id)).await.unwrap().unwrap();
+    assert_eq!(unchanged, task);
+
+    // Over REST, a reminder set while another request clears the due time: either the reminder
+    // came first (and the clearing response shows it), or it is refused. Never both accepted
+    // with the reminder landing on an undated task unseen.
+    let token = app.new_user().await;
+    for round in 1..=12 {
+        let created = app
+            .create_task(&token, json!({"title": format!("race {round}"), "due_at": "2030-01-01T09:00:00Z"}))
+            .await;
+        let path = format!("/api/tasks/{}", created["id"].as_str().unwrap());
+        let (cleared, reminded) = tokio::join!(
+            app.patch(&path, &token, json!({"due_at": null})),
+            app.patch(&path, &token, json!({"reminder_offset_minutes": 30})),
+        );
+        let cleared = cleared.expect(200);
+        assert!(cleared["due_at"].is_null());
+        let stored = app.get(&path, &token).await.expect(200);
+        if reminded.status == 200 {
+            assert_eq!(reminded.body["due_at"], "2030-01-01T09:00:00Z", "round {round}: {}", reminded.body);
+            assert_eq!(cleared["reminder_offset_minutes"], 30, "round {round}: the reminder was set first");
+            assert_eq!(stored["reminder_offset_minutes"], 30, "round {round}");
+        } else {
+            assert_eq!(reminded.status, 422, "round {round}: {}", reminded.body);
+            assert_eq!(reminded.body["error"]["field"], "reminder_offset_minutes", "round {round}");
+            assert!(stored["reminder_offset_minutes"].is_null(), "round {round}: {stored}");
+        }
+    }
 }
 
 async fn completing_a_recurring_task_creates_the_next_once(app: TestApp) {

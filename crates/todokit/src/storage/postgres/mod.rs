@@ -5,6 +5,7 @@ mod chat;
 mod claims;
 mod counters;
 mod events;
+mod tasks;
 mod tokens;
 
 use std::sync::Arc;
