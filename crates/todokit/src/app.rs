@@ -16,6 +16,7 @@ use crate::auth::{PasswordHasher, Throttle, TokenKeys, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
 use crate::chat::runs::Runs;
 use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::http::client_address::{ClientAddress, TrustedProxies};
@@ -29,6 +30,8 @@ use crate::tools::TaskTools;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// Where every part of the server reads the time (a manual one in tests).
+    pub clock: Clock,
     /// One handle per repository, all on the one database.
     pub repos: Repositories,
     /// Marked down when a request found the database unavailable; requests
@@ -65,14 +68,23 @@ impl AppState {
     }
 
     pub async fn with_storage(config: Config, repos: Repositories) -> anyhow::Result<Self> {
+        Self::with_storage_and_clock(config, repos, Clock::system()).await
+    }
+
+    /// Like [`AppState::with_storage`], reading the time from `clock`.
+    pub async fn with_storage_and_clock(
+        config: Config,
+        repos: Repositories,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
         let trusted_proxies = Arc::new(TrustedProxies::parse(&config.trusted_proxies)?);
         let passwords = match config.password_hash_concurrency {
             0 => PasswordHasher::per_cpu(),
             limit => PasswordHasher::new(limit),
         };
-        let events = EventBus::start(repos.events.clone()).await?;
-        let tasks = TaskService::new(repos.tasks.clone()).with_events(events.clone());
+        let events = EventBus::start(repos.events.clone(), clock.clone()).await?;
+        let tasks = TaskService::new(repos.tasks.clone()).with_events(events.clone()).with_clock(clock.clone());
         let chat_store: DynChatStore = Arc::new(LiveStore::new(repos.chat.clone(), events.clone()));
         let assistant = Assistant::new(
             config.llm.resolve()?,
@@ -105,6 +117,7 @@ impl AppState {
             },
             repos,
             db_health: Arc::default(),
+            clock,
             shutdown: CancellationToken::new(),
             passwords,
             config: Arc::new(config),

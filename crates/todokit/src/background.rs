@@ -36,7 +36,7 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 _ = ticks.tick() => {}
             }
             // A database outage only delays the work to the next pass.
-            if let Err(err) = run_pass(&state, crate::storage::now()).await {
+            if let Err(err) = run_pass(&state, state.clock.now()).await {
                 tracing::warn!(error = %err, "background pass failed; retrying on the next one");
             }
         }

@@ -136,8 +136,14 @@ async fn token_command(repos: &Repositories, action: TokenAction) -> anyhow::Res
     match action {
         TokenAction::Create { email, name, expires_in_days } => {
             let user = user_id(repos, &email).await?;
-            let (token, secret) =
-                create_access_token(&*repos.access_tokens, user, &name, expires_in_days).await?;
+            let (token, secret) = create_access_token(
+                &*repos.access_tokens,
+                user,
+                &name,
+                expires_in_days,
+                todokit::Clock::system().now(),
+            )
+            .await?;
             eprintln!(
                 "Created token {} ({}). Copy the secret now; it is not shown again:",
                 token.id, token.name
@@ -158,7 +164,7 @@ async fn token_command(repos: &Repositories, action: TokenAction) -> anyhow::Res
             let user = user_id(repos, &email).await?;
             let token = repos
                 .access_tokens
-                .revoke_access_token(user, id, todokit::storage::now())
+                .revoke_access_token(user, id, todokit::Clock::system().now())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("{email} has no access token {id}"))?;
             println!("Revoked {}", describe(&token));

@@ -15,6 +15,7 @@
 //! - [`events`]: live change events, their log (`EventLog`) and fan-out
 //! - [`auth`]: passwords, session and access tokens, sign-in throttling, `Accounts`
 //! - [`background`]: reminders and pruning, once per interval
+//! - [`clock`]: where the server reads the time (`Clock`, in the application state)
 //! - [`persistence`]: what every repository speaks (the storage error, the backend, health)
 //! - [`storage`]: the SQLite and PostgreSQL implementations of the repositories
 
@@ -23,6 +24,7 @@ pub mod assistant;
 pub mod auth;
 pub mod background;
 pub mod chat;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -34,4 +36,5 @@ pub mod tasks;
 pub mod tools;
 
 pub use app::{AppState, app, serve};
+pub use clock::Clock;
 pub use config::Config;

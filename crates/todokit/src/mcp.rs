@@ -86,10 +86,12 @@ impl McpServer {
                 .cloned()
                 .ok_or_else(|| McpError::invalid_request("Not authenticated", None)),
             Caller::AccessToken { tokens, secret, zone } => {
-                let token = authenticate_access_token(&**tokens, secret).await.map_err(|err| {
-                    tracing::error!(error = %err, "access token check failed");
-                    McpError::internal_error("The database is unavailable", None)
-                })?;
+                let token = authenticate_access_token(&**tokens, secret, crate::Clock::system().now())
+                    .await
+                    .map_err(|err| {
+                        tracing::error!(error = %err, "access token check failed");
+                        McpError::internal_error("The database is unavailable", None)
+                    })?;
                 let token = token.ok_or_else(|| {
                     McpError::invalid_request("The access token is invalid, expired or revoked", None)
                 })?;
@@ -341,7 +343,7 @@ pub async fn serve_stdio(
     zone: UserZone,
 ) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
-    let token = authenticate_access_token(&*tokens, &secret)
+    let token = authenticate_access_token(&*tokens, &secret, crate::Clock::system().now())
         .await?
         .ok_or_else(|| anyhow::anyhow!("the access token is invalid, expired or revoked"))?;
     tracing::info!(token = %token.prefix, "serving MCP on stdio");

@@ -8,6 +8,7 @@ use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, s
 use super::repeat::{Repeat, find_reminder, find_repeat};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
 use super::typo::{Guess, correct};
+use crate::query::{SortKey, StatusFilter};
 use crate::task::Priority;
 
 /// What the user wants the assistant to do.
@@ -119,25 +120,15 @@ pub struct ListFilter {
     pub due: Option<DueWindow>,
     /// A bare word before "tasks" ("my work tasks"): a tag when the user has it, else a search.
     pub topic: Option<String>,
-    /// Requested order; `None` means the default (due date, nulls last).
+    /// Requested order (never [`SortKey::Updated`]: no phrase asks for it); `None` means the
+    /// default (due date, nulls last).
     pub sort: Option<SortKey>,
 }
 
-/// Completion-state filter.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum StatusFilter {
-    /// Everything.
-    #[default]
-    All,
-    /// Not completed.
-    Pending,
-    /// Completed.
-    Completed,
-    /// Not completed and due before now.
-    Overdue,
-}
-
-/// A due-date window, relative to the user's local day.
+/// A due-date window as people say it, relative to the user's local day ("tomorrow", "this
+/// weekend", "in the next 3 days"), resolved to bounds by [`DueWindow::bounds`]. Richer than the
+/// API's named windows ([`crate::DueWindow`]), and its "this week" is the calendar week (Monday
+/// to Monday) where the API's `week` is the next seven days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueWindow {
     /// Due today (local midnight to midnight).
@@ -187,19 +178,6 @@ impl DueWindow {
         let end = start.checked_add(Span::new().days(days)).ok()?;
         Some((start, end))
     }
-}
-
-/// Sort order for listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// Due date ascending, undated last.
-    Due,
-    /// Priority, high first.
-    Priority,
-    /// Title, alphabetically.
-    Title,
-    /// Creation time, newest first.
-    Created,
 }
 
 /// A change to one task other than title, notes, priority and due date.

@@ -65,9 +65,10 @@ mod repeat;
 mod token;
 mod typo;
 
+pub use crate::query::{SortKey, StatusFilter};
 pub use command::{
-    Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, Shift, ShiftUnit, SortKey,
-    StatusFilter, TaskRef, parse_command, parse_message,
+    Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, Shift, ShiftUnit, TaskRef,
+    parse_command, parse_message,
 };
 pub use date::{DEFAULT_DUE_TIME, DateMatch, parse_datetime};
 pub use quick_add::{QuickAdd, parse_quick_add};

@@ -95,6 +95,7 @@ pub async fn create_access_token(
     user: Uuid,
     name: &str,
     expires_in_days: Option<u32>,
+    now: Timestamp,
 ) -> Result<(AccessToken, String), AccessTokenError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
@@ -113,17 +114,17 @@ pub async fn create_access_token(
             ),
         });
     }
-    let now = crate::storage::now();
     let expires_at = expires_in_days.map(|days| now + SignedDuration::from_hours(24 * i64::from(days)));
-    Ok(issue_access_token(tokens, user, name, expires_at).await?)
+    Ok(issue_access_token(tokens, user, name, expires_at, now).await?)
 }
 
-/// Stores a new token with an already-validated name and expiry.
+/// Stores a new token with an already-validated name and expiry, created at `now`.
 pub async fn issue_access_token(
     tokens: &dyn AccessTokens,
     user: Uuid,
     name: &str,
     expires_at: Option<Timestamp>,
+    now: Timestamp,
 ) -> Result<(AccessToken, String), StorageError> {
     let secret = generate_secret();
     let token = AccessToken {
@@ -131,7 +132,7 @@ pub async fn issue_access_token(
         user_id: user,
         name: name.to_owned(),
         prefix: secret[..DISPLAY_PREFIX_CHARS].to_owned(),
-        created_at: crate::storage::now(),
+        created_at: now,
         last_used_at: None,
         expires_at,
         revoked_at: None,
@@ -140,16 +141,16 @@ pub async fn issue_access_token(
     Ok((token, secret))
 }
 
-/// The active token a secret belongs to, recording the use; `None` for an
+/// The token a secret belongs to if it is active at `now`, recording the use; `None` for an
 /// unknown, revoked or expired secret, or one whose account is gone.
 pub async fn authenticate_access_token(
     tokens: &dyn AccessTokens,
     secret: &str,
+    now: Timestamp,
 ) -> Result<Option<AccessToken>, StorageError> {
     if !is_access_token(secret) {
         return Ok(None);
     }
-    let now = Timestamp::now();
     let Some(token) = tokens.access_token_by_hash(&hash_secret(secret.trim())).await? else {
         return Ok(None);
     };
@@ -159,7 +160,7 @@ pub async fn authenticate_access_token(
     // Recording every use would turn each request into a write; once a minute is enough.
     let precision = SignedDuration::from_secs(LAST_USED_PRECISION_SECS);
     if token.last_used_at.is_none_or(|used| now.duration_since(used) > precision) {
-        tokens.touch_access_token(token.id, crate::storage::now()).await?;
+        tokens.touch_access_token(token.id, now).await?;
     }
     Ok(Some(token))
 }

@@ -4,6 +4,7 @@
 //! PostgreSQL the fan-out goes through LISTEN/NOTIFY, so every replica sees
 //! every event; on SQLite it is in-process.
 
+use crate::clock::Clock;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -113,13 +114,13 @@ pub struct EventBus {
 
 impl EventBus {
     /// Starts the database listener where the backend has one, and the writer
-    /// that appends published events to the log.
-    pub async fn start(log: Arc<dyn EventLog>) -> anyhow::Result<Self> {
+    /// that appends published events to the log, stamping them with `clock`'s time.
+    pub async fn start(log: Arc<dyn EventLog>, clock: Clock) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(4096);
         let delivered_by_database = log.listen_for_events(local.clone()).await?;
         let (queue, pending) = mpsc::unbounded_channel();
         let broadcast = (!delivered_by_database).then(|| local.clone());
-        tokio::spawn(write_log(log, pending, broadcast));
+        tokio::spawn(write_log(log, clock, pending, broadcast));
         Ok(Self { local, queue })
     }
 
@@ -180,6 +181,7 @@ impl EventBus {
 /// many events instead of one each. Ids follow publication order.
 async fn write_log(
     log: Arc<dyn EventLog>,
+    clock: Clock,
     mut pending: mpsc::UnboundedReceiver<Pending>,
     broadcast: Option<broadcast::Sender<Arc<Event>>>,
 ) {
@@ -193,7 +195,7 @@ async fn write_log(
                 (p.event, p.logged)
             })
             .unzip();
-        match log.append_events(&events, &releases, crate::storage::now()).await {
+        match log.append_events(&events, &releases, clock.now()).await {
             // When the database fans events out (PostgreSQL), the notification
             // comes back to this replica too: no local broadcast.
             Ok(logged) => {

@@ -133,7 +133,7 @@ pub async fn sign_up(
     let user = state
         .repos
         .accounts
-        .create_user(email.as_str(), email.normalized(), &hash, crate::storage::now())
+        .create_user(email.as_str(), email.normalized(), &hash, state.clock.now())
         .await?;
     tracing::info!(user = %user.id, "account created");
     signed_in(&state, StatusCode::CREATED, "Account created successfully", user)

@@ -120,7 +120,7 @@ pub async fn chatkit(
         }
     }
     if request.params.sends_user_message() {
-        let now = crate::storage::now();
+        let now = state.clock.now();
         if let Err(over) = state.chat_limits.check(&*state.repos.rate_counters, user.user_id(), now).await? {
             return Err(AppError::QuotaExceeded {
                 message: over.message,

@@ -89,12 +89,15 @@ impl FromRequestParts<AppState> for AuthUser {
         let unauthorized = || AppError::Unauthorized("Sign in to continue".into());
         let token = presented_token(parts).ok_or_else(unauthorized)?;
         if crate::auth::access_token::is_access_token(&token) {
-            let access =
-                crate::auth::access_token::authenticate_access_token(&*state.repos.access_tokens, &token)
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::Unauthorized("This access token is invalid, expired or revoked".into())
-                    })?;
+            let access = crate::auth::access_token::authenticate_access_token(
+                &*state.repos.access_tokens,
+                &token,
+                state.clock.now(),
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::Unauthorized("This access token is invalid, expired or revoked".into())
+            })?;
             if !state.repos.accounts.user_exists(access.user_id).await? {
                 return Err(unauthorized());
             }

@@ -101,7 +101,14 @@ pub async fn create_token(
     Json(input): Json<NewAccessToken>,
 ) -> AppResult<(StatusCode, Json<CreatedAccessToken>)> {
     let (token, secret) =
-        create_access_token(&*state.repos.access_tokens, user.id, &input.name, input.expires_in_days).await?;
+        create_access_token(
+            &*state.repos.access_tokens,
+            user.id,
+            &input.name,
+            input.expires_in_days,
+            state.clock.now(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedAccessToken { token: token.into(), token_secret: secret })))
 }
 
@@ -127,7 +134,7 @@ pub async fn revoke_token(
     let token = state
         .repos
         .access_tokens
-        .revoke_access_token(user.id, id, crate::storage::now())
+        .revoke_access_token(user.id, id, state.clock.now())
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(token.into()))

@@ -211,6 +211,9 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<Repos
 
 /// The current time at the precision the database keeps (microseconds), so
 /// what a write returns equals what a later read returns.
+///
+/// Only the chat store reads it (chatkit's `Store` methods carry no time); everything else is
+/// given the time by the caller, from the application's [`crate::Clock`].
 pub fn now() -> Timestamp {
     let now = Timestamp::now();
     Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)

@@ -9,12 +9,13 @@ mod zone;
 use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan, Zoned};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use todokit_domain::{
     Description, DomainError, Priority, Recurrence, ReminderOffset, Tags, Title, validate_due_at,
 };
 use utoipa::ToSchema;
 
+use crate::clock::Clock;
 use crate::events::{EventBus, kind as event_kind};
 use crate::persistence::StorageError;
 use model::{
@@ -22,6 +23,7 @@ use model::{
     TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
 pub use repository::TaskRepository;
+pub use todokit_domain::query::{DueWindow, StatusFilter};
 pub use zone::UserZone;
 
 #[derive(Debug, thiserror::Error)]
@@ -162,28 +164,6 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusFilter {
-    #[default]
-    All,
-    Pending,
-    Completed,
-    /// Pending and due before now.
-    Overdue,
-}
-
-/// Due-date windows, evaluated in the caller's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DueWindow {
-    Overdue,
-    Today,
-    /// From the start of today until the end of the seventh day.
-    Week,
-    Month,
-}
-
 /// Listing criteria before they are resolved against the clock and zone.
 #[derive(Debug, Clone, Default)]
 pub struct ListCriteria {
@@ -204,11 +184,24 @@ pub struct ListCriteria {
 pub struct TaskService {
     storage: Arc<dyn TaskRepository>,
     events: Option<EventBus>,
+    clock: Clock,
 }
 
 impl TaskService {
+    /// A service on `storage` that reads the system clock.
     pub fn new(storage: Arc<dyn TaskRepository>) -> Self {
-        Self { storage, events: None }
+        Self { storage, events: None, clock: Clock::system() }
+    }
+
+    /// Reads the time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the service reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Publishes a live event for every change.
@@ -228,7 +221,7 @@ impl TaskService {
     }
 
     pub async fn create(&self, user: UserId, input: TaskInput, zone: &UserZone) -> TaskResult<Task> {
-        let now = crate::storage::now();
+        let now = self.clock.now();
         let new_task = parse_new_task(input, zone, now)?;
         let task = self.storage.create_task(user, &new_task, now).await?;
         self.publish_task(user, event_kind::TASK_CREATED, &task).await;
@@ -246,7 +239,7 @@ impl TaskService {
         input: TaskPatchInput,
         zone: &UserZone,
     ) -> TaskResult<Task> {
-        let now = crate::storage::now();
+        let now = self.clock.now();
         let patch = parse_patch(input, zone, now)?;
         // Storage applies the patch to the row its write transaction read (`Task::apply`), which
         // refuses a recurrence or reminder on a task left without a due time: a concurrent
@@ -259,7 +252,7 @@ impl TaskService {
     /// Deletes a task; it can be brought back whole by [`restore`](Self::restore) within
     /// [`UNDO_WINDOW`].
     pub async fn delete(&self, user: UserId, key: TaskKey) -> TaskResult<Task> {
-        let now = crate::storage::now();
+        let now = self.clock.now();
         let task = self
             .storage
             .delete_task(user, key, now, undo_window_start(now))
@@ -272,7 +265,7 @@ impl TaskService {
     /// Undoes a delete made within [`UNDO_WINDOW`]: the same task (id, number and every
     /// field) comes back. `NotFound` once the window has passed.
     pub async fn restore(&self, user: UserId, id: uuid::Uuid) -> TaskResult<Task> {
-        let now = crate::storage::now();
+        let now = self.clock.now();
         let task =
             self.storage.restore_task(user, id, undo_window_start(now)).await?.ok_or(TaskError::NotFound)?;
         self.publish_task(user, event_kind::TASK_CREATED, &task).await;
@@ -282,7 +275,7 @@ impl TaskService {
     pub async fn set_completed(&self, user: UserId, key: TaskKey, completed: bool) -> TaskResult<Completion> {
         let completion = self
             .storage
-            .set_completed(user, key, completed, crate::storage::now())
+            .set_completed(user, key, completed, self.clock.now())
             .await?
             .ok_or(TaskError::NotFound)?;
         let kind = if completed { event_kind::TASK_COMPLETED } else { event_kind::TASK_REOPENED };
@@ -294,7 +287,7 @@ impl TaskService {
     }
 
     pub async fn list(&self, user: UserId, criteria: &ListCriteria, zone: &UserZone) -> TaskResult<TaskPage> {
-        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        let query = resolve_query(criteria, zone, self.clock.now())?;
         Ok(self.storage.list_tasks(user, &query).await?)
     }
 
@@ -304,7 +297,7 @@ impl TaskService {
         criteria: &ListCriteria,
         zone: &UserZone,
     ) -> TaskResult<TaskCounts> {
-        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        let query = resolve_query(criteria, zone, self.clock.now())?;
         Ok(self.storage.count_tasks(user, &query.filter).await?)
     }
 
@@ -319,7 +312,7 @@ impl TaskService {
         zone: &UserZone,
         completed: bool,
     ) -> TaskResult<BulkOutcome> {
-        let now = crate::storage::now();
+        let now = self.clock.now();
         let query = resolve_query(criteria, zone, now)?;
         let outcome = self.storage.set_completed_matching(user, &query.filter, completed, now).await?;
         if outcome.updated_count > 0 {
@@ -352,7 +345,7 @@ impl TaskService {
         zone: &UserZone,
         expected_count: Option<u64>,
     ) -> TaskResult<BulkDeletion> {
-        let query = resolve_query(criteria, zone, crate::storage::now())?;
+        let query = resolve_query(criteria, zone, self.clock.now())?;
         let deletion = self.storage.delete_matching(user, &query.filter, expected_count).await?;
         let deleted = deletion.deleted.len();
         if deleted > 0 {

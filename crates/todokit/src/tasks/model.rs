@@ -1,8 +1,9 @@
 //! Task records as stored and returned, and the validated inputs that change them.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use todokit_domain::Priority;
+pub use todokit_domain::query::{SortKey, SortOrder};
 pub use todokit_domain::record::{NewTask, Task, TaskPatch};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -42,39 +43,6 @@ pub struct TaskFilter {
     pub due_before: Option<Timestamp>,
     /// Lower-cased search text; matched as a substring of title or description.
     pub search: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortKey {
-    /// Due date, soonest first, tasks without one last.
-    #[default]
-    Due,
-    /// High priority first.
-    Priority,
-    /// Newest first.
-    Created,
-    /// Most recently changed first.
-    Updated,
-    /// Alphabetical.
-    Title,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortOrder {
-    Asc,
-    Desc,
-}
-
-impl SortKey {
-    /// The order that reads naturally for each key.
-    pub fn natural_order(self) -> SortOrder {
-        match self {
-            Self::Due | Self::Title => SortOrder::Asc,
-            Self::Priority | Self::Created | Self::Updated => SortOrder::Desc,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use todokit_domain::query::{DueWindow, SortKey, SortOrder, StatusFilter};
 
 /// A task as the caller names it: its number (`3`, `"3"`, `"#3"`) or its id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -34,42 +35,8 @@ impl std::fmt::Display for TaskIdArg {
 // The enums below carry no variant docs on purpose: with them schemars emits a
 // `oneOf` of `const`s, which models handle worse than a plain `enum` (and Gemini's
 // schema dialect has no `const`). The fields that use them describe the values instead.
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StatusArg {
-    #[default]
-    All,
-    Pending,
-    Completed,
-    Overdue,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DueWindowArg {
-    Overdue,
-    Today,
-    Week,
-    Month,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortArg {
-    Due,
-    Priority,
-    Created,
-    Updated,
-    Title,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderArg {
-    Asc,
-    Desc,
-}
+// The filter and sort words (status, due window, sort key, order) are the domain's own
+// (`todokit_domain::query`), written the same way.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -151,20 +118,28 @@ pub struct RecurrenceRuleArg {
 pub struct TaskFilterArgs {
     /// all (default), pending, completed, or overdue (pending and due before now).
     #[serde(default)]
-    pub status: StatusArg,
+    // No `"default"` in the schema (the description names it): schemars writes one for a
+    // `Serialize` type unless the value would be skipped, and the tools' schemas never had one.
+    #[schemars(skip_serializing_if = "always")]
+    pub status: StatusFilter,
     /// Only tasks of this priority: low, medium or high.
     pub priority: Option<String>,
     /// Only tasks carrying all of these tags.
     pub tags: Option<Vec<String>>,
     /// Only tasks due in this window, in the user's time zone: overdue, today, week (today and
     /// the next 6 days) or month (this calendar month).
-    pub due: Option<DueWindowArg>,
+    pub due: Option<DueWindow>,
     /// Only tasks due before this time (RFC 3339 or words such as "friday").
     pub due_before: Option<String>,
     /// Only tasks due at or after this time (RFC 3339 or words such as "tomorrow").
     pub due_after: Option<String>,
     /// Case-insensitive text to find in the title or description.
     pub search: Option<String>,
+}
+
+/// For `#[schemars(skip_serializing_if)]`: leaves a field's default out of its schema.
+fn always<T>(_: &T) -> bool {
+    true
 }
 
 impl TaskFilterArgs {
@@ -202,9 +177,9 @@ pub struct ListTasksArgs {
     pub filter: TaskFilterArgs,
     /// due (default: soonest first, undated last), priority (high first), created (newest
     /// first), updated (most recently changed first) or title (alphabetical).
-    pub sort: Option<SortArg>,
+    pub sort: Option<SortKey>,
     /// asc or desc; each sort key has a natural default.
-    pub order: Option<OrderArg>,
+    pub order: Option<SortOrder>,
     /// How many tasks to return, 1–100 (default 50).
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,

@@ -48,9 +48,9 @@ mod task_tools;
 mod words;
 
 pub use args::{
-    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg,
-    FrequencyArg, ListTasksArgs, OrderArg, RecurrenceArg, RecurrenceRuleArg, ReminderArg, SortArg, StatusArg,
-    TaskFilterArgs, TaskIdArg, TaskIdArgs, UpdateTaskArgs, parameters_schema,
+    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, FrequencyArg,
+    ListTasksArgs, RecurrenceArg, RecurrenceRuleArg, ReminderArg, TaskFilterArgs, TaskIdArg, TaskIdArgs,
+    UpdateTaskArgs, parameters_schema,
 };
 pub use json::{
     COMPLETE_ALL_TASKS, COMPLETE_TASK, CREATE_TASK, DELETE_ALL_TASKS, DELETE_TASK, LIST_TASKS,

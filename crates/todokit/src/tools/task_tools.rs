@@ -6,16 +6,15 @@ use todokit_domain::{Recurrence, ReminderOffset, Weekday};
 
 use super::ToolContext;
 use super::args::{
-    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, DueWindowArg,
-    FrequencyArg, ListTasksArgs, OrderArg, RecurrenceArg, ReminderArg, SortArg, StatusArg, TaskFilterArgs,
-    TaskIdArg, TaskIdArgs, UpdateTaskArgs,
+    ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, FrequencyArg,
+    ListTasksArgs, RecurrenceArg, ReminderArg, TaskFilterArgs, TaskIdArg, TaskIdArgs, UpdateTaskArgs,
 };
 use super::outcome::{
     BulkCompletionOutcome, BulkDeletionOutcome, CompletionOutcome, ListOutcome, TaskOutcome, TaskRef,
     ToolError, ToolTask,
 };
 use super::words::{describe_recurrence, describe_reminder, recurrence_from_words, reminder_from_words};
-use crate::tasks::model::{SortKey, SortOrder, Task, TaskKey};
+use crate::tasks::model::{SortKey, Task, TaskKey};
 use crate::tasks::{
     DueWindow, ListCriteria, StatusFilter, TaskError, TaskInput, TaskPatchInput, TaskService, UserZone,
     parse_due,
@@ -41,7 +40,7 @@ impl TaskTools {
 
     /// `create_task`: a new task; tags in the title ("#home") join `tags`.
     pub async fn create_task(&self, ctx: &ToolContext, args: CreateTaskArgs) -> ToolResult<TaskOutcome> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let (title, found_tags) = split_title_tags(&args.title, &ctx.zone, now);
         let mut tags = args.tags.unwrap_or_default();
         tags.extend(found_tags);
@@ -84,17 +83,8 @@ impl TaskTools {
     /// `list_tasks`: the matching tasks (a page) and how many match in all.
     pub async fn list_tasks(&self, ctx: &ToolContext, args: ListTasksArgs) -> ToolResult<ListOutcome> {
         let mut criteria = self.criteria(&args.filter, &ctx.zone)?;
-        criteria.sort = args.sort.map(|sort| match sort {
-            SortArg::Due => SortKey::Due,
-            SortArg::Priority => SortKey::Priority,
-            SortArg::Created => SortKey::Created,
-            SortArg::Updated => SortKey::Updated,
-            SortArg::Title => SortKey::Title,
-        });
-        criteria.order = args.order.map(|order| match order {
-            OrderArg::Asc => SortOrder::Asc,
-            OrderArg::Desc => SortOrder::Desc,
-        });
+        criteria.sort = args.sort;
+        criteria.order = args.order;
         criteria.limit = args.limit;
         let page = self.tasks.list(ctx.user, &criteria, &ctx.zone).await.map_err(|e| tool_error(e, None))?;
         let counts =
@@ -121,7 +111,7 @@ impl TaskTools {
 
     /// `update_task`: changes the fields given, clears those in `clear`.
     pub async fn update_task(&self, ctx: &ToolContext, args: UpdateTaskArgs) -> ToolResult<TaskOutcome> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let key = task_key(&args.task_id)?;
         let failure = |e| tool_error(e, Some(&args.task_id));
         let before = self.tasks.get(ctx.user, key).await.map_err(failure)?;
@@ -350,25 +340,15 @@ impl TaskTools {
 
     /// The listing criteria of a tool filter; due bounds may be words, read in the user's zone.
     fn criteria(&self, filter: &TaskFilterArgs, zone: &UserZone) -> ToolResult<ListCriteria> {
-        let now = crate::storage::now();
+        let now = self.tasks.clock().now();
         let bound = |raw: &Option<String>, field: &str| -> ToolResult<Option<String>> {
             raw.as_deref().map(|raw| resolve_due(raw, field, zone, now).map(|ts| ts.to_string())).transpose()
         };
         Ok(ListCriteria {
-            status: match filter.status {
-                StatusArg::All => StatusFilter::All,
-                StatusArg::Pending => StatusFilter::Pending,
-                StatusArg::Completed => StatusFilter::Completed,
-                StatusArg::Overdue => StatusFilter::Overdue,
-            },
+            status: filter.status,
             priority: filter.priority.clone(),
             tags: filter.tags.clone().unwrap_or_default(),
-            due: filter.due.map(|due| match due {
-                DueWindowArg::Overdue => DueWindow::Overdue,
-                DueWindowArg::Today => DueWindow::Today,
-                DueWindowArg::Week => DueWindow::Week,
-                DueWindowArg::Month => DueWindow::Month,
-            }),
+            due: filter.due,
             due_before: bound(&filter.due_before, "due_before")?,
             due_after: bound(&filter.due_after, "due_after")?,
             search: filter.search.clone(),
@@ -656,10 +636,10 @@ fn describe_filter(filter: &TaskFilterArgs) -> String {
         text.push_str(&format!("{priority}-priority "));
     }
     text.push_str(match filter.status {
-        StatusArg::All => "",
-        StatusArg::Pending => "pending ",
-        StatusArg::Completed => "completed ",
-        StatusArg::Overdue => "overdue ",
+        StatusFilter::All => "",
+        StatusFilter::Pending => "pending ",
+        StatusFilter::Completed => "completed ",
+        StatusFilter::Overdue => "overdue ",
     });
     text.push_str("tasks");
     if let Some(tags) = filter.tags.as_ref().filter(|tags| !tags.is_empty()) {
@@ -667,10 +647,10 @@ fn describe_filter(filter: &TaskFilterArgs) -> String {
     }
     if let Some(due) = filter.due {
         text.push_str(match due {
-            DueWindowArg::Overdue => " that are overdue",
-            DueWindowArg::Today => " due today",
-            DueWindowArg::Week => " due this week",
-            DueWindowArg::Month => " due this month",
+            DueWindow::Overdue => " that are overdue",
+            DueWindow::Today => " due today",
+            DueWindow::Week => " due this week",
+            DueWindow::Month => " due this month",
         });
     }
     if let Some(after) = &filter.due_after {
@@ -818,10 +798,10 @@ mod tests {
     #[test]
     fn filters_in_words() {
         let filter = TaskFilterArgs {
-            status: StatusArg::Pending,
+            status: StatusFilter::Pending,
             priority: Some("urgent".into()),
             tags: Some(vec!["work".into()]),
-            due: Some(DueWindowArg::Week),
+            due: Some(DueWindow::Week),
             search: Some("report".into()),
             ..Default::default()
         };

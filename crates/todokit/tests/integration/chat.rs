@@ -188,7 +188,7 @@ async fn thread_title_comes_from_the_first_message_and_can_be_renamed(app: TestA
 
 /// Two users straight in storage: the owner's and the other user's tool contexts.
 async fn owner_and_other(app: &TestApp) -> (ChatContext, ChatContext) {
-    let now = todokit::storage::now();
+    let now = todokit::Clock::system().now();
     let owner =
         app.storage.accounts.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
     let other =
@@ -315,7 +315,7 @@ async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
     let message = |thread_id: &str, text: &str| chatkit::ThreadItem {
         id: format!("msg_{text}"),
         thread_id: thread_id.to_owned(),
-        created_at: todokit::storage::now(),
+        created_at: todokit::Clock::system().now(),
         kind: chatkit::ItemKind::AssistantMessage {
             content: vec![chatkit::AssistantMessageContent::text(text)],
         },
@@ -398,7 +398,7 @@ async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(
             content: vec![chatkit::AssistantMessageContent::text(id)],
         },
     };
-    let later = todokit::storage::now() + jiff::SignedDuration::from_secs(60);
+    let later = todokit::Clock::system().now() + jiff::SignedDuration::from_secs(60);
     store.add_thread_item("thr_older", &reply("msg_new", later), &mine).await.unwrap();
     assert_eq!(
         listed(store.load_threads(10, None, chatkit::SortOrder::Desc, &mine).await.unwrap()),

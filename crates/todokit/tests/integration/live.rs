@@ -329,7 +329,7 @@ fn minutes_from_now(minutes: i64) -> String {
 
 /// A background pass now, as the server's own loop would do it.
 async fn pass(app: &TestApp) -> u64 {
-    todokit::background::run_pass(&app.state, todokit::storage::now()).await.unwrap().reminders_sent
+    todokit::background::run_pass(&app.state, app.state.clock.now()).await.unwrap().reminders_sent
 }
 
 /// Every `reminder.due` in the user's event log, read through `/api/events`
@@ -1148,7 +1148,7 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
                 for n in 0..APPENDS {
                     storage
                         .events
-                        .append_events(&batch(writer, n), &[], todokit::storage::now())
+                        .append_events(&batch(writer, n), &[], todokit::Clock::system().now())
                         .await
                         .unwrap();
                 }
@@ -1234,7 +1234,7 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     let other = user_context(&app, &app.new_user().await).await.user;
     let storage = &app.storage;
     let lease = SignedDuration::from_secs(30);
-    let start = todokit::storage::now();
+    let start = todokit::Clock::system().now();
     let (first_run, second_run) = (Uuid::now_v7(), Uuid::now_v7());
     let (replica_a, replica_b) = (Uuid::new_v4(), Uuid::new_v4());
     let claim = |run_id, replica, expires_at| RunClaim {
@@ -1389,7 +1389,7 @@ async fn a_background_pass_prunes_old_events_and_ended_rate_windows_separately(a
     let token = app.new_user().await;
     app.create_task(&token, json!({"title": "an event"})).await;
     let email = format!("counted-{}@example.com", uuid::Uuid::new_v4().simple());
-    let now = todokit::storage::now();
+    let now = todokit::Clock::system().now();
     let user = todokit::tasks::model::UserId(
         app.storage.accounts.create_user(&email, &email, "x", now).await.unwrap().id,
     );

@@ -11,6 +11,7 @@ on_both_backends!(
     tasks_are_found_by_id_number_or_hash_number,
     patch_changes_and_clears_fields,
     a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule,
+    the_task_service_reads_the_time_from_its_clock,
     completing_a_recurring_task_creates_the_next_once,
     monthly_recurrence_is_calendar_correct_and_stops_at_count,
     weekly_on_weekdays_repeats_on_the_listed_days_across_dst,
@@ -220,8 +221,7 @@ async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: T
     use todokit_domain::{Recurrence, ReminderOffset, Tags, Title};
 
     // Storage itself refuses the patch on a task without a due time.
-    // Stored at microsecond precision, so the task read back equals the one created.
-    let now = jiff::Timestamp::from_microsecond(jiff::Timestamp::now().as_microsecond()).unwrap();
+    let now = app.state.clock.now();
     let email = format!("rule-{}@example.com", uuid::Uuid::new_v4().simple());
     let user = UserId(app.storage.accounts.create_user(&email, &email, "not a hash", now).await.unwrap().id);
     let undated = NewTask {
@@ -278,6 +278,45 @@ async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: T
             assert!(stored["reminder_offset_minutes"].is_null(), "round {round}: {stored}");
         }
     }
+}
+
+/// Every time the task service stamps or compares comes from its clock.
+async fn the_task_service_reads_the_time_from_its_clock(app: TestApp) {
+    use todokit::tasks::model::{TaskKey, UserId};
+    use todokit::tasks::{DueWindow, ListCriteria, TaskInput, TaskPatchInput, TaskService, UserZone};
+
+    let start: jiff::Timestamp = "2031-05-01T10:00:00Z".parse().unwrap();
+    let clock = todokit::Clock::manual(start);
+    let tasks = TaskService::new(app.storage.tasks.clone()).with_clock(clock.clone());
+    let email = format!("clock-{}@example.com", uuid::Uuid::new_v4().simple());
+    let user = UserId(app.storage.accounts.create_user(&email, &email, "x", start).await.unwrap().id);
+    let zone = UserZone::parse("UTC").unwrap();
+
+    let input = TaskInput {
+        title: "Stand-up".into(),
+        due_at: Some("2031-05-01T15:00:00Z".into()),
+        recurrence: Some(todokit_domain::Recurrence::new(todokit_domain::Frequency::Daily, 1).unwrap()),
+        ..Default::default()
+    };
+    let created = tasks.create(user, input, &zone).await.unwrap();
+    assert_eq!((created.created_at, created.updated_at), (start, start));
+
+    clock.advance(jiff::SignedDuration::from_hours(1));
+    let patch = TaskPatchInput { title: Some("Daily stand-up".into()), ..Default::default() };
+    let updated = tasks.update(user, TaskKey::Id(created.id), patch, &zone).await.unwrap();
+    assert_eq!(updated.updated_at, start + jiff::SignedDuration::from_hours(1));
+
+    // "Today" is the clock's day: the task is due today until the clock moves past it.
+    let today = ListCriteria { due: Some(DueWindow::Today), ..Default::default() };
+    assert_eq!(tasks.list(user, &today, &zone).await.unwrap().total, 1);
+    clock.set("2031-05-02T08:00:00Z".parse().unwrap());
+    assert_eq!(tasks.list(user, &today, &zone).await.unwrap().total, 0);
+
+    let done = tasks.set_completed(user, TaskKey::Id(created.id), true).await.unwrap();
+    let next = done.next_instance.expect("a daily task repeats");
+    assert_eq!(done.task.completed_at, Some(clock.now()));
+    assert_eq!(next.created_at, clock.now());
+    assert_eq!(next.due_at, Some("2031-05-02T15:00:00Z".parse().unwrap()));
 }
 
 async fn completing_a_recurring_task_creates_the_next_once(app: TestApp) {
@@ -640,7 +679,7 @@ async fn restore_is_per_user_once_and_within_the_window(app: TestApp) {
     app.delete(&format!("/api/tasks/{id}"), &owner).await.expect(200);
     let session = app.get("/api/auth/session", &owner).await.expect(200);
     let user = todokit::tasks::model::UserId(session["user"]["id"].as_str().unwrap().parse().unwrap());
-    let after_the_window = todokit::storage::now() + jiff::SignedDuration::from_secs(1);
+    let after_the_window = todokit::Clock::system().now() + jiff::SignedDuration::from_secs(1);
     let found = app.storage.tasks.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
     assert!(found.is_none(), "a copy deleted before the window is not restored");
     app.post(&path, &owner, json!({})).await.expect(200);

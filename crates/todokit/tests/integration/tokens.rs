@@ -50,6 +50,7 @@ async fn access_tokens_authenticate_and_revoke_at_once(app: TestApp) {
         user,
         "expired",
         Some(past),
+        app.state.clock.now(),
     )
     .await
     .unwrap();

@@ -167,7 +167,7 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
         crate::storage::connect(&format!("sqlite:{}", dir.path().join("tasks.db").display())).await.unwrap();
     let user = repos
         .accounts
-        .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::storage::now())
+        .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::Clock::system().now())
         .await
         .unwrap();
     let ctx = ChatContext::from(ToolContext {

@@ -13,8 +13,8 @@ use super::turn::Turn;
 use crate::assistant::widgets::{DateContext, TaskView};
 use crate::tools::{
     CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, ListOutcome, ListTasksArgs,
-    RecurrenceArg, RecurrenceRuleArg, ReminderArg, SortArg, StatusArg, TaskFilterArgs, TaskIdArg, TaskIdArgs,
-    TaskOutcome, TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs,
+    RecurrenceArg, RecurrenceRuleArg, ReminderArg, TaskFilterArgs, TaskIdArg, TaskIdArgs, TaskOutcome,
+    TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs,
 };
 
 /// How many tasks one listing asks for (the tools' maximum page).
@@ -533,12 +533,10 @@ impl<'a> Interpreter<'a> {
     fn filter_arguments(&self, filter: &ListFilter) -> TaskFilterArgs {
         let mut args = TaskFilterArgs {
             status: match filter.status {
-                StatusFilter::All => StatusArg::All,
-                StatusFilter::Pending => StatusArg::Pending,
-                StatusFilter::Completed => StatusArg::Completed,
                 // Resolved here against the responder's clock, so results follow the same "now"
                 // as the dates in the reply.
-                StatusFilter::Overdue => StatusArg::Pending,
+                StatusFilter::Overdue => StatusFilter::Pending,
+                status => status,
             },
             priority: filter.priority.map(|priority| priority.to_string()),
             tags: filter.tag.as_ref().map(|tag| vec![tag.clone()]),
@@ -560,12 +558,7 @@ impl<'a> Interpreter<'a> {
     fn list_arguments(&self, filter: &ListFilter) -> ListTasksArgs {
         ListTasksArgs {
             filter: self.filter_arguments(filter),
-            sort: filter.sort.map(|sort| match sort {
-                SortKey::Due => SortArg::Due,
-                SortKey::Priority => SortArg::Priority,
-                SortKey::Title => SortArg::Title,
-                SortKey::Created => SortArg::Created,
-            }),
+            sort: filter.sort,
             order: None,
             limit: Some(LIST_LIMIT),
         }
@@ -852,8 +845,8 @@ impl<'a> Interpreter<'a> {
             }
             TaskRef::First | TaskRef::Last => {
                 let arguments = ListTasksArgs {
-                    filter: TaskFilterArgs { status: StatusArg::Pending, ..TaskFilterArgs::default() },
-                    sort: Some(SortArg::Due),
+                    filter: TaskFilterArgs { status: StatusFilter::Pending, ..TaskFilterArgs::default() },
+                    sort: Some(SortKey::Due),
                     limit: Some(LIST_LIMIT),
                     ..ListTasksArgs::default()
                 };

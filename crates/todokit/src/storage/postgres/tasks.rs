@@ -353,8 +353,8 @@ impl TaskRepository for PostgresStorage {
                 // The link to a parent deleted meanwhile would break the foreign key.
                 sqlx::query(
                     "UPDATE deleted_tasks SET parent_task_id = NULL WHERE id = $1 AND user_id = $2 \
-             AND parent_task_id IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.id = deleted_tasks.parent_task_id)",
+                     AND parent_task_id IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.id = deleted_tasks.parent_task_id)",
                 )
                 .bind(id)
                 .bind(user.0)
