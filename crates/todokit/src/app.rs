@@ -84,7 +84,8 @@ impl AppState {
             limit => PasswordHasher::new(limit),
         };
         let events = EventBus::start(repos.events.clone(), clock.clone()).await?;
-        let tasks = TaskService::new(repos.tasks.clone()).with_events(events.clone()).with_clock(clock.clone());
+        let tasks =
+            TaskService::new(repos.tasks.clone()).with_events(events.clone()).with_clock(clock.clone());
         let chat_store: DynChatStore = Arc::new(LiveStore::new(repos.chat.clone(), events.clone()));
         let assistant = Assistant::new(
             config.llm.resolve()?,

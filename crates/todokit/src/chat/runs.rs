@@ -39,8 +39,12 @@ use uuid::Uuid;
 use super::claims::{NewThreadClaim, RunClaims};
 use crate::events::{ClaimRelease, EventBus, kind};
 use crate::persistence::StorageResult;
-use crate::storage::now;
 use crate::tasks::model::UserId;
+
+/// Claims are stamped with the system time: replicas compare them with each other's.
+fn now() -> jiff::Timestamp {
+    crate::clock::Clock::system().now()
+}
 
 /// How long a claim holds without renewal: the threads of a replica that
 /// crashed (or of the one server, restarted) are free again after at most this long.

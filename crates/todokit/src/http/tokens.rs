@@ -100,15 +100,14 @@ pub async fn create_token(
     user: AuthUser,
     Json(input): Json<NewAccessToken>,
 ) -> AppResult<(StatusCode, Json<CreatedAccessToken>)> {
-    let (token, secret) =
-        create_access_token(
-            &*state.repos.access_tokens,
-            user.id,
-            &input.name,
-            input.expires_in_days,
-            state.clock.now(),
-        )
-        .await?;
+    let (token, secret) = create_access_token(
+        &*state.repos.access_tokens,
+        user.id,
+        &input.name,
+        input.expires_in_days,
+        state.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CreatedAccessToken { token: token.into(), token_secret: secret })))
 }
 
