@@ -51,7 +51,8 @@ pub const TAG_PATTERN: &str = concat!(
 pub const REMINDER_OFFSET_MAX_MINUTES: u32 = 4 * 7 * 24 * 60;
 /// Smallest and largest recurrence interval.
 pub const RECURRENCE_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
-/// Hard cap on the number of occurrences of one recurring series (brief §4.3).
+/// Hard cap on the number of occurrences of one recurring series (docs/requirements.md,
+/// "Recurrence").
 pub const MAX_OCCURRENCES: u32 = 100;
 /// How far in the past a due date may lie.
 pub const DUE_AT_MAX_YEARS_PAST: i64 = 10;
@@ -313,7 +314,8 @@ impl Priority {
     pub const ALL: [Priority; 3] = [Priority::Low, Priority::Medium, Priority::High];
 
     /// Parses a priority case-insensitively: `low`/`medium`/`high`, an optional `!` prefix or
-    /// `priority` suffix ("!high", "high priority"), and the synonyms of brief §5.3:
+    /// `priority` suffix ("!high", "high priority"), and the synonyms of docs/requirements.md
+    /// ("Natural-language parsing on the server"):
     ///
     /// - high: urgent, asap, important, critical, emergency, immediate, top, now, today,
     ///   deadline, crucial, must do, 3, p1, hi

@@ -8,6 +8,7 @@ use super::quick_add::{QuickAdd, capitalise, is_command_verb, parse_quick_add, s
 use super::repeat::{Repeat, find_reminder, find_repeat};
 use super::token::{Token, digits, ordinal, small_number, tokenize};
 use super::typo::{Guess, correct};
+use super::words::{BULK_DELETE_VERBS, DELETE_VERBS, DESTRUCTIVE_VERBS, WHOLE_LIST_VERBS};
 use crate::query::{SortKey, StatusFilter};
 use crate::task::Priority;
 
@@ -292,8 +293,6 @@ impl Parsed {
         commands && self.guesses.iter().any(|guess| DESTRUCTIVE_VERBS.contains(&guess.read_as))
     }
 }
-
-const DESTRUCTIVE_VERBS: &[&str] = &["delete", "remove", "erase", "clear", "cancel"];
 
 /// Interprets one chat message. Never panics; anything it cannot read is [`Command::Unclear`].
 pub fn parse_command(text: &str, now: &Zoned) -> Command {
@@ -783,9 +782,8 @@ impl<'a> Utterance<'a> {
                 }
                 Some(if reopen { Command::ReopenAll(filter) } else { Command::CompleteAll(filter) })
             }
-            "delete" | "remove" | "erase" | "wipe" | "purge" | "trash" | "clear" | "drop" | "cancel"
-            | "nuke" | "scrap" | "ditch" | "nix"
-                if !(self.has_any(&[
+            verb if BULK_DELETE_VERBS.contains(&verb)
+                && !(self.has_any(&[
                     "tag",
                     "tags",
                     "label",
@@ -810,7 +808,7 @@ impl<'a> Utterance<'a> {
                     "whole",
                     "entire",
                 ];
-                let whole_list = matches!(verb, "clear" | "wipe" | "purge" | "nuke")
+                let whole_list = WHOLE_LIST_VERBS.contains(&verb)
                     && self.words[start + 1..].iter().all(|w| LIST_WORDS.contains(w) || is_status_word(w));
                 let filter = self.list_filter(start + 1, end);
                 if all
@@ -1496,8 +1494,7 @@ impl<'a> Utterance<'a> {
     fn delete(&self, start: usize) -> Option<Command> {
         let end = self.len();
         let from = match self.w(start) {
-            "delete" | "remove" | "erase" | "trash" | "drop" | "discard" | "del" | "rm" | "scrap"
-            | "ditch" | "nix" => start + 1,
+            verb if DELETE_VERBS.contains(&verb) => start + 1,
             "cancel" if start + 1 < end => start + 1,
             "get" if self.w(start + 1) == "rid" && self.w(start + 2) == "of" => start + 3,
             _ => return None,

@@ -64,6 +64,7 @@ mod quick_add;
 mod repeat;
 mod token;
 mod typo;
+mod words;
 
 pub use crate::query::{SortKey, StatusFilter};
 pub use command::{

@@ -7,6 +7,7 @@
 
 use super::quick_add::skip_politeness;
 use super::token::{Token, tokenize};
+use super::words::TYPO_VERBS;
 
 /// A word corrected to a keyword.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,35 +17,6 @@ pub struct Guess {
     /// The keyword it was read as.
     pub read_as: &'static str,
 }
-
-/// Verbs a message can start with.
-const VERBS: &[&str] = &[
-    "add",
-    "create",
-    "delete",
-    "remove",
-    "complete",
-    "finish",
-    "mark",
-    "show",
-    "list",
-    "rename",
-    "change",
-    "update",
-    "move",
-    "reschedule",
-    "postpone",
-    "search",
-    "reopen",
-    "prioritize",
-    "undo",
-    "cancel",
-    "remind",
-    "schedule",
-    "display",
-    "erase",
-    "clear",
-];
 
 /// Words that matter wherever they are.
 const KEYWORDS: &[&str] = &[
@@ -229,9 +201,12 @@ pub fn correct(text: &str) -> (String, Vec<Guess>) {
             continue;
         }
         let word = token.text();
-        let guess =
-            if index == verb_at { closest(word, VERBS).or_else(|| closest(word, KEYWORDS)) } else { None }
-                .or_else(|| if word.chars().count() >= 5 { closest(word, KEYWORDS) } else { None });
+        let guess = if index == verb_at {
+            closest(word, TYPO_VERBS).or_else(|| closest(word, KEYWORDS))
+        } else {
+            None
+        }
+        .or_else(|| if word.chars().count() >= 5 { closest(word, KEYWORDS) } else { None });
         if let Some(read_as) = guess {
             replacements.push((token.core.clone(), read_as));
             guesses.push(Guess { typed: word.to_owned(), read_as });

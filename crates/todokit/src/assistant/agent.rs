@@ -6,7 +6,7 @@
 //!
 //! 1. The first user message of an untitled thread becomes its title.
 //! 2. The request is laid out for providers' prefix caches: first what never
-//!    changes (the system prompt: persona and rules of product-brief §6; the
+//!    changes (the system prompt: persona and rules of docs/requirements.md; the
 //!    tools), then the thread's history (the newest turns that fit the
 //!    `context_tokens` budget, see [`history`]), and last what changes every
 //!    minute: the current date, time and the user's zone, appended to the

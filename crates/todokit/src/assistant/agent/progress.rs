@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn icons_are_valid_chatkit_icon_names() {
-        // From chatkit-protocol.md §3 (IconName).
+        // ChatKit's `IconName` literals (openai-chatkit 1.6.5, the version the README names).
         const VALID: &[&str] = &[
             "plus",
             "search",
