@@ -22,7 +22,8 @@ use crate::events::EventBus;
 use crate::http::client_address::{ClientAddress, TrustedProxies};
 use crate::http::connections::ConnectionLimits;
 use crate::http::events::StreamCounter;
-use crate::storage::{self, Backend, DbHealth, DynStorage};
+use crate::persistence::{Backend, DbHealth};
+use crate::storage::{self, Repositories};
 use crate::tasks::TaskService;
 use crate::tools::TaskTools;
 
@@ -31,7 +32,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where every part of the server reads the time (a manual one in tests).
     pub clock: Clock,
-    pub storage: DynStorage,
+    /// One handle per repository, all on the one database.
+    pub repos: Repositories,
     /// Marked down when a request found the database unavailable; requests
     /// then fail fast until a probe reaches it again.
     pub db_health: Arc<DbHealth>,
@@ -61,18 +63,18 @@ impl AppState {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         crate::config::create_data_dir(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
-        let storage = storage::connect(&config.database_url()).await?;
-        Self::with_storage(config, storage).await
+        let repos = storage::connect(&config.database_url()).await?;
+        Self::with_storage(config, repos).await
     }
 
-    pub async fn with_storage(config: Config, storage: DynStorage) -> anyhow::Result<Self> {
-        Self::with_storage_and_clock(config, storage, Clock::system()).await
+    pub async fn with_storage(config: Config, repos: Repositories) -> anyhow::Result<Self> {
+        Self::with_storage_and_clock(config, repos, Clock::system()).await
     }
 
     /// Like [`AppState::with_storage`], reading the time from `clock`.
     pub async fn with_storage_and_clock(
         config: Config,
-        storage: DynStorage,
+        repos: Repositories,
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
@@ -81,9 +83,10 @@ impl AppState {
             0 => PasswordHasher::per_cpu(),
             limit => PasswordHasher::new(limit),
         };
-        let events = EventBus::start(storage.clone(), clock.clone()).await?;
-        let tasks = TaskService::new(storage.clone()).with_events(events.clone()).with_clock(clock.clone());
-        let chat_store: DynChatStore = Arc::new(LiveStore::new(storage.chat_store(), events.clone()));
+        let events = EventBus::start(repos.events.clone(), clock.clone()).await?;
+        let tasks =
+            TaskService::new(repos.tasks.clone()).with_events(events.clone()).with_clock(clock.clone());
+        let chat_store: DynChatStore = Arc::new(LiveStore::new(repos.chat.clone(), events.clone()));
         let assistant = Assistant::new(
             config.llm.resolve()?,
             Arc::new(TaskTools::new(tasks.clone())),
@@ -105,15 +108,15 @@ impl AppState {
             events,
             event_streams: Arc::default(),
             // SQLite is for one process; replicas share PostgreSQL.
-            runs: Arc::new(match storage.backend() {
+            runs: Arc::new(match repos.database.backend() {
                 Backend::Sqlite => Runs::local(),
-                Backend::Postgres => Runs::shared(storage.clone()),
+                Backend::Postgres => Runs::shared(repos.run_claims.clone()),
             }),
             chat_limits: ChatLimits {
                 per_minute: config.chat_messages_per_minute,
                 per_day: config.chat_messages_per_day,
             },
-            storage,
+            repos,
             db_health: Arc::default(),
             clock,
             shutdown: CancellationToken::new(),

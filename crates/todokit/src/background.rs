@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 use crate::events::kind;
-use crate::storage::StorageResult;
+use crate::persistence::StorageResult;
 
 /// Reminders claimed per query; more are taken on the next pass.
 const REMINDER_BATCH: u32 = 200;
@@ -49,20 +49,20 @@ pub async fn run_pass(state: &AppState, now: Timestamp) -> StorageResult<PassOut
     let reminders_sent = send_due_reminders(state, now).await?;
     let retention = SignedDuration::from_hours(i64::from(state.config.event_retention_hours));
     let cutoff = now.checked_sub(retention).unwrap_or(Timestamp::MIN);
-    let events_pruned = state.storage.prune_events(cutoff).await?;
-    let rate_counters_pruned = state.storage.prune_rate_counters(now).await?;
+    let events_pruned = state.repos.events.prune_events(cutoff).await?;
+    let rate_counters_pruned = state.repos.rate_counters.prune_rate_counters(now).await?;
     Ok(PassOutcome { reminders_sent, events_pruned, rate_counters_pruned })
 }
 
 async fn send_due_reminders(state: &AppState, now: Timestamp) -> StorageResult<u64> {
     let mut sent = 0;
     loop {
-        let due = state.storage.due_reminders(now, REMINDER_BATCH).await?;
+        let due = state.repos.tasks.due_reminders(now, REMINDER_BATCH).await?;
         let batch_len = due.len();
         let mut claimed = 0;
         for (user, task) in due {
             // Only the caller that flips the flag announces it: once, across replicas.
-            if state.storage.mark_reminder_sent(task.id).await? {
+            if state.repos.tasks.mark_reminder_sent(task.id).await? {
                 let data = json!({
                     "task_id": task.id,
                     "number": task.number,

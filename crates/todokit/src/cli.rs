@@ -3,9 +3,10 @@
 
 use clap::{Parser, Subcommand};
 use todokit::Config;
+use todokit::auth::AccessToken;
 use todokit::auth::Email;
 use todokit::auth::access_token::create_access_token;
-use todokit::storage::{AccessToken, DynStorage};
+use todokit::storage::Repositories;
 use todokit::tasks::{TaskService, UserZone};
 use uuid::Uuid;
 
@@ -84,16 +85,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Mcp { token, timezone } => {
-            let storage = todokit::storage::connect(&config.database_url()).await?;
+            let repos = todokit::storage::connect(&config.database_url()).await?;
             let zone = match timezone {
                 Some(name) => UserZone::parse(&name)?,
                 None => system_zone(),
             };
-            todokit::mcp::serve_stdio(storage.clone(), TaskService::new(storage), token, zone).await
+            todokit::mcp::serve_stdio(repos.access_tokens, TaskService::new(repos.tasks), token, zone).await
         }
         Command::Token { action } => {
-            let storage = todokit::storage::connect(&config.database_url()).await?;
-            token_command(&storage, action).await
+            let repos = todokit::storage::connect(&config.database_url()).await?;
+            token_command(&repos, action).await
         }
     }
 }
@@ -105,9 +106,10 @@ fn system_zone() -> UserZone {
         .unwrap_or_else(UserZone::utc)
 }
 
-async fn user_id(storage: &DynStorage, email: &str) -> anyhow::Result<Uuid> {
+async fn user_id(repos: &Repositories, email: &str) -> anyhow::Result<Uuid> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
-    let user = storage
+    let user = repos
+        .accounts
         .user_credentials(email.normalized())
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account with the email {}", email.as_str()))?;
@@ -130,13 +132,18 @@ fn describe(token: &AccessToken) -> String {
     )
 }
 
-async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Result<()> {
+async fn token_command(repos: &Repositories, action: TokenAction) -> anyhow::Result<()> {
     match action {
         TokenAction::Create { email, name, expires_in_days } => {
-            let user = user_id(storage, &email).await?;
-            let (token, secret) =
-                create_access_token(storage, user, &name, expires_in_days, todokit::Clock::system().now())
-                    .await?;
+            let user = user_id(repos, &email).await?;
+            let (token, secret) = create_access_token(
+                &*repos.access_tokens,
+                user,
+                &name,
+                expires_in_days,
+                todokit::Clock::system().now(),
+            )
+            .await?;
             eprintln!(
                 "Created token {} ({}). Copy the secret now; it is not shown again:",
                 token.id, token.name
@@ -144,8 +151,8 @@ async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Res
             println!("{secret}");
         }
         TokenAction::List { email } => {
-            let user = user_id(storage, &email).await?;
-            let tokens = storage.list_access_tokens(user).await?;
+            let user = user_id(repos, &email).await?;
+            let tokens = repos.access_tokens.list_access_tokens(user).await?;
             if tokens.is_empty() {
                 eprintln!("No access tokens.");
             }
@@ -154,8 +161,9 @@ async fn token_command(storage: &DynStorage, action: TokenAction) -> anyhow::Res
             }
         }
         TokenAction::Revoke { email, id } => {
-            let user = user_id(storage, &email).await?;
-            let token = storage
+            let user = user_id(repos, &email).await?;
+            let token = repos
+                .access_tokens
                 .revoke_access_token(user, id, todokit::Clock::system().now())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("{email} has no access token {id}"))?;

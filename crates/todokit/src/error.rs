@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::storage::StorageError;
+use crate::persistence::StorageError;
 
 /// An error that reaches a client. Internal details are logged, never sent.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum AppError {
 }
 
 /// Set on the response of an [`AppError::Unavailable`], so the HTTP layer can
-/// notice that the database went away (see [`crate::storage::DbHealth`]).
+/// notice that the database went away (see [`crate::persistence::DbHealth`]).
 #[derive(Debug, Clone, Copy)]
 pub struct DatabaseUnavailable;
 

@@ -1,12 +1,23 @@
 //! todokit: a self-hosted task manager with an AI assistant.
 //!
-//! - [`tasks`]: the task service and model (used by REST, the assistant and MCP)
-//! - [`storage`]: the storage trait with SQLite and PostgreSQL implementations
-//! - [`auth`]: passwords, session tokens, sign-in throttling
-//! - [`http`]: routes, extractors and the OpenAPI document
+//! Dependencies point one way: [`http`] → services ([`tasks`], [`chat`], [`events`], [`auth`])
+//! → the repository traits those services own ← [`storage`], which implements them.
+//!
+//! - [`app`]: wiring (the shared state, built from [`storage::connect`]) and the
+//!   `serve(listener, state, shutdown)` entry point; [`config`]: flags and environment
+//! - [`http`]: routes, extractors, middleware and the OpenAPI document; [`error`]: the one error
+//!   type clients see
+//! - [`tasks`]: the task service, its model and `TaskRepository`
+//! - [`chat`]: the ChatKit server wired to the store (`ChatStore`), reply runs and their claims
+//!   (`RunClaims`), rate limits (`RateCounters`)
+//! - [`assistant`]: who answers in the chat: the LLM agent or the offline interpreter
 //! - [`tools`]: the seven task tools; [`mcp`]: the MCP server over them
-//! - [`app`]: wiring and the `serve(listener, shutdown)` entry point
-//! - [`clock`]: where the server reads the time (held in [`AppState`])
+//! - [`events`]: live change events, their log (`EventLog`) and fan-out
+//! - [`auth`]: passwords, session and access tokens, sign-in throttling, `Accounts`
+//! - [`background`]: reminders and pruning, once per interval
+//! - [`clock`]: where the server reads the time (`Clock`, in the application state)
+//! - [`persistence`]: what every repository speaks (the storage error, the backend, health)
+//! - [`storage`]: the SQLite and PostgreSQL implementations of the repositories
 
 pub mod app;
 pub mod assistant;
@@ -19,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mcp;
+pub mod persistence;
 pub mod storage;
 pub mod tasks;
 pub mod tools;

@@ -103,7 +103,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
-        database = state.storage.backend().name(),
+        database = state.repos.database.backend().name(),
         location = %config.database_location(),
         "todokit is listening"
     );

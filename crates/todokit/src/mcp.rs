@@ -30,11 +30,11 @@ use rmcp::{RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::auth::AccessTokens;
 use crate::auth::access_token::authenticate_access_token;
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, RequestZone};
 use crate::http::security::{AllowedOrigins, mcp_origin_is_allowed};
-use crate::storage::DynStorage;
 use crate::tasks::UserZone;
 use crate::tasks::model::UserId;
 use crate::tools::{TaskTools, ToolContext, ToolExecutor};
@@ -51,7 +51,7 @@ enum Caller {
     /// Put into the HTTP request extensions by [`require_auth`].
     HttpRequest,
     /// A personal access token, re-checked on every request (stdio).
-    AccessToken { storage: DynStorage, secret: String, zone: UserZone },
+    AccessToken { tokens: Arc<dyn AccessTokens>, secret: String, zone: UserZone },
 }
 
 /// An MCP server over any [`ToolExecutor`].
@@ -70,11 +70,11 @@ impl McpServer {
     /// For stdio: every request is checked against the access token.
     pub fn for_access_token(
         tools: Arc<dyn ToolExecutor>,
-        storage: DynStorage,
+        tokens: Arc<dyn AccessTokens>,
         secret: String,
         zone: UserZone,
     ) -> Self {
-        Self { tools, caller: Caller::AccessToken { storage, secret, zone } }
+        Self { tools, caller: Caller::AccessToken { tokens, secret, zone } }
     }
 
     async fn tool_context(&self, context: &RequestContext<RoleServer>) -> Result<ToolContext, McpError> {
@@ -85,8 +85,8 @@ impl McpServer {
                 .and_then(|parts| parts.extensions.get::<ToolContext>())
                 .cloned()
                 .ok_or_else(|| McpError::invalid_request("Not authenticated", None)),
-            Caller::AccessToken { storage, secret, zone } => {
-                let token = authenticate_access_token(storage, secret, crate::Clock::system().now())
+            Caller::AccessToken { tokens, secret, zone } => {
+                let token = authenticate_access_token(&**tokens, secret, crate::Clock::system().now())
                     .await
                     .map_err(|err| {
                         tracing::error!(error = %err, "access token check failed");
@@ -337,17 +337,17 @@ fn invalid_params_reply(message: &Value) -> Option<Value> {
 
 /// Runs the MCP server on stdin/stdout until the client disconnects.
 pub async fn serve_stdio(
-    storage: DynStorage,
+    tokens: Arc<dyn AccessTokens>,
     tasks: crate::tasks::TaskService,
     secret: String,
     zone: UserZone,
 ) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
-    let token = authenticate_access_token(&storage, &secret, crate::Clock::system().now())
+    let token = authenticate_access_token(&*tokens, &secret, crate::Clock::system().now())
         .await?
         .ok_or_else(|| anyhow::anyhow!("the access token is invalid, expired or revoked"))?;
     tracing::info!(token = %token.prefix, "serving MCP on stdio");
-    let server = McpServer::for_access_token(Arc::new(TaskTools::new(tasks)), storage, secret, zone);
+    let server = McpServer::for_access_token(Arc::new(TaskTools::new(tasks)), tokens, secret, zone);
     // rmcp drops a line that is not JSON without a word; JSON-RPC wants a -32700 reply
     // (id null). So stdin goes through `filter_lines`, which answers such lines itself
     // and passes the rest on; both its replies and the server's go out through one

@@ -5,12 +5,55 @@
 //! enough (a slow password hash would only slow every request down). The
 //! secret is shown once, when the token is created.
 
+use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::storage::{AccessToken, DynStorage, LAST_USED_PRECISION_SECS, StorageError};
+use crate::persistence::{StorageError, StorageResult};
+
+/// A personal access token as stored (without any secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart in a list.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl AccessToken {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires| expires > now)
+    }
+}
+
+/// Where tokens are kept: the SHA-256 of each secret, never the secret itself.
+#[async_trait]
+pub trait AccessTokens: Send + Sync + 'static {
+    async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()>;
+    /// The user's tokens, newest first, revoked ones included.
+    async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>>;
+    /// Revokes one of the user's tokens (idempotent); `None` when the user has no such token.
+    async fn revoke_access_token(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StorageResult<Option<AccessToken>>;
+    async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>>;
+    /// Records a use; skipped when the last recorded use is recent, to spare writes.
+    async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;
+}
+
+/// How stale `last_used_at` may get before a use is written again, in seconds.
+pub const LAST_USED_PRECISION_SECS: i64 = 60;
 
 /// Every personal access token starts with this; JWTs never do.
 pub const TOKEN_PREFIX: &str = "tdk_";
@@ -48,7 +91,7 @@ fn generate_secret() -> String {
 
 /// Creates a token for `user`. Returns the record and the secret (shown once).
 pub async fn create_access_token(
-    storage: &DynStorage,
+    tokens: &dyn AccessTokens,
     user: Uuid,
     name: &str,
     expires_in_days: Option<u32>,
@@ -72,12 +115,12 @@ pub async fn create_access_token(
         });
     }
     let expires_at = expires_in_days.map(|days| now + SignedDuration::from_hours(24 * i64::from(days)));
-    Ok(issue_access_token(storage, user, name, expires_at, now).await?)
+    Ok(issue_access_token(tokens, user, name, expires_at, now).await?)
 }
 
 /// Stores a new token with an already-validated name and expiry, created at `now`.
 pub async fn issue_access_token(
-    storage: &DynStorage,
+    tokens: &dyn AccessTokens,
     user: Uuid,
     name: &str,
     expires_at: Option<Timestamp>,
@@ -94,21 +137,21 @@ pub async fn issue_access_token(
         expires_at,
         revoked_at: None,
     };
-    storage.create_access_token(&token, &hash_secret(&secret)).await?;
+    tokens.create_access_token(&token, &hash_secret(&secret)).await?;
     Ok((token, secret))
 }
 
 /// The token a secret belongs to if it is active at `now`, recording the use; `None` for an
 /// unknown, revoked or expired secret, or one whose account is gone.
 pub async fn authenticate_access_token(
-    storage: &DynStorage,
+    tokens: &dyn AccessTokens,
     secret: &str,
     now: Timestamp,
 ) -> Result<Option<AccessToken>, StorageError> {
     if !is_access_token(secret) {
         return Ok(None);
     }
-    let Some(token) = storage.access_token_by_hash(&hash_secret(secret.trim())).await? else {
+    let Some(token) = tokens.access_token_by_hash(&hash_secret(secret.trim())).await? else {
         return Ok(None);
     };
     if !token.is_active(now) {
@@ -117,7 +160,7 @@ pub async fn authenticate_access_token(
     // Recording every use would turn each request into a write; once a minute is enough.
     let precision = SignedDuration::from_secs(LAST_USED_PRECISION_SECS);
     if token.last_used_at.is_none_or(|used| now.duration_since(used) > precision) {
-        storage.touch_access_token(token.id, now).await?;
+        tokens.touch_access_token(token.id, now).await?;
     }
     Ok(Some(token))
 }

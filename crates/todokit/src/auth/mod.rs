@@ -2,12 +2,15 @@
 //! signing secret and sign-in throttling. Nothing here knows about HTTP.
 
 pub mod access_token;
+mod accounts;
 mod email;
 mod password;
 mod secret;
 mod throttle;
 mod token;
 
+pub use access_token::{AccessToken, AccessTokens};
+pub use accounts::{Accounts, User, UserCredentials};
 pub use email::Email;
 pub use password::{Password, PasswordHasher, UNKNOWN_ACCOUNT_HASH};
 pub use secret::load_or_create_secret;

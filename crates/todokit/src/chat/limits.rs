@@ -2,10 +2,30 @@
 //! quota (UTC days). Counters live in the database, so on PostgreSQL the
 //! limits hold across replicas.
 
+use async_trait::async_trait;
 use jiff::{Timestamp, ToSpan, tz::TimeZone};
 
-use crate::storage::{DynStorage, RateWindow, StorageResult};
+use crate::persistence::StorageResult;
 use crate::tasks::model::UserId;
+
+/// A rate-limit counter: which window it counts, and when it expires.
+#[derive(Debug, Clone, Copy)]
+pub struct RateWindow<'a> {
+    pub key: &'a str,
+    pub expires_at: Timestamp,
+}
+
+/// Per-user counters of messages per window, kept in the database.
+#[async_trait]
+pub trait RateCounters: Send + Sync + 'static {
+    /// Adds one to each of the user's rate-limit counters `windows` (its key and when it
+    /// expires), in one statement, and returns their new counts in the same order.
+    async fn hit_rate_counters(&self, user: UserId, windows: &[RateWindow<'_>]) -> StorageResult<Vec<i64>>;
+    /// Takes one back from the user's counter `key`, for a message another limit refused.
+    async fn unhit_rate_counter(&self, user: UserId, key: &str) -> StorageResult<()>;
+    /// Deletes the rate-limit counters whose window ended before `now`.
+    async fn prune_rate_counters(&self, now: Timestamp) -> StorageResult<u64>;
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct ChatLimits {
@@ -26,12 +46,12 @@ pub struct LimitExceeded {
 
 impl ChatLimits {
     /// Counts one message; `Err` when it is over a limit. Both counters are counted in one
-    /// statement (two write transactions per message were ~30 % of a chat turn's server CPU,
-    /// measured). A message the per-minute limit refuses is taken back from the daily quota,
+    /// statement (two were a large share of a chat turn's cost: `bench/RESULTS-notes.md`). A
+    /// message the per-minute limit refuses is taken back from the daily quota,
     /// so retrying too fast does not use it up.
     pub async fn check(
         &self,
-        storage: &DynStorage,
+        counters: &dyn RateCounters,
         user: UserId,
         now: Timestamp,
     ) -> StorageResult<Result<(), LimitExceeded>> {
@@ -53,13 +73,13 @@ impl ChatLimits {
             .flatten()
             .map(|(key, expires_at)| RateWindow { key, expires_at: *expires_at })
             .collect();
-        let mut counts = storage.hit_rate_counters(user, &windows).await?.into_iter();
+        let mut counts = counters.hit_rate_counters(user, &windows).await?.into_iter();
 
         if let Some((_, resets_at)) = &minute
             && counts.next().unwrap_or(0) > i64::from(self.per_minute)
         {
             if let Some((day_key, _)) = &day {
-                storage.unhit_rate_counter(user, day_key).await?;
+                counters.unhit_rate_counter(user, day_key).await?;
             }
             return Ok(Err(exceeded(
                 format!("Too many messages: at most {} per minute. Try again shortly.", self.per_minute),

@@ -12,9 +12,8 @@ use async_trait::async_trait;
 use chatkit::{FeedbackKind, Page, SortOrder, Store, StoreError, ThreadItem, ThreadMetadata};
 use serde_json::json;
 
-use super::ChatContext;
+use super::{ChatContext, DynSqlChatStore, ThreadSaved};
 use crate::events::{EventBus, kind};
-use crate::storage::{DynSqlChatStore, ThreadSaved};
 
 pub struct LiveStore {
     inner: DynSqlChatStore,

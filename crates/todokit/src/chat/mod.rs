@@ -1,9 +1,11 @@
 //! The chat service: the ChatKit protocol server (crate `chatkit`) wired to
 //! todokit's SQL store and the assistant that answers.
 
+pub mod claims;
 pub mod limits;
 mod live_store;
 pub mod runs;
+mod store;
 
 use std::sync::Arc;
 
@@ -18,10 +20,10 @@ use crate::assistant::llm::{LlmClient, LlmConfig};
 use crate::assistant::offline::OfflineResponder;
 use crate::tools::{TaskTools, ToolContext};
 
+pub use claims::{NewThreadClaim, RunClaim, RunClaims, RunHolder};
+pub use limits::{RateCounters, RateWindow};
 pub use live_store::LiveStore;
-
-pub use crate::storage::DynChatStore;
-use crate::storage::NewThreadClaim;
+pub use store::{ChatStore, DynChatStore, DynSqlChatStore, ThreadSaved};
 pub type ChatServer = ChatKitServer<dyn chatkit::Store<ChatContext>, Assistant>;
 
 /// What a ChatKit request carries to the store and the assistant: the caller (for tools, and

@@ -36,9 +36,15 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::events::{EventBus, kind};
-use crate::storage::{ClaimRelease, DynStorage, NewThreadClaim, StorageResult, now};
+use super::claims::{NewThreadClaim, RunClaims};
+use crate::events::{ClaimRelease, EventBus, kind};
+use crate::persistence::StorageResult;
 use crate::tasks::model::UserId;
+
+/// Claims are stamped with the system time: replicas compare them with each other's.
+fn now() -> jiff::Timestamp {
+    crate::clock::Clock::system().now()
+}
 
 /// How long a claim holds without renewal: the threads of a replica that
 /// crashed (or of the one server, restarted) are free again after at most this long.
@@ -163,7 +169,7 @@ pub struct Runs {
 /// Claims in the database, for replicas that share it: a thread is busy on
 /// every replica while one of them runs a reply on it.
 struct SharedClaims {
-    storage: DynStorage,
+    claims: Arc<dyn RunClaims>,
     /// This process, for renewing its claims.
     replica: Uuid,
     /// Where the other replicas reach this one, once serving ([`Runs::advertise`]).
@@ -228,11 +234,11 @@ impl Runs {
         Self::default()
     }
 
-    /// Runs that also claim their threads in `storage`, shared with other replicas.
-    pub fn shared(storage: DynStorage) -> Self {
+    /// Runs that also claim their threads in `claims`, shared with other replicas.
+    pub fn shared(claims: Arc<dyn RunClaims>) -> Self {
         Self {
             by_thread: Mutex::default(),
-            shared: Some(SharedClaims { storage, replica: Uuid::new_v4(), url: OnceLock::new() }),
+            shared: Some(SharedClaims { claims, replica: Uuid::new_v4(), url: OnceLock::new() }),
         }
     }
 
@@ -248,7 +254,7 @@ impl Runs {
     /// does and said where (claims shared only).
     pub async fn running_elsewhere(&self, thread_id: &str, user: UserId) -> StorageResult<Option<String>> {
         let Some(shared) = &self.shared else { return Ok(None) };
-        let holder = shared.storage.run_holder(thread_id, user, now()).await?;
+        let holder = shared.claims.run_holder(thread_id, user, now()).await?;
         Ok(holder.filter(|holder| holder.replica != shared.replica).and_then(|holder| holder.replica_url))
     }
 
@@ -317,8 +323,8 @@ impl Runs {
         if let Some(shared) = &self.shared {
             let at = now();
             let claim = shared.terms(&run).for_thread(thread_id, owner);
-            reservation.claimed = shared.storage.claim_run(&claim, at).await?;
-            if !reservation.claimed && shared.storage.run_holder(thread_id, owner, at).await?.is_some() {
+            reservation.claimed = shared.claims.claim_run(&claim, at).await?;
+            if !reservation.claimed && shared.claims.run_holder(thread_id, owner, at).await?.is_some() {
                 return Ok(Err(ThreadBusy));
             }
             // Not claimed and not busy: not the user's thread, which the store refuses.
@@ -338,7 +344,7 @@ impl Runs {
     async fn release_everywhere(&self, thread_id: &str, run: &Arc<Run>, claimed: bool) {
         if claimed
             && let Some(shared) = &self.shared
-            && let Err(error) = shared.storage.release_run(thread_id, run.id).await
+            && let Err(error) = shared.claims.release_run(thread_id, run.id).await
         {
             // The claim lapses on its own once this replica stops renewing it.
             tracing::warn!(%error, thread_id, "could not release a reply's claim on its thread");
@@ -366,7 +372,7 @@ impl Runs {
             return Ok(true);
         }
         let Some(shared) = &self.shared else { return Ok(false) };
-        if shared.storage.run_holder(thread_id, user, now()).await?.is_none() {
+        if shared.claims.run_holder(thread_id, user, now()).await?.is_none() {
             return Ok(false);
         }
         // Listen before asking, so the holder's `run.finished` cannot be missed.
@@ -408,7 +414,7 @@ impl Runs {
         done: CancellationToken,
     ) -> Option<JoinHandle<()>> {
         let shared = self.shared.as_ref()?;
-        let (storage, replica) = (shared.storage.clone(), shared.replica);
+        let (claims, replica) = (shared.claims.clone(), shared.replica);
         let runs = self.clone();
         let mut events = bus.subscribe();
         Some(tokio::spawn(async move {
@@ -421,7 +427,7 @@ impl Runs {
                         let running: Vec<Uuid> =
                             runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).values().map(|run| run.id).collect();
                         if !running.is_empty()
-                            && let Err(error) = storage.renew_runs(replica, &running, now() + CLAIM_LEASE).await
+                            && let Err(error) = claims.renew_runs(replica, &running, now() + CLAIM_LEASE).await
                         {
                             tracing::warn!(%error, "could not renew this replica's reply claims; retrying");
                         }

@@ -7,12 +7,13 @@
 use crate::clock::Clock;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::storage::{ClaimRelease, DynStorage};
+use crate::persistence::StorageResult;
 use crate::tasks::model::UserId;
 
 /// Kinds of events, as sent to clients.
@@ -59,6 +60,38 @@ pub struct NewEvent {
     pub data: Value,
 }
 
+/// A reply's claim to end (if it still holds its thread) with the event that says the reply
+/// finished: whoever sees the event finds the thread free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRelease {
+    pub thread_id: String,
+    pub run_id: uuid::Uuid,
+}
+
+/// The bounded log of events, in the database.
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends events to the log in one transaction, in order (and, on
+    /// PostgreSQL, notifies every replica at commit), ending the reply claims
+    /// `releases` names in the same transaction. Returns the events with ids.
+    async fn append_events(
+        &self,
+        events: &[NewEvent],
+        releases: &[ClaimRelease],
+        now: Timestamp,
+    ) -> StorageResult<Vec<Event>>;
+    /// The user's events after `after` (oldest first), or `None` when `after`
+    /// is no longer in the log (pruned or unknown): the client must reload.
+    async fn events_after(&self, user: UserId, after: i64, limit: u32) -> StorageResult<Option<Vec<Event>>>;
+    /// The id of the user's newest event, or 0.
+    async fn latest_event_id(&self, user: UserId) -> StorageResult<i64>;
+    /// Deletes events created before `before`.
+    async fn prune_events(&self, before: Timestamp) -> StorageResult<u64>;
+    /// Forwards events published by any replica into `sink`. Returns false
+    /// when the backend has no cross-process fan-out (SQLite).
+    async fn listen_for_events(&self, sink: broadcast::Sender<Arc<Event>>) -> anyhow::Result<bool>;
+}
+
 /// Most events one log write takes.
 const BATCH_LIMIT: usize = 256;
 
@@ -72,7 +105,6 @@ struct Pending {
 /// Shared handle for publishing and subscribing.
 #[derive(Clone)]
 pub struct EventBus {
-    storage: DynStorage,
     local: broadcast::Sender<Arc<Event>>,
     /// Unbounded so that queueing never waits and never reorders: a publisher that
     /// awaits its event holds back its own work, and each in-flight change queues a
@@ -83,13 +115,13 @@ pub struct EventBus {
 impl EventBus {
     /// Starts the database listener where the backend has one, and the writer
     /// that appends published events to the log, stamping them with `clock`'s time.
-    pub async fn start(storage: DynStorage, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn start(log: Arc<dyn EventLog>, clock: Clock) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(4096);
-        let delivered_by_database = storage.listen_for_events(local.clone()).await?;
+        let delivered_by_database = log.listen_for_events(local.clone()).await?;
         let (queue, pending) = mpsc::unbounded_channel();
         let broadcast = (!delivered_by_database).then(|| local.clone());
-        tokio::spawn(write_log(storage.clone(), clock, pending, broadcast));
-        Ok(Self { storage, local, queue })
+        tokio::spawn(write_log(log, clock, pending, broadcast));
+        Ok(Self { local, queue })
     }
 
     /// Records and fans out an event; returns once it is in the log. Failures
@@ -115,7 +147,8 @@ impl EventBus {
 
     /// Queues an event without waiting for it to be logged, for callers that
     /// must not wait on a database write (such as the loop that drives a
-    /// chat response: its producer may be holding a write turn until polled).
+    /// chat response: its producer may be inside a write until polled, which the
+    /// writer's closure-scoped turn cannot see).
     /// Queued at once, so it keeps its place before the caller's later events.
     pub fn publish_in_background(&self, user: UserId, kind: &str, data: Value) {
         self.enqueue(user, kind, data, None);
@@ -141,17 +174,13 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.local.subscribe()
     }
-
-    pub fn storage(&self) -> &DynStorage {
-        &self.storage
-    }
 }
 
 /// Group commit: every event published while the previous write was in
 /// flight goes into the next one, so a busy server writes one transaction for
 /// many events instead of one each. Ids follow publication order.
 async fn write_log(
-    storage: DynStorage,
+    log: Arc<dyn EventLog>,
     clock: Clock,
     mut pending: mpsc::UnboundedReceiver<Pending>,
     broadcast: Option<broadcast::Sender<Arc<Event>>>,
@@ -166,7 +195,7 @@ async fn write_log(
                 (p.event, p.logged)
             })
             .unzip();
-        match storage.append_events(&events, &releases, clock.now()).await {
+        match log.append_events(&events, &releases, clock.now()).await {
             // When the database fans events out (PostgreSQL), the notification
             // comes back to this replica too: no local broadcast.
             Ok(logged) => {

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use super::client_address::ClientAddress;
 use super::extract::{AUTH_COOKIE, AuthUser, Json};
 use crate::app::AppState;
+use crate::auth::User;
 use crate::auth::{Email, Password, SessionToken, UNKNOWN_ACCOUNT_HASH};
 use crate::error::{AppError, AppResult};
-use crate::storage::User;
 
 #[derive(Deserialize, ToSchema)]
 pub struct Credentials {
@@ -130,8 +130,11 @@ pub async fn sign_up(
     }
     state.sign_ups.record(&[&address_key]);
     let hash = state.passwords.hash(password).await?;
-    let user =
-        state.storage.create_user(email.as_str(), email.normalized(), &hash, state.clock.now()).await?;
+    let user = state
+        .repos
+        .accounts
+        .create_user(email.as_str(), email.normalized(), &hash, state.clock.now())
+        .await?;
     tracing::info!(user = %user.id, "account created");
     signed_in(&state, StatusCode::CREATED, "Account created successfully", user)
 }
@@ -170,7 +173,7 @@ pub async fn sign_in(
         state.throttle.record(&keys);
         return Err(invalid());
     };
-    let stored = state.storage.user_credentials(email.normalized()).await?;
+    let stored = state.repos.accounts.user_credentials(email.normalized()).await?;
     let hash = stored.as_ref().map_or(UNKNOWN_ACCOUNT_HASH, |c| c.password_hash.as_str()).to_owned();
     let matches = state.passwords.verify(credentials.password, hash).await?;
     match stored {
@@ -203,7 +206,8 @@ pub async fn sign_out(State(state): State<AppState>) -> Response {
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn session(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Session>> {
     let record = state
-        .storage
+        .repos
+        .accounts
         .user_by_id(user.id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("Sign in to continue".into()))?;

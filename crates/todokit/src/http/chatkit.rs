@@ -31,8 +31,8 @@ impl From<ProcessError> for AppError {
             ProcessError::Conflict(message) => Self::Conflict(message),
             ProcessError::Unsupported(message) => Self::BadRequest { code: "not_supported", message },
             // The store's errors arrive boxed; a database outage is still a 503.
-            ProcessError::Internal(err) if crate::storage::is_unavailable_error(err.as_ref()) => {
-                Self::Unavailable(crate::storage::UNAVAILABLE_MESSAGE.into())
+            ProcessError::Internal(err) if crate::persistence::is_unavailable_error(err.as_ref()) => {
+                Self::Unavailable(crate::persistence::UNAVAILABLE_MESSAGE.into())
             }
             ProcessError::Internal(err) => Self::Internal(anyhow::anyhow!(err)),
         }
@@ -121,7 +121,7 @@ pub async fn chatkit(
     }
     if request.params.sends_user_message() {
         let now = state.clock.now();
-        if let Err(over) = state.chat_limits.check(&state.storage, user.user_id(), now).await? {
+        if let Err(over) = state.chat_limits.check(&*state.repos.rate_counters, user.user_id(), now).await? {
             return Err(AppError::QuotaExceeded {
                 message: over.message,
                 retry_after_secs: over.retry_after_secs,
@@ -308,7 +308,8 @@ mod tests {
         let unreachable = ProcessError::Internal(Box::new(sqlx::Error::PoolTimedOut));
         let error = AppError::from(unreachable);
         assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
-        let wrapped = chatkit::StoreError::other(crate::storage::StorageError::Unavailable("down".into()));
+        let wrapped =
+            chatkit::StoreError::other(crate::persistence::StorageError::Unavailable("down".into()));
         let error = AppError::from(ProcessError::Internal(Box::new(wrapped)));
         assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
         let broken = ProcessError::Internal(Box::new(sqlx::Error::RowNotFound));

@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::extract::{AuthUser, Query};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::events::EventLog;
 use crate::events::{Event, kind};
-use crate::storage::DynStorage;
 use crate::tasks::model::UserId;
 
 /// How many events a reconnecting client may have missed before it is told to reload.
@@ -77,7 +77,7 @@ fn reset_event() -> SseEvent {
 }
 
 struct Subscription {
-    storage: DynStorage,
+    log: Arc<dyn EventLog>,
     user: UserId,
     receiver: tokio::sync::broadcast::Receiver<Arc<Event>>,
     pending: VecDeque<SseEvent>,
@@ -95,7 +95,7 @@ const SENT_WINDOW: usize = 1024;
 impl Subscription {
     /// Queues everything after `floor` from the log that was not sent yet, or a reset.
     async fn catch_up(&mut self) {
-        match self.storage.events_after(self.user, self.floor, REPLAY_LIMIT).await {
+        match self.log.events_after(self.user, self.floor, REPLAY_LIMIT).await {
             Ok(Some(events)) => {
                 for event in events {
                     if !self.sent.contains(&event.id) {
@@ -170,7 +170,7 @@ pub async fn events(
     // Subscribe before reading the log so nothing falls between the two.
     let receiver = state.events.subscribe();
     let mut subscription = Subscription {
-        storage: state.storage.clone(),
+        log: state.repos.events.clone(),
         user: user.user_id(),
         receiver,
         pending: VecDeque::new(),
@@ -185,7 +185,7 @@ pub async fn events(
         }
         None => {
             // A fresh client starts from now.
-            subscription.floor = state.storage.latest_event_id(user.user_id()).await?;
+            subscription.floor = state.repos.events.latest_event_id(user.user_id()).await?;
         }
     }
     // Ends at shutdown, so a graceful shutdown does not wait for open tabs.

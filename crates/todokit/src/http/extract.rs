@@ -90,7 +90,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let token = presented_token(parts).ok_or_else(unauthorized)?;
         if crate::auth::access_token::is_access_token(&token) {
             let access = crate::auth::access_token::authenticate_access_token(
-                &state.storage,
+                &*state.repos.access_tokens,
                 &token,
                 state.clock.now(),
             )
@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 AppError::Unauthorized("This access token is invalid, expired or revoked".into())
             })?;
-            if !state.storage.user_exists(access.user_id).await? {
+            if !state.repos.accounts.user_exists(access.user_id).await? {
                 return Err(unauthorized());
             }
             let expires_at = access.expires_at.unwrap_or(jiff::Timestamp::MAX).as_second();
@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for AuthUser {
             tracing::debug!("rejected an invalid or expired session token");
             AppError::Unauthorized("Your session is invalid or has expired; sign in again".into())
         })?;
-        if !state.storage.user_exists(claims.sub).await? {
+        if !state.repos.accounts.user_exists(claims.sub).await? {
             return Err(unauthorized());
         }
         Ok(Self { id: claims.sub, expires_at: claims.exp, access_token: None })

@@ -25,8 +25,16 @@ pub async fn healthz() -> Json<Health> {
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health), (status = 503)))]
 pub async fn readyz(state: axum::extract::State<AppState>) -> AppResult<(StatusCode, Json<Health>)> {
-    state.storage.ping().await.map_err(|_| AppError::Unavailable("The database is not reachable".into()))?;
-    Ok((StatusCode::OK, Json(Health { status: "ready", database: Some(state.storage.backend().name()) })))
+    state
+        .repos
+        .database
+        .ping()
+        .await
+        .map_err(|_| AppError::Unavailable("The database is not reachable".into()))?;
+    Ok((
+        StatusCode::OK,
+        Json(Health { status: "ready", database: Some(state.repos.database.backend().name()) }),
+    ))
 }
 
 /// Routes answered without the database (everything else under `/api/`, and
@@ -44,18 +52,18 @@ fn needs_database(path: &str) -> bool {
 /// While the database is known to be down, answers 503 `unavailable` at once
 /// instead of letting each request wait for the pool to give up; notices
 /// when a response says the database is unavailable (see
-/// [`crate::storage::DbHealth`]).
+/// [`crate::persistence::DbHealth`]).
 pub async fn fail_fast_while_database_is_down(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     if state.db_health.is_down() && needs_database(request.uri().path()) {
-        return AppError::Unavailable(crate::storage::UNAVAILABLE_MESSAGE.into()).into_response();
+        return AppError::Unavailable(crate::persistence::UNAVAILABLE_MESSAGE.into()).into_response();
     }
     let response = next.run(request).await;
     if response.extensions().get::<DatabaseUnavailable>().is_some() {
-        state.db_health.report_down(&state.storage, &state.shutdown);
+        state.db_health.report_down(&state.repos.database, &state.shutdown);
     }
     response
 }

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::extract::{AuthUser, Json};
 use crate::app::AppState;
+use crate::auth::AccessToken;
 use crate::auth::access_token::{AccessTokenError, create_access_token};
 use crate::error::{AppError, AppResult};
-use crate::storage::AccessToken;
 
 impl From<AccessTokenError> for AppError {
     fn from(err: AccessTokenError) -> Self {
@@ -100,9 +100,14 @@ pub async fn create_token(
     user: AuthUser,
     Json(input): Json<NewAccessToken>,
 ) -> AppResult<(StatusCode, Json<CreatedAccessToken>)> {
-    let (token, secret) =
-        create_access_token(&state.storage, user.id, &input.name, input.expires_in_days, state.clock.now())
-            .await?;
+    let (token, secret) = create_access_token(
+        &*state.repos.access_tokens,
+        user.id,
+        &input.name,
+        input.expires_in_days,
+        state.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CreatedAccessToken { token: token.into(), token_secret: secret })))
 }
 
@@ -110,7 +115,7 @@ pub async fn create_token(
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens",
     responses((status = 200, body = AccessTokenList), (status = 401)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<AccessTokenList>> {
-    let tokens = state.storage.list_access_tokens(user.id).await?;
+    let tokens = state.repos.access_tokens.list_access_tokens(user.id).await?;
     Ok(Json(AccessTokenList { tokens: tokens.into_iter().map(Into::into).collect() }))
 }
 
@@ -125,7 +130,11 @@ pub async fn revoke_token(
 ) -> AppResult<Json<AccessTokenView>> {
     let not_found = || AppError::NotFound("No such access token".into());
     let id = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
-    let token =
-        state.storage.revoke_access_token(user.id, id, state.clock.now()).await?.ok_or_else(not_found)?;
+    let token = state
+        .repos
+        .access_tokens
+        .revoke_access_token(user.id, id, state.clock.now())
+        .await?
+        .ok_or_else(not_found)?;
     Ok(Json(token.into()))
 }

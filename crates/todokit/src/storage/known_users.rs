@@ -2,8 +2,8 @@
 //!
 //! Every authenticated request checks that its account still exists: a session token stays
 //! valid for days and would otherwise outlive its account. Most requests are a signed-in
-//! user's next one, so the answer is remembered for [`KNOWN_FOR`]: the check was a database
-//! round trip on every request (measured: 10–15 % of a chat turn's server CPU on SQLite).
+//! user's next one, so the answer is remembered for [`KNOWN_FOR`] instead of a database round trip
+//! on every request (what it saved: `bench/RESULTS-notes.md`, "Mechanisms and what they measured").
 //! Removing an account through this process forgets it at once; another replica (or an
 //! operator's SQL) is noticed within [`KNOWN_FOR`].
 

@@ -1,15 +1,17 @@
-//! Persistence behind one trait, with an SQLite and a PostgreSQL implementation.
+//! The SQLite and PostgreSQL implementations of the repositories (`tasks::TaskRepository`,
+//! `events::EventLog`, `auth::{Accounts, AccessTokens}`, `chat::{ChatStore, RateCounters,
+//! RunClaims}`), opened together by [`connect`].
 //!
-//! Both backends run the same SQL text (see `sql.rs`); each has its own
-//! migrations under `migrations/<backend>/`. Every query is parameterized and
-//! scoped by the owning user.
+//! Each backend is plain code in its own module (`sqlite/`, `postgres/`: one file per
+//! repository); `shared.rs` holds what both encode the same way. Each backend has its own
+//! migrations under `migrations/<backend>/`. Every query is parameterized and scoped by the
+//! owning user.
 
-mod chat_sql;
-mod health;
 mod known_users;
 mod patient_pool;
-mod sql;
-mod tokens;
+mod postgres;
+mod shared;
+mod sqlite;
 mod writer;
 
 use std::str::FromStr;
@@ -17,366 +19,64 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use uuid::Uuid;
 
-use crate::tasks::model::{
-    BulkDeletion, BulkOutcome, Completion, NewTask, TagCount, Task, TaskCounts, TaskFilter, TaskKey,
-    TaskPage, TaskPatch, TaskQuery, UserId,
-};
-
-pub use health::DbHealth;
+use crate::auth::{AccessTokens, Accounts};
+use crate::chat::{ChatStore, RateCounters, RunClaims};
+use crate::events::EventLog;
+use crate::persistence::Database;
+#[allow(unused_imports)] // named as `super::…` by the backends
+use crate::persistence::{Backend, StorageError, StorageResult};
+use crate::tasks::TaskRepository;
 use patient_pool::PatientPool;
-pub use sql::{PostgresStorage, SqliteStorage};
-pub use tokens::{AccessToken, AccessTokenStorage, LAST_USED_PRECISION_SECS};
+use postgres::PostgresStorage;
+use sqlite::SqliteStorage;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// A uniqueness rule was violated (e.g. the email is taken).
-    #[error("{0}")]
-    Conflict(String),
-    /// The database cannot be reached right now.
-    #[error("{0}")]
-    Unavailable(String),
-    /// A domain rule refused the change, checked on the row read inside the write.
-    #[error(transparent)]
-    Invalid(todokit_domain::DomainError),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+/// One handle per repository, all on one database (what [`connect`] opens). Cheap to clone.
+#[derive(Clone)]
+pub struct Repositories {
+    pub database: Arc<dyn Database>,
+    pub accounts: Arc<dyn Accounts>,
+    pub access_tokens: Arc<dyn AccessTokens>,
+    pub tasks: Arc<dyn TaskRepository>,
+    pub events: Arc<dyn EventLog>,
+    pub rate_counters: Arc<dyn RateCounters>,
+    pub run_claims: Arc<dyn RunClaims>,
+    pub chat: Arc<dyn ChatStore>,
 }
 
-/// What a client is told while the database cannot be reached.
-pub const UNAVAILABLE_MESSAGE: &str = "The database is unavailable; try again shortly";
-
-impl From<sqlx::Error> for StorageError {
-    fn from(err: sqlx::Error) -> Self {
-        if is_unavailable(&err) {
-            tracing::warn!(error = %err, "database unavailable");
-            Self::Unavailable(UNAVAILABLE_MESSAGE.into())
-        } else {
-            Self::Other(err.into())
+impl Repositories {
+    /// Every repository on `backend` (one value shared by all of them).
+    fn on<B>(backend: B) -> Self
+    where
+        B: Database
+            + Accounts
+            + AccessTokens
+            + TaskRepository
+            + EventLog
+            + RateCounters
+            + RunClaims
+            + ChatStore,
+    {
+        let backend = Arc::new(backend);
+        Self {
+            database: backend.clone(),
+            accounts: backend.clone(),
+            access_tokens: backend.clone(),
+            tasks: backend.clone(),
+            events: backend.clone(),
+            rate_counters: backend.clone(),
+            run_claims: backend.clone(),
+            chat: backend,
         }
     }
 }
-
-/// Errors that say the database cannot be reached (or is restarting) rather
-/// than that a query is wrong: connection and pool failures, and PostgreSQL's
-/// SQLSTATE classes 08 (connection exception) and 57P (shutdown, cannot
-/// connect now).
-pub fn is_unavailable(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
-        }
-        _ => false,
-    }
-}
-
-/// Whether `err`, or any error in its source chain, says the database is
-/// unavailable (for errors that crossed a boxed boundary, such as the ChatKit
-/// store's).
-pub fn is_unavailable_error(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(err);
-    while let Some(error) = current {
-        if let Some(sql) = error.downcast_ref::<sqlx::Error>()
-            && is_unavailable(sql)
-        {
-            return true;
-        }
-        if let Some(StorageError::Unavailable(_)) = error.downcast_ref::<StorageError>() {
-            return true;
-        }
-        current = error.source();
-    }
-    false
-}
-
-pub type StorageResult<T> = Result<T, StorageError>;
-
-/// A rate-limit counter: which window it counts, and when it expires.
-#[derive(Debug, Clone, Copy)]
-pub struct RateWindow<'a> {
-    pub key: &'a str,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: Uuid,
-    pub email: String,
-    pub created_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct UserCredentials {
-    pub user: User,
-    pub password_hash: String,
-}
-
-#[async_trait]
-pub trait Storage: AccessTokenStorage + Send + Sync + 'static {
-    fn backend(&self) -> Backend;
-    async fn ping(&self) -> StorageResult<()>;
-
-    /// Fails with `Conflict` when the normalized email is taken.
-    async fn create_user(
-        &self,
-        email: &str,
-        email_normalized: &str,
-        password_hash: &str,
-        now: Timestamp,
-    ) -> StorageResult<User>;
-    async fn user_credentials(&self, email_normalized: &str) -> StorageResult<Option<UserCredentials>>;
-    async fn user_by_id(&self, id: Uuid) -> StorageResult<Option<User>>;
-    /// Whether the account exists, for authenticating a request: an account found a moment
-    /// ago is taken to still exist without asking the database (`known_users`). One removed
-    /// through this storage is refused at once; one removed elsewhere (another replica) within
-    /// `known_users::KNOWN_FOR`.
-    async fn user_exists(&self, id: Uuid) -> StorageResult<bool>;
-    async fn delete_user(&self, id: Uuid) -> StorageResult<bool>;
-
-    /// Allocates the next per-user number in the same transaction as the insert.
-    async fn create_task(&self, user: UserId, task: &NewTask, now: Timestamp) -> StorageResult<Task>;
-    async fn get_task(&self, user: UserId, key: TaskKey) -> StorageResult<Option<Task>>;
-    async fn update_task(
-        &self,
-        user: UserId,
-        key: TaskKey,
-        patch: &TaskPatch,
-        now: Timestamp,
-    ) -> StorageResult<Option<Task>>;
-    /// Deletes the task and keeps it whole in `deleted_tasks` for [`restore_task`]; copies
-    /// deleted before `prune_before` are dropped in the same transaction.
-    ///
-    /// [`restore_task`]: Storage::restore_task
-    async fn delete_task(
-        &self,
-        user: UserId,
-        key: TaskKey,
-        now: Timestamp,
-        prune_before: Timestamp,
-    ) -> StorageResult<Option<Task>>;
-    /// Brings back a task deleted at or after `deleted_since`, with its id, number and every
-    /// field as they were (a parent task deleted meanwhile is forgotten). `None` if there is no
-    /// such copy; a conflict if its recurrence slot has been taken meanwhile.
-    async fn restore_task(
-        &self,
-        user: UserId,
-        id: Uuid,
-        deleted_since: Timestamp,
-    ) -> StorageResult<Option<Task>>;
-    /// Completing a recurring task creates its next occurrence in the same
-    /// transaction; completing again after a reopen does not duplicate it.
-    async fn set_completed(
-        &self,
-        user: UserId,
-        key: TaskKey,
-        completed: bool,
-        now: Timestamp,
-    ) -> StorageResult<Option<Completion>>;
-    async fn list_tasks(&self, user: UserId, query: &TaskQuery) -> StorageResult<TaskPage>;
-    async fn count_tasks(&self, user: UserId, filter: &TaskFilter) -> StorageResult<TaskCounts>;
-    async fn tag_counts(&self, user: UserId) -> StorageResult<Vec<TagCount>>;
-    /// Completes (or reopens) every matching task, each like `set_completed`.
-    async fn set_completed_matching(
-        &self,
-        user: UserId,
-        filter: &TaskFilter,
-        completed: bool,
-        now: Timestamp,
-    ) -> StorageResult<BulkOutcome>;
-    /// Deletes every matching task in one transaction, unless `expected_count` is given and
-    /// differs from how many match (then nothing is deleted).
-    async fn delete_matching(
-        &self,
-        user: UserId,
-        filter: &TaskFilter,
-        expected_count: Option<u64>,
-    ) -> StorageResult<BulkDeletion>;
-
-    /// The ChatKit store on the same database.
-    fn chat_store(&self) -> DynSqlChatStore;
-
-    /// Appends events to the log in one transaction, in order (and, on
-    /// PostgreSQL, notifies every replica at commit), ending the reply claims
-    /// `releases` names in the same transaction. Returns the events with ids.
-    async fn append_events(
-        &self,
-        events: &[crate::events::NewEvent],
-        releases: &[ClaimRelease],
-        now: Timestamp,
-    ) -> StorageResult<Vec<crate::events::Event>>;
-    /// The user's events after `after` (oldest first), or `None` when `after`
-    /// is no longer in the log (pruned or unknown): the client must reload.
-    async fn events_after(
-        &self,
-        user: UserId,
-        after: i64,
-        limit: u32,
-    ) -> StorageResult<Option<Vec<crate::events::Event>>>;
-    /// The id of the user's newest event, or 0.
-    async fn latest_event_id(&self, user: UserId) -> StorageResult<i64>;
-    /// Deletes events created before `before`.
-    async fn prune_events(&self, before: Timestamp) -> StorageResult<u64>;
-    /// Deletes the rate-limit counters whose window ended before `now`.
-    async fn prune_rate_counters(&self, now: Timestamp) -> StorageResult<u64>;
-    /// Forwards events published by any replica into `sink`. Returns false
-    /// when the backend has no cross-process fan-out (SQLite).
-    async fn listen_for_events(
-        &self,
-        sink: tokio::sync::broadcast::Sender<Arc<crate::events::Event>>,
-    ) -> anyhow::Result<bool>;
-
-    /// Adds one to each of the user's rate-limit counters `windows` (its key and when it
-    /// expires), in one statement, and returns their new counts in the same order.
-    async fn hit_rate_counters(&self, user: UserId, windows: &[RateWindow<'_>]) -> StorageResult<Vec<i64>>;
-    /// Takes one back from the user's counter `key`, for a message another limit refused.
-    async fn unhit_rate_counter(&self, user: UserId, key: &str) -> StorageResult<()>;
-
-    /// Pending tasks whose reminder time (`due_at − offset`) is at or before
-    /// `now` and that have not been reminded yet.
-    async fn due_reminders(&self, now: Timestamp, limit: u32) -> StorageResult<Vec<(UserId, Task)>>;
-    /// Marks a pending task's reminder sent. True only for the one caller that
-    /// flipped it, so each reminder fires once even across replicas; false for
-    /// a task completed or deleted since `due_reminders` saw it.
-    async fn mark_reminder_sent(&self, task: Uuid) -> StorageResult<bool>;
-
-    /// Claims `user`'s thread `thread_id` for the reply `run` that `replica` runs, until
-    /// `expires_at`. False, writing nothing, when another replica's claim that has not lapsed at
-    /// `now` holds the thread or when the thread is not `user`'s. A claim of the same replica is
-    /// taken over: the replica asks only when none of its runs holds the thread.
-    async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool>;
-    /// The replica whose claim, not lapsed at `now`, holds `user`'s thread `thread_id`.
-    async fn run_holder(
-        &self,
-        thread_id: &str,
-        user: UserId,
-        now: Timestamp,
-    ) -> StorageResult<Option<RunHolder>>;
-    /// Ends the claim of the reply `run_id` on `thread_id`, if it still holds it.
-    async fn release_run(&self, thread_id: &str, run_id: Uuid) -> StorageResult<()>;
-    /// Extends to `expires_at` the claims `replica` holds for the replies `runs` (those still
-    /// running there): a claim whose release failed is not among them, and lapses.
-    async fn renew_runs(&self, replica: Uuid, runs: &[Uuid], expires_at: Timestamp) -> StorageResult<u64>;
-}
-
-/// A reply's claim on its thread, shared by the replicas of one database.
-#[derive(Debug, Clone)]
-pub struct RunClaim {
-    pub thread_id: String,
-    pub user: UserId,
-    pub run_id: Uuid,
-    pub replica: Uuid,
-    /// Where the other replicas reach `replica`, if it said.
-    pub replica_url: Option<String>,
-    pub expires_at: Timestamp,
-}
-
-/// A claim for the thread a reply is about to create, saved with the thread itself (in the
-/// same statement), so the thread is never unclaimed while a reply is writing to it.
-#[derive(Debug, Clone)]
-pub struct NewThreadClaim {
-    pub run_id: Uuid,
-    pub replica: Uuid,
-    pub replica_url: Option<String>,
-    pub expires_at: Timestamp,
-}
-
-impl NewThreadClaim {
-    /// The claim on `user`'s thread `thread_id`, on these terms.
-    pub fn for_thread(&self, thread_id: &str, user: UserId) -> RunClaim {
-        RunClaim {
-            thread_id: thread_id.to_owned(),
-            user,
-            run_id: self.run_id,
-            replica: self.replica,
-            replica_url: self.replica_url.clone(),
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// A reply's claim to end (if it still holds its thread) with the event that says the reply
-/// finished: whoever sees the event finds the thread free.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimRelease {
-    pub thread_id: String,
-    pub run_id: Uuid,
-}
-
-/// The replica writing a reply, as its claim names it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RunHolder {
-    pub replica: Uuid,
-    pub replica_url: Option<String>,
-}
-
-pub type DynStorage = Arc<dyn Storage>;
-
-/// ChatKit threads and items, scoped by the caller in the chat context.
-pub type DynChatStore = Arc<dyn chatkit::Store<crate::chat::ChatContext>>;
-
-/// What a thread save did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThreadSaved {
-    Created,
-    Updated,
-}
-
-/// The SQL ChatKit store: [`chatkit::Store`] plus thread saves that say whether they
-/// created the thread, which the database knows from the save itself (so callers need not
-/// load the thread first to find out).
-#[async_trait]
-pub trait ChatStore: chatkit::Store<crate::chat::ChatContext> {
-    /// Saves like [`chatkit::Store::save_thread`]: the caller's own thread is updated, a new
-    /// one inserted. A thread id that belongs to another user is `NotFound`, and nothing is
-    /// written.
-    async fn save_thread_reporting(
-        &self,
-        thread: &chatkit::ThreadMetadata,
-        ctx: &crate::chat::ChatContext,
-    ) -> Result<ThreadSaved, chatkit::StoreError>;
-
-    /// Stores a thread `threads.create` made, with its first item and (PostgreSQL replicas)
-    /// its reply's claim, in one statement. An id that exists already is saved like any
-    /// other save, and the item added to it.
-    async fn start_thread(
-        &self,
-        thread: &chatkit::ThreadMetadata,
-        first_item: &chatkit::ThreadItem,
-        ctx: &crate::chat::ChatContext,
-    ) -> Result<ThreadSaved, chatkit::StoreError>;
-}
-
-pub type DynSqlChatStore = Arc<dyn ChatStore>;
 
 /// Opens the database named by `url` (`sqlite:` path or `postgres://`) and
 /// applies its migrations.
-pub async fn connect(url: &str) -> anyhow::Result<DynStorage> {
+pub async fn connect(url: &str) -> anyhow::Result<Repositories> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         connect_postgres(postgres_options(url)?).await
     } else {
@@ -440,7 +140,7 @@ fn is_loopback(host: &str) -> bool {
 /// Writes take turns in-process (`writer::Writer`): SQLite has one writer at
 /// a time, and in-process queueing is fair where its busy handler is not.
 /// Reads never wait for a writer (WAL).
-pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<DynStorage> {
+pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Repositories> {
     let options = options
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -462,20 +162,19 @@ pub async fn connect_sqlite(options: SqliteConnectOptions) -> anyhow::Result<Dyn
         .context("cannot open the SQLite database")?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("SQLite migrations failed")?;
     let pool = PatientPool::new(pool);
-    Ok(Arc::new(SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool))))
+    Ok(Repositories::on(SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool))))
 }
 
 /// Connections opened at start beside the one that applies the migrations, for the event
-/// listener and the first requests. A new connection is mostly waiting (a TLS handshake when
-/// the server offers TLS: ~100–150 ms measured here), so opening them side by side instead of
-/// one after another took start to ready on PostgreSQL from ~290 to ~185 ms (measured here).
+/// listener and the first requests. A new connection is mostly waiting, so opening them side by
+/// side shortens start to ready (`bench/RESULTS-notes.md`, "Mechanisms and what they measured").
 const CONNECTIONS_OPENED_AT_START: usize = 3;
 
 /// How long a PostgreSQL connection may sit idle in the pool and still be used without a ping
 /// (HikariCP skips its check the same way, for connections used in the last 500 ms).
 const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
-pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynStorage> {
+pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<Repositories> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
@@ -507,7 +206,7 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<DynSt
     opened.context("cannot connect to PostgreSQL")?;
     migrated.context("PostgreSQL migrations failed")?;
     let pool = PatientPool::new(pool);
-    Ok(Arc::new(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
+    Ok(Repositories::on(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
 }
 
 /// The current time at the precision the database keeps (microseconds), so
@@ -530,7 +229,10 @@ pub(crate) fn from_micros(value: i64) -> anyhow::Result<Timestamp> {
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
+    use crate::tasks::model::{TaskKey, UserId};
 
     /// Others holding the pool's connection in turn, longer in all than its acquire timeout:
     /// a read waits for its turn, as a write does, instead of failing.
@@ -539,7 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = patient_pool::tests::pool_of_one(&dir).await;
         sqlx::migrate!("./migrations/sqlite").run(pool.inner()).await.unwrap();
-        let storage = sql::SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
+        let storage = SqliteStorage::new(pool.clone(), writer::Writer::one_at_a_time(pool.clone()));
         let read = async move {
             storage.get_task(UserId(Uuid::new_v4()), TaskKey::Number(1)).await.map(|t| t.is_none())
         };

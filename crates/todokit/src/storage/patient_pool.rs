@@ -9,13 +9,13 @@
 //!
 //! Busy is told from broken by progress, not by a snapshot of the pool: under load a returned
 //! connection sits idle for a moment before the next waiter takes it, so "none idle" is often
-//! false in a burst (measured: 960 of 10,000 streams failed that way on PostgreSQL). A database
+//! false in a burst (see `bench/RESULTS-notes.md`, "Mechanisms and what they measured"). A database
 //! that stopped answering hands out no connection for a whole acquire timeout: dead ones fail
 //! their check and new ones fail to open.
 //!
 //! A burst is logged where it starts and where it ends, not once per statement: sqlx's own
-//! warning for every slow acquire is turned off in `storage::connect_*` (it wrote 16,000 lines
-//! in one 10,000-stream burst).
+//! warning for every slow acquire is turned off in `storage::connect_*` (one line per statement
+//! flooded the log in a burst).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

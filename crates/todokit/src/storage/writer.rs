@@ -11,17 +11,20 @@
 //!
 //! On SQLite the turn also holds the connection single-statement writes use, taken from the
 //! pool once and kept: sqlx pings a connection every time it goes back to the pool (on SQLite a
-//! round trip to the connection's thread), which doubled the hand-offs of every write and held
-//! the next writer back. Transactions (rare) still take a pooled connection, in their turn.
+//! round trip to the connection's thread), which would double the hand-offs of every write.
+//! Transactions (rare) still take a pooled connection, in their turn.
 //!
 //! A write that starts a reply (the new thread `thread.created` announces) goes ahead of the
-//! queue: it waits for the write in progress and at most one more, not for every queued write
-//! of every other reply. It is the reply's first sign of life, and under load the queue is
-//! most of its latency (measured: ~11 ms of waiting on average at 32 replies at once).
+//! queue ([`Writer::write_ahead`]): it waits for the write in progress and at most one more, not
+//! for every queued write of every other reply (its first sign of life; see
+//! `bench/RESULTS-notes.md`, "Mechanisms and what they measured").
 //!
-//! The one rule: never wait for a second write while holding a turn — nor,
-//! in a loop that drives a stream, wait for a write while the stream's
-//! producer (which may be suspended holding a turn) is not being polled
+//! The one rule — never wait for a second write while holding a turn — is kept by the API: a
+//! turn exists only for the length of the closure given to [`Writer::write`],
+//! [`Writer::write_ahead`] or [`Writer::transaction`], which gets a connection, not the turn.
+//! Debug builds also panic when such a closure starts another write (on either backend, so
+//! PostgreSQL runs catch what would deadlock SQLite). What the API cannot see is a loop that
+//! waits for a write while a stream whose producer is inside a write is not being polled
 //! (see `chat::runs`, which queues `run.started` without waiting for it).
 
 use std::ops::{Deref, DerefMut};
@@ -37,6 +40,8 @@ use super::patient_pool::PatientPool;
 pub struct Writer<DB: Database> {
     pool: PatientPool<DB>,
     turns: Option<Arc<Turns<DB>>>,
+    /// The statement that opens a write transaction.
+    begin: &'static str,
 }
 
 /// One write at a time: ordinary writes in the order they came, writes that go ahead before them.
@@ -54,22 +59,23 @@ type Turn<DB> = OwnedMutexGuard<Option<PoolConnection<DB>>>;
 
 impl<DB: Database> Clone for Writer<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), turns: self.turns.clone() }
+        Self { pool: self.pool.clone(), turns: self.turns.clone(), begin: self.begin }
     }
 }
 
 impl<DB: Database> Writer<DB> {
-    /// Writers queue for one turn at a time.
+    /// Writers queue for one turn at a time; transactions open with `BEGIN IMMEDIATE` (SQLite).
     pub fn one_at_a_time(pool: PatientPool<DB>) -> Self {
         Self {
             pool,
             turns: Some(Arc::new(Turns { current: Arc::new(Mutex::new(None)), line: Semaphore::new(1) })),
+            begin: "BEGIN IMMEDIATE",
         }
     }
 
-    /// Writers run concurrently (the database orders them).
+    /// Writers run concurrently (the database orders them); transactions open with `BEGIN`.
     pub fn concurrent(pool: PatientPool<DB>) -> Self {
-        Self { pool, turns: None }
+        Self { pool, turns: None, begin: "BEGIN" }
     }
 
     /// The line's semaphore is never closed, so acquiring it does not fail.
@@ -82,34 +88,91 @@ impl<DB: Database> Writer<DB> {
         Some(turns.current.clone().lock_owned().await)
     }
 
-    /// A connection for one autocommit write statement.
-    pub async fn acquire(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
-        self.acquire_in(Order::InLine).await
+    /// Runs `write` (autocommit statements) in a turn, on the writer's own connection on
+    /// SQLite or a pooled one on PostgreSQL. The turn ends when `write` returns.
+    pub async fn write<T, E>(
+        &self,
+        write: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        self.write_in(Order::InLine, write).await
     }
 
-    /// Like [`Writer::acquire`], ahead of the queued writes: for the write that starts a reply.
-    pub async fn acquire_ahead(&self) -> Result<WriteConnection<DB>, sqlx::Error> {
-        self.acquire_in(Order::Ahead).await
+    /// Like [`Writer::write`], ahead of the queued writes: for the write that starts a reply.
+    pub async fn write_ahead<T, E>(
+        &self,
+        write: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        self.write_in(Order::Ahead, write).await
     }
 
-    async fn acquire_in(&self, order: Order) -> Result<WriteConnection<DB>, sqlx::Error> {
-        match self.turn(order).await {
-            Some(mut turn) => {
-                if turn.is_none() {
-                    *turn = Some(self.pool.acquire().await?);
+    async fn write_in<T, E>(
+        &self,
+        order: Order,
+        write: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        one_write_at_a_time_per_task(async {
+            match self.turn(order).await {
+                Some(mut turn) => {
+                    if turn.is_none() {
+                        *turn = Some(self.pool.acquire().await?);
+                    }
+                    write(turn.as_mut().expect("the turn holds its connection")).await
                 }
-                Ok(WriteConnection::Kept(turn))
+                None => write(&mut *self.pool.acquire().await?).await,
             }
-            None => Ok(WriteConnection::Pooled(self.pool.acquire().await?)),
-        }
+        })
+        .await
     }
 
-    /// A transaction opened with `statement` (`BEGIN IMMEDIATE` on SQLite).
-    pub async fn begin(&self, statement: &'static str) -> Result<WriteTransaction<DB>, sqlx::Error> {
-        let turn = self.turn(Order::InLine).await;
-        let tx = Transaction::begin(self.pool.acquire().await?, Some(statement.into_sql_str())).await?;
-        Ok(WriteTransaction { tx, _turn: turn })
+    /// Runs `body` in a write transaction, in a turn. `body` commits it
+    /// ([`WriteTransaction::commit`]); one not committed when `body` returns is rolled back.
+    pub async fn transaction<T, E>(
+        &self,
+        body: impl AsyncFnOnce(&mut WriteTransaction<DB>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        one_write_at_a_time_per_task(async {
+            let _turn = self.turn(Order::InLine).await;
+            let connection = self.pool.acquire().await?;
+            let tx = Transaction::begin(connection, Some(self.begin.into_sql_str())).await?;
+            // Dropped before the turn: an uncommitted transaction rolls back first.
+            let mut tx = WriteTransaction { tx: Some(tx) };
+            body(&mut tx).await
+        })
+        .await
     }
+}
+
+#[cfg(debug_assertions)]
+tokio::task_local! {
+    /// Set while a task runs a write's closure.
+    static IN_A_WRITE: ();
+}
+
+/// Runs `write`; in debug builds, first panics if this task is inside another write's closure:
+/// on SQLite the second write would wait forever for the turn the first one holds.
+async fn one_write_at_a_time_per_task<F: Future>(write: F) -> F::Output {
+    #[cfg(debug_assertions)]
+    {
+        assert!(
+            IN_A_WRITE.try_with(|_| ()).is_err(),
+            "a write started another write while holding its turn (on SQLite this waits forever)"
+        );
+        IN_A_WRITE.scope((), write).await
+    }
+    #[cfg(not(debug_assertions))]
+    write.await
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -118,54 +181,30 @@ enum Order {
     Ahead,
 }
 
-/// A connection for one write: the writer's own for the length of its turn, or a pooled one.
-pub enum WriteConnection<DB: Database> {
-    Kept(Turn<DB>),
-    Pooled(PoolConnection<DB>),
-}
-
-impl<DB: Database> Deref for WriteConnection<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Self::Kept(turn) => turn.as_ref().expect("a kept turn holds its connection"),
-            Self::Pooled(connection) => connection,
-        }
-    }
-}
-
-impl<DB: Database> DerefMut for WriteConnection<DB> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            Self::Kept(turn) => turn.as_mut().expect("a kept turn holds its connection"),
-            Self::Pooled(connection) => connection,
-        }
-    }
-}
-
-/// A write transaction; the turn ends when it commits or is dropped.
+/// A write transaction, lent to [`Writer::transaction`]'s body.
 pub struct WriteTransaction<DB: Database> {
-    // Fields drop in order: an uncommitted transaction rolls back first.
-    tx: Transaction<'static, DB>,
-    _turn: Option<Turn<DB>>,
+    tx: Option<Transaction<'static, DB>>,
 }
 
 impl<DB: Database> WriteTransaction<DB> {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        match self.tx.take() {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        }
     }
 }
 
 impl<DB: Database> Deref for WriteTransaction<DB> {
     type Target = DB::Connection;
     fn deref(&self) -> &Self::Target {
-        &self.tx
+        self.tx.as_deref().expect("a transaction is not used after its commit")
     }
 }
 
 impl<DB: Database> DerefMut for WriteTransaction<DB> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+        self.tx.as_deref_mut().expect("a transaction is not used after its commit")
     }
 }
 
@@ -190,7 +229,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = patient_pool::tests::pool_of_one(&dir).await;
         let writer = Writer::concurrent(pool.clone());
-        let write = async move { writer.begin("BEGIN").await?.commit().await };
+        let write = async move { writer.transaction(async |tx| tx.commit().await).await };
         let written = patient_pool::tests::while_busy_past_the_timeout(&pool, write).await;
         written.expect("the write goes through in its turn");
     }
@@ -203,16 +242,33 @@ mod tests {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
         let writer = Writer::one_at_a_time(PatientPool::new(pool));
         let finished = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let in_progress = writer.acquire().await.unwrap();
+        let (end_write, write_ends) = tokio::sync::oneshot::channel::<()>();
+        let in_progress = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .write(async |_| {
+                        write_ends.await.unwrap();
+                        Ok::<_, sqlx::Error>(())
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
 
         let mut writes = Vec::new();
         for name in ["queued 1", "queued 2", "queued 3", "ahead"] {
             let (writer, finished) = (writer.clone(), finished.clone());
             writes.push(tokio::spawn(async move {
-                let connection =
-                    if name == "ahead" { writer.acquire_ahead().await } else { writer.acquire().await };
-                finished.lock().unwrap().push(name);
-                drop(connection);
+                let note = async |_: &mut sqlx::SqliteConnection| {
+                    finished.lock().unwrap().push(name);
+                    Ok::<_, sqlx::Error>(())
+                };
+                if name == "ahead" { writer.write_ahead(note).await } else { writer.write(note).await }
+                    .unwrap();
             }));
             // Each write is waiting for its turn before the next one comes (current-thread runtime).
             for _ in 0..10 {
@@ -220,7 +276,8 @@ mod tests {
             }
         }
         assert!(finished.lock().unwrap().is_empty());
-        drop(in_progress);
+        end_write.send(()).unwrap();
+        in_progress.await.unwrap();
         for write in writes {
             write.await.unwrap();
         }
@@ -242,14 +299,17 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let writer = Writer::one_at_a_time(PatientPool::new(pool.clone()));
-        sqlx::query("CREATE TEMP TABLE made_here (n INTEGER)")
-            .execute(&mut *writer.acquire().await.unwrap())
+        writer
+            .write(async |connection| {
+                sqlx::query("CREATE TEMP TABLE made_here (n INTEGER)").execute(connection).await
+            })
             .await
             .unwrap();
         for n in 0..3 {
-            sqlx::query("INSERT INTO made_here (n) VALUES ($1)")
-                .bind(n)
-                .execute(&mut *writer.acquire_ahead().await.unwrap())
+            writer
+                .write_ahead(async |connection| {
+                    sqlx::query("INSERT INTO made_here (n) VALUES ($1)").bind(n).execute(connection).await
+                })
                 .await
                 .expect("the next write runs on the same connection");
         }
@@ -270,11 +330,14 @@ mod tests {
             .map(|n| {
                 let writer = writer.clone();
                 tokio::spawn(async move {
-                    let mut tx = writer.begin("BEGIN IMMEDIATE").await?;
-                    sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await?;
-                    // Hold the turn across an await, as real transactions do.
-                    tokio::task::yield_now().await;
-                    tx.commit().await
+                    writer
+                        .transaction(async |tx| {
+                            sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut **tx).await?;
+                            // Hold the turn across an await, as real transactions do.
+                            tokio::task::yield_now().await;
+                            tx.commit().await
+                        })
+                        .await
                 })
             })
             .collect();
@@ -283,5 +346,44 @@ mod tests {
         }
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&pool).await.unwrap();
         assert_eq!(rows, 32);
+    }
+
+    /// A write that starts another from inside its turn would wait forever on SQLite (the
+    /// second waits for the turn the first holds). Debug builds panic instead, on either
+    /// backend: here a PostgreSQL-shaped writer, whose turns never wait, still catches it.
+    #[cfg(debug_assertions)]
+    #[tokio::test]
+    #[should_panic(expected = "a write started another write while holding its turn")]
+    async fn a_write_inside_a_write_panics_in_debug_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(database_in(&dir)).await.unwrap();
+        let writer = Writer::concurrent(PatientPool::new(pool));
+        writer.write(async |_| writer.transaction(async |_| Ok::<_, sqlx::Error>(())).await).await.unwrap();
+    }
+
+    /// The same on SQLite's writer, where without the check this test would never end.
+    #[cfg(debug_assertions)]
+    #[tokio::test]
+    #[should_panic(expected = "a write started another write while holding its turn")]
+    async fn a_write_inside_a_sqlite_write_panics_instead_of_waiting_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(database_in(&dir)).await.unwrap();
+        let writer = Writer::one_at_a_time(PatientPool::new(pool));
+        writer
+            .transaction(async |_| writer.write_ahead(async |_| Ok::<_, sqlx::Error>(())).await)
+            .await
+            .unwrap();
+    }
+
+    /// Writes one after another in one task are fine: the check is about nesting only.
+    #[tokio::test]
+    async fn writes_one_after_another_in_one_task_do_not_trip_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(database_in(&dir)).await.unwrap();
+        let writer = Writer::one_at_a_time(PatientPool::new(pool));
+        for _ in 0..3 {
+            writer.write(async |_| Ok::<_, sqlx::Error>(())).await.unwrap();
+            writer.transaction(async |tx| tx.commit().await).await.unwrap();
+        }
     }
 }

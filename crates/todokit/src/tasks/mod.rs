@@ -3,7 +3,10 @@
 //! rules (validation, numbering, recurrence, time windows) live here once.
 
 pub mod model;
+mod repository;
 mod zone;
+
+use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::Deserialize;
@@ -14,11 +17,12 @@ use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::events::{EventBus, kind as event_kind};
-use crate::storage::{DynStorage, StorageError};
+use crate::persistence::StorageError;
 use model::{
     BulkDeletion, BulkOutcome, Completion, NewTask, SortKey, SortOrder, TagCount, Task, TaskCounts,
     TaskFilter, TaskKey, TaskPage, TaskPatch, TaskQuery, UserId,
 };
+pub use repository::TaskRepository;
 pub use todokit_domain::query::{DueWindow, StatusFilter};
 pub use zone::UserZone;
 
@@ -178,14 +182,14 @@ pub struct ListCriteria {
 
 #[derive(Clone)]
 pub struct TaskService {
-    storage: DynStorage,
+    storage: Arc<dyn TaskRepository>,
     events: Option<EventBus>,
     clock: Clock,
 }
 
 impl TaskService {
     /// A service on `storage` that reads the system clock.
-    pub fn new(storage: DynStorage) -> Self {
+    pub fn new(storage: Arc<dyn TaskRepository>) -> Self {
         Self { storage, events: None, clock: Clock::system() }
     }
 

@@ -186,7 +186,7 @@ async fn forged_expired_and_orphaned_tokens_are_refused(app: TestApp) {
         app.get("/api/auth/session", &bad).await.expect_error(401, "unauthorized");
     }
 
-    assert!(app.storage.delete_user(uuid::Uuid::parse_str(&user_id).unwrap()).await.unwrap());
+    assert!(app.storage.accounts.delete_user(uuid::Uuid::parse_str(&user_id).unwrap()).await.unwrap());
     app.get("/api/auth/session", &token).await.expect_error(401, "unauthorized");
 }
 
@@ -201,19 +201,25 @@ async fn an_account_found_a_moment_ago_is_not_looked_up_again(app: TestApp) {
     let user_id = uuid::Uuid::parse_str(session["user"]["id"].as_str().unwrap()).unwrap();
     let elsewhere = app.another_storage().await;
 
-    assert!(elsewhere.user_exists(user_id).await.unwrap());
-    assert!(elsewhere.delete_user(user_id).await.unwrap());
-    assert!(!elsewhere.user_exists(user_id).await.unwrap(), "removed through this storage: refused at once");
+    assert!(elsewhere.accounts.user_exists(user_id).await.unwrap());
+    assert!(elsewhere.accounts.delete_user(user_id).await.unwrap());
     assert!(
-        app.storage.user_by_id(user_id).await.unwrap().is_none(),
+        !elsewhere.accounts.user_exists(user_id).await.unwrap(),
+        "removed through this storage: refused at once"
+    );
+    assert!(
+        app.storage.accounts.user_by_id(user_id).await.unwrap().is_none(),
         "the account is gone from the database"
     );
     assert!(
-        app.storage.user_exists(user_id).await.unwrap(),
+        app.storage.accounts.user_exists(user_id).await.unwrap(),
         "found by the server a moment ago: not asked again"
     );
     let stranger = uuid::Uuid::now_v7();
-    assert!(!app.storage.user_exists(stranger).await.unwrap(), "an account never found is always looked up");
+    assert!(
+        !app.storage.accounts.user_exists(stranger).await.unwrap(),
+        "an account never found is always looked up"
+    );
 }
 
 fn base64_url(text: &str) -> String {

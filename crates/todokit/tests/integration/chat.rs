@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
-use todokit::storage::ThreadSaved;
+use todokit::chat::ThreadSaved;
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -189,8 +189,10 @@ async fn thread_title_comes_from_the_first_message_and_can_be_renamed(app: TestA
 /// Two users straight in storage: the owner's and the other user's tool contexts.
 async fn owner_and_other(app: &TestApp) -> (ChatContext, ChatContext) {
     let now = todokit::Clock::system().now();
-    let owner = app.storage.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
-    let other = app.storage.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
+    let owner =
+        app.storage.accounts.create_user("owner@example.com", "owner@example.com", "x", now).await.unwrap();
+    let other =
+        app.storage.accounts.create_user("other@example.com", "other@example.com", "x", now).await.unwrap();
     (context(&json!(owner.id)), context(&json!(other.id)))
 }
 
@@ -206,7 +208,7 @@ async fn locked_threads_refuse_new_messages(app: TestApp) {
     let me = app.get("/api/auth/session", &token).await.expect(200);
     let ctx = context(&me["user"]["id"]);
     let (thread_id, _) = create_thread(&app, &token, "hello").await;
-    let store = app.storage.chat_store();
+    let store = app.storage.chat.clone();
     let mut thread = store.load_thread(&thread_id, &ctx).await.unwrap();
     thread.status = chatkit::ThreadStatus::Locked { reason: Some("Archived".into()) };
     store.save_thread(&thread, &ctx).await.unwrap();
@@ -229,7 +231,7 @@ async fn items_with_equal_timestamps_keep_a_stable_order(app: TestApp) {
     let me = app.get("/api/auth/session", &token).await.expect(200);
     let ctx = context(&me["user"]["id"]);
     let (thread_id, _) = create_thread(&app, &token, "hello").await;
-    let store = app.storage.chat_store();
+    let store = app.storage.chat.clone();
     let at = jiff::Timestamp::from_second(2_000_000_000).unwrap();
     let ids: Vec<String> = (0..7).map(|i| format!("msg_same_{i}")).collect();
     let items: Vec<chatkit::ThreadItem> = ids
@@ -309,7 +311,7 @@ async fn feedback_is_stored(app: TestApp) {
 
 async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
     let (mine, theirs) = owner_and_other(&app).await;
-    let store = app.storage.chat_store();
+    let store = app.storage.chat.clone();
     let message = |thread_id: &str, text: &str| chatkit::ThreadItem {
         id: format!("msg_{text}"),
         thread_id: thread_id.to_owned(),
@@ -375,7 +377,7 @@ async fn a_thread_save_says_whether_it_created_the_thread(app: TestApp) {
 
 async fn a_new_item_moves_its_thread_up_and_never_lands_in_another_users_thread(app: TestApp) {
     let (mine, theirs) = owner_and_other(&app).await;
-    let store = app.storage.chat_store();
+    let store = app.storage.chat.clone();
     let older = chatkit::ThreadMetadata::new("thr_older");
     let newer = chatkit::ThreadMetadata::new("thr_newer");
     store.save_thread(&older, &mine).await.unwrap();

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
-use todokit::storage::DynStorage;
+use todokit::storage::Repositories;
 use todokit::{AppState, Config};
 use tokio::sync::oneshot;
 
@@ -47,7 +47,7 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
-    pub storage: DynStorage,
+    pub storage: Repositories,
     pub data_dir: tempfile::TempDir,
     pub db: Db,
     pub pg: Option<PgConnectOptions>,
@@ -288,7 +288,7 @@ impl TestApp {
     }
 
     /// A storage of its own on this server's database, as another process or replica opens.
-    pub async fn another_storage(&self) -> DynStorage {
+    pub async fn another_storage(&self) -> Repositories {
         match &self.pg {
             Some(options) => todokit::storage::connect_postgres(options.clone()).await.unwrap(),
             None => {

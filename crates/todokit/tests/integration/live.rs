@@ -9,8 +9,9 @@ use futures::StreamExt;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use todokit::chat::ChatContext;
+use todokit::chat::{NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
+use todokit::events::ClaimRelease;
 use todokit::events::NewEvent;
-use todokit::storage::{ClaimRelease, NewThreadClaim, RunClaim, RunHolder, ThreadSaved};
 use todokit::tasks::UserZone;
 use todokit::tasks::model::UserId;
 use todokit::tools::ToolContext;
@@ -232,7 +233,7 @@ async fn reconnecting_replays_what_was_missed_or_says_reset(app: TestApp) {
 
     // Pruned past the retention → reset too.
     let far_future = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
-    app.storage.prune_events(far_future).await.unwrap();
+    app.storage.events.prune_events(far_future).await.unwrap();
     let mut pruned = EventStream::open(&app, &token, Some(first_id)).await;
     let reset = pruned.next().await;
     assert_eq!((reset.kind.as_str(), reset.id), ("reset", None));
@@ -785,7 +786,7 @@ async fn cancellation_notes(app: &TestApp, token: &str, thread_id: &str) -> Vec<
     let ctx = user_context(app, token).await;
     let items = app
         .storage
-        .chat_store()
+        .chat
         .load_thread_items(thread_id, None, 100, chatkit::SortOrder::Asc, &ctx)
         .await
         .unwrap();
@@ -948,7 +949,7 @@ async fn stop_keeps_the_partial_reply_and_a_hidden_note(app: TestApp, _fake: Fak
 
     let items = app
         .storage
-        .chat_store()
+        .chat
         .load_thread_items(&thread_id, None, 100, chatkit::SortOrder::Asc, &ctx)
         .await
         .unwrap();
@@ -1146,6 +1147,7 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
             tokio::spawn(async move {
                 for n in 0..APPENDS {
                     storage
+                        .events
                         .append_events(&batch(writer, n), &[], todokit::Clock::system().now())
                         .await
                         .unwrap();
@@ -1166,8 +1168,16 @@ async fn concurrent_appends_reach_every_replica_in_id_order() {
         }
     }
     assert!(heard.windows(2).all(|pair| pair[0] < pair[1]), "heard out of order: {heard:?}");
-    let logged: Vec<i64> =
-        b.storage.events_after(user, 0, 1000).await.unwrap().unwrap().iter().map(|event| event.id).collect();
+    let logged: Vec<i64> = b
+        .storage
+        .events
+        .events_after(user, 0, 1000)
+        .await
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(|event| event.id)
+        .collect();
     assert_eq!(heard, logged);
 }
 
@@ -1239,39 +1249,52 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         Some(RunHolder { replica, replica_url: Some(format!("http://{replica}.replicas.test")) })
     };
 
-    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert_eq!(storage.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
     // Held: no other run takes it, from any replica.
-    assert!(!storage.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap());
+    assert!(
+        !storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap()
+    );
     // Another user can neither claim the thread (even once the claim lapsed) nor see the claim.
     let foreign = RunClaim { user: other, ..claim(second_run, replica_b, start + lease * 3) };
-    assert!(!storage.claim_run(&foreign, start + lease * 3).await.unwrap());
-    assert!(storage.run_holder(&thread_id, other, start).await.unwrap().is_none());
+    assert!(!storage.run_claims.claim_run(&foreign, start + lease * 3).await.unwrap());
+    assert!(storage.run_claims.run_holder(&thread_id, other, start).await.unwrap().is_none());
 
     // Renewed, a claim outlives its first lease; a replica renews only the runs it names as
     // running (a claim whose release failed is left to lapse), and only its own claims…
-    assert_eq!(storage.renew_runs(replica_a, &[second_run], start + lease * 9).await.unwrap(), 0);
+    assert_eq!(storage.run_claims.renew_runs(replica_a, &[second_run], start + lease * 9).await.unwrap(), 0);
     // (Past a thousand running replies, the ids go in more than one statement.)
     let many_running: Vec<Uuid> = (0..1500).map(|_| Uuid::now_v7()).chain([first_run]).collect();
-    assert_eq!(storage.renew_runs(replica_a, &many_running, start + lease * 2).await.unwrap(), 1);
+    assert_eq!(storage.run_claims.renew_runs(replica_a, &many_running, start + lease * 2).await.unwrap(), 1);
     assert_eq!(
-        storage.renew_runs(replica_b, &[first_run], start + lease * 9).await.unwrap(),
+        storage.run_claims.renew_runs(replica_b, &[first_run], start + lease * 9).await.unwrap(),
         0,
         "B holds nothing"
     );
     assert!(
-        !storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease).await.unwrap()
+        !storage
+            .run_claims
+            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease)
+            .await
+            .unwrap()
     );
     // …and once it lapses (its replica stopped renewing it), another replica takes over.
-    assert!(storage.run_holder(&thread_id, user, start + lease * 2).await.unwrap().is_none());
+    assert!(storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap().is_none());
     assert!(
-        storage.claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2).await.unwrap()
+        storage
+            .run_claims
+            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2)
+            .await
+            .unwrap()
     );
     // The first run's late release leaves the new claim alone; the holder's own ends it.
-    storage.release_run(&thread_id, first_run).await.unwrap();
-    assert_eq!(storage.run_holder(&thread_id, user, start + lease * 2).await.unwrap(), held_by(replica_b));
-    storage.release_run(&thread_id, second_run).await.unwrap();
-    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
+    storage.run_claims.release_run(&thread_id, first_run).await.unwrap();
+    assert_eq!(
+        storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap(),
+        held_by(replica_b)
+    );
+    storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
+    assert!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap().is_none());
 
     // A reply that creates its thread saves its claim with it (PostgreSQL, one statement): claimed
     // from the moment the thread exists; saved again (an update), the claim is left as it is.
@@ -1291,21 +1314,24 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
             content: vec![chatkit::AssistantMessageContent::text("hello")],
         },
     );
-    let chat = storage.chat_store();
+    let chat = storage.chat.clone();
     match app.db {
         Db::Postgres => {
             assert_eq!(
                 chat.start_thread(&new_thread, &first_message, &created).await.unwrap(),
                 ThreadSaved::Created
             );
-            assert_eq!(storage.run_holder(&new_thread.id, user, start).await.unwrap(), held_by(replica_a));
+            assert_eq!(
+                storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap(),
+                held_by(replica_a)
+            );
             new_thread.title = Some("Renamed".into());
             assert_eq!(
                 chat.save_thread_reporting(&new_thread, &created).await.unwrap(),
                 ThreadSaved::Updated
             );
-            storage.release_run(&new_thread.id, first_run).await.unwrap();
-            assert!(storage.run_holder(&new_thread.id, user, start).await.unwrap().is_none());
+            storage.run_claims.release_run(&new_thread.id, first_run).await.unwrap();
+            assert!(storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap().is_none());
         }
         Db::Sqlite => {
             assert!(chat.start_thread(&new_thread, &first_message, &created).await.is_err());
@@ -1318,22 +1344,25 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     }
 
     // A replica takes over a claim of its own that a failed release left behind.
-    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert!(storage.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
-    storage.release_run(&thread_id, second_run).await.unwrap();
-    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
+    storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
+    assert!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap().is_none());
 
     // A claim ends in the write that logs its reply's end; one naming another run is left alone.
-    assert!(storage.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
     let finished = NewEvent { user, kind: "run.finished".into(), data: json!({"thread_id": thread_id}) };
     let ending = |run_id| [ClaimRelease { thread_id: thread_id.clone(), run_id }];
-    let before = storage.latest_event_id(user).await.unwrap();
-    storage.append_events(std::slice::from_ref(&finished), &ending(second_run), start).await.unwrap();
-    assert_eq!(storage.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
-    let logged =
-        storage.append_events(std::slice::from_ref(&finished), &ending(first_run), start).await.unwrap();
-    assert!(storage.run_holder(&thread_id, user, start).await.unwrap().is_none());
-    let log = storage.events_after(user, before, 10).await.unwrap().unwrap();
+    let before = storage.events.latest_event_id(user).await.unwrap();
+    storage.events.append_events(std::slice::from_ref(&finished), &ending(second_run), start).await.unwrap();
+    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
+    let logged = storage
+        .events
+        .append_events(std::slice::from_ref(&finished), &ending(first_run), start)
+        .await
+        .unwrap();
+    assert!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap().is_none());
+    let log = storage.events.events_after(user, before, 10).await.unwrap().unwrap();
     assert_eq!(
         log.iter().map(|event| event.kind.as_str()).collect::<Vec<_>>(),
         ["run.finished", "run.finished"]
@@ -1356,23 +1385,24 @@ async fn event_streams_end_when_the_server_shuts_down() {
 /// The background pass prunes the event log and the rate-limit counters as two steps: pruning
 /// events leaves every counter alone, and only counters whose window ended go.
 async fn a_background_pass_prunes_old_events_and_ended_rate_windows_separately(app: TestApp) {
-    use todokit::storage::RateWindow;
+    use todokit::chat::RateWindow;
     let token = app.new_user().await;
     app.create_task(&token, json!({"title": "an event"})).await;
     let email = format!("counted-{}@example.com", uuid::Uuid::new_v4().simple());
     let now = todokit::Clock::system().now();
-    let user =
-        todokit::tasks::model::UserId(app.storage.create_user(&email, &email, "x", now).await.unwrap().id);
+    let user = todokit::tasks::model::UserId(
+        app.storage.accounts.create_user(&email, &email, "x", now).await.unwrap().id,
+    );
     let hour = jiff::SignedDuration::from_hours(1);
     let ended = RateWindow { key: "ended", expires_at: now - hour };
     let open = RateWindow { key: "open", expires_at: now + hour };
-    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 1]);
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 1]);
 
     // Every event is older than a cutoff in the future; no counter goes with them.
-    assert!(app.storage.prune_events(now + hour).await.unwrap() >= 1);
-    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [2, 2]);
+    assert!(app.storage.events.prune_events(now + hour).await.unwrap() >= 1);
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [2, 2]);
 
     // The counters whose window ended before now go; the open one keeps counting.
-    assert!(app.storage.prune_rate_counters(now).await.unwrap() >= 1);
-    assert_eq!(app.storage.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 3]);
+    assert!(app.storage.rate_counters.prune_rate_counters(now).await.unwrap() >= 1);
+    assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 3]);
 }

@@ -216,14 +216,14 @@ async fn patch_changes_and_clears_fields(app: TestApp) {
 /// The rule that a reminder or rule needs a due time holds against concurrent updates: it is
 /// checked on the row the update's own write transaction reads, not on an earlier read.
 async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: TestApp) {
-    use todokit::storage::StorageError;
+    use todokit::persistence::StorageError;
     use todokit::tasks::model::{NewTask, TaskKey, TaskPatch, UserId};
     use todokit_domain::{Recurrence, ReminderOffset, Tags, Title};
 
     // Storage itself refuses the patch on a task without a due time.
     let now = app.state.clock.now();
     let email = format!("rule-{}@example.com", uuid::Uuid::new_v4().simple());
-    let user = UserId(app.storage.create_user(&email, &email, "not a hash", now).await.unwrap().id);
+    let user = UserId(app.storage.accounts.create_user(&email, &email, "not a hash", now).await.unwrap().id);
     let undated = NewTask {
         title: Title::parse("Undated").unwrap(),
         description: None,
@@ -235,7 +235,7 @@ async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: T
         recurrence: None,
         completed: false,
     };
-    let task = app.storage.create_task(user, &undated, now).await.unwrap();
+    let task = app.storage.tasks.create_task(user, &undated, now).await.unwrap();
     let rule = Recurrence::new(todokit_domain::Frequency::Daily, 1).unwrap();
     for (patch, field) in [
         (
@@ -244,12 +244,12 @@ async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: T
         ),
         (TaskPatch { recurrence: Some(Some(rule)), ..Default::default() }, "recurrence"),
     ] {
-        match app.storage.update_task(user, TaskKey::Id(task.id), &patch, now).await {
+        match app.storage.tasks.update_task(user, TaskKey::Id(task.id), &patch, now).await {
             Err(StorageError::Invalid(err)) => assert_eq!(err.field(), field),
             other => panic!("{field}: expected the rule to refuse the patch, got {other:?}"),
         }
     }
-    let unchanged = app.storage.get_task(user, TaskKey::Id(task.id)).await.unwrap().unwrap();
+    let unchanged = app.storage.tasks.get_task(user, TaskKey::Id(task.id)).await.unwrap().unwrap();
     assert_eq!(unchanged, task);
 
     // Over REST, a reminder set while another request clears the due time: either the reminder
@@ -287,9 +287,9 @@ async fn the_task_service_reads_the_time_from_its_clock(app: TestApp) {
 
     let start: jiff::Timestamp = "2031-05-01T10:00:00Z".parse().unwrap();
     let clock = todokit::Clock::manual(start);
-    let tasks = TaskService::new(app.storage.clone()).with_clock(clock.clone());
+    let tasks = TaskService::new(app.storage.tasks.clone()).with_clock(clock.clone());
     let email = format!("clock-{}@example.com", uuid::Uuid::new_v4().simple());
-    let user = UserId(app.storage.create_user(&email, &email, "x", start).await.unwrap().id);
+    let user = UserId(app.storage.accounts.create_user(&email, &email, "x", start).await.unwrap().id);
     let zone = UserZone::parse("UTC").unwrap();
 
     let input = TaskInput {
@@ -680,7 +680,7 @@ async fn restore_is_per_user_once_and_within_the_window(app: TestApp) {
     let session = app.get("/api/auth/session", &owner).await.expect(200);
     let user = todokit::tasks::model::UserId(session["user"]["id"].as_str().unwrap().parse().unwrap());
     let after_the_window = todokit::Clock::system().now() + jiff::SignedDuration::from_secs(1);
-    let found = app.storage.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
+    let found = app.storage.tasks.restore_task(user, id.parse().unwrap(), after_the_window).await.unwrap();
     assert!(found.is_none(), "a copy deleted before the window is not restored");
     app.post(&path, &owner, json!({})).await.expect(200);
 }

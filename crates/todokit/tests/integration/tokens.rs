@@ -46,7 +46,7 @@ async fn access_tokens_authenticate_and_revoke_at_once(app: TestApp) {
     let user = uuid::Uuid::parse_str(session["user"]["id"].as_str().unwrap()).unwrap();
     let past = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1);
     let (expired, expired_secret) = todokit::auth::access_token::issue_access_token(
-        &app.storage,
+        &*app.storage.access_tokens,
         user,
         "expired",
         Some(past),

@@ -44,7 +44,7 @@ on_both_backends!(
 );
 
 async fn every_tool_works_end_to_end(app: TestApp) {
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (ctx, token) = user_context(&app, "America/New_York").await;
 
     let created = ok(tools
@@ -155,7 +155,7 @@ async fn every_tool_works_end_to_end(app: TestApp) {
 }
 
 async fn bad_arguments_become_tool_errors(app: TestApp) {
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (ctx, _) = user_context(&app, "UTC").await;
     ok(tools.call(&ctx, "create_task", json!({"title": "Exists"})).await);
 
@@ -252,7 +252,7 @@ async fn bad_arguments_become_tool_errors(app: TestApp) {
 }
 
 async fn tools_never_reach_another_users_tasks(app: TestApp) {
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (owner, owner_token) = user_context(&app, "UTC").await;
     let (intruder, _) = user_context(&app, "UTC").await;
     let task = ok(tools.call(&owner, "create_task", json!({"title": "Mine"})).await)["task"].clone();
@@ -326,7 +326,7 @@ fn tool_definitions() {
 }
 
 async fn every_task_field_through_the_tools(app: TestApp) {
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (ctx, token) = user_context(&app, "America/New_York").await;
 
     // Reminder and recurrence in words, on create. 2031-10-30 is a Thursday.
@@ -479,7 +479,7 @@ async fn every_task_field_through_the_tools(app: TestApp) {
 
 async fn typed_calls_report_a_missing_task_as_a_variant(app: TestApp) {
     use todokit::tools::{CreateTaskArgs, RecurrenceArg, TaskIdArg, ToolError, UpdateTaskArgs};
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (ctx, _) = user_context(&app, "UTC").await;
     let created = tools
         .create_task(
@@ -506,7 +506,7 @@ async fn typed_calls_report_a_missing_task_as_a_variant(app: TestApp) {
 }
 
 async fn bulk_tools_act_only_on_their_filter_and_name_the_tasks(app: TestApp) {
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let (ctx, token) = user_context(&app, "UTC").await;
     let (other, other_token) = user_context(&app, "UTC").await;
     for (title, priority, tags) in [
@@ -657,7 +657,7 @@ fn no_bulk_call_changes_a_task_outside_its_filter() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let Some(app) = runtime.block_on(crate::helpers::spawn_app(crate::helpers::Db::Sqlite)) else { return };
-    let tools = TaskTools::new(TaskService::new(app.storage.clone()));
+    let tools = TaskTools::new(TaskService::new(app.storage.tasks.clone()));
     let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
     let strategy = (prop::collection::vec(seed, 1..10), filter, op);
     runner

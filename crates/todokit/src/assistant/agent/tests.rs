@@ -18,7 +18,7 @@ use tokio::sync::Barrier;
 use super::LlmResponder;
 use crate::assistant::llm::{ApiKey, LlmClient, LlmConfig};
 use crate::chat::ChatContext;
-use crate::storage::DynChatStore;
+use crate::chat::DynChatStore;
 use crate::tasks::model::{TaskKey, UserId};
 use crate::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
 use crate::tools::{ToolContext, ToolDefinition, ToolExecutor, ToolOutput};
@@ -163,9 +163,10 @@ async fn harness(script: Script) -> Harness {
 
 async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let storage =
+    let repos =
         crate::storage::connect(&format!("sqlite:{}", dir.path().join("tasks.db").display())).await.unwrap();
-    let user = storage
+    let user = repos
+        .accounts
         .create_user("agent@example.com", "agent@example.com", "not-a-hash", crate::Clock::system().now())
         .await
         .unwrap();
@@ -191,9 +192,12 @@ async fn harness_with(script: Script, options: HarnessOptions) -> Harness {
     config.idle_timeout = Duration::from_secs(10);
     (options.configure)(&mut config);
 
-    let store: DynChatStore = storage.chat_store();
-    let tools =
-        Arc::new(TestTools { tasks: TaskService::new(storage), calls: Mutex::default(), gate: options.gate });
+    let store: DynChatStore = repos.chat.clone();
+    let tools = Arc::new(TestTools {
+        tasks: TaskService::new(repos.tasks.clone()),
+        calls: Mutex::default(),
+        gate: options.gate,
+    });
     let mut responder = LlmResponder::new(LlmClient::new(config).unwrap(), tools.clone(), store.clone());
     if let Some(clock) = options.clock {
         responder = responder.with_clock(clock);

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use todokit::assistant::offline::OfflineResponder;
 use todokit::chat::ChatContext;
-use todokit::storage::DynChatStore;
+use todokit::chat::DynChatStore;
 use todokit::tasks::model::{SortKey, Task, UserId};
 use todokit::tasks::{ListCriteria, TaskInput, TaskService, UserZone};
 use todokit::tools::{TaskTools, ToolContext};
@@ -112,7 +112,7 @@ pub struct Chat {
     pub tasks: TaskService,
     pub ctx: ChatContext,
     pub thread_id: Option<String>,
-    storage: todokit::storage::DynStorage,
+    storage: todokit::storage::Repositories,
     _dir: tempfile::TempDir,
 }
 
@@ -126,11 +126,14 @@ impl Chat {
         let dir = tempfile::tempdir().unwrap();
         let storage =
             todokit::storage::connect(&format!("sqlite:{}/t.db", dir.path().display())).await.unwrap();
-        let user =
-            storage.create_user("a@example.com", "a@example.com", "x", Timestamp::now()).await.unwrap();
-        let tasks = TaskService::new(storage.clone());
+        let user = storage
+            .accounts
+            .create_user("a@example.com", "a@example.com", "x", Timestamp::now())
+            .await
+            .unwrap();
+        let tasks = TaskService::new(storage.tasks.clone());
         let tools = Arc::new(TaskTools::new(tasks.clone()));
-        let store: DynChatStore = storage.chat_store();
+        let store: DynChatStore = storage.chat.clone();
         let now: Timestamp = NOW.parse().unwrap();
         let responder = OfflineResponder::new(tools.clone(), store.clone()).with_clock(move || now);
         let ctx =
@@ -160,8 +163,12 @@ impl Chat {
 
     /// Another user of the same server and database, in their own thread.
     pub async fn other_user(&self) -> Chat {
-        let user =
-            self.storage.create_user("b@example.com", "b@example.com", "x", Timestamp::now()).await.unwrap();
+        let user = self
+            .storage
+            .accounts
+            .create_user("b@example.com", "b@example.com", "x", Timestamp::now())
+            .await
+            .unwrap();
         Chat {
             server: self.server.clone(),
             tasks: self.tasks.clone(),

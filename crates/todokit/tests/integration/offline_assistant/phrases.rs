@@ -198,6 +198,7 @@ async fn phrase_table_over_http(app: TestApp) {
     for row in &rows {
         let user = app
             .storage
+            .accounts
             .create_user(
                 &format!("p{}-{}@example.com", row.line, uuid::Uuid::new_v4().simple()),
                 &format!("p{}@example.com", row.line),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::DynStorage;
+use super::Database;
 
 /// Pause between two probes while the database is down.
 const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -30,14 +30,14 @@ impl DbHealth {
     }
 
     /// Marks the database down and, unless one is running already, starts a
-    /// probe that marks it up again once `storage` answers a ping.
-    pub fn report_down(self: &Arc<Self>, storage: &DynStorage, shutdown: &CancellationToken) {
+    /// probe that marks it up again once `database` answers a ping.
+    pub fn report_down(self: &Arc<Self>, database: &Arc<dyn Database>, shutdown: &CancellationToken) {
         if self.down.swap(true, Ordering::AcqRel) {
             return;
         }
         tracing::warn!("the database is unavailable: answering 503 at once until it is back");
         let health = self.clone();
-        let storage = storage.clone();
+        let database = database.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             loop {
@@ -45,7 +45,7 @@ impl DbHealth {
                     () = shutdown.cancelled() => return,
                     answered = async {
                         tokio::time::sleep(PROBE_INTERVAL).await;
-                        storage.ping().await.is_ok()
+                        database.ping().await.is_ok()
                     } => answered,
                 };
                 if answered {

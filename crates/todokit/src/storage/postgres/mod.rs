@@ -1,0 +1,50 @@
+//! The repositories on PostgreSQL.
+
+mod accounts;
+mod chat;
+mod claims;
+mod counters;
+mod events;
+mod tasks;
+mod tokens;
+
+use std::sync::Arc;
+
+use crate::persistence::{Backend, StorageResult};
+use crate::storage::known_users::KnownUsers;
+use crate::storage::patient_pool::PatientPool;
+use crate::storage::writer::Writer;
+
+/// Reads use `pool`; every statement that writes uses `writer` (one
+/// connection on SQLite, the same pool on PostgreSQL). Both wait out a busy pool.
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pub(in crate::storage) pool: PatientPool<sqlx::Postgres>,
+    pub(in crate::storage) writer: Writer<sqlx::Postgres>,
+    pub(in crate::storage) known_users: Arc<KnownUsers>,
+}
+
+impl PostgresStorage {
+    pub fn new(pool: PatientPool<sqlx::Postgres>, writer: Writer<sqlx::Postgres>) -> Self {
+        Self { pool, writer, known_users: Arc::default() }
+    }
+
+    /// A connection for one read; it waits out a busy pool, as writes do.
+    pub(in crate::storage) async fn read_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::persistence::Database for PostgresStorage {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        sqlx::query("SELECT 1").execute(self.pool.inner()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Personal access tokens (`auth::AccessTokens`) on SQLite: stored as the SHA-256 of the
+//! secret, never the secret itself.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::SqliteStorage;
+use crate::auth::access_token::LAST_USED_PRECISION_SECS;
+use crate::auth::{AccessToken, AccessTokens};
+use crate::persistence::StorageResult;
+use crate::storage::shared::ACCESS_TOKEN_COLUMNS as COLUMNS;
+use crate::storage::{from_micros, micros};
+
+impl SqliteStorage {
+    fn decode_access_token(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<AccessToken> {
+        use sqlx::Row;
+        let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
+        Ok(AccessToken {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            name: row.try_get("name")?,
+            prefix: row.try_get("prefix")?,
+            created_at: from_micros(row.try_get("created_at")?)?,
+            last_used_at: optional_time(row.try_get("last_used_at")?)?,
+            expires_at: optional_time(row.try_get("expires_at")?)?,
+            revoked_at: optional_time(row.try_get("revoked_at")?)?,
+        })
+    }
+}
+
+#[async_trait]
+impl AccessTokens for SqliteStorage {
+    async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()> {
+        let statement = sqlx::query(
+            "INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, \
+             last_used_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(token.id)
+        .bind(token.user_id)
+        .bind(&token.name)
+        .bind(token_hash)
+        .bind(&token.prefix)
+        .bind(micros(token.created_at))
+        .bind(token.last_used_at.map(micros))
+        .bind(token.expires_at.map(micros))
+        .bind(token.revoked_at.map(micros));
+        self.writer.write(async |connection| statement.execute(connection).await).await?;
+        Ok(())
+    }
+
+    async fn list_access_tokens(&self, user: Uuid) -> StorageResult<Vec<AccessToken>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user)
+            .fetch_all(&mut *self.read_connection().await?)
+            .await?;
+        Ok(rows.iter().map(Self::decode_access_token).collect::<anyhow::Result<Vec<_>>>()?)
+    }
+
+    async fn revoke_access_token(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StorageResult<Option<AccessToken>> {
+        let statement = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .bind(user);
+        self.writer.write(async |connection| statement.execute(connection).await).await?;
+        let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(user)
+            .fetch_optional(&mut *self.read_connection().await?)
+            .await?;
+        Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
+    }
+
+    async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>> {
+        let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE token_hash = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&mut *self.read_connection().await?)
+            .await?;
+        Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
+    }
+
+    async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()> {
+        let statement = sqlx::query(
+            "UPDATE access_tokens SET last_used_at = $1 WHERE id = $2 \
+             AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .bind(micros(now) - LAST_USED_PRECISION_SECS * 1_000_000);
+        self.writer.write(async |connection| statement.execute(connection).await).await?;
+        Ok(())
+    }
+}
