@@ -1394,15 +1394,18 @@ async fn a_background_pass_prunes_old_events_and_ended_rate_windows_separately(a
         app.storage.accounts.create_user(&email, &email, "x", now).await.unwrap().id,
     );
     let hour = jiff::SignedDuration::from_hours(1);
-    let ended = RateWindow { key: "ended", expires_at: now - hour };
-    let open = RateWindow { key: "open", expires_at: now + hour };
+    // Both windows end after the real now, so the app's own background pass (pruning at the
+    // real time) leaves them alone; the pass below runs as if an hour had gone by.
+    let later = now + hour;
+    let ended = RateWindow { key: "ended", expires_at: now + hour / 2 };
+    let open = RateWindow { key: "open", expires_at: now + hour * 2 };
     assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 1]);
 
     // Every event is older than a cutoff in the future; no counter goes with them.
-    assert!(app.storage.events.prune_events(now + hour).await.unwrap() >= 1);
+    assert!(app.storage.events.prune_events(later).await.unwrap() >= 1);
     assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [2, 2]);
 
-    // The counters whose window ended before now go; the open one keeps counting.
-    assert!(app.storage.rate_counters.prune_rate_counters(now).await.unwrap() >= 1);
+    // The counters whose window ended by then go; the open one keeps counting.
+    assert!(app.storage.rate_counters.prune_rate_counters(later).await.unwrap() >= 1);
     assert_eq!(app.storage.rate_counters.hit_rate_counters(user, &[ended, open]).await.unwrap(), [1, 3]);
 }
