@@ -14,6 +14,7 @@ mod crash;
 mod csrf;
 mod data_files;
 mod database_url;
+mod drain;
 mod injection;
 mod isolation;
 mod limits;
