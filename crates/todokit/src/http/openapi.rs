@@ -73,6 +73,56 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The rules between fields of a task that JSON Schema states with `if`/`then` (utoipa has no
+/// words for them): a weekly rule alone lists weekdays; a reminder or a recurrence needs a due
+/// date. A new task must carry it; a
+/// change must not clear it while setting either (a change to a task that has none, without
+/// setting one, is answered 409).
+pub(super) struct DueDateRules;
+
+impl Modify for DueDateRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        let needs_due = |field: &str, kind: &str, required: bool| {
+            let then = if required {
+                json!({"required": ["due_at"], "properties": {"due_at": {"type": "string"}}})
+            } else {
+                json!({"properties": {"due_at": {"type": "string"}}})
+            };
+            json!({"if": {"required": [field], "properties": {field: {"type": kind}}}, "then": then})
+        };
+        let Some(components) = openapi.components.as_mut() else { return };
+        if let Some(RefOr::T(utoipa::openapi::Schema::Object(recurrence))) =
+            components.schemas.get_mut("Recurrence")
+        {
+            // Weekdays only with a weekly rule (an empty list is none).
+            let weekly = json!([{
+                "if": {"required": ["weekdays"], "properties": {"weekdays": {"type": "array", "minItems": 1}}},
+                "then": {"properties": {"frequency": {"const": "weekly"}}},
+            }]);
+            recurrence.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), weekly);
+            // An RFC 3339 instant or `null`: the shortest instant has 20 characters (schemathesis
+            // read the format beside a list of types loosely and sent `""`).
+            if let Some(RefOr::T(utoipa::openapi::Schema::Object(until))) =
+                recurrence.properties.get_mut("until")
+            {
+                until.min_length = Some("2026-01-01T00:00:00Z".len());
+            }
+        }
+        for (schema, required) in [("TaskInput", true), ("TaskPatchInput", false)] {
+            if let Some(RefOr::T(utoipa::openapi::Schema::Object(object))) =
+                components.schemas.get_mut(schema)
+            {
+                let rules = json!([
+                    needs_due("reminder_offset_minutes", "integer", required),
+                    needs_due("recurrence", "object", required),
+                ]);
+                object.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), rules);
+            }
+        }
+    }
+}
+
 /// The shared error responses, by status: (status, component name, description).
 const SHARED: &[(&str, &str, &str)] = &[
     (
