@@ -94,6 +94,16 @@ impl From<axum_extra::extract::QueryRejection> for AppError {
 
 pub const AUTH_COOKIE: &str = "auth_token";
 
+/// A path segment naming something (a task, a token) holds no control characters: a 422 like
+/// any other string with them, before it is looked up (an id that merely names nothing is a
+/// 404). The OpenAPI document says so with a pattern on every such path parameter.
+pub fn check_path_text(field: &'static str, raw: &str) -> Result<(), AppError> {
+    if raw.chars().any(char::is_control) {
+        return Err(AppError::validation(field, format!("`{field}` must not contain control characters")));
+    }
+    Ok(())
+}
+
 /// The signed-in user. Accepts `Authorization: Bearer` first, then the
 /// `auth_token` cookie; never a token in the query string. The token is a
 /// session JWT or a personal access token (`tdk_…`); a token for a deleted

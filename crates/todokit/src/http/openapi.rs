@@ -142,7 +142,7 @@ const SHARED: &[(&str, &str, &str)] = &[
     ),
     ("413", "PayloadTooLarge", "The body is larger than the server accepts"),
     ("415", "UnsupportedMediaType", "The body is not sent as `Content-Type: application/json`"),
-    ("422", "ValidationFailed", "A field breaks a rule (`error.field` names it)"),
+    ("422", "ValidationFailed", "A field or path parameter breaks a rule (`error.field` names it)"),
     ("503", "Unavailable", "The database is not reachable; retry later"),
 ];
 
@@ -183,12 +183,33 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// Path parameters that name something hold no control characters (see
+/// [`super::extract::check_path_text`]); the ones with a shape of their own (a format, a
+/// pattern) keep it.
+fn plain_path_parameters(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Path)
+            && let Some(RefOr::T(utoipa::openapi::Schema::Object(schema))) = &mut parameter.schema
+            && schema.pattern.is_none()
+            && schema.format.is_none()
+        {
+            schema.pattern = Some(r"^[^\u0000-\u001f\u007f-\u009f]*$".to_owned());
+        }
+    }
+}
+
 fn add_shared_responses(path: &str, changes_state: bool, operation: &mut Operation) {
+    plain_path_parameters(operation);
     let authenticated = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
     let has_body = operation.request_body.is_some();
     let has_query = operation.parameters.iter().flatten().any(|parameter| match parameter {
         RefOr::T(parameter) => matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Query),
         RefOr::Ref(_) => true,
+    });
+    let has_path_parameter = operation.parameters.iter().flatten().any(|parameter| match parameter {
+        RefOr::T(parameter) => matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Path),
+        RefOr::Ref(_) => false,
     });
     let needs_database = path.starts_with("/api/") && path != "/api/auth/sign-out" || path == "/readyz";
     for (status, name, _) in SHARED {
@@ -196,7 +217,8 @@ fn add_shared_responses(path: &str, changes_state: bool, operation: &mut Operati
             "400" => has_body || has_query,
             "401" => authenticated,
             "403" => authenticated && changes_state,
-            "413" | "415" | "422" => has_body,
+            "413" | "415" => has_body,
+            "422" => has_body || has_path_parameter,
             "503" => needs_database,
             _ => false,
         };

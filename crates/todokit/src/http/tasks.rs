@@ -35,6 +35,7 @@ fn exact_priority(priority: Option<&str>) -> AppResult<()> {
 }
 
 fn task_key(raw: &str) -> AppResult<TaskKey> {
+    super::extract::check_path_text("task", raw)?;
     // An unparseable key can name no task: same answer as a missing one.
     TaskKey::parse(raw).ok_or_else(AppError::task_not_found)
 }
@@ -344,6 +345,7 @@ pub async fn restore_task(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Task>> {
+    super::extract::check_path_text("task", &id)?;
     // Only the id names a deleted task (numbers are looked up among the live ones).
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::task_not_found())?;
     Ok(Json(state.tasks.restore(user.user_id(), id).await?))

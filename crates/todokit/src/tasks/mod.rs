@@ -488,13 +488,17 @@ fn require_due(has_due: bool, patch: &TaskPatch) -> TaskResult<()> {
 /// Reads a due time: RFC 3339 with an offset, or a civil date-time (or date,
 /// meaning 09:00) in the caller's zone.
 pub fn parse_due(raw: &str, zone: &UserZone, now: Timestamp) -> TaskResult<Timestamp> {
-    let raw = raw.trim();
     let invalid = || {
         TaskError::field(
             "due_at",
             format!("due_at {raw:?} is not a date-time; use RFC 3339, e.g. 2026-11-22T17:00:00Z"),
         )
     };
+    // Trimming would take some control characters (U+0085, tabs) off the ends: refused first.
+    if raw.chars().any(char::is_control) {
+        return Err(invalid());
+    }
+    let raw = raw.trim();
     let timestamp = if let Ok(ts) = raw.parse::<Timestamp>() {
         ts
     } else if let Ok(civil) = raw.parse::<jiff::civil::DateTime>() {

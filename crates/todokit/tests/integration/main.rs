@@ -16,6 +16,7 @@ mod data_files;
 mod database_url;
 mod drain;
 mod injection;
+mod input_matrix;
 mod isolation;
 mod limits;
 mod live;
