@@ -48,7 +48,8 @@ export async function startServer({ env = {}, port = null, dataDir = null } = {}
   port ??= await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
+    // No drain on SIGTERM: a test server has no load balancer to wait for.
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", TODOKIT_DRAIN_SECS: "0", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   let exited = null;

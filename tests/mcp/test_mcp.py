@@ -66,6 +66,8 @@ class Server:
             "TODOKIT_DATA_DIR": str(self.data_dir),
             "TODOKIT_JWT_SECRET": JWT_SECRET,
             "RUST_LOG": "warn",
+            # No drain on SIGTERM: a test server has no load balancer to wait for.
+            "TODOKIT_DRAIN_SECS": "0",
         }
         self.env.pop("DATABASE_URL", None)
         self.log = open(self.data_dir / "server.log", "wb")

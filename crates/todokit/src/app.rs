@@ -56,6 +56,45 @@ pub struct AppState {
     /// Cancelled when the server shuts down: ends live event streams and
     /// background work so a graceful shutdown does not wait on them.
     pub shutdown: CancellationToken,
+    /// The drain before shutdown: not ready any more, still serving.
+    pub drain: Drain,
+}
+
+/// The drain period between a stop signal and the listener closing (`--drain-secs`): `/readyz`
+/// answers 503 so load balancers take this server out of rotation, while whatever still
+/// arrives, new connections included, is served as usual.
+#[derive(Clone, Default)]
+pub struct Drain {
+    started: CancellationToken,
+    cut: CancellationToken,
+}
+
+impl Drain {
+    /// Whether the drain has begun: the server is stopping and no longer ready.
+    pub fn is_draining(&self) -> bool {
+        self.started.is_cancelled()
+    }
+
+    /// Ends the drain now instead of at its deadline (a second stop signal does this).
+    pub fn cut_short(&self) {
+        self.cut.cancel();
+    }
+
+    /// Resolves when the drain has run for `period` or was cut short.
+    async fn run(&self, period: Duration) {
+        self.started.cancel();
+        if period.is_zero() {
+            return;
+        }
+        tracing::info!(
+            seconds = period.as_secs_f64(),
+            "draining: /readyz answers 503, requests are still served"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = self.cut.cancelled() => tracing::info!("drain cut short"),
+        }
+    }
 }
 
 impl AppState {
@@ -120,6 +159,7 @@ impl AppState {
             db_health: Arc::default(),
             clock,
             shutdown: CancellationToken::new(),
+            drain: Drain::default(),
             passwords,
             config: Arc::new(config),
         })
@@ -138,8 +178,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves (with the background work of [`crate::background`]) until
-/// `shutdown` resolves, then ends live event streams and lets in-flight
-/// requests, including running chat replies, finish.
+/// `shutdown` resolves, then drains for `--drain-secs` (see [`Drain`]: `/readyz` answers 503,
+/// everything else is still served), closes the listener, ends live event streams and lets
+/// in-flight requests, including running chat replies, finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -165,32 +206,16 @@ pub async fn serve(
     let header_timeout =
         Some(Duration::from_secs(state.config.header_timeout_secs)).filter(|timeout| !timeout.is_zero());
     let trusted_proxies = state.trusted_proxies.clone();
+    let drain = state.drain.clone();
+    let drain_period = Duration::from_secs(state.config.drain_secs);
     let router = app(state);
-    let signal = {
-        let stopping = stopping.clone();
-        async move {
-            shutdown.await;
-            stopping.cancel();
-        }
-    };
-    tokio::pin!(signal);
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    wait_after_accept_error(error).await;
-                    continue;
-                }
-            },
-            () = &mut signal => break,
-        };
+    let accept = |stream: tokio::net::TcpStream, peer: std::net::SocketAddr| {
         // A trusted proxy carries many clients: only the total cap applies to it.
         let proxied = trusted_proxies.trusts(peer.ip());
         let Some(admitted) = limits.admit(peer.ip(), !proxied) else {
             tracing::debug!(%peer, "connection closed at once: over the connection limits");
-            continue;
+            return;
         };
         // Streamed replies are many small writes: without TCP_NODELAY, Nagle's algorithm holds
         // the first event back until the headers are acknowledged (the client's delayed ACK).
@@ -216,12 +241,27 @@ pub async fn serve(
             }
             drop(admitted);
         });
+    };
+    // Serving until the stop signal, then through the drain: not ready, still serving.
+    let stop = async move {
+        shutdown.await;
+        drain.run(drain_period).await;
+    };
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => accept(stream, peer),
+                Err(error) => wait_after_accept_error(error).await,
+            },
+            () = &mut stop => break,
+        }
     }
     drop(listener);
-    // In-flight requests (running chat replies included) finish; live event streams end with
-    // `stopping`.
-    connections.shutdown().await;
+    // Live event streams end (their clients reconnect through the balancer, to another
+    // replica by now); in-flight requests, running chat replies included, finish.
     stopping.cancel();
+    connections.shutdown().await;
     let _ = background.await;
     served_all.cancel();
     if let Some(claim_keeper) = claim_keeper {

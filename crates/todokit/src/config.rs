@@ -58,6 +58,13 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_HEADER_TIMEOUT_SECS", default_value_t = 20)]
     pub header_timeout_secs: u64,
 
+    /// Seconds a stopping server keeps serving after SIGTERM (or Ctrl-C): `/readyz` answers 503
+    /// at once so a load balancer stops sending new requests, while requests that still arrive
+    /// (and keep-alive connections) are served as usual. Then the listener closes and running
+    /// replies finish. A second signal ends the drain at once. 0 = close at once.
+    #[arg(long, env = "TODOKIT_DRAIN_SECS", default_value_t = 10)]
+    pub drain_secs: u64,
+
     /// Connections served at once; more are closed as soon as they are accepted.
     #[arg(long, env = "TODOKIT_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
@@ -167,6 +174,7 @@ impl Config {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             header_timeout_secs: 20,
+            drain_secs: 0,
             max_connections: 512,
             max_connections_per_address: 64,
             signin_attempts: 10,

@@ -77,7 +77,6 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down; finishing in-flight requests");
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,6 +106,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         location = %config.database_location(),
         "todokit is listening"
     );
-    todokit::serve(listener, state, shutdown_signal()).await?;
+    // The first SIGTERM or Ctrl-C starts the drain (--drain-secs); a second one ends it at once.
+    let drain = state.drain.clone();
+    let drain_secs = config.drain_secs;
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!(drain_secs, "shutting down: draining, then finishing in-flight requests");
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            drain.cut_short();
+        });
+    };
+    todokit::serve(listener, state, shutdown).await?;
     Ok(())
 }

@@ -25,8 +25,48 @@ pub const MAX_FEEDBACK_ITEMS: usize = 100;
 /// Fields holding ids, as they are named in `params`.
 const ID_FIELDS: [&str; 4] = ["thread_id", "item_id", "after", "attachment_id"];
 
+/// Members the protocol defines as objects (`*`: every element or member). serde also reads a
+/// struct from an array (`[a, b]` as its fields in order); the protocol does not, and neither
+/// does the OpenAPI document, so an array there is refused.
+const OBJECT_MEMBERS: [&[&str]; 7] = [
+    &["params"],
+    &["params", "input"],
+    &["params", "input", "content", "*"],
+    &["params", "input", "inference_options"],
+    &["params", "input", "inference_options", "tool_choice"],
+    &["params", "input", "answers", "*"],
+    &["params", "action"],
+];
+
+fn arrays_at<'a>(value: &'a Value, path: &[&str], found: &mut Vec<&'a Value>) {
+    let Some((first, rest)) = path.split_first() else {
+        if value.is_array() {
+            found.push(value);
+        }
+        return;
+    };
+    match (*first, value) {
+        ("*", Value::Array(items)) => items.iter().for_each(|item| arrays_at(item, rest, found)),
+        ("*", Value::Object(members)) => members.values().for_each(|member| arrays_at(member, rest, found)),
+        (name, Value::Object(members)) => {
+            if let Some(member) = members.get(name) {
+                arrays_at(member, rest, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Checks a parsed ChatKit request body (`{type, params, metadata?}`).
 pub fn check_request(request: &Value) -> Result<(), AppError> {
+    for path in OBJECT_MEMBERS {
+        let mut found = Vec::new();
+        arrays_at(request, path, &mut found);
+        if !found.is_empty() {
+            let name = path.iter().filter(|part| **part != "*").copied().collect::<Vec<_>>().join(".");
+            return Err(AppError::validation("params", format!("`{name}` must be an object, not an array")));
+        }
+    }
     if let Some(params) = request.get("params").and_then(Value::as_object) {
         for (key, value) in params {
             match (key.as_str(), value) {
@@ -154,6 +194,13 @@ mod tests {
         ));
 
         assert!(refused(json!({"type": "threads.list", "params": {"after": "thr\u{0}"}})));
+        // Objects are objects: serde would read a struct from an array of its fields.
+        let create = |input: Value| json!({"type": "threads.create", "params": {"input": input}});
+        assert!(!refused(create(json!({"content": [], "inference_options": {}}))));
+        assert!(refused(create(json!({"content": [], "inference_options": [null, null]}))));
+        assert!(refused(create(json!([[]]))));
+        assert!(refused(create(json!({"content": [["input_text", "hi"]]}))));
+        assert!(refused(json!({"type": "threads.get_by_id", "params": ["thr_1"]})));
         assert!(refused(json!({"type": "threads.list", "params": {}, "metadata": {"k\u{0}": 1}})));
     }
 }

@@ -39,64 +39,16 @@ impl From<ProcessError> for AppError {
     }
 }
 
-/// The envelope of every ChatKit request; `params` depends on `type` (see the ChatKit
-/// server protocol).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Describes the body only: requests are parsed by `ChatServer::parse`.
-pub struct ChatKitRequest {
-    #[schema(inline)]
-    r#type: ChatKitRequestType,
-    /// The request's parameters, as the protocol defines them for `type`.
-    params: serde_json::Map<String, serde_json::Value>,
-    metadata: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-enum ChatKitRequestType {
-    #[schema(rename = "threads.create")]
-    ThreadsCreate,
-    #[schema(rename = "threads.add_user_message")]
-    ThreadsAddUserMessage,
-    #[schema(rename = "threads.add_client_tool_output")]
-    ThreadsAddClientToolOutput,
-    #[schema(rename = "threads.add_structured_input")]
-    ThreadsAddStructuredInput,
-    #[schema(rename = "threads.retry_after_item")]
-    ThreadsRetryAfterItem,
-    #[schema(rename = "threads.custom_action")]
-    ThreadsCustomAction,
-    #[schema(rename = "threads.get_by_id")]
-    ThreadsGetById,
-    #[schema(rename = "threads.list")]
-    ThreadsList,
-    #[schema(rename = "threads.update")]
-    ThreadsUpdate,
-    #[schema(rename = "threads.delete")]
-    ThreadsDelete,
-    #[schema(rename = "threads.sync_custom_action")]
-    ThreadsSyncCustomAction,
-    #[schema(rename = "items.list")]
-    ItemsList,
-    #[schema(rename = "items.feedback")]
-    ItemsFeedback,
-    #[schema(rename = "attachments.create")]
-    AttachmentsCreate,
-    #[schema(rename = "attachments.delete")]
-    AttachmentsDelete,
-    #[schema(rename = "input.transcribe")]
-    InputTranscribe,
-}
-
 /// One endpoint for every ChatKit request type (`{type, params, metadata?}`).
 #[utoipa::path(post, path = "/api/chatkit", tag = "chat",
-    request_body(content = ChatKitRequest, description = "A ChatKit request: {type, params, metadata?}"),
+    request_body(content = super::chatkit_schema::ChatKitRequest, description = "A ChatKit request: {type, params, metadata?}"),
     responses(
         (status = 200, description = "text/event-stream for threads.create, threads.add_user_message, threads.add_client_tool_output, threads.add_structured_input, threads.retry_after_item, threads.custom_action; JSON otherwise"),
         (status = 400, description = "Malformed JSON, unknown type, missing params, or a feature that is not enabled"),
         (status = 422, description = "A string breaks the input rule: control characters, an id not shaped as one, a thread title over 255 characters, over 100 items rated at once"),
         (status = 401), (status = 404, description = "Unknown thread or item (also another user's)"),
         (status = 409, description = "The thread is locked or closed, or a reply is still being written in it (on any replica sharing the database)"),
+        (status = 429, description = "Over the chat message quota (per minute or per UTC day) for a request that sends a message: `threads.create`, `threads.add_user_message`, `threads.retry_after_item`; `Retry-After` says when to try again"),
     ),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn chatkit(
@@ -106,6 +58,14 @@ pub async fn chatkit(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
+    // A whole number written with a fraction (`"limit": 3.0`) is that integer, as in every JSON body.
+    let body = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut value) => {
+            super::extract::integral_floats_as_integers(&mut value);
+            serde_json::to_vec(&value).map(Bytes::from).unwrap_or(body)
+        }
+        Err(_) => body,
+    };
     let request = ChatServer::parse(&body)?;
     let raw: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| AppError::BadRequest { code: "invalid_request", message: error.to_string() })?;

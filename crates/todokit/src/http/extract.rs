@@ -14,10 +14,51 @@ use crate::error::AppError;
 use crate::tasks::UserZone;
 use crate::tasks::model::UserId;
 
-/// `axum::Json` whose rejections use the app's error shape.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// `axum::Json` whose rejections use the app's error shape, and which reads a whole number
+/// written with a fraction (`3.0`, `1e2`) as the integer it is: JSON has one number type and
+/// JSON Schema counts `3.0` as an `integer`, so a field documented as an integer takes it.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Content type, body size and syntax are checked as `axum::Json` checks them.
+        let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        integral_floats_as_integers(&mut value);
+        serde_path_to_error::deserialize(value).map(Json).map_err(|error| AppError::Validation {
+            field: None,
+            message: format!("Failed to deserialize the JSON body into the target type: {error}"),
+        })
+    }
+}
+
+/// Rewrites every number with a zero fraction that fits an `i64` or `u64` (`3.0`, `-2.0`, `1e2`)
+/// as that integer, in place.
+pub fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+            {
+                // `as` saturates; the range checks make the conversion exact.
+                if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&float) {
+                    *number = serde_json::Number::from(float as i64);
+                } else if (0.0..1.844_674_407_370_955_2e19).contains(&float) {
+                    *number = serde_json::Number::from(float as u64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::String(_) | serde_json::Value::Bool(_) | serde_json::Value::Null => {}
+    }
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
@@ -52,6 +93,16 @@ impl From<axum_extra::extract::QueryRejection> for AppError {
 }
 
 pub const AUTH_COOKIE: &str = "auth_token";
+
+/// A path segment naming something (a task, a token) holds no control characters: a 422 like
+/// any other string with them, before it is looked up (an id that merely names nothing is a
+/// 404). The OpenAPI document says so with a pattern on every such path parameter.
+pub fn check_path_text(field: &'static str, raw: &str) -> Result<(), AppError> {
+    if raw.chars().any(char::is_control) {
+        return Err(AppError::validation(field, format!("`{field}` must not contain control characters")));
+    }
+    Ok(())
+}
 
 /// The signed-in user. Accepts `Authorization: Bearer` first, then the
 /// `auth_token` cookie; never a token in the query string. The token is a

@@ -22,9 +22,24 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok", database: None })
 }
 
-/// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health), (status = 503)))]
-pub async fn readyz(state: axum::extract::State<AppState>) -> AppResult<(StatusCode, Json<Health>)> {
+/// Ready for requests: the database answers and the server is not stopping.
+///
+/// From a stop signal on, through the drain period (`--drain-secs`), this answers 503 while
+/// every other route is still served, so a load balancer can take the server out of rotation
+/// first.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health),
+    (status = 503, description = "The database is not reachable, or the server is stopping")))]
+pub async fn readyz(state: axum::extract::State<AppState>) -> Response {
+    if state.drain.is_draining() {
+        let mut response = AppError::Unavailable("The server is shutting down".into()).into_response();
+        // Not a database outage: requests other than this one are still served as usual.
+        response.extensions_mut().remove::<DatabaseUnavailable>();
+        return response;
+    }
+    ready(&state).await.into_response()
+}
+
+async fn ready(state: &AppState) -> AppResult<(StatusCode, Json<Health>)> {
     state
         .repos
         .database

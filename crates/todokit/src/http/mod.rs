@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod chat_input;
 pub mod chatkit;
+pub mod chatkit_schema;
 pub mod client_address;
 pub mod connections;
 pub mod events;
@@ -94,6 +95,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::revoke_token))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::CommonResponses, &mut document);
+    utoipa::Modify::modify(&openapi::DueDateRules, &mut document);
     (router, document)
 }
 

@@ -73,6 +73,56 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The rules between fields of a task that JSON Schema states with `if`/`then` (utoipa has no
+/// words for them): a weekly rule alone lists weekdays; a reminder or a recurrence needs a due
+/// date. A new task must carry it; a
+/// change must not clear it while setting either (a change to a task that has none, without
+/// setting one, is answered 409).
+pub(super) struct DueDateRules;
+
+impl Modify for DueDateRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        let needs_due = |field: &str, kind: &str, required: bool| {
+            let then = if required {
+                json!({"required": ["due_at"], "properties": {"due_at": {"type": "string"}}})
+            } else {
+                json!({"properties": {"due_at": {"type": "string"}}})
+            };
+            json!({"if": {"required": [field], "properties": {field: {"type": kind}}}, "then": then})
+        };
+        let Some(components) = openapi.components.as_mut() else { return };
+        if let Some(RefOr::T(utoipa::openapi::Schema::Object(recurrence))) =
+            components.schemas.get_mut("Recurrence")
+        {
+            // Weekdays only with a weekly rule (an empty list is none).
+            let weekly = json!([{
+                "if": {"required": ["weekdays"], "properties": {"weekdays": {"type": "array", "minItems": 1}}},
+                "then": {"properties": {"frequency": {"const": "weekly"}}},
+            }]);
+            recurrence.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), weekly);
+            // An RFC 3339 instant or `null`: the shortest instant has 20 characters (schemathesis
+            // read the format beside a list of types loosely and sent `""`).
+            if let Some(RefOr::T(utoipa::openapi::Schema::Object(until))) =
+                recurrence.properties.get_mut("until")
+            {
+                until.min_length = Some("2026-01-01T00:00:00Z".len());
+            }
+        }
+        for (schema, required) in [("TaskInput", true), ("TaskPatchInput", false)] {
+            if let Some(RefOr::T(utoipa::openapi::Schema::Object(object))) =
+                components.schemas.get_mut(schema)
+            {
+                let rules = json!([
+                    needs_due("reminder_offset_minutes", "integer", required),
+                    needs_due("recurrence", "object", required),
+                ]);
+                object.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), rules);
+            }
+        }
+    }
+}
+
 /// The shared error responses, by status: (status, component name, description).
 const SHARED: &[(&str, &str, &str)] = &[
     (
@@ -92,7 +142,7 @@ const SHARED: &[(&str, &str, &str)] = &[
     ),
     ("413", "PayloadTooLarge", "The body is larger than the server accepts"),
     ("415", "UnsupportedMediaType", "The body is not sent as `Content-Type: application/json`"),
-    ("422", "ValidationFailed", "A field breaks a rule (`error.field` names it)"),
+    ("422", "ValidationFailed", "A field or path parameter breaks a rule (`error.field` names it)"),
     ("503", "Unavailable", "The database is not reachable; retry later"),
 ];
 
@@ -133,12 +183,33 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// Path parameters that name something hold no control characters (see
+/// [`super::extract::check_path_text`]); the ones with a shape of their own (a format, a
+/// pattern) keep it.
+fn plain_path_parameters(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Path)
+            && let Some(RefOr::T(utoipa::openapi::Schema::Object(schema))) = &mut parameter.schema
+            && schema.pattern.is_none()
+            && schema.format.is_none()
+        {
+            schema.pattern = Some(r"^[^\u0000-\u001f\u007f-\u009f]*$".to_owned());
+        }
+    }
+}
+
 fn add_shared_responses(path: &str, changes_state: bool, operation: &mut Operation) {
+    plain_path_parameters(operation);
     let authenticated = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
     let has_body = operation.request_body.is_some();
     let has_query = operation.parameters.iter().flatten().any(|parameter| match parameter {
         RefOr::T(parameter) => matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Query),
         RefOr::Ref(_) => true,
+    });
+    let has_path_parameter = operation.parameters.iter().flatten().any(|parameter| match parameter {
+        RefOr::T(parameter) => matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Path),
+        RefOr::Ref(_) => false,
     });
     let needs_database = path.starts_with("/api/") && path != "/api/auth/sign-out" || path == "/readyz";
     for (status, name, _) in SHARED {
@@ -146,7 +217,8 @@ fn add_shared_responses(path: &str, changes_state: bool, operation: &mut Operati
             "400" => has_body || has_query,
             "401" => authenticated,
             "403" => authenticated && changes_state,
-            "413" | "415" | "422" => has_body,
+            "413" | "415" => has_body,
+            "422" => has_body || has_path_parameter,
             "503" => needs_database,
             _ => false,
         };

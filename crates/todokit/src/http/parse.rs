@@ -16,7 +16,20 @@ const MAX_QUICK_ADD_CHARS: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct ParseRequest {
     /// One line such as "Call mom tomorrow at 5pm #family !high".
+    #[schema(schema_with = quick_add_text)]
     text: String,
+}
+
+/// At most [`MAX_QUICK_ADD_CHARS`] characters; no control characters but tab, newline and CR.
+fn quick_add_text() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,2000}$"))
+        .description(Some(
+            "One line such as \"Call mom tomorrow at 5pm #family !high\": at most 2000 characters, no \
+             control characters but tab, newline and carriage return.",
+        ))
+        .build()
 }
 
 /// What the line means. Nothing is validated or saved: send the fields to
@@ -61,6 +74,12 @@ pub async fn parse_task(
         return Err(AppError::validation(
             "text",
             format!("text must be at most {MAX_QUICK_ADD_CHARS} characters"),
+        ));
+    }
+    if request.text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(AppError::validation(
+            "text",
+            "text must not contain control characters (tabs and newlines are fine)",
         ));
     }
     let now = jiff::Zoned::now().with_time_zone(zone.tz().clone());

@@ -18,17 +18,29 @@ impl From<TaskError> for AppError {
             TaskError::Invalid(err) => err.into(),
             TaskError::InvalidField { field, message } => Self::Validation { field: Some(field), message },
             TaskError::NotFound => Self::task_not_found(),
+            TaskError::Conflict { message, .. } => Self::Conflict(message),
             TaskError::Storage(err) => err.into(),
         }
     }
 }
 
+/// The REST API takes a priority as its document names it (`low`, `medium`, `high`); the
+/// synonyms and spellings the assistant and the MCP tools read ("urgent", "HIGH") are for
+/// natural language.
+fn exact_priority(priority: Option<&str>) -> AppResult<()> {
+    match priority {
+        None | Some("low" | "medium" | "high") => Ok(()),
+        Some(_) => Err(AppError::validation("priority", "priority must be low, medium or high")),
+    }
+}
+
 fn task_key(raw: &str) -> AppResult<TaskKey> {
+    super::extract::check_path_text("task", raw)?;
     // An unparseable key can name no task: same answer as a missing one.
     TaskKey::parse(raw).ok_or_else(AppError::task_not_found)
 }
 
-/// Filters shared by listing and the bulk operations.
+/// Filters shared by listing (as query parameters) and the bulk operations (in the body).
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams, ToSchema)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
@@ -40,23 +52,80 @@ pub struct FilterParams {
     #[param(value_type = Option<Priority>)]
     priority: Option<String>,
     /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
+    #[schema(schema_with = crate::tasks::schema::tags)]
+    #[param(schema_with = tags_in_query)]
     tags: Vec<String>,
     /// today, week, month or overdue, in the caller's time zone.
     due: Option<DueWindow>,
     /// Due strictly before this RFC 3339 instant.
+    #[schema(schema_with = due_before_in_body, required = false)]
+    #[param(schema_with = due_before)]
     due_before: Option<String>,
     /// Due at or after this RFC 3339 instant.
+    #[schema(schema_with = due_after_in_body, required = false)]
+    #[param(schema_with = due_after)]
     due_after: Option<String>,
     /// Case-insensitive text search over title and description.
     #[serde(alias = "search")]
+    #[schema(schema_with = search_in_body, required = false)]
+    #[param(schema_with = search)]
     q: Option<String>,
     /// IANA time zone for due windows (default UTC; also `X-Timezone`).
+    #[schema(schema_with = time_zone_in_body, required = false)]
+    #[param(schema_with = time_zone)]
     timezone: Option<String>,
 }
 
+// The filters' documented shapes: in a query string, or (also `null`) in a bulk body.
+const DUE_BEFORE: &str = "Due strictly before this instant (RFC 3339).";
+const DUE_AFTER: &str = "Due at or after this instant (RFC 3339).";
+
+fn due_before() -> utoipa::openapi::Object {
+    crate::tasks::schema::due_at(false, DUE_BEFORE)
+}
+
+fn due_before_in_body() -> utoipa::openapi::Object {
+    crate::tasks::schema::due_at(true, DUE_BEFORE)
+}
+
+fn due_after() -> utoipa::openapi::Object {
+    crate::tasks::schema::due_at(false, DUE_AFTER)
+}
+
+fn due_after_in_body() -> utoipa::openapi::Object {
+    crate::tasks::schema::due_at(true, DUE_AFTER)
+}
+
+fn tags_in_query() -> utoipa::openapi::Array {
+    let mut schema = crate::tasks::schema::tags();
+    schema.description = Some(
+        "Tasks must carry every listed tag. Repeat the parameter or separate with commas. At most \
+         20 tags of at most 50 characters each, no control characters."
+            .into(),
+    );
+    schema
+}
+
+fn search() -> utoipa::openapi::Object {
+    crate::tasks::schema::search(false)
+}
+
+fn search_in_body() -> utoipa::openapi::Object {
+    crate::tasks::schema::search(true)
+}
+
+fn time_zone() -> utoipa::openapi::Object {
+    crate::tasks::schema::time_zone(false)
+}
+
+fn time_zone_in_body() -> utoipa::openapi::Object {
+    crate::tasks::schema::time_zone(true)
+}
+
 impl FilterParams {
-    fn criteria(self) -> ListCriteria {
-        ListCriteria {
+    fn criteria(self) -> AppResult<ListCriteria> {
+        exact_priority(self.priority.as_deref())?;
+        Ok(ListCriteria {
             status: self.status.unwrap_or_default(),
             priority: self.priority,
             tags: self.tags.iter().flat_map(|t| t.split(',')).map(str::to_owned).collect(),
@@ -65,35 +134,15 @@ impl FilterParams {
             due_after: self.due_after,
             search: self.q,
             ..Default::default()
-        }
+        })
     }
 }
 
-/// Listing parameters. Kept flat rather than `#[serde(flatten)]`-ing
-/// `FilterParams`, because flattening breaks repeated keys and numbers in
-/// query strings.
+/// Sorting and paging of a listing.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// all (default), pending, completed or overdue.
-    status: Option<StatusFilter>,
-    /// low, medium or high.
-    #[param(value_type = Option<Priority>)]
-    priority: Option<String>,
-    /// Tasks must carry every listed tag. Repeat the parameter or separate with commas.
-    tags: Vec<String>,
-    /// today, week, month or overdue, in the caller's time zone.
-    due: Option<DueWindow>,
-    /// Due strictly before this RFC 3339 instant.
-    due_before: Option<String>,
-    /// Due at or after this RFC 3339 instant.
-    due_after: Option<String>,
-    /// Case-insensitive text search over title and description.
-    #[serde(alias = "search")]
-    q: Option<String>,
-    /// IANA time zone for due windows (default UTC; also `X-Timezone`).
-    timezone: Option<String>,
+pub struct PageParams {
     /// due (default), priority, created, updated or title.
     sort: Option<SortKey>,
     /// asc or desc; each sort key has a natural default.
@@ -106,32 +155,63 @@ pub struct ListParams {
     limit: Option<u32>,
 }
 
-impl ListParams {
-    fn criteria(self) -> ListCriteria {
-        let filter = FilterParams {
-            status: self.status,
-            priority: self.priority,
-            tags: self.tags,
-            due: self.due,
-            due_before: self.due_before,
-            due_after: self.due_after,
-            q: self.q,
-            timezone: self.timezone,
-        };
-        ListCriteria {
-            sort: self.sort,
-            order: self.order,
-            offset: self.offset,
-            limit: self.limit,
-            ..filter.criteria()
-        }
+/// The listing query: the filters and the page, both read from the one query string (two
+/// structs rather than one `#[serde(flatten)]`ed into the other, because flattening breaks
+/// repeated keys and numbers in query strings). An empty choice (`status=`) is refused.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    filter: FilterParams,
+    page: PageParams,
+}
+
+impl ListQuery {
+    fn criteria(self) -> AppResult<ListCriteria> {
+        Ok(ListCriteria {
+            sort: self.page.sort,
+            order: self.page.order,
+            offset: self.page.offset,
+            limit: self.page.limit,
+            ..self.filter.criteria()?
+        })
     }
 }
 
-/// The query parameters that name one of a fixed set of values. The query extractor reads
-/// `status=` as if `status` were absent; an empty choice is refused instead, as any other
-/// value outside the set is.
-const CHOICE_PARAMETERS: [&str; 5] = ["status", "priority", "due", "sort", "order"];
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> AppResult<Self> {
+        reject_empty_choices(parts.uri.query())?;
+        let Query(filter) = Query::<FilterParams>::from_request_parts(parts, state).await?;
+        let Query(page) = Query::<PageParams>::from_request_parts(parts, state).await?;
+        Ok(Self { filter, page })
+    }
+}
+
+impl IntoParams for ListQuery {
+    fn into_params(
+        parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut parameters = FilterParams::into_params(&parameter_in_provider);
+        parameters.extend(PageParams::into_params(&parameter_in_provider));
+        // A parameter documented by its own schema (`schema_with`) says what it is there.
+        for parameter in &mut parameters {
+            if parameter.description.is_none()
+                && let Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(schema))) =
+                    &parameter.schema
+            {
+                parameter.description.clone_from(&schema.description);
+            }
+        }
+        parameters
+    }
+}
+
+/// The query parameters that cannot be empty: choices from a fixed set, instants, the time zone
+/// and numbers. The query extractor reads `status=` as if `status` were absent; an empty value
+/// is refused instead, as any other value outside the parameter's set is. (`q=` and `tags=` are
+/// an empty search and no tag.)
+const CHOICE_PARAMETERS: [&str; 10] =
+    ["status", "priority", "due", "sort", "order", "due_before", "due_after", "timezone", "offset", "limit"];
 
 fn reject_empty_choices(query: Option<&str>) -> AppResult<()> {
     let pairs = query.unwrap_or_default().split('&').map(|pair| pair.split_once('=').unwrap_or((pair, "")));
@@ -168,22 +248,21 @@ pub async fn create_task(
     RequestZone(zone): RequestZone,
     Json(input): Json<TaskInput>,
 ) -> AppResult<(StatusCode, Json<Task>)> {
+    exact_priority(input.priority.as_deref())?;
     let task = state.tasks.create(user.user_id(), input, &zone).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
 /// List tasks with filters, sorting and pagination.
-#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListParams),
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListQuery),
     responses((status = 200, body = TaskList), (status = 401), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     user: AuthUser,
     RequestZone(zone): RequestZone,
-    uri: axum::http::Uri,
-    Query(params): Query<ListParams>,
+    query: ListQuery,
 ) -> AppResult<Json<TaskList>> {
-    reject_empty_choices(uri.query())?;
-    let criteria = params.criteria();
+    let criteria = query.criteria()?;
     let page = state.tasks.list(user.user_id(), &criteria, &zone).await?;
     let counts = state.tasks.counts(user.user_id(), &ListCriteria::default(), &zone).await?;
     Ok(Json(TaskList {
@@ -221,7 +300,9 @@ pub async fn get_task(
 /// Change some fields of a task; `null` clears a field.
 #[utoipa::path(patch, path = "/api/tasks/{task}", tag = "tasks", request_body = TaskPatchInput,
     params(("task" = String, Path, description = "Task id or number")),
-    responses((status = 200, body = Task), (status = 404), (status = 422)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 200, body = Task), (status = 404),
+        (status = 409, description = "A reminder or recurrence for a task without a due date (set `due_at` in the same change)"),
+        (status = 422)), security(("bearer" = []), ("cookie" = [])))]
 pub async fn update_task(
     State(state): State<AppState>,
     user: AuthUser,
@@ -229,6 +310,7 @@ pub async fn update_task(
     Path(task): Path<String>,
     Json(input): Json<TaskPatchInput>,
 ) -> AppResult<Json<Task>> {
+    exact_priority(input.priority.as_deref())?;
     Ok(Json(state.tasks.update(user.user_id(), task_key(&task)?, input, &zone).await?))
 }
 
@@ -263,6 +345,7 @@ pub async fn restore_task(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Task>> {
+    super::extract::check_path_text("task", &id)?;
     // Only the id names a deleted task (numbers are looked up among the live ones).
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::task_not_found())?;
     Ok(Json(state.tasks.restore(user.user_id(), id).await?))
@@ -336,7 +419,7 @@ pub async fn bulk_complete(
     let zone =
         body.filter.timezone.as_deref().map(crate::tasks::UserZone::parse).transpose()?.unwrap_or(zone);
     let completed = body.completed.unwrap_or(true);
-    let criteria = body.filter.criteria();
+    let criteria = body.filter.criteria()?;
     Ok(Json(state.tasks.set_completed_matching(user.user_id(), &criteria, &zone, completed).await?))
 }
 
@@ -378,7 +461,7 @@ pub async fn bulk_delete(
     }
     let zone =
         body.filter.timezone.as_deref().map(crate::tasks::UserZone::parse).transpose()?.unwrap_or(zone);
-    let criteria = body.filter.criteria();
+    let criteria = body.filter.criteria()?;
     let deleted_count = state.tasks.delete_matching(user.user_id(), &criteria, &zone).await?;
     Ok(Json(BulkDeleted { deleted_count }))
 }

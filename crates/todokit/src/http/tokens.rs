@@ -128,6 +128,7 @@ pub async fn revoke_token(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<AccessTokenView>> {
+    super::extract::check_path_text("id", &id)?;
     let not_found = || AppError::NotFound("No such access token".into());
     let id = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
     let token = state

@@ -34,6 +34,10 @@ pub enum TaskError {
     InvalidField { field: &'static str, message: String },
     #[error("Task not found")]
     NotFound,
+    /// A valid change that the task's current state does not allow (e.g. a reminder on a task
+    /// without a due date).
+    #[error("{message}")]
+    Conflict { field: &'static str, message: String },
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -93,6 +97,99 @@ pub mod schema {
         description_builder(true).build()
     }
 
+    /// A due time as the server reads it (see [`super::parse_due`]): the documented shape is
+    /// RFC 3339 with an offset, within the accepted range (from 10 years ago to 100 years ahead,
+    /// whole calendar years inside it; days 01–28 so that every match is a real date). Dates
+    /// and date-times without an offset are read too, in the request's time zone.
+    pub fn due_at(nullable: bool, description: &str) -> Object {
+        let year = jiff::Zoned::now().year();
+        let first = year - (todokit_domain::task::DUE_AT_MAX_YEARS_PAST as i16) + 1;
+        let last = year + (todokit_domain::task::DUE_AT_MAX_YEARS_AHEAD as i16) - 1;
+        let years = (first..=last).map(|year| year.to_string()).collect::<Vec<_>>().join("|");
+        let pattern = format!(
+            "^({years})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\
+             (\\.[0-9]{{1,6}})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+        );
+        ObjectBuilder::new()
+            .schema_type(string_type(nullable))
+            .pattern(Some(pattern))
+            .description(Some(description))
+            .examples(["2026-11-22T17:00:00-05:00"])
+            .build()
+    }
+
+    pub fn due_at_of_new_task() -> Object {
+        due_at(
+            true,
+            "RFC 3339 with an offset (`2026-11-22T17:00:00-05:00`), from 10 years ago to 100 years \
+             ahead; a date or date-time without an offset is read in the request's time zone. \
+             Required by `reminder_offset_minutes` and `recurrence`.",
+        )
+    }
+
+    pub fn due_at_of_patch() -> Object {
+        due_at(
+            true,
+            "RFC 3339 with an offset, from 10 years ago to 100 years ahead (a value without an \
+             offset is read in the request's time zone); `null` clears it.",
+        )
+    }
+
+    fn string_type(nullable: bool) -> utoipa::openapi::schema::SchemaType {
+        if nullable {
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            utoipa::openapi::schema::SchemaType::new(Type::String)
+        }
+    }
+
+    /// Search text: at most 200 characters once trimmed, no control characters.
+    pub fn search(nullable: bool) -> Object {
+        ObjectBuilder::new()
+            .schema_type(string_type(nullable))
+            .pattern(Some(r"^[^\u0000-\u001f\u007f-\u009f]{0,200}$"))
+            .description(Some(
+                "Case-insensitive text search over title and description: at most 200 characters, \
+                 no control characters.",
+            ))
+            .build()
+    }
+
+    /// An IANA time zone name this server knows (its time zone database).
+    pub fn time_zone(nullable: bool) -> Object {
+        let mut names: Vec<String> =
+            jiff::tz::db().available().map(|name| name.as_str().to_owned()).collect();
+        if !names.iter().any(|name| name == "UTC") {
+            names.push("UTC".to_owned());
+        }
+        names.sort();
+        let mut values: Vec<serde_json::Value> = names.into_iter().map(serde_json::Value::from).collect();
+        if nullable {
+            values.push(serde_json::Value::Null);
+        }
+        ObjectBuilder::new()
+            .schema_type(string_type(nullable))
+            .enum_values(Some(values))
+            .description(Some("IANA time zone for due windows (default UTC; also `X-Timezone`)."))
+            .build()
+    }
+
+    /// A title in a change: `null` is the same as leaving it out.
+    pub fn title_of_patch() -> Object {
+        let mut schema = title();
+        schema.schema_type = string_type(true);
+        schema.description =
+            Some("1–255 characters once trimmed, no control characters; `null` leaves it unchanged.".into());
+        schema
+    }
+
+    /// Tags where `null` is the same as leaving them out (in a change, `[]` removes them all).
+    pub fn nullable_tags() -> Array {
+        let mut schema = tags();
+        schema.schema_type = utoipa::openapi::schema::SchemaType::from_iter([Type::Array, Type::Null]);
+        schema
+    }
+
     pub fn tags() -> Array {
         ArrayBuilder::new()
             .items(ObjectBuilder::new().schema_type(Type::String).pattern(Some(TAG_PATTERN)))
@@ -111,15 +208,17 @@ pub mod schema {
 pub struct TaskInput {
     #[schema(schema_with = schema::title)]
     pub title: String,
-    #[schema(schema_with = schema::description, required = false)]
+    #[schema(schema_with = schema::nullable_description, required = false)]
     pub description: Option<String>,
-    /// low, medium (default) or high (case-insensitive; synonyms such as "urgent" are read too).
+    /// low, medium (default) or high. (The assistant's tools also read synonyms such as
+    /// "urgent"; the REST API takes these three.)
     #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
-    #[schema(schema_with = schema::tags, required = false)]
+    #[schema(schema_with = schema::nullable_tags, required = false)]
     pub tags: Option<Vec<String>>,
     /// RFC 3339 with an offset (`2026-11-22T17:00:00-05:00`); a value without
     /// an offset is read in the request's time zone.
+    #[schema(schema_with = schema::due_at_of_new_task, required = false)]
     pub due_at: Option<String>,
     /// Minutes before `due_at` (0–40320, four weeks); requires a due time.
     #[schema(minimum = 0, maximum = 40320)]
@@ -134,18 +233,18 @@ pub struct TaskInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatchInput {
-    #[schema(schema_with = schema::title, required = false)]
+    #[schema(schema_with = schema::title_of_patch, required = false)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = schema::nullable_description, required = false)]
     pub description: Option<Option<String>>,
-    /// low, medium or high (case-insensitive; synonyms such as "urgent" are read too).
+    /// low, medium or high; `null` leaves it unchanged.
     #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
-    #[schema(schema_with = schema::tags, required = false)]
+    #[schema(schema_with = schema::nullable_tags, required = false)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::due_at_of_patch, required = false)]
     pub due_at: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 40320)]
@@ -241,10 +340,31 @@ impl TaskService {
     ) -> TaskResult<Task> {
         let now = self.clock.now();
         let patch = parse_patch(input, zone, now)?;
+        if patch.is_empty() {
+            // `{}` (or only `null`s for fields that cannot be cleared): nothing to write.
+            return self.get(user, key).await;
+        }
         // Storage applies the patch to the row its write transaction read (`Task::apply`), which
         // refuses a recurrence or reminder on a task left without a due time: a concurrent
         // update cannot slip in between the check and the write.
-        let task = self.storage.update_task(user, key, &patch, now).await?.ok_or(TaskError::NotFound)?;
+        let task = self
+            .storage
+            .update_task(user, key, &patch, now)
+            .await
+            .map_err(|err| match err {
+                // A patch that clears the due time is wrong in itself (422); one that leaves it
+                // alone on a task that has none conflicts with the task's state (409).
+                StorageError::Invalid(err @ DomainError::NeedsDueDate { field })
+                    if patch.due_at.is_none() =>
+                {
+                    TaskError::Conflict {
+                        field,
+                        message: format!("{err}: this task has none, set one in the same change"),
+                    }
+                }
+                err => err.into(),
+            })?
+            .ok_or(TaskError::NotFound)?;
         self.publish_task(user, event_kind::TASK_UPDATED, &task).await;
         Ok(task)
     }
@@ -367,13 +487,17 @@ fn undo_window_start(now: Timestamp) -> Timestamp {
 /// Reads a due time: RFC 3339 with an offset, or a civil date-time (or date,
 /// meaning 09:00) in the caller's zone.
 pub fn parse_due(raw: &str, zone: &UserZone, now: Timestamp) -> TaskResult<Timestamp> {
-    let raw = raw.trim();
     let invalid = || {
         TaskError::field(
             "due_at",
             format!("due_at {raw:?} is not a date-time; use RFC 3339, e.g. 2026-11-22T17:00:00Z"),
         )
     };
+    // Trimming would take some control characters (U+0085, tabs) off the ends: refused first.
+    if raw.chars().any(char::is_control) {
+        return Err(invalid());
+    }
+    let raw = raw.trim();
     let timestamp = if let Ok(ts) = raw.parse::<Timestamp>() {
         ts
     } else if let Ok(civil) = raw.parse::<jiff::civil::DateTime>() {
@@ -435,9 +559,6 @@ pub fn parse_patch(input: TaskPatchInput, zone: &UserZone, now: Timestamp) -> Ta
         reminder: input.reminder_offset_minutes.map(|r| r.map(parse_reminder).transpose()).transpose()?,
         recurrence: input.recurrence.map(|r| r.map(Recurrence::validate).transpose()).transpose()?,
     };
-    if patch.is_empty() {
-        return Err(TaskError::field("body", "the update changes nothing; send at least one field"));
-    }
     Ok(patch)
 }
 

@@ -473,7 +473,9 @@ fn tool_error(err: TaskError, task: Option<&TaskIdArg>) -> ToolError {
             }
         },
         TaskError::Invalid(err) => ToolError::invalid(err.to_string()),
-        TaskError::InvalidField { message, .. } => ToolError::invalid(message),
+        TaskError::InvalidField { message, .. } | TaskError::Conflict { message, .. } => {
+            ToolError::invalid(message)
+        }
         TaskError::Storage(err) => {
             tracing::error!(error = %err, "a task tool failed in storage");
             ToolError::Unavailable

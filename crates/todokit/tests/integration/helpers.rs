@@ -232,10 +232,16 @@ impl TestApp {
         Some(TestApp::start(Db::Postgres, tempfile::tempdir().unwrap(), Some(pg), configure).await)
     }
 
-    pub async fn stop(&mut self) {
+    /// Sends the stop signal (SIGTERM, for the binary) without waiting for the server to end:
+    /// the drain (`drain_secs`) begins.
+    pub fn begin_stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+
+    pub async fn stop(&mut self) {
+        self.begin_stop();
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }

@@ -44,7 +44,7 @@ async fn create_applies_defaults_and_normalizes(app: TestApp) {
     let full = app
         .create_task(
             &token,
-            json!({"title": "Call mom", "description": "about Sunday", "priority": "HIGH",
+            json!({"title": "Call mom", "description": "about Sunday", "priority": "high",
                    "due_at": "2030-03-01T17:00:00+01:00", "reminder_offset_minutes": 15,
                    "recurrence": {"frequency": "weekly", "interval": 2}}),
         )
@@ -92,6 +92,9 @@ async fn every_validation_rule_has_a_clear_error(app: TestApp) {
         (json!({"title": "x".repeat(256)}), "title"),
         (json!({"title": "ok", "description": "d".repeat(4001)}), "description"),
         (json!({"title": "ok", "priority": "extreme"}), "priority"),
+        // The REST API takes the documented names only; synonyms are the assistant's.
+        (json!({"title": "ok", "priority": "urgent"}), "priority"),
+        (json!({"title": "ok", "priority": "HIGH"}), "priority"),
         (json!({"title": "ok", "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()}), "tags"),
         (json!({"title": "ok", "tags": ["x".repeat(51)]}), "tags"),
         (json!({"title": "ok", "due_at": "next tuesday-ish"}), "due_at"),
@@ -205,10 +208,20 @@ async fn patch_changes_and_clears_fields(app: TestApp) {
         .await
         .expect(200);
     assert!(cleared["due_at"].is_null());
+    // Against the task's state (it has no due date now): a conflict. In the change itself: invalid.
     app.patch("/api/tasks/1", &token, json!({"reminder_offset_minutes": 10}))
         .await
+        .expect_error(409, "conflict");
+    app.patch("/api/tasks/1", &token, json!({"reminder_offset_minutes": 10, "due_at": null}))
+        .await
         .expect_error(422, "validation_failed");
-    app.patch("/api/tasks/1", &token, json!({})).await.expect_error(422, "validation_failed");
+    // A change of nothing (`{}`, or `null` for a field that cannot be cleared) is no change.
+    let unchanged = app.get("/api/tasks/1", &token).await.expect(200);
+    assert_eq!(app.patch("/api/tasks/1", &token, json!({})).await.expect(200), unchanged);
+    assert_eq!(
+        app.patch("/api/tasks/1", &token, json!({"priority": null, "title": null})).await.expect(200),
+        unchanged
+    );
     app.patch("/api/tasks/1", &token, json!({"title": ""})).await.expect_error(422, "validation_failed");
     assert_eq!(app.get("/api/tasks/1", &token).await.expect(200)["title"], "Final");
 }
