@@ -286,8 +286,14 @@ async fn a_due_time_is_required_by_the_write_that_sets_a_reminder_or_rule(app: T
             assert_eq!(cleared["reminder_offset_minutes"], 30, "round {round}: the reminder was set first");
             assert_eq!(stored["reminder_offset_minutes"], 30, "round {round}");
         } else {
-            assert_eq!(reminded.status, 422, "round {round}: {}", reminded.body);
-            assert_eq!(reminded.body["error"]["field"], "reminder_offset_minutes", "round {round}");
+            // The task has no due time by then: a conflict with its state (see `update_task`).
+            assert_eq!(reminded.status, 409, "round {round}: {}", reminded.body);
+            assert_eq!(reminded.body["error"]["code"], "conflict", "round {round}");
+            let message = reminded.body["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with("reminder_offset_minutes requires a due date"),
+                "round {round}: {message}"
+            );
             assert!(stored["reminder_offset_minutes"].is_null(), "round {round}: {stored}");
         }
     }
