@@ -407,10 +407,17 @@ impl ThreadEventStream {
     /// Cancels the response now and waits until the partial state is saved. Does nothing
     /// more than dropping if the response already ended.
     pub async fn cancel(mut self) {
-        if let Some(work) = self.take_cleanup_work() {
+        let work = self.take_cleanup_work();
+        let completed = self.completed.take();
+        // The producer goes first: it may be suspended inside a store write, and a store that
+        // writes one at a time (SQLite) would have the cleanup's writes wait for it forever.
+        drop(self);
+        if let Some(work) = work {
             work.await;
         }
-        self.signal_completed();
+        if let Some(completed) = completed {
+            completed.send_replace(true);
+        }
     }
 
     /// Takes the cleanup to run, if the response was cancelled mid-phase.
