@@ -761,7 +761,13 @@ impl<'a> Utterance<'a> {
     // ----- bulk -----
 
     fn bulk(&self, start: usize) -> Option<Command> {
-        let verb = self.w(start);
+        // "get rid of everything tagged work" deletes as "delete everything tagged work" does.
+        let (verb, start) =
+            if self.w(start) == "get" && self.w(start + 1) == "rid" && self.w(start + 2) == "of" {
+                ("delete", start + 2)
+            } else {
+                (self.w(start), start)
+            };
         let end = self.len();
         let all = self.has_any(&["all", "every", "everything", "each"]);
         let plural = self.has_any(&["tasks", "todos", "ones", "items", "to-dos"]);

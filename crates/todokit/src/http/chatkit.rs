@@ -105,6 +105,7 @@ pub async fn chatkit(
     let ctx = ChatContext {
         caller: ToolContext { user: user.user_id(), zone },
         new_thread_claim: reservation.as_ref().and_then(Reservation::new_thread_claim),
+        clock: state.clock.clone(),
     };
     match state.chat.handle(request, ctx).await? {
         ProcessResult::Json(json) => {

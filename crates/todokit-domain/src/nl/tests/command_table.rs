@@ -144,6 +144,8 @@ const COMMANDS: &[(&str, &str)] = &[
     ("Delete all my tasks", "delete-all"),
     ("delete all tasks", "delete-all"),
     ("delete everything", "delete-all"),
+    ("get rid of everything tagged work", "delete-all tag=work"),
+    ("get rid of all my completed tasks", "delete-completed"),
     ("remove all my tasks", "delete-all"),
     ("clear all", "delete-all"),
     ("clear my list", "delete-all"),

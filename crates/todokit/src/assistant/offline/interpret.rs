@@ -194,9 +194,37 @@ fn loosely_matches(phrase: &str, title: &str) -> bool {
     let title_words: Vec<&str> =
         title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     !words.is_empty()
-        && words
-            .iter()
-            .all(|word| title.contains(stem(word)) || title_words.iter().any(|known| is_typo_of(word, known)))
+        && words.iter().all(|word| {
+            title.contains(stem(word))
+                || title_words.iter().any(|known| is_typo_of(word, known) || abbreviates(word, known))
+        })
+}
+
+/// Short forms people write in titles and messages alike ("dentist appt", "team mtg").
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("appt", "appointment"),
+    ("mtg", "meeting"),
+    ("dr", "doctor"),
+    ("bday", "birthday"),
+    ("docs", "documents"),
+    ("doc", "document"),
+    ("info", "information"),
+    ("msg", "message"),
+    ("pres", "presentation"),
+    ("prep", "prepare"),
+    ("dept", "department"),
+    ("mgr", "manager"),
+    ("hw", "homework"),
+    ("groc", "groceries"),
+    ("admin", "administration"),
+    ("vet", "veterinarian"),
+];
+
+/// Whether one word is the usual short form of the other, either way round.
+fn abbreviates(a: &str, b: &str) -> bool {
+    ABBREVIATIONS
+        .iter()
+        .any(|&(short, long)| (a == short && stem(b) == stem(long)) || (b == short && stem(a) == stem(long)))
 }
 
 /// "grocries" for "groceries": one edit apart (two for long words).
@@ -1529,6 +1557,15 @@ mod tests {
         assert!(loosely_matches("the report task", "Finish the report"));
         assert!(!loosely_matches("morning meetings", "Evening meeting"));
         assert!(!loosely_matches("the task", "Anything"));
+    }
+
+    #[test]
+    fn loose_title_matching_reads_usual_short_forms_either_way() {
+        assert!(loosely_matches("dentist appointment", "Dentist appt"));
+        assert!(loosely_matches("team mtg", "Team meetings on Monday"));
+        assert!(loosely_matches("mom's bday", "Mom's birthday present"));
+        assert!(!loosely_matches("dentist appointment", "Dentist bill"));
+        assert!(!loosely_matches("dr", "Pay the gas bill"));
     }
 
     #[test]
