@@ -1400,9 +1400,8 @@ impl<'a> Utterance<'a> {
             "complete" | "done" | "close" | "finished" | "completed" => {
                 Some(self.per_ref(start + 1, end, false))
             }
-            "finish" if self.looks_like_reference(start + 1, end) => {
-                Some(self.per_ref(start + 1, end, false))
-            }
+            // "finish task 5", "finish the report": a task named by what finishing it means.
+            "finish" if start + 1 < end => Some(self.per_ref(start + 1, end, false)),
             "reopen" | "re-open" | "uncomplete" | "un-complete" | "unmark" | "unfinish" | "undo"
             | "restore" | "uncheck" | "untick"
                 if start + 1 < end =>

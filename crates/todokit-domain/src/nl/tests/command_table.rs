@@ -102,6 +102,8 @@ const COMMANDS: &[(&str, &str)] = &[
     ("complete task 2", "complete #2"),
     ("complete the third task", "complete pos3"),
     ("finish task 5", "complete #5"),
+    ("finish the report", "complete \"report\""),
+    ("finish the reprot", "complete \"reprot\""),
     ("check off task 1", "complete #1"),
     ("tick off buy milk", "complete \"buy milk\""),
     ("cross off the dentist task", "complete \"dentist\""),
