@@ -1503,16 +1503,6 @@ impl<'a> Utterance<'a> {
         Command::Sequence(refs.into_iter().map(build).collect())
     }
 
-    /// Whether `start..end` names a task explicitly (number, position or the word "task").
-    fn looks_like_reference(&self, start: usize, end: usize) -> bool {
-        (start..end).any(|i| {
-            let w = self.w(i);
-            matches!(w, "task" | "todo" | "item" | "first" | "last" | "number")
-                || w.starts_with('#')
-                || digits(w).is_some()
-        })
-    }
-
     // ----- delete -----
 
     fn delete(&self, start: usize) -> Option<Command> {
