@@ -1431,9 +1431,25 @@ impl<'a> Utterance<'a> {
                 Some(self.per_ref(start + 1, end, false))
             }
             _ => {
-                // "task 3 done", "the report is finished"
+                // "task 3 done", "the report is finished"; "call mom isn't done yet" reopens.
+                let end = if end >= 3 && self.w(end - 1) == "yet" { end - 1 } else { end };
                 let last = self.w(end - 1);
                 if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
+                    let negated = match self.w(end - 2) {
+                        "isn't" | "isnt" | "wasn't" | "wasnt" | "aren't" | "arent" => Some(end - 2),
+                        "not" if matches!(self.w(end - 3), "is" | "was" | "are" | "still") => Some(end - 3),
+                        _ => None,
+                    };
+                    if let Some(mut ref_end) = negated {
+                        while ref_end > start && matches!(self.w(ref_end - 1), "is" | "was" | "are" | "still")
+                        {
+                            ref_end -= 1;
+                        }
+                        let statement = !self.has_any(&["?", "which", "what", "whats", "what's"])
+                            && !is_command_verb(verb)
+                            && ref_end > start;
+                        return statement.then(|| self.per_ref(start, ref_end, true));
+                    }
                     let ref_end = if matches!(self.w(end - 2), "is" | "was" | "are" | "now") {
                         end - 2
                     } else {
@@ -1572,6 +1588,15 @@ impl<'a> Utterance<'a> {
                 Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::Low))
             }
             "move" | "reschedule" | "postpone" | "push" | "delay" | "defer" | "shift" | "bump" => {
+                // "bump the report to high priority", "move task 2 up to urgent": a priority,
+                // not a date.
+                let to = (start + 1..end).rev().find(|&i| self.w(i) == "to");
+                if let Some(to) = to
+                    && let Some(priority) = self.priority_phrase(to + 1, end)
+                {
+                    let ref_end = if self.w(to - 1) == "up" && to - 1 > start + 1 { to - 1 } else { to };
+                    return Some(Command::SetPriority(self.task_ref(start + 1, ref_end), priority));
+                }
                 Some(self.reschedule(start + 1, end))
             }
             "change" | "update" | "edit" | "modify" | "set" | "make" | "switch" | "turn" => {
@@ -1976,7 +2001,15 @@ impl<'a> Utterance<'a> {
             || has("accomplished")
             || phrase(&["did", "i"])
         {
-            if !(phrase(&["not", "done"]) || phrase(&["not", "completed"]) || has("incomplete")) {
+            let negated =
+                ["not", "isn't", "isnt", "aren't", "arent", "haven't", "havent", "wasn't", "weren't"]
+                    .iter()
+                    .any(|not| {
+                        ["done", "completed", "complete", "finished"]
+                            .iter()
+                            .any(|state| phrase(&[not, state]))
+                    });
+            if !(negated || has("incomplete") || has("haven't") || has("havent")) {
                 filter.status = StatusFilter::Completed;
             } else {
                 filter.status = StatusFilter::Pending;
