@@ -24,7 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::auth::{AccessTokens, Accounts};
-use crate::chat::{ChatStore, RateCounters, RunClaims};
+use crate::chat::{ChatStore, RateCounters, ReplyCheckpoints, RunClaims};
 use crate::events::EventLog;
 use crate::persistence::Database;
 #[allow(unused_imports)] // named as `super::…` by the backends
@@ -44,6 +44,7 @@ pub struct Repositories {
     pub events: Arc<dyn EventLog>,
     pub rate_counters: Arc<dyn RateCounters>,
     pub run_claims: Arc<dyn RunClaims>,
+    pub reply_checkpoints: Arc<dyn ReplyCheckpoints>,
     pub chat: Arc<dyn ChatStore>,
 }
 
@@ -58,6 +59,7 @@ impl Repositories {
             + EventLog
             + RateCounters
             + RunClaims
+            + ReplyCheckpoints
             + ChatStore,
     {
         let backend = Arc::new(backend);
@@ -69,6 +71,7 @@ impl Repositories {
             events: backend.clone(),
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
+            reply_checkpoints: backend.clone(),
             chat: backend,
         }
     }

@@ -64,6 +64,11 @@ impl EventStream {
             "{:?}",
             response.headers()
         );
+        Self::from(response)
+    }
+
+    /// A stream already opened (e.g. on a server process of a test's own).
+    pub fn from(response: reqwest::Response) -> Self {
         Self { body: response.bytes_stream().boxed(), buffer: String::new() }
     }
 
@@ -1245,19 +1250,19 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         replica_url: Some(format!("http://{replica}.replicas.test")),
         expires_at,
     };
-    let held_by = |replica: Uuid| {
-        Some(RunHolder { replica, replica_url: Some(format!("http://{replica}.replicas.test")) })
-    };
+    let held_by = |replica: Uuid| Some((replica, Some(format!("http://{replica}.replicas.test")), false));
+    let holder = |found: Option<RunHolder>| found.map(|h| (h.replica, h.replica_url, h.finishing));
 
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
-    // Held: no other run takes it, from any replica.
-    assert!(
-        !storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap()
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap()),
+        held_by(replica_a)
     );
+    // Held: no other run takes it, from any replica.
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease)).await.unwrap());
     // Another user can neither claim the thread (even once the claim lapsed) nor see the claim.
     let foreign = RunClaim { user: other, ..claim(second_run, replica_b, start + lease * 3) };
-    assert!(!storage.run_claims.claim_run(&foreign, start + lease * 3).await.unwrap());
+    assert!(!storage.run_claims.claim_run(&foreign).await.unwrap());
     assert!(storage.run_claims.run_holder(&thread_id, other, start).await.unwrap().is_none());
 
     // Renewed, a claim outlives its first lease; a replica renews only the runs it names as
@@ -1271,26 +1276,40 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         0,
         "B holds nothing"
     );
-    assert!(
-        !storage
-            .run_claims
-            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease)
-            .await
-            .unwrap()
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease * 3)).await.unwrap());
+    // …and once it lapses (its replica stopped renewing it), nobody claims the thread over it:
+    // one replica takes it, to finish that reply, with the checkpoint that reply saved.
+    let checkpoints = &storage.reply_checkpoints;
+    checkpoints.save_checkpoint(&thread_id, first_run, r#"["saved"]"#).await.unwrap();
+    checkpoints.save_checkpoint(&thread_id, second_run, r#"["not this run's"]"#).await.unwrap();
+    let lapsed_at = start + lease * 2;
+    assert!(storage.run_claims.run_holder(&thread_id, user, lapsed_at).await.unwrap().is_none());
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, lapsed_at + lease)).await.unwrap());
+    assert!(checkpoints.lapsed_runs(start, 10).await.unwrap().is_empty());
+    assert_eq!(checkpoints.lapsed_runs(lapsed_at, 10).await.unwrap(), std::slice::from_ref(&thread_id));
+    let take =
+        |replica, user| checkpoints.take_lapsed_run(&thread_id, user, replica, lapsed_at, lapsed_at + lease);
+    assert!(take(replica_b, Some(other)).await.unwrap().is_none(), "not another user's");
+    let replica_c = Uuid::new_v4();
+    assert!(take(replica_b, Some(user)).await.unwrap().is_some_and(|taken| taken.run_id == first_run
+        && taken.user == user
+        && taken.thread_id == thread_id
+        && taken.checkpoint.as_deref() == Some(r#"["saved"]"#)));
+    assert!(take(replica_c, None).await.unwrap().is_none(), "taken once");
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, lapsed_at).await.unwrap()),
+        Some((replica_b, None, true))
     );
-    // …and once it lapses (its replica stopped renewing it), another replica takes over.
-    assert!(storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap().is_none());
-    assert!(
-        storage
-            .run_claims
-            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2)
-            .await
-            .unwrap()
-    );
+    // Being finished, it is nobody's to take over, not even its taker's next reply; it ends with
+    // that reply's release (in the write that logs its `run.finished`).
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, lapsed_at + lease)).await.unwrap());
+    storage.run_claims.release_run(&thread_id, first_run).await.unwrap();
+    assert!(checkpoints.lapsed_runs(lapsed_at + lease * 2, 10).await.unwrap().is_empty());
+    assert!(storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease * 3)).await.unwrap());
     // The first run's late release leaves the new claim alone; the holder's own ends it.
     storage.run_claims.release_run(&thread_id, first_run).await.unwrap();
     assert_eq!(
-        storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap(),
+        holder(storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap()),
         held_by(replica_b)
     );
     storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
@@ -1322,7 +1341,7 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
                 ThreadSaved::Created
             );
             assert_eq!(
-                storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap(),
+                holder(storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap()),
                 held_by(replica_a)
             );
             new_thread.title = Some("Renamed".into());
@@ -1344,18 +1363,21 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     }
 
     // A replica takes over a claim of its own that a failed release left behind.
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert!(storage.run_claims.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(second_run, replica_a, start + lease)).await.unwrap());
     storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
     assert!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap().is_none());
 
     // A claim ends in the write that logs its reply's end; one naming another run is left alone.
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
     let finished = NewEvent { user, kind: "run.finished".into(), data: json!({"thread_id": thread_id}) };
     let ending = |run_id| [ClaimRelease { thread_id: thread_id.clone(), run_id }];
     let before = storage.events.latest_event_id(user).await.unwrap();
     storage.events.append_events(std::slice::from_ref(&finished), &ending(second_run), start).await.unwrap();
-    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap()),
+        held_by(replica_a)
+    );
     let logged = storage
         .events
         .append_events(std::slice::from_ref(&finished), &ending(first_run), start)

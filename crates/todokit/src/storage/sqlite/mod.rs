@@ -2,6 +2,7 @@
 
 mod accounts;
 mod chat;
+mod checkpoints;
 mod claims;
 mod counters;
 mod events;
