@@ -554,11 +554,12 @@ impl Runs {
             run: run.clone(),
         };
         if let Some(shared) = &self.shared {
-            let mut finished_one = false;
-            loop {
+            // A few turns: a lapsed claim is finished (here, or by another replica that took it
+            // first) before the thread is claimed. A thread that is not the user's never is.
+            for _ in 0..3 {
                 let claim = shared.terms(&run).for_thread(thread_id, owner);
                 reservation.claimed = shared.claims.claim_run(&claim).await?;
-                if reservation.claimed || finished_one {
+                if reservation.claimed {
                     break;
                 }
                 let mut events = shared.events.subscribe();
@@ -570,14 +571,12 @@ impl Runs {
                                 .await;
                     }
                     Some(_) => return Ok(Err(ThreadBusy)),
-                    // A lapsed claim (its reply is finished first), or none.
+                    // A lapsed claim (finished here now, unless another replica took it first:
+                    // then it is finishing), or none.
                     None => {
-                        if self.finish_lapsed(thread_id, Some(owner)).await?.is_none() {
-                            break;
-                        }
+                        self.finish_lapsed(thread_id, Some(owner)).await?;
                     }
                 }
-                finished_one = true;
             }
             if !reservation.claimed && shared.claims.run_holder(thread_id, owner, now()).await?.is_some() {
                 return Ok(Err(ThreadBusy));
@@ -693,6 +692,8 @@ impl Runs {
         };
         let finished = run_finished(&mut events, thread_id, user);
         tokio::pin!(finished);
+        let interrupted =
+            |event: Option<Arc<Event>>| event.is_some_and(|event| event.data["interrupted"] == true);
         if holder.finishing {
             let _ = tokio::time::timeout(CANCEL_WAIT, &mut finished).await;
             return Ok(StopOutcome::Interrupted);
@@ -705,16 +706,22 @@ impl Runs {
             let until_lapsed = Duration::try_from(expires_at.duration_since(now())).unwrap_or_default();
             tokio::select! {
                 event = &mut finished => {
-                    let interrupted = event.is_some_and(|event| event.data["interrupted"] == true);
-                    return Ok(if interrupted { StopOutcome::Interrupted } else { StopOutcome::Stopped });
+                    return Ok(if interrupted(event) { StopOutcome::Interrupted } else { StopOutcome::Stopped });
                 }
                 () = tokio::time::sleep(until_lapsed + Duration::from_millis(20)) => {}
             }
             match shared.claims.run_holder(thread_id, user, now()).await? {
                 None => {
-                    // Lapsed: finished here, or just now by another replica.
-                    self.finish_lapsed(thread_id, Some(user)).await?;
-                    return Ok(StopOutcome::Interrupted);
+                    // Lapsed: finished here. Else it ended just now (its `run.finished` says how).
+                    if self.finish_lapsed(thread_id, Some(user)).await?.is_some() {
+                        return Ok(StopOutcome::Interrupted);
+                    }
+                    let ended = tokio::time::timeout(CANCEL_WAIT, &mut finished).await.ok().flatten();
+                    return Ok(if interrupted(ended) {
+                        StopOutcome::Interrupted
+                    } else {
+                        StopOutcome::Stopped
+                    });
                 }
                 Some(holder) if holder.finishing => {
                     let _ = tokio::time::timeout(CANCEL_WAIT, &mut finished).await;
