@@ -20,7 +20,7 @@ use crate::assistant::llm::{LlmClient, LlmConfig};
 use crate::assistant::offline::OfflineResponder;
 use crate::tools::{TaskTools, ToolContext};
 
-pub use claims::{NewThreadClaim, RunClaim, RunClaims, RunHolder};
+pub use claims::{LapsedRun, NewThreadClaim, ReplyCheckpoints, RunClaim, RunClaims, RunHolder};
 pub use limits::{RateCounters, RateWindow};
 pub use live_store::LiveStore;
 pub use store::{ChatStore, DynChatStore, DynSqlChatStore, ThreadSaved};

@@ -27,7 +27,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::auth::{AccessTokens, Accounts};
-use crate::chat::{ChatStore, RateCounters, RunClaims};
+use crate::chat::{ChatStore, RateCounters, ReplyCheckpoints, RunClaims};
 use crate::events::EventLog;
 use crate::persistence::Database;
 #[allow(unused_imports)] // named as `super::…` by the backends
@@ -47,6 +47,7 @@ pub struct Repositories {
     pub events: Arc<dyn EventLog>,
     pub rate_counters: Arc<dyn RateCounters>,
     pub run_claims: Arc<dyn RunClaims>,
+    pub reply_checkpoints: Arc<dyn ReplyCheckpoints>,
     pub chat: Arc<dyn ChatStore>,
 }
 
@@ -61,6 +62,7 @@ impl Repositories {
             + EventLog
             + RateCounters
             + RunClaims
+            + ReplyCheckpoints
             + ChatStore,
     {
         let backend = Arc::new(backend);
@@ -72,6 +74,7 @@ impl Repositories {
             events: backend.clone(),
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
+            reply_checkpoints: backend.clone(),
             chat: backend,
         }
     }

@@ -1,6 +1,7 @@
 //! The repositories on SQLite.
 
 mod accounts;
+mod checkpoints;
 mod claims;
 mod events;
 #[cfg(test)]
