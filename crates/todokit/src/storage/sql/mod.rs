@@ -7,6 +7,8 @@
 //! not carry a trait's `where` clauses to its users, so it cannot be named once.
 
 mod chat;
+mod checkpoints;
+mod claims;
 mod counters;
 mod tasks;
 

@@ -1,8 +1,6 @@
 //! The repositories on SQLite.
 
 mod accounts;
-mod checkpoints;
-mod claims;
 mod events;
 #[cfg(test)]
 mod plans;

@@ -1,9 +1,9 @@
-//! Replies' claims on their threads (`chat::RunClaims`) on PostgreSQL.
+//! Replies' claims on their threads (`chat::RunClaims`), on both backends.
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::PostgresStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::chat::{RunClaim, RunClaims, RunHolder};
 use crate::persistence::StorageResult;
 use crate::storage::{from_micros, micros};
@@ -23,7 +23,22 @@ struct RunHolderRow {
 }
 
 #[async_trait::async_trait]
-impl RunClaims for PostgresStorage {
+impl<DB> RunClaims for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn claim_run(&self, run: &RunClaim) -> StorageResult<bool> {
         // The SELECT is the ownership check. Taken over: only a claim of this replica's own,
         // which its caller only asks for when no run of its holds the thread (a release that
@@ -44,7 +59,7 @@ impl RunClaims for PostgresStorage {
         .bind(micros(run.expires_at))
         .bind(&run.replica_url);
         let result = self.writer.write(async |connection| statement.execute(connection).await).await?;
-        Ok(result.rows_affected() == 1)
+        Ok(DB::rows_affected(&result) == 1)
     }
 
     async fn run_holder(
@@ -82,7 +97,7 @@ impl RunClaims for PostgresStorage {
     async fn renew_runs(&self, replica: Uuid, runs: &[Uuid], expires_at: Timestamp) -> StorageResult<u64> {
         let mut renewed = 0;
         for runs in runs.chunks(RUNS_RENEWED_PER_STATEMENT) {
-            let mut update = sqlx::QueryBuilder::<sqlx::Postgres>::new("UPDATE chat_runs SET expires_at = ");
+            let mut update = sqlx::QueryBuilder::<DB>::new("UPDATE chat_runs SET expires_at = ");
             update.push_bind(micros(expires_at)).push(" WHERE replica = ").push_bind(replica);
             update.push(" AND run_id IN (");
             let mut ids = update.separated(", ");
@@ -90,11 +105,9 @@ impl RunClaims for PostgresStorage {
                 ids.push_bind(*run);
             }
             update.push(")");
-            renewed += self
-                .writer
-                .write(async |connection| update.build().execute(connection).await)
-                .await?
-                .rows_affected();
+            let result =
+                self.writer.write(async |connection| update.build().execute(connection).await).await?;
+            renewed += DB::rows_affected(&result);
         }
         Ok(renewed)
     }

@@ -1,10 +1,11 @@
-//! Running replies' checkpoints and lapsed claims (`chat::ReplyCheckpoints`) on PostgreSQL:
+//! Running replies' checkpoints and lapsed claims (`chat::ReplyCheckpoints`), on both backends:
 //! both live in the reply's `chat_runs` row, so releasing the claim drops the checkpoint.
+//! Replicas share PostgreSQL only; SQLite keeps them too, so the backends stay alike.
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::PostgresStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::chat::{LapsedRun, ReplyCheckpoints};
 use crate::persistence::StorageResult;
 use crate::storage::micros;
@@ -18,7 +19,22 @@ struct LapsedRow {
 }
 
 #[async_trait::async_trait]
-impl ReplyCheckpoints for PostgresStorage {
+impl<DB> ReplyCheckpoints for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn save_checkpoint(&self, thread_id: &str, run_id: Uuid, checkpoint: &str) -> StorageResult<()> {
         let statement =
             sqlx::query("UPDATE chat_runs SET checkpoint = $3 WHERE thread_id = $1 AND run_id = $2")
@@ -50,17 +66,23 @@ impl ReplyCheckpoints for PostgresStorage {
     ) -> StorageResult<Option<LapsedRun>> {
         // Of replicas updating at once, the first takes the row; the others wait for its lock,
         // then find the claim renewed, and match nothing.
-        let statement = sqlx::query_as::<_, LapsedRow>(
-            "UPDATE chat_runs SET replica = $3, replica_url = NULL, expires_at = $5, finishing = TRUE \
-             WHERE thread_id = $1 AND expires_at <= $4 AND ($2::uuid IS NULL OR user_id = $2) \
-             RETURNING user_id, run_id, checkpoint",
-        )
-        .bind(thread_id)
-        .bind(user.map(|user| user.0))
-        .bind(replica)
-        .bind(micros(now))
-        .bind(micros(expires_at));
-        let row = self.writer.write(async |connection| statement.fetch_optional(connection).await).await?;
+        let mut statement = sqlx::QueryBuilder::<DB>::new("UPDATE chat_runs SET replica = ");
+        statement
+            .push_bind(replica)
+            .push(", replica_url = NULL, expires_at = ")
+            .push_bind(micros(expires_at));
+        statement.push(", finishing = TRUE WHERE thread_id = ").push_bind(thread_id.to_owned());
+        statement.push(" AND expires_at <= ").push_bind(micros(now));
+        if let Some(user) = user {
+            statement.push(" AND user_id = ").push_bind(user.0);
+        }
+        statement.push(" RETURNING user_id, run_id, checkpoint");
+        let row = self
+            .writer
+            .write(async |connection| {
+                statement.build_query_as::<LapsedRow>().fetch_optional(connection).await
+            })
+            .await?;
         Ok(row.map(|row| LapsedRun {
             thread_id: thread_id.to_owned(),
             user: UserId(row.user_id),
