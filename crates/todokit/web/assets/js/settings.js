@@ -254,7 +254,7 @@ export function createSettings({ user, onAccountDeleted, onImported } = {}) {
   const el = h(
     "section",
     { class: "settings", "aria-labelledby": "settings-heading" },
-    h("div", { class: "dashboard-head" }, h("h1", { id: "settings-heading" }, "Settings"), h("a", { href: "/tasks", class: "button subtle", "data-link": true }, "Back to tasks")),
+    h("div", { class: "dashboard-head" }, h("h1", { id: "settings-heading" }, "Settings"), h("a", { href: "/tasks", class: "button subtle back-link", "data-link": true }, "Back to tasks")),
     toc,
     sections.map(([, , card]) => card),
   );
