@@ -324,7 +324,8 @@ function dataCard({ onImported }) {
       let message = err.message;
       if (err.status === 413) message = err.code ? err.message : "The file is too large to import.";
       else if (missing(err)) message = "This server cannot import files.";
-      showError(error, `Nothing was imported. ${message}`);
+      message = String(message || "");
+      showError(error, `Nothing was imported. ${message.charAt(0).toUpperCase()}${message.slice(1)}`);
       file.focus();
     } finally {
       submit.disabled = false;
@@ -372,7 +373,7 @@ function feedCard() {
       replace(
         status,
         active
-          ? [h("span", { class: "badge token-active" }, "On"), ` Created ${feed.created_at ? formatFull(feed.created_at) : ""}. The address is secret and was shown once; create a new one if you lost it.`]
+          ? [h("span", { class: "badge token-active" }, "On"), ` Created ${feed.created_at ? formatFull(feed.created_at) : ""}. The address is secret and was shown only once. Lost it? Replace it with a new one; the old address then stops working.`]
           : [h("span", { class: "badge token-revoked" }, "Off"), " No feed address exists."],
       );
     } catch (err) {
