@@ -217,7 +217,7 @@ describe("settings page", () => {
     const error = page.locator("#import-error");
     await error.waitFor();
     assert.match(await error.innerText(), /Nothing was imported/);
-    assert.match(await error.innerText(), /line 3/);
+    assert.match(await error.innerText(), /line 3/i);
     assert.equal(await page.evaluate(() => document.activeElement?.id), "import-file");
 
     await page.getByLabel("File to import").setInputFiles(good);
