@@ -6,12 +6,13 @@
 // finds nothing serious on the page with data in it, light and dark.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { PASSWORD, createTasks, launchBrowser, screenshot, signUpThroughUi, startServer, watchErrors } from "./harness.js";
+import { PASSWORD, createTasks, launchBrowser, repoRoot, screenshot, signInThroughUi, signUpThroughUi, startServer, watchErrors } from "./harness.js";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -264,6 +265,14 @@ describe("settings page", () => {
     assert.equal((await fetch(replacement)).status, 404);
   });
 
+  test("invites are only offered to an administrator when sign-up is by invite", async () => {
+    await openSettings();
+    await page.getByRole("heading", { name: "Sessions" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await page.locator("#invites").isVisible(), false);
+    assert.equal(await page.getByRole("link", { name: "Invites" }).count(), 0);
+  });
+
   test("the section links move focus to their section", async () => {
     await openSettings();
     await page.getByRole("navigation", { name: "Settings sections" }).getByRole("link", { name: "Calendar feed" }).click();
@@ -324,5 +333,47 @@ describe("settings page", () => {
 
   test("no script errors or CSP violations happened", () => {
     assert.deepEqual(errors.flat(), []);
+  });
+});
+
+describe("settings page, invite-only sign-up", () => {
+  let inviteServer;
+  let inviteBrowser;
+  let adminPage;
+  const adminEmail = "admin@example.com";
+
+  before(async () => {
+    // The operator creates the first account (the administrator) from the command line.
+    const dataDir = mkdtempSync(join(tmpdir(), "todokit-browser-"));
+    const bin = process.env.TODOKIT_BIN ? resolve(process.env.TODOKIT_BIN) : join(repoRoot, "target/debug/todokit");
+    const added = spawnSync(bin, ["--data-dir", dataDir, "user", "add", "--email", adminEmail, "--password", PASSWORD], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });
+    assert.equal(added.status, 0, `todokit user add failed: ${added.stderr}`);
+    inviteServer = await startServer({ dataDir, env: { TODOKIT_SIGNUP: "invite" } });
+    inviteBrowser = await launchBrowser({ baseURL: inviteServer.baseURL });
+    adminPage = inviteBrowser.context.pages()[0] || (await inviteBrowser.context.newPage());
+  });
+
+  after(async () => {
+    await inviteBrowser?.close();
+    await inviteServer?.stop();
+  });
+
+  test("the administrator creates an invite code that lets one person sign up", async () => {
+    await signInThroughUi(adminPage, adminEmail);
+    await adminPage.goto("/settings");
+    await adminPage.getByRole("heading", { name: "Invites" }).waitFor();
+    await adminPage.getByRole("button", { name: "Create invite code" }).click();
+    const code = (await adminPage.locator("#invite-list .invite-code").first().innerText()).trim();
+    assert.ok(code.length >= 8, code);
+
+    const signUp = (email) =>
+      fetch(`${inviteServer.baseURL}/api/auth/sign-up`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, invite_code: code }),
+      });
+    const first = await signUp("invited@example.com");
+    assert.ok(first.status === 200 || first.status === 201, `sign-up with the invite: ${first.status}`);
+    assert.equal((await signUp("second@example.com")).status, 403, "an invite works once");
   });
 });
