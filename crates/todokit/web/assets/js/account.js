@@ -384,6 +384,8 @@ function feedCard() {
     }
     createButton.hidden = !available;
     replace(createButton, icon(active ? "retry" : "plus"), active ? "Replace feed address" : "Create feed address");
+    // Creating is the card's main action; replacing a working address is not.
+    createButton.classList.toggle("primary", !active);
     revokeButton.hidden = !available || !active;
   }
 
