@@ -134,20 +134,21 @@ function sessionsCard() {
   function row(session) {
     const device = describeUserAgent(session.user_agent);
     const seen = session.last_seen_at || session.created_at;
-    const meta = [
-      session.current ? "Active now" : seen ? `Last seen ${timeAgo(seen)}` : null,
-      session.address || null,
-      session.created_at ? `signed in ${formatFull(session.created_at)}` : null,
-    ]
+    const when = session.current
+      ? "Active now"
+      : seen
+        ? h("time", { datetime: seen, title: formatFull(seen) }, `Last seen ${timeAgo(seen)}`)
+        : null;
+    const meta = [when, session.address || null, session.created_at ? `signed in ${formatFull(session.created_at)}` : null]
       .filter(Boolean)
-      .join(" · ");
+      .flatMap((part, i) => (i ? [" · ", part] : [part]));
     const li = h("li", { class: ["session-row", session.current && "current"], dataset: { sessionId: session.id } });
     const main = h(
       "div",
       { class: "session-main" },
       h("span", { class: "session-device", title: session.user_agent || "" }, device),
       session.current && [" ", h("span", { class: "badge session-current" }, "This device")],
-      h("div", { class: "session-meta" }, seen && !session.current ? h("time", { datetime: seen, title: formatFull(seen) }, meta) : meta),
+      h("div", { class: "session-meta" }, meta),
     );
     const revoke = session.current
       ? null
