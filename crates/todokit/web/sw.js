@@ -4,12 +4,13 @@
 // only the fallback. API answers are never kept here (the app keeps the last
 // task list itself, per user, and forgets it at sign-out).
 
-const CACHE = "todokit-shell-v1";
+const CACHE = "todokit-shell-v2";
 const SHELL = [
   "/",
   "/assets/app.css",
   "/assets/favicon.svg",
   "/assets/js/main.js",
+  "/assets/js/account.js",
   "/assets/js/api.js",
   "/assets/js/auth.js",
   "/assets/js/chat.js",

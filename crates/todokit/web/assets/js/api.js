@@ -28,10 +28,17 @@ export function headers(extra = {}) {
   return { "X-Timezone": timeZone, Accept: "application/json", ...extra };
 }
 
-/** `request("POST", "/api/tasks", body)` → parsed JSON, or throws ApiError. */
-export async function request(method, path, body, { signal, quietAuth = false } = {}) {
+/**
+ * `request("POST", "/api/tasks", body)` → parsed JSON, or throws ApiError.
+ * `contentType` sends `body` as it is (a File, Blob or string) with that type
+ * instead of as JSON.
+ */
+export async function request(method, path, body, { signal, quietAuth = false, contentType = null } = {}) {
   const init = { method, headers: headers(), credentials: "same-origin", signal };
-  if (body !== undefined) {
+  if (body !== undefined && contentType) {
+    init.headers["Content-Type"] = contentType;
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -64,5 +71,7 @@ export const api = {
   get: (path, opts) => request("GET", path, undefined, opts),
   post: (path, body, opts) => request("POST", path, body ?? {}, opts),
   patch: (path, body, opts) => request("PATCH", path, body, opts),
-  delete: (path, opts) => request("DELETE", path, undefined, opts),
+  delete: (path, opts) => request("DELETE", path, opts?.body, opts),
+  /** Sends bytes (a File or Blob) as they are: `api.upload(path, file, "text/csv")`. */
+  upload: (path, body, contentType, opts) => request("POST", path, body, { ...opts, contentType }),
 };

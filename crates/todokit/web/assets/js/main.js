@@ -3,7 +3,8 @@
 // Routes: /            landing (signed out) or redirect to /tasks
 //         /sign-in     /sign-up   (?next=<path> returns there afterwards)
 //         /tasks       the dashboard (filters in the query string)
-//         /settings    access tokens, MCP connection, notifications
+//         /settings    sessions, password, export/import, calendar feed, access
+//                      tokens, MCP connection, notifications, deleting the account
 
 import { api, setUnauthorizedHandler } from "./api.js";
 import { authView, landingView, loadSession, signOut } from "./auth.js";
@@ -164,9 +165,13 @@ function buildShell() {
     settings: null,
     show(view) {
       if (view === "settings") {
-        built.settings ||= createSettings();
-        if (!main.contains(built.settings.el)) replace(main, built.settings.el);
-        else built.settings.refresh();
+        if (!built.settings) {
+          built.settings = createSettings({ user: session.user, onAccountDeleted });
+          replace(main, built.settings.el);
+        } else {
+          if (!main.contains(built.settings.el)) replace(main, built.settings.el);
+          built.settings.refresh();
+        }
       } else if (!main.contains(dashboard.el)) {
         replace(main, dashboard.el);
         dashboard.refresh();
@@ -246,6 +251,17 @@ async function onSignOut() {
   session = null;
   announce("session", { signedOut: true });
   navigate("/", { replace: true });
+}
+
+// The account was deleted from the settings page: nothing of it stays here.
+function onAccountDeleted() {
+  sessionStorage.clear();
+  forgetUser(session?.user);
+  session = null;
+  announce("session", { signedOut: true });
+  teardownShell();
+  expiredNotice = "Your account and everything in it were deleted.";
+  navigate("/sign-in", { replace: true });
 }
 
 // A 401 from any API call: the session expired or was signed out elsewhere.

@@ -1,6 +1,9 @@
-// Settings: personal access tokens (for MCP clients and scripts), how to
-// connect an MCP client, and reminder notifications.
+// Settings: the account (sessions, password, export and import, calendar
+// feed, invites, deleting the account; see account.js), personal access
+// tokens (for MCP clients and scripts), how to connect an MCP client, and
+// reminder notifications.
 
+import { createAccountSections } from "./account.js";
 import { api } from "./api.js";
 import { h, icon, replace } from "./dom.js";
 import { formatFull } from "./format.js";
@@ -27,7 +30,12 @@ function copyButton(getText, what, id) {
   return h("button", { type: "button", class: "button small", id, on: { click: () => copyText(getText(), what) } }, "Copy");
 }
 
-export function createSettings() {
+/**
+ * `user`: the signed-in user; `onAccountDeleted()`: the account is gone (sign
+ * out locally); `onImported()`: tasks were imported.
+ */
+export function createSettings({ user, onAccountDeleted, onImported } = {}) {
+  const account = createAccountSections({ user, onDeleted: onAccountDeleted, onImported });
   // ----- access tokens -------------------------------------------------------
   const list = h("ul", { class: "token-list", id: "token-list", "aria-live": "polite" });
   const reveal = h("div", { class: "token-reveal", id: "token-reveal", hidden: true });
@@ -171,47 +179,93 @@ export function createSettings() {
     2,
   );
 
+  const tokensCard = h(
+    "section",
+    { class: "settings-card", id: "tokens", "aria-labelledby": "tokens-heading", tabindex: "-1" },
+    h("h2", { id: "tokens-heading" }, "Personal access tokens"),
+    h("p", { class: "muted" }, "Tokens let MCP clients (Claude, ChatGPT, IDE agents) and scripts use your tasks. Each secret is shown once; revoke a token to cut its access at once."),
+    form,
+    reveal,
+    list,
+  );
+  const mcpCard = h(
+    "section",
+    { class: "settings-card", id: "mcp", "aria-labelledby": "mcp-heading", tabindex: "-1" },
+    h("h2", { id: "mcp-heading" }, "Connect an MCP client"),
+    h("p", { class: "muted" }, "todokit is an MCP server with the same task tools the assistant uses. Point your client at this address and send a token as a Bearer header."),
+    h("div", { class: "secret-row" }, h("code", { id: "mcp-url" }, mcpUrl), copyButton(() => mcpUrl, "MCP URL", "mcp-url-copy")),
+    h("p", {}, "For example, in ", h("code", {}, ".mcp.json"), " (Claude Code, Cursor, VS Code):"),
+    h("div", { class: "code-block" }, h("pre", { id: "mcp-config", tabindex: "0", "aria-label": "MCP client configuration" }, sampleConfig), copyButton(() => sampleConfig, "Configuration", "mcp-config-copy")),
+    h(
+      "p",
+      { class: "muted" },
+      "Desktop clients that start a command can run ",
+      h("code", {}, "todokit mcp"),
+      " with the token in ",
+      h("code", {}, "TODOKIT_TOKEN"),
+      ". More in docs/mcp.md of the todokit sources; the REST API is described at ",
+      h("a", { href: "/api/docs/" }, "/api/docs"),
+      ".",
+    ),
+  );
+  const notifyCard = h(
+    "section",
+    { class: "settings-card", id: "notifications", "aria-labelledby": "notify-heading", tabindex: "-1" },
+    h("h2", { id: "notify-heading" }, "Reminder notifications"),
+    notificationControl(),
+  );
+
+  // In page order; the table of contents follows it (the invites card shows for admins only).
+  const sections = [
+    ["sessions", "Sessions", account.sessions],
+    ["password", "Password", account.password],
+    ["data", "Export and import", account.data],
+    ["calendar", "Calendar feed", account.feed],
+    ["tokens", "Access tokens", tokensCard],
+    ["mcp", "MCP clients", mcpCard],
+    ["notifications", "Notifications", notifyCard],
+    ["invites", "Invites", account.invites],
+    ["delete", "Delete account", account.danger],
+  ];
+  const toc = h(
+    "nav",
+    { class: "settings-toc", "aria-label": "Settings sections" },
+    h(
+      "ul",
+      {},
+      sections.map(([id, label, card]) => {
+        const item = h("li", {}, h("a", { href: `#${id}`, class: ["toc-link", id === "delete" && "toc-danger"], on: { click: (event) => jumpTo(event, card) } }, label));
+        // The invites link follows its card's visibility.
+        if (id === "invites") {
+          item.hidden = card.hidden;
+          new MutationObserver(() => (item.hidden = card.hidden)).observe(card, { attributes: true, attributeFilter: ["hidden"] });
+        }
+        return item;
+      }),
+    ),
+  );
+  function jumpTo(event, card) {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault(); // no hash change: it would re-route the app
+    card.scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+    card.focus({ preventScroll: true });
+  }
+
   const el = h(
     "section",
     { class: "settings", "aria-labelledby": "settings-heading" },
-    h("div", { class: "dashboard-head" }, h("h1", { id: "settings-heading" }, "Settings"), h("a", { href: "/tasks", class: "button subtle", "data-link": true }, "Back to tasks")),
-    h(
-      "section",
-      { class: "settings-card", "aria-labelledby": "tokens-heading" },
-      h("h2", { id: "tokens-heading" }, "Personal access tokens"),
-      h("p", { class: "muted" }, "Tokens let MCP clients (Claude, ChatGPT, IDE agents) and scripts use your tasks. Each secret is shown once; revoke a token to cut its access at once."),
-      form,
-      reveal,
-      list,
-    ),
-    h(
-      "section",
-      { class: "settings-card", "aria-labelledby": "mcp-heading" },
-      h("h2", { id: "mcp-heading" }, "Connect an MCP client"),
-      h("p", { class: "muted" }, "todokit is an MCP server with the same task tools the assistant uses. Point your client at this address and send a token as a Bearer header."),
-      h("div", { class: "secret-row" }, h("code", { id: "mcp-url" }, mcpUrl), copyButton(() => mcpUrl, "MCP URL", "mcp-url-copy")),
-      h("p", {}, "For example, in ", h("code", {}, ".mcp.json"), " (Claude Code, Cursor, VS Code):"),
-      h("div", { class: "code-block" }, h("pre", { id: "mcp-config", tabindex: "0", "aria-label": "MCP client configuration" }, sampleConfig), copyButton(() => sampleConfig, "Configuration", "mcp-config-copy")),
-      h(
-        "p",
-        { class: "muted" },
-        "Desktop clients that start a command can run ",
-        h("code", {}, "todokit mcp"),
-        " with the token in ",
-        h("code", {}, "TODOKIT_TOKEN"),
-        ". More in docs/mcp.md of the todokit sources; the REST API is described at ",
-        h("a", { href: "/api/docs/" }, "/api/docs"),
-        ".",
-      ),
-    ),
-    h(
-      "section",
-      { class: "settings-card", "aria-labelledby": "notify-heading" },
-      h("h2", { id: "notify-heading" }, "Reminder notifications"),
-      notificationControl(),
-    ),
+    h("div", { class: "dashboard-head" }, h("h1", { id: "settings-heading" }, "Settings"), h("a", { href: "/tasks", class: "button subtle back-link", "data-link": true }, "Back to tasks")),
+    toc,
+    sections.map(([, , card]) => card),
   );
 
   loadTokens();
-  return { el, refresh: loadTokens, destroy() {} };
+  return {
+    el,
+    refresh() {
+      loadTokens();
+      account.refresh();
+    },
+    destroy() {},
+  };
 }
