@@ -18,7 +18,7 @@ use super::extract;
         Every error is `{\"error\":{\"code\",\"message\"}}` (see `Error`)."),
     components(schemas(Error, ErrorDetail, crate::tasks::model::SortKey, crate::tasks::model::SortOrder)),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "account"), (name = "health"))
 )]
 pub(super) struct ApiDoc;
 

@@ -23,6 +23,8 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::account_data::AccountData;
+use crate::account_data::feed::CalendarFeeds;
 use crate::auth::{AccessTokens, Accounts};
 use crate::chat::{ChatStore, RateCounters, RunClaims};
 use crate::events::EventLog;
@@ -45,6 +47,8 @@ pub struct Repositories {
     pub rate_counters: Arc<dyn RateCounters>,
     pub run_claims: Arc<dyn RunClaims>,
     pub chat: Arc<dyn ChatStore>,
+    pub account_data: Arc<dyn AccountData>,
+    pub calendar_feeds: Arc<dyn CalendarFeeds>,
 }
 
 impl Repositories {
@@ -58,7 +62,9 @@ impl Repositories {
             + EventLog
             + RateCounters
             + RunClaims
-            + ChatStore,
+            + ChatStore
+            + AccountData
+            + CalendarFeeds,
     {
         let backend = Arc::new(backend);
         Self {
@@ -69,6 +75,8 @@ impl Repositories {
             events: backend.clone(),
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
+            account_data: backend.clone(),
+            calendar_feeds: backend.clone(),
             chat: backend,
         }
     }

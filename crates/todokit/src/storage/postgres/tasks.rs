@@ -32,7 +32,7 @@ impl PostgresStorage {
     /// concurrent update cannot land between the read and the write built from it.
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
-    fn decode_task(row: &sqlx::postgres::PgRow) -> anyhow::Result<Task> {
+    pub(in crate::storage) fn decode_task(row: &sqlx::postgres::PgRow) -> anyhow::Result<Task> {
         use sqlx::Row;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(Task {
@@ -64,7 +64,11 @@ impl PostgresStorage {
     /// Inserts a new task with the user's next number, drawn by the database as it inserts,
     /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
     /// The only way a task gets its number: new tasks and next occurrences alike.
-    async fn insert_new_task<'e, E>(executor: E, user: Uuid, mut task: Task) -> StorageResult<Task>
+    pub(in crate::storage) async fn insert_new_task<'e, E>(
+        executor: E,
+        user: Uuid,
+        mut task: Task,
+    ) -> StorageResult<Task>
     where
         E: sqlx::Executor<'e, Database = sqlx::Postgres>,
     {

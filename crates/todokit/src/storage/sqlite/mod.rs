@@ -1,6 +1,8 @@
 //! The repositories on SQLite.
 
+mod account_data;
 mod accounts;
+mod calendar_feeds;
 mod chat;
 mod claims;
 mod counters;

@@ -34,7 +34,7 @@ impl SqliteStorage {
     /// `BEGIN IMMEDIATE` already keeps every other writer out.
     const LOCK_ROWS: &'static str = "";
 
-    fn decode_task(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Task> {
+    pub(in crate::storage) fn decode_task(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Task> {
         use sqlx::Row;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(Task {
@@ -66,7 +66,11 @@ impl SqliteStorage {
     /// Inserts a new task with the user's next number, drawn by the database as it inserts,
     /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
     /// The only way a task gets its number: new tasks and next occurrences alike.
-    async fn insert_new_task<'e, E>(executor: E, user: Uuid, mut task: Task) -> StorageResult<Task>
+    pub(in crate::storage) async fn insert_new_task<'e, E>(
+        executor: E,
+        user: Uuid,
+        mut task: Task,
+    ) -> StorageResult<Task>
     where
         E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
     {
