@@ -23,7 +23,7 @@ def call(method, path, token=None, body=None):
     if token:
         request.add_header("Authorization", "Bearer " + token)
     with urllib.request.urlopen(request) as response:
-        return response.status, dict(response.headers), response.read()
+        return response.status, response.headers, response.read()
 
 
 def new_user():
@@ -40,7 +40,7 @@ def token():
          "priority": "high", "tags": ["work", "team"], "due_at": "2030-03-04T09:00:00+01:00",
          "reminder_offset_minutes": 15, "time_zone": "Europe/Berlin",
          "recurrence": {"frequency": "weekly", "interval": 1, "weekdays": ["monday", "thursday"], "count": 10}},
-        {"title": "Pay rent", "due_at": "2030-01-31T23:59:59-05:00",
+        {"title": "Pay rent", "due_at": "2030-01-31T23:59:59-05:00", "time_zone": "America/New_York",
          "recurrence": {"frequency": "monthly", "interval": 1}},
         {"title": "Done already", "priority": "low", "completed": True},
         {"title": "No date", "description": "Grüße 🦀 " + "long " * 40},

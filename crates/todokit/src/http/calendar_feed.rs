@@ -97,7 +97,9 @@ pub struct FeedStatus {
 
 /// Create your calendar feed, replacing any earlier one (whose URL stops working at once).
 #[utoipa::path(post, path = "/api/calendar-feed", tag = "account",
-    responses((status = 201, body = CreatedFeed), (status = 401)),
+    responses((status = 201, body = CreatedFeed),
+        (status = 400, description = "The request names no usable host (a `Host` header is needed to build the URL)"),
+        (status = 401)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn create_feed(
     State(state): State<AppState>,

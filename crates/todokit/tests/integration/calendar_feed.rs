@@ -4,7 +4,7 @@
 use reqwest::header;
 use serde_json::json;
 
-use crate::helpers::{Response, TestApp};
+use crate::helpers::{Db, Response, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -148,4 +148,45 @@ async fn each_feed_shows_only_its_owners_tasks(app: TestApp) {
     assert_eq!(app.delete("/api/calendar-feed", &bob).await.status, 204);
     fetch(&app, &bobs, None).await.expect_error(404, "not_found");
     assert_eq!(fetch(&app, &alices, None).await.status, 200);
+}
+
+/// Creates a feed with `headers` on the request and returns its URL.
+async fn feed_url_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> String {
+    let mut request = app.client.post(format!("{}/api/calendar-feed", app.url)).bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let created = TestApp::read(request.send().await.unwrap()).await.expect(201);
+    created["url"].as_str().unwrap().to_owned()
+}
+
+/// The URL names the host the client asked for; a proxy's forwarded scheme and host count only
+/// when the proxy is trusted (`--trusted-proxies`), so a client cannot make the server hand out
+/// a URL on another site.
+#[tokio::test]
+async fn the_feed_url_names_this_server_as_the_client_reached_it() {
+    let forwarded = [
+        ("host", "tasks.example.com:8443"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "calendar.example.org"),
+    ];
+    let Some(app) = spawn_app(Db::Sqlite).await else { return };
+    let token = app.new_user().await;
+    let url = feed_url_with(&app, &token, &forwarded).await;
+    assert!(url.starts_with("http://tasks.example.com:8443/calendar/"), "{url}");
+    let mut bad_host = app.client.post(format!("{}/api/calendar-feed", app.url)).bearer_auth(&token);
+    bad_host = bad_host.header("host", "bad host/../x");
+    TestApp::read(bad_host.send().await.unwrap()).await.expect_error(400, "bad_request");
+
+    let Some(proxied) =
+        spawn_app_with(Db::Sqlite, |config| config.trusted_proxies = vec!["127.0.0.1/32".into()]).await
+    else {
+        return;
+    };
+    let token = proxied.new_user().await;
+    let url = feed_url_with(&proxied, &token, &forwarded).await;
+    assert!(url.starts_with("https://calendar.example.org/calendar/"), "{url}");
+    // The URL works through the proxy's path as well.
+    let path = &url["https://calendar.example.org".len()..];
+    assert_eq!(fetch(&proxied, path, None).await.status, 200);
 }
