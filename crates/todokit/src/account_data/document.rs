@@ -147,34 +147,50 @@ impl From<StoredThread> for ExportedThread {
     }
 }
 
-/// The shape an import reads (what [`ExportDocument`] writes).
-#[derive(Debug, Deserialize)]
+/// What an import reads: an export document ([`ExportDocument`] writes it; `exported_at`,
+/// `account` and unknown fields are ignored). Only `format`, `version` and each task's `title`
+/// are required.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportDocument {
+    #[schema(pattern = "^todokit-export$", example = "todokit-export")]
     pub format: String,
+    #[schema(minimum = 1, maximum = 1)]
     pub version: u32,
     #[serde(default)]
+    #[schema(max_items = 10000)]
     pub tasks: Vec<ImportedTask>,
+    /// At most 1,000 threads with 10,000 items in all.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub threads: Vec<ImportedThread>,
 }
 
-/// A task as an import reads it: only `title` is required.
-#[derive(Debug, Deserialize)]
+/// A task as an import reads it, each field under the REST API's rules; a reminder or a
+/// recurrence needs `due_at`. Ids only link tasks of the file (a parent named before its
+/// child, a repeating series); the imported tasks get new ones.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportedTask {
     #[serde(default)]
     pub id: Option<Uuid>,
+    #[schema(schema_with = crate::tasks::schema::title)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = crate::tasks::schema::nullable_description, required = false)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::tasks::schema::tags, required = false)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(schema_with = import_time_zone, required = false)]
     pub time_zone: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 40320)]
     pub reminder_offset_minutes: Option<i64>,
     #[serde(default)]
     pub reminder_sent: bool,
@@ -185,34 +201,50 @@ pub struct ImportedTask {
     #[serde(default)]
     pub completed: bool,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub created_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 99)]
     pub occurrence_index: u32,
     #[serde(default)]
     pub series_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub series_start_at: Option<Timestamp>,
 }
 
-/// A thread as an import reads it; its items are read as ChatKit thread items.
-#[derive(Debug, Deserialize)]
+fn import_time_zone() -> utoipa::openapi::Object {
+    crate::tasks::schema::time_zone(true)
+}
+
+/// A thread as an import reads it; its items are read as the ChatKit thread items an export
+/// holds (each with `id`, `thread_id`, `created_at` and `type`; `thread_id` is replaced).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportedThread {
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]{0,200}$")]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub status: ThreadStatus,
     #[serde(default)]
     pub allowed_image_domains: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub items: Vec<Value>,
 }
 
@@ -276,7 +308,7 @@ pub(super) fn parse_import(body: &[u8], now: Timestamp) -> Result<(Vec<Task>, Ve
             task.into_task(now).map_err(|message| invalid_at(&format!("tasks[{index}]"), message))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    renumber_ids(&mut tasks)?;
+    renumber_ids(&mut tasks);
     let threads = document
         .threads
         .into_iter()

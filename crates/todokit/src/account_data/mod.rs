@@ -219,29 +219,28 @@ pub fn calendar_options(component: Component, refresh: Option<u32>) -> CalendarO
     }
 }
 
-/// Checks the import's ids: new task ids and series ids, a parent only when it comes earlier in
-/// the file, and each series occurrence once. `tasks` come with their old ids.
-pub(crate) fn renumber_ids(tasks: &mut [Task]) -> Result<(), DataError> {
+/// Gives imported tasks new ids and series ids: a parent is kept only when it comes earlier in
+/// the file, and each occurrence of a series appears once. `tasks` come with their old ids.
+pub(crate) fn renumber_ids(tasks: &mut [Task]) {
     let mut new_ids: HashMap<uuid::Uuid, uuid::Uuid> = HashMap::new();
     let mut series: HashMap<uuid::Uuid, uuid::Uuid> = HashMap::new();
     let mut slots: HashSet<(uuid::Uuid, u32)> = HashSet::new();
-    for (index, task) in tasks.iter_mut().enumerate() {
+    for task in tasks.iter_mut() {
         let old = task.id;
         task.id = uuid::Uuid::now_v7();
         task.parent_task_id = task.parent_task_id.and_then(|parent| new_ids.get(&parent).copied());
-        if new_ids.insert(old, task.id).is_some() {
-            return Err(DataError::Invalid(format!("tasks[{index}].id: the same id appears twice")));
-        }
+        // An id named twice links to the first task that had it.
+        new_ids.entry(old).or_insert(task.id);
         if let Some(old_series) = task.series_id {
-            let new_series = *series.entry(old_series).or_insert_with(uuid::Uuid::now_v7);
-            task.series_id = Some(new_series);
+            let mut new_series = *series.entry(old_series).or_insert_with(uuid::Uuid::now_v7);
+            // An occurrence of a series named twice (never in an export) starts a series of its
+            // own rather than failing the database's one-task-per-occurrence rule.
             if !slots.insert((new_series, task.occurrence_index)) {
-                return Err(DataError::Invalid(format!(
-                    "tasks[{index}].occurrence_index: occurrence {} of this series appears twice",
-                    task.occurrence_index
-                )));
+                new_series = uuid::Uuid::now_v7();
+                slots.insert((new_series, task.occurrence_index));
+                task.series_start_at = task.due_at;
             }
+            task.series_id = Some(new_series);
         }
     }
-    Ok(())
 }

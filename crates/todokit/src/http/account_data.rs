@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AuthUser, Query, RequestZone};
-use crate::account_data::{AccountDataService, DataError, ExportDocument, Imported, MAX_IMPORT_BYTES};
+use crate::account_data::{
+    AccountDataService, DataError, ExportDocument, ImportDocument, Imported, MAX_IMPORT_BYTES,
+};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -128,7 +130,7 @@ impl From<Imported> for ImportResult {
 /// imported. Imported tasks get new ids and the next numbers after yours. Limits: 5 MiB;
 /// 10,000 tasks, 1,000 conversations and 10,000 conversation items per file.
 #[utoipa::path(post, path = "/api/account/import", tag = "account",
-    request_body(content((ExportDocument = "application/json"), (String = "text/csv")),
+    request_body(content((ImportDocument = "application/json"), (String = "text/csv")),
         description = "A todokit export document, or a Todoist CSV template export"),
     responses(
         (status = 200, body = ImportResult),

@@ -109,7 +109,12 @@ impl Modify for DueDateRules {
                 until.min_length = Some("2026-01-01T00:00:00Z".len());
             }
         }
-        for (schema, required) in [("TaskInput", true), ("TaskPatchInput", false)] {
+        for (schema, required) in [
+            ("TaskInput", true),
+            ("TaskPatchInput", false),
+            // An imported task (`POST /api/account/import`) follows a new task's rule.
+            ("ImportedTask", true),
+        ] {
             if let Some(RefOr::T(utoipa::openapi::Schema::Object(object))) =
                 components.schemas.get_mut(schema)
             {

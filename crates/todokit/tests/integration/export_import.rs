@@ -306,6 +306,20 @@ async fn a_bad_third_task_imports_nothing(app: TestApp) {
         titles,
         [json!([1, "Already here"]), json!([2, "One"]), json!([3, "Two"]), json!([4, "Three"])]
     );
+
+    // A hand-written file that names one occurrence of a series twice (no export does) still
+    // imports: the second copy starts a series of its own.
+    let series = "0190b8e2-c3a8-7c4e-9d1f-5a6b7c8d9e0f";
+    let twice = json!({"title": "Twice", "due_at": "2030-01-01T09:00:00Z", "series_id": series,
+        "recurrence": {"frequency": "daily"}, "id": "0190b8e2-c3a8-7c4e-9d1f-000000000001"});
+    let document = json!({"format": "todokit-export", "version": 1, "tasks": [twice, twice]});
+    import_raw(&app, &token, "application/json", document.to_string()).await.expect(200);
+    let tasks = all_tasks(&app, &token).await;
+    let (first, second) = (&tasks[4], &tasks[5]);
+    assert_eq!((&first["title"], &second["title"]), (&json!("Twice"), &json!("Twice")));
+    assert!(first["series_id"].is_string() && second["series_id"].is_string());
+    assert_ne!(first["series_id"], second["series_id"]);
+    assert_ne!(first["series_id"], series, "new series ids");
 }
 
 async fn a_todoist_csv_export_imports_with_its_dates_priorities_notes_and_sections(app: TestApp) {
