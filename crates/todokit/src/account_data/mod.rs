@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chatkit::{ThreadItem, ThreadMetadata};
 use jiff::Timestamp;
-use todokit_domain::interchange::{self, CalendarOptions, Component, ImportError};
+use todokit_domain::interchange::{self, CalendarOptions, Component, ImportError, ImportLimit};
 
 use crate::auth::Accounts;
 use crate::clock::Clock;
@@ -197,12 +197,10 @@ fn check_size(len: usize) -> Result<(), DataError> {
 
 /// A Todoist parser error: a count limit is [`DataError::TooMany`], anything else names its line.
 fn import_error(err: ImportError) -> DataError {
-    if err.message.starts_with("too many") {
-        DataError::TooMany(err.to_string())
-    } else if err.message.starts_with("the file is") {
-        DataError::TooLarge(err.to_string())
-    } else {
-        DataError::Invalid(err.to_string())
+    match err.limit {
+        Some(ImportLimit::Count) => DataError::TooMany(err.to_string()),
+        Some(ImportLimit::Size) => DataError::TooLarge(err.to_string()),
+        None => DataError::Invalid(err.to_string()),
     }
 }
 

@@ -1,14 +1,14 @@
 //! `/api/account/export` and `/api/account/import`: a user's data as files (issue 24).
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthUser, Query, RequestZone};
+use super::extract::{AuthUser, RequestZone};
 use crate::account_data::{
     AccountDataService, DataError, ExportDocument, ImportDocument, Imported, MAX_IMPORT_BYTES,
 };
@@ -51,10 +51,19 @@ pub enum ExportFormat {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; the handler reads it raw (`query_value`)
 pub struct ExportQuery {
     /// `json` (default: tasks and conversations), `csv` or `ics` (tasks only).
     #[param(value_type = Option<ExportFormat>, inline)]
     format: Option<String>,
+}
+
+/// The last value of `name` in a raw query string (`Some("")` for `?name=`).
+pub(super) fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .last()
 }
 
 /// Download everything of yours: every task and every conversation as one versioned JSON
@@ -69,10 +78,12 @@ pub struct ExportQuery {
 pub async fn export(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<ExportQuery>,
+    RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let service = service(&state);
-    let format = match query.format.as_deref() {
+    // Read from the raw query: `?format=` (empty) is an unknown format, not the default.
+    let format = query_value(query.as_deref(), "format");
+    let format = match format.as_deref() {
         None | Some("json") => ExportFormat::Json,
         Some("csv") => ExportFormat::Csv,
         Some("ics") => ExportFormat::Ics,
@@ -124,13 +135,36 @@ impl From<Imported> for ImportResult {
     }
 }
 
+/// A Todoist CSV template export. Any file Todoist writes is read; the pattern shows the
+/// simplest one (a header row naming at least TYPE and CONTENT, then plain task rows).
+pub struct TodoistCsv;
+
+impl utoipa::PartialSchema for TodoistCsv {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(
+                r"^TYPE,CONTENT(,[A-Z_]{1,20}){0,12}\r?\n(task,[A-Za-z][A-Za-z ]{0,40}\r?\n){1,20}$",
+            ))
+            .description(Some("A Todoist CSV template export (\"Export as CSV template\")."))
+            .examples(["TYPE,CONTENT,PRIORITY,DATE\ntask,Buy milk\ntask,Water the plants\n"])
+            .into()
+    }
+}
+
+impl ToSchema for TodoistCsv {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "TodoistCsv".into()
+    }
+}
+
 /// Bring data in: a todokit export (`Content-Type: application/json`) or a Todoist CSV export
 /// (`Content-Type: text/csv`; its dates are read in the `X-Timezone`/`timezone` zone). All or
 /// nothing: a problem anywhere is a 400 naming the line (CSV) or the JSON path, and nothing is
 /// imported. Imported tasks get new ids and the next numbers after yours. Limits: 5 MiB;
 /// 10,000 tasks, 1,000 conversations and 10,000 conversation items per file.
 #[utoipa::path(post, path = "/api/account/import", tag = "account",
-    request_body(content((ImportDocument = "application/json"), (String = "text/csv")),
+    request_body(content((ImportDocument = "application/json"), (TodoistCsv = "text/csv")),
         description = "A todokit export document, or a Todoist CSV template export"),
     responses(
         (status = 200, body = ImportResult),

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthUser, Json, Query};
+use super::extract::{AuthUser, Json};
 use crate::account_data::feed::{CalendarFeedService, FeedKind, REFRESH_MINUTES};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -130,6 +130,7 @@ pub async fn revoke_feed(State(state): State<AppState>, user: AuthUser) -> AppRe
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; the handler reads it raw
 pub struct FeedQuery {
     /// `event` (default): a VEVENT per task, what most calendar apps show; `todo`: a VTODO per task.
     #[param(value_type = Option<FeedKindName>, inline)]
@@ -161,11 +162,13 @@ pub enum FeedKindName {
 pub async fn feed(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    Query(query): Query<FeedQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let not_found = || AppError::NotFound("No such calendar feed".into());
-    let kind = match query.kind.as_deref() {
+    // Read from the raw query: `?kind=` (empty) is an unknown kind, not the default.
+    let kind = super::account_data::query_value(query.as_deref(), "kind");
+    let kind = match kind.as_deref() {
         None | Some("event") => FeedKind::Event,
         Some("todo") => FeedKind::Todo,
         Some(_) => return Err(AppError::validation("kind", "kind must be event or todo")),

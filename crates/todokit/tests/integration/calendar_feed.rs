@@ -82,6 +82,7 @@ async fn the_feed_serves_due_tasks_without_any_other_credential(app: TestApp) {
     assert!(!text.contains("VEVENT"), "{text}");
     assert_ne!(todos.headers[header::ETAG], feed.headers[header::ETAG]);
     fetch(&app, &format!("{path}?kind=journal"), None).await.expect_error(422, "validation_failed");
+    fetch(&app, &format!("{path}?kind="), None).await.expect_error(422, "validation_failed");
     // A cookie or a bearer token is not needed, and a wrong secret of the right shape is a 404.
     let wrong = format!("/calendar/{}.ics", "A".repeat(43));
     fetch(&app, &wrong, None).await.expect_error(404, "not_found");

@@ -115,6 +115,7 @@ async fn the_export_holds_every_task_and_thread_and_no_secret(app: TestApp) {
         assert!(!text.contains(secret), "the export holds {secret:?}");
     }
     app.get("/api/account/export?format=xml", &token).await.expect_error(422, "validation_failed");
+    app.get("/api/account/export?format=", &token).await.expect_error(422, "validation_failed");
     app.send(reqwest::Method::GET, "/api/account/export", None, None).await.expect_error(401, "unauthorized");
 }
 
@@ -373,6 +374,9 @@ async fn a_bad_todoist_row_names_its_line_and_imports_nothing(app: TestApp) {
         .await
         .expect_error(400, "invalid_import");
     assert!(error["message"].as_str().unwrap().contains("TYPE and CONTENT"), "{error}");
+    // An empty file is a mistake (400), not a file over the size limit.
+    let error = import_raw(&app, &token, "text/csv", "").await.expect_error(400, "invalid_import");
+    assert!(error["message"].as_str().unwrap().contains("empty"), "{error}");
     assert_eq!(all_tasks(&app, &token).await, before);
 }
 
