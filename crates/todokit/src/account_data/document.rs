@@ -231,7 +231,7 @@ pub struct ImportedThread {
     #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]{0,200}$")]
     pub title: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = thread_status_schema, required = false)]
     pub status: ThreadStatus,
     #[serde(default)]
     pub allowed_image_domains: Option<Vec<String>>,
@@ -244,8 +244,65 @@ pub struct ImportedThread {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = thread_items_schema, required = false)]
     pub items: Vec<Value>,
+}
+
+/// `{"type": "active"}`, `{"type": "locked", "reason"}` or `{"type": "closed", "reason"}`.
+fn thread_status_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "type",
+            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["active", "locked", "closed"])),
+        )
+        .property(
+            "reason",
+            ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+        )
+        .required("type")
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
+        .build()
+}
+
+/// ChatKit thread items as an export holds them: each a ChatKit `ThreadItem` (the ChatKit
+/// protocol defines the fields of each `type`); `thread_id` is replaced by the new thread's.
+fn thread_items_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let types = [
+        "user_message",
+        "assistant_message",
+        "client_tool_call",
+        "widget",
+        "generated_image",
+        "structured_input",
+        "workflow",
+        "task",
+        "end_of_turn",
+        "hidden_context_item",
+        "sdk_hidden_context",
+    ];
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("id", ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(200)))
+                .property("thread_id", ObjectBuilder::new().schema_type(Type::String))
+                .property(
+                    "created_at",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+                )
+                .property("type", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(types)))
+                .required("id")
+                .required("thread_id")
+                .required("created_at")
+                .required("type"),
+        )
+        .description(Some("ChatKit thread items, as an export holds them (each `type` has the fields the ChatKit protocol defines)."))
+        .build()
 }
 
 /// Longest thread title an import keeps.
@@ -348,8 +405,14 @@ impl ImportedTask {
             .map(ReminderOffset::new)
             .transpose()
             .map_err(|err| ("reminder_offset_minutes", err.to_string()))?;
+        // Deserialising reads the fields; the rule's own limits are checked here.
+        let recurrence = self
+            .recurrence
+            .map(Recurrence::validate)
+            .transpose()
+            .map_err(|err| ("recurrence", err.to_string()))?;
         if self.due_at.is_none() {
-            if self.recurrence.is_some() {
+            if recurrence.is_some() {
                 return Err(("recurrence", "a repeating task needs a due time (due_at)".into()));
             }
             if reminder.is_some() {
@@ -364,7 +427,7 @@ impl ImportedTask {
         }
         let created_at = self.created_at.unwrap_or(now);
         let updated_at = self.updated_at.unwrap_or(created_at);
-        let repeating = self.recurrence.is_some() && self.due_at.is_some();
+        let repeating = recurrence.is_some() && self.due_at.is_some();
         // A repeating task without series fields (written by hand) starts its series here.
         let series_id = if repeating { Some(self.series_id.unwrap_or_else(Uuid::now_v7)) } else { None };
         Ok(Task {
@@ -378,7 +441,7 @@ impl ImportedTask {
             time_zone,
             reminder_offset_minutes: reminder.map(ReminderOffset::minutes),
             reminder_sent: self.reminder_sent && reminder.is_some(),
-            recurrence: self.recurrence.filter(|_| repeating),
+            recurrence: recurrence.filter(|_| repeating),
             parent_task_id: self.parent_task_id,
             completed: self.completed,
             completed_at: if self.completed { Some(self.completed_at.unwrap_or(updated_at)) } else { None },

@@ -261,6 +261,10 @@ async fn a_bad_third_task_imports_nothing(app: TestApp) {
         (json!({"title": "Three", "reminder_offset_minutes": 15}), "tasks[2].reminder_offset_minutes"),
         (json!({"title": "Three", "due_at": "yesterday"}), "tasks[2].due_at"),
         (json!({"title": 3}), "tasks[2].title"),
+        (
+            json!({"title": "Three", "due_at": "2030-01-01T00:00:00Z", "recurrence": {"frequency": "daily", "interval": 0}}),
+            "tasks[2].recurrence",
+        ),
     ];
     for (third, path) in cases {
         let error = import_raw(&app, &token, "application/json", document(third).to_string())
