@@ -36,7 +36,7 @@ pub struct ExportDocument {
     /// The document's version: 1.
     #[schema(minimum = 1, maximum = 1)]
     pub version: u32,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub exported_at: Timestamp,
     pub account: ExportedAccount,
     /// Every task, by number.
@@ -49,7 +49,7 @@ pub struct ExportDocument {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExportedAccount {
     pub email: String,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub created_at: Timestamp,
 }
 
@@ -64,7 +64,7 @@ pub struct ExportedTask {
     #[schema(value_type = String, example = "medium")]
     pub priority: Priority,
     pub tags: Vec<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub due_at: Option<Timestamp>,
     pub time_zone: String,
     pub reminder_offset_minutes: Option<u32>,
@@ -72,16 +72,16 @@ pub struct ExportedTask {
     pub recurrence: Option<Recurrence>,
     pub parent_task_id: Option<Uuid>,
     pub completed: bool,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub completed_at: Option<Timestamp>,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub updated_at: Timestamp,
     /// The occurrence's number within its repeating series (0 for the first).
     pub occurrence_index: u32,
     pub series_id: Option<Uuid>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub series_start_at: Option<Timestamp>,
 }
 
@@ -122,9 +122,9 @@ pub struct ExportedThread {
     pub allowed_image_domains: Option<Vec<String>>,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub updated_at: Timestamp,
     /// Every item as stored (ChatKit thread items: messages, widgets, tool calls, hidden context).
     #[schema(value_type = Vec<Object>)]
@@ -184,7 +184,7 @@ pub struct ImportedTask {
     #[schema(schema_with = crate::tasks::schema::tags, required = false)]
     pub tags: Vec<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub due_at: Option<Timestamp>,
     #[serde(default)]
     #[schema(schema_with = import_time_zone, required = false)]
@@ -201,13 +201,13 @@ pub struct ImportedTask {
     #[serde(default)]
     pub completed: bool,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub completed_at: Option<Timestamp>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub created_at: Option<Timestamp>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
     #[schema(minimum = 0, maximum = 99)]
@@ -215,7 +215,7 @@ pub struct ImportedTask {
     #[serde(default)]
     pub series_id: Option<Uuid>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub series_start_at: Option<Timestamp>,
 }
 
@@ -232,16 +232,16 @@ pub struct ImportedThread {
     pub title: Option<String>,
     #[serde(default)]
     #[schema(schema_with = thread_status_schema, required = false)]
-    pub status: ThreadStatus,
+    pub status: Option<Value>,
     #[serde(default)]
     pub allowed_image_domains: Option<Vec<String>>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, min_length = 20)]
     pub created_at: Timestamp,
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, min_length = 20)]
     pub updated_at: Option<Timestamp>,
     #[serde(default)]
     #[schema(schema_with = thread_items_schema, required = false)]
@@ -464,6 +464,20 @@ impl ImportedThread {
                 "{path}.title: at most {THREAD_TITLE_MAX_CHARS} characters, no control characters"
             )));
         }
+        let status = match self.status {
+            None => ThreadStatus::default(),
+            Some(value) => {
+                let known = value
+                    .as_object()
+                    .is_some_and(|fields| fields.keys().all(|key| key == "type" || key == "reason"));
+                let status = known.then(|| serde_json::from_value::<ThreadStatus>(value).ok()).flatten();
+                status.ok_or_else(|| {
+                    DataError::Invalid(format!(
+                        "{path}.status: expected {{\"type\": \"active\"}}, or \"locked\" or \"closed\" with an optional \"reason\""
+                    ))
+                })?
+            }
+        };
         let id = chatkit::new_thread_id();
         let mut seen = std::collections::HashSet::new();
         let mut items = Vec::with_capacity(self.items.len());
@@ -484,7 +498,7 @@ impl ImportedThread {
             self.updated_at.unwrap_or(self.created_at).max(newest_item.unwrap_or(self.created_at));
         let mut thread = ThreadMetadata::new(id);
         thread.title = self.title;
-        thread.status = self.status;
+        thread.status = status;
         thread.allowed_image_domains = self.allowed_image_domains;
         thread.metadata = self.metadata;
         thread.created_at = self.created_at;

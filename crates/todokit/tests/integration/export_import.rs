@@ -299,6 +299,12 @@ async fn a_bad_third_task_imports_nothing(app: TestApp) {
         .await
         .expect_error(400, "invalid_import");
     assert!(error["message"].as_str().unwrap().starts_with("threads[0].items[0]"), "{error}");
+    let bad_status = json!({"format": "todokit-export", "version": 1, "tasks": [{"title": "One"}],
+        "threads": [{"created_at": "2026-01-01T00:00:00Z", "status": {"type": "active", "colour": "red"}}]});
+    let error = import_raw(&app, &token, "application/json", bad_status.to_string())
+        .await
+        .expect_error(400, "invalid_import");
+    assert!(error["message"].as_str().unwrap().starts_with("threads[0].status"), "{error}");
 
     assert_eq!(all_tasks(&app, &token).await, before);
     assert_eq!(export(&app, &token).await["threads"], json!([]));
