@@ -467,9 +467,10 @@ impl ImportedThread {
         let status = match self.status {
             None => ThreadStatus::default(),
             Some(value) => {
-                let known = value
-                    .as_object()
-                    .is_some_and(|fields| fields.keys().all(|key| key == "type" || key == "reason"));
+                let known = value.as_object().is_some_and(|fields| {
+                    fields.keys().all(|key| key == "type" || key == "reason")
+                        && fields.get("reason").is_none_or(|reason| reason.is_string() || reason.is_null())
+                });
                 let status = known.then(|| serde_json::from_value::<ThreadStatus>(value).ok()).flatten();
                 status.ok_or_else(|| {
                     DataError::Invalid(format!(

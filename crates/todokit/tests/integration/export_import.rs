@@ -305,6 +305,9 @@ async fn a_bad_third_task_imports_nothing(app: TestApp) {
         .await
         .expect_error(400, "invalid_import");
     assert!(error["message"].as_str().unwrap().starts_with("threads[0].status"), "{error}");
+    let bad_reason = bad_status.to_string().replace(r#""colour":"red""#, r#""reason":5"#);
+    assert!(bad_reason.contains(r#""reason":5"#));
+    import_raw(&app, &token, "application/json", bad_reason).await.expect_error(400, "invalid_import");
 
     assert_eq!(all_tasks(&app, &token).await, before);
     assert_eq!(export(&app, &token).await["threads"], json!([]));
