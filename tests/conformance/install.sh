@@ -6,4 +6,4 @@ cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --disable-pip-version-check --no-deps openai-chatkit==1.6.5
 "$PYTHON" -m pip install --disable-pip-version-check -r requirements.txt
-"$PYTHON" -c "import chatkit.types, pydantic, pytest; print('conformance deps OK: pydantic', pydantic.VERSION)"
+"$PYTHON" -c "import chatkit.types, icalendar, pydantic, pytest; print('conformance deps OK: pydantic', pydantic.VERSION)"

@@ -258,6 +258,7 @@ fn bad_rows_name_their_line() {
         let err = parse(&input).unwrap_err();
         assert_eq!(err.line, line, "{err}");
         assert!(err.message.contains(message), "expected {message:?} in {err}");
+        assert_eq!(err.limit, None, "{err}: a mistake, not a limit");
     }
 }
 
@@ -284,6 +285,7 @@ fn limits_are_enforced() {
     let err = parse(&many).unwrap_err();
     assert_eq!(err.line, Some(MAX_IMPORT_TASKS as u64 + 2), "{err}");
     assert!(err.message.contains("too many tasks"), "{err}");
+    assert_eq!(err.limit, Some(todokit_domain::interchange::ImportLimit::Count));
 
     let err = parse_todoist_csv(HEADER.as_bytes(), now(), "Not/AZone").unwrap_err();
     assert!(err.message.contains("unknown default time zone"), "{err}");

@@ -18,7 +18,9 @@
 //! - [`clock`]: where the server reads the time (`Clock`, in the application state)
 //! - [`persistence`]: what every repository speaks (the storage error, the backend, health)
 //! - [`storage`]: the SQLite and PostgreSQL implementations of the repositories
+//! - [`account_data`]: export, import and the calendar feed (`AccountData`, `CalendarFeeds`)
 
+pub mod account_data;
 pub mod app;
 pub mod assistant;
 pub mod auth;

@@ -53,12 +53,15 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  // A calendar feed or API URL opened in a tab is not a page of the app.
+  if (url.pathname.startsWith("/calendar/") || url.pathname.startsWith("/api/")) return;
   const isPage = request.mode === "navigate";
   if (!isPage && !url.pathname.startsWith("/assets/")) return; // the API, /healthz, the event stream
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok) {
+        const html = (response.headers.get("content-type") || "").startsWith("text/html");
+        if (response.ok && (html || !isPage)) {
           const copy = response.clone();
           // Every page is the same shell; keep it under "/".
           caches.open(CACHE).then((cache) => cache.put(isPage ? "/" : request, copy));

@@ -18,5 +18,6 @@ pub use ical::{CalendarOptions, Component, tasks_to_icalendar};
 pub use rrule::{RruleError, parse_rrule, to_rrule, to_rrule_from_occurrence};
 pub use task_csv::{CSV_HEADER, tasks_to_csv};
 pub use todoist::{
-    ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MAX_IMPORT_TASKS, parse_todoist_csv, todoist_priority,
+    ImportError, ImportLimit, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MAX_IMPORT_TASKS, parse_todoist_csv,
+    todoist_priority,
 };

@@ -65,15 +65,30 @@ pub struct ImportError {
     pub line: Option<u64>,
     /// What is wrong.
     pub message: String,
+    /// Which limit the file is over, when that is what is wrong.
+    pub limit: Option<ImportLimit>,
+}
+
+/// The limits a Todoist file can be over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportLimit {
+    /// [`MAX_IMPORT_BYTES`].
+    Size,
+    /// [`MAX_IMPORT_TASKS`] or [`MAX_IMPORT_ROWS`].
+    Count,
 }
 
 impl ImportError {
     fn at(line: u64, message: impl Into<String>) -> Self {
-        Self { line: Some(line), message: message.into() }
+        Self { line: Some(line), message: message.into(), limit: None }
     }
 
     fn file(message: impl Into<String>) -> Self {
-        Self { line: None, message: message.into() }
+        Self { line: None, message: message.into(), limit: None }
+    }
+
+    fn over(limit: ImportLimit, line: Option<u64>, message: impl Into<String>) -> Self {
+        Self { line, message: message.into(), limit: Some(limit) }
     }
 }
 
@@ -158,11 +173,11 @@ pub fn parse_todoist_csv(
     default_time_zone: &str,
 ) -> Result<Vec<NewTask>, ImportError> {
     if input.len() > MAX_IMPORT_BYTES {
-        return Err(ImportError::file(format!(
-            "the file is {} bytes; the limit is {} bytes (5 MiB)",
-            input.len(),
-            MAX_IMPORT_BYTES
-        )));
+        return Err(ImportError::over(
+            ImportLimit::Size,
+            None,
+            format!("the file is {} bytes; the limit is {} bytes (5 MiB)", input.len(), MAX_IMPORT_BYTES),
+        ));
     }
     let default_zone = TimeZone::get(default_time_zone).map_err(|_| {
         ImportError::file(format!("unknown default time zone \"{}\"", short(default_time_zone)))
@@ -186,6 +201,7 @@ pub fn parse_todoist_csv(
             Err(err) => {
                 let line = err.position().map(|p| lines.line_at(p.byte()));
                 return Err(ImportError {
+                    limit: None,
                     line,
                     message: format!("not a readable CSV row ({})", csv_error_kind(&err)),
                 });
@@ -195,7 +211,11 @@ pub fn parse_todoist_csv(
         let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
         rows += 1;
         if rows > MAX_IMPORT_ROWS {
-            return Err(ImportError::at(line, format!("too many rows; the limit is {MAX_IMPORT_ROWS}")));
+            return Err(ImportError::over(
+                ImportLimit::Count,
+                Some(line),
+                format!("too many rows; the limit is {MAX_IMPORT_ROWS}"),
+            ));
         }
         if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
@@ -228,8 +248,9 @@ pub fn parse_todoist_csv(
             }
             "task" => {
                 if drafts.len() >= MAX_IMPORT_TASKS {
-                    return Err(ImportError::at(
-                        line,
+                    return Err(ImportError::over(
+                        ImportLimit::Count,
+                        Some(line),
                         format!("too many tasks; the limit is {MAX_IMPORT_TASKS}"),
                     ));
                 }

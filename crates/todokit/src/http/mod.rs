@@ -1,7 +1,9 @@
 //! The HTTP surface: routes, middleware and the OpenAPI document generated
 //! from the same router.
 
+pub mod account_data;
 pub mod auth;
+pub mod calendar_feed;
 pub mod chat_input;
 pub mod chatkit;
 pub mod chatkit_schema;
@@ -93,6 +95,10 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parse::parse_task))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(account_data::export))
+        .routes(routes!(account_data::import))
+        .routes(routes!(calendar_feed::create_feed, calendar_feed::feed_status, calendar_feed::revoke_feed))
+        .routes(routes!(calendar_feed::feed))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::CommonResponses, &mut document);
     utoipa::Modify::modify(&openapi::DueDateRules, &mut document);

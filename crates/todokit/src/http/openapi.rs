@@ -18,7 +18,7 @@ use super::extract;
         Every error is `{\"error\":{\"code\",\"message\"}}` (see `Error`)."),
     components(schemas(Error, ErrorDetail, crate::tasks::model::SortKey, crate::tasks::model::SortOrder)),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "health"))
+    tags((name = "auth"), (name = "tasks"), (name = "chat"), (name = "events"), (name = "tokens"), (name = "account"), (name = "health"))
 )]
 pub(super) struct ApiDoc;
 
@@ -109,7 +109,12 @@ impl Modify for DueDateRules {
                 until.min_length = Some("2026-01-01T00:00:00Z".len());
             }
         }
-        for (schema, required) in [("TaskInput", true), ("TaskPatchInput", false)] {
+        for (schema, required) in [
+            ("TaskInput", true),
+            ("TaskPatchInput", false),
+            // An imported task (`POST /api/account/import`) follows a new task's rule.
+            ("ImportedTask", true),
+        ] {
             if let Some(RefOr::T(utoipa::openapi::Schema::Object(object))) =
                 components.schemas.get_mut(schema)
             {

@@ -26,6 +26,8 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::account_data::AccountData;
+use crate::account_data::feed::CalendarFeeds;
 use crate::auth::{AccessTokens, Accounts};
 use crate::chat::{ChatStore, RateCounters, ReplyCheckpoints, RunClaims};
 use crate::events::EventLog;
@@ -49,6 +51,8 @@ pub struct Repositories {
     pub run_claims: Arc<dyn RunClaims>,
     pub reply_checkpoints: Arc<dyn ReplyCheckpoints>,
     pub chat: Arc<dyn ChatStore>,
+    pub account_data: Arc<dyn AccountData>,
+    pub calendar_feeds: Arc<dyn CalendarFeeds>,
 }
 
 impl Repositories {
@@ -63,7 +67,9 @@ impl Repositories {
             + RateCounters
             + RunClaims
             + ReplyCheckpoints
-            + ChatStore,
+            + ChatStore
+            + AccountData
+            + CalendarFeeds,
     {
         let backend = Arc::new(backend);
         Self {
@@ -75,6 +81,8 @@ impl Repositories {
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
             reply_checkpoints: backend.clone(),
+            account_data: backend.clone(),
+            calendar_feeds: backend.clone(),
             chat: backend,
         }
     }

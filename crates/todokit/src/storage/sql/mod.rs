@@ -6,6 +6,8 @@
 //! Every generic implementation carries the same `where` list (see [`SqlStorage`]): Rust does
 //! not carry a trait's `where` clauses to its users, so it cannot be named once.
 
+mod account_data;
+mod calendar_feeds;
 mod chat;
 mod checkpoints;
 mod claims;

@@ -33,7 +33,7 @@ where
     for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    fn decode_task(row: &DB::Row) -> anyhow::Result<Task> {
+    pub(in crate::storage) fn decode_task(row: &DB::Row) -> anyhow::Result<Task> {
         use sqlx::Row;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(Task {
@@ -65,7 +65,11 @@ where
     /// Inserts a new task with the user's next number, drawn by the database as it inserts,
     /// in one statement (`INSERT_NEW_TASK`, per backend; the database indexes its tags).
     /// The only way a task gets its number: new tasks and next occurrences alike.
-    async fn insert_new_task<'e, E>(executor: E, user: Uuid, mut task: Task) -> StorageResult<Task>
+    pub(in crate::storage) async fn insert_new_task<'e, E>(
+        executor: E,
+        user: Uuid,
+        mut task: Task,
+    ) -> StorageResult<Task>
     where
         E: sqlx::Executor<'e, Database = DB>,
     {
