@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware and the OpenAPI document generated
 //! from the same router.
 
+pub mod account;
 pub mod auth;
 pub mod chat_input;
 pub mod chatkit;
@@ -93,6 +94,13 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parse::parse_task))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
+        // Accounts: sessions, password, deletion, invites.
+        .routes(routes!(account::list_sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::revoke_other_sessions))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::delete_account))
+        .routes(routes!(account::create_invite))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::CommonResponses, &mut document);
     utoipa::Modify::modify(&openapi::DueDateRules, &mut document);

@@ -1,5 +1,5 @@
 //! The SQLite and PostgreSQL implementations of the repositories (`tasks::TaskRepository`,
-//! `events::EventLog`, `auth::{Accounts, AccessTokens}`, `chat::{ChatStore, RateCounters,
+//! `events::EventLog`, `auth::{Accounts, AccessTokens, Sessions, Invites}`, `chat::{ChatStore, RateCounters,
 //! RunClaims}`), opened together by [`connect`].
 //!
 //! Each backend is plain code in its own module (`sqlite/`, `postgres/`: one file per
@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::auth::{AccessTokens, Accounts};
+use crate::auth::{AccessTokens, Accounts, Invites, Sessions};
 use crate::chat::{ChatStore, RateCounters, RunClaims};
 use crate::events::EventLog;
 use crate::persistence::Database;
@@ -45,6 +45,8 @@ pub struct Repositories {
     pub rate_counters: Arc<dyn RateCounters>,
     pub run_claims: Arc<dyn RunClaims>,
     pub chat: Arc<dyn ChatStore>,
+    pub sessions: Arc<dyn Sessions>,
+    pub invites: Arc<dyn Invites>,
 }
 
 impl Repositories {
@@ -58,7 +60,9 @@ impl Repositories {
             + EventLog
             + RateCounters
             + RunClaims
-            + ChatStore,
+            + ChatStore
+            + Sessions
+            + Invites,
     {
         let backend = Arc::new(backend);
         Self {
@@ -69,6 +73,8 @@ impl Repositories {
             events: backend.clone(),
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
+            sessions: backend.clone(),
+            invites: backend.clone(),
             chat: backend,
         }
     }

@@ -26,6 +26,7 @@ mod offline_assistant;
 mod pg_restart;
 mod provider_faults;
 mod proxies;
+mod sessions;
 mod tasks;
 mod tokens;
 mod tools;

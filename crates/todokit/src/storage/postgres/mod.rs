@@ -5,6 +5,7 @@ mod chat;
 mod claims;
 mod counters;
 mod events;
+mod sessions;
 mod tasks;
 mod tokens;
 
@@ -22,11 +23,21 @@ pub struct PostgresStorage {
     pub(in crate::storage) pool: PatientPool<sqlx::Postgres>,
     pub(in crate::storage) writer: Writer<sqlx::Postgres>,
     pub(in crate::storage) known_users: Arc<KnownUsers>,
+    /// Sessions found live a moment ago (by id, with their account).
+    pub(in crate::storage) known_sessions: Arc<KnownUsers>,
+    /// Access tokens found active a moment ago (by id, with their account).
+    pub(in crate::storage) known_tokens: Arc<KnownUsers>,
 }
 
 impl PostgresStorage {
     pub fn new(pool: PatientPool<sqlx::Postgres>, writer: Writer<sqlx::Postgres>) -> Self {
-        Self { pool, writer, known_users: Arc::default() }
+        Self {
+            pool,
+            writer,
+            known_users: Arc::default(),
+            known_sessions: Arc::default(),
+            known_tokens: Arc::default(),
+        }
     }
 
     /// A connection for one read; it waits out a busy pool, as writes do.
