@@ -333,3 +333,83 @@ async fn a_token_revoked_on_one_replica_ends_its_stream_on_another() {
 pub async fn email_of(app: &TestApp, token: &str) -> String {
     app.get("/api/auth/session", token).await.expect(200)["user"]["email"].as_str().unwrap().to_owned()
 }
+
+// ----- re-attached replies ------------------------------------------------------------------
+
+/// A reply re-attached (`GET /api/chatkit/runs/{id}`) with a session ends when that session is
+/// signed out, while the reply itself goes on (the model holds it until the test releases it,
+/// so without the check the stream would stay open).
+async fn a_reattached_reply_ends_when_its_session_is_signed_out(db: Db) {
+    use todokit_fake_llm::{FakeLlm, Reply, Rule, Script};
+    let fake = FakeLlm::builder().build();
+    let addr = fake.spawn().await.unwrap();
+    let held = Reply { words: Some(40), hold_after_chunks: Some(3), ..Reply::default() };
+    fake.set_script(Script {
+        rules: vec![Rule { when: Default::default(), respond: held }],
+        ..Script::default()
+    });
+    let base_url = format!("http://{addr}/v1");
+    let Some(app) = crate::helpers::spawn_app_with(db, move |config| {
+        config.llm.base_url = Some(base_url);
+        config.llm.model = Some("fake-model".into());
+        config.llm.max_retries = 0;
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.sign_up("reattach@example.com", "correct horse battery").await;
+    let other = sign_in_as(&app, "reattach@example.com", "correct horse battery", "tablet").await;
+
+    // A detached reply, read until it surely runs (its first text).
+    let body = json!({"type": "threads.create", "params": {"input": crate::chat::user_input("talk slowly")}});
+    let mut reply = app
+        .client
+        .post(format!("{}/api/chatkit", app.url))
+        .bearer_auth(&token)
+        .header("x-todokit-detach", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let mut seen = String::new();
+    let thread_id = loop {
+        let chunk =
+            tokio::time::timeout(STREAM_END, reply.chunk()).await.unwrap().unwrap().expect("reply ended");
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+        if seen.contains("text_delta") {
+            let first = seen.split("\n\n").next().unwrap().trim().strip_prefix("data: ").unwrap();
+            let created: Value = serde_json::from_str(first).unwrap();
+            assert_eq!(created["type"], "thread.created", "{created}");
+            break created["thread"]["id"].as_str().unwrap().to_owned();
+        }
+    };
+
+    let attach = |token: &str| {
+        app.client
+            .get(format!("{}/api/chatkit/runs/{thread_id}", app.url))
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    let by_other = attach(&other).await.unwrap();
+    assert_eq!(by_other.status(), 200);
+    let by_token = attach(&token).await.unwrap();
+    assert_eq!(by_token.status(), 200);
+
+    app.send(Method::POST, "/api/auth/sign-out", Some(&other), None).await.expect(204);
+    assert!(ends_within(by_other, STREAM_END).await, "the signed-out session's re-attachment ended");
+    assert!(!ends_within(by_token, Duration::from_millis(1_000)).await, "the other session's is still open");
+    fake.release_held();
+    assert!(ends_within(reply, Duration::from_secs(20)).await, "the reply itself runs to its end");
+}
+
+#[tokio::test]
+async fn a_reattached_reply_ends_when_its_session_is_signed_out_sqlite() {
+    a_reattached_reply_ends_when_its_session_is_signed_out(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_reattached_reply_ends_when_its_session_is_signed_out_postgres() {
+    a_reattached_reply_ends_when_its_session_is_signed_out(Db::Postgres).await;
+}
