@@ -19,6 +19,7 @@ on_both_backends!(
     sessions_are_private,
     tokens_without_a_live_session_are_refused,
     an_event_stream_ends_when_its_session_or_token_is_revoked,
+    the_last_use_is_written_at_most_once_a_minute,
 );
 
 /// How long a revocation may take to reach another replica (the storage's 2-second memory of
@@ -226,6 +227,34 @@ async fn tokens_without_a_live_session_are_refused(app: TestApp) {
     ] {
         app.get("/api/auth/session", &forge(claims)).await.expect_error(401, "unauthorized");
     }
+}
+
+/// Each check through a storage that has not seen the session lately reads the database; it
+/// writes the use only when the recorded one is more than a minute old.
+async fn the_last_use_is_written_at_most_once_a_minute(app: TestApp) {
+    let token = app.new_user().await;
+    let claims = claims_of(&token);
+    let user = uuid::Uuid::parse_str(claims["sub"].as_str().unwrap()).unwrap();
+    let session = uuid::Uuid::parse_str(claims["sid"].as_str().unwrap()).unwrap();
+    let listed = || async { sessions(&app, &token).await[0].clone() };
+    let created: jiff::Timestamp = listed().await["created_at"].as_str().unwrap().parse().unwrap();
+
+    let half_a_minute_on = created + jiff::SignedDuration::from_secs(30);
+    let fresh = app.another_storage().await;
+    assert!(fresh.sessions.session_is_live(session, user, half_a_minute_on).await.unwrap());
+    assert_eq!(listed().await["last_seen_at"], listed().await["created_at"], "not written within the minute");
+
+    let later = created + jiff::SignedDuration::from_secs(61);
+    let fresh = app.another_storage().await;
+    assert!(fresh.sessions.session_is_live(session, user, later).await.unwrap());
+    let seen: jiff::Timestamp = listed().await["last_seen_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(seen, later, "written once the recorded use was over a minute old");
+
+    // Another account never passes for the owner, and a session past its expiry is not live.
+    let fresh = app.another_storage().await;
+    assert!(!fresh.sessions.session_is_live(session, uuid::Uuid::now_v7(), later).await.unwrap());
+    let expired = created + jiff::SignedDuration::from_hours(24 * 8);
+    assert!(!fresh.sessions.session_is_live(session, user, expired).await.unwrap());
 }
 
 /// Reads a stream to its end; `true` when it ended within `within`.
