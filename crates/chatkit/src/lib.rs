@@ -26,6 +26,7 @@ pub use responder::{
 };
 pub use server::{
     CANCELLED_NOTE, ChatKitServer, ProcessError, ProcessResult, StreamCompletion, ThreadEventStream,
+    apply_update,
 };
 pub use sse::sse_frame;
 pub use store::{BoxError, Store, StoreError};

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{PasswordHasher, Throttle, TokenKeys, load_or_create_secret};
 use crate::chat::limits::ChatLimits;
-use crate::chat::runs::Runs;
+use crate::chat::runs::{Replicas, Runs};
 use crate::chat::{Assistant, ChatServer, DynChatStore, LiveStore, chat_server};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -137,6 +137,17 @@ impl AppState {
                 "assistant: offline command interpreter (set GEMINI_API_KEY or TODOKIT_LLM_* for a model)"
             ),
         }
+        // SQLite is for one process; replicas share PostgreSQL.
+        let runs = Arc::new(match repos.database.backend() {
+            Backend::Sqlite => Runs::local(),
+            Backend::Postgres => Runs::shared(Replicas {
+                claims: repos.run_claims.clone(),
+                checkpoints: repos.reply_checkpoints.clone(),
+                store: chat_store.clone(),
+                events: events.clone(),
+                lease: Duration::from_millis(config.claim_lease_ms),
+            }),
+        });
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&secret, config.token_ttl_days)),
             throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60))),
@@ -146,11 +157,7 @@ impl AppState {
             chat: chat_server(chat_store, assistant),
             events,
             event_streams: Arc::default(),
-            // SQLite is for one process; replicas share PostgreSQL.
-            runs: Arc::new(match repos.database.backend() {
-                Backend::Sqlite => Runs::local(),
-                Backend::Postgres => Runs::shared(repos.run_claims.clone()),
-            }),
+            runs,
             chat_limits: ChatLimits {
                 per_minute: config.chat_messages_per_minute,
                 per_day: config.chat_messages_per_day,

@@ -157,6 +157,13 @@ pub struct Config {
     #[arg(long, env = "TODOKIT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Replicas on one PostgreSQL database: how long, in milliseconds, a reply's claim on its
+    /// thread holds without renewal (renewed three times per lease). When a replica dies, its
+    /// replies are finished by another replica (what they had streamed saved, marked
+    /// interrupted) at most this long after. Every replica should use the same value.
+    #[arg(long, env = "TODOKIT_CLAIM_LEASE_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(300..=3_600_000))]
+    pub claim_lease_ms: u64,
+
     /// Log output format.
     #[arg(long, env = "TODOKIT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -214,6 +221,7 @@ impl Config {
             max_event_streams: 8,
             event_retention_hours: 24,
             reminder_interval_secs: 1,
+            claim_lease_ms: 15_000,
             log_format: LogFormat::Text,
             llm: crate::assistant::llm::LlmArgs::default(),
             mcp_allowed_hosts: Vec::new(),

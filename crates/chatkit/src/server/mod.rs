@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::{StreamExt, stream};
 use serde::Serialize;
 
-pub use pipeline::{CANCELLED_NOTE, StreamCompletion, ThreadEventStream};
+pub use pipeline::{CANCELLED_NOTE, StreamCompletion, ThreadEventStream, apply_update};
 
 use crate::ids::new_message_id;
 use crate::ids::new_thread_id;

@@ -288,8 +288,9 @@ fn carries_hidden_item(event: &ThreadStreamEvent) -> bool {
 }
 
 /// Applies an update to the pending copy of an item, as the reference does, so a
-/// cancelled response can still save what the user saw.
-pub(crate) fn apply_update(item: &mut ThreadItem, update: &ThreadItemUpdate) {
+/// cancelled response can still save what the user saw (and a server can keep a copy of an
+/// item still streaming, e.g. to checkpoint it).
+pub fn apply_update(item: &mut ThreadItem, update: &ThreadItemUpdate) {
     match (&mut item.kind, update) {
         (ItemKind::AssistantMessage { content }, update) => {
             let index = match update {

@@ -55,6 +55,8 @@ pub enum Command {
     SetPriority(TaskRef, Priority),
     /// Change a task's due date/time.
     Reschedule(TaskRef, NewDue),
+    /// "move all overdue tasks to tomorrow": every open task the filter matches.
+    RescheduleAll(ListFilter, NewDue),
     /// Any other change to one task: tags, priority steps, moving the due date by an amount,
     /// clearing fields, reminders, recurrence.
     Edit(TaskRef, Edit),
@@ -207,6 +209,9 @@ pub enum Edit {
     RepeatUnsupported(String),
     /// "remove the notes from task 2".
     ClearNotes,
+    /// "set a reminder for task 4 at 9am tomorrow": a reminder at a moment, kept as the time
+    /// before the task's due time.
+    RemindAt(NewDue),
 }
 
 /// An amount of time to move a due date by; negative is earlier.
@@ -761,7 +766,13 @@ impl<'a> Utterance<'a> {
     // ----- bulk -----
 
     fn bulk(&self, start: usize) -> Option<Command> {
-        let verb = self.w(start);
+        // "get rid of everything tagged work" deletes as "delete everything tagged work" does.
+        let (verb, start) =
+            if self.w(start) == "get" && self.w(start + 1) == "rid" && self.w(start + 2) == "of" {
+                ("delete", start + 2)
+            } else {
+                (self.w(start), start)
+            };
         let end = self.len();
         let all = self.has_any(&["all", "every", "everything", "each"]);
         let plural = self.has_any(&["tasks", "todos", "ones", "items", "to-dos"]);
@@ -832,7 +843,33 @@ impl<'a> Utterance<'a> {
 
     // ----- other edits: tags, priority steps, shifts, clearing, reminders, recurrence -----
 
+    /// "set a reminder for task 4 at 9am tomorrow", "remind me about it at 3pm": a reminder at
+    /// a moment, for a task named by number or as "it" (a title here would be a new task:
+    /// "remind me about the dentist at 5pm").
+    fn remind_at(&self, start: usize) -> Option<Command> {
+        let end = self.len();
+        let mut at = (start..(start + 4).min(end)).find(|&i| matches!(self.w(i), "remind" | "reminder"))?;
+        at += 1;
+        if self.w(at) == "me" {
+            at += 1;
+        }
+        if matches!(self.w(at), "about" | "of" | "for" | "to" | "on") {
+            at += 1;
+        }
+        let ref_end = match self.w(at) {
+            "task" | "number" | "todo" if digits(self.w(at + 1)).is_some() => at + 2,
+            "it" | "that" | "this" => at + 1,
+            word if word.starts_with('#') && digits(&word[1..]).is_some() => at + 1,
+            _ => return None,
+        };
+        let when = self.date_covering(ref_end, end, true)?;
+        Some(Command::Edit(self.task_ref(at, ref_end), Edit::RemindAt(when)))
+    }
+
     fn edit(&self, start: usize) -> Option<Command> {
+        if let Some(command) = self.remind_at(start) {
+            return Some(command);
+        }
         let end = self.len();
         let verb = self.w(start);
         let words = &self.words[start..end];
@@ -1394,16 +1431,16 @@ impl<'a> Utterance<'a> {
             "complete" | "done" | "close" | "finished" | "completed" => {
                 Some(self.per_ref(start + 1, end, false))
             }
-            "finish" if self.looks_like_reference(start + 1, end) => {
-                Some(self.per_ref(start + 1, end, false))
-            }
+            // "finish task 5", "finish the report": a task named by what finishing it means.
+            "finish" if start + 1 < end => Some(self.per_ref(start + 1, end, false)),
             "reopen" | "re-open" | "uncomplete" | "un-complete" | "unmark" | "unfinish" | "undo"
             | "restore" | "uncheck" | "untick"
                 if start + 1 < end =>
             {
                 Some(self.per_ref(start + 1, end, true))
             }
-            "i" | "i've" | "ive" | "just" | "finally" | "already" | "we" | "we've" => {
+            "i" | "i've" | "ive" | "i'm" | "im" | "just" | "finally" | "already" | "we" | "we've"
+            | "we're" => {
                 let mut at = start + 1;
                 while matches!(self.w(at), "have" | "just" | "already" | "finally" | "now" | "went" | "and") {
                     at += 1;
@@ -1426,9 +1463,25 @@ impl<'a> Utterance<'a> {
                 Some(self.per_ref(start + 1, end, false))
             }
             _ => {
-                // "task 3 done", "the report is finished"
+                // "task 3 done", "the report is finished"; "call mom isn't done yet" reopens.
+                let end = if end >= 3 && self.w(end - 1) == "yet" { end - 1 } else { end };
                 let last = self.w(end - 1);
                 if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
+                    let negated = match self.w(end - 2) {
+                        "isn't" | "isnt" | "wasn't" | "wasnt" | "aren't" | "arent" => Some(end - 2),
+                        "not" if matches!(self.w(end - 3), "is" | "was" | "are" | "still") => Some(end - 3),
+                        _ => None,
+                    };
+                    if let Some(mut ref_end) = negated {
+                        while ref_end > start && matches!(self.w(ref_end - 1), "is" | "was" | "are" | "still")
+                        {
+                            ref_end -= 1;
+                        }
+                        let statement = !self.has_any(&["?", "which", "what", "whats", "what's"])
+                            && !is_command_verb(verb)
+                            && ref_end > start;
+                        return statement.then(|| self.per_ref(start, ref_end, true));
+                    }
                     let ref_end = if matches!(self.w(end - 2), "is" | "was" | "are" | "now") {
                         end - 2
                     } else {
@@ -1498,16 +1551,6 @@ impl<'a> Utterance<'a> {
         Command::Sequence(refs.into_iter().map(build).collect())
     }
 
-    /// Whether `start..end` names a task explicitly (number, position or the word "task").
-    fn looks_like_reference(&self, start: usize, end: usize) -> bool {
-        (start..end).any(|i| {
-            let w = self.w(i);
-            matches!(w, "task" | "todo" | "item" | "first" | "last" | "number")
-                || w.starts_with('#')
-                || digits(w).is_some()
-        })
-    }
-
     // ----- delete -----
 
     fn delete(&self, start: usize) -> Option<Command> {
@@ -1516,6 +1559,8 @@ impl<'a> Utterance<'a> {
             verb if DELETE_VERBS.contains(&verb) => start + 1,
             "cancel" if start + 1 < end => start + 1,
             "get" if self.w(start + 1) == "rid" && self.w(start + 2) == "of" => start + 3,
+            // "forget about the groceries" ("forget it" is a no, read before this).
+            "forget" if self.w(start + 1) == "about" && start + 2 < end => start + 2,
             _ => return None,
         };
         Some(self.build_per_ref(from, end, Command::Delete))
@@ -1561,6 +1606,13 @@ impl<'a> Utterance<'a> {
     fn update(&self, start: usize) -> Option<Command> {
         let verb = self.w(start);
         let end = self.len();
+        // "the groceries can wait until monday"
+        if let Some(can) = (start + 1..end).find(|&i| self.w(i) == "can" && self.w(i + 1) == "wait")
+            && matches!(self.w(can + 2), "until" | "till" | "til" | "to" | "for")
+            && let Some(new_due) = self.date_covering(can + 3, end, false)
+        {
+            return Some(Command::Reschedule(self.task_ref(start, can), new_due));
+        }
         match verb {
             "rename" | "retitle" => {
                 let split = (start + 1..end).find(|&i| matches!(self.w(i), "to" | "as"))?;
@@ -1577,6 +1629,15 @@ impl<'a> Utterance<'a> {
                 Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::Low))
             }
             "move" | "reschedule" | "postpone" | "push" | "delay" | "defer" | "shift" | "bump" => {
+                // "bump the report to high priority", "move task 2 up to urgent": a priority,
+                // not a date.
+                let to = (start + 1..end).rev().find(|&i| self.w(i) == "to");
+                if let Some(to) = to
+                    && let Some(priority) = self.priority_phrase(to + 1, end)
+                {
+                    let ref_end = if self.w(to - 1) == "up" && to - 1 > start + 1 { to - 1 } else { to };
+                    return Some(Command::SetPriority(self.task_ref(start + 1, ref_end), priority));
+                }
                 Some(self.reschedule(start + 1, end))
             }
             "change" | "update" | "edit" | "modify" | "set" | "make" | "switch" | "turn" => {
@@ -1593,6 +1654,12 @@ impl<'a> Utterance<'a> {
             (from..end).filter(|&i| matches!(self.w(i), "to" | "until" | "till" | "for" | "into")).collect();
         for &marker in markers.iter().rev() {
             if let Some(new_due) = self.date_covering(marker + 1, end, false) {
+                let named = &self.words[from..marker];
+                if named.iter().any(|w| matches!(*w, "all" | "every" | "everything"))
+                    || named.last().is_some_and(|w| matches!(*w, "tasks" | "todos" | "ones"))
+                {
+                    return Command::RescheduleAll(self.list_filter(from, marker), new_due);
+                }
                 return Command::Reschedule(self.task_ref(from, marker), new_due);
             }
         }
@@ -1779,6 +1846,13 @@ impl<'a> Utterance<'a> {
                     ("need" | "have" | "got", "to") | ("must" | "should" | "gotta", _)
                 ) || (verb == "need" && next == "to")
                     || verb == "gotta"
+                    // "I have a dentist appointment next tuesday at 2pm": something on a day.
+                    || (matches!(next, "have" | "got")
+                        && matches!(self.w(start + 2), "a" | "an")
+                        && self.has_date_after(start))
+            }
+            "i've" | "ive" => {
+                next == "got" && matches!(self.w(start + 2), "a" | "an") && self.has_date_after(start)
             }
             _ => false,
         };
@@ -1981,7 +2055,15 @@ impl<'a> Utterance<'a> {
             || has("accomplished")
             || phrase(&["did", "i"])
         {
-            if !(phrase(&["not", "done"]) || phrase(&["not", "completed"]) || has("incomplete")) {
+            let negated =
+                ["not", "isn't", "isnt", "aren't", "arent", "haven't", "havent", "wasn't", "weren't"]
+                    .iter()
+                    .any(|not| {
+                        ["done", "completed", "complete", "finished"]
+                            .iter()
+                            .any(|state| phrase(&[not, state]))
+                    });
+            if !(negated || has("incomplete") || has("haven't") || has("havent")) {
                 filter.status = StatusFilter::Completed;
             } else {
                 filter.status = StatusFilter::Pending;

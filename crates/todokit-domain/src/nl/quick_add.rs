@@ -735,6 +735,12 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
     if let Some(len) = obligation_len(&word, at) {
         return at + len;
     }
+    // "I have a dentist appointment next tuesday": the appointment is the task.
+    match (word(at), word(at + 1), word(at + 2)) {
+        ("i", "have" | "got", "a" | "an") => return at + 3,
+        ("i've" | "ive", "got", "a" | "an") => return at + 3,
+        _ => {}
+    }
     let verb = word(at);
     let verb_len = match (verb, word(at + 1)) {
         ("set" | "jot" | "write" | "note" | "pencil", "up" | "down" | "in") => 2,
@@ -819,7 +825,7 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
                 _,
             ) => at += 1,
             ("would", "you", "mind") => at += 3,
-            ("can" | "could" | "would" | "will", "you", _) => at += 2,
+            ("can" | "could" | "would" | "will", "you" | "u" | "ya", _) => at += 2,
             ("i'd" | "id", "like", "to") => at += 3,
             ("i'd" | "id" | "i", "like" | "need" | "want", "you") if word(at + 3) == "to" => at += 4,
             ("i", "would", "like") if word(at + 3) == "you" && word(at + 4) == "to" => at += 5,

@@ -4,8 +4,9 @@
 
 /// Verbs that delete the tasks they name ("delete task 3", "scrap the report one"). "cancel" also
 /// deletes when something follows it, and "get rid of" does too (see `Utterance::delete`).
-pub(super) const DELETE_VERBS: &[&str] =
-    &["delete", "remove", "erase", "trash", "drop", "discard", "del", "rm", "scrap", "ditch", "nix"];
+pub(super) const DELETE_VERBS: &[&str] = &[
+    "delete", "remove", "erase", "trash", "drop", "discard", "del", "rm", "scrap", "scratch", "ditch", "nix",
+];
 
 /// Verbs that delete every task matching a filter ("delete all completed tasks", "wipe my list").
 pub(super) const BULK_DELETE_VERBS: &[&str] = &[

@@ -49,16 +49,24 @@ impl NewThreadClaim {
 pub struct RunHolder {
     pub replica: Uuid,
     pub replica_url: Option<String>,
+    /// Until when the claim holds unless renewed.
+    pub expires_at: Timestamp,
+    /// The claim lapsed (its replica died) and `replica` took it to save what that reply had
+    /// ([`ReplyCheckpoints::take_lapsed_run`]): nothing is being written any more.
+    pub finishing: bool,
 }
 
 #[async_trait]
 pub trait RunClaims: Send + Sync + 'static {
     /// Claims `user`'s thread `thread_id` for the reply `run` that `replica` runs, until
-    /// `expires_at`. False, writing nothing, when another replica's claim that has not lapsed at
-    /// `now` holds the thread or when the thread is not `user`'s. A claim of the same replica is
-    /// taken over: the replica asks only when none of its runs holds the thread.
-    async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool>;
+    /// `expires_at`. False, writing nothing, when another replica's claim holds the thread,
+    /// even one that lapsed (that reply is finished first, see
+    /// [`ReplyCheckpoints::take_lapsed_run`]), or when the thread is not `user`'s. A claim of
+    /// the same replica is taken over (unless it is finishing a lapsed reply): the replica asks
+    /// only when none of its runs holds the thread.
+    async fn claim_run(&self, run: &RunClaim) -> StorageResult<bool>;
     /// The replica whose claim, not lapsed at `now`, holds `user`'s thread `thread_id`.
+    /// A lapsed claim is no holder: nothing is being written.
     async fn run_holder(
         &self,
         thread_id: &str,
@@ -70,4 +78,38 @@ pub trait RunClaims: Send + Sync + 'static {
     /// Extends to `expires_at` the claims `replica` holds for the replies `runs` (those still
     /// running there): a claim whose release failed is not among them, and lapses.
     async fn renew_runs(&self, replica: Uuid, runs: &[Uuid], expires_at: Timestamp) -> StorageResult<u64>;
+}
+
+/// A reply whose claim lapsed (its replica died without releasing it), taken by the replica
+/// that finishes it.
+#[derive(Debug, Clone)]
+pub struct LapsedRun {
+    pub thread_id: String,
+    pub user: UserId,
+    pub run_id: Uuid,
+    /// The reply's last checkpoint ([`ReplyCheckpoints::save_checkpoint`]), if it saved one.
+    pub checkpoint: Option<String>,
+}
+
+/// Checkpoints of running replies, kept with their claims, and the lapsed claims of replies
+/// whose replica died: one replica finishes each (`runs.rs`).
+#[async_trait]
+pub trait ReplyCheckpoints: Send + Sync + 'static {
+    /// Saves `checkpoint` (the reply's unfinished items, as JSON) with the claim of the reply
+    /// `run_id` on `thread_id`, if it still holds the thread; else writes nothing.
+    async fn save_checkpoint(&self, thread_id: &str, run_id: Uuid, checkpoint: &str) -> StorageResult<()>;
+    /// Threads whose claim lapsed at `now`, at most `limit` of them.
+    async fn lapsed_runs(&self, now: Timestamp, limit: u32) -> StorageResult<Vec<String>>;
+    /// Takes the claim on `thread_id` (of `user`, when given) if it lapsed at `now`, for
+    /// `replica` until `expires_at`, marked as finishing, and returns what the reply left.
+    /// Atomic: of replicas asking at once, one gets it. `None` when no lapsed claim holds the
+    /// thread.
+    async fn take_lapsed_run(
+        &self,
+        thread_id: &str,
+        user: Option<UserId>,
+        replica: Uuid,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StorageResult<Option<LapsedRun>>;
 }

@@ -20,7 +20,7 @@ use crate::assistant::llm::{LlmClient, LlmConfig};
 use crate::assistant::offline::OfflineResponder;
 use crate::tools::{TaskTools, ToolContext};
 
-pub use claims::{NewThreadClaim, RunClaim, RunClaims, RunHolder};
+pub use claims::{LapsedRun, NewThreadClaim, ReplyCheckpoints, RunClaim, RunClaims, RunHolder};
 pub use limits::{RateCounters, RateWindow};
 pub use live_store::LiveStore;
 pub use store::{ChatStore, DynChatStore, DynSqlChatStore, ThreadSaved};
@@ -28,16 +28,18 @@ pub type ChatServer = ChatKitServer<dyn chatkit::Store<ChatContext>, Assistant>;
 
 /// What a ChatKit request carries to the store and the assistant: the caller (for tools, and
 /// to scope every row) and, for a reply that creates its thread while replicas share
-/// claims, the claim saved together with that thread (`runs.rs`).
+/// claims, the claim saved together with that thread (`runs.rs`); and the clock the store
+/// stamps its saves with (chatkit's `Store` methods carry no time).
 #[derive(Debug, Clone)]
 pub struct ChatContext {
     pub caller: ToolContext,
     pub new_thread_claim: Option<NewThreadClaim>,
+    pub clock: crate::clock::Clock,
 }
 
 impl From<ToolContext> for ChatContext {
     fn from(caller: ToolContext) -> Self {
-        Self { caller, new_thread_claim: None }
+        Self { caller, new_thread_claim: None, clock: crate::clock::Clock::system() }
     }
 }
 

@@ -22,13 +22,25 @@
 //! creates its thread has the store save the claim with the thread, in the same
 //! statement ([`crate::chat::ChatContext`]): no client can learn the thread's id,
 //! and so send it a second message, before every replica would refuse one.
+//!
+//! A replica can die mid-reply. While claims are shared, a running reply saves a
+//! checkpoint of its unfinished assistant items with its claim, at most once per
+//! [`CHECKPOINT_EVERY`]. A claim its replica stopped renewing lapses after the lease;
+//! the replica that finds it (a sweep on every replica, or a message, stop or
+//! re-attach on that thread) takes it in one statement, so exactly one does, and
+//! finishes the reply: it saves the checkpoint's text with a hidden note that the
+//! reply was interrupted (as a cancelled reply is saved), then logs `run.finished`
+//! (`interrupted: true`) in the write that ends the claim.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chatkit::{ThreadEventStream, ThreadStreamEvent, sse_frame};
+use chatkit::{
+    IdKind, ItemKind, StoreError, ThreadEventStream, ThreadItem, ThreadStreamEvent, new_id, sse_frame,
+};
 use futures::{Stream, StreamExt};
 use jiff::SignedDuration;
 use tokio::sync::{broadcast, watch};
@@ -36,22 +48,33 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::claims::{NewThreadClaim, RunClaims};
-use crate::events::{ClaimRelease, EventBus, kind};
+use super::claims::{LapsedRun, NewThreadClaim, ReplyCheckpoints, RunClaims};
+use super::{ChatContext, DynChatStore};
+use crate::events::{ClaimRelease, Event, EventBus, kind};
 use crate::persistence::StorageResult;
+use crate::tasks::UserZone;
 use crate::tasks::model::UserId;
+use crate::tools::ToolContext;
 
 /// Claims are stamped with the system time: replicas compare them with each other's.
 fn now() -> jiff::Timestamp {
     crate::clock::Clock::system().now()
 }
 
-/// How long a claim holds without renewal: the threads of a replica that
-/// crashed (or of the one server, restarted) are free again after at most this long.
-const CLAIM_LEASE: SignedDuration = SignedDuration::from_secs(15);
-/// How often a replica renews the claims of its running replies: three
-/// chances per lease, so a slow database does not let a live claim lapse.
-const CLAIM_RENEWAL: Duration = Duration::from_secs(5);
+/// How long a claim holds without renewal, by default (`--claim-lease-ms`): the replies of a
+/// replica that crashed are finished by another one, and their threads free again, after at
+/// most this long. A replica renews the claims of its running replies three times per lease,
+/// so a slow database does not let a live claim lapse; at each renewal it also looks for
+/// lapsed claims to finish.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(15);
+/// Shortest time between two checkpoints of a running reply (one small write each, only when
+/// its text changed): a replica that dies loses at most about this much of a reply.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Lapsed claims finished by one sweep, at most; the next sweep takes the rest.
+const SWEEP_LIMIT: u32 = 100;
+/// The hidden note saved after the text of a reply whose replica died mid-reply (the model
+/// reads it on the next turn, as the reference's note after a cancelled reply).
+pub const INTERRUPTED_NOTE: &str = "The reply to the prior request was interrupted before it finished. Stop responding to the prior request.";
 /// Longest wait for a cancelled reply to save what it had (a stop's answer, or a message
 /// sent right after); beyond it the thread counts as busy.
 const CANCEL_WAIT: Duration = Duration::from_secs(10);
@@ -170,10 +193,28 @@ pub struct Runs {
 /// every replica while one of them runs a reply on it.
 struct SharedClaims {
     claims: Arc<dyn RunClaims>,
+    checkpoints: Arc<dyn ReplyCheckpoints>,
+    /// Where the replies of dead replicas are finished (the live store: clients hear of it).
+    store: DynChatStore,
+    events: EventBus,
+    lease: SignedDuration,
+    renewal: Duration,
     /// This process, for renewing its claims.
     replica: Uuid,
     /// Where the other replicas reach this one, once serving ([`Runs::advertise`]).
     url: OnceLock<String>,
+    /// Whether a sweep for lapsed claims is under way.
+    sweeping: AtomicBool,
+}
+
+/// What replicas sharing a database need to share runs: [`Runs::shared`].
+pub struct Replicas {
+    pub claims: Arc<dyn RunClaims>,
+    pub checkpoints: Arc<dyn ReplyCheckpoints>,
+    pub store: DynChatStore,
+    pub events: EventBus,
+    /// How long a claim holds without renewal ([`CLAIM_LEASE`] unless configured).
+    pub lease: Duration,
 }
 
 impl SharedClaims {
@@ -183,7 +224,188 @@ impl SharedClaims {
             run_id: run.id,
             replica: self.replica,
             replica_url: self.url.get().cloned(),
-            expires_at: now() + CLAIM_LEASE,
+            expires_at: now() + self.lease,
+        }
+    }
+
+    /// Saves what the lapsed reply had streamed (its last checkpoint) with a hidden note that it
+    /// was interrupted, then ends its claim in the write that logs its `run.finished`. Returns
+    /// the items saved for clients to see. On a failure nothing is released: the claim (taken
+    /// for one lease) lapses again and is finished later.
+    async fn finish_interrupted(&self, lapsed: LapsedRun) -> Vec<ThreadItem> {
+        let LapsedRun { thread_id, user, run_id, checkpoint } = lapsed;
+        tracing::warn!(
+            %thread_id, %run_id,
+            "a reply's claim lapsed (its replica stopped renewing it): saving what it had streamed"
+        );
+        let ctx = ChatContext::from(ToolContext { user, zone: UserZone::utc() });
+        let unfinished: Vec<ThreadItem> = match checkpoint.as_deref().map(serde_json::from_str).transpose() {
+            Ok(items) => items.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, %thread_id, "unreadable reply checkpoint; saving the note only");
+                Vec::new()
+            }
+        };
+        let mut saved = Vec::new();
+        for item in unfinished.into_iter().filter(has_text) {
+            // The reply may have saved it itself before its claim was left behind.
+            match self.store.load_item(&thread_id, &item.id, &ctx).await {
+                Ok(_) => continue,
+                Err(StoreError::NotFound) => {}
+                Err(error) => {
+                    tracing::warn!(%error, %thread_id, "could not finish an interrupted reply; retrying later");
+                    return Vec::new();
+                }
+            }
+            if let Err(error) = self.store.add_thread_item(&thread_id, &item, &ctx).await {
+                tracing::warn!(%error, %thread_id, "could not save an interrupted reply; retrying later");
+                return Vec::new();
+            }
+            saved.push(item);
+        }
+        let note = ThreadItem::new(
+            new_id(IdKind::SdkHiddenContext),
+            thread_id.clone(),
+            ItemKind::SdkHiddenContext { content: INTERRUPTED_NOTE.to_owned() },
+        );
+        if let Err(error) = self.store.add_thread_item(&thread_id, &note, &ctx).await {
+            tracing::warn!(%error, %thread_id, "could not save an interrupted reply's note; retrying later");
+            return Vec::new();
+        }
+        self.events
+            .publish_ending_claim(
+                user,
+                kind::RUN_FINISHED,
+                serde_json::json!({"thread_id": thread_id, "stopped": false, "interrupted": true}),
+                Some(ClaimRelease { thread_id: thread_id.clone(), run_id }),
+            )
+            .await;
+        saved
+    }
+}
+
+/// An assistant message with some text: what a cancelled or interrupted reply keeps.
+fn has_text(item: &ThreadItem) -> bool {
+    matches!(&item.kind, ItemKind::AssistantMessage { content }
+        if content.iter().any(|part| !part.text.trim().is_empty()))
+}
+
+/// The `run.finished` of the user's reply on `thread_id`, heard on `events`; `None` if the bus
+/// closed.
+async fn run_finished(
+    events: &mut broadcast::Receiver<Arc<Event>>,
+    thread_id: &str,
+    user: UserId,
+) -> Option<Arc<Event>> {
+    loop {
+        match events.recv().await {
+            Ok(event)
+                if event.kind == kind::RUN_FINISHED
+                    && event.user == user.0
+                    && event.data["thread_id"] == thread_id =>
+            {
+                return Some(event);
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// What a stop found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// A reply was running; it was stopped and saved what it had.
+    Stopped,
+    /// No reply was running, nor left unfinished.
+    NothingRunning,
+    /// No reply was running any more: its replica had died. What it had streamed is saved,
+    /// marked interrupted (by this replica or another).
+    Interrupted,
+}
+
+/// The reply's unfinished assistant items (as the client has them so far), kept up to date
+/// from its events and saved as its checkpoint by a task of its own, at most once per
+/// [`CHECKPOINT_EVERY`] and only when they changed: never a write per delta, and the loop
+/// driving the reply never waits on one.
+struct Checkpointer {
+    unfinished: Arc<Mutex<Unfinished>>,
+    changed: watch::Sender<()>,
+}
+
+#[derive(Default)]
+struct Unfinished {
+    thread_id: Option<String>,
+    items: Vec<ThreadItem>,
+}
+
+impl Checkpointer {
+    fn start(checkpoints: Arc<dyn ReplyCheckpoints>, run_id: Uuid) -> Self {
+        let unfinished = Arc::new(Mutex::new(Unfinished::default()));
+        let (changed, mut seen) = watch::channel(());
+        seen.mark_unchanged();
+        let state = unfinished.clone();
+        tokio::spawn(async move {
+            loop {
+                // A reply shorter than one period writes no checkpoint at all.
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
+                // Ended (the sender dropped): the reply saved itself, or was cancelled and saved.
+                if seen.changed().await.is_err() || seen.has_changed().is_err() {
+                    return;
+                }
+                let snapshot = {
+                    let state = state.lock().unwrap_or_else(|p| p.into_inner());
+                    state.thread_id.clone().map(|thread_id| (thread_id, serde_json::to_string(&state.items)))
+                };
+                if let Some((thread_id, Ok(json))) = snapshot
+                    && let Err(error) = checkpoints.save_checkpoint(&thread_id, run_id, &json).await
+                {
+                    tracing::warn!(%error, %thread_id, "could not save a reply's checkpoint; retrying");
+                    seen.mark_changed();
+                }
+            }
+        });
+        Self { unfinished, changed }
+    }
+
+    /// Applies one of the reply's events to its unfinished items.
+    fn track(&self, thread_id: Option<&String>, event: &ThreadStreamEvent) {
+        let mut state = self.unfinished.lock().unwrap_or_else(|p| p.into_inner());
+        if state.thread_id.is_none() {
+            state.thread_id = thread_id.cloned();
+        }
+        let items = &mut state.items;
+        let before = items.len();
+        let changed = match event {
+            ThreadStreamEvent::ThreadItemAdded { item }
+                if matches!(item.kind, ItemKind::AssistantMessage { .. }) =>
+            {
+                items.retain(|unfinished| unfinished.id != item.id);
+                items.push(item.clone());
+                true
+            }
+            ThreadStreamEvent::ThreadItemUpdated { item_id, update } => {
+                match items.iter_mut().find(|item| &item.id == item_id) {
+                    Some(item) => {
+                        chatkit::apply_update(item, update);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            ThreadStreamEvent::ThreadItemDone { item } | ThreadStreamEvent::ThreadItemReplaced { item } => {
+                items.retain(|unfinished| unfinished.id != item.id);
+                items.len() != before
+            }
+            ThreadStreamEvent::ThreadItemRemoved { item_id } => {
+                items.retain(|unfinished| &unfinished.id != item_id);
+                items.len() != before
+            }
+            _ => false,
+        };
+        drop(state);
+        if changed {
+            self.changed.send_replace(());
         }
     }
 }
@@ -234,11 +456,22 @@ impl Runs {
         Self::default()
     }
 
-    /// Runs that also claim their threads in `claims`, shared with other replicas.
-    pub fn shared(claims: Arc<dyn RunClaims>) -> Self {
+    /// Runs that also claim their threads in the database, shared with other replicas.
+    pub fn shared(replicas: Replicas) -> Self {
+        let lease = replicas.lease.max(Duration::from_millis(300));
         Self {
             by_thread: Mutex::default(),
-            shared: Some(SharedClaims { claims, replica: Uuid::new_v4(), url: OnceLock::new() }),
+            shared: Some(SharedClaims {
+                claims: replicas.claims,
+                checkpoints: replicas.checkpoints,
+                store: replicas.store,
+                events: replicas.events,
+                lease: SignedDuration::try_from(lease).unwrap_or(SignedDuration::from_secs(15)),
+                renewal: lease / 3,
+                replica: Uuid::new_v4(),
+                url: OnceLock::new(),
+                sweeping: AtomicBool::new(false),
+            }),
         }
     }
 
@@ -321,15 +554,91 @@ impl Runs {
             run: run.clone(),
         };
         if let Some(shared) = &self.shared {
-            let at = now();
-            let claim = shared.terms(&run).for_thread(thread_id, owner);
-            reservation.claimed = shared.claims.claim_run(&claim, at).await?;
-            if !reservation.claimed && shared.claims.run_holder(thread_id, owner, at).await?.is_some() {
+            // A few turns: a lapsed claim is finished (here, or by another replica that took it
+            // first) before the thread is claimed. A thread that is not the user's never is.
+            for _ in 0..3 {
+                let claim = shared.terms(&run).for_thread(thread_id, owner);
+                reservation.claimed = shared.claims.claim_run(&claim).await?;
+                if reservation.claimed {
+                    break;
+                }
+                let mut events = shared.events.subscribe();
+                match shared.claims.run_holder(thread_id, owner, now()).await? {
+                    // A reply whose replica died, being saved: free in a moment.
+                    Some(holder) if holder.finishing => {
+                        let _ =
+                            tokio::time::timeout(CANCEL_WAIT, run_finished(&mut events, thread_id, owner))
+                                .await;
+                    }
+                    Some(_) => return Ok(Err(ThreadBusy)),
+                    // A lapsed claim (finished here now, unless another replica took it first:
+                    // then it is finishing), or none.
+                    None => {
+                        self.finish_lapsed(thread_id, Some(owner)).await?;
+                    }
+                }
+            }
+            if !reservation.claimed && shared.claims.run_holder(thread_id, owner, now()).await?.is_some() {
                 return Ok(Err(ThreadBusy));
             }
             // Not claimed and not busy: not the user's thread, which the store refuses.
         }
         Ok(Ok(reservation))
+    }
+
+    /// Finishes the user's (or, with `None`, anyone's) reply on `thread_id` if its claim lapsed
+    /// (its replica died) and this replica is the one that takes it: returns the items saved
+    /// for clients (the text it had streamed). `None` when there was no lapsed claim to take.
+    async fn finish_lapsed(
+        &self,
+        thread_id: &str,
+        user: Option<UserId>,
+    ) -> StorageResult<Option<Vec<ThreadItem>>> {
+        let Some(shared) = &self.shared else { return Ok(None) };
+        let at = now();
+        let taken = shared
+            .checkpoints
+            .take_lapsed_run(thread_id, user, shared.replica, at, at + shared.lease)
+            .await?;
+        match taken {
+            Some(lapsed) => Ok(Some(shared.finish_interrupted(lapsed).await)),
+            None => Ok(None),
+        }
+    }
+
+    /// For a re-attach that found no reply running anywhere: finishes the user's reply on
+    /// `thread_id` if its replica died, and returns what it had streamed (as saved).
+    pub async fn finish_if_lapsed(
+        &self,
+        thread_id: &str,
+        user: UserId,
+    ) -> StorageResult<Option<Vec<ThreadItem>>> {
+        self.finish_lapsed(thread_id, Some(user)).await
+    }
+
+    /// Finishes the lapsed claims of dead replicas, in a task of its own (one sweep at a time).
+    fn sweep_lapsed(self: &Arc<Self>) {
+        let Some(shared) = &self.shared else { return };
+        if shared.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let runs = self.clone();
+        tokio::spawn(async move {
+            let Some(shared) = &runs.shared else { return };
+            match shared.checkpoints.lapsed_runs(now(), SWEEP_LIMIT).await {
+                Ok(threads) => {
+                    for thread_id in threads {
+                        if let Err(error) = runs.finish_lapsed(&thread_id, None).await {
+                            tracing::warn!(%error, thread_id, "could not finish a lapsed reply; retrying later");
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not look for lapsed reply claims; retrying later")
+                }
+            }
+            shared.sweeping.store(false, Ordering::Release);
+        });
     }
 
     fn release(&self, thread_id: &str, run: &Arc<Run>) {
@@ -360,65 +669,96 @@ impl Runs {
 
     /// Stops the user's running reply on `thread_id`, here or, when claims are shared, on
     /// the replica running it, and waits (a bounded while) until it has saved what it had and
-    /// freed the thread. False when none runs.
-    pub async fn stop(&self, thread_id: &str, user: UserId, bus: &EventBus) -> StorageResult<bool> {
+    /// freed the thread. A reply whose replica died is not running: its claim is waited out
+    /// (the holder stops renewing it), then it is finished here ([`StopOutcome::Interrupted`]).
+    pub async fn stop(&self, thread_id: &str, user: UserId, bus: &EventBus) -> StorageResult<StopOutcome> {
         if let Some(run) = self.find(thread_id, user) {
             if !run.request_stop() && !run.is_stopping() {
-                return Ok(false); // it had just finished
+                return Ok(StopOutcome::NothingRunning); // it had just finished
             }
             if tokio::time::timeout(CANCEL_WAIT, run.finished()).await.is_err() {
                 tracing::warn!(thread_id, "a stopped reply is slow to end; answering the stop anyway");
             }
-            return Ok(true);
+            return Ok(StopOutcome::Stopped);
         }
-        let Some(shared) = &self.shared else { return Ok(false) };
-        if shared.claims.run_holder(thread_id, user, now()).await?.is_none() {
-            return Ok(false);
-        }
-        // Listen before asking, so the holder's `run.finished` cannot be missed.
+        let Some(shared) = &self.shared else { return Ok(StopOutcome::NothingRunning) };
+        // Listen before anything, so the holder's `run.finished` cannot be missed.
         let mut events = bus.subscribe();
+        let Some(holder) = shared.claims.run_holder(thread_id, user, now()).await? else {
+            return Ok(match self.finish_lapsed(thread_id, Some(user)).await? {
+                Some(_) => StopOutcome::Interrupted,
+                None => StopOutcome::NothingRunning,
+            });
+        };
+        let finished = run_finished(&mut events, thread_id, user);
+        tokio::pin!(finished);
+        let interrupted =
+            |event: Option<Arc<Event>>| event.is_some_and(|event| event.data["interrupted"] == true);
+        if holder.finishing {
+            let _ = tokio::time::timeout(CANCEL_WAIT, &mut finished).await;
+            return Ok(StopOutcome::Interrupted);
+        }
         bus.publish(user, kind::RUN_STOP_REQUESTED, serde_json::json!({"thread_id": thread_id})).await;
-        let finished = async {
-            loop {
-                match events.recv().await {
-                    Ok(event)
-                        if event.kind == kind::RUN_FINISHED
-                            && event.user == user.0
-                            && event.data["thread_id"] == thread_id =>
-                    {
-                        return;
+        let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
+        let mut expires_at = holder.expires_at;
+        loop {
+            // A live holder renews its claim well before it lapses; a dead one does not.
+            let until_lapsed = Duration::try_from(expires_at.duration_since(now())).unwrap_or_default();
+            tokio::select! {
+                event = &mut finished => {
+                    return Ok(if interrupted(event) { StopOutcome::Interrupted } else { StopOutcome::Stopped });
+                }
+                () = tokio::time::sleep(until_lapsed + Duration::from_millis(20)) => {}
+            }
+            match shared.claims.run_holder(thread_id, user, now()).await? {
+                None => {
+                    // Lapsed: finished here. Else it ended just now (its `run.finished` says how).
+                    if self.finish_lapsed(thread_id, Some(user)).await?.is_some() {
+                        return Ok(StopOutcome::Interrupted);
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    let ended = tokio::time::timeout(CANCEL_WAIT, &mut finished).await.ok().flatten();
+                    return Ok(if interrupted(ended) {
+                        StopOutcome::Interrupted
+                    } else {
+                        StopOutcome::Stopped
+                    });
+                }
+                Some(holder) if holder.finishing => {
+                    let _ = tokio::time::timeout(CANCEL_WAIT, &mut finished).await;
+                    return Ok(StopOutcome::Interrupted);
+                }
+                Some(holder) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        tracing::warn!(
+                            thread_id,
+                            "a reply stopped on another replica is slow to end; answering the stop anyway"
+                        );
+                        return Ok(StopOutcome::Stopped);
+                    }
+                    expires_at = holder.expires_at;
                 }
             }
-        };
-        if tokio::time::timeout(CANCEL_WAIT, finished).await.is_err() {
-            tracing::warn!(
-                thread_id,
-                "a reply stopped on another replica is slow to end; answering the stop anyway"
-            );
         }
-        Ok(true)
     }
 
     fn stop_here(&self, thread_id: &str, user: UserId) -> bool {
         self.find(thread_id, user).is_some_and(|run| run.request_stop())
     }
 
-    /// While claims are shared: renews this replica's claims and carries out
-    /// stops sent to other replicas, until `done`.
+    /// While claims are shared: renews this replica's claims, finishes the replies of dead
+    /// replicas (lapsed claims) and carries out stops sent to other replicas, until `done`.
     pub fn spawn_claim_keeper(
         self: &Arc<Self>,
         bus: &EventBus,
         done: CancellationToken,
     ) -> Option<JoinHandle<()>> {
         let shared = self.shared.as_ref()?;
-        let (claims, replica) = (shared.claims.clone(), shared.replica);
+        let (claims, replica, lease, renewal) =
+            (shared.claims.clone(), shared.replica, shared.lease, shared.renewal);
         let runs = self.clone();
         let mut events = bus.subscribe();
         Some(tokio::spawn(async move {
-            let mut renewals = tokio::time::interval(CLAIM_RENEWAL);
+            let mut renewals = tokio::time::interval(renewal);
             renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
@@ -427,10 +767,11 @@ impl Runs {
                         let running: Vec<Uuid> =
                             runs.by_thread.lock().unwrap_or_else(|p| p.into_inner()).values().map(|run| run.id).collect();
                         if !running.is_empty()
-                            && let Err(error) = claims.renew_runs(replica, &running, now() + CLAIM_LEASE).await
+                            && let Err(error) = claims.renew_runs(replica, &running, now() + lease).await
                         {
                             tracing::warn!(%error, "could not renew this replica's reply claims; retrying");
                         }
+                        runs.sweep_lapsed();
                     }
                     event = events.recv() => match event {
                         Ok(event) if event.kind == kind::RUN_STOP_REQUESTED => {
@@ -464,6 +805,8 @@ impl Runs {
         let mut stop = run.stop.subscribe();
         drop(reservation);
         let task_run = run.clone();
+        let checkpointer =
+            self.shared.as_ref().map(|shared| Checkpointer::start(shared.checkpoints.clone(), run.id));
         tokio::spawn(async move {
             let run = task_run;
             let mut stopped = false;
@@ -493,10 +836,15 @@ impl Runs {
                             bus.publish_in_background(owner, kind::RUN_STARTED, serde_json::json!({"thread_id": id}));
                             announced = true;
                         }
+                        if let Some(checkpointer) = &checkpointer {
+                            checkpointer.track(thread_id.as_ref(), &event);
+                        }
                         run.push(sse_frame(&event));
                     }
                 }
             }
+            // Ends the checkpoints: the reply saves itself from here on.
+            drop(checkpointer);
             if stopped {
                 events.cancel().await;
             }

@@ -13,12 +13,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chatkit::{ProcessError, ProcessResult};
+use chatkit::{ProcessError, ProcessResult, ThreadStreamEvent, sse_frame};
 use futures::StreamExt;
 
 use super::extract::{AuthUser, RequestZone};
 use crate::app::AppState;
-use crate::chat::runs::{Reservation, ThreadBusy};
+use crate::chat::runs::{Reservation, StopOutcome, ThreadBusy};
 use crate::chat::{ChatContext, ChatServer};
 use crate::error::{AppError, AppResult};
 use crate::tools::ToolContext;
@@ -105,6 +105,7 @@ pub async fn chatkit(
     let ctx = ChatContext {
         caller: ToolContext { user: user.user_id(), zone },
         new_thread_claim: reservation.as_ref().and_then(Reservation::new_thread_claim),
+        clock: state.clock.clone(),
     };
     match state.chat.handle(request, ctx).await? {
         ProcessResult::Json(json) => {
@@ -161,11 +162,12 @@ fn sse_response(frames: impl futures::Stream<Item = Bytes> + Send + 'static) -> 
 
 /// Re-attach to the reply running on a thread: the events already sent, then
 /// the live ones, framed like `/api/chatkit`. A reply that another replica
-/// (sharing PostgreSQL) is writing is relayed from that replica. 204 when no
-/// reply is running.
+/// (sharing PostgreSQL) is writing is relayed from that replica. A reply whose
+/// replica died (its claim lapsed) is finished by this one, and the stream is what it
+/// had streamed, as saved (`thread.item.done`), then ends. 204 when no reply is running.
 #[utoipa::path(get, path = "/api/chatkit/runs/{thread_id}", tag = "chat",
     params(("thread_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The thread id: 1–128 letters, digits, `_` or `-`")),
-    responses((status = 200, description = "text/event-stream: the running reply from its start"),
+    responses((status = 200, description = "text/event-stream: the running reply from its start (or, for a reply whose replica died, what it had streamed, as saved)"),
         (status = 204, description = "No reply is running on this thread"),
         (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
@@ -187,6 +189,12 @@ pub async fn attach_run(
         && let Some(frames) = relay_run(&replica, &thread_id, &headers).await
     {
         return Ok(sse_response(frames.take_until(revoked)));
+    }
+    // A reply whose replica died: finished now, and what it had streamed is the whole stream.
+    if let Some(saved) = state.runs.finish_if_lapsed(&thread_id, user.user_id()).await? {
+        let frames: Vec<Bytes> =
+            saved.into_iter().map(|item| sse_frame(&ThreadStreamEvent::ThreadItemDone { item })).collect();
+        return Ok(sse_response(futures::stream::iter(frames)));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -243,9 +251,12 @@ pub struct Stopped {
 /// Stop the reply running on a thread, on this replica or (PostgreSQL) on the
 /// one running it. The partial reply is kept, with a hidden note that the
 /// user stopped it; the answer comes once that is saved and the thread is free.
+/// `{"stopped": false}`: nothing was running any more, because the replica
+/// writing the reply died; what it had streamed is saved, marked interrupted.
 #[utoipa::path(post, path = "/api/chatkit/runs/{thread_id}/stop", tag = "chat",
     params(("thread_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The thread id: 1–128 letters, digits, `_` or `-`")),
-    responses((status = 200, body = Stopped), (status = 404, description = "No reply is running on this thread"),
+    responses((status = 200, body = Stopped, description = "`stopped: true`: the reply was stopped; `false`: its replica had died, and what it had streamed is saved"),
+        (status = 404, description = "No reply is running on this thread"),
         (status = 422, description = "The thread id is not shaped as an id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn stop_run(
@@ -254,10 +265,10 @@ pub async fn stop_run(
     Path(thread_id): Path<String>,
 ) -> AppResult<axum::Json<Stopped>> {
     super::chat_input::check_thread_id(&thread_id)?;
-    if state.runs.stop(&thread_id, user.user_id(), &state.events).await? {
-        Ok(axum::Json(Stopped { stopped: true }))
-    } else {
-        Err(AppError::NotFound("No reply is running on this thread".into()))
+    match state.runs.stop(&thread_id, user.user_id(), &state.events).await? {
+        StopOutcome::Stopped => Ok(axum::Json(Stopped { stopped: true })),
+        StopOutcome::Interrupted => Ok(axum::Json(Stopped { stopped: false })),
+        StopOutcome::NothingRunning => Err(AppError::NotFound("No reply is running on this thread".into())),
     }
 }
 

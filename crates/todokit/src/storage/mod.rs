@@ -2,8 +2,10 @@
 //! `events::EventLog`, `auth::{Accounts, AccessTokens, Sessions, Invites}`, `chat::{ChatStore, RateCounters,
 //! RunClaims}`), opened together by [`connect`].
 //!
-//! Each backend is plain code in its own module (`sqlite/`, `postgres/`: one file per
-//! repository); `shared.rs` holds what both encode the same way. Each backend has its own
+//! Where the SQL is the same on both backends it is written once, generic over the sqlx driver
+//! (`sql/`: tasks, the chat store, rate counters), with each backend's few statements of its own
+//! given by its `sql::Dialect`. The rest is plain code per backend (`sqlite/`, `postgres/`: one
+//! file per repository). `shared.rs` holds the encodings both use. Each backend has its own
 //! migrations under `migrations/<backend>/`. Every query is parameterized and scoped by the
 //! owning user.
 
@@ -11,6 +13,7 @@ mod known_users;
 mod patient_pool;
 mod postgres;
 mod shared;
+mod sql;
 mod sqlite;
 mod writer;
 
@@ -24,7 +27,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::auth::{AccessTokens, Accounts, Invites, Sessions};
-use crate::chat::{ChatStore, RateCounters, RunClaims};
+use crate::chat::{ChatStore, RateCounters, ReplyCheckpoints, RunClaims};
 use crate::events::EventLog;
 use crate::persistence::Database;
 #[allow(unused_imports)] // named as `super::…` by the backends
@@ -44,6 +47,7 @@ pub struct Repositories {
     pub events: Arc<dyn EventLog>,
     pub rate_counters: Arc<dyn RateCounters>,
     pub run_claims: Arc<dyn RunClaims>,
+    pub reply_checkpoints: Arc<dyn ReplyCheckpoints>,
     pub chat: Arc<dyn ChatStore>,
     pub sessions: Arc<dyn Sessions>,
     pub invites: Arc<dyn Invites>,
@@ -60,6 +64,7 @@ impl Repositories {
             + EventLog
             + RateCounters
             + RunClaims
+            + ReplyCheckpoints
             + ChatStore
             + Sessions
             + Invites,
@@ -73,6 +78,7 @@ impl Repositories {
             events: backend.clone(),
             rate_counters: backend.clone(),
             run_claims: backend.clone(),
+            reply_checkpoints: backend.clone(),
             sessions: backend.clone(),
             invites: backend.clone(),
             chat: backend,
@@ -213,16 +219,6 @@ pub async fn connect_postgres(options: PgConnectOptions) -> anyhow::Result<Repos
     migrated.context("PostgreSQL migrations failed")?;
     let pool = PatientPool::new(pool);
     Ok(Repositories::on(PostgresStorage::new(pool.clone(), writer::Writer::concurrent(pool))))
-}
-
-/// The current time at the precision the database keeps (microseconds), so
-/// what a write returns equals what a later read returns.
-///
-/// Only the chat store reads it (chatkit's `Store` methods carry no time); everything else is
-/// given the time by the caller, from the application's [`crate::Clock`].
-pub fn now() -> Timestamp {
-    let now = Timestamp::now();
-    Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
 }
 
 pub(crate) fn micros(ts: Timestamp) -> i64 {

@@ -99,13 +99,13 @@ pub(super) mod chat {
     }
 
     impl<'a> ThreadRow<'a> {
-        pub fn new(thread: &'a ThreadMetadata) -> Result<Self, StoreError> {
+        pub fn new(thread: &'a ThreadMetadata, saved_at: jiff::Timestamp) -> Result<Self, StoreError> {
             Ok(Self {
                 thread,
                 status: to_json(&thread.status)?,
                 image_domains: thread.allowed_image_domains.as_ref().map(to_json).transpose()?,
                 metadata: to_json(&thread.metadata)?,
-                saved_at: micros(crate::storage::now()),
+                saved_at: micros(saved_at),
             })
         }
     }

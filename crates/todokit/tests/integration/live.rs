@@ -64,6 +64,11 @@ impl EventStream {
             "{:?}",
             response.headers()
         );
+        Self::from(response)
+    }
+
+    /// A stream already opened (e.g. on a server process of a test's own).
+    pub fn from(response: reqwest::Response) -> Self {
         Self { body: response.bytes_stream().boxed(), buffer: String::new() }
     }
 
@@ -1227,6 +1232,115 @@ async fn replicas_refuse_a_second_reply_and_pass_stops_on() {
     b.post(&stop(&thread_id), &token, json!({})).await.expect_error(404, "not_found");
 }
 
+/// A reply whose replica died (its claim lapsed, with a checkpoint) is finished by the first
+/// request that finds it, before any sweep does (the lease here is an hour, so this replica's
+/// sweeps, one at start and one per 20 minutes, never meet it): a re-attach streams what it had
+/// saved and ends, a stop answers that nothing was running, a message is accepted after it.
+/// Each time the partial text is saved with the interrupted note, and `run.finished` says so.
+#[tokio::test]
+async fn a_lapsed_reply_is_finished_by_the_first_request_that_finds_it() {
+    let Some(app) = spawn_app_with(Db::Postgres, |config| config.claim_lease_ms = 3_600_000).await else {
+        return;
+    };
+    let token = app.new_user().await;
+    let user = user_context(&app, &token).await.user;
+    let mut events = EventStream::open(&app, &token, None).await;
+    let dead_replica = Uuid::new_v4();
+    // A thread whose reply was cut off mid-sentence by its replica's death.
+    let lapsed_thread = |text: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (thread_id, _) = create_thread(app, token, "hello").await;
+            let run_id = Uuid::now_v7();
+            let lapsed = RunClaim {
+                thread_id: thread_id.clone(),
+                user,
+                run_id,
+                replica: dead_replica,
+                replica_url: Some("http://127.0.0.1:9".into()),
+                expires_at: todokit::Clock::system().now() - SignedDuration::from_secs(1),
+            };
+            assert!(app.storage.run_claims.claim_run(&lapsed).await.unwrap());
+            let partial = chatkit::ThreadItem::new(
+                chatkit::new_message_id(),
+                &thread_id,
+                chatkit::ItemKind::AssistantMessage {
+                    content: vec![chatkit::AssistantMessageContent::text(text)],
+                },
+            );
+            let checkpoint = serde_json::to_string(&[&partial]).unwrap();
+            app.storage.reply_checkpoints.save_checkpoint(&thread_id, run_id, &checkpoint).await.unwrap();
+            (thread_id, serde_json::to_value(&partial).unwrap())
+        }
+    };
+    // The thread's next `run.finished` after its first reply's own.
+    let finished = async |events: &mut EventStream, thread_id: &str| {
+        let mut ends = Vec::new();
+        while ends.len() < 2 {
+            let event = events.until("run.finished").await;
+            if event.data["thread_id"] == thread_id {
+                ends.push(event.data);
+            }
+        }
+        assert_eq!(ends[0], json!({"thread_id": thread_id, "stopped": false}), "the first reply's end");
+        ends.pop().unwrap()
+    };
+    let interrupted =
+        |thread_id: &str| json!({"thread_id": thread_id, "stopped": false, "interrupted": true});
+
+    // Re-attached: the saved text, as `thread.item.done`, then the end.
+    let (thread_id, partial) = lapsed_thread("Once upon a ti").await;
+    let response = app
+        .client
+        .get(format!("{}/api/chatkit/runs/{thread_id}", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    let frames: Vec<Value> = body
+        .split("\n\n")
+        .filter(|frame| !frame.is_empty())
+        .map(|frame| serde_json::from_str(frame.strip_prefix("data: ").unwrap()).unwrap())
+        .collect();
+    assert_eq!(frames, [json!({"type": "thread.item.done", "item": partial})]);
+    assert_eq!(finished(&mut events, &thread_id).await, interrupted(&thread_id));
+    assert_eq!(
+        assistant_texts(&app, &token, &thread_id).await.first().unwrap(),
+        "Once upon a ti",
+        "newest first"
+    );
+    assert_eq!(
+        cancellation_notes(&app, &token, &thread_id).await,
+        [json!(todokit::chat::runs::INTERRUPTED_NOTE)]
+    );
+    assert_eq!(app.get(&format!("/api/chatkit/runs/{thread_id}"), &token).await.status, 204);
+
+    // Stopped: nothing was running.
+    let (thread_id, _) = lapsed_thread("There was").await;
+    let stop = format!("/api/chatkit/runs/{thread_id}/stop");
+    assert_eq!(app.post(&stop, &token, json!({})).await.expect(200), json!({"stopped": false}));
+    assert_eq!(finished(&mut events, &thread_id).await, interrupted(&thread_id));
+    assert_eq!(assistant_texts(&app, &token, &thread_id).await.first().unwrap(), "There was");
+    app.post(&stop, &token, json!({})).await.expect_error(404, "not_found");
+
+    // Another message: accepted, after the interrupted reply is saved before it.
+    let (thread_id, _) = lapsed_thread("The end is").await;
+    let message = json!({"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("go on")}});
+    assert_eq!(chatkit(&app, &token, message).await.0, 200);
+    let texts = assistant_texts(&app, &token, &thread_id).await;
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[1], "The end is");
+    assert_eq!(
+        cancellation_notes(&app, &token, &thread_id).await,
+        [json!(todokit::chat::runs::INTERRUPTED_NOTE)]
+    );
+    let claims =
+        app.storage.run_claims.run_holder(&thread_id, user, todokit::Clock::system().now()).await.unwrap();
+    assert!(claims.is_none(), "{claims:?}");
+}
+
 async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     let token = app.new_user().await;
     let (thread_id, _) = create_thread(&app, &token, "hello").await;
@@ -1245,19 +1359,19 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         replica_url: Some(format!("http://{replica}.replicas.test")),
         expires_at,
     };
-    let held_by = |replica: Uuid| {
-        Some(RunHolder { replica, replica_url: Some(format!("http://{replica}.replicas.test")) })
-    };
+    let held_by = |replica: Uuid| Some((replica, Some(format!("http://{replica}.replicas.test")), false));
+    let holder = |found: Option<RunHolder>| found.map(|h| (h.replica, h.replica_url, h.finishing));
 
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
-    // Held: no other run takes it, from any replica.
-    assert!(
-        !storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease), start).await.unwrap()
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap()),
+        held_by(replica_a)
     );
+    // Held: no other run takes it, from any replica.
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease)).await.unwrap());
     // Another user can neither claim the thread (even once the claim lapsed) nor see the claim.
     let foreign = RunClaim { user: other, ..claim(second_run, replica_b, start + lease * 3) };
-    assert!(!storage.run_claims.claim_run(&foreign, start + lease * 3).await.unwrap());
+    assert!(!storage.run_claims.claim_run(&foreign).await.unwrap());
     assert!(storage.run_claims.run_holder(&thread_id, other, start).await.unwrap().is_none());
 
     // Renewed, a claim outlives its first lease; a replica renews only the runs it names as
@@ -1271,26 +1385,40 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
         0,
         "B holds nothing"
     );
-    assert!(
-        !storage
-            .run_claims
-            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease)
-            .await
-            .unwrap()
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease * 3)).await.unwrap());
+    // …and once it lapses (its replica stopped renewing it), nobody claims the thread over it:
+    // one replica takes it, to finish that reply, with the checkpoint that reply saved.
+    let checkpoints = &storage.reply_checkpoints;
+    checkpoints.save_checkpoint(&thread_id, first_run, r#"["saved"]"#).await.unwrap();
+    checkpoints.save_checkpoint(&thread_id, second_run, r#"["not this run's"]"#).await.unwrap();
+    let lapsed_at = start + lease * 2;
+    assert!(storage.run_claims.run_holder(&thread_id, user, lapsed_at).await.unwrap().is_none());
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, lapsed_at + lease)).await.unwrap());
+    assert!(checkpoints.lapsed_runs(start, 10).await.unwrap().is_empty());
+    assert_eq!(checkpoints.lapsed_runs(lapsed_at, 10).await.unwrap(), std::slice::from_ref(&thread_id));
+    let take =
+        |replica, user| checkpoints.take_lapsed_run(&thread_id, user, replica, lapsed_at, lapsed_at + lease);
+    assert!(take(replica_b, Some(other)).await.unwrap().is_none(), "not another user's");
+    let replica_c = Uuid::new_v4();
+    assert!(take(replica_b, Some(user)).await.unwrap().is_some_and(|taken| taken.run_id == first_run
+        && taken.user == user
+        && taken.thread_id == thread_id
+        && taken.checkpoint.as_deref() == Some(r#"["saved"]"#)));
+    assert!(take(replica_c, None).await.unwrap().is_none(), "taken once");
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, lapsed_at).await.unwrap()),
+        Some((replica_b, None, true))
     );
-    // …and once it lapses (its replica stopped renewing it), another replica takes over.
-    assert!(storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap().is_none());
-    assert!(
-        storage
-            .run_claims
-            .claim_run(&claim(second_run, replica_b, start + lease * 3), start + lease * 2)
-            .await
-            .unwrap()
-    );
+    // Being finished, it is nobody's to take over, not even its taker's next reply; it ends with
+    // that reply's release (in the write that logs its `run.finished`).
+    assert!(!storage.run_claims.claim_run(&claim(second_run, replica_b, lapsed_at + lease)).await.unwrap());
+    storage.run_claims.release_run(&thread_id, first_run).await.unwrap();
+    assert!(checkpoints.lapsed_runs(lapsed_at + lease * 2, 10).await.unwrap().is_empty());
+    assert!(storage.run_claims.claim_run(&claim(second_run, replica_b, start + lease * 3)).await.unwrap());
     // The first run's late release leaves the new claim alone; the holder's own ends it.
     storage.run_claims.release_run(&thread_id, first_run).await.unwrap();
     assert_eq!(
-        storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap(),
+        holder(storage.run_claims.run_holder(&thread_id, user, start + lease * 2).await.unwrap()),
         held_by(replica_b)
     );
     storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
@@ -1322,7 +1450,7 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
                 ThreadSaved::Created
             );
             assert_eq!(
-                storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap(),
+                holder(storage.run_claims.run_holder(&new_thread.id, user, start).await.unwrap()),
                 held_by(replica_a)
             );
             new_thread.title = Some("Renamed".into());
@@ -1344,18 +1472,21 @@ async fn reply_claims_hold_until_released_or_lapsed(app: TestApp) {
     }
 
     // A replica takes over a claim of its own that a failed release left behind.
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
-    assert!(storage.run_claims.claim_run(&claim(second_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(second_run, replica_a, start + lease)).await.unwrap());
     storage.run_claims.release_run(&thread_id, second_run).await.unwrap();
     assert!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap().is_none());
 
     // A claim ends in the write that logs its reply's end; one naming another run is left alone.
-    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease), start).await.unwrap());
+    assert!(storage.run_claims.claim_run(&claim(first_run, replica_a, start + lease)).await.unwrap());
     let finished = NewEvent { user, kind: "run.finished".into(), data: json!({"thread_id": thread_id}) };
     let ending = |run_id| [ClaimRelease { thread_id: thread_id.clone(), run_id }];
     let before = storage.events.latest_event_id(user).await.unwrap();
     storage.events.append_events(std::slice::from_ref(&finished), &ending(second_run), start).await.unwrap();
-    assert_eq!(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap(), held_by(replica_a));
+    assert_eq!(
+        holder(storage.run_claims.run_holder(&thread_id, user, start).await.unwrap()),
+        held_by(replica_a)
+    );
     let logged = storage
         .events
         .append_events(std::slice::from_ref(&finished), &ending(first_run), start)

@@ -27,6 +27,7 @@ mod offline_assistant;
 mod pg_restart;
 mod provider_faults;
 mod proxies;
+mod replica_crash;
 mod sessions;
 mod signup;
 mod tasks;

@@ -113,6 +113,7 @@ fn render_edit(edit: &Edit) -> String {
         Edit::Repeat(None) => "repeat=none".into(),
         Edit::ClearNotes => "notes=none".into(),
         Edit::RepeatUnsupported(why) => format!("repeat-refused={why:?}"),
+        Edit::RemindAt(when) => format!("remind-at={}", render_due(when)),
     }
 }
 
@@ -146,6 +147,9 @@ pub(super) fn render(command: &Command) -> String {
         Command::Describe(task, text) => format!("describe {} {text:?}", render_ref(task)),
         Command::SetPriority(task, priority) => format!("priority {} {priority}", render_ref(task)),
         Command::Reschedule(task, due) => format!("reschedule {} {}", render_ref(task), render_due(due)),
+        Command::RescheduleAll(filter, due) => {
+            joined("reschedule-all", [render_filter(filter), render_due(due)].join(" ").trim().to_owned())
+        }
         Command::Sequence(commands) => commands.iter().map(render).collect::<Vec<_>>().join(" ; "),
         Command::Help => "help".into(),
         Command::Greeting => "greeting".into(),

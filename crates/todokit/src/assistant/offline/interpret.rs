@@ -194,9 +194,37 @@ fn loosely_matches(phrase: &str, title: &str) -> bool {
     let title_words: Vec<&str> =
         title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     !words.is_empty()
-        && words
-            .iter()
-            .all(|word| title.contains(stem(word)) || title_words.iter().any(|known| is_typo_of(word, known)))
+        && words.iter().all(|word| {
+            title.contains(stem(word))
+                || title_words.iter().any(|known| is_typo_of(word, known) || abbreviates(word, known))
+        })
+}
+
+/// Short forms people write in titles and messages alike ("dentist appt", "team mtg").
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("appt", "appointment"),
+    ("mtg", "meeting"),
+    ("dr", "doctor"),
+    ("bday", "birthday"),
+    ("docs", "documents"),
+    ("doc", "document"),
+    ("info", "information"),
+    ("msg", "message"),
+    ("pres", "presentation"),
+    ("prep", "prepare"),
+    ("dept", "department"),
+    ("mgr", "manager"),
+    ("hw", "homework"),
+    ("groc", "groceries"),
+    ("admin", "administration"),
+    ("vet", "veterinarian"),
+];
+
+/// Whether one word is the usual short form of the other, either way round.
+fn abbreviates(a: &str, b: &str) -> bool {
+    ABBREVIATIONS
+        .iter()
+        .any(|&(short, long)| (a == short && stem(b) == stem(long)) || (b == short && stem(a) == stem(long)))
 }
 
 /// "grocries" for "groceries": one edit apart (two for long words).
@@ -404,6 +432,7 @@ impl<'a> Interpreter<'a> {
             Command::Describe(target, description) => self.describe(target, description).await,
             Command::SetPriority(target, priority) => self.set_priority(target, priority).await,
             Command::Reschedule(target, due) => self.reschedule(target, due).await,
+            Command::RescheduleAll(filter, due) => self.reschedule_all(filter, due).await,
             Command::Sequence(commands) => {
                 // `run` flattens sequences; a nested one here still runs in order.
                 for command in commands {
@@ -1147,6 +1176,41 @@ impl<'a> Interpreter<'a> {
         Ok(())
     }
 
+    /// Moves every open task `filter` matches (one page of them).
+    async fn reschedule_all(&mut self, mut filter: ListFilter, due: NewDue) -> Step {
+        self.resolve_topic(&mut filter).await?;
+        if filter.status != StatusFilter::Overdue {
+            filter.status = StatusFilter::Pending;
+        }
+        let described = Self::describe_filter(&filter);
+        let args = ListTasksArgs {
+            filter: self.filter_arguments(&filter),
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        };
+        let found = views(&self.list_call(args, &format!("Finding {described}")).await?);
+        if found.is_empty() {
+            self.say(format!("I didn't find any {described} to move."));
+            return Ok(());
+        }
+        let mut moved = Vec::new();
+        for task in found {
+            let at = self.new_due(Some(&task), &due);
+            let target = Target::Known(task);
+            let mut patch = UpdateTaskArgs::new(target.task_id());
+            patch.due_date = Some(Some(rfc3339(&at)));
+            let title = format!("Rescheduling {}", target.short());
+            if let Some(task) = self.update(&target, patch, &title, "calendar").await? {
+                moved.push(task);
+            }
+        }
+        let mut lines = vec![format!("✅ Rescheduled {}:", plural(moved.len() as u64, "task", "tasks"))];
+        lines.extend(moved.iter().take(SHOWN_IN_LIST).map(|task| self.bullet(task)));
+        self.say(lines.join("\n"));
+        self.outcome.changed.extend(moved);
+        Ok(())
+    }
+
     // ----- other edits and undo ------------------------------------------------------------
 
     async fn edit(&mut self, reference: TaskRef, edit: Edit) -> Step {
@@ -1223,6 +1287,42 @@ impl<'a> Interpreter<'a> {
                     }
                     patch.reminder = Some(Some(ReminderArg::Minutes(i64::from(*minutes))));
                     format!("will remind you {}", reminder_words(*minutes))
+                }
+                Edit::RemindAt(when) => {
+                    let Some(due) = task.due_at else {
+                        self.say(format!(
+                            "**{}** has no due time, and reminders come a set time before it — tell me when \
+                             it's due first, e.g. *move it to friday 3pm*.",
+                            task.title
+                        ));
+                        continue;
+                    };
+                    // Only a time of day ("at 9am"): on the day the task is due.
+                    let moment = if when.has_date {
+                        Some(when.at.timestamp())
+                    } else {
+                        due.to_zoned(self.now.time_zone().clone())
+                            .date()
+                            .to_datetime(when.at.time())
+                            .to_zoned(self.now.time_zone().clone())
+                            .ok()
+                            .map(|at| at.timestamp())
+                    };
+                    let minutes = moment
+                        .filter(|moment| *moment <= due)
+                        .and_then(|moment| u32::try_from(due.duration_since(moment).as_secs() / 60).ok());
+                    let Some(minutes) = minutes else {
+                        self.say(format!(
+                            "Reminders come before a task is due, and **{}** is due {} — move it first, \
+                             e.g. *move it to {}*.",
+                            task.title,
+                            self.dates.format_due(due),
+                            when.at.strftime("%A %-I%P")
+                        ));
+                        continue;
+                    };
+                    patch.reminder = Some(Some(ReminderArg::Minutes(i64::from(minutes))));
+                    format!("will remind you {}", reminder_words(minutes))
                 }
                 Edit::Reminder(None) => {
                     patch.clear = Some(vec![crate::tools::ClearableField::Reminder]);
@@ -1529,6 +1629,15 @@ mod tests {
         assert!(loosely_matches("the report task", "Finish the report"));
         assert!(!loosely_matches("morning meetings", "Evening meeting"));
         assert!(!loosely_matches("the task", "Anything"));
+    }
+
+    #[test]
+    fn loose_title_matching_reads_usual_short_forms_either_way() {
+        assert!(loosely_matches("dentist appointment", "Dentist appt"));
+        assert!(loosely_matches("team mtg", "Team meetings on Monday"));
+        assert!(loosely_matches("mom's bday", "Mom's birthday present"));
+        assert!(!loosely_matches("dentist appointment", "Dentist bill"));
+        assert!(!loosely_matches("dr", "Pay the gas bill"));
     }
 
     #[test]

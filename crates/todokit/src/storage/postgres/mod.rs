@@ -1,50 +1,64 @@
 //! The repositories on PostgreSQL.
 
 mod accounts;
-mod chat;
+mod checkpoints;
 mod claims;
-mod counters;
 mod events;
+#[cfg(test)]
+mod plans;
 mod sessions;
-mod tasks;
 mod tokens;
 
-use std::sync::Arc;
-
 use crate::persistence::{Backend, StorageResult};
-use crate::storage::known_users::KnownUsers;
-use crate::storage::patient_pool::PatientPool;
-use crate::storage::writer::Writer;
+use crate::storage::shared::tasks::task_columns;
+use crate::storage::sql::{Dialect, SqlStorage};
 
-/// Reads use `pool`; every statement that writes uses `writer` (one
-/// connection on SQLite, the same pool on PostgreSQL). Both wait out a busy pool.
-#[derive(Clone)]
-pub struct PostgresStorage {
-    pub(in crate::storage) pool: PatientPool<sqlx::Postgres>,
-    pub(in crate::storage) writer: Writer<sqlx::Postgres>,
-    pub(in crate::storage) known_users: Arc<KnownUsers>,
-    /// Sessions found live a moment ago (by id, with their account).
-    pub(in crate::storage) known_sessions: Arc<KnownUsers>,
-    /// Access tokens found active a moment ago (by id, with their account).
-    pub(in crate::storage) known_tokens: Arc<KnownUsers>,
-}
+pub type PostgresStorage = SqlStorage<sqlx::Postgres>;
 
-impl PostgresStorage {
-    pub fn new(pool: PatientPool<sqlx::Postgres>, writer: Writer<sqlx::Postgres>) -> Self {
-        Self {
-            pool,
-            writer,
-            known_users: Arc::default(),
-            known_sessions: Arc::default(),
-            known_tokens: Arc::default(),
-        }
-    }
+impl Dialect for sqlx::Postgres {
+    /// `insert_new_task`'s statement: the user's row stays locked for the number only while it
+    /// runs, not across round trips, so one user's concurrent creates queue far less.
+    const INSERT_NEW_TASK: &'static str = concat!(
+        "WITH numbered AS (UPDATE users SET task_seq = task_seq + 1 WHERE id = $19 RETURNING task_seq) \
+         INSERT INTO tasks (",
+        task_columns!(),
+        ", user_id, priority_rank, search_text) SELECT $1, task_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM numbered RETURNING number"
+    );
 
-    /// A connection for one read; it waits out a busy pool, as writes do.
-    pub(in crate::storage) async fn read_connection(
-        &self,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
-        self.pool.acquire().await
+    /// What a read inside a write transaction adds to hold its rows until commit, so a
+    /// concurrent update cannot land between the read and the write built from it.
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
+    /// The new thread and its first item, as data-modifying WITH clauses (`thread`, `item`). An
+    /// id that exists already fails the whole statement.
+    const START_THREAD: &'static str = "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
+         allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING id, user_id), \
+         item AS (INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
+         SELECT $9, id, user_id, $10, $11, $12 FROM thread) \
+         SELECT id FROM thread";
+    /// The same, with the reply's claim (`claim`).
+    const START_CLAIMED_THREAD: Option<&'static str> = Some(
+        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
+         allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING id, user_id), \
+         item AS (INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
+         SELECT $9, id, user_id, $10, $11, $12 FROM thread), \
+         claim AS (INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+         SELECT id, user_id, $13, $14, $15, $16 FROM thread) \
+         SELECT id FROM thread",
+    );
+    const INSERT_CLAIMED_THREAD: Option<&'static str> = Some(
+        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, \
+         metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO NOTHING RETURNING id, user_id) \
+         INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
+         SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id",
+    );
+
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
     }
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::SqliteStorage;
 use crate::chat::{RunClaim, RunClaims, RunHolder};
 use crate::persistence::StorageResult;
-use crate::storage::micros;
+use crate::storage::{from_micros, micros};
 use crate::tasks::model::UserId;
 
 /// Claims renewed by one statement: well under either database's limit on bound values, with
@@ -18,27 +18,30 @@ const RUNS_RENEWED_PER_STATEMENT: usize = 1000;
 struct RunHolderRow {
     replica: Uuid,
     replica_url: Option<String>,
+    expires_at: i64,
+    finishing: bool,
 }
 
 #[async_trait::async_trait]
 impl RunClaims for SqliteStorage {
-    async fn claim_run(&self, run: &RunClaim, now: Timestamp) -> StorageResult<bool> {
-        // The SELECT is the ownership check. Taken over: a lapsed claim (its replica
-        // stopped renewing it) and one of this replica's own, which its caller only asks
-        // for when no run of its holds the thread (a release that failed left it behind).
+    async fn claim_run(&self, run: &RunClaim) -> StorageResult<bool> {
+        // The SELECT is the ownership check. Taken over: only a claim of this replica's own,
+        // which its caller only asks for when no run of its holds the thread (a release that
+        // failed left it behind), unless it is finishing a lapsed reply. A lapsed claim of
+        // another replica is finished first (`take_lapsed_run`), then released.
         let statement = sqlx::query(
             "INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
-             SELECT id, user_id, $3, $4, $5, $7 FROM chat_threads WHERE id = $1 AND user_id = $2 \
+             SELECT id, user_id, $3, $4, $5, $6 FROM chat_threads WHERE id = $1 AND user_id = $2 \
              ON CONFLICT (thread_id) DO UPDATE SET user_id = excluded.user_id, run_id = excluded.run_id, \
-             replica = excluded.replica, expires_at = excluded.expires_at, replica_url = excluded.replica_url \
-             WHERE chat_runs.expires_at <= $6 OR chat_runs.replica = $4",
+             replica = excluded.replica, expires_at = excluded.expires_at, replica_url = excluded.replica_url, \
+             checkpoint = NULL, finishing = FALSE \
+             WHERE chat_runs.replica = $4 AND NOT chat_runs.finishing",
         )
         .bind(&run.thread_id)
         .bind(run.user.0)
         .bind(run.run_id)
         .bind(run.replica)
         .bind(micros(run.expires_at))
-        .bind(micros(now))
         .bind(&run.replica_url);
         let result = self.writer.write(async |connection| statement.execute(connection).await).await?;
         Ok(result.rows_affected() == 1)
@@ -51,14 +54,21 @@ impl RunClaims for SqliteStorage {
         now: Timestamp,
     ) -> StorageResult<Option<RunHolder>> {
         let holder: Option<RunHolderRow> = sqlx::query_as(
-            "SELECT replica, replica_url FROM chat_runs WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
+            "SELECT replica, replica_url, expires_at, finishing FROM chat_runs \
+             WHERE thread_id = $1 AND user_id = $2 AND expires_at > $3",
         )
         .bind(thread_id)
         .bind(user.0)
         .bind(micros(now))
         .fetch_optional(&mut *self.read_connection().await?)
         .await?;
-        Ok(holder.map(|row| RunHolder { replica: row.replica, replica_url: row.replica_url }))
+        let Some(row) = holder else { return Ok(None) };
+        Ok(Some(RunHolder {
+            replica: row.replica,
+            replica_url: row.replica_url,
+            expires_at: from_micros(row.expires_at)?,
+            finishing: row.finishing,
+        }))
     }
 
     async fn release_run(&self, thread_id: &str, run_id: Uuid) -> StorageResult<()> {

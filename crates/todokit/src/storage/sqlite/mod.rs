@@ -1,50 +1,48 @@
 //! The repositories on SQLite.
 
 mod accounts;
-mod chat;
+mod checkpoints;
 mod claims;
-mod counters;
 mod events;
+#[cfg(test)]
+mod plans;
 mod sessions;
-mod tasks;
 mod tokens;
 
-use std::sync::Arc;
-
 use crate::persistence::{Backend, StorageResult};
-use crate::storage::known_users::KnownUsers;
-use crate::storage::patient_pool::PatientPool;
-use crate::storage::writer::Writer;
+use crate::storage::shared::tasks::task_columns;
+use crate::storage::sql::{Dialect, SqlStorage};
 
-/// Reads use `pool`; every statement that writes uses `writer` (one
-/// connection on SQLite, the same pool on PostgreSQL). Both wait out a busy pool.
-#[derive(Clone)]
-pub struct SqliteStorage {
-    pub(in crate::storage) pool: PatientPool<sqlx::Sqlite>,
-    pub(in crate::storage) writer: Writer<sqlx::Sqlite>,
-    pub(in crate::storage) known_users: Arc<KnownUsers>,
-    /// Sessions found live a moment ago (by id, with their account).
-    pub(in crate::storage) known_sessions: Arc<KnownUsers>,
-    /// Access tokens found active a moment ago (by id, with their account).
-    pub(in crate::storage) known_tokens: Arc<KnownUsers>,
-}
+pub type SqliteStorage = SqlStorage<sqlx::Sqlite>;
 
-impl SqliteStorage {
-    pub fn new(pool: PatientPool<sqlx::Sqlite>, writer: Writer<sqlx::Sqlite>) -> Self {
-        Self {
-            pool,
-            writer,
-            known_users: Arc::default(),
-            known_sessions: Arc::default(),
-            known_tokens: Arc::default(),
-        }
-    }
+impl Dialect for sqlx::Sqlite {
+    /// `insert_new_task`'s statement. SQLite has no data-modifying `WITH`: the insert numbers
+    /// the task from the user's sequence, and a trigger moves the sequence up in the same
+    /// statement (migration 0009). One statement is one hand-off to the connection's thread,
+    /// where a transaction (`BEGIN IMMEDIATE`, number, insert, `COMMIT`) was four.
+    const INSERT_NEW_TASK: &'static str = concat!(
+        "INSERT INTO tasks (",
+        task_columns!(),
+        ", user_id, priority_rank, search_text) SELECT $1, task_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM users WHERE id = $19 \
+         RETURNING number"
+    );
 
-    /// A connection for one read; it waits out a busy pool, as writes do.
-    pub(in crate::storage) async fn read_connection(
-        &self,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, sqlx::Error> {
-        self.pool.acquire().await
+    /// What a read inside a write transaction adds to hold its rows until commit: nothing, as
+    /// `BEGIN IMMEDIATE` already keeps every other writer out.
+    const LOCK_ROWS: &'static str = "";
+
+    /// SQLite has no data-modifying WITH: inserting into the view inserts both rows, in one
+    /// statement (migration 0010). An id that exists already fails the whole statement.
+    const START_THREAD: &'static str = "INSERT INTO chat_thread_starts (id, user_id, title, status, allowed_image_domains, \
+         metadata, created_at, updated_at, item_id, item_type, item_data, item_created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    /// SQLite is one process and keeps no claims.
+    const START_CLAIMED_THREAD: Option<&'static str> = None;
+    const INSERT_CLAIMED_THREAD: Option<&'static str> = None;
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
 }
 

@@ -1,21 +1,37 @@
-//! Chat rate-limit counters (`chat::RateCounters`) on PostgreSQL.
+//! Chat rate-limit counters (`chat::RateCounters`) on both backends.
 
 use jiff::Timestamp;
+use uuid::Uuid;
 
-use super::PostgresStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::chat::{RateCounters, RateWindow};
 use crate::persistence::StorageResult;
 use crate::storage::micros;
 use crate::tasks::model::UserId;
 
 #[async_trait::async_trait]
-impl RateCounters for PostgresStorage {
+impl<DB> RateCounters for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn hit_rate_counters(&self, user: UserId, windows: &[RateWindow<'_>]) -> StorageResult<Vec<i64>> {
         use sqlx::Row;
         if windows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        let mut insert = sqlx::QueryBuilder::<DB>::new(
             "INSERT INTO rate_counters (user_id, window_key, count, expires_at) ",
         );
         insert.push_values(windows, |mut row, window| {
@@ -37,7 +53,7 @@ impl RateCounters for PostgresStorage {
     async fn prune_rate_counters(&self, now: Timestamp) -> StorageResult<u64> {
         let statement = sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1").bind(micros(now));
         let counters = self.writer.write(async |connection| statement.execute(connection).await).await?;
-        Ok(counters.rows_affected())
+        Ok(DB::rows_affected(&counters))
     }
 
     async fn unhit_rate_counter(&self, user: UserId, key: &str) -> StorageResult<()> {

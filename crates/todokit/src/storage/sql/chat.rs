@@ -1,11 +1,11 @@
-//! ChatKit threads and items (`chat::ChatStore`) on PostgreSQL. Every statement is scoped by the
+//! ChatKit threads and items (`chat::ChatStore`) on both backends. Every statement is scoped by the
 //! owning user, so another user's thread behaves exactly like a missing one. Ordering is
 //! `(timestamp, seq)`: `seq` is a monotonically increasing tie-break for equal timestamps.
 
 use chatkit::{FeedbackKind, Page, SortOrder, StoreError, ThreadItem, ThreadMetadata, ThreadStatus};
 use uuid::Uuid;
 
-use super::PostgresStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::chat::{ChatContext, ChatStore, NewThreadClaim, ThreadSaved};
 use crate::storage::shared::chat::{
     INSERT_THREAD, ThreadRow, claims_on_postgres_only, cursor_op, feedback_name, from_json, into_page,
@@ -13,37 +13,23 @@ use crate::storage::shared::chat::{
 };
 use crate::storage::{from_micros, micros};
 
-impl PostgresStorage {
-    /// The new thread and its first item, as data-modifying WITH clauses (`thread`, `item`). An
-    /// id that exists already fails the whole statement.
-    const START_THREAD: &str = "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
-         allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING id, user_id), \
-         item AS (INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
-         SELECT $9, id, user_id, $10, $11, $12 FROM thread) \
-         SELECT id FROM thread";
-    /// The same, with the reply's claim (`claim`).
-    const START_CLAIMED_THREAD: Option<&str> = Some(
-        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, \
-         allowed_image_domains, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING id, user_id), \
-         item AS (INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
-         SELECT $9, id, user_id, $10, $11, $12 FROM thread), \
-         claim AS (INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
-         SELECT id, user_id, $13, $14, $15, $16 FROM thread) \
-         SELECT id FROM thread",
-    );
-    const INSERT_CLAIMED_THREAD: Option<&str> = Some(
-        "WITH thread AS (INSERT INTO chat_threads (id, user_id, title, status, allowed_image_domains, \
-         metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (id) DO NOTHING RETURNING id, user_id) \
-         INSERT INTO chat_runs (thread_id, user_id, run_id, replica, expires_at, replica_url) \
-         SELECT id, user_id, $9, $10, $11, $12 FROM thread RETURNING thread_id",
-    );
-}
-
-impl PostgresStorage {
-    fn decode_thread(row: &sqlx::postgres::PgRow) -> Result<ThreadMetadata, StoreError> {
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    fn decode_thread(row: &DB::Row) -> Result<ThreadMetadata, StoreError> {
         use sqlx::Row;
         let get = |err: sqlx::Error| store_error(err);
         let status: String = row.try_get("status").map_err(get)?;
@@ -66,7 +52,7 @@ impl PostgresStorage {
         thread: &ThreadMetadata,
         ctx: &ChatContext,
     ) -> Result<ThreadSaved, StoreError> {
-        let row = ThreadRow::new(thread)?;
+        let row = ThreadRow::new(thread, ctx.clock.now())?;
         let user = ctx.user.0;
         if self.update_thread(&row, user).await? {
             return Ok(ThreadSaved::Updated);
@@ -85,12 +71,12 @@ impl PostgresStorage {
         first_item: &ThreadItem,
         ctx: &ChatContext,
     ) -> Result<ThreadSaved, StoreError> {
-        let row = ThreadRow::new(thread)?;
+        let row = ThreadRow::new(thread, ctx.clock.now())?;
         let user = ctx.user.0;
         let claim = ctx.new_thread_claim.as_ref();
         let sql = match claim {
-            None => Self::START_THREAD,
-            Some(_) => Self::START_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
+            None => DB::START_THREAD,
+            Some(_) => DB::START_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
         };
         let start = Self::bind_thread(sqlx::query(sql), &row, user)
             .bind(&first_item.id)
@@ -126,7 +112,7 @@ impl PostgresStorage {
     ) -> Result<bool, StoreError> {
         let sql = match claim {
             None => INSERT_THREAD,
-            Some(_) => Self::INSERT_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
+            Some(_) => DB::INSERT_CLAIMED_THREAD.ok_or_else(claims_on_postgres_only)?,
         };
         let insert = Self::bind_claim(Self::bind_thread(sqlx::query(sql), row, user), claim);
         // Every row is read (`fetch_all`), so the statement has finished
@@ -141,10 +127,10 @@ impl PostgresStorage {
 
     /// Binds a thread's columns as `$1`–`$8`, in `INSERT_THREAD`'s order.
     fn bind_thread<'q>(
-        query: sqlx::query::Query<'q, sqlx::Postgres, <sqlx::Postgres as sqlx::Database>::Arguments>,
+        query: sqlx::query::Query<'q, DB, DB::Arguments>,
         row: &'q ThreadRow<'q>,
         user: Uuid,
-    ) -> sqlx::query::Query<'q, sqlx::Postgres, <sqlx::Postgres as sqlx::Database>::Arguments> {
+    ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
         query
             .bind(&row.thread.id)
             .bind(user)
@@ -158,9 +144,9 @@ impl PostgresStorage {
 
     /// Binds a reply's claim, if any, as the next four parameters.
     fn bind_claim<'q>(
-        query: sqlx::query::Query<'q, sqlx::Postgres, <sqlx::Postgres as sqlx::Database>::Arguments>,
+        query: sqlx::query::Query<'q, DB, DB::Arguments>,
         claim: Option<&'q NewThreadClaim>,
-    ) -> sqlx::query::Query<'q, sqlx::Postgres, <sqlx::Postgres as sqlx::Database>::Arguments> {
+    ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
         match claim {
             Some(claim) => query
                 .bind(claim.run_id)
@@ -189,7 +175,7 @@ impl PostgresStorage {
             .write(async |connection| statement.execute(connection).await)
             .await
             .map_err(store_error)?;
-        Ok(updated.rows_affected() > 0)
+        Ok(DB::rows_affected(&updated) > 0)
     }
 
     async fn owns_thread(&self, thread_id: &str, user: Uuid) -> Result<bool, StoreError> {
@@ -220,7 +206,7 @@ impl PostgresStorage {
             return Ok(());
         }
         let encoded = items.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
-        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        let mut insert = sqlx::QueryBuilder::<DB>::new(
             "INSERT INTO chat_items (id, thread_id, user_id, item_type, data, created_at) \
              SELECT v.column1, t.id, t.user_id, v.column2, v.column3, v.column4 FROM chat_threads t, (",
         );
@@ -247,7 +233,7 @@ impl PostgresStorage {
             .write(async |connection| statement.execute(connection).await)
             .await
             .map_err(store_error)?;
-        if saved.rows_affected() == 0 {
+        if DB::rows_affected(&saved) == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
@@ -273,7 +259,22 @@ impl PostgresStorage {
 }
 
 #[async_trait::async_trait]
-impl chatkit::Store<ChatContext> for PostgresStorage {
+impl<DB> chatkit::Store<ChatContext> for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn load_thread(&self, thread_id: &str, ctx: &ChatContext) -> Result<ThreadMetadata, StoreError> {
         let row = sqlx::query(
             "SELECT id, title, status, allowed_image_domains, metadata, created_at \
@@ -310,7 +311,7 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
             .write(async |connection| statement.execute(connection).await)
             .await
             .map_err(store_error)?;
-        if deleted.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if DB::rows_affected(&deleted) == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn load_threads(
@@ -321,7 +322,7 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
         ctx: &ChatContext,
     ) -> Result<Page<ThreadMetadata>, StoreError> {
         let (op, direction) = cursor_op(order);
-        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        let mut query = sqlx::QueryBuilder::<DB>::new(
             "SELECT id, title, status, allowed_image_domains, metadata, created_at FROM chat_threads WHERE user_id = ",
         );
         query.push_bind(ctx.user.0);
@@ -368,8 +369,7 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
         // Items are scoped by user, so a foreign thread reads as empty;
         // only an empty answer needs the ownership check (404 vs none).
         let (op, direction) = cursor_op(order);
-        let mut query =
-            sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT id, data FROM chat_items WHERE thread_id = ");
+        let mut query = sqlx::QueryBuilder::<DB>::new("SELECT id, data FROM chat_items WHERE thread_id = ");
         query.push_bind(thread_id.to_owned());
         query.push(" AND user_id = ").push_bind(ctx.user.0);
         if let Some(after) = after {
@@ -499,7 +499,7 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
         ctx: &ChatContext,
     ) -> Result<(), StoreError> {
         self.require_thread(thread_id, ctx.user.0).await?;
-        let now = micros(crate::storage::now());
+        let now = micros(ctx.clock.now());
         // Only an item of this thread is rated; for any other id nothing is saved (`NotFound`,
         // and the transaction rolls back).
         const SAVE: &str = "INSERT INTO chat_feedback (user_id, thread_id, item_id, kind, created_at) \
@@ -518,7 +518,7 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
                         .bind(now)
                         .execute(&mut **tx)
                         .await?;
-                    if saved.rows_affected() == 0 {
+                    if DB::rows_affected(&saved) == 0 {
                         return Ok(Err(StoreError::NotFound));
                     }
                 }
@@ -531,7 +531,22 @@ impl chatkit::Store<ChatContext> for PostgresStorage {
 }
 
 #[async_trait::async_trait]
-impl ChatStore for PostgresStorage {
+impl<DB> ChatStore for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn save_thread_reporting(
         &self,
         thread: &ThreadMetadata,

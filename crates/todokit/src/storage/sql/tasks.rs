@@ -1,9 +1,9 @@
-//! Tasks and their reminders (`tasks::TaskRepository`) on SQLite.
+//! Tasks and their reminders (`tasks::TaskRepository`), on both backends.
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::SqliteStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::persistence::{StorageError, StorageResult};
 use crate::storage::shared::tasks::{
     DELETED_PER_STATEMENT, TaskRow, decode_priority, decode_recurrence, decode_tags, like_pattern, order_by,
@@ -17,24 +17,23 @@ use crate::tasks::model::{
     TaskPage, TaskPatch, TaskQuery, UserId,
 };
 
-impl SqliteStorage {
-    /// `insert_new_task`'s statement. SQLite has no data-modifying `WITH`: the insert numbers
-    /// the task from the user's sequence, and a trigger moves the sequence up in the same
-    /// statement (migration 0009). One statement is one hand-off to the connection's thread,
-    /// where a transaction (`BEGIN IMMEDIATE`, number, insert, `COMMIT`) was four.
-    const INSERT_NEW_TASK: &'static str = concat!(
-        "INSERT INTO tasks (",
-        task_columns!(),
-        ", user_id, priority_rank, search_text) SELECT $1, task_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM users WHERE id = $19 \
-         RETURNING number"
-    );
-
-    /// What a read inside a write transaction adds to hold its rows until commit: nothing, as
-    /// `BEGIN IMMEDIATE` already keeps every other writer out.
-    const LOCK_ROWS: &'static str = "";
-
-    fn decode_task(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Task> {
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    fn decode_task(row: &DB::Row) -> anyhow::Result<Task> {
         use sqlx::Row;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(Task {
@@ -68,11 +67,11 @@ impl SqliteStorage {
     /// The only way a task gets its number: new tasks and next occurrences alike.
     async fn insert_new_task<'e, E>(executor: E, user: Uuid, mut task: Task) -> StorageResult<Task>
     where
-        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+        E: sqlx::Executor<'e, Database = DB>,
     {
         let row = TaskRow::encode(&task)?;
         let inserted =
-            Self::bind_insert(sqlx::query(Self::INSERT_NEW_TASK), user, &row).fetch_one(executor).await?;
+            Self::bind_insert(sqlx::query(DB::INSERT_NEW_TASK), user, &row).fetch_one(executor).await?;
         let number = sqlx::Row::try_get(&inserted, "number")?;
         task.number = number;
         Ok(task)
@@ -82,10 +81,10 @@ impl SqliteStorage {
     /// order (all but `number`, which the database draws), then `user_id`, `priority_rank` and
     /// `search_text`.
     fn bind_insert<'q>(
-        query: sqlx::query::Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments>,
+        query: sqlx::query::Query<'q, DB, DB::Arguments>,
         user: Uuid,
         row: &'q TaskRow<'q>,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments> {
+    ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
         query
             .bind(row.id)
             .bind(row.title)
@@ -110,11 +109,7 @@ impl SqliteStorage {
             .bind(&row.search_text)
     }
 
-    async fn save_task(
-        tx: &mut WriteTransaction<sqlx::Sqlite>,
-        user: Uuid,
-        task: &Task,
-    ) -> StorageResult<()> {
+    async fn save_task(tx: &mut WriteTransaction<DB>, user: Uuid, task: &Task) -> StorageResult<()> {
         // The number, `parent_task_id` and `created_at` never change.
         let row = TaskRow::encode(task)?;
         sqlx::query(
@@ -150,7 +145,7 @@ impl SqliteStorage {
 
     async fn load_task<'e, E>(executor: E, user: Uuid, key: TaskKey) -> StorageResult<Option<Task>>
     where
-        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+        E: sqlx::Executor<'e, Database = DB>,
     {
         use TaskKey;
         let row = match key {
@@ -180,12 +175,12 @@ impl SqliteStorage {
     /// needs it (`LOCK_ROWS`): no other write lands between this read and the write built
     /// from it, so rules checked on what it returns hold when that write commits.
     async fn load_task_for_write(
-        tx: &mut WriteTransaction<sqlx::Sqlite>,
+        tx: &mut WriteTransaction<DB>,
         user: Uuid,
         key: TaskKey,
     ) -> StorageResult<Option<Task>> {
         use TaskKey;
-        let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+        let mut builder = sqlx::QueryBuilder::<DB>::new(concat!(
             "SELECT ",
             task_columns!(),
             " FROM tasks WHERE user_id = "
@@ -195,13 +190,13 @@ impl SqliteStorage {
             TaskKey::Id(id) => builder.push(" AND id = ").push_bind(id),
             TaskKey::Number(number) => builder.push(" AND number = ").push_bind(number),
         };
-        builder.push(Self::LOCK_ROWS);
+        builder.push(DB::LOCK_ROWS);
         let row = builder.build().fetch_optional(&mut **tx).await?;
         Ok(row.as_ref().map(Self::decode_task).transpose()?)
     }
 
     /// The page of tasks `query` asks for (tests put `EXPLAIN` before it).
-    fn push_list(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, user: Uuid, query: &TaskQuery) {
+    pub(in crate::storage) fn push_list(builder: &mut sqlx::QueryBuilder<DB>, user: Uuid, query: &TaskQuery) {
         builder.push(concat!("SELECT ", task_columns!(), " FROM tasks"));
         Self::push_filter(builder, user, &query.filter);
         builder.push(order_by(query.sort, query.order));
@@ -209,7 +204,7 @@ impl SqliteStorage {
         builder.push(" OFFSET ").push_bind(i64::from(query.offset));
     }
 
-    fn push_filter(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, user: Uuid, filter: &TaskFilter) {
+    fn push_filter(builder: &mut sqlx::QueryBuilder<DB>, user: Uuid, filter: &TaskFilter) {
         builder.push(" WHERE user_id = ").push_bind(user);
         if let Some(completed) = filter.completed {
             builder.push(" AND completed = ").push_bind(completed);
@@ -236,7 +231,7 @@ impl SqliteStorage {
 
     /// Completes or reopens one loaded task inside `tx`.
     async fn complete_in_tx(
-        tx: &mut WriteTransaction<sqlx::Sqlite>,
+        tx: &mut WriteTransaction<DB>,
         user: Uuid,
         mut task: Task,
         completed: bool,
@@ -266,7 +261,22 @@ impl SqliteStorage {
 }
 
 #[async_trait::async_trait]
-impl TaskRepository for SqliteStorage {
+impl<DB> TaskRepository for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn create_task(&self, user: UserId, task: &NewTask, now: Timestamp) -> StorageResult<Task> {
         // Numbered by the database as it is inserted.
         self.writer
@@ -375,7 +385,7 @@ impl TaskRepository for SqliteStorage {
                 .execute(&mut **tx)
                 .await;
                 let restored = match restored {
-                    Ok(result) => result.rows_affected(),
+                    Ok(result) => DB::rows_affected(&result),
                     Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
                         return Err(StorageError::Conflict(
                             "This task cannot come back: its place in the repeating series is taken".into(),
@@ -414,12 +424,12 @@ impl TaskRepository for SqliteStorage {
     }
 
     async fn list_tasks(&self, user: UserId, query: &TaskQuery) -> StorageResult<TaskPage> {
-        let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+        let mut builder = sqlx::QueryBuilder::<DB>::new("");
         Self::push_list(&mut builder, user.0, query);
         let rows = builder.build().fetch_all(&mut *self.read_connection().await?).await?;
         let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
 
-        let mut count = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT COUNT(*) FROM tasks");
+        let mut count = sqlx::QueryBuilder::<DB>::new("SELECT COUNT(*) FROM tasks");
         Self::push_filter(&mut count, user.0, &query.filter);
         let total: i64 = count.build_query_scalar().fetch_one(&mut *self.read_connection().await?).await?;
         Ok(TaskPage { tasks, total: u64::try_from(total).unwrap_or(0) })
@@ -427,7 +437,7 @@ impl TaskRepository for SqliteStorage {
 
     async fn count_tasks(&self, user: UserId, filter: &TaskFilter) -> StorageResult<TaskCounts> {
         use sqlx::Row;
-        let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut builder = sqlx::QueryBuilder::<DB>::new(
             "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN completed THEN 1 ELSE 0 END), 0) AS done FROM tasks",
         );
         Self::push_filter(&mut builder, user.0, filter);
@@ -460,13 +470,10 @@ impl TaskRepository for SqliteStorage {
     ) -> StorageResult<BulkOutcome> {
         self.writer
             .transaction(async |tx| {
-                let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
-                    "SELECT ",
-                    task_columns!(),
-                    " FROM tasks"
-                ));
+                let mut builder =
+                    sqlx::QueryBuilder::<DB>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
-                builder.push(" ORDER BY number ASC").push(Self::LOCK_ROWS);
+                builder.push(" ORDER BY number ASC").push(DB::LOCK_ROWS);
                 let rows = builder.build().fetch_all(&mut **tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let mut outcome = BulkOutcome { total_count: tasks.len() as u64, ..Default::default() };
@@ -494,13 +501,10 @@ impl TaskRepository for SqliteStorage {
         // One write transaction: the tasks counted are exactly the tasks deleted.
         self.writer
             .transaction(async |tx| {
-                let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
-                    "SELECT ",
-                    task_columns!(),
-                    " FROM tasks"
-                ));
+                let mut builder =
+                    sqlx::QueryBuilder::<DB>::new(concat!("SELECT ", task_columns!(), " FROM tasks"));
                 Self::push_filter(&mut builder, user.0, filter);
-                builder.push(" ORDER BY number ASC").push(Self::LOCK_ROWS);
+                builder.push(" ORDER BY number ASC").push(DB::LOCK_ROWS);
                 let rows = builder.build().fetch_all(&mut **tx).await?;
                 let tasks = rows.iter().map(Self::decode_task).collect::<anyhow::Result<Vec<_>>>()?;
                 let matched = tasks.len() as u64;
@@ -508,8 +512,7 @@ impl TaskRepository for SqliteStorage {
                     return Ok(BulkDeletion { matched, deleted: Vec::new() });
                 }
                 for chunk in tasks.chunks(DELETED_PER_STATEMENT) {
-                    let mut builder =
-                        sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM tasks WHERE user_id = ");
+                    let mut builder = sqlx::QueryBuilder::<DB>::new("DELETE FROM tasks WHERE user_id = ");
                     builder.push_bind(user.0).push(" AND id IN (");
                     let mut ids = builder.separated(", ");
                     for task in chunk {
@@ -549,33 +552,6 @@ impl TaskRepository for SqliteStorage {
         let statement = sqlx::query("UPDATE tasks SET reminder_sent = TRUE WHERE id = $1 AND reminder_sent = FALSE AND completed = FALSE")
             .bind(task);
         let result = self.writer.write(async |connection| statement.execute(connection).await).await?;
-        Ok(result.rows_affected() == 1)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use sqlx::Row;
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-
-    use super::*;
-    use crate::storage::shared::tasks::tests::usual_first_pages;
-
-    /// A long list's first page is read in order from an index, not sorted whole.
-    #[tokio::test]
-    async fn sqlite_reads_the_usual_first_pages_in_order_from_an_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let options =
-            SqliteConnectOptions::new().filename(dir.path().join("plans.db")).create_if_missing(true);
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await.unwrap();
-        for query in usual_first_pages() {
-            let mut explain = sqlx::QueryBuilder::new("EXPLAIN QUERY PLAN ");
-            SqliteStorage::push_list(&mut explain, Uuid::now_v7(), &query);
-            let plan: Vec<String> =
-                explain.build().fetch_all(&pool).await.unwrap().iter().map(|row| row.get("detail")).collect();
-            assert!(plan.iter().any(|step| step.contains("USING INDEX tasks_user")), "{query:?}: {plan:?}");
-            assert!(plan.iter().all(|step| !step.contains("TEMP B-TREE")), "{query:?} sorts: {plan:?}");
-        }
+        Ok(DB::rows_affected(&result) == 1)
     }
 }
