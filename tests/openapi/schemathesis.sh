@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Run by tests/openapi/run.sh inside scripts/with-server (TODOKIT_URL set).
 set -euo pipefail
-token="$(curl -sf -X POST "$TODOKIT_URL/api/auth/sign-up" -H 'content-type: application/json' \
+session="$(curl -sf -X POST "$TODOKIT_URL/api/auth/sign-up" -H 'content-type: application/json' \
   -d '{"email":"schemathesis@example.com","password":"schemathesis-password"}' \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
+# The run authenticates with a personal access token, not the session: `POST /api/auth/sign-out`
+# (and revoking sessions) ends a session for good, which would leave every later case a 401.
+token="$(curl -sf -X POST "$TODOKIT_URL/api/tokens" -H 'content-type: application/json' \
+  -H "Authorization: Bearer $session" -d '{"name":"schemathesis"}' \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token_secret"])')"
 report_dir="$(mktemp -d)"
 trap 'rm -rf "$report_dir"' EXIT
 # Bounded and reproducible: a fixed seed, at most 40 cases per operation and phase, no example

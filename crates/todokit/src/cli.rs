@@ -1,11 +1,16 @@
 //! Subcommands besides `serve`. They open the database with the same
 //! configuration as the server, so run them where the server runs.
 
+use std::io::IsTerminal;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use todokit::Config;
 use todokit::auth::AccessToken;
-use todokit::auth::Email;
 use todokit::auth::access_token::create_access_token;
+use todokit::auth::invite::create_invite;
+use todokit::auth::{Email, Password, PasswordHasher, UserSummary};
+use todokit::persistence::StorageError;
 use todokit::storage::Repositories;
 use todokit::tasks::{TaskService, UserZone};
 use uuid::Uuid;
@@ -37,6 +42,16 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage accounts (as the operator).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage invite codes for `--signup invite`.
+    Invite {
+        #[command(subcommand)]
+        action: InviteAction,
     },
     /// Inspect the assistant's task tools.
     Tools {
@@ -72,6 +87,40 @@ pub enum TokenAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account (whatever `--signup` says). The first account is the administrator.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The password; asked for when left out (read as one line when stdin is not a
+        /// terminal). Beware that a password on the command line shows in `ps` and shell history.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List accounts: email, created, administrator, number of tasks.
+    List,
+    /// Delete an account and everything that is its own, for good.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password for an account and end all its sessions (access tokens keep working).
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// The new password; asked for when left out, as for `user add`.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteAction {
+    /// Create a one-time invite code, valid for 7 days, and print it.
+    Create,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ToolsAction {
     /// Print the tool definitions (name, description, JSON Schema) as JSON.
     Schema,
@@ -96,7 +145,130 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let repos = todokit::storage::connect(&config.database_url()).await?;
             token_command(&repos, action).await
         }
+        Command::User { action } => {
+            let repos = connect(&config).await?;
+            user_command(&repos, action).await
+        }
+        Command::Invite { action: InviteAction::Create } => {
+            let repos = connect(&config).await?;
+            let (code, expires_at) =
+                create_invite(&*repos.invites, None, todokit::Clock::system().now()).await?;
+            eprintln!("Invite code, valid once until {expires_at}:");
+            println!("{code}");
+            Ok(())
+        }
     }
+}
+
+/// Opens the database `serve` would (creating the data directory for a new SQLite one).
+async fn connect(config: &Config) -> anyhow::Result<Repositories> {
+    todokit::config::create_data_dir(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    todokit::storage::connect(&config.database_url()).await
+}
+
+/// The password given, else one asked for: without echo on a terminal (twice, to catch a
+/// typo), else one line of stdin.
+fn new_password(given: Option<String>) -> anyhow::Result<Password> {
+    let raw = match given {
+        Some(password) => password,
+        None if std::io::stdin().is_terminal() => {
+            let first = prompt_hidden("New password: ")?;
+            let again = prompt_hidden("Again: ")?;
+            anyhow::ensure!(first == again, "the passwords differ");
+            first
+        }
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    Password::parse(raw).map_err(anyhow::Error::msg)
+}
+
+fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    let line = without_echo(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })?;
+    eprintln!();
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs `read` with the terminal's echo off, restoring it after.
+#[cfg(target_os = "linux")]
+fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    use std::os::fd::AsRawFd;
+    let fd = std::io::stdin().as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for a valid descriptor.
+    let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is stdin's descriptor and `settings` a valid termios to fill.
+    if unsafe { libc::tcgetattr(fd, &mut settings) } != 0 {
+        return read();
+    }
+    let original = settings;
+    settings.c_lflag &= !libc::ECHO;
+    // SAFETY: sets attributes read from the same descriptor, with echo off.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &settings) };
+    let result = read();
+    // SAFETY: restores the attributes read above.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &original) };
+    result
+}
+
+#[cfg(not(target_os = "linux"))]
+fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    read()
+}
+
+async fn user_command(repos: &Repositories, action: UserAction) -> anyhow::Result<()> {
+    let now = todokit::Clock::system().now();
+    match action {
+        UserAction::Add { email, password } => {
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let password = new_password(password)?;
+            let hash = PasswordHasher::new(1).hash(password).await?;
+            let user = match repos.accounts.create_user(email.as_str(), email.normalized(), &hash, now).await
+            {
+                Err(StorageError::Conflict(_)) => {
+                    anyhow::bail!("an account with the email {} exists already", email.as_str())
+                }
+                other => other?,
+            };
+            let admin = if user.is_admin { " (the administrator)" } else { "" };
+            println!("Created {}{admin}", user.email);
+        }
+        UserAction::List => {
+            let users = repos.accounts.list_users().await?;
+            if users.is_empty() {
+                eprintln!("No accounts.");
+                return Ok(());
+            }
+            println!("{:<40}  {:<27}  {:<5}  TASKS", "EMAIL", "CREATED", "ADMIN");
+            for UserSummary { user, tasks } in users {
+                let admin = if user.is_admin { "yes" } else { "no" };
+                let created = user.created_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+                println!("{:<40}  {created:<27}  {admin:<5}  {tasks}", user.email);
+            }
+        }
+        UserAction::Remove { email } => {
+            let user = user_id(repos, &email).await?;
+            repos.accounts.delete_user(user).await?;
+            println!("Removed {email} and everything that was theirs");
+        }
+        UserAction::ResetPassword { email, password } => {
+            let user = user_id(repos, &email).await?;
+            let password = new_password(password)?;
+            let hash = PasswordHasher::new(1).hash(password).await?;
+            repos.accounts.change_password(user, &hash, None, now).await?;
+            println!("Set a new password for {email}; all of its sessions are ended");
+        }
+    }
+    Ok(())
 }
 
 fn system_zone() -> UserZone {

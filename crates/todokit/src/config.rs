@@ -11,6 +11,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may create an account (`--signup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Anyone who can reach the server (a personal install).
+    Open,
+    /// Only with a one-time invite code an administrator (or the operator) created.
+    Invite,
+    /// Nobody through the API; the operator adds accounts with `todokit user add`.
+    Closed,
+}
+
+impl SignupMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Invite => "invite",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 /// todokit: a self-hosted task manager with an AI assistant.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about, long_about = None)]
@@ -78,6 +100,11 @@ pub struct Config {
     /// it is held back, and one account ten times as many from all addresses.
     #[arg(long, env = "TODOKIT_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
+
+    /// Who may create an account: `open` (anyone), `invite` (with a one-time code an
+    /// administrator creates) or `closed` (only the operator, with `todokit user add`).
+    #[arg(long, env = "TODOKIT_SIGNUP", value_enum, default_value = "open")]
+    pub signup: SignupMode,
 
     /// Accounts that may be created from one client address per hour (0 = no limit).
     #[arg(long, env = "TODOKIT_SIGNUPS_PER_HOUR", default_value_t = 50)]
@@ -185,6 +212,7 @@ impl Config {
             max_connections: 512,
             max_connections_per_address: 64,
             signin_attempts: 10,
+            signup: SignupMode::Open,
             signups_per_hour: 0,
             trusted_proxies: Vec::new(),
             password_hash_concurrency: 0,

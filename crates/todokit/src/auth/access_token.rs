@@ -48,6 +48,11 @@ pub trait AccessTokens: Send + Sync + 'static {
         now: Timestamp,
     ) -> StorageResult<Option<AccessToken>>;
     async fn access_token_by_hash(&self, token_hash: &str) -> StorageResult<Option<AccessToken>>;
+    /// Whether token `id` is neither revoked nor expired at `now`, for re-checking a long-lived
+    /// stream: a token found active a moment ago is taken to still be without asking the
+    /// database; one revoked through this storage is refused at once, one revoked elsewhere
+    /// within a couple of seconds.
+    async fn access_token_is_live(&self, id: Uuid, now: Timestamp) -> StorageResult<bool>;
     /// Records a use; skipped when the last recorded use is recent, to spare writes.
     async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()>;
 }

@@ -6,6 +6,10 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
+    /// The server-side session this token belongs to (`auth::session`). Tokens issued before
+    /// sessions existed have none and are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
     pub iat: i64,
     pub exp: i64,
 }
@@ -41,10 +45,16 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user: Uuid) -> anyhow::Result<SessionToken> {
+    /// When a token issued at `now` expires.
+    pub fn expiry(&self, now: Timestamp) -> Timestamp {
+        now + self.ttl
+    }
+
+    /// A token for `user`'s session `session`, expiring at `expires_at` (see [`TokenKeys::expiry`]).
+    pub fn issue(&self, user: Uuid, session: Uuid, expires_at: Timestamp) -> anyhow::Result<SessionToken> {
         let now = Timestamp::now();
-        let expires_at = now + self.ttl;
-        let claims = Claims { sub: user, iat: now.as_second(), exp: expires_at.as_second() };
+        let claims =
+            Claims { sub: user, sid: Some(session), iat: now.as_second(), exp: expires_at.as_second() };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok(SessionToken { token, expires_at })
     }
@@ -71,8 +81,10 @@ mod tests {
     fn issued_tokens_verify_and_foreign_ones_do_not() {
         let keys = TokenKeys::new(&[7u8; 32], 7);
         let user = Uuid::now_v7();
-        let issued = keys.issue(user).unwrap();
-        assert_eq!(keys.verify(&issued.token).unwrap().sub, user);
+        let session = Uuid::now_v7();
+        let issued = keys.issue(user, session, keys.expiry(Timestamp::now())).unwrap();
+        let claims = keys.verify(&issued.token).unwrap();
+        assert_eq!((claims.sub, claims.sid), (user, Some(session)));
         let other = TokenKeys::new(&[8u8; 32], 7);
         assert!(other.verify(&issued.token).is_none());
         assert!(keys.verify("not-a-token").is_none());
@@ -83,7 +95,8 @@ mod tests {
         let keys = TokenKeys::new(&[7u8; 32], 7);
         let user = Uuid::now_v7();
         let signed = |exp: Timestamp| {
-            let claims = Claims { sub: user, iat: Timestamp::now().as_second(), exp: exp.as_second() };
+            let claims =
+                Claims { sub: user, sid: None, iat: Timestamp::now().as_second(), exp: exp.as_second() };
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
         };
         let now = Timestamp::now();

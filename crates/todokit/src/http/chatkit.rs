@@ -178,15 +178,17 @@ pub async fn attach_run(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     super::chat_input::check_thread_id(&thread_id)?;
+    // A re-attached reply ends with the caller's credential (revoked on any replica).
+    let revoked = user.revoked(state.clone());
     if let Some(run) = state.runs.find(&thread_id, user.user_id()) {
-        return Ok(sse_response(run.subscribe()));
+        return Ok(sse_response(run.subscribe().take_until(revoked)));
     }
     // A relayed request is answered from this replica's own runs: never relayed on.
     if !headers.contains_key(RELAYED)
         && let Some(replica) = state.runs.running_elsewhere(&thread_id, user.user_id()).await?
         && let Some(frames) = relay_run(&replica, &thread_id, &headers).await
     {
-        return Ok(sse_response(frames));
+        return Ok(sse_response(frames.take_until(revoked)));
     }
     // A reply whose replica died: finished now, and what it had streamed is the whole stream.
     if let Some(saved) = state.runs.finish_if_lapsed(&thread_id, user.user_id()).await? {

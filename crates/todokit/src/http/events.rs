@@ -188,8 +188,11 @@ pub async fn events(
             subscription.floor = state.repos.events.latest_event_id(user.user_id()).await?;
         }
     }
-    // Ends at shutdown, so a graceful shutdown does not wait for open tabs.
+    // Ends at shutdown, so a graceful shutdown does not wait for open tabs; and when the
+    // credential it was opened with is revoked (a session signed out or revoked, an access
+    // token revoked, a password changed elsewhere, the account deleted), on any replica.
     let stream = futures::stream::unfold(subscription, Subscription::next)
-        .take_until(state.shutdown.clone().cancelled_owned());
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .take_until(user.revoked(state.clone()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

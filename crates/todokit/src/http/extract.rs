@@ -107,7 +107,8 @@ pub fn check_path_text(field: &'static str, raw: &str) -> Result<(), AppError> {
 /// The signed-in user. Accepts `Authorization: Bearer` first, then the
 /// `auth_token` cookie; never a token in the query string. The token is a
 /// session JWT or a personal access token (`tdk_…`); a token for a deleted
-/// account, or a revoked or expired access token, is refused.
+/// account, a JWT whose session was revoked (or that names none), or a revoked
+/// or expired access token, is refused.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: Uuid,
@@ -116,6 +117,8 @@ pub struct AuthUser {
     pub expires_at: i64,
     /// The personal access token used, when it was not a session JWT.
     pub access_token: Option<Uuid>,
+    /// The session (`auth::session`) of the session JWT used.
+    pub session: Option<Uuid>,
 }
 
 impl AuthUser {
@@ -153,18 +156,63 @@ impl FromRequestParts<AppState> for AuthUser {
                 return Err(unauthorized());
             }
             let expires_at = access.expires_at.unwrap_or(jiff::Timestamp::MAX).as_second();
-            return Ok(Self { id: access.user_id, expires_at, access_token: Some(access.id) });
+            return Ok(Self { id: access.user_id, expires_at, access_token: Some(access.id), session: None });
         }
+        let ended = || AppError::Unauthorized("Your session is invalid or has ended; sign in again".into());
         let claims = state.tokens.verify(&token).ok_or_else(|| {
             tracing::debug!("rejected an invalid or expired session token");
-            AppError::Unauthorized("Your session is invalid or has expired; sign in again".into())
+            ended()
         })?;
-        if !state.repos.accounts.user_exists(claims.sub).await? {
-            return Err(unauthorized());
+        // A token from before server-side sessions names none: it cannot be revoked, so it is
+        // not accepted. A session goes with its account (the foreign key), so a live session is
+        // a live account.
+        let session = claims.sid.ok_or_else(ended)?;
+        if !state.repos.sessions.session_is_live(session, claims.sub, state.clock.now()).await? {
+            return Err(ended());
         }
-        Ok(Self { id: claims.sub, expires_at: claims.exp, access_token: None })
+        Ok(Self { id: claims.sub, expires_at: claims.exp, access_token: None, session: Some(session) })
     }
 }
+
+impl AuthUser {
+    /// Whether the credential this user authenticated with still holds: the session is live, or
+    /// the access token is neither revoked nor expired (and its account still exists). Cached
+    /// for a moment like the check of every request, so a revocation on another replica is
+    /// seen within a couple of seconds; one on this replica at once.
+    pub async fn still_valid(&self, state: &AppState) -> Result<bool, AppError> {
+        let now = state.clock.now();
+        if self.expires_at <= now.as_second() {
+            return Ok(false);
+        }
+        if let Some(session) = self.session {
+            return Ok(state.repos.sessions.session_is_live(session, self.id, now).await?);
+        }
+        if let Some(token) = self.access_token {
+            return Ok(state.repos.access_tokens.access_token_is_live(token, now).await?
+                && state.repos.accounts.user_exists(self.id).await?);
+        }
+        Ok(state.repos.accounts.user_exists(self.id).await?)
+    }
+
+    /// Resolves when the credential stops holding ([`AuthUser::still_valid`], checked every
+    /// [`REVOCATION_CHECK`]): a long-lived response (an event stream, a re-attached reply) ends
+    /// with it. A check that fails (the database is down) is not taken for a revocation.
+    pub async fn revoked(self, state: AppState) {
+        let mut ticks = tokio::time::interval(REVOCATION_CHECK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.still_valid(&state).await {
+                Ok(false) => return,
+                Ok(true) => {}
+                Err(error) => tracing::debug!(%error, "could not re-check a stream's credential"),
+            }
+        }
+    }
+}
+
+/// How often a long-lived response re-checks the credential it was opened with.
+pub const REVOCATION_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl OptionalFromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware and the OpenAPI document generated
 //! from the same router.
 
+pub mod account;
 pub mod account_data;
 pub mod auth;
 pub mod calendar_feed;
@@ -99,6 +100,13 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account_data::import))
         .routes(routes!(calendar_feed::create_feed, calendar_feed::feed_status, calendar_feed::revoke_feed))
         .routes(routes!(calendar_feed::feed))
+        // Accounts: sessions, password, deletion, invites.
+        .routes(routes!(account::list_sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::revoke_other_sessions))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::delete_account))
+        .routes(routes!(account::create_invite))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::CommonResponses, &mut document);
     utoipa::Modify::modify(&openapi::DueDateRules, &mut document);

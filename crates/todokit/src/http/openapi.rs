@@ -216,7 +216,7 @@ fn add_shared_responses(path: &str, changes_state: bool, operation: &mut Operati
         RefOr::T(parameter) => matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Path),
         RefOr::Ref(_) => false,
     });
-    let needs_database = path.starts_with("/api/") && path != "/api/auth/sign-out" || path == "/readyz";
+    let needs_database = path.starts_with("/api/") || path == "/readyz";
     for (status, name, _) in SHARED {
         let applies = match *status {
             "400" => has_body || has_query,

@@ -1,5 +1,5 @@
 //! The SQLite and PostgreSQL implementations of the repositories (`tasks::TaskRepository`,
-//! `events::EventLog`, `auth::{Accounts, AccessTokens}`, `chat::{ChatStore, RateCounters,
+//! `events::EventLog`, `auth::{Accounts, AccessTokens, Sessions, Invites}`, `chat::{ChatStore, RateCounters,
 //! RunClaims}`), opened together by [`connect`].
 //!
 //! Where the SQL is the same on both backends it is written once, generic over the sqlx driver
@@ -28,7 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::account_data::AccountData;
 use crate::account_data::feed::CalendarFeeds;
-use crate::auth::{AccessTokens, Accounts};
+use crate::auth::{AccessTokens, Accounts, Invites, Sessions};
 use crate::chat::{ChatStore, RateCounters, ReplyCheckpoints, RunClaims};
 use crate::events::EventLog;
 use crate::persistence::Database;
@@ -53,6 +53,8 @@ pub struct Repositories {
     pub chat: Arc<dyn ChatStore>,
     pub account_data: Arc<dyn AccountData>,
     pub calendar_feeds: Arc<dyn CalendarFeeds>,
+    pub sessions: Arc<dyn Sessions>,
+    pub invites: Arc<dyn Invites>,
 }
 
 impl Repositories {
@@ -69,7 +71,9 @@ impl Repositories {
             + ReplyCheckpoints
             + ChatStore
             + AccountData
-            + CalendarFeeds,
+            + CalendarFeeds
+            + Sessions
+            + Invites,
     {
         let backend = Arc::new(backend);
         Self {
@@ -83,6 +87,8 @@ impl Repositories {
             reply_checkpoints: backend.clone(),
             account_data: backend.clone(),
             calendar_feeds: backend.clone(),
+            sessions: backend.clone(),
+            invites: backend.clone(),
             chat: backend,
         }
     }

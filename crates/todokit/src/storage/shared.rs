@@ -6,6 +6,44 @@
 pub(super) const ACCESS_TOKEN_COLUMNS: &str =
     "id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at";
 
+/// A session's columns, as both backends read them.
+pub(super) const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_seen_at, expires_at, user_agent, address";
+
+/// Accounts' SQL, the same on both backends.
+pub(super) mod accounts {
+    use crate::persistence::StorageError;
+
+    /// A user's columns, as both backends read them.
+    pub(in crate::storage) const USER_COLUMNS: &str = "id, email, created_at, is_admin";
+
+    /// A new account ($1 id, $2 email, $3 normalized email, $4 password hash, $5 now); the first
+    /// one is the administrator. Returns `is_admin`.
+    pub(in crate::storage) const CREATE_USER: &str = "INSERT INTO users \
+         (id, email, email_normalized, password_hash, created_at, updated_at, is_admin) \
+         SELECT $1, $2, $3, $4, $5, $5, NOT EXISTS (SELECT 1 FROM users) RETURNING is_admin";
+
+    /// Uses up an invite ($1 now, $2 code hash, $3 the new account) if it is usable.
+    pub(in crate::storage) const USE_INVITE: &str = "UPDATE invites SET used_at = $1, used_by = $3 \
+         WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1";
+
+    /// Removes an account ($1) and what is its own: the tables below have no foreign key to
+    /// `users` (kept short-lived or written at a high rate), the rest goes with the account
+    /// (`ON DELETE CASCADE`: tasks and their tags, deleted tasks, chat threads with their items,
+    /// feedback and runs, access tokens, sessions, invites it made, calendar feeds). The last
+    /// statement's row count says whether the account existed.
+    pub(in crate::storage) const DELETE_USER_STATEMENTS: &[&str] = &[
+        "DELETE FROM events WHERE user_id = $1",
+        "DELETE FROM rate_counters WHERE user_id = $1",
+        "DELETE FROM chat_runs WHERE user_id = $1",
+        "DELETE FROM users WHERE id = $1",
+    ];
+
+    pub(in crate::storage) fn email_taken() -> StorageError {
+        StorageError::Conflict("Email already registered".into())
+    }
+}
+
 /// The ChatKit store's encodings.
 pub(super) mod chat {
     use chatkit::{FeedbackKind, Page, SortOrder, StoreError, ThreadMetadata};

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account;
 mod assistant;
 mod auth;
 mod authz;
@@ -29,7 +30,10 @@ mod pg_restart;
 mod provider_faults;
 mod proxies;
 mod replica_crash;
+mod sessions;
+mod signup;
 mod tasks;
 mod tokens;
 mod tools;
+mod user_cli;
 mod web;

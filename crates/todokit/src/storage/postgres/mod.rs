@@ -4,6 +4,7 @@ mod accounts;
 mod events;
 #[cfg(test)]
 mod plans;
+mod sessions;
 mod tokens;
 
 use crate::persistence::{Backend, StorageResult};

@@ -73,6 +73,7 @@ impl AccessTokens for PostgresStorage {
         .bind(id)
         .bind(user);
         self.writer.write(async |connection| statement.execute(connection).await).await?;
+        self.known_tokens.forget(id);
         let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1 AND user_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
@@ -89,6 +90,25 @@ impl AccessTokens for PostgresStorage {
             .fetch_optional(&mut *self.read_connection().await?)
             .await?;
         Ok(row.as_ref().map(Self::decode_access_token).transpose()?)
+    }
+
+    async fn access_token_is_live(&self, id: Uuid, now: Timestamp) -> StorageResult<bool> {
+        if self.known_tokens.is_known(id) {
+            return Ok(true);
+        }
+        let sql = format!("SELECT {COLUMNS} FROM access_tokens WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.read_connection().await?)
+            .await?;
+        let Some(token) = row.as_ref().map(Self::decode_access_token).transpose()? else {
+            return Ok(false);
+        };
+        let live = token.is_active(now);
+        if live {
+            self.known_tokens.found_owned(id, token.user_id);
+        }
+        Ok(live)
     }
 
     async fn touch_access_token(&self, id: Uuid, now: Timestamp) -> StorageResult<()> {

@@ -39,17 +39,33 @@ pub struct SqlStorage<DB: sqlx::Database> {
     pub(in crate::storage) pool: PatientPool<DB>,
     pub(in crate::storage) writer: Writer<DB>,
     pub(in crate::storage) known_users: Arc<KnownUsers>,
+    /// Sessions found live a moment ago (by id, with their account).
+    pub(in crate::storage) known_sessions: Arc<KnownUsers>,
+    /// Access tokens found active a moment ago (by id, with their account).
+    pub(in crate::storage) known_tokens: Arc<KnownUsers>,
 }
 
 impl<DB: sqlx::Database> Clone for SqlStorage<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), writer: self.writer.clone(), known_users: self.known_users.clone() }
+        Self {
+            pool: self.pool.clone(),
+            writer: self.writer.clone(),
+            known_users: self.known_users.clone(),
+            known_sessions: self.known_sessions.clone(),
+            known_tokens: self.known_tokens.clone(),
+        }
     }
 }
 
 impl<DB: sqlx::Database> SqlStorage<DB> {
     pub fn new(pool: PatientPool<DB>, writer: Writer<DB>) -> Self {
-        Self { pool, writer, known_users: Arc::default() }
+        Self {
+            pool,
+            writer,
+            known_users: Arc::default(),
+            known_sessions: Arc::default(),
+            known_tokens: Arc::default(),
+        }
     }
 
     /// A connection for one read; it waits out a busy pool, as writes do.

@@ -1,12 +1,27 @@
-//! Accounts (`auth::Accounts`) on SQLite.
+//! Accounts (`auth::Accounts`) and invites (`auth::Invites`) on SQLite.
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::SqliteStorage;
-use crate::auth::{Accounts, User, UserCredentials};
+use crate::auth::{Accounts, Invites, User, UserCredentials, UserSummary};
 use crate::persistence::{StorageError, StorageResult};
+use crate::storage::shared::accounts::{
+    CREATE_USER, DELETE_USER_STATEMENTS, USE_INVITE, USER_COLUMNS, email_taken,
+};
 use crate::storage::{from_micros, micros};
+
+impl SqliteStorage {
+    fn decode_user(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<User> {
+        use sqlx::Row;
+        Ok(User {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            created_at: from_micros(row.try_get("created_at")?)?,
+            is_admin: row.try_get("is_admin")?,
+        })
+    }
+}
 
 #[async_trait::async_trait]
 impl Accounts for SqliteStorage {
@@ -18,55 +33,90 @@ impl Accounts for SqliteStorage {
         now: Timestamp,
     ) -> StorageResult<User> {
         let id = Uuid::now_v7();
-        let statement = sqlx::query(
-            "INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(id)
-        .bind(email)
-        .bind(email_normalized)
-        .bind(password_hash)
-        .bind(micros(now));
-        let result = self.writer.write(async |connection| statement.execute(connection).await).await;
+        let statement = sqlx::query(CREATE_USER)
+            .bind(id)
+            .bind(email)
+            .bind(email_normalized)
+            .bind(password_hash)
+            .bind(micros(now));
+        let result = self
+            .writer
+            .write(async |connection| {
+                use sqlx::Row;
+                statement.fetch_one(connection).await?.try_get::<bool, _>("is_admin")
+            })
+            .await;
         match result {
-            Ok(_) => Ok(User { id, email: email.to_owned(), created_at: now }),
-            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                Err(StorageError::Conflict("Email already registered".into()))
-            }
+            Ok(is_admin) => Ok(User { id, email: email.to_owned(), created_at: now, is_admin }),
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Err(email_taken()),
             Err(err) => Err(err.into()),
         }
     }
 
+    async fn create_invited_user(
+        &self,
+        email: &str,
+        email_normalized: &str,
+        password_hash: &str,
+        invite_hash: &str,
+        now: Timestamp,
+    ) -> StorageResult<Option<User>> {
+        let id = Uuid::now_v7();
+        self.writer
+            .transaction(async |tx| {
+                use sqlx::Row;
+                let created = sqlx::query(CREATE_USER)
+                    .bind(id)
+                    .bind(email)
+                    .bind(email_normalized)
+                    .bind(password_hash)
+                    .bind(micros(now))
+                    .fetch_one(&mut **tx)
+                    .await;
+                let is_admin: bool = match created {
+                    Ok(row) => row.try_get("is_admin")?,
+                    Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                        return Err(email_taken());
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                // Dropped without a commit when the invite is not usable: no account either.
+                let used = sqlx::query(USE_INVITE)
+                    .bind(micros(now))
+                    .bind(invite_hash)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                if used.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                tx.commit().await?;
+                Ok(Some(User { id, email: email.to_owned(), created_at: now, is_admin }))
+            })
+            .await
+    }
+
     async fn user_credentials(&self, email_normalized: &str) -> StorageResult<Option<UserCredentials>> {
         use sqlx::Row;
-        let row =
-            sqlx::query("SELECT id, email, password_hash, created_at FROM users WHERE email_normalized = $1")
-                .bind(email_normalized)
-                .fetch_optional(&mut *self.read_connection().await?)
-                .await?;
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_normalized = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(email_normalized)
+            .fetch_optional(&mut *self.read_connection().await?)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(UserCredentials {
-            user: User {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                created_at: from_micros(row.try_get("created_at")?)?,
-            },
+            user: Self::decode_user(&row)?,
             password_hash: row.try_get("password_hash")?,
         }))
     }
 
     async fn user_by_id(&self, id: Uuid) -> StorageResult<Option<User>> {
-        use sqlx::Row;
-        let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.read_connection().await?)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(User {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-        }))
+        Ok(row.as_ref().map(Self::decode_user).transpose()?)
     }
 
     async fn user_exists(&self, id: Uuid) -> StorageResult<bool> {
@@ -84,10 +134,99 @@ impl Accounts for SqliteStorage {
         Ok(found)
     }
 
+    async fn list_users(&self) -> StorageResult<Vec<UserSummary>> {
+        use sqlx::Row;
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, (SELECT COUNT(*) FROM tasks WHERE tasks.user_id = users.id) AS tasks \
+             FROM users ORDER BY created_at, id"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *self.read_connection().await?).await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in &rows {
+            users.push(UserSummary { user: Self::decode_user(row)?, tasks: row.try_get("tasks")? });
+        }
+        Ok(users)
+    }
+
+    async fn change_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep: Option<Uuid>,
+        now: Timestamp,
+    ) -> StorageResult<bool> {
+        let changed = self
+            .writer
+            .transaction(async |tx| {
+                let updated =
+                    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                        .bind(password_hash)
+                        .bind(micros(now))
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok::<_, StorageError>(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                    .bind(id)
+                    .bind(keep.unwrap_or(Uuid::nil()))
+                    .execute(&mut **tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await?;
+        self.known_sessions.forget_owner(id);
+        Ok(changed)
+    }
+
     async fn delete_user(&self, id: Uuid) -> StorageResult<bool> {
-        let statement = sqlx::query("DELETE FROM users WHERE id = $1").bind(id);
-        let result = self.writer.write(async |connection| statement.execute(connection).await).await?;
+        let deleted = self
+            .writer
+            .transaction(async |tx| {
+                let mut removed = 0;
+                for sql in DELETE_USER_STATEMENTS {
+                    removed = sqlx::query(*sql).bind(id).execute(&mut **tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok::<_, StorageError>(removed > 0)
+            })
+            .await?;
         self.known_users.forget(id);
-        Ok(result.rows_affected() > 0)
+        self.known_sessions.forget_owner(id);
+        self.known_tokens.forget_owner(id);
+        Ok(deleted)
+    }
+}
+
+#[async_trait::async_trait]
+impl Invites for SqliteStorage {
+    async fn create_invite(
+        &self,
+        code_hash: &str,
+        created_by: Option<Uuid>,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StorageResult<()> {
+        let statement = sqlx::query(
+            "INSERT INTO invites (code_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(code_hash)
+        .bind(created_by)
+        .bind(micros(now))
+        .bind(micros(expires_at));
+        self.writer.write(async |connection| statement.execute(connection).await).await?;
+        Ok(())
+    }
+
+    async fn invite_is_usable(&self, code_hash: &str, now: Timestamp) -> StorageResult<bool> {
+        Ok(sqlx::query("SELECT 1 FROM invites WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(code_hash)
+            .bind(micros(now))
+            .fetch_optional(&mut *self.read_connection().await?)
+            .await?
+            .is_some())
     }
 }

@@ -207,7 +207,18 @@ async fn phrase_table_over_http(app: TestApp) {
             )
             .await
             .unwrap();
-        let token = app.state.tokens.issue(user.id).unwrap().token;
+        let token = todokit::auth::session::start_session(
+            &*app.state.repos.sessions,
+            &app.state.tokens,
+            user.id,
+            Timestamp::now(),
+            None,
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )
+        .await
+        .unwrap()
+        .1
+        .token;
         let user = UserId(user.id);
         let now = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
         seed(&app, user, &now).await;

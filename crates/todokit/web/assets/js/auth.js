@@ -76,6 +76,26 @@ export function authView({ mode, navigate, onSignedIn, notice }) {
     minlength: signUp ? 8 : null,
     "aria-describedby": signUp ? "password-hint auth-error" : "auth-error",
   });
+  // Servers that admit sign-ups by invite only (`--signup invite`) ask for a one-time code: the
+  // field shows when the link carries one (`/sign-up?invite=…`) or once the server asks for it.
+  const inviteFromLink = signUp ? new URLSearchParams(location.search).get("invite") || "" : "";
+  const invite = h("input", {
+    id: "auth-invite",
+    name: "invite_code",
+    type: "text",
+    autocomplete: "off",
+    spellcheck: "false",
+    maxlength: 64,
+    value: inviteFromLink,
+    "aria-describedby": "invite-hint auth-error",
+  });
+  const inviteField = h(
+    "div",
+    { class: "invite-field", hidden: !inviteFromLink },
+    h("label", { for: "auth-invite" }, "Invite code"),
+    invite,
+    h("p", { class: "hint", id: "invite-hint" }, "This server admits new accounts by invitation. Ask its administrator for a code."),
+  );
   const submit = h("button", { type: "submit", class: "button primary wide" }, signUp ? "Create account" : "Sign in");
 
   async function onSubmit(event) {
@@ -84,12 +104,20 @@ export function authView({ mode, navigate, onSignedIn, notice }) {
     submit.disabled = true;
     try {
       const path = signUp ? "/api/auth/sign-up" : "/api/auth/sign-in";
-      const body = await api.post(path, { email: email.value.trim(), password: password.value }, { quietAuth: true });
+      const credentials = { email: email.value.trim(), password: password.value };
+      const code = invite.value.trim();
+      if (signUp && code) credentials.invite_code = code;
+      const body = await api.post(path, credentials, { quietAuth: true });
       onSignedIn({ user: body.user, expires_at: body.expires_at });
     } catch (err) {
       error.textContent = err.message || "Something went wrong; try again.";
       error.hidden = false;
-      (err.field === "password" ? password : email).focus();
+      if (err.code === "invite_required" || err.code === "invalid_invite") {
+        inviteField.hidden = false;
+        invite.focus();
+      } else {
+        (err.field === "password" ? password : email).focus();
+      }
     } finally {
       submit.disabled = false;
     }
@@ -107,6 +135,7 @@ export function authView({ mode, navigate, onSignedIn, notice }) {
     h("label", { for: "auth-password" }, "Password"),
     password,
     signUp && h("p", { class: "hint", id: "password-hint" }, "At least 8 characters."),
+    signUp && inviteField,
     submit,
     h(
       "p",
