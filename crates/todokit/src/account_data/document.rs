@@ -230,7 +230,8 @@ pub struct ImportedThread {
     #[serde(default)]
     #[schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]{0,200}$")]
     pub title: Option<String>,
-    #[serde(default)]
+    /// Absent: active. Present, it must be a status (`null` is refused, as the schema says).
+    #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = thread_status_schema, required = false)]
     pub status: Option<Value>,
     #[serde(default)]
@@ -249,6 +250,11 @@ pub struct ImportedThread {
 }
 
 /// `{"type": "active"}`, `{"type": "locked", "reason"}` or `{"type": "closed", "reason"}`.
+/// A field that is there, even as `null` (absent fields take the `default`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
 fn thread_status_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
     ObjectBuilder::new()
