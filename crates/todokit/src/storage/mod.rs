@@ -1,13 +1,14 @@
 //! The SQLite and PostgreSQL implementations of the repositories (`tasks::TaskRepository`,
-//! `events::EventLog`, `auth::{Accounts, AccessTokens, Sessions, Invites}`, `chat::{ChatStore, RateCounters,
-//! RunClaims}`), opened together by [`connect`].
+//! `events::EventLog`, `auth::{Accounts, AccessTokens, Sessions, Invites}`,
+//! `chat::{ChatStore, RateCounters, RunClaims, ReplyCheckpoints}`,
+//! `account_data::{AccountData, feed::CalendarFeeds}`), opened together by [`connect`].
 //!
-//! Where the SQL is the same on both backends it is written once, generic over the sqlx driver
-//! (`sql/`: tasks, the chat store, rate counters), with each backend's few statements of its own
-//! given by its `sql::Dialect`. The rest is plain code per backend (`sqlite/`, `postgres/`: one
-//! file per repository). `shared.rs` holds the encodings both use. Each backend has its own
-//! migrations under `migrations/<backend>/`. Every query is parameterized and scoped by the
-//! owning user.
+//! The SQL is written once for both backends, generic over the sqlx driver (`sql/`: one file
+//! per repository), with each backend's few statements of its own given by its `sql::Dialect`
+//! (`sqlite/mod.rs`, `postgres/mod.rs`). Only the event log is plain code per backend
+//! (`sqlite/events.rs`, `postgres/events.rs`: PostgreSQL's also notifies the other replicas).
+//! `shared.rs` holds the encodings both use. Each backend has its own migrations under
+//! `migrations/<backend>/`. Every query is parameterized and scoped by the owning user.
 
 mod known_users;
 mod patient_pool;

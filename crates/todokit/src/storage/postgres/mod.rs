@@ -1,11 +1,8 @@
 //! The repositories on PostgreSQL.
 
-mod accounts;
 mod events;
 #[cfg(test)]
 mod plans;
-mod sessions;
-mod tokens;
 
 use crate::persistence::{Backend, StorageResult};
 use crate::storage::shared::tasks::task_columns;

@@ -7,12 +7,15 @@
 //! not carry a trait's `where` clauses to its users, so it cannot be named once.
 
 mod account_data;
+mod accounts;
 mod calendar_feeds;
 mod chat;
 mod checkpoints;
 mod claims;
 mod counters;
+mod sessions;
 mod tasks;
+mod tokens;
 
 use std::sync::Arc;
 

@@ -1,18 +1,33 @@
-//! Sessions (`auth::Sessions`) on SQLite.
+//! Sessions (`auth::Sessions`), on both backends.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::SqliteStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::auth::session::LAST_SEEN_PRECISION_SECS;
 use crate::auth::{Session, Sessions};
 use crate::persistence::StorageResult;
 use crate::storage::shared::SESSION_COLUMNS as COLUMNS;
 use crate::storage::{from_micros, micros};
 
-impl SqliteStorage {
-    fn decode_session(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Session> {
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    fn decode_session(row: &DB::Row) -> anyhow::Result<Session> {
         use sqlx::Row;
         Ok(Session {
             id: row.try_get("id")?,
@@ -27,7 +42,22 @@ impl SqliteStorage {
 }
 
 #[async_trait]
-impl Sessions for SqliteStorage {
+impl<DB> Sessions for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn create_session(&self, session: &Session) -> StorageResult<()> {
         let prune = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
             .bind(session.user_id)

@@ -1,9 +1,9 @@
-//! Accounts (`auth::Accounts`) and invites (`auth::Invites`) on PostgreSQL.
+//! Accounts (`auth::Accounts`) and invites (`auth::Invites`), on both backends.
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::PostgresStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::auth::{Accounts, Invites, User, UserCredentials, UserSummary};
 use crate::persistence::{StorageError, StorageResult};
 use crate::storage::shared::accounts::{
@@ -11,8 +11,23 @@ use crate::storage::shared::accounts::{
 };
 use crate::storage::{from_micros, micros};
 
-impl PostgresStorage {
-    fn decode_user(row: &sqlx::postgres::PgRow) -> anyhow::Result<User> {
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    fn decode_user(row: &DB::Row) -> anyhow::Result<User> {
         use sqlx::Row;
         Ok(User {
             id: row.try_get("id")?,
@@ -24,7 +39,22 @@ impl PostgresStorage {
 }
 
 #[async_trait::async_trait]
-impl Accounts for PostgresStorage {
+impl<DB> Accounts for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn create_user(
         &self,
         email: &str,
@@ -87,7 +117,7 @@ impl Accounts for PostgresStorage {
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
-                if used.rows_affected() == 0 {
+                if DB::rows_affected(&used) == 0 {
                     return Ok(None);
                 }
                 tx.commit().await?;
@@ -166,7 +196,7 @@ impl Accounts for PostgresStorage {
                         .bind(id)
                         .execute(&mut **tx)
                         .await?;
-                if updated.rows_affected() == 0 {
+                if DB::rows_affected(&updated) == 0 {
                     return Ok::<_, StorageError>(false);
                 }
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
@@ -188,7 +218,7 @@ impl Accounts for PostgresStorage {
             .transaction(async |tx| {
                 let mut removed = 0;
                 for sql in DELETE_USER_STATEMENTS {
-                    removed = sqlx::query(*sql).bind(id).execute(&mut **tx).await?.rows_affected();
+                    removed = DB::rows_affected(&sqlx::query(*sql).bind(id).execute(&mut **tx).await?);
                 }
                 tx.commit().await?;
                 Ok::<_, StorageError>(removed > 0)
@@ -202,7 +232,22 @@ impl Accounts for PostgresStorage {
 }
 
 #[async_trait::async_trait]
-impl Invites for PostgresStorage {
+impl<DB> Invites for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn create_invite(
         &self,
         code_hash: &str,

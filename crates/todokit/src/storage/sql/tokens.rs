@@ -1,19 +1,34 @@
-//! Personal access tokens (`auth::AccessTokens`) on SQLite: stored as the SHA-256 of the
+//! Personal access tokens (`auth::AccessTokens`), on both backends: stored as the SHA-256 of the
 //! secret, never the secret itself.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::SqliteStorage;
+use super::{Dialect, SqlStorage, Value};
 use crate::auth::access_token::LAST_USED_PRECISION_SECS;
 use crate::auth::{AccessToken, AccessTokens};
 use crate::persistence::StorageResult;
 use crate::storage::shared::ACCESS_TOKEN_COLUMNS as COLUMNS;
 use crate::storage::{from_micros, micros};
 
-impl SqliteStorage {
-    fn decode_access_token(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<AccessToken> {
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    fn decode_access_token(row: &DB::Row) -> anyhow::Result<AccessToken> {
         use sqlx::Row;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(AccessToken {
@@ -30,7 +45,22 @@ impl SqliteStorage {
 }
 
 #[async_trait]
-impl AccessTokens for SqliteStorage {
+impl<DB> AccessTokens for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: Value<DB>,
+    i64: Value<DB>,
+    bool: Value<DB>,
+    String: Value<DB>,
+    Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
+    Option<Uuid>: Value<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB> + sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
     async fn create_access_token(&self, token: &AccessToken, token_hash: &str) -> StorageResult<()> {
         let statement = sqlx::query(
             "INSERT INTO access_tokens (id, user_id, name, token_hash, prefix, created_at, \
