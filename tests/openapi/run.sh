@@ -6,7 +6,7 @@
 # Needs the debug binary (cargo build -p todokit --bin todokit); TODOKIT_BIN overrides it.
 #
 # Bounded: seed 20261207, at most 40 examples per operation and phase, one worker. Measured on
-# 2 shared cores (debug server): about 6,070 cases, 0 failures, 1.5–2 minutes (plus the pip install
+# 2 shared cores (debug server): about 7,100 cases, 0 failures, 2–4 minutes (plus the pip install
 # on a first run). Per-operation settings, each explained, are in schemathesis.toml: the live
 # event stream is read for one second, and the use-after-free check (ST301) is off for reading
 # and changing a task, which the undo endpoint (`POST /api/tasks/{task}/restore`) deliberately
