@@ -1469,7 +1469,9 @@ impl<'a> Utterance<'a> {
                 if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
                     let negated = match self.w(end - 2) {
                         "isn't" | "isnt" | "wasn't" | "wasnt" | "aren't" | "arent" => Some(end - 2),
-                        "not" if matches!(self.w(end - 3), "is" | "was" | "are" | "still") => Some(end - 3),
+                        "not" if end >= 3 && matches!(self.w(end - 3), "is" | "was" | "are" | "still") => {
+                            Some(end - 3)
+                        }
                         _ => None,
                     };
                     if let Some(mut ref_end) = negated {

@@ -118,6 +118,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("move task 2 up to urgent", "priority #2 high"),
     ("call mom isn't done yet", "reopen \"call mom\""),
     ("call mom is not done", "reopen \"call mom\""),
+    ("not done", "unclear"),
     ("the report is still not finished", "reopen \"report\""),
     ("which tasks aren't done yet?", "list status=pending"),
     ("what haven't i finished", "list status=pending"),
