@@ -9,6 +9,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     the_first_account_is_the_administrator,
+    of_sign_ups_racing_on_an_empty_server_one_is_the_administrator,
     closed_sign_up_refuses_everyone_but_keeps_sign_in,
     invite_sign_up_needs_a_code_that_works_once,
 );
@@ -36,6 +37,17 @@ async fn the_first_account_is_the_administrator(app: TestApp) {
     assert!((6.9..=7.0).contains(&days), "{days} days");
     app.post("/api/admin/invites", &second, json!({})).await.expect_error(403, "forbidden");
     app.send(Method::POST, "/api/admin/invites", None, None).await.expect_error(401, "unauthorized");
+}
+
+async fn of_sign_ups_racing_on_an_empty_server_one_is_the_administrator(app: TestApp) {
+    let emails: Vec<String> = (0..8).map(|n| format!("racer{n}@example.com")).collect();
+    let tokens = futures::future::join_all(emails.iter().map(|email| app.sign_up(email, PASSWORD))).await;
+    let mut admins = 0;
+    for token in &tokens {
+        let session = app.get("/api/auth/session", token).await.expect(200);
+        admins += usize::from(session["is_admin"] == json!(true));
+    }
+    assert_eq!(admins, 1, "every racer signed up, and exactly one is the administrator");
 }
 
 async fn closed_sign_up_refuses_everyone_but_keeps_sign_in(app: TestApp) {

@@ -63,24 +63,30 @@ where
         now: Timestamp,
     ) -> StorageResult<User> {
         let id = Uuid::now_v7();
-        let statement = sqlx::query(CREATE_USER)
-            .bind(id)
-            .bind(email)
-            .bind(email_normalized)
-            .bind(password_hash)
-            .bind(micros(now));
-        let result = self
-            .writer
-            .write(async |connection| {
-                use sqlx::Row;
-                statement.fetch_one(connection).await?.try_get::<bool, _>("is_admin")
-            })
-            .await;
-        match result {
-            Ok(is_admin) => Ok(User { id, email: email.to_owned(), created_at: now, is_admin }),
-            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Err(email_taken()),
-            Err(err) => Err(err.into()),
+        // A second try only after losing the race to be the first account (`users_one_admin`):
+        // it then sees that account and is not the administrator.
+        for attempt in 0..2 {
+            let statement = sqlx::query(CREATE_USER)
+                .bind(id)
+                .bind(email)
+                .bind(email_normalized)
+                .bind(password_hash)
+                .bind(micros(now));
+            let result = self
+                .writer
+                .write(async |connection| {
+                    use sqlx::Row;
+                    statement.fetch_one(connection).await?.try_get::<bool, _>("is_admin")
+                })
+                .await;
+            match result {
+                Ok(is_admin) => return Ok(User { id, email: email.to_owned(), created_at: now, is_admin }),
+                Err(sqlx::Error::Database(err)) if attempt == 0 && is_second_admin(err.as_ref()) => continue,
+                Err(sqlx::Error::Database(err)) if err.is_unique_violation() => return Err(email_taken()),
+                Err(err) => return Err(err.into()),
+            }
         }
+        Err(StorageError::Conflict("The account could not be created; try again".into()))
     }
 
     async fn create_invited_user(
@@ -274,4 +280,10 @@ where
             .await?
             .is_some())
     }
+}
+
+/// Whether an insert lost the race to be the first account (the `users_one_admin` index).
+fn is_second_admin(err: &dyn sqlx::error::DatabaseError) -> bool {
+    err.is_unique_violation()
+        && (err.constraint() == Some("users_one_admin") || err.message().contains("users.is_admin"))
 }
