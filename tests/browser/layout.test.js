@@ -41,11 +41,27 @@ after(async () => {
 
 const row = (title) => page.locator("li.task", { has: page.locator(".task-title", { hasText: title }) });
 
+/**
+ * `days` from today at `hour`, in the page's time zone (the browser's, not this
+ * process's: between midnight UTC and midnight in New York they name different days).
+ */
 function daysFromNow(days, hour = 10) {
-  const d = new Date();
-  d.setDate(d.getDate() + days);
-  d.setHours(hour, 0, 0, 0);
-  return d.toISOString();
+  return page.evaluate(
+    ([days, hour]) => {
+      const d = new Date();
+      d.setDate(d.getDate() + days);
+      d.setHours(hour, 0, 0, 0);
+      return d.toISOString();
+    },
+    [days, hour],
+  );
+}
+
+/** Opens a view by its tab and waits until the list shows that view's answer. */
+async function showView(view) {
+  await page.locator(`#view-${view}`).click();
+  await page.locator(`#view-${view}[aria-current="page"]`).waitFor();
+  await page.locator('ul.task-list[aria-label="Tasks"]:not([aria-busy])').waitFor();
 }
 
 /**
@@ -135,10 +151,10 @@ describe("layout", () => {
     assert.deepEqual(await axeViolations(), [], "sign-in page");
     await signUpThroughUi(page);
     await createTasks(page, server.baseURL, [
-      { title: "Renew the passport before the trip", priority: "high", due_at: daysFromNow(-1), tags: ["admin"] },
-      { title: "Pay rent", due_at: daysFromNow(0, 23), tags: ["home", "money"] },
-      { title: "Call the plumber about the kitchen sink that keeps dripping at night", description: "Ask about the price first.", due_at: daysFromNow(1), reminder_offset_minutes: 30 },
-      { title: "Water the plants", priority: "low", due_at: daysFromNow(3), recurrence: { frequency: "weekly", interval: 2, count: 10 }, tags: ["home", "garden"] },
+      { title: "Renew the passport before the trip", priority: "high", due_at: await daysFromNow(-1), tags: ["admin"] },
+      { title: "Pay rent", due_at: await daysFromNow(0, 23), tags: ["home", "money"] },
+      { title: "Call the plumber about the kitchen sink that keeps dripping at night", description: "Ask about the price first.", due_at: await daysFromNow(1), reminder_offset_minutes: 30 },
+      { title: "Water the plants", priority: "low", due_at: await daysFromNow(3), recurrence: { frequency: "weekly", interval: 2, count: 10 }, tags: ["home", "garden"] },
       { title: "Read a book", tags: ["fun"] },
       { title: "Sort the photos", tags: ["someday", "photos", "family", "archive"] },
     ]);
@@ -334,9 +350,7 @@ describe("focus", () => {
     await page.goto("/tasks");
     const counts = {};
     for (const view of ["today", "upcoming", "overdue", "done", "all", "active"]) {
-      await page.locator(`#view-${view}`).click();
-      await page.locator(`#view-${view}[aria-current="page"]`).waitFor();
-      await page.locator('ul.task-list[aria-label="Tasks"]:not([aria-busy])').waitFor();
+      await showView(view);
       const shown = await page.locator("li.task").count();
       const count = await page.locator(`.view-count[data-count="${view}"]`).innerText();
       assert.equal(count, String(shown), `${view}: the tab says ${count}, the view lists ${shown}`);
@@ -350,16 +364,16 @@ describe("focus", () => {
     await page.goto("/tasks?view=today");
     await row("Renew the passport").waitFor(); // overdue counts as today's work
     assert.equal(await row("Water the plants").count(), 0);
-    await page.locator("#view-upcoming").click();
+    await showView("upcoming");
     await page.waitForURL(/view=upcoming/);
     await row("Water the plants").waitFor();
     assert.ok((await page.locator(".day-heading").count()) >= 2, "grouped by day");
     assert.equal(await row("Read a good book").count(), 0, "no due date, not upcoming");
-    await page.locator("#view-overdue").click();
+    await showView("overdue");
     await page.waitForURL(/view=overdue/);
     await row("Renew the passport").waitFor();
     assert.equal(await page.locator("li.task").count(), 1);
-    await page.locator("#view-done").click();
+    await showView("done");
     await row("Pay rent").waitFor();
     await page.reload();
     await row("Pay rent").waitFor();
