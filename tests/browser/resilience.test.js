@@ -198,7 +198,7 @@ describe("resilience", () => {
     await page.locator("#chat-send").waitFor();
     await panel().getByText("Stopped. The partial reply is kept.").waitFor();
     const partial = await lastReply().innerText();
-    assert.match(partial, /^w1 /);
+    assert.match(partial, /^w1\b/); // at least the first word (a quick Stop may land before the second)
     assert.ok(!partial.includes("THE END"), "the reply stopped before its end");
     // Saved as it was: a refresh shows the same partial reply.
     await page.reload();
@@ -206,7 +206,7 @@ describe("resilience", () => {
     await panel().locator(".chat-assistant").nth(4).waitFor();
     assert.equal(await panel().locator(".chat-assistant").count(), 5);
     assert.ok(!(await lastReply().innerText()).includes("THE END"));
-    assert.match(await lastReply().innerText(), /^w1 /);
+    assert.match(await lastReply().innerText(), /^w1\b/);
     assert.equal(await page.locator("#chat-input").isDisabled(), false);
   });
 

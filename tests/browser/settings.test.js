@@ -288,6 +288,8 @@ describe("settings page", () => {
       await page.evaluate((t) => {
         localStorage.setItem("todokit.theme", t);
         document.documentElement.dataset.theme = t;
+        // Buttons fade to the new theme's colours: axe reads them once they are there.
+        return Promise.all(document.getAnimations().map((animation) => animation.finished));
       }, theme);
       for (const [width, height] of [
         [1280, 860],
