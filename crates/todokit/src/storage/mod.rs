@@ -5,7 +5,7 @@
 //!
 //! The SQL is written once for both backends, generic over the sqlx driver (`sql/`: one file
 //! per repository), with each backend's few statements of its own given by its `sql::Dialect`
-//! (`sqlite/mod.rs`, `postgres/mod.rs`). Only the event log is plain code per backend
+//! (`sqlite/mod.rs`, `postgres/mod.rs`). Appending to the event log is plain code per backend
 //! (`sqlite/events.rs`, `postgres/events.rs`: PostgreSQL's also notifies the other replicas).
 //! `shared.rs` holds the encodings both use. Each backend has its own migrations under
 //! `migrations/<backend>/`. Every query is parameterized and scoped by the owning user.

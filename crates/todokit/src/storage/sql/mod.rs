@@ -13,6 +13,7 @@ mod chat;
 mod checkpoints;
 mod claims;
 mod counters;
+mod events;
 mod sessions;
 mod tasks;
 mod tokens;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use crate::storage::known_users::KnownUsers;
 use crate::storage::patient_pool::PatientPool;
 use crate::storage::writer::Writer;
+pub(in crate::storage) use events::EventAppender;
 
 /// The repositories on one database. Reads use `pool`; every statement that writes uses
 /// `writer` (one connection at a time on SQLite, the same pool on PostgreSQL). Both wait out a
