@@ -1,6 +1,6 @@
-//! Work the server does on its own: sending due reminders, pruning the
-//! live event log and dropping expired rate-limit counters. One task per process, started by [`crate::serve`] and
-//! stopped with it. Every replica runs it; claiming a reminder is atomic in
+//! Work the server does on its own: sending due reminders, pruning the live event log,
+//! dropping ended rate-limit windows and expired sessions. One task per process, started by
+//! [`crate::serve`] and stopped with it. Every replica runs it; claiming a reminder is atomic in
 //! the database, so each reminder is announced once across replicas.
 
 use std::time::Duration;
@@ -22,6 +22,7 @@ pub struct PassOutcome {
     pub reminders_sent: u64,
     pub events_pruned: u64,
     pub rate_counters_pruned: u64,
+    pub sessions_pruned: u64,
 }
 
 /// Runs a pass every `reminder_interval_secs` until the app shuts down.
@@ -43,15 +44,16 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
     })
 }
 
-/// Announces every reminder due at `now`, prunes events older than the retention and drops the
-/// rate-limit counters whose window has ended.
+/// Announces every reminder due at `now`, prunes events older than the retention, drops the
+/// rate-limit counters whose window has ended and the sessions that have expired.
 pub async fn run_pass(state: &AppState, now: Timestamp) -> StorageResult<PassOutcome> {
     let reminders_sent = send_due_reminders(state, now).await?;
     let retention = SignedDuration::from_hours(i64::from(state.config.event_retention_hours));
     let cutoff = now.checked_sub(retention).unwrap_or(Timestamp::MIN);
     let events_pruned = state.repos.events.prune_events(cutoff).await?;
     let rate_counters_pruned = state.repos.rate_counters.prune_rate_counters(now).await?;
-    Ok(PassOutcome { reminders_sent, events_pruned, rate_counters_pruned })
+    let sessions_pruned = state.repos.sessions.prune_sessions(now).await?;
+    Ok(PassOutcome { reminders_sent, events_pruned, rate_counters_pruned, sessions_pruned })
 }
 
 async fn send_due_reminders(state: &AppState, now: Timestamp) -> StorageResult<u64> {

@@ -91,6 +91,8 @@ pub trait Sessions: Send + Sync + 'static {
         keep: Option<Uuid>,
         now: Timestamp,
     ) -> StorageResult<u64>;
+    /// Deletes every session (of any user) that has expired by `now`; how many.
+    async fn prune_sessions(&self, now: Timestamp) -> StorageResult<u64>;
 }
 
 /// Starts a session for `user` at `now`: stores its row, then signs a token naming it.

@@ -20,6 +20,7 @@ on_both_backends!(
     tokens_without_a_live_session_are_refused,
     an_event_stream_ends_when_its_session_or_token_is_revoked,
     the_last_use_is_written_at_most_once_a_minute,
+    the_background_pass_deletes_expired_sessions,
 );
 
 /// How long a revocation may take to reach another replica (the storage's 2-second memory of
@@ -255,6 +256,29 @@ async fn the_last_use_is_written_at_most_once_a_minute(app: TestApp) {
     assert!(!fresh.sessions.session_is_live(session, uuid::Uuid::now_v7(), later).await.unwrap());
     let expired = created + jiff::SignedDuration::from_hours(24 * 8);
     assert!(!fresh.sessions.session_is_live(session, user, expired).await.unwrap());
+}
+
+/// Sessions past their expiry are deleted by the background pass (before, only the owner's next
+/// sign-in did); live ones stay.
+async fn the_background_pass_deletes_expired_sessions(app: TestApp) {
+    let token = app.new_user().await;
+    let claims = claims_of(&token);
+    let user = uuid::Uuid::parse_str(claims["sub"].as_str().unwrap()).unwrap();
+    let session = uuid::Uuid::parse_str(claims["sid"].as_str().unwrap()).unwrap();
+    let now = app.state.clock.now();
+    let app = &app;
+    let live = |at| async move {
+        app.another_storage().await.sessions.session_is_live(session, user, at).await.unwrap()
+    };
+
+    assert_eq!(todokit::background::run_pass(&app.state, now).await.unwrap().sessions_pruned, 0);
+    assert!(live(now).await, "a live session stays");
+
+    // A pass eight days on finds the session expired and deletes its row: even at today's
+    // time (before its expiry) it is no longer there.
+    let expired = now + jiff::SignedDuration::from_hours(24 * 8);
+    assert_eq!(todokit::background::run_pass(&app.state, expired).await.unwrap().sessions_pruned, 1);
+    assert!(!live(now).await, "the expired session's row is gone");
 }
 
 /// Reads a stream to its end; `true` when it ended within `within`.

@@ -172,4 +172,10 @@ where
         }
         Ok(revoked.iter().filter(|(_, expires)| *expires > micros(now)).count() as u64)
     }
+
+    async fn prune_sessions(&self, now: Timestamp) -> StorageResult<u64> {
+        let statement = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(micros(now));
+        let pruned = self.writer.write(async |connection| statement.execute(connection).await).await?;
+        Ok(DB::rows_affected(&pruned))
+    }
 }
