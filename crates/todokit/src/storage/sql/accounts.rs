@@ -28,14 +28,23 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_user(row: &DB::Row) -> anyhow::Result<User> {
-        use sqlx::Row;
+        let row: UserRow = sqlx::FromRow::from_row(row)?;
         Ok(User {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-            is_admin: row.try_get("is_admin")?,
+            id: row.id,
+            email: row.email,
+            created_at: from_micros(row.created_at)?,
+            is_admin: row.is_admin,
         })
     }
+}
+
+/// The columns of `users` an account is read from (times in microseconds).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    created_at: i64,
+    is_admin: bool,
 }
 
 #[async_trait::async_trait]

@@ -30,18 +30,14 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_thread(row: &DB::Row) -> Result<ThreadMetadata, StoreError> {
-        use sqlx::Row;
-        let get = |err: sqlx::Error| store_error(err);
-        let status: String = row.try_get("status").map_err(get)?;
-        let domains: Option<String> = row.try_get("allowed_image_domains").map_err(get)?;
-        let metadata: String = row.try_get("metadata").map_err(get)?;
+        let row: StoredThread = sqlx::FromRow::from_row(row).map_err(store_error)?;
         Ok(ThreadMetadata {
-            title: row.try_get("title").map_err(get)?,
-            id: row.try_get("id").map_err(get)?,
-            created_at: from_micros(row.try_get("created_at").map_err(get)?).map_err(store_error)?,
-            status: from_json::<ThreadStatus>(&status)?,
-            allowed_image_domains: domains.as_deref().map(from_json).transpose()?,
-            metadata: from_json(&metadata)?,
+            title: row.title,
+            id: row.id,
+            created_at: from_micros(row.created_at).map_err(store_error)?,
+            status: from_json::<ThreadStatus>(&row.status)?,
+            allowed_image_domains: row.allowed_image_domains.as_deref().map(from_json).transpose()?,
+            metadata: from_json(&row.metadata)?,
         })
     }
 
@@ -256,6 +252,18 @@ where
         .await
         .map_err(store_error)
     }
+}
+
+/// A row of `chat_threads` as read back (times in microseconds; status, image domains and
+/// metadata as JSON text).
+#[derive(sqlx::FromRow)]
+struct StoredThread {
+    id: String,
+    title: Option<String>,
+    status: String,
+    allowed_image_domains: Option<String>,
+    metadata: String,
+    created_at: i64,
 }
 
 #[async_trait::async_trait]

@@ -28,17 +28,29 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_session(row: &DB::Row) -> anyhow::Result<Session> {
-        use sqlx::Row;
+        let row: SessionRow = sqlx::FromRow::from_row(row)?;
         Ok(Session {
-            id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-            last_seen_at: from_micros(row.try_get("last_seen_at")?)?,
-            expires_at: from_micros(row.try_get("expires_at")?)?,
-            user_agent: row.try_get("user_agent")?,
-            address: row.try_get("address")?,
+            id: row.id,
+            user_id: row.user_id,
+            created_at: from_micros(row.created_at)?,
+            last_seen_at: from_micros(row.last_seen_at)?,
+            expires_at: from_micros(row.expires_at)?,
+            user_agent: row.user_agent,
+            address: row.address,
         })
     }
+}
+
+/// A row of `sessions`, as stored (times in microseconds).
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    user_agent: Option<String>,
+    address: String,
 }
 
 #[async_trait]

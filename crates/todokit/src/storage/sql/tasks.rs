@@ -17,6 +17,30 @@ use crate::tasks::model::{
     TaskPage, TaskPatch, TaskQuery, UserId,
 };
 
+/// A row of `tasks` as read back: times in microseconds, tags and recurrence as JSON text.
+#[derive(sqlx::FromRow)]
+struct StoredTask {
+    id: Uuid,
+    number: i64,
+    title: String,
+    description: Option<String>,
+    priority: String,
+    tags: String,
+    due_at: Option<i64>,
+    time_zone: String,
+    reminder_offset_minutes: Option<i64>,
+    reminder_sent: bool,
+    recurrence: Option<String>,
+    series_id: Option<Uuid>,
+    series_start_at: Option<i64>,
+    occurrence_index: i64,
+    parent_task_id: Option<Uuid>,
+    completed: bool,
+    completed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
 impl<DB> SqlStorage<DB>
 where
     DB: Dialect,
@@ -34,31 +58,28 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     pub(in crate::storage) fn decode_task(row: &DB::Row) -> anyhow::Result<Task> {
-        use sqlx::Row;
+        let row: StoredTask = sqlx::FromRow::from_row(row)?;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(Task {
-            id: row.try_get("id")?,
-            number: row.try_get("number")?,
-            title: row.try_get("title")?,
-            description: row.try_get("description")?,
-            priority: decode_priority(&row.try_get::<String, _>("priority")?)?,
-            tags: decode_tags(&row.try_get::<String, _>("tags")?)?,
-            due_at: optional_time(row.try_get("due_at")?)?,
-            time_zone: row.try_get("time_zone")?,
-            reminder_offset_minutes: row
-                .try_get::<Option<i64>, _>("reminder_offset_minutes")?
-                .map(u32::try_from)
-                .transpose()?,
-            reminder_sent: row.try_get("reminder_sent")?,
-            recurrence: decode_recurrence(row.try_get("recurrence")?)?,
-            series_id: row.try_get("series_id")?,
-            series_start_at: optional_time(row.try_get("series_start_at")?)?,
-            occurrence_index: u32::try_from(row.try_get::<i64, _>("occurrence_index")?)?,
-            parent_task_id: row.try_get("parent_task_id")?,
-            completed: row.try_get("completed")?,
-            completed_at: optional_time(row.try_get("completed_at")?)?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-            updated_at: from_micros(row.try_get("updated_at")?)?,
+            id: row.id,
+            number: row.number,
+            title: row.title,
+            description: row.description,
+            priority: decode_priority(&row.priority)?,
+            tags: decode_tags(&row.tags)?,
+            due_at: optional_time(row.due_at)?,
+            time_zone: row.time_zone,
+            reminder_offset_minutes: row.reminder_offset_minutes.map(u32::try_from).transpose()?,
+            reminder_sent: row.reminder_sent,
+            recurrence: decode_recurrence(row.recurrence)?,
+            series_id: row.series_id,
+            series_start_at: optional_time(row.series_start_at)?,
+            occurrence_index: u32::try_from(row.occurrence_index)?,
+            parent_task_id: row.parent_task_id,
+            completed: row.completed,
+            completed_at: optional_time(row.completed_at)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
         })
     }
 

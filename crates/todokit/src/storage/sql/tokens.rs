@@ -29,19 +29,33 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_access_token(row: &DB::Row) -> anyhow::Result<AccessToken> {
-        use sqlx::Row;
+        let row: AccessTokenRow = sqlx::FromRow::from_row(row)?;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(AccessToken {
-            id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
-            name: row.try_get("name")?,
-            prefix: row.try_get("prefix")?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-            last_used_at: optional_time(row.try_get("last_used_at")?)?,
-            expires_at: optional_time(row.try_get("expires_at")?)?,
-            revoked_at: optional_time(row.try_get("revoked_at")?)?,
+            id: row.id,
+            user_id: row.user_id,
+            name: row.name,
+            prefix: row.prefix,
+            created_at: from_micros(row.created_at)?,
+            last_used_at: optional_time(row.last_used_at)?,
+            expires_at: optional_time(row.expires_at)?,
+            revoked_at: optional_time(row.revoked_at)?,
         })
     }
+}
+
+/// The columns of `access_tokens` a token is described by (times in microseconds; the secret's
+/// hash is never read back this way).
+#[derive(sqlx::FromRow)]
+struct AccessTokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    prefix: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
 #[async_trait]
