@@ -187,42 +187,9 @@ fn new_password(given: Option<String>) -> anyhow::Result<Password> {
     Password::parse(raw).map_err(anyhow::Error::msg)
 }
 
+/// Asks on the terminal, which does not echo what is typed.
 fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
-    use std::io::Write;
-    eprint!("{prompt}");
-    std::io::stderr().flush()?;
-    let line = without_echo(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })?;
-    eprintln!();
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-/// Runs `read` with the terminal's echo off, restoring it after.
-#[cfg(target_os = "linux")]
-fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
-    use std::os::fd::AsRawFd;
-    let fd = std::io::stdin().as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it for a valid descriptor.
-    let mut settings: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: `fd` is stdin's descriptor and `settings` a valid termios to fill.
-    if unsafe { libc::tcgetattr(fd, &mut settings) } != 0 {
-        return read();
-    }
-    let original = settings;
-    settings.c_lflag &= !libc::ECHO;
-    // SAFETY: sets attributes read from the same descriptor, with echo off.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &settings) };
-    let result = read();
-    // SAFETY: restores the attributes read above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &original) };
-    result
-}
-
-#[cfg(not(target_os = "linux"))]
-fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
-    read()
+    rpassword::prompt_password(prompt).context("cannot read the password from the terminal")
 }
 
 async fn user_command(repos: &Repositories, action: UserAction) -> anyhow::Result<()> {

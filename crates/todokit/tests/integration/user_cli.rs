@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
@@ -12,16 +13,29 @@ use crate::helpers::TestApp;
 use crate::on_both_backends;
 use crate::sessions::{ACROSS_REPLICAS, within};
 
-on_both_backends!(operators_add_list_and_remove_accounts, operators_reset_passwords_and_create_invites);
+on_both_backends!(
+    operators_add_list_and_remove_accounts,
+    operators_reset_passwords_and_create_invites,
+    on_a_terminal_the_password_is_asked_twice_without_echo,
+);
+
+/// Upper bound for waiting on the CLI; never a timing assertion, only a guard against hanging.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Runs `todokit <args>` on `app`'s database, with `stdin` as its input.
 fn todokit(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_todokit"));
+    let mut command = on_database(Command::new(env!("CARGO_BIN_EXE_todokit")), app);
+    let mut child = command.args(args).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `command` with `app`'s database in its environment (and nothing else), its pipes ours.
+fn on_database(mut command: Command, app: &TestApp) -> Command {
     command
         .env_clear()
         .env("TODOKIT_DATA_DIR", app.data_dir.path())
         .env("RUST_LOG", "warn")
-        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -36,9 +50,7 @@ fn todokit(app: &TestApp, args: &[&str], stdin: &str) -> Output {
         }
         command.env("DATABASE_URL", url.as_str());
     }
-    let mut child = command.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    command
 }
 
 #[track_caller]
@@ -150,4 +162,54 @@ async fn operators_reset_passwords_and_create_invites(app: TestApp) {
     };
     sign_up("invited@example.com").await.expect(201);
     sign_up("second@example.com").await.expect_error(403, "invalid_invite");
+}
+
+/// On a terminal (`script` gives the CLI a pseudo-terminal), `user add` asks for the password
+/// twice and the terminal does not echo what is typed.
+async fn on_a_terminal_the_password_is_asked_twice_without_echo(app: TestApp) {
+    use std::io::Read;
+    use std::sync::mpsc;
+
+    const TYPED: &str = "typed at a terminal";
+    let binary = env!("CARGO_BIN_EXE_todokit");
+    // `script` runs the CLI on a new pseudo-terminal and copies our pipes to and from it.
+    let mut script = on_database(Command::new("script"), &app);
+    let mut child = script
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!("'{binary}' user add --email tty@example.com"))
+        .arg("/dev/null")
+        .spawn()
+        .expect("`script` (util-linux) runs the CLI on a terminal");
+    let mut typing = child.stdin.take().unwrap();
+    let mut screen = child.stdout.take().unwrap();
+    let (chunks, received) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 256];
+        while let Ok(n) = screen.read(&mut buffer) {
+            if n == 0 || chunks.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let mut wait_for = |prompt: &str| {
+        while !shown.contains(prompt) {
+            let chunk =
+                received.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("no {prompt:?} in {shown:?}"));
+            shown.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    // Each answer is typed once its prompt shows, as a person would: echo is off by then.
+    wait_for("New password: ");
+    writeln!(typing, "{TYPED}").unwrap();
+    wait_for("Again: ");
+    writeln!(typing, "{TYPED}").unwrap();
+    drop(typing);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    shown.extend(received.try_iter().map(|chunk| String::from_utf8_lossy(&chunk).into_owned()));
+    assert!(status.success(), "{shown}");
+    assert!(!shown.contains(TYPED), "the password was echoed: {shown:?}");
+    assert!(signs_in(&app, "tty@example.com", TYPED).await.is_some(), "{shown}");
 }
