@@ -657,9 +657,10 @@ impl<'a> Utterance<'a> {
             match (self.w(at), self.w(at + 1)) {
                 (
                     "actually" | "no" | "nope" | "nah" | "sorry" | "oops" | "wait" | "correction" | "rather"
-                    | "hmm",
+                    | "hmm" | "nevermind",
                     _,
                 ) => at += 1,
+                ("never", "mind") => at += 2,
                 ("i", "meant" | "mean") => at += 2,
                 ("i", "said") => at += 2,
                 ("make" | "change", "that" | "it") if marked && !matches!(self.w(at + 2), "to" | "into") => {
@@ -1747,6 +1748,12 @@ impl<'a> Utterance<'a> {
                 return Some(Command::Reschedule(self.task_ref(from, split), new_due));
             }
         }
+        // "make it due tomorrow", "set the report due friday"
+        if let Some(due) = (from + 1..end).find(|&at| self.w(at) == "due")
+            && let Some(new_due) = self.date_covering(due, end, true)
+        {
+            return Some(Command::Reschedule(self.task_ref(from, due), new_due));
+        }
         // "make task 2 high priority", "make my first task urgent"
         if verb == "make" || verb == "set" || verb == "mark" {
             for priority_start in (from + 1..end).rev() {
@@ -1970,6 +1977,7 @@ impl<'a> Utterance<'a> {
             "agenda",
             "lookup",
             "where",
+            "am",
         ];
         let verb = self.w(start);
         let task_words = self.has_any(&["task", "tasks", "todo", "todos", "to-dos", "list", "agenda"]);
@@ -2048,7 +2056,7 @@ impl<'a> Utterance<'a> {
         let words = &self.words[start..scan_end];
         let has = |w: &str| words.contains(&w);
         let phrase = |p: &[&str]| words.windows(p.len()).any(|window| window == p);
-        if has("overdue") || has("late") || phrase(&["past", "due"]) || has("missed") {
+        if has("overdue") || has("late") || phrase(&["past", "due"]) || has("missed") || has("behind") {
             filter.status = StatusFilter::Overdue;
         } else if has("completed")
             || has("done")
