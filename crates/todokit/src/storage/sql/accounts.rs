@@ -28,7 +28,7 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_user(row: &DB::Row) -> anyhow::Result<User> {
-        let row: UserRow = sqlx::FromRow::from_row(row)?;
+        let row: StoredUser = sqlx::FromRow::from_row(row)?;
         Ok(User {
             id: row.id,
             email: row.email,
@@ -40,7 +40,7 @@ where
 
 /// The columns of `users` an account is read from (times in microseconds).
 #[derive(sqlx::FromRow)]
-struct UserRow {
+struct StoredUser {
     id: Uuid,
     email: String,
     created_at: i64,

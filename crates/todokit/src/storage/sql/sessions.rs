@@ -28,7 +28,7 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_session(row: &DB::Row) -> anyhow::Result<Session> {
-        let row: SessionRow = sqlx::FromRow::from_row(row)?;
+        let row: StoredSession = sqlx::FromRow::from_row(row)?;
         Ok(Session {
             id: row.id,
             user_id: row.user_id,
@@ -43,7 +43,7 @@ where
 
 /// A row of `sessions`, as stored (times in microseconds).
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+struct StoredSession {
     id: Uuid,
     user_id: Uuid,
     created_at: i64,

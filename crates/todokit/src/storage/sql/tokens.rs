@@ -29,7 +29,7 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     fn decode_access_token(row: &DB::Row) -> anyhow::Result<AccessToken> {
-        let row: AccessTokenRow = sqlx::FromRow::from_row(row)?;
+        let row: StoredAccessToken = sqlx::FromRow::from_row(row)?;
         let optional_time = |value: Option<i64>| value.map(from_micros).transpose();
         Ok(AccessToken {
             id: row.id,
@@ -47,7 +47,7 @@ where
 /// The columns of `access_tokens` a token is described by (times in microseconds; the secret's
 /// hash is never read back this way).
 #[derive(sqlx::FromRow)]
-struct AccessTokenRow {
+struct StoredAccessToken {
     id: Uuid,
     user_id: Uuid,
     name: String,
