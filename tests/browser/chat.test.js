@@ -125,6 +125,23 @@ describe("chat", () => {
     await screenshot(page, "chat-complete-light");
   });
 
+  test("a listed task's priority dot is drawn, never left to an emoji font", async () => {
+    const panel = page.locator("#chat-panel");
+    const input = page.getByLabel("Message the assistant");
+    await input.fill("add renew the passport, high priority");
+    await input.press("Enter");
+    await panel.locator(".chat-assistant:not(.streaming) .bubble", { hasText: /passport/i }).waitFor();
+    await page.locator("#chat-send").waitFor();
+    await input.fill("show my high priority tasks");
+    await input.press("Enter");
+    const reply = panel.locator(".chat-assistant:not(.streaming) .bubble", { hasText: "Renew the passport" }).last();
+    await reply.waitFor();
+    await page.locator("#chat-send").waitFor();
+    assert.match(await reply.innerText(), /high/);
+    assert.doesNotMatch(await reply.innerText(), /🔴/u);
+    assert.equal(await reply.locator(".status-high svg[aria-hidden=true]").count(), 1);
+  });
+
   test("threads can be renamed and deleted", async () => {
     await page.locator("#chat-history-toggle").click();
     const first = page.locator("#chat-history .thread-row").first();

@@ -22,9 +22,10 @@ const SUGGESTIONS = ["Create a task called Buy groceries", "List all my tasks", 
 const OVERLAY_QUERY = "(max-width: 1023px)";
 
 /**
- * Status emoji in replies ("✅ Added …", "⚠️ overdue") become drawn icons with
- * a text name: without an emoji font they would render as empty boxes, and
- * their meaning should not rest on a glyph alone.
+ * Status emoji in replies ("✅ Added …", "⚠️ overdue", "🔴 high") become drawn icons:
+ * without an emoji font they would render as empty boxes, and their meaning should
+ * not rest on a glyph alone (a status icon has a text name; a priority dot is
+ * decoration, as the priority's word follows it).
  */
 const STATUS_EMOJI = new Map([
   ["✅", ["check", "Done", "ok"]],
@@ -32,8 +33,11 @@ const STATUS_EMOJI = new Map([
   ["❌", ["x", "Failed", "bad"]],
   ["⚠️", ["alert", "Warning", "warn"]],
   ["⚠", ["alert", "Warning", "warn"]],
+  ["🔴", ["dot", null, "high"]],
+  ["🟡", ["dot", null, "medium"]],
+  ["⚪", ["dot", null, "low"]],
 ]);
-const STATUS_PATTERN = /(✅|✔️|❌|⚠️|⚠)/u;
+const STATUS_PATTERN = /(✅|✔️|❌|⚠️|⚠|🔴|🟡|⚪)/u;
 
 function withStatusIcons(fragment) {
   const walker = document.createTreeWalker(fragment, NodeFilter.SHOW_TEXT);
