@@ -1423,7 +1423,8 @@ impl<'a> Utterance<'a> {
                 let (state_start, reopen) = self.trailing_state(start + 1)?;
                 Some(self.per_ref(start + 1, state_start, reopen))
             }
-            "check" | "tick" | "cross" => {
+            // "check off X", "crossed off X" (said once it is done)
+            "check" | "tick" | "cross" | "checked" | "ticked" | "crossed" => {
                 let from = if self.w(start + 1) == "off" { start + 2 } else { start + 1 };
                 let to = if self.w(end - 1) == "off" { end - 1 } else { end };
                 Some(self.per_ref(from, to, false))
@@ -1748,11 +1749,12 @@ impl<'a> Utterance<'a> {
                 return Some(Command::Reschedule(self.task_ref(from, split), new_due));
             }
         }
-        // "make it due tomorrow", "set the report due friday"
-        if let Some(due) = (from + 1..end).find(|&at| self.w(at) == "due")
-            && let Some(new_due) = self.date_covering(due, end, true)
+        // "make it due tomorrow", "set the report due friday", "set it for 3pm tomorrow"
+        if let Some((at, new_due)) = (from + 1..end)
+            .filter(|&at| matches!(self.w(at), "due" | "for"))
+            .find_map(|at| Some((at, self.date_covering(at + 1, end, true)?)))
         {
-            return Some(Command::Reschedule(self.task_ref(from, due), new_due));
+            return Some(Command::Reschedule(self.task_ref(from, at), new_due));
         }
         // "make task 2 high priority", "make my first task urgent"
         if verb == "make" || verb == "set" || verb == "mark" {
