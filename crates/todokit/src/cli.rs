@@ -189,7 +189,60 @@ fn new_password(given: Option<String>) -> anyhow::Result<Password> {
 
 /// Asks on the terminal, which does not echo what is typed.
 fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
-    rpassword::prompt_password(prompt).context("cannot read the password from the terminal")
+    // rpassword shows the prompt and only then turns echo off, so an answer typed the moment
+    // the prompt shows could be echoed (a terminal test caught it under load). Echo goes off
+    // before the prompt, as sudo does.
+    #[cfg(unix)]
+    let _echo_off = EchoOff::on_terminal();
+    match rpassword::prompt_password(prompt) {
+        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => anyhow::bail!("interrupted"),
+        read => read.context("cannot read the password from the terminal"),
+    }
+}
+
+/// The terminal in the mode rpassword reads in (no echo, keys one by one, Ctrl-C a key),
+/// until dropped: whatever is typed once the prompt shows, Ctrl-C included, is rpassword's.
+///
+/// rpassword answers Ctrl-C by restoring the mode it found (this one, silent) and raising
+/// SIGINT; that would end the process with the terminal still silent. So SIGINT is caught
+/// (tokio keeps catching it for the rest of this short command), rpassword returns
+/// `Interrupted`, and dropping this guard brings echo back.
+#[cfg(unix)]
+struct EchoOff {
+    terminal: std::fs::File,
+    original: rustix::termios::Termios,
+    _interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl EchoOff {
+    /// `None` when there is no terminal to silence; rpassword then says why it cannot read.
+    fn on_terminal() -> Option<Self> {
+        use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, tcgetattr, tcsetattr};
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).ok()?;
+        let terminal = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ok()?;
+        let original = tcgetattr(&terminal).ok()?;
+        let mut silent = original.clone();
+        silent
+            .local_modes
+            .remove(LocalModes::ECHO | LocalModes::ECHONL | LocalModes::ICANON | LocalModes::ISIG);
+        silent.special_codes[SpecialCodeIndex::VMIN] = 1;
+        silent.special_codes[SpecialCodeIndex::VTIME] = 0;
+        tcsetattr(&terminal, OptionalActions::Now, &silent).ok()?;
+        Some(Self { terminal, original, _interrupt: interrupt })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let restored =
+            rustix::termios::tcsetattr(&self.terminal, rustix::termios::OptionalActions::Now, &self.original);
+        if restored.is_err() {
+            eprintln!("todokit: could not turn the terminal's echo back on (`stty echo` does)");
+        }
+    }
 }
 
 async fn user_command(repos: &Repositories, action: UserAction) -> anyhow::Result<()> {

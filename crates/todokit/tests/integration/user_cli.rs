@@ -17,6 +17,7 @@ on_both_backends!(
     operators_add_list_and_remove_accounts,
     operators_reset_passwords_and_create_invites,
     on_a_terminal_the_password_is_asked_twice_without_echo,
+    ctrl_c_at_the_password_prompt_leaves_the_terminal_echoing,
 );
 
 /// Upper bound for waiting on the CLI; never a timing assertion, only a guard against hanging.
@@ -164,52 +165,98 @@ async fn operators_reset_passwords_and_create_invites(app: TestApp) {
     sign_up("second@example.com").await.expect_error(403, "invalid_invite");
 }
 
-/// On a terminal (`script` gives the CLI a pseudo-terminal), `user add` asks for the password
-/// twice and the terminal does not echo what is typed.
+/// On a terminal, `user add` asks for the password twice and the terminal does not echo what
+/// is typed, even when it is typed the moment the prompt shows.
 async fn on_a_terminal_the_password_is_asked_twice_without_echo(app: TestApp) {
-    use std::io::Read;
-    use std::sync::mpsc;
-
     const TYPED: &str = "typed at a terminal";
-    let binary = env!("CARGO_BIN_EXE_todokit");
-    // `script` runs the CLI on a new pseudo-terminal and copies our pipes to and from it.
-    let mut script = on_database(Command::new("script"), &app);
-    let mut child = script
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .args(["--quiet", "--return", "--command"])
-        .arg(format!("'{binary}' user add --email tty@example.com"))
-        .arg("/dev/null")
-        .spawn()
-        .expect("`script` (util-linux) runs the CLI on a terminal");
-    let mut typing = child.stdin.take().unwrap();
-    let mut screen = child.stdout.take().unwrap();
-    let (chunks, received) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut buffer = [0u8; 256];
-        while let Ok(n) = screen.read(&mut buffer) {
-            if n == 0 || chunks.send(buffer[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut shown = String::new();
-    let mut wait_for = |prompt: &str| {
-        while !shown.contains(prompt) {
-            let chunk =
-                received.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("no {prompt:?} in {shown:?}"));
-            shown.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    };
-    // Each answer is typed once its prompt shows, as a person would: echo is off by then.
-    wait_for("New password: ");
-    writeln!(typing, "{TYPED}").unwrap();
-    wait_for("Again: ");
-    writeln!(typing, "{TYPED}").unwrap();
-    drop(typing);
-    let status = child.wait().unwrap();
-    reader.join().unwrap();
-    shown.extend(received.try_iter().map(|chunk| String::from_utf8_lossy(&chunk).into_owned()));
+    let mut terminal = Terminal::run(&app, "user add --email tty@example.com", "");
+    // Each answer is typed as soon as its prompt shows, as a quick typist or a script would.
+    terminal.wait_for("New password: ");
+    terminal.type_keys(&format!("{TYPED}\n"));
+    terminal.wait_for("Again: ");
+    terminal.type_keys(&format!("{TYPED}\n"));
+    let (status, shown) = terminal.finish();
     assert!(status.success(), "{shown}");
     assert!(!shown.contains(TYPED), "the password was echoed: {shown:?}");
     assert!(signs_in(&app, "tty@example.com", TYPED).await.is_some(), "{shown}");
+}
+
+/// Ctrl-C at the password prompt ends the command, creates nothing, and leaves the terminal
+/// echoing again (`stty -a`, run next on the same terminal, shows `echo`, not `-echo`).
+async fn ctrl_c_at_the_password_prompt_leaves_the_terminal_echoing(app: TestApp) {
+    let mut terminal = Terminal::run(&app, "user add --email interrupted@example.com", "; stty -a");
+    terminal.wait_for("New password: ");
+    terminal.type_keys("half a pass\u{3}");
+    let (_, shown) = terminal.finish();
+    assert!(shown.contains("interrupted"), "{shown}");
+    let local_modes: Vec<&str> = shown.split_whitespace().filter(|mode| mode.ends_with("echo")).collect();
+    assert_eq!(local_modes, ["echo"], "the terminal was left silent: {shown}");
+    assert!(signs_in(&app, "interrupted@example.com", "half a pass").await.is_none());
+    let listed = succeeded(&todokit(&app, &["user", "list"], ""));
+    assert!(!listed.contains("interrupted@example.com"), "{listed}");
+}
+
+/// `todokit <args>` on a pseudo-terminal of its own (`script`, from util-linux, runs it there
+/// and copies our pipes to and from it), typed at and read as a person would.
+struct Terminal {
+    child: std::process::Child,
+    typing: Option<std::process::ChildStdin>,
+    screen: std::sync::mpsc::Receiver<Vec<u8>>,
+    reader: std::thread::JoinHandle<()>,
+    shown: String,
+}
+
+impl Terminal {
+    /// Runs `todokit <args>`, then the shell text `then` on the same terminal.
+    fn run(app: &TestApp, args: &str, then: &str) -> Self {
+        use std::io::Read;
+        let binary = env!("CARGO_BIN_EXE_todokit");
+        let mut script = on_database(Command::new("script"), app);
+        let mut child = script
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["--quiet", "--return", "--command"])
+            .arg(format!("'{binary}' {args}{then}"))
+            .arg("/dev/null")
+            .spawn()
+            .expect("`script` (util-linux) runs the CLI on a terminal");
+        let typing = child.stdin.take();
+        let mut output = child.stdout.take().unwrap();
+        let (chunks, screen) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut buffer = [0u8; 256];
+            while let Ok(n) = output.read(&mut buffer) {
+                if n == 0 || chunks.send(buffer[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, typing, screen, reader, shown: String::new() }
+    }
+
+    fn wait_for(&mut self, text: &str) {
+        while !self.shown.contains(text) {
+            let chunk = self
+                .screen
+                .recv_timeout(PATIENCE)
+                .unwrap_or_else(|_| panic!("no {text:?} in {:?}", self.shown));
+            self.shown.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        let typing = self.typing.as_mut().expect("still typing");
+        typing.write_all(keys.as_bytes()).unwrap();
+        typing.flush().unwrap();
+    }
+
+    /// Stops typing, waits for the end and returns the exit status and all that was shown.
+    fn finish(mut self) -> (std::process::ExitStatus, String) {
+        drop(self.typing.take());
+        let status = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        for chunk in self.screen.try_iter() {
+            self.shown.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        (status, self.shown)
+    }
 }
