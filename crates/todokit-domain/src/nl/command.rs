@@ -62,6 +62,10 @@ pub enum Command {
     Edit(TaskRef, Edit),
     /// Take back the assistant's last change in this conversation.
     Undo,
+    /// "wait, no, don't", "I didn't mean that", "oops, not 2": an objection to the change the
+    /// last reply made (with a task: only that task's part of it). When a question is waiting
+    /// it declines, as [`Command::Deny`] does.
+    Retract(Option<TaskRef>),
     /// Several commands in one message ("add a task to buy milk and mark task 1 as complete").
     Sequence(Vec<Command>),
     /// "help", "what can you do?"
@@ -329,10 +333,13 @@ const TRAILING_FILLER: &[&[&str]] = &[
     &["could", "you"],
     &["will", "you"],
     &["real", "quick"],
+    // Before "now", which would leave "just" behind.
+    &["just", "now"],
     &["now"],
     &["ok"],
     &["okay"],
     &["right", "now"],
+    &["already"],
 ];
 
 /// Stands in for quoted words when matching keywords, so "'delete'" is never a verb.
@@ -362,8 +369,15 @@ fn parse_at_depth(text: &str, now: &Zoned, depth: u8) -> Command {
     }) {
         tokens.truncate(tokens.len() - suffix.len());
     }
-    let words: Vec<String> =
-        tokens.iter().map(|t| if t.quoted { QUOTED.to_owned() } else { t.norm.clone() }).collect();
+    let words: Vec<String> = tokens
+        .iter()
+        .map(|t| match t.norm.as_str() {
+            _ if t.quoted => QUOTED.to_owned(),
+            // "team meeting ✅": a check mark says done.
+            "✅" | "✔" | "✔️" | "☑" | "☑️" | "✓" => "done".to_owned(),
+            norm => norm.to_owned(),
+        })
+        .collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let utterance = Utterance { text, tokens: tokens.clone(), words, now };
     utterance.classify(depth)
@@ -402,6 +416,9 @@ impl<'a> Utterance<'a> {
         if self.is_instruction_override() {
             return Command::OffTopic(OffTopicKind::InstructionOverride);
         }
+        if let Some(command) = self.retraction() {
+            return command;
+        }
         if let Some(command) = self.small_talk(0) {
             return command;
         }
@@ -419,6 +436,9 @@ impl<'a> Utterance<'a> {
         if depth < 3
             && let Some(command) = self.correction(start, depth)
         {
+            return command;
+        }
+        if let Some(command) = self.fragment(start) {
             return command;
         }
         if depth < 3
@@ -612,6 +632,73 @@ impl<'a> Utterance<'a> {
         None
     }
 
+    /// "wait, no, don't", "oops", "I didn't mean that", "no, not task 2". Alone, "no", "stop"
+    /// and "never mind" only decline (see `small_talk`): they undo nothing.
+    fn retraction(&self) -> Option<Command> {
+        let mut at = 0;
+        loop {
+            match (self.w(at), self.w(at + 1)) {
+                ("hold", "on") | ("oh", "no") => at += 2,
+                (
+                    "wait" | "no" | "nope" | "oops" | "whoops" | "sorry" | "actually" | "hmm" | "ugh" | "oh",
+                    _,
+                ) => at += 1,
+                _ => break,
+            }
+        }
+        let objects = match self.words[at..].join(" ").as_str() {
+            "" => self.has_any(&["oops", "whoops"]),
+            "don't"
+            | "dont"
+            | "do not"
+            | "don't do that"
+            | "dont do that"
+            | "don't do it"
+            | "not that"
+            | "not that one"
+            | "not this one"
+            | "i didn't mean that"
+            | "i didnt mean that"
+            | "i didn't mean to"
+            | "i didn't mean it"
+            | "i didn't say that"
+            | "i didnt say that"
+            | "that's wrong"
+            | "thats wrong"
+            | "that was wrong"
+            | "that's not right"
+            | "that's not what i meant"
+            | "not what i meant"
+            | "wrong one"
+            | "wrong task"
+            | "that's the wrong one"
+            | "that's the wrong task"
+            | "my mistake"
+            | "my bad" => true,
+            _ => false,
+        };
+        if objects {
+            return Some(Command::Retract(None));
+        }
+        // "oops, not 2", "no, not the report": only that task's part of the change.
+        if self.w(at) == "not" && at + 1 < self.len() {
+            let task = self.task_ref(at + 1, self.len());
+            let named = match &task {
+                TaskRef::Number(_) => true,
+                TaskRef::Title(_) => {
+                    at > 0
+                        && !self.words[at + 1..].iter().any(|w| is_status_word(w))
+                        && find_date(self.text, &self.refs(at + 1, self.len()), self.now).is_none()
+                }
+                _ => false,
+            };
+            if named {
+                return Some(Command::Retract(Some(task)));
+            }
+        }
+        None
+    }
+
     /// "undo", "undo that", "take that back", "revert the last change".
     fn is_undo(&self, start: usize) -> bool {
         let words = &self.words[start..];
@@ -693,6 +780,24 @@ impl<'a> Utterance<'a> {
         }
         let rest = parse_at_depth(self.raw(at, self.len()), self.now, depth + 1);
         is_actionable(&rest).then_some(rest)
+    }
+
+    /// A follow-up that is only a detail for the task just talked about: "for saturday",
+    /// "by friday 5pm", "high priority". (A bare "friday" may be a question, so a date needs
+    /// its preposition.)
+    fn fragment(&self, start: usize) -> Option<Command> {
+        if matches!(self.w(start), "for" | "on" | "by" | "due" | "at")
+            && let Some(new_due) = self.date_covering(start + 1, self.len(), true)
+        {
+            return Some(Command::Reschedule(TaskRef::Previous, new_due));
+        }
+        let words = &self.words[start..];
+        if words.contains(&"priority") || words == ["urgent"] {
+            return self
+                .priority_phrase(start, self.len())
+                .map(|p| Command::SetPriority(TaskRef::Previous, p));
+        }
+        None
     }
 
     /// "X and Y" / "X then Y" where Y starts with a command verb and both halves make sense.
@@ -910,6 +1015,9 @@ impl<'a> Utterance<'a> {
             "repetition",
             "recurs",
             "repeated",
+            // "the team meeting happens every monday"
+            "happens",
+            "occurs",
         ];
         const REMINDER_WORDS: &[&str] =
             &["reminder", "reminders", "alert", "alerts", "notification", "notifications", "alarm"];
@@ -1277,6 +1385,26 @@ impl<'a> Utterance<'a> {
             .filter(|t| !t.is_empty() && digits(t).is_none())
             .map(str::to_owned)
             .collect();
+        // "call mom should be tagged family", "the report needs to be labelled work"
+        if let Some(tagged) = (start + 1..end).find(|&i| {
+            matches!(self.w(i), "tagged" | "labeled" | "labelled")
+                && matches!(self.w(i - 1), "be" | "is" | "get")
+        }) {
+            let mut ref_end = tagged - 1;
+            while ref_end > start
+                && matches!(self.w(ref_end - 1), "should" | "must" | "can" | "needs" | "need" | "to" | "will")
+            {
+                ref_end -= 1;
+            }
+            let names: Vec<String> = (tagged + 1..end)
+                .map(|i| self.w(i).trim_start_matches('#'))
+                .filter(|w| !matches!(*w, "with" | "as" | "and" | "&" | "too" | "also" | "now" | "" | QUOTED))
+                .map(str::to_owned)
+                .collect();
+            if ref_end > start && !names.is_empty() {
+                return Some(Command::Edit(self.task_ref(start, ref_end), Edit::AddTags(names)));
+            }
+        }
         let tag_noun = has(&["tag", "tags", "label", "labels"]);
         let adding = matches!(verb, "tag" | "label" | "retag")
             || (matches!(verb, "add" | "put" | "attach" | "apply" | "stick" | "give")
@@ -1460,7 +1588,8 @@ impl<'a> Utterance<'a> {
             word if is_past_tense(word)
                 && !is_command_verb(word)
                 && start + 1 < end
-                && !self.has_any(&["what", "which", "when", "?", "how", "tasks", "did"]) =>
+                && !self
+                    .has_any(&["what", "which", "when", "?", "how", "tasks", "did", "anything", "any"]) =>
             {
                 Some(self.per_ref(start + 1, end, false))
             }
@@ -1468,6 +1597,27 @@ impl<'a> Utterance<'a> {
                 // "task 3 done", "the report is finished"; "call mom isn't done yet" reopens.
                 let end = if end >= 3 && self.w(end - 1) == "yet" { end - 1 } else { end };
                 let last = self.w(end - 1);
+                // "call mom needs to be redone", "the report has to be done again"
+                let before_last = if end >= 2 { self.w(end - 2) } else { QUOTED };
+                let again = match (before_last, last) {
+                    (_, "redone" | "re-done") => Some(end - 1),
+                    ("done", "again") => Some(end - 2),
+                    _ => None,
+                };
+                if let Some(mut ref_end) = again
+                    && !is_command_verb(verb)
+                    && !self.has_any(&["what", "which", "what's", "whats", "show", "list"])
+                {
+                    while ref_end > start
+                        && matches!(
+                            self.w(ref_end - 1),
+                            "be" | "to" | "needs" | "need" | "has" | "have" | "must" | "should" | "is"
+                        )
+                    {
+                        ref_end -= 1;
+                    }
+                    return (ref_end > start).then(|| self.per_ref(start, ref_end, true));
+                }
                 if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
                     let negated = match self.w(end - 2) {
                         "isn't" | "isnt" | "wasn't" | "wasnt" | "aren't" | "arent" => Some(end - 2),
@@ -1565,9 +1715,30 @@ impl<'a> Utterance<'a> {
             "get" if self.w(start + 1) == "rid" && self.w(start + 2) == "of" => start + 3,
             // "forget about the groceries" ("forget it" is a no, read before this).
             "forget" if self.w(start + 1) == "about" && start + 2 < end => start + 2,
+            // "I don't need the groceries task anymore", "I no longer need task 3".
+            "i" => return self.no_longer_needed(start + 1, end),
             _ => return None,
         };
         Some(self.build_per_ref(from, end, Command::Delete))
+    }
+
+    /// "don't need X anymore" / "no longer need X" (after "I"): delete X. Without "anymore" it
+    /// may be a wish ("I don't need milk"), so nothing is read.
+    fn no_longer_needed(&self, at: usize, end: usize) -> Option<Command> {
+        let (from, end) = match (self.w(at), self.w(at + 1), self.w(at + 2)) {
+            ("don't" | "dont", "need", _) | ("do", "not", "need") => {
+                let from = at + if self.w(at) == "do" { 3 } else { 2 };
+                let end = match (self.w(end - 2), self.w(end - 1)) {
+                    ("any", "more") | ("any", "longer") => end - 2,
+                    (_, "anymore") => end - 1,
+                    _ => return None,
+                };
+                (from, end)
+            }
+            ("no", "longer", "need") => (at + 3, end),
+            _ => return None,
+        };
+        (from < end).then(|| self.build_per_ref(from, end, Command::Delete))
     }
 
     // ----- describe -----
@@ -1755,6 +1926,12 @@ impl<'a> Utterance<'a> {
             .find_map(|at| Some((at, self.date_covering(at + 1, end, true)?)))
         {
             return Some(Command::Reschedule(self.task_ref(from, at), new_due));
+        }
+        // "make that tomorrow at 10am", "set task 3 friday": a pronoun or a number, then a date.
+        if let Some(at) = (from + 1..end).find(|&at| self.date_covering(at, end, true).is_some())
+            && matches!(self.task_ref(from, at), TaskRef::Previous | TaskRef::Number(_))
+        {
+            return Some(Command::Reschedule(self.task_ref(from, at), self.date_covering(at, end, true)?));
         }
         // "make task 2 high priority", "make my first task urgent"
         if verb == "make" || verb == "set" || verb == "mark" {
@@ -1980,6 +2157,8 @@ impl<'a> Utterance<'a> {
             "lookup",
             "where",
             "am",
+            // "got anything overdue?"
+            "got",
         ];
         let verb = self.w(start);
         let task_words = self.has_any(&["task", "tasks", "todo", "todos", "to-dos", "list", "agenda"]);
@@ -2010,9 +2189,18 @@ impl<'a> Utterance<'a> {
         for i in start..end {
             let body = match (self.w(i), self.w(i + 1)) {
                 ("search" | "look", "for" | "up") => i + 2,
+                // "is there anything with bob" (not "anything with high priority" or "… due …")
+                ("anything" | "something" | "stuff", "with" | "involving")
+                    if self.priority_phrase(i + 2, end).is_none()
+                        && !self.words[i + 2..end].iter().any(|w| {
+                            matches!(*w, "priority" | "tag" | "tags" | "tagged" | "due" | "deadline" | "date")
+                        }) =>
+                {
+                    i + 2
+                }
                 (
                     "search" | "find" | "lookup" | "containing" | "contain" | "contains" | "about"
-                    | "matching" | "mentioning" | "mention" | "regarding",
+                    | "matching" | "mentioning" | "mention" | "regarding" | "involving",
                     _,
                 ) => i + 1,
                 _ => continue,

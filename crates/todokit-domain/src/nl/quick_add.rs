@@ -524,6 +524,18 @@ fn tag_phrase_items_start(tokens: &[Token], index: usize) -> Option<usize> {
         }
         "tags" | "labels" => Some(index + 1),
         "tag" | "label" if tokens[index].colon || matches!(previous, Some("with" | "add")) => Some(index + 1),
+        // "add get flu shot, tag it health": a new clause about the task being added.
+        "tag" | "label"
+            if index > 0
+                && tokens[index - 1].comma
+                && matches!(next, Some("it" | "this" | "that" | "as")) =>
+        {
+            let mut at = index + 1;
+            while tokens.get(at).is_some_and(|t| matches!(t.text(), "it" | "this" | "that" | "as" | "with")) {
+                at += 1;
+            }
+            Some(at)
+        }
         _ => None,
     }
 }
@@ -605,6 +617,19 @@ fn strip_trailing_filler(kept: &mut Vec<&Token>) {
         &["asap"],
         &["cheers"],
         &["x"],
+        // No date to keep: "buy stamps at some point" is "Buy stamps", due whenever.
+        &["at", "some", "point"],
+        &["sometime"],
+        &["some", "time"],
+        &["someday"],
+        &["some", "day"],
+        &["eventually"],
+        &["one", "of", "these", "days"],
+        &["whenever", "i", "can"],
+        &["when", "i", "can"],
+        &["when", "i", "get", "a", "chance"],
+        &["when", "i", "have", "time"],
+        &["at", "some", "stage"],
     ];
     loop {
         let words: Vec<&str> = kept.iter().map(|t| if t.quoted { "\u{0}" } else { t.text() }).collect();
@@ -733,6 +758,10 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
         _ => {}
     }
     if let Some(len) = obligation_len(&word, at) {
+        // "I gotta remember to renew my passport": the task is the renewing.
+        if word(at + len) == "remember" && word(at + len + 1) == "to" {
+            return at + len + 2;
+        }
         return at + len;
     }
     // "I have a dentist appointment next tuesday": the appointment is the task.

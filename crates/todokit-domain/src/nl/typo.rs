@@ -189,6 +189,15 @@ fn closest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
     if tie { None } else { best.map(|(candidate, _)| candidate) }
 }
 
+/// The word of `candidates` one edit from `word` (three letters or more), when it is not one
+/// of them already.
+fn near(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    if word.chars().count() < 3 || !word.chars().all(|c| c.is_alphabetic()) || candidates.contains(&word) {
+        return None;
+    }
+    candidates.iter().copied().find(|candidate| distance(word, candidate) == 1)
+}
+
 /// The text with command words corrected, and what was guessed.
 pub fn correct(text: &str) -> (String, Vec<Guess>) {
     let tokens = tokenize(text);
@@ -201,7 +210,26 @@ pub fn correct(text: &str) -> (String, Vec<Guess>) {
             continue;
         }
         let word = token.text();
-        let guess = if index == verb_at {
+        let next = refs.get(index + 1).map(|t| t.text());
+        let is_last = index + 1 == refs.len();
+        // "mark tsak 2 as don": the noun before a number, and the state that ends the message.
+        let in_context = if next.is_some_and(|n| n.trim_start_matches('#').parse::<u32>().is_ok()) {
+            near(word, &["task"])
+        } else if is_last
+            && index > 0
+            && refs[index - 1].text() == "as"
+            && refs.get(verb_at).is_some_and(|verb| matches!(verb.text(), "mark" | "set" | "flag"))
+        {
+            near(word, &["done", "complete", "completed", "finished"])
+        } else {
+            None
+        };
+        let guess = if in_context.is_some() {
+            in_context
+        } else if matches!(word, "teh" | "hte") {
+            // "mark teh groceries as done": a slip of "the" would otherwise join the title.
+            Some("the")
+        } else if index == verb_at {
             closest(word, TYPO_VERBS).or_else(|| closest(word, KEYWORDS))
         } else {
             None
@@ -239,13 +267,24 @@ mod tests {
         assert_eq!(correct("shwo my tasks").0, "show my tasks");
         assert_eq!(correct("mark task 2 as compelted").0, "mark task 2 as completed");
         assert_eq!(correct("make it high priorty").0, "make it high priority");
+        assert_eq!(correct("mark tsak 2 as don").0, "mark task 2 as done");
+        assert_eq!(correct("complete taks #3").0, "complete task #3");
+        assert_eq!(correct("mark teh groceries as done").0, "mark the groceries as done");
     }
 
     #[test]
     fn ordinary_words_and_titles_stay() {
-        for text in
-            ["make dinner", "park the car", "done 3", "add Tomo's gift", "buy a bike", "'delte' the word"]
-        {
+        for text in [
+            "make dinner",
+            "park the car",
+            "done 3",
+            "add Tomo's gift",
+            "buy a bike",
+            "'delte' the word",
+            "mark task 2 as done",
+            "tag it as dune",
+            "call dan 2 times",
+        ] {
             assert_eq!(correct(text).0, text, "{text}");
         }
         assert!(correct("show my tasks").1.is_empty());

@@ -27,6 +27,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
+use todokit_domain::Recurrence;
 use todokit_domain::nl::DEFAULT_DUE_TIME;
 
 use crate::tools::{ToolContext, ToolExecutor, ToolOutput};
@@ -50,6 +51,12 @@ pub struct TaskView {
     pub priority: String,
     pub completed: bool,
     pub tags: Vec<String>,
+    /// The reminder, in minutes before the due time (kept so that undo can put it back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_minutes_before: Option<u32>,
+    /// How the task repeats (kept so that undo can put it back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<Box<Recurrence>>,
 }
 
 impl TaskView {
@@ -78,6 +85,11 @@ impl TaskView {
                 .and_then(Value::as_array)
                 .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_owned).collect())
                 .unwrap_or_default(),
+            reminder_minutes_before: value
+                .get("reminder_minutes_before")
+                .and_then(Value::as_u64)
+                .and_then(|minutes| u32::try_from(minutes).ok()),
+            recurrence: value.get("recurrence").and_then(|rule| serde_json::from_value(rule.clone()).ok()),
         })
     }
 
@@ -434,6 +446,8 @@ pub async fn apply_task_action(
             priority: "medium".to_owned(),
             completed: false,
             tags: Vec::new(),
+            reminder_minutes_before: None,
+            recurrence: None,
         })
     } else if output.is_error {
         let reason = if message.is_empty() { "The task could not be changed.".to_owned() } else { message };

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use todokit_domain::query::{DueWindow, SortKey, SortOrder, StatusFilter};
+use todokit_domain::{Frequency, Recurrence};
 
 /// A task as the caller names it: its number (`3`, `"3"`, `"#3"`) or its id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -110,6 +111,28 @@ pub struct RecurrenceRuleArg {
     /// includes that whole day).
     #[serde(alias = "end_date")]
     pub until: Option<String>,
+}
+
+impl From<&Recurrence> for RecurrenceArg {
+    /// A stored rule as the tools take it (the offline assistant's undo puts one back).
+    fn from(rule: &Recurrence) -> Self {
+        let frequency = match rule.frequency {
+            Frequency::Daily => FrequencyArg::Daily,
+            Frequency::Weekly => FrequencyArg::Weekly,
+            Frequency::Monthly => FrequencyArg::Monthly,
+            Frequency::Yearly => FrequencyArg::Yearly,
+        };
+        Self::Rule(RecurrenceRuleArg {
+            frequency,
+            interval: Some(rule.interval),
+            weekdays: rule
+                .weekdays
+                .as_ref()
+                .map(|days| days.iter().map(|day| day.as_str().to_owned()).collect()),
+            count: rule.count,
+            until: rule.until.map(|until| until.to_string()),
+        })
+    }
 }
 
 /// Which tasks list_tasks, complete_all_tasks and delete_all_tasks look at. Every field given

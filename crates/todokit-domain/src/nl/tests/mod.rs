@@ -141,6 +141,8 @@ pub(super) fn render(command: &Command) -> String {
         Command::DeleteAll(filter) => joined("delete-all", render_filter(filter)),
         Command::Edit(task, edit) => format!("edit {} {}", render_ref(task), render_edit(edit)),
         Command::Undo => "undo".into(),
+        Command::Retract(None) => "retract".into(),
+        Command::Retract(Some(task)) => format!("retract {}", render_ref(task)),
         Command::Confirm => "confirm".into(),
         Command::Deny => "deny".into(),
         Command::Rename(task, title) => format!("rename {} {title:?}", render_ref(task)),

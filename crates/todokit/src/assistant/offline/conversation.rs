@@ -26,6 +26,9 @@ pub(super) struct Conversation {
     /// How to take back the last change ("undo").
     #[serde(default)]
     pub last_change: Vec<Change>,
+    /// The last reply made that change (so "wait, no, don't" objects to it, not to an older one).
+    #[serde(default)]
+    pub last_reply_changed: bool,
 }
 
 /// A question waiting for the user's answer.
@@ -46,7 +49,13 @@ pub(super) enum Change {
     /// A task was created: undo deletes it.
     Created { task: TaskView },
     /// A task was completed (or reopened): undo flips it back.
-    Completion { task_id: String, title: String, completed: bool },
+    Completion {
+        task_id: String,
+        #[serde(default)]
+        number: Option<i64>,
+        title: String,
+        completed: bool,
+    },
     /// A task was changed: undo puts these fields back.
     Updated { before: TaskView },
     /// A task was deleted: undo creates it again.

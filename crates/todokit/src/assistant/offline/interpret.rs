@@ -141,6 +141,8 @@ fn view(task: &ToolTask) -> TaskView {
         priority: task.priority.to_string(),
         completed: task.completed,
         tags: task.tags.clone(),
+        reminder_minutes_before: task.reminder_minutes_before,
+        recurrence: task.recurrence.clone().map(Box::new),
     }
 }
 
@@ -165,6 +167,21 @@ fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
         count: repeat.count,
         until: repeat.until.as_ref().map(|until| until.timestamp().to_string()),
     })
+}
+
+/// Whether `step` changed the task `reference` names (by number, or by words of its title).
+fn step_concerns(step: &Change, reference: &TaskRef) -> bool {
+    let (number, title) = match step {
+        Change::Created { task } | Change::Deleted { task } | Change::Updated { before: task } => {
+            (task.number, &task.title)
+        }
+        Change::Completion { number, title, .. } => (*number, title),
+    };
+    match reference {
+        TaskRef::Number(wanted) => number == Some(i64::from(*wanted)),
+        TaskRef::Title(phrase) => loosely_matches(phrase, title),
+        _ => false,
+    }
 }
 
 fn plural(count: u64, one: &str, many: &str) -> String {
@@ -341,14 +358,14 @@ impl<'a> Interpreter<'a> {
                     self.expected_count = expected_count;
                     return self.run_text(&utterance).await;
                 }
-                Command::Deny => {
+                Command::Deny | Command::Retract(_) => {
                     self.say("Okay, I won't change anything.");
                     return Ok(());
                 }
                 _ => {}
             },
             Some(Pending::Which { utterance, candidates }) => {
-                if parsed.command == Command::Deny {
+                if matches!(parsed.command, Command::Deny | Command::Retract(_)) {
                     self.say("Okay, never mind.");
                     return Ok(());
                 }
@@ -420,6 +437,7 @@ impl<'a> Interpreter<'a> {
             Command::DeleteAll(filter) => self.delete_all(filter).await,
             Command::Edit(target, edit) => self.edit(target, edit).await,
             Command::Undo => self.undo().await,
+            Command::Retract(only) => self.retract(only).await,
             Command::Confirm => {
                 self.say("There's nothing waiting for your confirmation. What would you like to do?");
                 Ok(())
@@ -1000,6 +1018,7 @@ impl<'a> Interpreter<'a> {
         self.say(reply);
         self.changes.push(Change::Completion {
             task_id: task.id.clone(),
+            number: task.number,
             title: task.title.clone(),
             completed,
         });
@@ -1373,6 +1392,35 @@ impl<'a> Interpreter<'a> {
             self.say("There's nothing for me to undo in this conversation.");
             return Ok(());
         }
+        self.undo_steps(steps).await?;
+        // An undo is not itself undone by the next "undo".
+        self.undoing = true;
+        Ok(())
+    }
+
+    /// "wait, no, don't": takes back the change the last reply made; "oops, not 2" only task
+    /// 2's part of it (the rest stays, and a later "undo" still takes it back).
+    async fn retract(&mut self, only: Option<TaskRef>) -> Step {
+        if !self.state.last_reply_changed || self.state.last_change.is_empty() {
+            self.say("Okay — I haven't changed anything since your last message.");
+            return Ok(());
+        }
+        let Some(reference) = only else {
+            return self.undo().await;
+        };
+        let (taken, kept): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.state.last_change)
+            .into_iter()
+            .partition(|step| step_concerns(step, &reference));
+        self.state.last_change = kept;
+        if taken.is_empty() {
+            self.say("That task wasn't part of what I just did, so I left everything as it is.");
+            return Ok(());
+        }
+        self.undo_steps(taken).await
+    }
+
+    /// Takes back `steps`, last first, and says what was taken back.
+    async fn undo_steps(&mut self, steps: Vec<Change>) -> Step {
         let (tools, ctx) = self.tools();
         let zone = self.now.time_zone().clone();
         let mut done = Vec::new();
@@ -1392,7 +1440,10 @@ impl<'a> Interpreter<'a> {
                         due_date: task.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))),
                         priority: Some(task.priority.clone()),
                         tags: Some(task.tags.clone()),
-                        ..CreateTaskArgs::default()
+                        reminder: task
+                            .reminder_minutes_before
+                            .map(|minutes| ReminderArg::Minutes(minutes.into())),
+                        recurrence: task.recurrence.as_deref().map(RecurrenceArg::from),
                     };
                     let title = format!("Restoring “{}”", task.title);
                     if let Ok(created) = self.turn.step(&title, "write", tools.create_task(ctx, args)).await?
@@ -1413,7 +1464,7 @@ impl<'a> Interpreter<'a> {
                         self.referred.push(restored);
                     }
                 }
-                Change::Completion { task_id, title, completed } => {
+                Change::Completion { task_id, title, completed, .. } => {
                     let args = CompleteTaskArgs { task_id: TaskIdArg::Text(task_id), completed: !completed };
                     let step = format!("Restoring “{title}”");
                     if let Ok(outcome) =
@@ -1434,6 +1485,10 @@ impl<'a> Interpreter<'a> {
                     patch.tags = Some(before.tags.clone());
                     patch.due_date = Some(before.due_at.map(|due| rfc3339(&due.to_zoned(zone.clone()))));
                     patch.completed = Some(before.completed);
+                    patch.reminder = Some(
+                        before.reminder_minutes_before.map(|minutes| ReminderArg::Minutes(minutes.into())),
+                    );
+                    patch.recurrence = Some(before.recurrence.as_deref().map(RecurrenceArg::from));
                     let title = format!("Restoring “{}”", before.title);
                     if let Ok(outcome) =
                         self.turn.step(&title, "reload", tools.update_task(ctx, patch)).await?
@@ -1451,8 +1506,6 @@ impl<'a> Interpreter<'a> {
         } else {
             self.say(format!("↩️ Undone: I {}.", done.join(", ")));
         }
-        // An undo is not itself undone by the next "undo".
-        self.undoing = true;
         Ok(())
     }
 
@@ -1519,9 +1572,12 @@ impl<'a> Interpreter<'a> {
                 priority: String::new(),
                 completed,
                 tags: Vec::new(),
+                reminder_minutes_before: None,
+                recurrence: None,
             };
             self.changes.push(Change::Completion {
                 task_id: changed.id.clone(),
+                number: changed.number,
                 title: changed.title.clone(),
                 completed,
             });

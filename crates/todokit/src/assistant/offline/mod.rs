@@ -123,6 +123,7 @@ impl OfflineResponder {
         };
         interpreter.run(parsed, pending).await?;
         let Interpreter { mut state, changes, referred, undoing, outcome, .. } = interpreter;
+        state.last_reply_changed = !changes.is_empty();
         if !changes.is_empty() || undoing {
             state.last_change = changes;
         }
