@@ -1567,7 +1567,13 @@ impl<'a> Utterance<'a> {
             | "restore" | "uncheck" | "untick"
                 if start + 1 < end =>
             {
-                Some(self.per_ref(start + 1, end, true))
+                // "undo the completion of call mom"
+                let from = match (self.w(start + 1), self.w(start + 2), self.w(start + 3)) {
+                    ("the", "completion", "of") => start + 4,
+                    ("completing" | "finishing", _, _) => start + 2,
+                    _ => start + 1,
+                };
+                Some(self.per_ref(from, end, true))
             }
             "i" | "i've" | "ive" | "i'm" | "im" | "just" | "finally" | "already" | "we" | "we've"
             | "we're" => {
@@ -1787,6 +1793,35 @@ impl<'a> Utterance<'a> {
             && let Some(new_due) = self.date_covering(can + 3, end, false)
         {
             return Some(Command::Reschedule(self.task_ref(start, can), new_due));
+        }
+        // "due date for task 1 should be friday", "the deadline of the report is monday"
+        let named_at = if verb == "the" { start + 1 } else { start };
+        let field_len = match (self.w(named_at), self.w(named_at + 1)) {
+            ("due", "date") => 2,
+            ("deadline", _) => 1,
+            _ => 0,
+        };
+        if field_len > 0
+            && matches!(self.w(named_at + field_len), "for" | "of" | "on")
+            && let Some(verb_at) = (named_at + field_len + 1..end)
+                .find(|&i| matches!(self.w(i), "should" | "is" | "will" | "must" | "needs" | "to"))
+        {
+            let mut date_at = verb_at + 1;
+            while matches!(self.w(date_at), "be" | "to" | "now" | "moved" | "changed" | "set") {
+                date_at += 1;
+            }
+            if let Some(new_due) = self.date_covering(date_at, end, true) {
+                return Some(Command::Reschedule(self.task_ref(named_at + field_len + 1, verb_at), new_due));
+            }
+        }
+        // "put the groceries on monday" (an existing task; "put milk on my list" adds one)
+        if verb == "put"
+            && matches!(self.w(start + 1), "the" | "my" | "task" | "it" | "that")
+            && !self.has_any(&["list", "todo", "todos", "to-do", "agenda"])
+            && let Some(on) = (start + 2..end).rev().find(|&i| matches!(self.w(i), "on" | "for" | "to"))
+            && let Some(new_due) = self.date_covering(on + 1, end, true)
+        {
+            return Some(Command::Reschedule(self.task_ref(start + 1, on), new_due));
         }
         match verb {
             "rename" | "retitle" => {

@@ -748,6 +748,8 @@ pub(crate) fn lead_in_len(tokens: &[&Token]) -> usize {
             }
             return at;
         }
+        // "note to self: back up the laptop"
+        "note" if word(at + 1) == "to" && word(at + 2) == "self" => return at + 3,
         "remember" => {
             at += 1;
             if word(at) == "to" {

@@ -229,6 +229,8 @@ pub fn correct(text: &str) -> (String, Vec<Guess>) {
         } else if matches!(word, "teh" | "hte") {
             // "mark teh groceries as done": a slip of "the" would otherwise join the title.
             Some("the")
+        } else if index == verb_at && matches!(word, "whta's" | "waht's" | "wht's" | "whats's" | "what'a") {
+            Some("what's")
         } else if index == verb_at {
             closest(word, TYPO_VERBS).or_else(|| closest(word, KEYWORDS))
         } else {
@@ -270,6 +272,7 @@ mod tests {
         assert_eq!(correct("mark tsak 2 as don").0, "mark task 2 as done");
         assert_eq!(correct("complete taks #3").0, "complete task #3");
         assert_eq!(correct("mark teh groceries as done").0, "mark the groceries as done");
+        assert_eq!(correct("whta's overdue").0, "what's overdue");
     }
 
     #[test]

@@ -915,6 +915,13 @@ impl<'a> Interpreter<'a> {
                 let found = self.find_by_title(phrase).await?;
                 let found = Self::narrow(found, phrase, purpose);
                 match found.len() {
+                    // "check off groceries and the report": no title has the whole phrase, but
+                    // each part names one task.
+                    0 if allow_several
+                        && let Some(targets) = self.resolve_each_part(phrase, purpose).await? =>
+                    {
+                        Ok(targets)
+                    }
                     0 => {
                         self.say(format!(
                             "I couldn't find a task matching “{phrase}”. Say *show my tasks* to see them all."
@@ -938,6 +945,32 @@ impl<'a> Interpreter<'a> {
                 Ok(Vec::new())
             }
         }
+    }
+
+    /// The tasks "X and Y" (or "X, Y and Z") names, when each part names exactly one task.
+    async fn resolve_each_part(
+        &mut self,
+        phrase: &str,
+        purpose: Purpose,
+    ) -> Result<Option<Vec<Target>>, StreamClosed> {
+        let parts: Vec<&str> = phrase
+            .split(',')
+            .flat_map(|part| part.split(" and "))
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect();
+        if parts.len() < 2 {
+            return Ok(None);
+        }
+        let mut targets = Vec::new();
+        for part in parts {
+            let found = Self::narrow(self.find_by_title(part).await?, part, purpose);
+            let [task] = found.as_slice() else {
+                return Ok(None);
+            };
+            targets.push(Target::Known(task.clone()));
+        }
+        Ok(Some(targets))
     }
 
     async fn resolve_one(
@@ -1001,10 +1034,17 @@ impl<'a> Interpreter<'a> {
             self.say(format!("**{}** is {state}.", task.title));
             return Ok(());
         }
+        self.changes.push(Change::Completion {
+            task_id: task.id.clone(),
+            number: task.number,
+            title: task.title.clone(),
+            completed,
+        });
         let reply = if completed {
             let mut reply = format!("✅ Marked **{}** as complete.", task.title);
-            // Completing a recurring task creates its next occurrence.
+            // Completing a recurring task creates its next occurrence (undo deletes it first).
             if let Some(next) = next_task {
+                self.changes.push(Change::Created { task: next.clone() });
                 let when = next
                     .due_at
                     .map(|due| format!(", due {}", self.dates.format_due(due)))
@@ -1016,12 +1056,6 @@ impl<'a> Interpreter<'a> {
             format!("✅ Reopened **{}** — it's pending again.", task.title)
         };
         self.say(reply);
-        self.changes.push(Change::Completion {
-            task_id: task.id.clone(),
-            number: task.number,
-            title: task.title.clone(),
-            completed,
-        });
         self.outcome.changed.push(task);
         Ok(())
     }
