@@ -1595,6 +1595,16 @@ impl<'a> Interpreter<'a> {
         lines.extend(
             outcome.tasks.iter().take(SHOWN_IN_LIST).map(|task| format!("- #{} {}", task.number, task.title)),
         );
+        if !outcome.next_tasks.is_empty() {
+            let next: Vec<String> = outcome
+                .next_tasks
+                .iter()
+                .take(SHOWN_IN_LIST)
+                .map(|task| format!("**#{} {}**", task.number, task.title))
+                .collect();
+            // A paragraph of its own, not a continuation of the last list item.
+            lines.push(format!("\nNext ones: {}.", next.join(", ")));
+        }
         self.say(lines.join("\n"));
         for task in &outcome.tasks {
             let changed = TaskView {
@@ -1616,6 +1626,23 @@ impl<'a> Interpreter<'a> {
                 completed,
             });
             self.referred.push(changed);
+        }
+        // Completing recurring tasks created their next occurrences; undo deletes them too.
+        for next in &outcome.next_tasks {
+            self.changes.push(Change::Created {
+                task: TaskView {
+                    id: next.id.to_string(),
+                    number: Some(next.number),
+                    title: next.title.clone(),
+                    description: None,
+                    due_at: None,
+                    priority: String::new(),
+                    completed: false,
+                    tags: Vec::new(),
+                    reminder_minutes_before: None,
+                    recurrence: None,
+                },
+            });
         }
         Ok(())
     }
