@@ -333,6 +333,8 @@ const TRAILING_FILLER: &[&[&str]] = &[
     &["could", "you"],
     &["will", "you"],
     &["real", "quick"],
+    &["too"],
+    &["as", "well"],
     // Before "now", which would leave "just" behind.
     &["just", "now"],
     &["now"],
@@ -439,6 +441,11 @@ impl<'a> Utterance<'a> {
             return command;
         }
         if let Some(command) = self.fragment(start) {
+            return command;
+        }
+        if depth < 3
+            && let Some(command) = self.topic_first(start, depth)
+        {
             return command;
         }
         if depth < 3
@@ -549,8 +556,25 @@ impl<'a> Utterance<'a> {
         }
         const NO: &[&str] = &["no", "n", "nope", "nah", "negative"];
         const NO_TAIL: &[&str] = &[
-            "thanks", "thank", "you", "don't", "dont", "do", "not", "delete", "them", "it", "cancel", "keep",
-            "way", "please", "stop", "wait", "never", "mind",
+            "thanks",
+            "thank",
+            "you",
+            "don't",
+            "dont",
+            "do",
+            "not",
+            "delete",
+            "them",
+            "it",
+            "cancel",
+            "keep",
+            "way",
+            "please",
+            "stop",
+            "wait",
+            "never",
+            "mind",
+            "nevermind",
         ];
         if NO.contains(&first) && all_in(NO_TAIL) {
             return Some(Command::Deny);
@@ -680,6 +704,17 @@ impl<'a> Utterance<'a> {
         if objects {
             return Some(Command::Retract(None));
         }
+        // "no thats wrong, undo", "oops undo that": the objection says what to do.
+        if let Some(undo_at) = (at..self.len()).find(|&i| self.is_undo(i))
+            && self.words[at..undo_at].iter().all(|w| {
+                matches!(
+                    *w,
+                    "that's" | "thats" | "that" | "was" | "is" | "wrong" | "not" | "right" | "please" | "pls"
+                )
+            })
+        {
+            return Some(Command::Undo);
+        }
         // "oops, not 2", "no, not the report": only that task's part of the change.
         if self.w(at) == "not" && at + 1 < self.len() {
             let task = self.task_ref(at + 1, self.len());
@@ -800,6 +835,21 @@ impl<'a> Utterance<'a> {
         None
     }
 
+    /// "the electric bill, move it to tomorrow morning": the task named first, then what to
+    /// do with "it".
+    fn topic_first(&self, start: usize, depth: u8) -> Option<Command> {
+        let comma = (start..self.len()).find(|&i| self.tokens[i].comma)?;
+        let pronoun = (comma + 2..self.len()).find(|&i| matches!(self.w(i), "it" | "that"))?;
+        if comma + 1 >= self.len() || !is_command_verb(self.w(comma + 1)) || comma - start > 5 {
+            return None;
+        }
+        let topic = self.raw(start, comma + 1).trim_end_matches(',');
+        let text =
+            format!("{} {} {}", self.raw(comma + 1, pronoun), topic, self.raw(pronoun + 1, self.len()));
+        let command = parse_at_depth(text.trim(), self.now, depth + 1);
+        is_actionable(&command).then_some(command)
+    }
+
     /// "X and Y" / "X then Y" where Y starts with a command verb and both halves make sense.
     fn split_sequence(&self, start: usize, depth: u8) -> Option<Command> {
         for joint in start + 1..self.len() {
@@ -811,7 +861,9 @@ impl<'a> Utterance<'a> {
                 right += 1;
             }
             let verb = self.w(right);
-            if !(is_command_verb(verb) || verb == "what's" || verb == "how") {
+            // "… and tag it errands"
+            let tags_it = verb == "tag" && matches!(self.w(right + 1), "it" | "that" | "this");
+            if !(is_command_verb(verb) || verb == "what's" || verb == "how" || tags_it) {
                 continue;
             }
             let left_text = self.raw(start, joint);
@@ -866,7 +918,103 @@ impl<'a> Utterance<'a> {
         if let Some(command) = self.list(start) {
             return command;
         }
-        Command::Unclear
+        self.bare_task_line(start).unwrap_or(Command::Unclear)
+    }
+
+    /// "book flights for xmas tonite", "fix bike asap", "wrap presents dec 24 #holiday": a line
+    /// with no command that still says when, how urgent or which tag is a task to add, as in
+    /// a quick-add box. A question, or a line about something already talked about ("the
+    /// report friday", "it tomorrow"), is not.
+    fn bare_task_line(&self, start: usize) -> Option<Command> {
+        const NOT_A_TITLE_START: &[&str] = &[
+            "what",
+            "what's",
+            "whats",
+            "when",
+            "when's",
+            "where",
+            "who",
+            "why",
+            "how",
+            "which",
+            "is",
+            "are",
+            "was",
+            "were",
+            "do",
+            "does",
+            "did",
+            "can",
+            "could",
+            "should",
+            "would",
+            "will",
+            "have",
+            "has",
+            "i",
+            "i'm",
+            "im",
+            "i've",
+            "you",
+            "we",
+            "they",
+            "it",
+            "it's",
+            "its",
+            "that",
+            "this",
+            "these",
+            "those",
+            "the",
+            "my",
+            "a",
+            "an",
+            "task",
+            "tasks",
+            "todo",
+            "todos",
+            "all",
+            "every",
+            "everything",
+            "nothing",
+            "no",
+            "not",
+            "yes",
+            "ok",
+            "okay",
+            "also",
+            "and",
+            "or",
+            "but",
+            "for",
+            "on",
+            "at",
+            "by",
+            "in",
+            "to",
+            "from",
+            "until",
+            "due",
+            "next",
+            "this",
+            "tomorrow",
+            "today",
+            "tonight",
+        ];
+        if NOT_A_TITLE_START.contains(&self.w(start))
+            || self.words[start].starts_with('#')
+            || digits(self.w(start)).is_some()
+            || self.text.trim_end().ends_with('?')
+        {
+            return None;
+        }
+        let quick = parse_quick_add(self.raw(start, self.len()), self.now);
+        let says_more = quick.due.is_some()
+            || quick.priority.is_some()
+            || !quick.tags.is_empty()
+            || quick.repeat.is_some();
+        (says_more && !quick.title.is_empty() && quick.repeat_unsupported.is_none())
+            .then_some(Command::Add(quick))
     }
 
     // ----- bulk -----
@@ -1157,6 +1305,37 @@ impl<'a> Utterance<'a> {
             ));
         }
 
+        // "put the standup reminder back to 15 min", "change the reminder on task 2 to an hour"
+        if has(REMINDER_WORDS)
+            && !is_remover
+            && let Some(to) = (start + 1..end).rev().find(|&i| self.w(i) == "to")
+            && let Some((from, until, shift)) = self.duration_at(to + 1, end)
+            && from == to + 1
+            && (until == end || (until + 1 == end && self.w(until) == "before"))
+            && matches!(
+                shift.unit,
+                ShiftUnit::Minutes | ShiftUnit::Hours | ShiftUnit::Days | ShiftUnit::Weeks
+            )
+        {
+            let minutes = match shift.unit {
+                ShiftUnit::Minutes => shift.amount,
+                ShiftUnit::Hours => shift.amount * 60,
+                ShiftUnit::Days => shift.amount * 1440,
+                _ => shift.amount * 10080,
+            };
+            let mut used = self.mark(start, end, |w| {
+                REMINDER_WORDS.contains(&w)
+                    || GLUE.contains(&w)
+                    || matches!(w, "put" | "set" | "change" | "move" | "back" | "make" | "update" | "switch")
+            });
+            used[to - start..].iter_mut().for_each(|u| *u = true);
+            if let Ok(minutes) = u32::try_from(minutes) {
+                return Some(Command::Edit(
+                    self.ref_outside(start, end, &used),
+                    Edit::Reminder(Some(minutes)),
+                ));
+            }
+        }
         // Tags.
         if let Some(command) = self.tag_edit(start, end) {
             return Some(command);
@@ -1268,6 +1447,22 @@ impl<'a> Utterance<'a> {
                 });
                 let edit = if up && !down { Edit::RaisePriority } else { Edit::LowerPriority };
                 return Some(Command::Edit(self.ref_outside(start, end, &used), edit));
+            }
+            // "lower the priority of the report to medium": the level named wins over the step.
+            if let Some(priority) = exact
+                && !has(&["more", "less"])
+                && matches!(
+                    (self.w(start + 1), self.w(start + 2)),
+                    ("priority" | "prio", _) | ("the", "priority" | "prio")
+                )
+                && let Some(to) = (start + 1..end).rev().find(|&i| self.w(i) == "to")
+                && self.priority_phrase(to + 1, end) == Some(priority)
+            {
+                let mut from = start + 1;
+                while matches!(self.w(from), "the" | "priority" | "prio" | "of" | "for" | "on") {
+                    from += 1;
+                }
+                return Some(Command::SetPriority(self.task_ref(from, to), priority));
             }
         }
 
@@ -1409,12 +1604,28 @@ impl<'a> Utterance<'a> {
         let adding = matches!(verb, "tag" | "label" | "retag")
             || (matches!(verb, "add" | "put" | "attach" | "apply" | "stick" | "give")
                 && (tag_noun || !hashtags.is_empty())
-                && has(&["to", "on", "onto"]));
+                && has(&["to", "on", "onto"])
+                // "put gym on thursday 7am, tag it health" adds a task.
+                && !(verb == "put" && self.has_date_after(start)));
         let removing = matches!(verb, "untag" | "unlabel")
             || (matches!(verb, "remove" | "delete" | "drop" | "take" | "strip" | "clear" | "detach" | "get")
                 && (tag_noun || !hashtags.is_empty()));
         if !adding && !removing {
             return None;
+        }
+        // "tag it travel and admin": every word after the pronoun is a tag.
+        if verb == "tag"
+            && hashtags.is_empty()
+            && matches!(self.w(start + 1), "it" | "that" | "this" | "them" | "those")
+        {
+            let names: Vec<String> = (start + 2..end)
+                .map(|i| self.w(i).trim_start_matches('#'))
+                .filter(|w| !matches!(*w, "with" | "as" | "and" | "&" | "too" | "also" | "" | QUOTED))
+                .map(str::to_owned)
+                .collect();
+            if !names.is_empty() {
+                return Some(Command::Edit(self.task_ref(start + 1, start + 2), Edit::AddTags(names)));
+            }
         }
         // Names: hashtags, else the word after "tag"/"as"/"with", else the word before "tag".
         let mut names = hashtags;
@@ -1451,7 +1662,7 @@ impl<'a> Utterance<'a> {
             for i in start + 1..end {
                 let w = self.w(i);
                 let next = self.w(i + 1);
-                if matches!(w, "tag" | "label" | "as" | "with" | "tagged")
+                if matches!(w, "tag" | "tags" | "label" | "labels" | "as" | "with" | "tagged")
                     && !matches!(
                         next,
                         "from" | "to" | "on" | "off" | "onto" | "of" | "the" | "it" | "task" | "\u{0}"
@@ -1685,7 +1896,7 @@ impl<'a> Utterance<'a> {
             let phrase = phrase.strip_prefix("as ").unwrap_or(&phrase);
             let reopen = match phrase {
                 "complete" | "completed" | "done" | "finished" | "checked" | "off" | "checked off"
-                | "closed" => false,
+                | "closed" | "paid" | "bought" | "sorted" | "handled" | "taken care of" => false,
                 "incomplete" | "uncompleted" | "not done" | "not complete" | "not completed" | "undone"
                 | "pending" | "open" | "unfinished" | "todo" | "to do" | "active" | "not finished"
                 | "uncomplete" | "unchecked" | "not yet done" | "to-do" | "not done yet" | "in progress"
@@ -1824,6 +2035,14 @@ impl<'a> Utterance<'a> {
             return Some(Command::Reschedule(self.task_ref(start + 1, on), new_due));
         }
         match verb {
+            // "call it 'renew passport + visa photos'"
+            "call"
+                if matches!(self.w(start + 1), "it" | "that" | "this")
+                    && start + 2 < end
+                    && self.tokens[start + 2..end].iter().all(|t| t.quoted) =>
+            {
+                Some(Command::Rename(TaskRef::Previous, capitalise(&tidy(self.raw(start + 2, end)))))
+            }
             "rename" | "retitle" => {
                 let split = (start + 1..end).find(|&i| matches!(self.w(i), "to" | "as"))?;
                 let title = capitalise(&tidy(self.raw(split + 1, end)));
@@ -1845,7 +2064,11 @@ impl<'a> Utterance<'a> {
                 if let Some(to) = to
                     && let Some(priority) = self.priority_phrase(to + 1, end)
                 {
-                    let ref_end = if self.w(to - 1) == "up" && to - 1 > start + 1 { to - 1 } else { to };
+                    let ref_end = if matches!(self.w(to - 1), "up" | "down") && to - 1 > start + 1 {
+                        to - 1
+                    } else {
+                        to
+                    };
                     return Some(Command::SetPriority(self.task_ref(start + 1, ref_end), priority));
                 }
                 Some(self.reschedule(start + 1, end))
@@ -2061,6 +2284,10 @@ impl<'a> Utterance<'a> {
             "put" | "stick" | "pop" | "throw" | "write" | "pencil" => {
                 matches!(next, "down" | "in" | "a" | "an")
                     || self.has_any(&["list", "todo", "to-do", "todos", "tasks"])
+                    // "put gym on thursday 7am" (but "put the groceries on monday" moves a task)
+                    || (verb == "put"
+                        && !matches!(next, "the" | "my" | "it" | "that" | "this" | "task" | "them")
+                        && self.has_date_after(start))
             }
             "do" => next == "not" && self.w(start + 2) == "forget",
             "i" | "need" | "gotta" | "must" => {
@@ -2619,6 +2846,8 @@ impl<'a> Utterance<'a> {
             && matches!(
                 self.w(first),
                 "the"
+                    | "just"
+                    | "only"
                     | "my"
                     | "a"
                     | "an"

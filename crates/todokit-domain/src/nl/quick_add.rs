@@ -589,6 +589,9 @@ const DANGLING: &[&str] = &[
     "repeat",
     "repeating",
     "recurring",
+    // "put gym on thursday 7am, its high priority"
+    "its",
+    "it's",
 ];
 
 /// Politeness and filler at the end of a title ("… please", "… too", "… for me thanks").

@@ -198,6 +198,20 @@ fn near(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
     candidates.iter().copied().find(|candidate| distance(word, candidate) == 1)
 }
 
+/// Chat shorthand for command words: "hi pri", "high prio", "done w/ the report".
+fn shorthand(word: &str, next: Option<&str>) -> Option<&'static str> {
+    let names_priority = |word: Option<&str>| matches!(word, Some("prio" | "pri" | "priority"));
+    match word {
+        "prio" | "pri" => Some("priority"),
+        "hi" if names_priority(next) => Some("high"),
+        "lo" if names_priority(next) => Some("low"),
+        "med" if names_priority(next) => Some("medium"),
+        "w/" => Some("with"),
+        "w/o" => Some("without"),
+        _ => None,
+    }
+}
+
 /// The text with command words corrected, and what was guessed.
 pub fn correct(text: &str) -> (String, Vec<Guess>) {
     let tokens = tokenize(text);
@@ -231,6 +245,8 @@ pub fn correct(text: &str) -> (String, Vec<Guess>) {
             Some("the")
         } else if index == verb_at && matches!(word, "whta's" | "waht's" | "wht's" | "whats's" | "what'a") {
             Some("what's")
+        } else if let Some(full) = shorthand(word, next) {
+            Some(full)
         } else if index == verb_at {
             closest(word, TYPO_VERBS).or_else(|| closest(word, KEYWORDS))
         } else {
@@ -273,6 +289,8 @@ mod tests {
         assert_eq!(correct("complete taks #3").0, "complete task #3");
         assert_eq!(correct("mark teh groceries as done").0, "mark the groceries as done");
         assert_eq!(correct("whta's overdue").0, "what's overdue");
+        assert_eq!(correct("add buy a gift, hi pri").0, "add buy a gift, high priority");
+        assert_eq!(correct("done w/ the report").0, "done with the report");
     }
 
     #[test]

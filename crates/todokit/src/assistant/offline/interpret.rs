@@ -3,6 +3,7 @@
 use chatkit::StreamClosed;
 use jiff::{Timestamp, Zoned};
 use todokit_domain::Priority;
+use todokit_domain::nl::DEFAULT_DUE_TIME;
 use todokit_domain::nl::{
     Command, DueWindow, Edit, ListFilter, NewDue, OffTopicKind, Parsed, QuickAdd, SortKey, StatusFilter,
     TaskRef, parse_message,
@@ -394,8 +395,18 @@ impl<'a> Interpreter<'a> {
         self.utterance = parsed.corrected.clone();
         let mut commands = Vec::new();
         flatten(parsed.command, &mut commands);
+        self.execute_in_turn(commands).await
+    }
+
+    /// Runs the commands of one message in order. Within it, "it" is the task the command
+    /// before was about ("add team lunch friday and remind me an hour before").
+    async fn execute_in_turn(&mut self, commands: Vec<Command>) -> Step {
         for command in commands {
+            let before = self.referred.len();
             self.execute(command).await?;
+            if self.referred.len() > before {
+                self.state.last_tasks = super::dedupe(self.referred[before..].to_vec());
+            }
         }
         Ok(())
     }
@@ -406,10 +417,7 @@ impl<'a> Interpreter<'a> {
         self.utterance = utterance.to_owned();
         let mut commands = Vec::new();
         flatten(parsed.command, &mut commands);
-        for command in commands {
-            self.execute(command).await?;
-        }
-        Ok(())
+        self.execute_in_turn(commands).await
     }
 
     async fn execute(&mut self, command: Command) -> Step {
@@ -1180,13 +1188,22 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    /// The new due time of `task`: `due` itself, or for a time-only change the task's own
-    /// date (in the user's zone) at the new time.
+    /// The new due time of `task`: `due` itself; for a day without a time, that day at the
+    /// task's own time of day ("move the dentist to friday" keeps its 2 PM); for a time-only
+    /// change, the task's own date (in the user's zone) at the new time.
     fn new_due(&self, task: Option<&TaskView>, due: &NewDue) -> Zoned {
-        if due.has_date {
-            return due.at.clone();
-        }
         let current = task.and_then(|task| task.due_at).map(|at| at.to_zoned(self.now.time_zone().clone()));
+        if due.has_date {
+            return match current {
+                Some(current) if !due.has_time && current.time() != DEFAULT_DUE_TIME => due
+                    .at
+                    .date()
+                    .to_datetime(current.time())
+                    .to_zoned(self.now.time_zone().clone())
+                    .unwrap_or_else(|_| due.at.clone()),
+                _ => due.at.clone(),
+            };
+        }
         match current {
             Some(current) => current
                 .date()
@@ -1201,8 +1218,9 @@ impl<'a> Interpreter<'a> {
         let targets = self.resolve(&reference, Purpose::Reschedule, !due.has_date).await?;
         let mut moved = Vec::new();
         for target in targets {
-            let task = if due.has_date { None } else { self.known(target.clone()).await? };
-            if !due.has_date && task.is_none() {
+            // Without a time the task's own time of day is kept, so the task is looked up.
+            let task = if due.has_time && due.has_date { None } else { self.known(target.clone()).await? };
+            if !(due.has_time && due.has_date) && task.is_none() {
                 continue;
             }
             let at = self.new_due(task.as_ref(), &due);

@@ -164,7 +164,7 @@ impl OfflineResponder {
 }
 
 /// The tasks in first-mention order, each once, in its latest state.
-fn dedupe(tasks: Vec<TaskView>) -> Vec<TaskView> {
+pub(super) fn dedupe(tasks: Vec<TaskView>) -> Vec<TaskView> {
     let mut latest: Vec<TaskView> = Vec::new();
     for task in tasks {
         match latest.iter_mut().find(|seen| seen.id == task.id) {

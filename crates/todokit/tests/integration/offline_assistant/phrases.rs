@@ -11,6 +11,7 @@
 //! in all), and `Title: state` with state one of `done`, `open`, `gone`, `exists`,
 //! `priority=P`, `tags=a,b`, `no-due`, `due=PHRASE` (the day a canonical phrase such as
 //! "tomorrow" or "in 4 days" names, read by the date parser, whose own table tests it),
+//! `at=HH:MM` (the due time of day),
 //! `remind=N|none`, `repeat=weekly/1/mon,thu|none`, `repeat-count=N|none`, `repeat-until=PHRASE` (the
 //! day the rule ends, read like `due=`).
 //!
@@ -157,6 +158,11 @@ fn check(fact: &str, tasks: &[Task], seeded: &str, reply: &str, now: &Zoned) -> 
             } else if let Some(phrase) = state.strip_prefix("due=") {
                 let day = todokit_domain::nl::parse_datetime(phrase, now).map(|found| found.at.date());
                 task.due_at.map(|due| due.to_zoned(now.time_zone().clone()).date()) == day && day.is_some()
+            } else if let Some(time) = state.strip_prefix("at=") {
+                // The time of day, in the user's zone: `at=09:00`.
+                task.due_at.is_some_and(|due| {
+                    due.to_zoned(now.time_zone().clone()).time().strftime("%H:%M").to_string() == time
+                })
             } else if let Some(count) = state.strip_prefix("repeat-count=") {
                 let actual = task.recurrence.as_ref().and_then(|r| r.count);
                 actual.map_or_else(|| "none".to_owned(), |n| n.to_string()) == count
