@@ -28,6 +28,9 @@ pub enum Command {
     },
     /// Show tasks.
     List(ListFilter),
+    /// Everything about one task: "show task 2", "when is the dentist?", "what are the notes on
+    /// the groceries", "is the report done?".
+    Show(TaskRef),
     /// Count tasks (answer with the total plus the pending/completed split).
     Count(ListFilter),
     /// Mark a task complete.
@@ -915,10 +918,90 @@ impl<'a> Utterance<'a> {
         if self.is_off_topic() {
             return Command::OffTopic(OffTopicKind::Unrelated);
         }
+        if let Some(command) = self.show(start) {
+            return command;
+        }
         if let Some(command) = self.list(start) {
             return command;
         }
         self.bare_task_line(start).unwrap_or(Command::Unclear)
+    }
+
+    /// One task's details: "show task 2", "tell me about the report", "when is my dentist
+    /// appointment?", "what were the notes on groceries", "what's the status of it", "is the
+    /// electricity bill paid yet?".
+    fn show(&self, start: usize) -> Option<Command> {
+        let end = self.len();
+        let mut end_of_ref = end;
+        while end_of_ref > start
+            && matches!(self.w(end_of_ref - 1), "yet" | "again" | "due" | "now" | "exactly")
+        {
+            end_of_ref -= 1;
+        }
+        let words = &self.words[start..end];
+        let (ref_start, ref_end) = match words {
+            // "show task 2", "show me #2", "open task 2", "show it"
+            ["show" | "view" | "open" | "display", rest @ ..] => {
+                let at = start + 1 + usize::from(rest.first() == Some(&"me"));
+                match self.task_ref(at, end) {
+                    TaskRef::Number(_) | TaskRef::Previous if at < end => (at, end),
+                    _ => return None,
+                }
+            }
+            ["tell", "me", "about" | "more", ..] => {
+                let at = start + 3 + usize::from(self.w(start + 3) == "about");
+                (at, end_of_ref)
+            }
+            ["details" | "info" | "everything", "of" | "for" | "on" | "about", ..] => (start + 2, end_of_ref),
+            ["when" | "when's" | "whens", ..] => {
+                let at = start + 1 + usize::from(matches!(self.w(start + 1), "is" | "was" | "does"));
+                (at, end_of_ref)
+            }
+            // "what were the notes on groceries", "what's the status of it"
+            ["what" | "what's" | "whats", ..] => {
+                let noun = (start + 1..end).find(|&i| {
+                    matches!(self.w(i), "notes" | "note" | "description" | "details" | "status" | "deadline")
+                })?;
+                if !matches!(self.w(noun + 1), "on" | "of" | "for" | "in" | "about") {
+                    return None;
+                }
+                if !self.words[start + 1..noun]
+                    .iter()
+                    .all(|w| matches!(*w, "are" | "were" | "is" | "was" | "the"))
+                {
+                    return None;
+                }
+                (noun + 2, end_of_ref)
+            }
+            // "is the report done?", "is the electricity bill paid yet?"
+            ["is" | "was", ..] => {
+                let state = (start + 2..end_of_ref).rev().find(|&i| {
+                    matches!(
+                        self.w(i),
+                        "done" | "finished" | "complete" | "completed" | "paid" | "due" | "overdue"
+                    )
+                })?;
+                if state + 1 != end_of_ref && !(state + 2 == end_of_ref && self.w(state + 1) == "yet") {
+                    return None;
+                }
+                (start + 1, state)
+            }
+            _ => return None,
+        };
+        if ref_start >= ref_end {
+            return None;
+        }
+        // Lists are asked for in the plural: "when are my tasks due" is not one task.
+        if self.words[ref_start..ref_end]
+            .iter()
+            .any(|w| matches!(*w, "tasks" | "todos" | "everything" | "anything"))
+        {
+            return None;
+        }
+        match self.task_ref(ref_start, ref_end) {
+            TaskRef::Unspecified | TaskRef::PreviousAll => None,
+            task => Some(Command::Show(task)),
+        }
     }
 
     /// "book flights for xmas tonite", "fix bike asap", "wrap presents dec 24 #holiday": a line
@@ -3035,6 +3118,8 @@ impl ListFilter {
 }
 
 fn title_ref(title: &str) -> TaskRef {
+    // "when is my dentist appointment?": the question mark is not part of the title.
+    let title = title.trim_end_matches(['?', '!']).trim_end();
     if title.is_empty() { TaskRef::Unspecified } else { TaskRef::Title(title.to_owned()) }
 }
 

@@ -46,6 +46,7 @@ mod json;
 pub mod outcome;
 mod task_tools;
 mod words;
+pub(crate) use words::{describe_recurrence, describe_reminder};
 
 pub use args::{
     ClearableField, CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, FrequencyArg,

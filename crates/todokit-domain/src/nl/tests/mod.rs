@@ -127,6 +127,7 @@ pub(super) fn render(command: &Command) -> String {
         Command::AddMissingTitle => "add-missing-title".into(),
         Command::AddSeveral { count, topic } => format!("add-several {count} {topic:?}"),
         Command::List(filter) => joined("list", render_filter(filter)),
+        Command::Show(task) => format!("show {}", render_ref(task)),
         Command::Count(filter) => joined("count", render_filter(filter)),
         Command::Complete(task) => format!("complete {}", render_ref(task)),
         Command::Reopen(task) => format!("reopen {}", render_ref(task)),

@@ -15,7 +15,7 @@ use crate::assistant::widgets::{DateContext, TaskView};
 use crate::tools::{
     CompleteAllTasksArgs, CompleteTaskArgs, CreateTaskArgs, DeleteAllTasksArgs, ListOutcome, ListTasksArgs,
     RecurrenceArg, RecurrenceRuleArg, ReminderArg, TaskFilterArgs, TaskIdArg, TaskIdArgs, TaskOutcome,
-    TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs,
+    TaskTools, ToolContext, ToolError, ToolTask, UpdateTaskArgs, describe_recurrence, describe_reminder,
 };
 
 /// How many tasks one listing asks for (the tools' maximum page).
@@ -72,6 +72,7 @@ enum Purpose {
     Prioritise,
     Reschedule,
     Edit,
+    Show,
 }
 
 impl Purpose {
@@ -86,6 +87,7 @@ impl Purpose {
             Self::Prioritise => format!("make task {n} high priority"),
             Self::Reschedule => format!("move task {n} to friday"),
             Self::Edit => format!("tag task {n} with work"),
+            Self::Show => format!("show task {n}"),
         }
     }
 
@@ -436,6 +438,7 @@ impl<'a> Interpreter<'a> {
                 Ok(())
             }
             Command::List(filter) => self.list(filter).await,
+            Command::Show(target) => self.show(target).await,
             Command::Count(filter) => self.count(filter).await,
             Command::Complete(target) => self.set_completed(target, true).await,
             Command::Reopen(target) => self.set_completed(target, false).await,
@@ -781,6 +784,41 @@ impl<'a> Interpreter<'a> {
             format!("You have **{total} {noun}**.")
         };
         self.say(reply);
+        Ok(())
+    }
+
+    /// Everything about one task, which "it" then means.
+    async fn show(&mut self, reference: TaskRef) -> Step {
+        let Some(target) = self.resolve_one(&reference, Purpose::Show).await? else { return Ok(()) };
+        let Some(task) = self.known(target).await? else { return Ok(()) };
+        let state = if task.completed {
+            "✅ done".to_owned()
+        } else if task.due_at.is_some_and(|due| due < self.now.timestamp()) {
+            "pending, ⚠️ overdue".to_owned()
+        } else {
+            "pending".to_owned()
+        };
+        let mut lines = vec![format!("**{}** — {state}", task.label())];
+        let due = task.due_at.map_or_else(|| "no due date".to_owned(), |due| self.dates.format_due(due));
+        lines.push(format!("- Due: {due}"));
+        lines.push(format!("- Priority: {}", priority_word(&task.priority)));
+        if !task.tags.is_empty() {
+            let tags: Vec<String> = task.tags.iter().map(|tag| format!("#{tag}")).collect();
+            lines.push(format!("- Tags: {}", tags.join(" ")));
+        }
+        if let Some(minutes) = task.reminder_minutes_before {
+            lines.push(format!("- Reminder: {}", describe_reminder(minutes)));
+        }
+        if let Some(rule) = &task.recurrence {
+            let until = rule.until.map(|until| self.dates.format_due(until));
+            lines.push(format!("- Repeats: {}", describe_recurrence(rule, until)));
+        }
+        match &task.description {
+            Some(notes) => lines.push(format!("- Notes: {notes}")),
+            None => lines.push("- No notes".to_owned()),
+        }
+        self.say(lines.join("\n"));
+        self.referred.push(task);
         Ok(())
     }
 
@@ -1408,6 +1446,16 @@ impl<'a> Interpreter<'a> {
                             .to_datetime(todokit_domain::nl::DEFAULT_DUE_TIME)
                             .to_zoned(self.now.time_zone().clone())
                             .ok();
+                        patch.due_date = Some(first.as_ref().map(rfc3339));
+                    } else if let Some(current) =
+                        task.due_at.map(|due| due.to_zoned(self.now.time_zone().clone()))
+                        && let Some(day) = repeat.first_day(current.date())
+                        && day != current.date()
+                    {
+                        // "every Monday" for a task due on a Thursday: the series starts on the
+                        // first day the rule names, at the task's time.
+                        let first =
+                            day.to_datetime(current.time()).to_zoned(self.now.time_zone().clone()).ok();
                         patch.due_date = Some(first.as_ref().map(rfc3339));
                     }
                     patch.recurrence = Some(Some(recurrence_arg(repeat)));
