@@ -161,6 +161,19 @@ impl TaskTools {
         })
     }
 
+    /// Brings back a task deleted a moment ago (within the undo window), id, number and every
+    /// field as they were. Not one of the model's tools: the offline assistant's "undo" uses it.
+    pub async fn restore_task(&self, ctx: &ToolContext, args: TaskIdArgs) -> ToolResult<TaskOutcome> {
+        let TaskKey::Id(id) = task_key(&args.task_id)? else {
+            return Err(ToolError::not_found(&args.task_id));
+        };
+        let task = self.tasks.restore(ctx.user, id).await.map_err(|e| tool_error(e, Some(&args.task_id)))?;
+        Ok(TaskOutcome {
+            message: format!("↩️ Restored task #{} {}", task.number, task.title),
+            task: ToolTask::new(&task, &ctx.zone),
+        })
+    }
+
     /// `complete_task`: completes or reopens one task; completing a recurring one creates
     /// its next occurrence.
     pub async fn complete_task(

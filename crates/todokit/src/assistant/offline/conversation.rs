@@ -58,8 +58,13 @@ pub(super) enum Change {
     },
     /// A task was changed: undo puts these fields back.
     Updated { before: TaskView },
-    /// A task was deleted: undo creates it again.
-    Deleted { task: TaskView },
+    /// A task was deleted: undo restores it (`kept`: the server keeps it for a while, so it
+    /// comes back with its id and number) or creates it again.
+    Deleted {
+        task: TaskView,
+        #[serde(default)]
+        kept: bool,
+    },
 }
 
 impl Conversation {

@@ -175,7 +175,7 @@ fn recurrence_arg(repeat: &todokit_domain::nl::Repeat) -> RecurrenceArg {
 /// Whether `step` changed the task `reference` names (by number, or by words of its title).
 fn step_concerns(step: &Change, reference: &TaskRef) -> bool {
     let (number, title) = match step {
-        Change::Created { task } | Change::Deleted { task } | Change::Updated { before: task } => {
+        Change::Created { task } | Change::Deleted { task, .. } | Change::Updated { before: task } => {
             (task.number, &task.title)
         }
         Change::Completion { number, title, .. } => (*number, title),
@@ -1110,7 +1110,7 @@ impl<'a> Interpreter<'a> {
         let targets = self.resolve(&reference, Purpose::Delete, true).await?;
         if targets.len() > 1 && !self.confirmed {
             // Deleting several at once is confirmed first, like any bulk delete.
-            let mut lines = vec![format!("⚠️ This will permanently delete **{} tasks**:", targets.len())];
+            let mut lines = vec![format!("⚠️ This will delete **{} tasks**:", targets.len())];
             lines.extend(targets.iter().map(|target| format!("- {}", target.short())));
             lines.push("Are you sure? Reply **yes** to confirm or **no** to keep them.".to_owned());
             self.say(lines.join("\n"));
@@ -1131,7 +1131,7 @@ impl<'a> Interpreter<'a> {
         let result = self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?;
         if let Some(task) = self.changed_task(result.map(|outcome| outcome.task), &target, "delete") {
             self.say(format!("✅ Deleted **{}**.", task.label()));
-            self.changes.push(Change::Deleted { task });
+            self.changes.push(Change::Deleted { task, kept: true });
         }
         Ok(())
     }
@@ -1533,7 +1533,19 @@ impl<'a> Interpreter<'a> {
                         done.push(format!("removed **{}** again", task.title));
                     }
                 }
-                Change::Deleted { task } => {
+                Change::Deleted { task, kept } => {
+                    // A single delete is kept for a while: the same task comes back whole.
+                    let args = TaskIdArgs { task_id: TaskIdArg::Text(task.id.clone()) };
+                    let title = format!("Restoring “{}”", task.title);
+                    if kept
+                        && let Ok(restored) =
+                            self.turn.step(&title, "write", tools.restore_task(ctx, args)).await?
+                    {
+                        let restored = view(&restored.task);
+                        done.push(format!("restored **{}**", restored.label()));
+                        self.referred.push(restored);
+                        continue;
+                    }
                     let args = CreateTaskArgs {
                         title: task.title.clone(),
                         description: task.description.clone(),
@@ -1732,6 +1744,17 @@ impl<'a> Interpreter<'a> {
         } else {
             format!("Counting {described} to delete")
         };
+        // What is about to go, in full, so that "undo" can bring it back.
+        let doomed = if confirmed.is_some() {
+            let list = ListTasksArgs {
+                filter: self.filter_arguments(&filter),
+                limit: Some(LIST_LIMIT),
+                ..ListTasksArgs::default()
+            };
+            views(&self.list_call(list, &format!("Noting the {described} to delete")).await?)
+        } else {
+            Vec::new()
+        };
         let (tools, ctx) = self.tools();
         let outcome = match self.turn.step(&title, "empty-circle", tools.delete_all_tasks(ctx, args)).await? {
             Ok(outcome) => outcome,
@@ -1771,7 +1794,7 @@ impl<'a> Interpreter<'a> {
             } else {
                 format!("**{}** ({described})", plural(count, "task", "tasks"))
             };
-            let mut lines = vec![format!("⚠️ This will permanently delete {what}.")];
+            let mut lines = vec![format!("⚠️ This will delete {what}.")];
             if count <= 10 {
                 lines.extend(outcome.tasks.iter().map(|task| format!("- #{} {}", task.number, task.title)));
             }
@@ -1783,9 +1806,15 @@ impl<'a> Interpreter<'a> {
         }
         let deleted = outcome.deleted_count;
         let kind = if completed_only { "completed " } else { "" };
-        self.say(format!("✅ Deleted {deleted} {kind}{}. ✨", if deleted == 1 { "task" } else { "tasks" }));
-        // Tasks deleted in bulk cannot be brought back by "undo".
-        self.undoing = true;
+        let noun = if deleted == 1 { "task" } else { "tasks" };
+        if doomed.len() as u64 == deleted {
+            self.say(format!("✅ Deleted {deleted} {kind}{noun}. Say **undo** to bring them back."));
+            self.changes.extend(doomed.into_iter().map(|task| Change::Deleted { task, kept: false }));
+        } else {
+            // More than one page went: too many to bring back one by one.
+            self.say(format!("✅ Deleted {deleted} {kind}{noun}. ✨"));
+            self.undoing = true;
+        }
         Ok(())
     }
 }
