@@ -1388,6 +1388,29 @@ impl<'a> Utterance<'a> {
             ));
         }
 
+        // "set a reminder for the dry cleaning one at the time it's due": the task named
+        // between the reminder and when it fires.
+        const AT_DUE_TIME: &[&[&str]] = &[
+            &["at", "the", "time", "it's", "due"],
+            &["at", "the", "time", "its", "due"],
+            &["at", "the", "time", "it", "is", "due"],
+            &["when", "it's", "due"],
+            &["when", "its", "due"],
+            &["when", "it", "is", "due"],
+            &["at", "the", "due", "time"],
+            &["at", "due", "time"],
+        ];
+        if !is_remover
+            && let Some(phrase) = AT_DUE_TIME.iter().find(|phrase| {
+                end >= start + phrase.len() && self.words[end - phrase.len()..end] == ***phrase
+            })
+            && let Some(keyword) = (start..end - phrase.len()).find(|&i| REMINDER_WORDS.contains(&self.w(i)))
+            && matches!(self.w(keyword + 1), "for" | "on" | "about")
+            && keyword + 2 < end - phrase.len()
+        {
+            let task = self.task_ref(keyword + 2, end - phrase.len());
+            return Some(Command::Edit(task, Edit::Reminder(Some(0))));
+        }
         // "put the standup reminder back to 15 min", "change the reminder on task 2 to an hour"
         if has(REMINDER_WORDS)
             && !is_remover
@@ -1881,7 +1904,13 @@ impl<'a> Utterance<'a> {
                 }
                 // "I've paid the water bill", "just called mom": a task done, named by what was done.
                 if matches!(self.w(at), "didn't" | "haven't" | "havent" | "didnt" | "not") {
-                    return None;
+                    // "i didnt renew the library books after all": that task is not done.
+                    let mut end = end;
+                    while end > at + 2 && matches!(self.w(end - 1), "all" | "after" | "yet" | "actually") {
+                        end -= 1;
+                    }
+                    let said_after_all = self.has_phrase(&["after", "all"]) || self.has_any(&["actually"]);
+                    return (said_after_all && at + 2 < end).then(|| self.per_ref(at + 2, end, true));
                 }
                 (is_past_tense(self.w(at)) && at + 1 < end).then(|| self.per_ref(at + 1, end, false))
             }
@@ -1896,6 +1925,20 @@ impl<'a> Utterance<'a> {
             _ => {
                 // "task 3 done", "the report is finished"; "call mom isn't done yet" reopens.
                 let end = if end >= 3 && self.w(end - 1) == "yet" { end - 1 } else { end };
+                // "the report isn't actually finished"
+                if end >= 4
+                    && matches!(self.w(end - 2), "actually" | "really" | "quite" | "fully")
+                    && matches!(self.w(end - 3), "isn't" | "isnt" | "wasn't" | "wasnt" | "not")
+                    && matches!(self.w(end - 1), "done" | "complete" | "completed" | "finished")
+                    && !is_command_verb(verb)
+                    && !self.has_any(&["?", "which", "what", "whats", "what's"])
+                {
+                    let mut ref_end = end - 3;
+                    while ref_end > start && matches!(self.w(ref_end - 1), "is" | "was" | "are" | "still") {
+                        ref_end -= 1;
+                    }
+                    return (ref_end > start).then(|| self.per_ref(start, ref_end, true));
+                }
                 let last = self.w(end - 1);
                 // "call mom needs to be redone", "the report has to be done again"
                 let before_last = if end >= 2 { self.w(end - 2) } else { QUOTED };

@@ -276,6 +276,20 @@ impl Parser<'_> {
                 if day.rolls_weekly && has_time && day.date == self.today && at < *self.now {
                     at = zoned_at(day.date.checked_add(Span::new().weeks(1)).ok()?)?;
                 }
+                // "tonight" said at 22:40: not 20:00, already past, but the next full hour
+                // (23:59 at the latest).
+                if clock.is_none()
+                    && matches!(part_of_day, Some(PartOfDay::Evening | PartOfDay::Night))
+                    && day.date == self.today
+                    && at < *self.now
+                {
+                    let next_hour = self.now.time().hour() + 1;
+                    let later =
+                        if next_hour < 24 { Time::new(next_hour, 0, 0, 0).ok()? } else { DEFAULT_DUE_TIME };
+                    at = DateTime::from_parts(day.date, later.min(DEFAULT_DUE_TIME))
+                        .to_zoned(tz.clone())
+                        .ok()?;
+                }
                 Some((at, has_time, true))
             }
             None => {

@@ -34,7 +34,8 @@ pub struct QuickAdd {
     /// month), "twice a week", "every 2 hours", or a rule that ends before its first occurrence.
     /// Its words stay in `title` and set nothing; callers should say so rather than save.
     pub repeat_unsupported: Option<String>,
-    /// A reminder phrase ("remind me an hour before"): minutes before `due`.
+    /// A reminder phrase ("remind me an hour before"): minutes before `due`; 0 (at the due
+    /// time) when the message asks to be reminded of a task at a time ("remind me to … at 5pm").
     pub reminder_minutes: Option<u32>,
 }
 
@@ -126,8 +127,10 @@ fn parse(text: &str, now: &Zoned, keep_repeat: bool) -> QuickAdd {
     }
     // "every Tuesday evening": the part of day after the rule is its time; "every morning" too.
     let part_of_day_in_rule = repeat_span.iter().find_map(|&index| part_of_day(tokens[index].text()));
-    let repeat_time =
-        repeat.as_ref().and_then(|_| take_part_of_day(&tokens, &mut removed).or(part_of_day_in_rule));
+    let part_of_day_after_rule = repeat.as_ref().and_then(|_| take_part_of_day(&tokens, &mut removed));
+    let repeat_time = repeat.as_ref().and_then(|_| part_of_day_after_rule.or(part_of_day_in_rule));
+    // "every monday night at 8" is 20:00, as "every night at 8" is.
+    let part_of_day_in_rule = part_of_day_in_rule.or(part_of_day_after_rule);
     let reminder_minutes = take_phrase(&tokens, &mut removed, find_reminder);
     let before_dates = removed.clone();
     let first_date = take_dates(text, &tokens, &mut removed, now);
@@ -184,6 +187,14 @@ fn parse(text: &str, now: &Zoned, keep_repeat: bool) -> QuickAdd {
         let rest = format!("{} {}", &title[..found.start], &title[found.end..]);
         title = capitalise(&tidy(&rest.split_whitespace().collect::<Vec<_>>().join(" ")));
     }
+    // "remind me to call mom at 5pm": a reminder at that moment, not only a due time.
+    let reminder_minutes = reminder_minutes.or_else(|| {
+        let refs: Vec<&Token> = tokens.iter().collect();
+        let at = skip_politeness(&refs, 0);
+        let asked = refs.get(at).is_some_and(|t| t.text() == "remind")
+            && refs.get(at + 1).is_some_and(|t| t.text() == "me");
+        (asked && due.is_some() && due_has_time).then_some(0)
+    });
     QuickAdd {
         title,
         description,

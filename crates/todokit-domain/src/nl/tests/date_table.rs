@@ -310,3 +310,17 @@ fn first_expression_wins_and_byte_ranges_are_exact() {
     assert_eq!(&text[found.start..found.end], "friday at 9am");
     assert_eq!(local(&found.at), "2026-11-27 09:00:00");
 }
+
+#[test]
+fn tonight_said_late_is_still_ahead() {
+    let at = |now: &str, text: &str| {
+        let now: jiff::Zoned = now.parse().expect("fixed now");
+        local(&parse_datetime(text, &now).expect("a date").at)
+    };
+    // After 20:00 "tonight" is the next full hour, not a moment already past.
+    assert_eq!(at("2026-12-07T22:40[America/New_York]", "tonight"), "2026-12-07 23:00:00");
+    assert_eq!(at("2026-12-07T23:30[America/New_York]", "this evening"), "2026-12-07 23:59:59");
+    // Before it, and with a time said, nothing changes.
+    assert_eq!(at("2026-12-07T19:00[America/New_York]", "tonight"), "2026-12-07 20:00:00");
+    assert_eq!(at("2026-12-07T22:40[America/New_York]", "tonight at 9"), "2026-12-07 21:00:00");
+}
