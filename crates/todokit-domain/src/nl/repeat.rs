@@ -797,6 +797,13 @@ fn lead_start(words: &Words, start: usize) -> usize {
 fn offset_at(words: &Words, at: usize) -> Option<(u32, usize)> {
     let (amount, unit_at) = if words.is(at, &["half"]) && words.is(at + 1, &["an", "a"]) {
         (0.5, at + 2)
+    } else if words.is(at, &["the"])
+        && words.is(at + 1, &["day", "week", "night"])
+        && words.is(at + 2, &["before"])
+    {
+        // "the day before", "the night before" (a day), "the week before"
+        let minutes = if words.is(at + 1, &["week"]) { 7 * 24 * 60 } else { 24 * 60 };
+        return finish_offset(words, at + 2, f64::from(minutes));
     } else if let Some((number, unit)) = split_compact(words.at(at)) {
         let minutes = unit_minutes(unit)?;
         return finish_offset(words, at + 1, number as f64 * minutes as f64);

@@ -56,6 +56,20 @@ impl Utterance<'_> {
         if let Some(several) = self.add_several(start) {
             return Some(several);
         }
+        // "add a reminder the day before": a reminder for the task just talked about.
+        if verb == "add" {
+            let at = start + 1 + usize::from(matches!(next, "a" | "an"));
+            let refs = self.refs(at, self.len());
+            if matches!(self.w(at), "reminder" | "alarm" | "alert")
+                && let Some(found) = find_reminder(&refs)
+                && found.end == refs.len()
+                && refs[..found.first]
+                    .iter()
+                    .all(|t| matches!(t.text(), "reminder" | "alarm" | "alert" | "for" | "it"))
+            {
+                return Some(Command::Edit(TaskRef::Previous, Edit::Reminder(Some(found.value))));
+            }
+        }
         let quick_add = parse_quick_add(self.raw(start, self.len()), self.now);
         if quick_add.title.is_empty() {
             return Some(Command::AddMissingTitle);
@@ -166,7 +180,15 @@ impl Utterance<'_> {
             "today",
             "tonight",
         ];
+        // Words that talk about a task already there ("call it …", "the haircut is at 3",
+        // "actually just daily"), which a new task's title would not carry.
+        const ABOUT_ANOTHER_TASK: &[&str] = &[
+            "it", "it's", "its", "that", "that's", "them", "this", "is", "are", "was", "should", "instead",
+            "actually", "just", "again", "snooze",
+        ];
         if NOT_A_TITLE_START.contains(&self.w(start))
+            || is_command_verb(self.w(start))
+            || self.words[start..].iter().any(|w| ABOUT_ANOTHER_TASK.contains(w))
             || self.words[start].starts_with('#')
             || digits(self.w(start)).is_some()
             || self.text.trim_end().ends_with('?')
@@ -174,10 +196,11 @@ impl Utterance<'_> {
             return None;
         }
         let quick = parse_quick_add(self.raw(start, self.len()), self.now);
+        // One word and a priority ("dentist low priority") more likely names a task already there.
         let says_more = quick.due.is_some()
-            || quick.priority.is_some()
+            || quick.repeat.is_some()
             || !quick.tags.is_empty()
-            || quick.repeat.is_some();
+            || (quick.priority.is_some() && quick.title.split_whitespace().count() > 1);
         (says_more && !quick.title.is_empty() && quick.repeat_unsupported.is_none())
             .then_some(Command::Add(quick))
     }

@@ -549,7 +549,12 @@ impl Utterance<'_> {
         {
             let names: Vec<String> = (start + 2..end)
                 .map(|i| self.w(i).trim_start_matches('#'))
-                .filter(|w| !matches!(*w, "with" | "as" | "and" | "&" | "too" | "also" | "" | QUOTED))
+                .filter(|w| {
+                    !matches!(
+                        *w,
+                        "with" | "as" | "and" | "&" | "too" | "also" | "all" | "both" | "each" | "" | QUOTED
+                    )
+                })
                 .map(str::to_owned)
                 .collect();
             if !names.is_empty() {
@@ -702,9 +707,9 @@ impl Utterance<'_> {
                 (None, Some(s)) => (s, s + 1),
                 (None, None) => return Some(Command::Unclear),
             };
-            return Some(Command::Describe(
+            return Some(Command::Edit(
                 self.task_ref(ref_start, ref_end),
-                tidy(self.raw(body_start, end)),
+                Edit::AddNote(tidy(self.raw(body_start, end))),
             ));
         }
         if verb == "describe" {
@@ -776,7 +781,7 @@ impl Utterance<'_> {
             "deprioritize" | "deprioritise" => {
                 Some(Command::SetPriority(self.task_ref(start + 1, end), Priority::Low))
             }
-            "move" | "reschedule" | "postpone" | "push" | "delay" | "defer" | "shift" | "bump" => {
+            "move" | "reschedule" | "postpone" | "push" | "delay" | "defer" | "shift" | "bump" | "snooze" => {
                 // "bump the report to high priority", "move task 2 up to urgent": a priority,
                 // not a date.
                 let to = (start + 1..end).rev().find(|&i| self.w(i) == "to");
@@ -928,7 +933,15 @@ impl Utterance<'_> {
         let split = *splits.first()?;
         let task = self.task_ref(from, split);
         if matches!(self.w(split + 1), "include" | "mention" | "add" | "say") {
-            return Some(Command::Describe(task, tidy(self.raw(split + 2, end))));
+            return Some(Command::Edit(task, Edit::AddNote(tidy(self.raw(split + 2, end)))));
+        }
+        // "change it to an hour before": a reminder, never a title.
+        let rest = self.refs(split + 1, end);
+        if let Some(found) = find_reminder(&rest)
+            && found.first == 0
+            && found.end == rest.len()
+        {
+            return Some(Command::Edit(task, Edit::Reminder(Some(found.value))));
         }
         let title = capitalise(&tidy(self.raw(split + 1, end)));
         if title.is_empty() {

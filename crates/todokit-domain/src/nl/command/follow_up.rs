@@ -146,6 +146,10 @@ impl Utterance<'_> {
             }
             marked = true;
         }
+        // "actually just daily"
+        while marked && self.w(at) == "just" {
+            at += 1;
+        }
         if !marked || at >= self.len() {
             return None;
         }

@@ -229,6 +229,8 @@ pub enum Edit {
     RepeatUnsupported(String),
     /// "remove the notes from task 2".
     ClearNotes,
+    /// "add a note to task 2: gate code 1234": added after the notes already there.
+    AddNote(String),
     /// "set a reminder for task 4 at 9am tomorrow": a reminder at a moment, kept as the time
     /// before the task's due time.
     RemindAt(NewDue),
@@ -393,6 +395,10 @@ fn parse_at_depth(text: &str, now: &Zoned, depth: u8) -> Command {
             _ if t.quoted => QUOTED.to_owned(),
             // "team meeting ✅": a check mark says done.
             "✅" | "✔" | "✔️" | "☑" | "☑️" | "✓" => "done".to_owned(),
+            // "today's stuff", "this week's tasks": the day, not a possessive to search for.
+            "today's" | "tomorrow's" | "tonight's" | "week's" | "weekend's" | "month's" => {
+                t.norm.trim_end_matches("'s").to_owned()
+            }
             norm => norm.to_owned(),
         })
         .collect();

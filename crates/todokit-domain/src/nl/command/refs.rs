@@ -49,7 +49,9 @@ impl Utterance<'_> {
             } else if matches!(base, "first" | "1st") {
                 refs.push(TaskRef::First);
             } else if matches!(base, "last" | "latest" | "final") {
-                refs.push(TaskRef::Last);
+                // "scrap that last one": the one just talked about, not the last of a list.
+                let pointed = i > start && matches!(self.w(i - 1), "that" | "this");
+                refs.push(if pointed { TaskRef::Previous } else { TaskRef::Last });
             } else if let Some(n) =
                 ordinal(base).filter(|n| *n > 0 && (base != "second" || self.w(i + 1) != "to"))
             {

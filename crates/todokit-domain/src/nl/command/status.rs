@@ -2,6 +2,33 @@
 
 use super::*;
 
+/// Words that, around "all", still mean every task ("mark all my tasks as done").
+const EVERYTHING_WORDS: &[&str] = &[
+    "all",
+    "every",
+    "everything",
+    "each",
+    "of",
+    "my",
+    "the",
+    "tasks",
+    "task",
+    "todos",
+    "to-dos",
+    "items",
+    "ones",
+    "stuff",
+    "things",
+    "open",
+    "pending",
+    "remaining",
+    "current",
+    "as",
+    "to",
+    "i",
+    "have",
+];
+
 impl Utterance<'_> {
     pub(super) fn bulk(&self, start: usize) -> Option<Command> {
         // "get rid of everything tagged work" deletes as "delete everything tagged work" does.
@@ -27,6 +54,13 @@ impl Utterance<'_> {
                 };
                 let mut filter = self.list_filter(start + 1, filter_end);
                 if !all && filter.is_everything() {
+                    return None;
+                }
+                // "mark all of today's stuff done": a qualifier not understood must never widen
+                // the action to every task.
+                if filter.is_everything()
+                    && !self.words[start + 1..filter_end].iter().all(|w| EVERYTHING_WORDS.contains(w))
+                {
                     return None;
                 }
                 if filter.status != StatusFilter::Overdue {

@@ -112,6 +112,7 @@ fn render_edit(edit: &Edit) -> String {
         Edit::Repeat(Some(repeat)) => format!("repeat={:?}", repeat.describe()),
         Edit::Repeat(None) => "repeat=none".into(),
         Edit::ClearNotes => "notes=none".into(),
+        Edit::AddNote(text) => format!("note+={text:?}"),
         Edit::RepeatUnsupported(why) => format!("repeat-refused={why:?}"),
         Edit::RemindAt(when) => format!("remind-at={}", render_due(when)),
     }

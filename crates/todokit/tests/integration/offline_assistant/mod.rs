@@ -106,7 +106,7 @@ const PHRASES: &[Row] = &[
     ),
     row("make task 4 urgent", &[UPDATE], &["**Finish the report** is now **high** priority"]),
     row("Change task 999 to something", &[], &["couldn't find task #999"]),
-    row("add a note to task 2: bring slides", &[UPDATE], &["✅ Updated **Team meeting**", "bring slides"]),
+    row("add a note to task 2: bring slides", &[UPDATE], &["✅ **#2 Team meeting** — note added", "bring slides"]),
     row("move task 2 to friday", &[UPDATE], &["✅ Moved **Team meeting** to Fri Nov 27"]),
     row("reschedule 1 to tomorrow 9am", &[UPDATE], &["Sun Nov 22, 9:00 AM"]),
     row(
@@ -322,7 +322,8 @@ async fn delete_all_is_confirmed_on_the_next_turn() {
     assert!(!listed.to_string().contains("offline_conversation"));
 
     let done = chat.say("yes").await;
-    assert_eq!(done.tool_names(), ["delete_all_tasks"]);
+    // The tasks are noted in full first, so that "undo" can bring them back.
+    assert_eq!(done.tool_names(), ["list_tasks", "delete_all_tasks"]);
     assert!(done.text.contains("✅ Deleted 5 tasks"), "{}", done.text);
     assert!(chat.all_tasks().await.is_empty());
 
@@ -330,6 +331,14 @@ async fn delete_all_is_confirmed_on_the_next_turn() {
     let again = chat.say("yes").await;
     assert!(again.tool_names().is_empty());
     assert!(again.text.contains("nothing waiting"), "{}", again.text);
+
+    // "undo" brings every deleted task back, as it was.
+    let undone = chat.say("undo").await;
+    assert!(undone.text.contains("Undone"), "{}", undone.text);
+    let titles: std::collections::BTreeSet<String> =
+        chat.all_tasks().await.into_iter().map(|task| task.title).collect();
+    assert_eq!(titles.len(), 5, "{titles:?}");
+    assert!(chat.task("Call mom").await.is_some_and(|task| task.completed));
 }
 
 #[tokio::test]
@@ -349,7 +358,7 @@ async fn delete_all_can_be_declined_or_left_to_lapse() {
 
     chat.say("clear completed").await;
     let cleared = chat.say("confirm").await;
-    assert_eq!(cleared.tool_names(), ["delete_all_tasks"]);
+    assert_eq!(cleared.tool_names(), ["list_tasks", "delete_all_tasks"]);
     assert!(cleared.text.contains("Deleted 1 completed task"), "{}", cleared.text);
     assert_eq!(chat.all_tasks().await.len(), 4);
 }
@@ -862,4 +871,14 @@ async fn conversation_table() {
         eprintln!("conversation table: {category}: {passed}/{total}");
     }
     assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_note_is_added_after_the_notes_already_there() {
+    let mut chat = Chat::with_tasks().await;
+    chat.say("add a note to task 1: oat milk").await;
+    let reply = chat.say("add a note to it: and eggs").await;
+    assert!(reply.text.contains("note added"), "{}", reply.text);
+    let notes = chat.task("Buy groceries").await.unwrap().description;
+    assert_eq!(notes.as_deref(), Some("oat milk\nand eggs"));
 }

@@ -1085,11 +1085,34 @@ impl<'a> Interpreter<'a> {
             }
             reply
         } else {
-            format!("✅ Reopened **{}** — it's pending again.", task.title)
+            let mut reply = format!("✅ Reopened **{}** — it's pending again.", task.title);
+            // Reopening a repeating task just completed here: the next one it created goes.
+            if let Some(next) = self.spawned_by_last_completion(&task.id) {
+                let args = TaskIdArgs { task_id: TaskIdArg::Text(next.id.clone()) };
+                let (tools, ctx) = self.tools();
+                let title = format!("Removing the next “{}”", next.title);
+                if self.turn.step(&title, "empty-circle", tools.delete_task(ctx, args)).await?.is_ok() {
+                    reply.push_str(&format!(" I removed **{}**, the next one it had created.", next.label()));
+                    self.changes.push(Change::Deleted { task: next, kept: true });
+                }
+            }
+            reply
         };
         self.say(reply);
         self.outcome.changed.push(task);
         Ok(())
+    }
+
+    /// The occurrence the last change created by completing repeating task `task_id`.
+    fn spawned_by_last_completion(&self, task_id: &str) -> Option<TaskView> {
+        self.state.last_change.windows(2).find_map(|pair| match pair {
+            [Change::Completion { task_id: done, completed: true, .. }, Change::Created { task }]
+                if done == task_id =>
+            {
+                Some(task.clone())
+            }
+            _ => None,
+        })
     }
 
     async fn delete(&mut self, reference: TaskRef) -> Step {
@@ -1370,6 +1393,15 @@ impl<'a> Interpreter<'a> {
                 Edit::ClearNotes => {
                     patch.clear = Some(vec![crate::tools::ClearableField::Description]);
                     "has no notes now".to_owned()
+                }
+                Edit::AddNote(note) => {
+                    // Added to the notes already there, never in their place.
+                    let notes = match task.description.as_deref() {
+                        Some(before) if !before.trim().is_empty() => format!("{before}\n{note}"),
+                        _ => note.clone(),
+                    };
+                    patch.description = Some(Some(notes));
+                    format!("— note added: “{note}”")
                 }
                 Edit::Reminder(Some(minutes)) => {
                     if task.due_at.is_none() {
