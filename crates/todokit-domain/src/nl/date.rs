@@ -731,6 +731,14 @@ fn parse_clock_word(word: &str) -> Option<(Clock, bool)> {
         .iter()
         .find_map(|suffix| word.strip_suffix(suffix).map(|rest| (rest, meridiem_word(suffix))))
         .unwrap_or((word, None));
+    // "3.30pm", as the British write it (only with am/pm: "1.50" may be a price).
+    let dotted;
+    let digits_part = if meridiem.is_some() && digits_part.contains('.') && !digits_part.contains(':') {
+        dotted = digits_part.replacen('.', ":", 1);
+        dotted.as_str()
+    } else {
+        digits_part
+    };
     let mut fields = digits_part.split(':');
     let hour_text = fields.next()?;
     if hour_text.is_empty() || hour_text.len() > 2 {

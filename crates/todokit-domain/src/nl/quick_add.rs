@@ -535,12 +535,9 @@ fn tag_phrase_items_start(tokens: &[Token], index: usize) -> Option<usize> {
         }
         "tags" | "labels" => Some(index + 1),
         "tag" | "label" if tokens[index].colon || matches!(previous, Some("with" | "add")) => Some(index + 1),
-        // "add get flu shot, tag it health": a new clause about the task being added.
-        "tag" | "label"
-            if index > 0
-                && tokens[index - 1].comma
-                && matches!(next, Some("it" | "this" | "that" | "as")) =>
-        {
+        // "add get flu shot, tag it health", "…, tag bills": a new clause about the task being
+        // added.
+        "tag" | "label" if index > 0 && tokens[index - 1].comma && next.is_some() => {
             let mut at = index + 1;
             while tokens.get(at).is_some_and(|t| matches!(t.text(), "it" | "this" | "that" | "as" | "with")) {
                 at += 1;
@@ -875,7 +872,8 @@ pub(crate) fn skip_politeness(tokens: &[&Token], mut at: usize) -> usize {
             ("i'd" | "id" | "i", "like" | "need" | "want", "you") if word(at + 3) == "to" => at += 4,
             ("i", "would", "like") if word(at + 3) == "you" && word(at + 4) == "to" => at += 5,
             (
-                "um" | "uh" | "umm" | "erm" | "oh" | "well" | "alright" | "right" | "hmm" | "yo" | "oi",
+                "um" | "uh" | "umm" | "erm" | "oh" | "well" | "alright" | "right" | "hmm" | "yo" | "oi"
+                | "hiya" | "hello" | "thx" | "thanks" | "ugh",
                 _,
                 _,
             ) => at += 1,

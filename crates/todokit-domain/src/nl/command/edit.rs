@@ -532,7 +532,11 @@ impl Utterance<'_> {
         let tag_noun = has(&["tag", "tags", "label", "labels"]);
         let adding = matches!(verb, "tag" | "label" | "retag")
             || (matches!(verb, "add" | "put" | "attach" | "apply" | "stick" | "give")
-                && (tag_noun || !hashtags.is_empty())
+                // "add tag X to Y", "add the work tag to it", "add #x to task 2" — not "add pay
+                // rent on the 1st, tag bills", which adds a task.
+                && (self.words[start + 1..end.min(start + 4)]
+                    .iter()
+                    .any(|w| matches!(*w, "tag" | "tags" | "label" | "labels") || w.starts_with('#')))
                 && has(&["to", "on", "onto"])
                 // "put gym on thursday 7am, tag it health" adds a task.
                 && !(verb == "put" && self.has_date_after(start)));
@@ -764,6 +768,14 @@ impl Utterance<'_> {
                 if matches!(self.w(start + 1), "it" | "that" | "this")
                     && start + 2 < end
                     && self.tokens[start + 2..end].iter().all(|t| t.quoted) =>
+            {
+                Some(Command::Rename(TaskRef::Previous, capitalise(&tidy(self.raw(start + 2, end)))))
+            }
+            // "rename it dinner w jess"
+            "rename" | "retitle"
+                if matches!(self.w(start + 1), "it" | "that" | "this")
+                    && start + 2 < end
+                    && !matches!(self.w(start + 2), "to" | "as") =>
             {
                 Some(Command::Rename(TaskRef::Previous, capitalise(&tidy(self.raw(start + 2, end)))))
             }

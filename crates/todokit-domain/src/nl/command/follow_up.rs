@@ -13,7 +13,8 @@ impl Utterance<'_> {
             match (self.w(at), self.w(at + 1)) {
                 ("hold", "on") | ("oh", "no") => at += 2,
                 (
-                    "wait" | "no" | "nope" | "oops" | "whoops" | "sorry" | "actually" | "hmm" | "ugh" | "oh",
+                    "wait" | "no" | "nope" | "oops" | "whoops" | "sorry" | "actually" | "hmm" | "ugh" | "oh"
+                    | "god" | "omg" | "argh",
                     _,
                 ) => at += 1,
                 _ => break,
@@ -50,15 +51,32 @@ impl Utterance<'_> {
             | "my bad" => true,
             _ => false,
         };
+        // "wait no don't, i need that": the objection, then why.
+        let objects = objects
+            || (matches!(self.w(at), "don't" | "dont") && self.tokens.get(at).is_some_and(|t| t.clause_end));
         if objects {
             return Some(Command::Retract(None));
+        }
+        // "hmm actually no": only declining.
+        if at == self.len() && self.has_any(&["no", "nope"]) {
+            return Some(Command::Deny);
         }
         // "no thats wrong, undo", "oops undo that": the objection says what to do.
         if let Some(undo_at) = (at..self.len()).find(|&i| self.is_undo(i))
             && self.words[at..undo_at].iter().all(|w| {
                 matches!(
                     *w,
-                    "that's" | "thats" | "that" | "was" | "is" | "wrong" | "not" | "right" | "please" | "pls"
+                    "that's"
+                        | "thats"
+                        | "that"
+                        | "was"
+                        | "is"
+                        | "wrong"
+                        | "not"
+                        | "right"
+                        | "please"
+                        | "pls"
+                        | "one"
                 )
             })
         {
@@ -106,6 +124,7 @@ impl Utterance<'_> {
                         | "you"
                         | "just"
                         | "did"
+                        | "undo"
                 )
             })
         };
@@ -114,6 +133,8 @@ impl Utterance<'_> {
             ["oops" | "whoops", "undo" | "revert", ..] => rest_is_filler(2),
             ["take" | "put" | "change" | "set", "that" | "it", "back", ..] => rest_is_filler(3),
             ["go", "back"] => true,
+            // "bring them back", "bring it back please"
+            ["bring", "it" | "them" | "that" | "those" | "everything", "back", ..] => rest_is_filler(3),
             _ => false,
         }
     }
@@ -205,6 +226,24 @@ impl Utterance<'_> {
 
     /// "X and Y" / "X then Y" where Y starts with a command verb and both halves make sense.
     pub(super) fn split_sequence(&self, start: usize, depth: u8) -> Option<Command> {
+        // "add buy stamps; add post cards by the 18th": a semicolon ends a command.
+        for last in start..self.len().saturating_sub(1) {
+            if !self.text[self.tokens[last].raw.clone()].ends_with(';') {
+                continue;
+            }
+            let left = parse_at_depth(self.raw(start, last + 1).trim_end_matches(';'), self.now, depth + 1);
+            let right = parse_at_depth(self.raw(last + 1, self.len()), self.now, depth + 1);
+            if is_actionable(&left) && is_actionable(&right) {
+                let mut commands = Vec::new();
+                for command in [left, right] {
+                    match command {
+                        Command::Sequence(inner) => commands.extend(inner),
+                        other => commands.push(other),
+                    }
+                }
+                return Some(Command::Sequence(commands));
+            }
+        }
         for joint in start + 1..self.len() {
             if !matches!(self.w(joint), "and" | "then") {
                 continue;

@@ -353,6 +353,9 @@ const TRAILING_FILLER: &[&[&str]] = &[
     &["real", "quick"],
     &["too"],
     &["as", "well"],
+    &["instead"],
+    &["finally"],
+    &["for", "today"],
     // Before "now", which would leave "just" behind.
     &["just", "now"],
     &["now"],

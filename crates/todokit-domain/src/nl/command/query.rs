@@ -54,14 +54,25 @@ impl Utterance<'_> {
         }
         let words = &self.words[start..end];
         let (ref_start, ref_end) = match words {
-            // "show task 2", "show me #2", "open task 2", "show it"
+            // "show task 2", "show me #2", "open task 2", "show it", "show me the details for
+            // the dentist"
             ["show" | "view" | "open" | "display", rest @ ..] => {
                 let at = start + 1 + usize::from(rest.first() == Some(&"me"));
-                match self.task_ref(at, end) {
-                    TaskRef::Number(_) | TaskRef::Previous if at < end => (at, end),
-                    _ => return None,
+                if let Some(noun) = (at..end).find(|&i| matches!(self.w(i), "details" | "info" | "notes"))
+                    && matches!(self.w(noun + 1), "for" | "of" | "on" | "about")
+                    && self.words[at..noun].iter().all(|w| matches!(*w, "the" | "all" | "full"))
+                {
+                    (noun + 2, end_of_ref)
+                } else {
+                    match self.task_ref(at, end) {
+                        TaskRef::Number(_) | TaskRef::Previous if at < end => (at, end),
+                        _ => return None,
+                    }
                 }
             }
+            // "whats the plumber one about?"
+            ["what's" | "whats", .., "about"] if end - start > 2 => (start + 1, end - 1),
+            ["what", "is", .., "about"] if end - start > 3 => (start + 2, end - 1),
             ["tell", "me", "about" | "more", ..] => {
                 let at = start + 3 + usize::from(self.w(start + 3) == "about");
                 (at, end_of_ref)
@@ -112,6 +123,12 @@ impl Utterance<'_> {
         {
             return None;
         }
+        // "when's the next bin day": the next one is the one still open.
+        let ref_start = if self.w(ref_start) == "the" && self.w(ref_start + 1) == "next" {
+            ref_start + 2
+        } else {
+            ref_start
+        };
         match self.task_ref(ref_start, ref_end) {
             TaskRef::Unspecified | TaskRef::PreviousAll => None,
             task => Some(Command::Show(task)),

@@ -214,7 +214,12 @@ impl Utterance<'_> {
                     }
                     return (ref_end > start).then(|| self.per_ref(start, ref_end, true));
                 }
-                if end >= 2 && matches!(last, "done" | "complete" | "completed" | "finished") {
+                if end >= 2
+                    && matches!(
+                        last,
+                        "done" | "complete" | "completed" | "finished" | "sorted" | "handled" | "paid"
+                    )
+                {
                     let negated = match self.w(end - 2) {
                         "isn't" | "isnt" | "wasn't" | "wasnt" | "aren't" | "arent" => Some(end - 2),
                         "not" if end >= 3 && matches!(self.w(end - 3), "is" | "was" | "are" | "still") => {

@@ -106,7 +106,11 @@ const PHRASES: &[Row] = &[
     ),
     row("make task 4 urgent", &[UPDATE], &["**Finish the report** is now **high** priority"]),
     row("Change task 999 to something", &[], &["couldn't find task #999"]),
-    row("add a note to task 2: bring slides", &[UPDATE], &["✅ **#2 Team meeting** — note added", "bring slides"]),
+    row(
+        "add a note to task 2: bring slides",
+        &[UPDATE],
+        &["✅ **#2 Team meeting** — note added", "bring slides"],
+    ),
     row("move task 2 to friday", &[UPDATE], &["✅ Moved **Team meeting** to Fri Nov 27"]),
     row("reschedule 1 to tomorrow 9am", &[UPDATE], &["Sun Nov 22, 9:00 AM"]),
     row(
