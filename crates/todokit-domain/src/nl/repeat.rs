@@ -707,7 +707,10 @@ fn weekday_list_at(words: &Words, at: usize) -> Option<(Vec<Weekday>, usize)> {
         index = end;
         if words.is(index, &["and", "&", "or"]) {
             index += 1;
-        } else if !words.tokens.get(index - 1).is_some_and(|t| t.comma) {
+        } else if !words.tokens.get(index - 1).is_some_and(|t| t.comma)
+            && any_weekday(words.at(index)).is_none()
+        {
+            // "every mon wed fri" lists days with spaces alone.
             break;
         }
     }

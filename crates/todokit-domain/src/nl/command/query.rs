@@ -320,6 +320,15 @@ impl Utterance<'_> {
             filter.status = StatusFilter::All;
         }
         filter.topic = self.topic_word(start, scan_end, &filter);
+        // "search health": one word may name a tag as well as text (the interpreter checks
+        // which the user has).
+        if filter.topic.is_none()
+            && let Some(word) = filter
+                .search
+                .take_if(|text| text.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_')))
+        {
+            filter.topic = Some(word.to_lowercase());
+        }
         for (i, w) in words.iter().enumerate() {
             let next = words.get(i + 1).copied().unwrap_or(QUOTED);
             if next == "priority"
