@@ -240,6 +240,9 @@ pub fn correct(text: &str) -> (String, Vec<Guess>) {
         };
         let guess = if in_context.is_some() {
             in_context
+        } else if index == verb_at && word == "ad" && refs.len() > index + 1 {
+            // "ad buy a gift": "ad" alone is not a command.
+            Some("add")
         } else if matches!(word, "teh" | "hte") {
             // "mark teh groceries as done": a slip of "the" would otherwise join the title.
             Some("the")
@@ -289,6 +292,7 @@ mod tests {
         assert_eq!(correct("complete taks #3").0, "complete task #3");
         assert_eq!(correct("mark teh groceries as done").0, "mark the groceries as done");
         assert_eq!(correct("whta's overdue").0, "what's overdue");
+        assert_eq!(correct("ad buy birthday gift for sara").0, "add buy birthday gift for sara");
         assert_eq!(correct("add buy a gift, hi pri").0, "add buy a gift, high priority");
         assert_eq!(correct("done w/ the report").0, "done with the report");
     }

@@ -14,7 +14,7 @@ impl Utterance<'_> {
                 ("hold", "on") | ("oh", "no") => at += 2,
                 (
                     "wait" | "no" | "nope" | "oops" | "whoops" | "sorry" | "actually" | "hmm" | "ugh" | "oh"
-                    | "god" | "omg" | "argh",
+                    | "god" | "omg" | "argh" | "nvm",
                     _,
                 ) => at += 1,
                 _ => break,
@@ -60,6 +60,13 @@ impl Utterance<'_> {
         // "hmm actually no": only declining.
         if at == self.len() && self.has_any(&["no", "nope"]) {
             return Some(Command::Deny);
+        }
+        // "oh wait i didnt do it yet, undo": whatever the reason, a last clause of "undo".
+        if at > 0
+            && let Some(undo_at) = (at + 1..self.len()).find(|&i| self.is_undo(i))
+            && self.tokens[undo_at - 1].clause_end
+        {
+            return Some(Command::Undo);
         }
         // "no thats wrong, undo", "oops undo that": the objection says what to do.
         if let Some(undo_at) = (at..self.len()).find(|&i| self.is_undo(i))
@@ -125,6 +132,9 @@ impl Utterance<'_> {
                         | "just"
                         | "did"
                         | "undo"
+                        | "again"
+                        | "wrong"
+                        | "ones"
                 )
             })
         };
@@ -149,7 +159,7 @@ impl Utterance<'_> {
             match (self.w(at), self.w(at + 1)) {
                 (
                     "actually" | "no" | "nope" | "nah" | "sorry" | "oops" | "wait" | "correction" | "rather"
-                    | "hmm" | "nevermind",
+                    | "hmm" | "nevermind" | "nvm",
                     _,
                 ) => at += 1,
                 ("never", "mind") => at += 2,

@@ -249,6 +249,11 @@ const COMMANDS: &[(&str, &str)] = &[
     ("no, not the report", "retract \"report\""),
     ("not done", "unclear"),
     ("wait", "deny"),
+    ("ugh undo, wrong ones", "undo"),
+    ("oh wait i didnt do it yet, undo", "undo"),
+    ("undo again", "undo"),
+    ("nvm delete it", "delete it"),
+    ("ad buy birthday gift for sara by saturday", "add \"Buy birthday gift for sara\" due=2026-11-21 23:59"),
     (
         "add gym every mon wed fri at 7am",
         "add \"Gym\" due=2026-11-23 07:00 repeat=\"every Mon, Wed and Fri\"",

@@ -347,7 +347,8 @@ impl<'a> Interpreter<'a> {
                     self.expected_count = expected_count;
                     return self.run_text(&utterance).await;
                 }
-                Command::Deny | Command::Retract(_) => {
+                // "undo" while a question waits only declines it: what it would undo is older.
+                Command::Deny | Command::Retract(_) | Command::Undo => {
                     self.say("Okay, I won't change anything.");
                     return Ok(());
                 }
