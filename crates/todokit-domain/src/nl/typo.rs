@@ -212,8 +212,25 @@ fn shorthand(word: &str, next: Option<&str>) -> Option<&'static str> {
     }
 }
 
-/// The text with command words corrected, and what was guessed.
+/// The text with command words corrected, and what was guessed. Corrected again, the result
+/// stays as it is (a confirmation re-reads the corrected text): one correction can make
+/// another ("lo rpwiority" → "lo priority" → "low priority"), so passes repeat until none
+/// changes anything.
 pub fn correct(text: &str) -> (String, Vec<Guess>) {
+    let (mut corrected, mut guesses) = correct_once(text);
+    // Each pass only writes keywords, which later passes keep; a few passes settle it.
+    for _ in 0..4 {
+        let (again, more) = correct_once(&corrected);
+        if more.is_empty() {
+            break;
+        }
+        corrected = again;
+        guesses.extend(more);
+    }
+    (corrected, guesses)
+}
+
+fn correct_once(text: &str) -> (String, Vec<Guess>) {
     let tokens = tokenize(text);
     let refs: Vec<&Token> = tokens.iter().filter(|t| !t.norm.is_empty()).collect();
     let verb_at = skip_politeness(&refs, 0);
@@ -293,6 +310,10 @@ mod tests {
         assert_eq!(correct("mark teh groceries as done").0, "mark the groceries as done");
         assert_eq!(correct("whta's overdue").0, "what's overdue");
         assert_eq!(correct("ad buy birthday gift for sara").0, "add buy birthday gift for sara");
+        // Found by the offline_conversation fuzzer: correcting twice changed "lo" the second time.
+        let once = correct("delete all domy lo rpwiority taskss").0;
+        assert_eq!(once, "delete all domy low priority taskss");
+        assert_eq!(correct(&once).0, once);
         assert_eq!(correct("add buy a gift, hi pri").0, "add buy a gift, high priority");
         assert_eq!(correct("done w/ the report").0, "done with the report");
     }
