@@ -243,15 +243,8 @@ impl Utterance<'_> {
             }
             let left = parse_at_depth(self.raw(start, last + 1).trim_end_matches(';'), self.now, depth + 1);
             let right = parse_at_depth(self.raw(last + 1, self.len()), self.now, depth + 1);
-            if is_actionable(&left) && is_actionable(&right) {
-                let mut commands = Vec::new();
-                for command in [left, right] {
-                    match command {
-                        Command::Sequence(inner) => commands.extend(inner),
-                        other => commands.push(other),
-                    }
-                }
-                return Some(Command::Sequence(commands));
+            if let Some(both) = in_sequence(left, right) {
+                return Some(both);
             }
         }
         for joint in start + 1..self.len() {
@@ -272,17 +265,25 @@ impl Utterance<'_> {
             let right_text = self.raw(right, self.len());
             let left = parse_at_depth(left_text, self.now, depth + 1);
             let right = parse_at_depth(right_text, self.now, depth + 1);
-            if is_actionable(&left) && is_actionable(&right) {
-                let mut commands = Vec::new();
-                for command in [left, right] {
-                    match command {
-                        Command::Sequence(inner) => commands.extend(inner),
-                        other => commands.push(other),
-                    }
-                }
-                return Some(Command::Sequence(commands));
+            if let Some(both) = in_sequence(left, right) {
+                return Some(both);
             }
         }
         None
     }
+}
+
+/// Both commands, one after the other, when each means something (nested sequences flattened).
+fn in_sequence(left: Command, right: Command) -> Option<Command> {
+    if !is_actionable(&left) || !is_actionable(&right) {
+        return None;
+    }
+    let mut commands = Vec::new();
+    for command in [left, right] {
+        match command {
+            Command::Sequence(inner) => commands.extend(inner),
+            other => commands.push(other),
+        }
+    }
+    Some(Command::Sequence(commands))
 }

@@ -173,7 +173,9 @@ impl Utterance<'_> {
                 && !self
                     .has_any(&["what", "which", "when", "?", "how", "tasks", "did", "anything", "any"]) =>
             {
-                Some(self.per_ref(start + 1, end, false))
+                // "knocked out the groceries": the particle belongs to the verb.
+                let from = start + 1 + usize::from(matches!(self.w(start + 1), "out" | "off" | "up"));
+                Some(self.per_ref(from, end, false))
             }
             _ => {
                 // "task 3 done", "the report is finished"; "call mom isn't done yet" reopens.

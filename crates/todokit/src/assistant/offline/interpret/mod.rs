@@ -150,6 +150,22 @@ fn view(task: &ToolTask) -> TaskView {
     }
 }
 
+/// A task known only by what a bulk result names: enough to refer to it and to undo.
+fn named_only(id: uuid::Uuid, number: i64, title: &str, completed: bool) -> TaskView {
+    TaskView {
+        id: id.to_string(),
+        number: Some(number),
+        title: title.to_owned(),
+        description: None,
+        due_at: None,
+        priority: String::new(),
+        completed,
+        tags: Vec::new(),
+        reminder_minutes_before: None,
+        recurrence: None,
+    }
+}
+
 fn views(outcome: &Result<ListOutcome, ToolError>) -> Vec<TaskView> {
     outcome.as_ref().map(|list| list.tasks.iter().map(view).collect()).unwrap_or_default()
 }
@@ -1568,18 +1584,7 @@ impl<'a> Interpreter<'a> {
         }
         self.say(lines.join("\n"));
         for task in &outcome.tasks {
-            let changed = TaskView {
-                id: task.id.to_string(),
-                number: Some(task.number),
-                title: task.title.clone(),
-                description: None,
-                due_at: None,
-                priority: String::new(),
-                completed,
-                tags: Vec::new(),
-                reminder_minutes_before: None,
-                recurrence: None,
-            };
+            let changed = named_only(task.id, task.number, &task.title, completed);
             self.changes.push(Change::Completion {
                 task_id: changed.id.clone(),
                 number: changed.number,
@@ -1590,20 +1595,7 @@ impl<'a> Interpreter<'a> {
         }
         // Completing recurring tasks created their next occurrences; undo deletes them too.
         for next in &outcome.next_tasks {
-            self.changes.push(Change::Created {
-                task: TaskView {
-                    id: next.id.to_string(),
-                    number: Some(next.number),
-                    title: next.title.clone(),
-                    description: None,
-                    due_at: None,
-                    priority: String::new(),
-                    completed: false,
-                    tags: Vec::new(),
-                    reminder_minutes_before: None,
-                    recurrence: None,
-                },
-            });
+            self.changes.push(Change::Created { task: named_only(next.id, next.number, &next.title, false) });
         }
         Ok(())
     }
